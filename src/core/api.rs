@@ -1,0 +1,29 @@
+//! Request and response bodies of the JSON API that are not part of sync.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Sign-in form.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// The signed-in user, as the app needs to know them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurrentUser {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    /// The user's own entry in the directory: team membership is by person.
+    pub person_id: Uuid,
+}
+
+/// Every error body the API sends: a sentence a person can act on, never internals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: String,
+}

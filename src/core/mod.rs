@@ -1,0 +1,16 @@
+//! The pure domain core: plain types with rules, shared by the browser app and the server.
+//!
+//! Nothing in here performs IO, reads a clock or touches the browser or the database, so every
+//! rule can be tested natively and fast.
+
+pub mod api;
+pub mod entities;
+pub mod sync;
+pub mod uk_time;
+pub mod validation;
+
+pub use entities::{
+    EntityKind, Meeting, MeetingStatus, Organisation, OrganisationKind, Person, Role, Team,
+};
+pub use sync::{Mutation, MutationOp, MutationResult, SyncRecord};
+pub use validation::ValidationError;

@@ -1,0 +1,608 @@
+//! The sync protocol (DESIGN §4): wire types, the server's merge rule, the push algorithm over any
+//! storage, and the client's replica with its outbox.
+//!
+//! Everything here is pure, so the same code runs in the server (over a SQLite transaction), in
+//! the browser (over memory and local storage) and in property tests (over hash maps).
+//!
+//! The rules, in one place:
+//! * A mutation carries only the fields it changes and the record version it was based on.
+//! * A device's mutations are applied in sequence order; a replayed mutation id returns the
+//!   stored result and changes nothing; a gap in the sequence is refused (retry later).
+//! * A field changed by *another device* since the mutation's base version, to a different
+//!   value, is a conflict: the stored value stays, the incoming one is kept beside it for a
+//!   person to choose, and every other field of the mutation is merged.
+//! * A later write to that field from someone who has seen the conflict resolves it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::entities::{Entity, EntityKind};
+use super::validation::ValidationError;
+
+/// A record's content: field name → JSON value.
+pub type Fields = serde_json::Map<String, Value>;
+
+/// Largest number of mutations accepted in one push.
+pub const MAX_PUSH_MUTATIONS: usize = 500;
+/// Largest number of records returned by one pull; the client pulls again while `more` is set.
+pub const MAX_PULL_RECORDS: usize = 1000;
+
+/// Who last wrote a field, and in which record version: the basis of conflict detection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldStamp {
+    pub version: u64,
+    pub device: Uuid,
+}
+
+/// Two people changed the same field at once: both values are kept until a person chooses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldConflict {
+    pub field: String,
+    /// The value that arrived second and was *not* written, kept here so nothing is lost.
+    pub other_value: Value,
+    pub other_by: String,
+    pub other_at: DateTime<Utc>,
+    /// The record version at which the conflict was recorded; a write based on this version
+    /// or later has seen it and resolves it.
+    pub version: u64,
+}
+
+/// A synced record: its envelope (id, server version, last change) and its fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRecord {
+    pub entity: EntityKind,
+    pub id: Uuid,
+    /// Server-assigned, +1 on every applied mutation.
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    /// A tombstone: kept so that other devices learn of the deletion.
+    pub deleted: bool,
+    pub fields: Fields,
+    #[serde(default)]
+    pub field_stamps: BTreeMap<String, FieldStamp>,
+    #[serde(default)]
+    pub conflicts: Vec<FieldConflict>,
+}
+
+impl SyncRecord {
+    /// The record as a typed entity, if it is of that kind and valid.
+    pub fn typed<E: Entity>(&self) -> Option<E> {
+        (self.entity == E::KIND).then(|| E::from_fields(&self.fields).ok()).flatten()
+    }
+}
+
+/// What a mutation does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MutationOp {
+    /// Create (base version 0) or change the named fields.
+    Update { fields: Fields },
+    /// Delete the record (leaves a tombstone).
+    Delete,
+}
+
+/// One change made on a device, queued in its outbox until the server answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mutation {
+    /// Made on the device; the server never applies the same id twice.
+    pub mutation_id: Uuid,
+    /// Per-device sequence number, from 1, with no gaps.
+    pub seq: u64,
+    pub entity: EntityKind,
+    pub id: Uuid,
+    /// The record version the device saw when it made the change (0 for a new record).
+    pub base_version: u64,
+    pub op: MutationOp,
+}
+
+/// A batch of mutations from one device, in sequence order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub device_id: Uuid,
+    pub mutations: Vec<Mutation>,
+}
+
+/// The server's answer to one mutation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MutationResult {
+    /// Written; the record is now at `version`.
+    Applied { mutation_id: Uuid, version: u64 },
+    /// Written except for `fields`, which someone else changed at the same time; both values
+    /// are kept on the record for a person to choose.
+    Conflict {
+        mutation_id: Uuid,
+        version: u64,
+        fields: Vec<String>,
+    },
+    /// Not written, with the reason. `retryable` means "send it again later" (a sequence gap);
+    /// otherwise the change cannot be made as it stands.
+    Rejected {
+        mutation_id: Uuid,
+        reason: String,
+        retryable: bool,
+    },
+}
+
+impl MutationResult {
+    /// The mutation this answers.
+    pub fn mutation_id(&self) -> Uuid {
+        match self {
+            Self::Applied { mutation_id, .. }
+            | Self::Conflict { mutation_id, .. }
+            | Self::Rejected { mutation_id, .. } => *mutation_id,
+        }
+    }
+
+    /// True when the server has finished with the mutation (it leaves the outbox).
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::Rejected { retryable: true, .. })
+    }
+
+    fn rejected(mutation_id: Uuid, reason: impl Into<String>) -> Self {
+        Self::Rejected {
+            mutation_id,
+            reason: reason.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// The answer to a push: one result per mutation, in the order sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushResponse {
+    pub results: Vec<MutationResult>,
+}
+
+/// Every visible change after a cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullResponse {
+    pub records: Vec<SyncRecord>,
+    /// Pass this as `since` next time.
+    pub cursor: u64,
+    /// More changes are waiting: pull again straight away.
+    pub more: bool,
+}
+
+/// How a mutation's sequence number relates to what the server has seen from its device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceCheck {
+    /// The next one expected: process it.
+    Next,
+    /// Already used by an earlier mutation.
+    AlreadySeen,
+    /// Earlier mutations have not arrived yet.
+    Gap { expected: u64 },
+}
+
+/// Compares `seq` with the last sequence number processed for the device.
+pub fn check_sequence(last_seq: u64, seq: u64) -> SequenceCheck {
+    if seq == last_seq + 1 {
+        SequenceCheck::Next
+    } else if seq <= last_seq {
+        SequenceCheck::AlreadySeen
+    } else {
+        SequenceCheck::Gap { expected: last_seq + 1 }
+    }
+}
+
+/// A mutation merged into a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Merged {
+    pub record: SyncRecord,
+    /// Fields left unchanged because of a concurrent edit (now listed in `record.conflicts`).
+    pub conflicts: Vec<String>,
+}
+
+/// Who is writing, from which device, when.
+#[derive(Debug, Clone)]
+pub struct Writer<'a> {
+    pub device: Uuid,
+    pub name: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// The server's merge rule for one mutation against the stored record (if any).
+///
+/// Returns the record to store, or the reason the mutation cannot be applied. The merged
+/// record is validated as a whole, so a record is never stored half-valid.
+pub fn merge(current: Option<&SyncRecord>, m: &Mutation, writer: &Writer<'_>) -> Result<Merged, ValidationError> {
+    let label = m.entity.label();
+    if let Some(cur) = current {
+        if cur.entity != m.entity {
+            return Err(ValidationError::record(format!(
+                "{label}: this id already belongs to a {}",
+                cur.entity.label().to_lowercase()
+            )));
+        }
+        if cur.deleted {
+            return Err(ValidationError::record(format!(
+                "{label}: it was deleted by {} and can no longer be changed",
+                cur.updated_by
+            )));
+        }
+    } else if m.base_version != 0 || matches!(m.op, MutationOp::Delete) {
+        return Err(ValidationError::record(format!("{label}: it does not exist (or you may not see it)")));
+    }
+
+    let version = current.map_or(0, |c| c.version) + 1;
+    let mut record = current.cloned().unwrap_or_else(|| SyncRecord {
+        entity: m.entity,
+        id: m.id,
+        version: 0,
+        updated_at: writer.now,
+        updated_by: writer.name.to_owned(),
+        deleted: false,
+        fields: Fields::new(),
+        field_stamps: BTreeMap::new(),
+        conflicts: Vec::new(),
+    });
+    let mut conflicts = Vec::new();
+
+    match &m.op {
+        MutationOp::Delete => {
+            if record.version > m.base_version {
+                return Err(ValidationError::record(format!(
+                    "{label}: {} changed it after you loaded it; look at the change and delete it again if you still want to",
+                    record.updated_by
+                )));
+            }
+            record.deleted = true;
+        }
+        MutationOp::Update { fields } => {
+            let allowed = m.entity.field_names();
+            if let Some(unknown) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
+                return Err(ValidationError::field(
+                    unknown,
+                    format!("{label}: there is no field called \"{unknown}\""),
+                ));
+            }
+            for (name, value) in fields {
+                let stamp = record.field_stamps.get(name);
+                let changed_by_other_since_base =
+                    stamp.is_some_and(|s| s.version > m.base_version && s.device != writer.device);
+                let differs = record.fields.get(name).unwrap_or(&Value::Null) != value;
+                if changed_by_other_since_base && differs {
+                    conflicts.push(name.clone());
+                    record.conflicts.push(FieldConflict {
+                        field: name.clone(),
+                        other_value: value.clone(),
+                        other_by: writer.name.to_owned(),
+                        other_at: writer.now,
+                        version,
+                    });
+                    continue;
+                }
+                // A writer who has seen the conflicts on this field settles them.
+                record
+                    .conflicts
+                    .retain(|c| !(c.field == *name && c.version <= m.base_version));
+                if differs || stamp.is_none() {
+                    record.fields.insert(name.clone(), value.clone());
+                    record.field_stamps.insert(
+                        name.clone(),
+                        FieldStamp {
+                            version,
+                            device: writer.device,
+                        },
+                    );
+                }
+            }
+            m.entity.validate_fields(&record.fields)?;
+        }
+    }
+
+    record.version = version;
+    record.updated_at = writer.now;
+    record.updated_by = writer.name.to_owned();
+    Ok(Merged { record, conflicts })
+}
+
+/// The storage a push is applied to: a SQLite transaction on the server, maps in tests.
+///
+/// Every method may fail with the store's own error, which aborts the whole push without
+/// acknowledging anything.
+pub trait SyncStore {
+    type Error;
+    /// The stored answer for a mutation id already processed.
+    fn processed(&mut self, mutation_id: Uuid) -> Result<Option<MutationResult>, Self::Error>;
+    /// The last sequence number processed for the device (0 if none).
+    fn last_seq(&mut self, device: Uuid) -> Result<u64, Self::Error>;
+    /// The stored record with this id, of any kind, including tombstones.
+    fn record(&mut self, id: Uuid) -> Result<Option<SyncRecord>, Self::Error>;
+    /// Whether the writer may see this stored record at all. A hidden record is reported as
+    /// missing, never described, so a push cannot be used to learn about other teams' data.
+    fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Self::Error>;
+    /// Whether the writer may make this change (`Err(reason)` to refuse), e.g. need-to-know.
+    fn authorize(&mut self, before: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Self::Error>;
+    /// Stores the record (and makes it visible to pulls after the current cursor).
+    fn save_record(&mut self, record: &SyncRecord) -> Result<(), Self::Error>;
+    /// Records the answer for the mutation and advances the device's sequence.
+    fn save_processed(&mut self, device: Uuid, seq: u64, result: &MutationResult) -> Result<(), Self::Error>;
+}
+
+/// Applies a device's batch in order, idempotently, answering every mutation.
+pub fn process_push<S: SyncStore>(
+    store: &mut S,
+    writer: &Writer<'_>,
+    mutations: &[Mutation],
+) -> Result<Vec<MutationResult>, S::Error> {
+    let mut results = Vec::with_capacity(mutations.len());
+    for m in mutations {
+        if let Some(previous) = store.processed(m.mutation_id)? {
+            results.push(previous);
+            continue;
+        }
+        match check_sequence(store.last_seq(writer.device)?, m.seq) {
+            SequenceCheck::Gap { expected } => {
+                results.push(MutationResult::Rejected {
+                    mutation_id: m.mutation_id,
+                    reason: format!(
+                        "Change number {} arrived before change number {expected} from this device; it will be sent again",
+                        m.seq
+                    ),
+                    retryable: true,
+                });
+                continue;
+            }
+            SequenceCheck::AlreadySeen => {
+                // Not stored: the sequence number belongs to another mutation.
+                results.push(MutationResult::rejected(
+                    m.mutation_id,
+                    format!("Change number {} from this device was already used by another change", m.seq),
+                ));
+                continue;
+            }
+            SequenceCheck::Next => {}
+        }
+        let current = store.record(m.id)?;
+        let hidden = match &current {
+            Some(record) => !store.may_see(record)?,
+            None => false,
+        };
+        let result = if hidden {
+            MutationResult::rejected(
+                m.mutation_id,
+                format!("{}: it does not exist (or you may not see it)", m.entity.label()),
+            )
+        } else {
+            match merge(current.as_ref(), m, writer) {
+                Err(e) => MutationResult::rejected(m.mutation_id, e.message),
+                Ok(merged) => match store.authorize(current.as_ref(), &merged.record)? {
+                    Err(reason) => MutationResult::rejected(m.mutation_id, reason),
+                    Ok(()) => {
+                        store.save_record(&merged.record)?;
+                        if merged.conflicts.is_empty() {
+                            MutationResult::Applied {
+                                mutation_id: m.mutation_id,
+                                version: merged.record.version,
+                            }
+                        } else {
+                            MutationResult::Conflict {
+                                mutation_id: m.mutation_id,
+                                version: merged.record.version,
+                                fields: merged.conflicts,
+                            }
+                        }
+                    }
+                },
+            }
+        };
+        store.save_processed(writer.device, m.seq, &result)?;
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// A record as the app shows it: the server's copy with this device's unsent changes on top.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalView {
+    pub entity: EntityKind,
+    pub id: Uuid,
+    /// The server version the unsent changes are based on (0: not yet on the server).
+    pub version: u64,
+    pub fields: Fields,
+    pub unsent: bool,
+    pub conflicts: Vec<FieldConflict>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: Option<String>,
+}
+
+impl LocalView {
+    /// The record as a typed entity, if valid.
+    pub fn typed<E: Entity>(&self) -> Option<E> {
+        (self.entity == E::KIND).then(|| E::from_fields(&self.fields).ok()).flatten()
+    }
+}
+
+/// A change the server refused, kept so the app can tell the person what was not saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedChange {
+    pub entity: EntityKind,
+    pub id: Uuid,
+    pub reason: String,
+}
+
+/// A device's copy of the data it may see, plus its outbox of unsent changes.
+///
+/// Edits are applied to the local view at once (the app never waits for the network) and queued
+/// as mutations; a pull replaces the server copy and the queued edits stay on top until the
+/// server answers them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replica {
+    pub device_id: Uuid,
+    /// Sequence number of the next mutation this device makes.
+    pub next_seq: u64,
+    /// Pull cursor: the server's change sequence already held.
+    pub cursor: u64,
+    pub confirmed: BTreeMap<Uuid, SyncRecord>,
+    pub outbox: Vec<Mutation>,
+}
+
+impl Replica {
+    /// An empty replica for a new device.
+    pub fn new(device_id: Uuid) -> Self {
+        Self {
+            device_id,
+            next_seq: 1,
+            cursor: 0,
+            confirmed: BTreeMap::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The record as shown: server copy plus unsent changes; `None` if unknown or deleted.
+    pub fn view(&self, id: Uuid) -> Option<LocalView> {
+        let confirmed = self.confirmed.get(&id);
+        let mut view = confirmed.map(|r| LocalView {
+            entity: r.entity,
+            id,
+            version: r.version,
+            fields: r.fields.clone(),
+            unsent: false,
+            conflicts: r.conflicts.clone(),
+            updated_at: Some(r.updated_at),
+            updated_by: Some(r.updated_by.clone()),
+        });
+        let mut deleted = confirmed.is_some_and(|r| r.deleted);
+        for m in self.outbox.iter().filter(|m| m.id == id) {
+            let v = view.get_or_insert_with(|| LocalView {
+                entity: m.entity,
+                id,
+                version: 0,
+                fields: Fields::new(),
+                unsent: true,
+                conflicts: Vec::new(),
+                updated_at: None,
+                updated_by: None,
+            });
+            v.unsent = true;
+            match &m.op {
+                MutationOp::Update { fields } => {
+                    for (k, val) in fields {
+                        v.fields.insert(k.clone(), val.clone());
+                    }
+                }
+                MutationOp::Delete => deleted = true,
+            }
+        }
+        view.filter(|_| !deleted)
+    }
+
+    /// Every live record of a kind that is valid as `E`, in id order.
+    pub fn all<E: Entity>(&self) -> Vec<(LocalView, E)> {
+        let mut ids: Vec<Uuid> = self
+            .confirmed
+            .values()
+            .filter(|r| r.entity == E::KIND)
+            .map(|r| r.id)
+            .chain(self.outbox.iter().filter(|m| m.entity == E::KIND).map(|m| m.id))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.into_iter()
+            .filter_map(|id| self.view(id))
+            .filter_map(|v| v.typed::<E>().map(|e| (v, e)))
+            .collect()
+    }
+
+    /// Queues a change to (or creation of) a record, after checking the result is valid, and
+    /// shows it locally at once. Only fields that differ from the current view are sent.
+    pub fn stage_update(
+        &mut self,
+        mutation_id: Uuid,
+        entity: EntityKind,
+        id: Uuid,
+        changes: Fields,
+    ) -> Result<Option<&Mutation>, ValidationError> {
+        let current = self.view(id);
+        if let Some(cur) = &current {
+            if cur.entity != entity {
+                return Err(ValidationError::record("This id belongs to another kind of record"));
+            }
+        }
+        let mut merged = current.as_ref().map(|v| v.fields.clone()).unwrap_or_default();
+        let mut changed = Fields::new();
+        for (k, v) in changes {
+            if merged.get(&k) != Some(&v) {
+                merged.insert(k.clone(), v.clone());
+                changed.insert(k, v);
+            }
+        }
+        entity.validate_fields(&merged)?;
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(self.push_mutation(mutation_id, entity, id, MutationOp::Update { fields: changed })))
+    }
+
+    /// Queues a typed entity as the full new content of a record.
+    pub fn stage_entity<E: Entity>(&mut self, mutation_id: Uuid, id: Uuid, entity: &E) -> Result<Option<&Mutation>, ValidationError> {
+        self.stage_update(mutation_id, E::KIND, id, entity.to_fields())
+    }
+
+    /// Queues a deletion.
+    pub fn stage_delete(&mut self, mutation_id: Uuid, id: Uuid) -> Option<&Mutation> {
+        let view = self.view(id)?;
+        Some(self.push_mutation(mutation_id, view.entity, id, MutationOp::Delete))
+    }
+
+    fn push_mutation(&mut self, mutation_id: Uuid, entity: EntityKind, id: Uuid, op: MutationOp) -> &Mutation {
+        let base_version = self.confirmed.get(&id).map_or(0, |r| r.version);
+        self.outbox.push(Mutation {
+            mutation_id,
+            seq: self.next_seq,
+            entity,
+            id,
+            base_version,
+            op,
+        });
+        self.next_seq += 1;
+        self.outbox.last().expect("just pushed")
+    }
+
+    /// Takes the server's answers to a push: finished mutations leave the outbox; refused ones
+    /// are returned so the app can say what was not saved.
+    pub fn apply_push(&mut self, results: &[MutationResult]) -> Vec<RefusedChange> {
+        let mut refused = Vec::new();
+        for result in results.iter().filter(|r| r.is_final()) {
+            let Some(pos) = self.outbox.iter().position(|m| m.mutation_id == result.mutation_id()) else {
+                continue;
+            };
+            let m = self.outbox.remove(pos);
+            if let MutationResult::Rejected { reason, .. } = result {
+                refused.push(RefusedChange {
+                    entity: m.entity,
+                    id: m.id,
+                    reason: reason.clone(),
+                });
+            }
+        }
+        refused
+    }
+
+    /// Takes a pull: newer server copies replace older ones and the cursor moves on.
+    pub fn apply_pull(&mut self, pull: PullResponse) {
+        for record in pull.records {
+            let newer = self.confirmed.get(&record.id).is_none_or(|r| r.version <= record.version);
+            if newer {
+                self.confirmed.insert(record.id, record);
+            }
+        }
+        self.cursor = self.cursor.max(pull.cursor);
+    }
+}
+
+#[cfg(test)]
+mod tests;

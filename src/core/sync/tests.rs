@@ -1,0 +1,479 @@
+//! Merge rules, the push algorithm and, by property test, the protocol as a whole.
+
+use std::collections::HashMap;
+
+use chrono::TimeZone;
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+use crate::core::entities::{Organisation, OrganisationKind};
+
+/// The push algorithm over hash maps: the reference the SQLite store must behave like.
+#[derive(Default)]
+struct MemoryStore {
+    records: HashMap<Uuid, SyncRecord>,
+    change_seq: HashMap<Uuid, u64>,
+    next_change: u64,
+    processed: HashMap<Uuid, MutationResult>,
+    seqs: HashMap<Uuid, u64>,
+    /// Every processed mutation in order, with its answer.
+    log: Vec<(Uuid, MutationResult)>,
+}
+
+impl SyncStore for MemoryStore {
+    type Error = std::convert::Infallible;
+    fn processed(&mut self, id: Uuid) -> Result<Option<MutationResult>, Self::Error> {
+        Ok(self.processed.get(&id).cloned())
+    }
+    fn last_seq(&mut self, device: Uuid) -> Result<u64, Self::Error> {
+        Ok(self.seqs.get(&device).copied().unwrap_or(0))
+    }
+    fn record(&mut self, id: Uuid) -> Result<Option<SyncRecord>, Self::Error> {
+        Ok(self.records.get(&id).cloned())
+    }
+    fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Self::Error> {
+        Ok(record.fields.get("name") != Some(&json!("Hidden")))
+    }
+    fn authorize(&mut self, _: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Self::Error> {
+        let forbidden = after.fields.get("name") == Some(&json!("Forbidden"));
+        Ok(if forbidden { Err("not allowed".into()) } else { Ok(()) })
+    }
+    fn save_record(&mut self, record: &SyncRecord) -> Result<(), Self::Error> {
+        self.next_change += 1;
+        self.change_seq.insert(record.id, self.next_change);
+        self.records.insert(record.id, record.clone());
+        Ok(())
+    }
+    fn save_processed(&mut self, device: Uuid, seq: u64, result: &MutationResult) -> Result<(), Self::Error> {
+        self.seqs.insert(device, seq);
+        self.processed.insert(result.mutation_id(), result.clone());
+        self.log.push((result.mutation_id(), result.clone()));
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    fn push(&mut self, device: Uuid, mutations: &[Mutation]) -> Vec<MutationResult> {
+        let writer = Writer {
+            device,
+            name: "Tester",
+            now: now(),
+        };
+        let Ok(results) = process_push(self, &writer, mutations);
+        results
+    }
+
+    fn pull(&self, since: u64) -> PullResponse {
+        let mut changed: Vec<_> = self.change_seq.iter().filter(|(_, s)| **s > since).collect();
+        changed.sort_by_key(|(_, s)| **s);
+        PullResponse {
+            records: changed.iter().map(|(id, _)| self.records[*id].clone()).collect(),
+            cursor: self.next_change.max(since),
+            more: false,
+        }
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 3, 9, 0, 0).unwrap()
+}
+
+fn org(name: &str) -> Fields {
+    Organisation {
+        name: name.into(),
+        kind: OrganisationKind::GpPractice,
+    }
+    .to_fields()
+}
+
+fn update(seq: u64, id: Uuid, base: u64, fields: Fields) -> Mutation {
+    Mutation {
+        mutation_id: Uuid::new_v4(),
+        seq,
+        entity: EntityKind::Organisation,
+        id,
+        base_version: base,
+        op: MutationOp::Update { fields },
+    }
+}
+
+fn writer(device: u128) -> Writer<'static> {
+    Writer {
+        device: Uuid::from_u128(device),
+        name: "Tester",
+        now: now(),
+    }
+}
+
+fn name(value: &str) -> Fields {
+    json!({ "name": value }).as_object().unwrap().clone()
+}
+
+#[test]
+fn a_create_needs_every_required_field() {
+    let id = Uuid::new_v4();
+    let err = merge(None, &update(1, id, 0, name("Riverside Surgery")), &writer(1)).unwrap_err();
+    assert_eq!(err.message, "Organisation: kind is required");
+    let merged = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap();
+    assert_eq!(merged.record.version, 1);
+    assert!(merged.conflicts.is_empty());
+}
+
+#[test]
+fn edits_to_different_fields_merge() {
+    let id = Uuid::new_v4();
+    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
+    let renamed = merge(Some(&created), &update(2, id, 1, name("Riverside Health Centre")), &writer(1))
+        .unwrap()
+        .record;
+    let kind = json!({"kind": "hospice"}).as_object().unwrap().clone();
+    let merged = merge(Some(&renamed), &update(1, id, 1, kind), &writer(2)).unwrap();
+    assert!(merged.conflicts.is_empty());
+    assert_eq!(merged.record.fields["name"], json!("Riverside Health Centre"));
+    assert_eq!(merged.record.fields["kind"], json!("hospice"));
+    assert_eq!(merged.record.version, 3);
+}
+
+#[test]
+fn same_field_edits_are_kept_as_a_conflict_until_someone_chooses() {
+    let id = Uuid::new_v4();
+    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
+    let first = merge(Some(&created), &update(2, id, 1, name("Name A")), &writer(1)).unwrap().record;
+    let second = merge(Some(&first), &update(1, id, 1, name("Name B")), &writer(2)).unwrap();
+    assert_eq!(second.conflicts, vec!["name".to_string()]);
+    let record = second.record;
+    assert_eq!(record.fields["name"], json!("Name A"), "the first write stays");
+    assert_eq!(record.conflicts.len(), 1);
+    assert_eq!(record.conflicts[0].other_value, json!("Name B"), "the second is kept, not dropped");
+
+    // The same value twice is not a conflict.
+    let same = merge(Some(&first), &update(1, id, 1, name("Name A")), &writer(2)).unwrap();
+    assert!(same.conflicts.is_empty());
+
+    // Someone who has seen the conflict picks a value: it is resolved.
+    let resolved = merge(Some(&record), &update(2, id, record.version, name("Name B")), &writer(2)).unwrap();
+    assert!(resolved.conflicts.is_empty());
+    assert!(resolved.record.conflicts.is_empty());
+    assert_eq!(resolved.record.fields["name"], json!("Name B"));
+}
+
+#[test]
+fn a_device_never_conflicts_with_its_own_earlier_changes() {
+    let id = Uuid::new_v4();
+    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
+    let a = merge(Some(&created), &update(2, id, 1, name("A")), &writer(1)).unwrap().record;
+    let b = merge(Some(&a), &update(3, id, 1, name("B")), &writer(1)).unwrap();
+    assert!(b.conflicts.is_empty());
+    assert_eq!(b.record.fields["name"], json!("B"));
+}
+
+#[test]
+fn bad_mutations_are_rejected_with_a_reason() {
+    let id = Uuid::new_v4();
+    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
+    let unknown = json!({"colour": "blue"}).as_object().unwrap().clone();
+    let err = merge(Some(&created), &update(2, id, 1, unknown), &writer(1)).unwrap_err();
+    assert!(err.message.contains("no field called \"colour\""));
+    let err = merge(Some(&created), &update(2, id, 1, name("")), &writer(1)).unwrap_err();
+    assert_eq!(err.message, "Enter the organisation's name");
+    let err = merge(None, &update(1, Uuid::new_v4(), 3, name("x")), &writer(1)).unwrap_err();
+    assert!(err.message.contains("does not exist"));
+}
+
+#[test]
+fn a_stale_delete_is_refused_and_a_deleted_record_stays_deleted() {
+    let id = Uuid::new_v4();
+    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
+    let renamed = merge(Some(&created), &update(2, id, 1, name("B")), &writer(1)).unwrap().record;
+    let delete = |base| Mutation {
+        op: MutationOp::Delete,
+        ..update(1, id, base, Fields::new())
+    };
+    assert!(merge(Some(&renamed), &delete(1), &writer(2)).unwrap_err().message.contains("changed it after you loaded it"));
+    let gone = merge(Some(&renamed), &delete(2), &writer(2)).unwrap().record;
+    assert!(gone.deleted);
+    assert!(merge(Some(&gone), &update(3, id, 3, name("C")), &writer(1)).unwrap_err().message.contains("deleted"));
+}
+
+#[test]
+fn a_replayed_push_is_answered_from_the_record_and_not_applied_again() {
+    let mut server = MemoryStore::default();
+    let device = Uuid::from_u128(1);
+    let id = Uuid::new_v4();
+    let batch = vec![update(1, id, 0, org("Riverside Surgery")), update(2, id, 1, name("B"))];
+    let first = server.push(device, &batch);
+    let again = server.push(device, &batch);
+    assert_eq!(first, again);
+    assert_eq!(server.records[&id].version, 2);
+    assert_eq!(server.log.len(), 2);
+}
+
+#[test]
+fn a_sequence_gap_is_refused_for_retry_and_a_reused_number_is_refused() {
+    let mut server = MemoryStore::default();
+    let device = Uuid::from_u128(1);
+    let id = Uuid::new_v4();
+    let results = server.push(device, &[update(2, id, 0, org("Riverside Surgery"))]);
+    assert!(matches!(&results[0], MutationResult::Rejected { retryable: true, reason, .. } if reason.contains("arrived before change number 1")));
+    assert!(server.records.is_empty());
+    server.push(device, &[update(1, id, 0, org("Riverside Surgery"))]);
+    let reused = server.push(device, &[update(1, id, 1, name("B"))]);
+    assert!(matches!(&reused[0], MutationResult::Rejected { retryable: false, .. }));
+    assert_eq!(server.records[&id].fields["name"], json!("Riverside Surgery"));
+}
+
+#[test]
+fn an_unauthorised_change_is_rejected_and_consumes_its_sequence_number() {
+    let mut server = MemoryStore::default();
+    let device = Uuid::from_u128(1);
+    let results = server.push(device, &[update(1, Uuid::new_v4(), 0, org("Forbidden"))]);
+    assert!(matches!(&results[0], MutationResult::Rejected { retryable: false, reason, .. } if reason == "not allowed"));
+    let next = server.push(device, &[update(2, Uuid::new_v4(), 0, org("Allowed"))]);
+    assert!(matches!(next[0], MutationResult::Applied { version: 1, .. }));
+}
+
+#[test]
+fn the_replica_shows_unsent_changes_and_drops_them_once_answered() {
+    let mut server = MemoryStore::default();
+    let mut replica = Replica::new(Uuid::from_u128(5));
+    let id = Uuid::new_v4();
+    replica
+        .stage_entity(Uuid::new_v4(), id, &Organisation { name: "Riverside Surgery".into(), kind: OrganisationKind::GpPractice })
+        .unwrap();
+    assert!(replica.view(id).unwrap().unsent);
+    // An invalid edit is refused locally, before it is queued.
+    let err = replica.stage_update(Uuid::new_v4(), EntityKind::Organisation, id, name(" ")).unwrap_err();
+    assert_eq!(err.message, "Enter the organisation's name");
+    // A change that changes nothing queues nothing.
+    assert!(replica.stage_update(Uuid::new_v4(), EntityKind::Organisation, id, name("Riverside Surgery")).unwrap().is_none());
+    assert_eq!(replica.outbox.len(), 1);
+
+    let results = server.push(replica.device_id, &replica.outbox.clone());
+    assert!(replica.apply_push(&results).is_empty());
+    assert!(replica.outbox.is_empty());
+    replica.apply_pull(server.pull(replica.cursor));
+    let view = replica.view(id).unwrap();
+    assert!(!view.unsent);
+    assert_eq!(view.version, 1);
+    assert_eq!(replica.all::<Organisation>().len(), 1);
+
+    replica.stage_delete(Uuid::new_v4(), id).unwrap();
+    assert!(replica.view(id).is_none());
+    assert!(replica.all::<Organisation>().is_empty());
+}
+
+#[test]
+fn a_refused_change_is_reported_and_leaves_the_outbox() {
+    let mut server = MemoryStore::default();
+    let mut replica = Replica::new(Uuid::from_u128(5));
+    let id = Uuid::new_v4();
+    replica
+        .stage_entity(Uuid::new_v4(), id, &Organisation { name: "Forbidden".into(), kind: OrganisationKind::Hospice })
+        .unwrap();
+    let results = server.push(replica.device_id, &replica.outbox.clone());
+    let refused = replica.apply_push(&results);
+    assert_eq!(refused, vec![RefusedChange { entity: EntityKind::Organisation, id, reason: "not allowed".into() }]);
+    assert!(replica.outbox.is_empty());
+    assert!(replica.view(id).is_none());
+}
+
+/// How a push travels over an unreliable network.
+#[derive(Debug, Clone, Copy)]
+enum Delivery {
+    Normal,
+    /// The request never reaches the server.
+    LostRequest,
+    /// The server applies it but the answer never comes back.
+    LostResponse,
+    /// The request arrives twice.
+    Duplicated,
+    /// Only the later half of the outbox arrives (reordering): a sequence gap.
+    LaterHalfOnly,
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Edit { client: usize, record: usize, field_is_name: bool, value: u8 },
+    Push { client: usize, delivery: Delivery },
+    Pull { client: usize },
+}
+
+fn step(clients: usize, records: usize) -> impl Strategy<Value = Step> {
+    let delivery = prop_oneof![
+        3 => Just(Delivery::Normal),
+        1 => Just(Delivery::LostRequest),
+        1 => Just(Delivery::LostResponse),
+        1 => Just(Delivery::Duplicated),
+        1 => Just(Delivery::LaterHalfOnly),
+    ];
+    prop_oneof![
+        3 => (0..clients, 0..records, any::<bool>(), 0u8..4).prop_map(|(client, record, field_is_name, value)| Step::Edit { client, record, field_is_name, value }),
+        2 => (0..clients, delivery).prop_map(|(client, delivery)| Step::Push { client, delivery }),
+        1 => (0..clients).prop_map(|client| Step::Pull { client }),
+    ]
+}
+
+fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
+    const RECORDS: usize = 3;
+    let mut server = MemoryStore::default();
+    let seed_device = Uuid::from_u128(999);
+    let ids: Vec<Uuid> = (0..RECORDS).map(|i| Uuid::from_u128(1000 + i as u128)).collect();
+    let seed: Vec<Mutation> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| update(i as u64 + 1, *id, 0, org(&format!("Practice {i}"))))
+        .collect();
+    server.push(seed_device, &seed);
+
+    let mut replicas: Vec<Replica> = (0..clients).map(|c| Replica::new(Uuid::from_u128(c as u128 + 1))).collect();
+    for r in &mut replicas {
+        r.apply_pull(server.pull(0));
+    }
+    let mut staged: Vec<Mutation> = Vec::new();
+    let mut next_id = 1u128 << 64;
+    let kinds = [OrganisationKind::GpPractice, OrganisationKind::Hospice, OrganisationKind::CommunityTrust, OrganisationKind::Other];
+
+    // Every answer a client acted on, to check it against the server's record of the truth.
+    let mut received: Vec<MutationResult> = Vec::new();
+    let mut deliver = |server: &mut MemoryStore, replica: &mut Replica, delivery: Delivery| {
+        let batch = replica.outbox.clone();
+        if batch.is_empty() {
+            return;
+        }
+        match delivery {
+            Delivery::Normal => {
+                let results = server.push(replica.device_id, &batch);
+                replica.apply_push(&results);
+                received.extend(results);
+            }
+            Delivery::LostRequest => {}
+            Delivery::LostResponse => {
+                server.push(replica.device_id, &batch);
+            }
+            Delivery::Duplicated => {
+                server.push(replica.device_id, &batch);
+                let results = server.push(replica.device_id, &batch);
+                replica.apply_push(&results);
+                received.extend(results);
+            }
+            Delivery::LaterHalfOnly => {
+                let results = server.push(replica.device_id, &batch[batch.len() / 2..]);
+                replica.apply_push(&results);
+                received.extend(results);
+            }
+        }
+    };
+
+    for s in steps {
+        match *s {
+            Step::Edit { client, record, field_is_name, value } => {
+                next_id += 1;
+                let fields = if field_is_name {
+                    name(&format!("Name {value}"))
+                } else {
+                    json!({ "kind": kinds[value as usize] }).as_object().unwrap().clone()
+                };
+                let r = &mut replicas[client];
+                if let Some(m) = r.stage_update(Uuid::from_u128(next_id), EntityKind::Organisation, ids[record], fields).unwrap() {
+                    staged.push(m.clone());
+                }
+            }
+            Step::Push { client, delivery } => deliver(&mut server, &mut replicas[client], delivery),
+            Step::Pull { client } => {
+                let r = &mut replicas[client];
+                r.apply_pull(server.pull(r.cursor));
+            }
+        }
+    }
+    // The network heals: everyone flushes their outbox and pulls.
+    for r in &mut replicas {
+        for _ in 0..3 {
+            deliver(&mut server, r, Delivery::Normal);
+        }
+        prop_assert!(r.outbox.is_empty(), "outbox drained");
+    }
+    for r in &mut replicas {
+        r.apply_pull(server.pull(r.cursor));
+    }
+
+    drop(deliver);
+    // No client was told anything but the truth about a mutation the server finished.
+    for answer in received.iter().filter(|r| r.is_final()) {
+        prop_assert_eq!(Some(answer), server.processed.get(&answer.mutation_id()));
+    }
+    // Every mutation made was processed exactly once.
+    for m in &staged {
+        let times = server.log.iter().filter(|(id, _)| *id == m.mutation_id).count();
+        prop_assert_eq!(times, 1, "mutation {} processed {} times", m.mutation_id, times);
+    }
+    // Each record's version counts exactly the mutations written to it: none twice, none lost.
+    for id in &ids {
+        let written = server
+            .log
+            .iter()
+            .filter(|(mid, res)| {
+                !matches!(res, MutationResult::Rejected { .. })
+                    && (seed.iter().chain(&staged)).any(|m| m.mutation_id == *mid && m.id == *id)
+            })
+            .count() as u64;
+        prop_assert_eq!(server.records[id].version, written);
+        // The stored value of each field is the last write that was not held as a conflict.
+        for field in ["name", "kind"] {
+            let mut last = None;
+            for (mid, res) in &server.log {
+                let Some(m) = seed.iter().chain(&staged).find(|m| m.mutation_id == *mid && m.id == *id) else { continue };
+                let MutationOp::Update { fields } = &m.op else { continue };
+                let held = match res {
+                    MutationResult::Applied { .. } => false,
+                    MutationResult::Conflict { fields, .. } => fields.iter().any(|f| f == field),
+                    MutationResult::Rejected { .. } => true,
+                };
+                if let (false, Some(v)) = (held, fields.get(field)) {
+                    last = Some(v.clone());
+                }
+            }
+            prop_assert_eq!(Some(&server.records[id].fields[field]), last.as_ref());
+        }
+    }
+    // Every conflict answer left the losing value on the record unless a later write settled it.
+    for (mid, res) in &server.log {
+        if let MutationResult::Conflict { fields, version, .. } = res {
+            let m = staged.iter().find(|m| m.mutation_id == *mid).unwrap();
+            for f in fields {
+                let kept = server.records[&m.id].conflicts.iter().any(|c| c.field == *f && c.version == *version);
+                let settled = server.log.iter().any(|(later, r)| {
+                    matches!(r, MutationResult::Applied { .. } | MutationResult::Conflict { .. })
+                        && staged.iter().any(|l| {
+                            l.mutation_id == *later
+                                && l.id == m.id
+                                && l.base_version >= *version
+                                && matches!(&l.op, MutationOp::Update { fields } if fields.contains_key(f))
+                        })
+                });
+                prop_assert!(kept || settled, "conflict on {} lost", f);
+            }
+        }
+    }
+    // Everyone converges on the server's copy.
+    for r in &replicas {
+        for id in &ids {
+            prop_assert_eq!(&r.confirmed[id], &server.records[id]);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn two_clients_over_a_bad_network_never_lose_or_double_apply(steps in prop::collection::vec(step(2, 3), 1..60)) {
+        run_protocol(2, &steps)?;
+    }
+
+    #[test]
+    fn four_clients_converge(steps in prop::collection::vec(step(4, 3), 1..80)) {
+        run_protocol(4, &steps)?;
+    }
+}

@@ -1,0 +1,229 @@
+//! Field checks shared by every entity, with messages written for the person who typed the value.
+
+use serde::{Deserialize, Serialize};
+
+/// A value a person entered that the app cannot accept, and why, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ValidationError {
+    /// The field at fault, when there is one (lets the form put the message beside it).
+    pub field: Option<String>,
+    /// What is wrong and what to do, e.g. "Enter the team's name".
+    pub message: String,
+}
+
+impl ValidationError {
+    /// An error about one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    /// An error about the record as a whole.
+    pub fn record(message: impl Into<String>) -> Self {
+        Self {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// Turns a serde message about a record's fields into one a person can act on.
+    pub fn from_serde(kind_label: &str, err: &serde_json::Error) -> Self {
+        let text = err.to_string();
+        let quoted = text.split('`').nth(1).map(str::to_owned);
+        if text.starts_with("missing field") {
+            let field = quoted.unwrap_or_default();
+            Self::field(&field, format!("{kind_label}: {} is required", humanise(&field)))
+        } else if text.starts_with("unknown field") {
+            let field = quoted.unwrap_or_default();
+            Self::field(&field, format!("{kind_label}: there is no field called \"{field}\""))
+        } else if text.starts_with("unknown variant") {
+            let value = quoted.unwrap_or_default();
+            Self::record(format!("{kind_label}: \"{value}\" is not one of the allowed values"))
+        } else {
+            let cleaned = text.split(" at line").next().unwrap_or(&text);
+            Self::record(format!("{kind_label}: {cleaned}"))
+        }
+    }
+}
+
+/// `member_ids` → "member ids": field names as words.
+pub fn humanise(field: &str) -> String {
+    field.replace('_', " ")
+}
+
+/// A required line of text: not blank, at most `max` characters.
+pub fn required_text(field: &str, label: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        return Err(ValidationError::field(field, format!("Enter {label}")));
+    }
+    optional_text(field, label, value, max)
+}
+
+/// An optional line of text: at most `max` characters and no control characters.
+pub fn optional_text(field: &str, label: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if value.chars().count() > max {
+        return Err(ValidationError::field(
+            field,
+            format!("{} must be {max} characters or fewer", capitalise(label)),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ValidationError::field(
+            field,
+            format!("{} contains characters that cannot be stored", capitalise(label)),
+        ));
+    }
+    Ok(())
+}
+
+/// An email address in the shape `name@domain.tld` (deliverability is not checked).
+pub fn email(field: &str, value: &str) -> Result<(), ValidationError> {
+    let bad = || {
+        ValidationError::field(
+            field,
+            "Enter an email address in the correct format, like name@example.nhs.net",
+        )
+    };
+    if value.len() > 254 || value.chars().any(char::is_whitespace) {
+        return Err(bad());
+    }
+    let (local, domain) = value.split_once('@').ok_or_else(bad)?;
+    let domain_ok = domain.contains('.')
+        && !domain.contains('@')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if local.is_empty() || !domain_ok {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// A UK phone number: digits, spaces, brackets, dashes and a leading +; 10 to 15 digits.
+pub fn phone(field: &str, value: &str) -> Result<(), ValidationError> {
+    let allowed = value
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-') || (c == '+' && i == 0));
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if !allowed || !(10..=15).contains(&digits) {
+        return Err(ValidationError::field(
+            field,
+            "Enter a phone number, like 01632 960 001 or +44 1632 960 001",
+        ));
+    }
+    Ok(())
+}
+
+/// A video-call link: must be https so it is safe to click.
+pub fn https_link(field: &str, value: &str) -> Result<(), ValidationError> {
+    let rest = value.strip_prefix("https://").unwrap_or("");
+    if rest.is_empty() || value.len() > 500 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ValidationError::field(
+            field,
+            "Enter the video link as a full web address starting with https://",
+        ));
+    }
+    Ok(())
+}
+
+/// Shortest password accepted (NCSC and OWASP ASVS guidance: length over complexity rules).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A new password: long enough, and not absurdly long (argon2 cost grows with length).
+pub fn password(value: &str) -> Result<(), ValidationError> {
+    let chars = value.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(ValidationError::field(
+            "password",
+            format!("The password must be at least {MIN_PASSWORD_CHARS} characters long"),
+        ));
+    }
+    if chars > 256 {
+        return Err(ValidationError::field("password", "The password must be 256 characters or fewer"));
+    }
+    Ok(())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_text_is_required() {
+        assert_eq!(
+            required_text("name", "the team's name", "  ", 10).unwrap_err().message,
+            "Enter the team's name"
+        );
+        assert!(required_text("name", "the name", "Riverside", 20).is_ok());
+        assert!(required_text("name", "the name", "Riverside Surgery", 5)
+            .unwrap_err()
+            .message
+            .contains("5 characters or fewer"));
+    }
+
+    #[test]
+    fn emails() {
+        for ok in ["a@b.nhs.net", "first.last@council.gov.uk"] {
+            assert!(email("email", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a", "a@b", "@b.com", "a@.com", "a b@c.com", "a@b..com", "a@b.com."] {
+            assert!(email("email", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        for ok in ["01632 960 001", "+44 1632 960001", "(01632) 960-001"] {
+            assert!(phone("phone", ok).is_ok(), "{ok}");
+        }
+        for bad in ["123", "01632 96O 001", "44+1632960001", "0163296000112345678"] {
+            assert!(phone("phone", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn links_must_be_https() {
+        assert!(https_link("video_link", "https://meet.example.nhs.uk/mdt").is_ok());
+        for bad in ["http://x.org", "https://", "javascript:alert(1)", "https://a b"] {
+            assert!(https_link("video_link", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_need_twelve_characters() {
+        assert!(password("short-pass").is_err());
+        assert!(password("a-long-enough-one").is_ok());
+    }
+
+    #[test]
+    fn serde_errors_become_plain_words() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            team_name: String,
+        }
+        let missing = serde_json::from_str::<T>("{}").unwrap_err();
+        assert_eq!(
+            ValidationError::from_serde("Team", &missing).message,
+            "Team: team name is required"
+        );
+        let unknown = serde_json::from_str::<T>(r#"{"team_name":"a","x":1}"#).unwrap_err();
+        assert_eq!(
+            ValidationError::from_serde("Team", &unknown).message,
+            "Team: there is no field called \"x\""
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! Sign-in, sessions and sign-out.
+//!
+//! Passwords are stored as argon2id hashes. A session is a random 256-bit token in an HttpOnly,
+//! SameSite=Strict cookie; the database keeps only its SHA-256, so a copy of the database cannot
+//! be used to sign in. A fresh token is issued at every sign-in (and any old one ended).
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use base64::Engine;
+use chrono::{Duration, Utc};
+use sha2::{Digest, Sha256};
+
+use super::error::{ApiJson, Error};
+use super::store::{self, Actor};
+use super::AppState;
+use crate::core::api::{CurrentUser, SignInRequest};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "mdt_session";
+/// A session unused for this long ends (a shared PC left signed in).
+pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
+/// A session ends this long after sign-in, used or not.
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+
+/// The session routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/session", post(sign_in).get(current_user).delete(sign_out))
+}
+
+/// Hashes a new password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))
+}
+
+/// True when `password` matches the stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Checked when the email is unknown, so a wrong email takes as long as a wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not-a-real-password-for-timing").unwrap_or_default());
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .expect("cookie is ASCII")
+}
+
+/// The signed-in user of a request. Extracting it from a request without a live session
+/// answers 401.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub actor: Actor,
+    pub email: String,
+    token_hash: String,
+}
+
+impl Session {
+    /// The user as the app sees them.
+    pub fn current_user(&self) -> CurrentUser {
+        CurrentUser {
+            user_id: self.actor.user_id,
+            name: self.actor.name.clone(),
+            email: self.email.clone(),
+            person_id: self.actor.person_id,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let token = session_token(&parts.headers).ok_or(Error::Unauthorized)?;
+        let hash = token_hash(&token);
+        state
+            .store
+            .call(move |conn| {
+                let now = Utc::now();
+                let found = store::find_session(conn, &hash)?.ok_or(Error::Unauthorized)?;
+                if now - found.last_seen_at > IDLE_TIMEOUT || now - found.created_at > ABSOLUTE_TIMEOUT {
+                    store::delete_session(conn, &hash)?;
+                    return Err(Error::Unauthorized);
+                }
+                store::touch_session(conn, &hash, now)?;
+                Ok(Session {
+                    actor: Actor {
+                        user_id: found.user.id,
+                        person_id: found.user.person_id,
+                        name: found.user.name,
+                    },
+                    email: found.user.email,
+                    token_hash: hash,
+                })
+            })
+            .await
+    }
+}
+
+async fn sign_in(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<SignInRequest>) -> Result<Response, Error> {
+    let email = req.email.trim().to_owned();
+    if email.is_empty() || req.password.is_empty() {
+        return Err(Error::BadRequest("Enter your email address and password.".into()));
+    }
+    let user = state.store.call(move |conn| store::find_user_by_email(conn, &email)).await?;
+    let hash = user.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let password = req.password;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+    let user = user.filter(|_| matches).ok_or(Error::BadCredentials)?;
+
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let new_hash = token_hash(&token);
+    let old_hash = session_token(&headers).map(|t| token_hash(&t));
+    let user_id = user.id;
+    state
+        .store
+        .call(move |conn| {
+            if let Some(old) = old_hash {
+                store::delete_session(conn, &old)?;
+            }
+            store::insert_session(conn, &new_hash, user_id, Utc::now())
+        })
+        .await?;
+    tracing::info!(user = %user.id, "signed in");
+    let body = CurrentUser {
+        user_id: user.id,
+        name: user.name,
+        email: user.email,
+        person_id: user.person_id,
+    };
+    let mut response = ApiJson(body).into_response();
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, session_cookie(&state, &token, ABSOLUTE_TIMEOUT.num_seconds()));
+    Ok(response)
+}
+
+async fn current_user(session: Session) -> ApiJson<CurrentUser> {
+    ApiJson(session.current_user())
+}
+
+async fn sign_out(State(state): State<AppState>, session: Session) -> Result<Response, Error> {
+    let hash = session.token_hash.clone();
+    state.store.call(move |conn| store::delete_session(conn, &hash)).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(SET_COOKIE, session_cookie(&state, "", 0));
+    Ok(response)
+}

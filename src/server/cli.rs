@@ -1,0 +1,151 @@
+//! The `mdt-server` command line: serve (the default), `user add`, `demo`.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use chrono::Utc;
+
+use super::demo::{self, NewUser, DEMO_PASSWORD};
+use super::store::Store;
+use super::{app, AppState, Config};
+use crate::core::entities::Role;
+
+/// MDT coordination server: serves the app and its JSON API on one port.
+#[derive(Debug, Parser)]
+#[command(name = "mdt-server", version)]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "MDT_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    pub addr: SocketAddr,
+    /// Where the SQLite database lives (created if missing).
+    #[arg(long, env = "MDT_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// The built app (Trunk's output).
+    #[arg(long, env = "MDT_DIST", default_value = "./dist", global = true)]
+    pub dist: PathBuf,
+    /// Mark the session cookie Secure: set this whenever people reach the server over HTTPS.
+    #[arg(long, env = "MDT_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app and the API (the default).
+    Serve,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Load the synthetic demo teams and accounts (safe to run twice).
+    Demo,
+}
+
+/// Account commands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account and its directory entry. The password is read from standard input
+    /// (first line), or asked for twice when run in a terminal.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Professional role, e.g. gp, social_worker, district_nurse, practice_manager.
+        #[arg(long, default_value = "other")]
+        role: String,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+        let second = rpassword::prompt_password("Password again: ")?;
+        anyhow::ensure!(first == second, "the two passwords are different; nothing was saved");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+/// Runs the command line; errors are printed by the binary.
+pub fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let store = Store::open(&cli.data_dir)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(store, cli.addr, cli.dist, cli.secure_cookies),
+        Command::User {
+            action: UserCommand::Add { email, name, role },
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role \"{role}\"; use one of: {}", all.join(", "))
+            })?;
+            let password = read_password()?;
+            let user = demo::add_user(
+                &store,
+                &NewUser {
+                    email: &email,
+                    name: &name,
+                    role,
+                    password: &password,
+                },
+                Utc::now(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Added {} <{}>. They can now sign in.", user.name, user.email);
+            Ok(())
+        }
+        Command::Demo => {
+            let summary = demo::load_demo(&store, Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if summary.already_loaded {
+                println!("The demo data is already loaded.");
+            } else {
+                println!("Loaded the synthetic demo teams.");
+            }
+            println!("Demo accounts (password: {DEMO_PASSWORD}):");
+            for (email, what) in summary.accounts {
+                println!("  {email:<32} {what}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn serve(store: Store, addr: SocketAddr, dist: PathBuf, secure_cookies: bool) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let dist_dir = dist.join("index.html").is_file().then_some(dist.clone());
+        if dist_dir.is_none() {
+            tracing::warn!(dist = %dist.display(), "no built app found; serving the API only");
+        }
+        let state = AppState::new(store, Config { secure_cookies, dist_dir });
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (is another server already using it?)"))?;
+        let local = listener.local_addr()?;
+        println!("MDT app running at http://{local}/  (press Ctrl-C to stop)");
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await?;
+        Ok(())
+    })
+}

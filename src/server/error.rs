@@ -1,0 +1,112 @@
+//! The one error type of the API. Every variant becomes a JSON body with a sentence a person can
+//! act on; internal failures are logged and answered with a generic message, so no patient data
+//! or internals ever reach the client or the URL.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::core::api::ApiErrorBody;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No valid session: sign in first.
+    #[error("You are not signed in, or your session has ended. Sign in to continue.")]
+    Unauthorized,
+    /// Wrong email or password (deliberately not saying which).
+    #[error("The email address or password is not right. Check them and try again.")]
+    BadCredentials,
+    /// A request the server cannot act on, with the reason.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("There is nothing at this address.")]
+    NotFound,
+    #[error("The request is too large. Send fewer changes at a time.")]
+    PayloadTooLarge,
+    #[error("The request must be sent as JSON (Content-Type: application/json).")]
+    UnsupportedMediaType,
+    /// A failure inside the server; details are logged, never sent.
+    #[error("Something went wrong on the server and nothing was saved. Try again in a minute; if it keeps happening, tell your system administrator.")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Self::Internal(e) = &self {
+            tracing::error!(error = %e, "internal error");
+        }
+        let body = ApiErrorBody { error: self.to_string() };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                let detail = e.body_text();
+                let detail = detail
+                    .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                    .unwrap_or(&detail);
+                Self::BadRequest(format!("The request does not have the expected fields: {detail}"))
+            }
+            JsonRejection::JsonSyntaxError(_) => Self::BadRequest("The request body is not valid JSON.".into()),
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            other => Self::BadRequest(format!("The request body could not be read: {}", other.body_text())),
+        }
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(format!("The address has a bad parameter: {}", rejection.body_text()))
+    }
+}
+
+/// `Json` that answers bad input with our [`Error`] (a clear 4xx), never axum's plain text.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(Error))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+/// `Query` that answers bad parameters with our [`Error`].
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(Error))]
+pub struct ApiQuery<T>(pub T);

@@ -1,0 +1,109 @@
+//! The server: the JSON API under `/api`, the built app from `dist/`, SQLite underneath.
+//!
+//! [`app`] builds the whole HTTP surface from a state, so tests drive exactly what runs in
+//! production, through `oneshot` or over a real socket.
+
+pub mod auth;
+pub mod cli;
+pub mod demo;
+pub mod error;
+pub mod store;
+pub mod sync_api;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use self::error::Error;
+use self::store::Store;
+
+/// Largest request body the API reads (a push of 500 changes fits easily).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Header every state-changing API request must carry. Browsers cannot add it to a cross-site
+/// form post, so together with SameSite=Strict cookies it stops cross-site request forgery.
+pub const APP_HEADER: &str = "x-requested-with";
+/// The value of [`APP_HEADER`] the app sends.
+pub const APP_HEADER_VALUE: &str = "mdt-app";
+
+/// Settings fixed at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Mark the session cookie `Secure` (set when served over HTTPS or behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// The built app (Trunk's `dist/`); `None` serves only the API.
+    pub dist_dir: Option<PathBuf>,
+}
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// State over an opened store.
+    pub fn new(store: Store, config: Config) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The whole HTTP surface: `/api/...` and the app.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(auth::router())
+        .merge(sync_api::router())
+        .fallback(|| async { Error::NotFound })
+        .layer(middleware::from_fn(require_app_header))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+
+    let router = Router::new().merge(api);
+    let router = match &state.config.dist_dir {
+        Some(dist) => router.fallback_service(ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")))),
+        None => router.fallback(|| async { Html(NOT_BUILT_PAGE) }),
+    };
+    router
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+const NOT_BUILT_PAGE: &str = "<!doctype html><title>MDT</title><p>The app has not been built. \
+Start it with <code>./scripts/run.sh</code>, which builds it first.</p>";
+
+/// Refuses state-changing API requests that lack the app's header (see [`APP_HEADER`]).
+async fn require_app_header(request: Request<Body>, next: Next) -> Response {
+    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let has_header = request
+        .headers()
+        .get(APP_HEADER)
+        .is_some_and(|v| v.as_bytes() == APP_HEADER_VALUE.as_bytes());
+    if changes_state && !has_header {
+        return Error::Forbidden(format!(
+            "This request must come from the MDT app (missing the {APP_HEADER} header)."
+        ))
+        .into_response();
+    }
+    next.run(request).await
+}

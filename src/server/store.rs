@@ -1,0 +1,518 @@
+//! The embedded SQLite store: schema migrations, users and sessions, synced records, and the
+//! need-to-know rules applied to every sync read and write.
+//!
+//! One connection behind a mutex serves every request on a blocking thread; SQLite allows one
+//! writer at a time anyway, and WAL with `synchronous=FULL` makes an acknowledged push durable.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use uuid::Uuid;
+
+use super::error::Error;
+use crate::core::entities::{Entity, EntityKind, Meeting, Team};
+use crate::core::sync::{
+    process_push, Mutation, MutationResult, PullResponse, SyncRecord, SyncStore, Writer, MAX_PULL_RECORDS,
+};
+
+/// Schema changes in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+-- Every synced record: the envelope and fields as JSON, plus columns for access and pulls.
+CREATE TABLE records (
+    id TEXT PRIMARY KEY,
+    entity TEXT NOT NULL,
+    team_id TEXT,
+    created_by TEXT NOT NULL,
+    change_seq INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX records_change_seq ON records(change_seq);
+CREATE INDEX records_team ON records(team_id);
+-- Who is in which team (coordinator included), kept in step with team records.
+CREATE TABLE team_members (
+    team_id TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    PRIMARY KEY (team_id, person_id)
+);
+CREATE INDEX team_members_person ON team_members(person_id);
+CREATE TABLE devices (
+    device_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    last_seq INTEGER NOT NULL
+);
+CREATE TABLE processed_mutations (
+    mutation_id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    result TEXT NOT NULL,
+    processed_at TEXT NOT NULL
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#];
+
+/// A signed-in user, as the store knows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub person_id: Uuid,
+    pub password_hash: String,
+}
+
+/// A session found by its token.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user: UserRow,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The database handle shared by every request.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let path = data_dir.join("mdt.sqlite3");
+        let conn = Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        Self::init(conn)
+    }
+
+    fn init(mut conn: Connection) -> anyhow::Result<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql).with_context(|| format!("migration {} failed", i + 1))?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, "database schema migrated");
+        }
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on a blocking thread.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// The same, for commands that run outside a request.
+    pub fn blocking<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let mut guard = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    }
+}
+
+fn parse_uuid(s: String) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn parse_time(s: String) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn json_err(e: serde_json::Error) -> Error {
+    Error::Internal(e.into())
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.person_id, u.password_hash";
+
+fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: parse_uuid(row.get(0)?)?,
+        email: row.get(1)?,
+        name: row.get(2)?,
+        person_id: parse_uuid(row.get(3)?)?,
+        password_hash: row.get(4)?,
+    })
+}
+
+/// Users.
+pub fn find_user_by_email(conn: &Connection, email: &str) -> Result<Option<UserRow>, Error> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?1 AND u.disabled = 0"),
+            [email.trim()],
+            user_from_row,
+        )
+        .optional()?)
+}
+
+/// Creates a user; the email must be new.
+pub fn insert_user(conn: &Connection, user: &UserRow, now: DateTime<Utc>) -> Result<(), Error> {
+    let exists: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1)", [&user.email], |r| r.get(0))?;
+    if exists {
+        return Err(Error::BadRequest(format!("A user with the email {} already exists", user.email)));
+    }
+    conn.execute(
+        "INSERT INTO users (id, email, name, password_hash, person_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![user.id.to_string(), user.email, user.name, user.password_hash, user.person_id.to_string(), now.to_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// Sessions, stored by the SHA-256 of their token so a copy of the database cannot sign in.
+pub fn insert_session(conn: &Connection, token_hash: &str, user_id: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+        params![token_hash, user_id.to_string(), now.to_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// The session for a token hash, with its user (if the user is still enabled).
+pub fn find_session(conn: &Connection, token_hash: &str) -> Result<Option<SessionRow>, Error> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = ?1 AND u.disabled = 0"
+            ),
+            [token_hash],
+            |row| {
+                Ok(SessionRow {
+                    user: user_from_row(row)?,
+                    created_at: parse_time(row.get(5)?)?,
+                    last_seen_at: parse_time(row.get(6)?)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Marks a session as used now (for the idle timeout).
+pub fn touch_session(conn: &Connection, token_hash: &str, now: DateTime<Utc>) -> Result<(), Error> {
+    conn.execute("UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1", params![token_hash, now.to_rfc3339()])?;
+    Ok(())
+}
+
+/// Ends a session.
+pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), Error> {
+    conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+    Ok(())
+}
+
+/// A setting (e.g. whether the demo data is loaded).
+pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
+    Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+/// Stores a setting.
+pub fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+/// Who is reading or writing synced data: their user and their entry in the directory.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub person_id: Uuid,
+    pub name: String,
+}
+
+/// The teams `person` coordinates or belongs to.
+pub fn teams_of(conn: &Connection, person: Uuid) -> Result<HashSet<Uuid>, Error> {
+    let mut stmt = conn.prepare_cached("SELECT team_id FROM team_members WHERE person_id = ?1")?;
+    let ids = stmt
+        .query_map([person.to_string()], |r| parse_uuid(r.get(0)?))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+/// Everyone in any of `teams`.
+fn people_in(conn: &Connection, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
+    let mut stmt = conn.prepare_cached("SELECT person_id FROM team_members WHERE team_id = ?1")?;
+    let mut people = HashSet::new();
+    for team in teams {
+        for p in stmt.query_map([team.to_string()], |r| parse_uuid(r.get(0)?))? {
+            people.insert(p?);
+        }
+    }
+    Ok(people)
+}
+
+fn load_record(conn: &Connection, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>, Error> {
+    let row: Option<(String, String)> = conn
+        .query_row("SELECT body, created_by FROM records WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(body, created_by)| {
+        let record = serde_json::from_str(&body).map_err(json_err)?;
+        Ok((record, Uuid::parse_str(&created_by).map_err(|e| Error::Internal(e.into()))?))
+    })
+    .transpose()
+}
+
+fn next_change_seq(conn: &Connection) -> Result<i64, Error> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM records", [], |r| r.get(0))?)
+}
+
+/// The team a record belongs to, for access checks and pulls.
+fn team_of(record: &SyncRecord) -> Option<Uuid> {
+    match record.entity {
+        EntityKind::Team => Some(record.id),
+        EntityKind::Meeting => record.fields.get("team_id").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok()),
+        EntityKind::Organisation | EntityKind::Person => None,
+    }
+}
+
+/// Whether `actor` may see `record` (created by `created_by`), given the teams they are in and
+/// the people in those teams. Organisations are a shared directory of public bodies; people
+/// are seen by those who share a team with them or added them; teams and meetings only by
+/// their members.
+fn may_see(actor: &Actor, record: &SyncRecord, created_by: Uuid, teams: &HashSet<Uuid>, people: &HashSet<Uuid>) -> bool {
+    match record.entity {
+        EntityKind::Organisation => true,
+        EntityKind::Person => record.id == actor.person_id || created_by == actor.user_id || people.contains(&record.id),
+        EntityKind::Team | EntityKind::Meeting => team_of(record).is_some_and(|t| teams.contains(&t)),
+    }
+}
+
+/// A push applied inside one SQLite transaction, as `actor`.
+struct SqlitePush<'a> {
+    tx: &'a Transaction<'a>,
+    actor: &'a Actor,
+}
+
+impl SqlitePush<'_> {
+    fn person_exists(&self, id: Uuid) -> Result<bool, Error> {
+        Ok(load_record(self.tx, id)?.is_some_and(|(r, _)| r.entity == EntityKind::Person && !r.deleted))
+    }
+
+    fn check_team_change(&self, before: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Error> {
+        let Some(team) = after.typed::<Team>() else { return Ok(Ok(())) };
+        let was_member = before.and_then(|b| b.typed::<Team>()).map(|t| t.includes(self.actor.person_id));
+        match was_member {
+            Some(false) => return Ok(Err("You can only change teams you belong to".into())),
+            None if !team.includes(self.actor.person_id) => {
+                return Ok(Err("You can only create a team that you coordinate or belong to".into()))
+            }
+            _ => {}
+        }
+        if !team.includes(self.actor.person_id) && !after.deleted {
+            return Ok(Err("You cannot remove yourself from a team; ask another member to do it".into()));
+        }
+        for person in std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied()) {
+            if !self.person_exists(person)? {
+                return Ok(Err("A member or the coordinator of the team is not in the directory".into()));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    fn check_meeting_change(&self, before: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Error> {
+        let teams = teams_of(self.tx, self.actor.person_id)?;
+        let allowed = |r: &SyncRecord| r.typed::<Meeting>().is_some_and(|m| teams.contains(&m.team_id));
+        if before.is_some_and(|b| !allowed(b)) || !allowed(after) {
+            return Ok(Err("You can only plan meetings for teams you belong to".into()));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Re-sends a team's meetings and people to pulls, so that someone who has just joined
+    /// the team receives records changed before they joined.
+    fn reannounce_team(&self, team_id: Uuid, team: Option<&Team>) -> Result<(), Error> {
+        let mut ids: Vec<String> = {
+            let mut stmt = self.tx.prepare_cached("SELECT id FROM records WHERE team_id = ?1 AND entity = 'meeting'")?;
+            let rows = stmt.query_map([team_id.to_string()], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if let Some(team) = team {
+            ids.extend(std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied()).map(|p| p.to_string()));
+        }
+        let mut update = self.tx.prepare_cached("UPDATE records SET change_seq = ?2 WHERE id = ?1")?;
+        for id in ids {
+            update.execute(params![id, next_change_seq(self.tx)?])?;
+        }
+        Ok(())
+    }
+}
+
+impl SyncStore for SqlitePush<'_> {
+    type Error = Error;
+
+    fn processed(&mut self, mutation_id: Uuid) -> Result<Option<MutationResult>, Error> {
+        let body: Option<String> = self
+            .tx
+            .query_row("SELECT result FROM processed_mutations WHERE mutation_id = ?1", [mutation_id.to_string()], |r| r.get(0))
+            .optional()?;
+        body.map(|b| serde_json::from_str(&b).map_err(json_err)).transpose()
+    }
+
+    fn last_seq(&mut self, device: Uuid) -> Result<u64, Error> {
+        let seq: Option<i64> = self
+            .tx
+            .query_row("SELECT last_seq FROM devices WHERE device_id = ?1", [device.to_string()], |r| r.get(0))
+            .optional()?;
+        Ok(seq.map_or(0, |s| s.max(0) as u64))
+    }
+
+    fn record(&mut self, id: Uuid) -> Result<Option<SyncRecord>, Error> {
+        Ok(load_record(self.tx, id)?.map(|(record, _)| record))
+    }
+
+    fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Error> {
+        let created_by = load_record(self.tx, record.id)?.map_or(self.actor.user_id, |(_, c)| c);
+        let teams = teams_of(self.tx, self.actor.person_id)?;
+        let people = people_in(self.tx, &teams)?;
+        Ok(may_see(self.actor, record, created_by, &teams, &people))
+    }
+
+    fn authorize(&mut self, before: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Error> {
+        match after.entity {
+            EntityKind::Organisation | EntityKind::Person => Ok(Ok(())),
+            EntityKind::Team => self.check_team_change(before, after),
+            EntityKind::Meeting => self.check_meeting_change(before, after),
+        }
+    }
+
+    fn save_record(&mut self, record: &SyncRecord) -> Result<(), Error> {
+        let body = serde_json::to_string(record).map_err(json_err)?;
+        let team_id = team_of(record).map(|t| t.to_string());
+        self.tx.execute(
+            "INSERT INTO records (id, entity, team_id, created_by, change_seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body",
+            params![
+                record.id.to_string(),
+                record.entity.as_str(),
+                team_id,
+                self.actor.user_id.to_string(),
+                next_change_seq(self.tx)?,
+                body
+            ],
+        )?;
+        if record.entity == EntityKind::Team {
+            let team = record.typed::<Team>().filter(|_| !record.deleted);
+            self.tx.execute("DELETE FROM team_members WHERE team_id = ?1", [record.id.to_string()])?;
+            if let Some(team) = &team {
+                let mut insert = self.tx.prepare_cached("INSERT OR IGNORE INTO team_members (team_id, person_id) VALUES (?1, ?2)")?;
+                for person in std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied()) {
+                    insert.execute([record.id.to_string(), person.to_string()])?;
+                }
+            }
+            self.reannounce_team(record.id, team.as_ref())?;
+        }
+        Ok(())
+    }
+
+    fn save_processed(&mut self, device: Uuid, seq: u64, result: &MutationResult) -> Result<(), Error> {
+        self.tx.execute(
+            "INSERT INTO devices (device_id, user_id, last_seq) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
+            params![device.to_string(), self.actor.user_id.to_string(), seq as i64],
+        )?;
+        self.tx.execute(
+            "INSERT INTO processed_mutations (mutation_id, device_id, result, processed_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                result.mutation_id().to_string(),
+                device.to_string(),
+                serde_json::to_string(result).map_err(json_err)?,
+                Utc::now().to_rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// Applies a device's batch of mutations as `actor`, in one durable transaction.
+pub fn push(conn: &mut Connection, actor: &Actor, device: Uuid, mutations: &[Mutation], now: DateTime<Utc>) -> Result<Vec<MutationResult>, Error> {
+    let tx = conn.transaction()?;
+    let owner: Option<String> = tx
+        .query_row("SELECT user_id FROM devices WHERE device_id = ?1", [device.to_string()], |r| r.get(0))
+        .optional()?;
+    if owner.is_some_and(|o| o != actor.user_id.to_string()) {
+        return Err(Error::Forbidden(
+            "This device is registered to another user. Sign out and sign in again to start afresh.".into(),
+        ));
+    }
+    let writer = Writer {
+        device,
+        name: &actor.name,
+        now,
+    };
+    let results = process_push(&mut SqlitePush { tx: &tx, actor }, &writer, mutations)?;
+    tx.commit()?;
+    Ok(results)
+}
+
+/// Every change after `since` that `actor` may see, in change order, at most
+/// [`MAX_PULL_RECORDS`] at a time.
+pub fn pull(conn: &Connection, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
+    let teams = teams_of(conn, actor.person_id)?;
+    let people = people_in(conn, &teams)?;
+    let mut stmt = conn.prepare_cached("SELECT change_seq, created_by, body FROM records WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2")?;
+    let rows = stmt.query_map(params![since as i64, MAX_PULL_RECORDS as i64], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+    })?;
+    let mut records = Vec::new();
+    let mut cursor = since;
+    let mut scanned = 0;
+    for row in rows {
+        let (seq, created_by, body) = row?;
+        scanned += 1;
+        cursor = seq as u64;
+        let record: SyncRecord = serde_json::from_str(&body).map_err(json_err)?;
+        let created_by = Uuid::parse_str(&created_by).map_err(|e| Error::Internal(e.into()))?;
+        if may_see(actor, &record, created_by, &teams, &people) {
+            records.push(record);
+        }
+    }
+    Ok(PullResponse {
+        records,
+        cursor,
+        more: scanned == MAX_PULL_RECORDS,
+    })
+}
+
+/// Checks a typed entity would be valid, for commands that build records directly.
+pub fn valid<E: Entity>(entity: &E) -> Result<(), Error> {
+    entity.validate().map_err(|e| Error::BadRequest(e.message))
+}
