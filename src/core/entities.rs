@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::uk_time;
 use super::validation::{self as check, ValidationError};
 
 /// The kinds of record the app syncs.
@@ -51,7 +52,10 @@ impl EntityKind {
     }
 
     /// Checks a full field map as this kind of record.
-    pub fn validate_fields(self, fields: &serde_json::Map<String, serde_json::Value>) -> Result<(), ValidationError> {
+    pub fn validate_fields(
+        self,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), ValidationError> {
         match self {
             Self::Organisation => Organisation::from_fields(fields).map(drop),
             Self::Person => Person::from_fields(fields).map(drop),
@@ -82,7 +86,9 @@ pub trait Entity: Serialize + DeserializeOwned {
     fn validate(&self) -> Result<(), ValidationError>;
 
     /// Reads and checks a record's fields.
-    fn from_fields(fields: &serde_json::Map<String, serde_json::Value>) -> Result<Self, ValidationError> {
+    fn from_fields(
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, ValidationError> {
         let entity: Self = serde_json::from_value(serde_json::Value::Object(fields.clone()))
             .map_err(|e| ValidationError::from_serde(Self::KIND.label(), &e))?;
         entity.validate()?;
@@ -278,7 +284,14 @@ impl Person {
 
 impl Entity for Person {
     const KIND: EntityKind = EntityKind::Person;
-    const FIELDS: &'static [&'static str] = &["name", "role", "organisation_id", "phone", "email", "last_confirmed"];
+    const FIELDS: &'static [&'static str] = &[
+        "name",
+        "role",
+        "organisation_id",
+        "phone",
+        "email",
+        "last_confirmed",
+    ];
 
     fn validate(&self) -> Result<(), ValidationError> {
         check::required_text("name", "the person's full name", &self.name, 200)?;
@@ -347,11 +360,17 @@ impl Entity for Team {
         }
         let mut seen = std::collections::HashSet::new();
         if !self.member_ids.iter().all(|m| seen.insert(*m)) {
-            return Err(ValidationError::field("member_ids", "A person is listed as a member more than once"));
+            return Err(ValidationError::field(
+                "member_ids",
+                "A person is listed as a member more than once",
+            ));
         }
         let mut roles = std::collections::HashSet::new();
         if !self.required_roles.iter().all(|r| roles.insert(*r)) {
-            return Err(ValidationError::field("required_roles", "A required role is listed more than once"));
+            return Err(ValidationError::field(
+                "required_roles",
+                "A required role is listed more than once",
+            ));
         }
         if let Some(link) = self.video_link.as_deref().filter(|l| !l.is_empty()) {
             check::https_link("video_link", link)?;
@@ -386,6 +405,32 @@ pub struct Meeting {
 }
 
 impl Meeting {
+    /// Turns a date and start and end times typed in UK time (`2026-07-07`, `13:00`, `14:30`)
+    /// into UTC instants, saying which field is wrong if one is.
+    pub fn times_from_uk(
+        date: &str,
+        start: &str,
+        end: &str,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>), ValidationError> {
+        let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+            .map_err(|_| ValidationError::field("date", "Enter the date of the meeting"))?;
+        let time = |field: &str, s: &str, what: &str| {
+            chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| {
+                ValidationError::field(
+                    field,
+                    format!("Enter the {what} time as hours and minutes, like 13:30"),
+                )
+            })
+        };
+        let start = time("starts_at", start, "start")?;
+        let end = time("ends_at", end, "end")?;
+        let starts_at = uk_time::from_uk(date.and_time(start))
+            .map_err(|e| ValidationError::field("starts_at", e.to_string()))?;
+        let ends_at = uk_time::from_uk(date.and_time(end))
+            .map_err(|e| ValidationError::field("ends_at", e.to_string()))?;
+        Ok((starts_at, ends_at))
+    }
+
     /// Length in whole minutes.
     pub fn minutes(&self) -> i64 {
         (self.ends_at - self.starts_at).num_minutes()
@@ -394,11 +439,21 @@ impl Meeting {
 
 impl Entity for Meeting {
     const KIND: EntityKind = EntityKind::Meeting;
-    const FIELDS: &'static [&'static str] = &["team_id", "starts_at", "ends_at", "place", "video_link", "status"];
+    const FIELDS: &'static [&'static str] = &[
+        "team_id",
+        "starts_at",
+        "ends_at",
+        "place",
+        "video_link",
+        "status",
+    ];
 
     fn validate(&self) -> Result<(), ValidationError> {
         if self.ends_at <= self.starts_at {
-            return Err(ValidationError::field("ends_at", "The meeting must end after it starts"));
+            return Err(ValidationError::field(
+                "ends_at",
+                "The meeting must end after it starts",
+            ));
         }
         if self.ends_at - self.starts_at > Duration::hours(MAX_MEETING_HOURS) {
             return Err(ValidationError::field(
@@ -448,7 +503,10 @@ mod tests {
     fn team_rules() {
         let mut t = team();
         t.default_minutes = 5;
-        assert_eq!(t.validate().unwrap_err().field.as_deref(), Some("default_minutes"));
+        assert_eq!(
+            t.validate().unwrap_err().field.as_deref(),
+            Some("default_minutes")
+        );
         let mut t = team();
         t.member_ids.push(Uuid::from_u128(2));
         assert!(t.validate().unwrap_err().message.contains("more than once"));
@@ -464,11 +522,21 @@ mod tests {
     fn unknown_fields_and_bad_roles_are_refused_in_words() {
         let mut f = team().to_fields();
         f.insert("colour".into(), json!("blue"));
-        assert!(Team::from_fields(&f).unwrap_err().message.contains("no field called \"colour\""));
-        let p = fields(json!({"name": "Sam Okafor", "role": "wizard", "last_confirmed": "2026-01-01"}));
-        assert!(Person::from_fields(&p).unwrap_err().message.contains("\"wizard\" is not one of"));
+        assert!(Team::from_fields(&f)
+            .unwrap_err()
+            .message
+            .contains("no field called \"colour\""));
+        let p =
+            fields(json!({"name": "Sam Okafor", "role": "wizard", "last_confirmed": "2026-01-01"}));
+        assert!(Person::from_fields(&p)
+            .unwrap_err()
+            .message
+            .contains("\"wizard\" is not one of"));
         let p = fields(json!({"role": "gp", "last_confirmed": "2026-01-01"}));
-        assert_eq!(Person::from_fields(&p).unwrap_err().message, "Person: name is required");
+        assert_eq!(
+            Person::from_fields(&p).unwrap_err().message,
+            "Person: name is required"
+        );
     }
 
     #[test]
@@ -502,7 +570,38 @@ mod tests {
         m.ends_at = start;
         assert!(m.validate().is_err());
         m.ends_at = start + Duration::hours(9);
-        assert!(m.validate().unwrap_err().message.contains("at most 8 hours"));
+        assert!(m
+            .validate()
+            .unwrap_err()
+            .message
+            .contains("at most 8 hours"));
+    }
+
+    #[test]
+    fn typed_uk_times_become_utc() {
+        let (s, e) = Meeting::times_from_uk("2026-07-07", "13:00", "14:30").unwrap();
+        assert_eq!(s.to_rfc3339(), "2026-07-07T12:00:00+00:00");
+        assert_eq!((e - s).num_minutes(), 90);
+        let (winter, _) = Meeting::times_from_uk("2026-12-01", "13:00", "14:30").unwrap();
+        assert_eq!(winter.to_rfc3339(), "2026-12-01T13:00:00+00:00");
+        assert_eq!(
+            Meeting::times_from_uk("", "13:00", "14:00")
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("date")
+        );
+        assert_eq!(
+            Meeting::times_from_uk("2026-07-07", "1pm", "14:00")
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("starts_at")
+        );
+        assert!(Meeting::times_from_uk("2026-03-29", "01:30", "02:30")
+            .unwrap_err()
+            .message
+            .contains("clocks go forward"));
     }
 
     #[test]

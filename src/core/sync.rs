@@ -74,7 +74,9 @@ pub struct SyncRecord {
 impl SyncRecord {
     /// The record as a typed entity, if it is of that kind and valid.
     pub fn typed<E: Entity>(&self) -> Option<E> {
-        (self.entity == E::KIND).then(|| E::from_fields(&self.fields).ok()).flatten()
+        (self.entity == E::KIND)
+            .then(|| E::from_fields(&self.fields).ok())
+            .flatten()
     }
 }
 
@@ -145,7 +147,13 @@ impl MutationResult {
 
     /// True when the server has finished with the mutation (it leaves the outbox).
     pub fn is_final(&self) -> bool {
-        !matches!(self, Self::Rejected { retryable: true, .. })
+        !matches!(
+            self,
+            Self::Rejected {
+                retryable: true,
+                ..
+            }
+        )
     }
 
     fn rejected(mutation_id: Uuid, reason: impl Into<String>) -> Self {
@@ -193,7 +201,9 @@ pub fn check_sequence(last_seq: u64, seq: u64) -> SequenceCheck {
     } else if seq <= last_seq {
         SequenceCheck::AlreadySeen
     } else {
-        SequenceCheck::Gap { expected: last_seq + 1 }
+        SequenceCheck::Gap {
+            expected: last_seq + 1,
+        }
     }
 }
 
@@ -217,7 +227,11 @@ pub struct Writer<'a> {
 ///
 /// Returns the record to store, or the reason the mutation cannot be applied. The merged
 /// record is validated as a whole, so a record is never stored half-valid.
-pub fn merge(current: Option<&SyncRecord>, m: &Mutation, writer: &Writer<'_>) -> Result<Merged, ValidationError> {
+pub fn merge(
+    current: Option<&SyncRecord>,
+    m: &Mutation,
+    writer: &Writer<'_>,
+) -> Result<Merged, ValidationError> {
     let label = m.entity.label();
     if let Some(cur) = current {
         if cur.entity != m.entity {
@@ -233,7 +247,9 @@ pub fn merge(current: Option<&SyncRecord>, m: &Mutation, writer: &Writer<'_>) ->
             )));
         }
     } else if m.base_version != 0 || matches!(m.op, MutationOp::Delete) {
-        return Err(ValidationError::record(format!("{label}: it does not exist (or you may not see it)")));
+        return Err(ValidationError::record(format!(
+            "{label}: it does not exist (or you may not see it)"
+        )));
     }
 
     let version = current.map_or(0, |c| c.version) + 1;
@@ -325,11 +341,20 @@ pub trait SyncStore {
     /// missing, never described, so a push cannot be used to learn about other teams' data.
     fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Self::Error>;
     /// Whether the writer may make this change (`Err(reason)` to refuse), e.g. need-to-know.
-    fn authorize(&mut self, before: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Self::Error>;
+    fn authorize(
+        &mut self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Self::Error>;
     /// Stores the record (and makes it visible to pulls after the current cursor).
     fn save_record(&mut self, record: &SyncRecord) -> Result<(), Self::Error>;
     /// Records the answer for the mutation and advances the device's sequence.
-    fn save_processed(&mut self, device: Uuid, seq: u64, result: &MutationResult) -> Result<(), Self::Error>;
+    fn save_processed(
+        &mut self,
+        device: Uuid,
+        seq: u64,
+        result: &MutationResult,
+    ) -> Result<(), Self::Error>;
 }
 
 /// Applies a device's batch in order, idempotently, answering every mutation.
@@ -360,7 +385,10 @@ pub fn process_push<S: SyncStore>(
                 // Not stored: the sequence number belongs to another mutation.
                 results.push(MutationResult::rejected(
                     m.mutation_id,
-                    format!("Change number {} from this device was already used by another change", m.seq),
+                    format!(
+                        "Change number {} from this device was already used by another change",
+                        m.seq
+                    ),
                 ));
                 continue;
             }
@@ -374,7 +402,10 @@ pub fn process_push<S: SyncStore>(
         let result = if hidden {
             MutationResult::rejected(
                 m.mutation_id,
-                format!("{}: it does not exist (or you may not see it)", m.entity.label()),
+                format!(
+                    "{}: it does not exist (or you may not see it)",
+                    m.entity.label()
+                ),
             )
         } else {
             match merge(current.as_ref(), m, writer) {
@@ -422,7 +453,9 @@ pub struct LocalView {
 impl LocalView {
     /// The record as a typed entity, if valid.
     pub fn typed<E: Entity>(&self) -> Option<E> {
-        (self.entity == E::KIND).then(|| E::from_fields(&self.fields).ok()).flatten()
+        (self.entity == E::KIND)
+            .then(|| E::from_fields(&self.fields).ok())
+            .flatten()
     }
 }
 
@@ -507,7 +540,12 @@ impl Replica {
             .values()
             .filter(|r| r.entity == E::KIND)
             .map(|r| r.id)
-            .chain(self.outbox.iter().filter(|m| m.entity == E::KIND).map(|m| m.id))
+            .chain(
+                self.outbox
+                    .iter()
+                    .filter(|m| m.entity == E::KIND)
+                    .map(|m| m.id),
+            )
             .collect();
         ids.sort();
         ids.dedup();
@@ -529,10 +567,15 @@ impl Replica {
         let current = self.view(id);
         if let Some(cur) = &current {
             if cur.entity != entity {
-                return Err(ValidationError::record("This id belongs to another kind of record"));
+                return Err(ValidationError::record(
+                    "This id belongs to another kind of record",
+                ));
             }
         }
-        let mut merged = current.as_ref().map(|v| v.fields.clone()).unwrap_or_default();
+        let mut merged = current
+            .as_ref()
+            .map(|v| v.fields.clone())
+            .unwrap_or_default();
         let mut changed = Fields::new();
         for (k, v) in changes {
             if merged.get(&k) != Some(&v) {
@@ -544,11 +587,36 @@ impl Replica {
         if changed.is_empty() {
             return Ok(None);
         }
-        Ok(Some(self.push_mutation(mutation_id, entity, id, MutationOp::Update { fields: changed })))
+        Ok(Some(self.push_mutation(
+            mutation_id,
+            entity,
+            id,
+            MutationOp::Update { fields: changed },
+        )))
+    }
+
+    /// Settles a conflict on `field` by choosing `value` (which may equal the current value, so
+    /// unlike [`Replica::stage_update`] it is always sent).
+    pub fn stage_resolution(
+        &mut self,
+        mutation_id: Uuid,
+        id: Uuid,
+        field: &str,
+        value: Value,
+    ) -> Option<&Mutation> {
+        let view = self.view(id)?;
+        let mut fields = Fields::new();
+        fields.insert(field.to_owned(), value);
+        Some(self.push_mutation(mutation_id, view.entity, id, MutationOp::Update { fields }))
     }
 
     /// Queues a typed entity as the full new content of a record.
-    pub fn stage_entity<E: Entity>(&mut self, mutation_id: Uuid, id: Uuid, entity: &E) -> Result<Option<&Mutation>, ValidationError> {
+    pub fn stage_entity<E: Entity>(
+        &mut self,
+        mutation_id: Uuid,
+        id: Uuid,
+        entity: &E,
+    ) -> Result<Option<&Mutation>, ValidationError> {
         self.stage_update(mutation_id, E::KIND, id, entity.to_fields())
     }
 
@@ -558,7 +626,13 @@ impl Replica {
         Some(self.push_mutation(mutation_id, view.entity, id, MutationOp::Delete))
     }
 
-    fn push_mutation(&mut self, mutation_id: Uuid, entity: EntityKind, id: Uuid, op: MutationOp) -> &Mutation {
+    fn push_mutation(
+        &mut self,
+        mutation_id: Uuid,
+        entity: EntityKind,
+        id: Uuid,
+        op: MutationOp,
+    ) -> &Mutation {
         let base_version = self.confirmed.get(&id).map_or(0, |r| r.version);
         self.outbox.push(Mutation {
             mutation_id,
@@ -577,7 +651,11 @@ impl Replica {
     pub fn apply_push(&mut self, results: &[MutationResult]) -> Vec<RefusedChange> {
         let mut refused = Vec::new();
         for result in results.iter().filter(|r| r.is_final()) {
-            let Some(pos) = self.outbox.iter().position(|m| m.mutation_id == result.mutation_id()) else {
+            let Some(pos) = self
+                .outbox
+                .iter()
+                .position(|m| m.mutation_id == result.mutation_id())
+            else {
                 continue;
             };
             let m = self.outbox.remove(pos);
@@ -595,7 +673,10 @@ impl Replica {
     /// Takes a pull: newer server copies replace older ones and the cursor moves on.
     pub fn apply_pull(&mut self, pull: PullResponse) {
         for record in pull.records {
-            let newer = self.confirmed.get(&record.id).is_none_or(|r| r.version <= record.version);
+            let newer = self
+                .confirmed
+                .get(&record.id)
+                .is_none_or(|r| r.version <= record.version);
             if newer {
                 self.confirmed.insert(record.id, record);
             }

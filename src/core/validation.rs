@@ -35,13 +35,21 @@ impl ValidationError {
         let quoted = text.split('`').nth(1).map(str::to_owned);
         if text.starts_with("missing field") {
             let field = quoted.unwrap_or_default();
-            Self::field(&field, format!("{kind_label}: {} is required", humanise(&field)))
+            Self::field(
+                &field,
+                format!("{kind_label}: {} is required", humanise(&field)),
+            )
         } else if text.starts_with("unknown field") {
             let field = quoted.unwrap_or_default();
-            Self::field(&field, format!("{kind_label}: there is no field called \"{field}\""))
+            Self::field(
+                &field,
+                format!("{kind_label}: there is no field called \"{field}\""),
+            )
         } else if text.starts_with("unknown variant") {
             let value = quoted.unwrap_or_default();
-            Self::record(format!("{kind_label}: \"{value}\" is not one of the allowed values"))
+            Self::record(format!(
+                "{kind_label}: \"{value}\" is not one of the allowed values"
+            ))
         } else {
             let cleaned = text.split(" at line").next().unwrap_or(&text);
             Self::record(format!("{kind_label}: {cleaned}"))
@@ -55,7 +63,12 @@ pub fn humanise(field: &str) -> String {
 }
 
 /// A required line of text: not blank, at most `max` characters.
-pub fn required_text(field: &str, label: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+pub fn required_text(
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
         return Err(ValidationError::field(field, format!("Enter {label}")));
     }
@@ -63,7 +76,12 @@ pub fn required_text(field: &str, label: &str, value: &str, max: usize) -> Resul
 }
 
 /// An optional line of text: at most `max` characters and no control characters.
-pub fn optional_text(field: &str, label: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+pub fn optional_text(
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<(), ValidationError> {
     if value.chars().count() > max {
         return Err(ValidationError::field(
             field,
@@ -73,7 +91,10 @@ pub fn optional_text(field: &str, label: &str, value: &str, max: usize) -> Resul
     if value.chars().any(|c| c.is_control() && c != '\n') {
         return Err(ValidationError::field(
             field,
-            format!("{} contains characters that cannot be stored", capitalise(label)),
+            format!(
+                "{} contains characters that cannot be stored",
+                capitalise(label)
+            ),
         ));
     }
     Ok(())
@@ -104,10 +125,9 @@ pub fn email(field: &str, value: &str) -> Result<(), ValidationError> {
 
 /// A UK phone number: digits, spaces, brackets, dashes and a leading +; 10 to 15 digits.
 pub fn phone(field: &str, value: &str) -> Result<(), ValidationError> {
-    let allowed = value
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-') || (c == '+' && i == 0));
+    let allowed = value.chars().enumerate().all(|(i, c)| {
+        c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-') || (c == '+' && i == 0)
+    });
     let digits = value.chars().filter(char::is_ascii_digit).count();
     if !allowed || !(10..=15).contains(&digits) {
         return Err(ValidationError::field(
@@ -121,7 +141,10 @@ pub fn phone(field: &str, value: &str) -> Result<(), ValidationError> {
 /// A video-call link: must be https so it is safe to click.
 pub fn https_link(field: &str, value: &str) -> Result<(), ValidationError> {
     let rest = value.strip_prefix("https://").unwrap_or("");
-    if rest.is_empty() || value.len() > 500 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if rest.is_empty()
+        || value.len() > 500
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(ValidationError::field(
             field,
             "Enter the video link as a full web address starting with https://",
@@ -143,7 +166,10 @@ pub fn password(value: &str) -> Result<(), ValidationError> {
         ));
     }
     if chars > 256 {
-        return Err(ValidationError::field("password", "The password must be 256 characters or fewer"));
+        return Err(ValidationError::field(
+            "password",
+            "The password must be 256 characters or fewer",
+        ));
     }
     Ok(())
 }
@@ -163,7 +189,9 @@ mod tests {
     #[test]
     fn blank_text_is_required() {
         assert_eq!(
-            required_text("name", "the team's name", "  ", 10).unwrap_err().message,
+            required_text("name", "the team's name", "  ", 10)
+                .unwrap_err()
+                .message,
             "Enter the team's name"
         );
         assert!(required_text("name", "the name", "Riverside", 20).is_ok());
@@ -178,7 +206,16 @@ mod tests {
         for ok in ["a@b.nhs.net", "first.last@council.gov.uk"] {
             assert!(email("email", ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a", "a@b", "@b.com", "a@.com", "a b@c.com", "a@b..com", "a@b.com."] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.com",
+            "a@.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@b.com.",
+        ] {
             assert!(email("email", bad).is_err(), "{bad}");
         }
     }
@@ -188,7 +225,12 @@ mod tests {
         for ok in ["01632 960 001", "+44 1632 960001", "(01632) 960-001"] {
             assert!(phone("phone", ok).is_ok(), "{ok}");
         }
-        for bad in ["123", "01632 96O 001", "44+1632960001", "0163296000112345678"] {
+        for bad in [
+            "123",
+            "01632 96O 001",
+            "44+1632960001",
+            "0163296000112345678",
+        ] {
             assert!(phone("phone", bad).is_err(), "{bad}");
         }
     }
@@ -196,7 +238,12 @@ mod tests {
     #[test]
     fn links_must_be_https() {
         assert!(https_link("video_link", "https://meet.example.nhs.uk/mdt").is_ok());
-        for bad in ["http://x.org", "https://", "javascript:alert(1)", "https://a b"] {
+        for bad in [
+            "http://x.org",
+            "https://",
+            "javascript:alert(1)",
+            "https://a b",
+        ] {
             assert!(https_link("video_link", bad).is_err(), "{bad}");
         }
     }

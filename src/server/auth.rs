@@ -6,7 +6,9 @@
 
 use std::sync::LazyLock;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{COOKIE, SET_COOKIE};
@@ -33,7 +35,10 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
 
 /// The session routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/session", post(sign_in).get(current_user).delete(sign_out))
+    Router::new().route(
+        "/api/session",
+        post(sign_in).get(current_user).delete(sign_out),
+    )
 }
 
 /// Hashes a new password with argon2id and a random salt.
@@ -47,7 +52,11 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 /// True when `password` matches the stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// Checked when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -55,7 +64,10 @@ static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("not-a-real-password-for-timing").unwrap_or_default());
 
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -70,7 +82,11 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
     ))
@@ -109,7 +125,9 @@ impl FromRequestParts<AppState> for Session {
             .call(move |conn| {
                 let now = Utc::now();
                 let found = store::find_session(conn, &hash)?.ok_or(Error::Unauthorized)?;
-                if now - found.last_seen_at > IDLE_TIMEOUT || now - found.created_at > ABSOLUTE_TIMEOUT {
+                if now - found.last_seen_at > IDLE_TIMEOUT
+                    || now - found.created_at > ABSOLUTE_TIMEOUT
+                {
                     store::delete_session(conn, &hash)?;
                     return Err(Error::Unauthorized);
                 }
@@ -128,13 +146,24 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
-async fn sign_in(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<SignInRequest>) -> Result<Response, Error> {
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> Result<Response, Error> {
     let email = req.email.trim().to_owned();
     if email.is_empty() || req.password.is_empty() {
-        return Err(Error::BadRequest("Enter your email address and password.".into()));
+        return Err(Error::BadRequest(
+            "Enter your email address and password.".into(),
+        ));
     }
-    let user = state.store.call(move |conn| store::find_user_by_email(conn, &email)).await?;
-    let hash = user.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+    let user = state
+        .store
+        .call(move |conn| store::find_user_by_email(conn, &email))
+        .await?;
+    let hash = user
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
     let password = req.password;
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
@@ -162,9 +191,10 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, ApiJson(req)
         person_id: user.person_id,
     };
     let mut response = ApiJson(body).into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, session_cookie(&state, &token, ABSOLUTE_TIMEOUT.num_seconds()));
+    response.headers_mut().insert(
+        SET_COOKIE,
+        session_cookie(&state, &token, ABSOLUTE_TIMEOUT.num_seconds()),
+    );
     Ok(response)
 }
 
@@ -174,8 +204,13 @@ async fn current_user(session: Session) -> ApiJson<CurrentUser> {
 
 async fn sign_out(State(state): State<AppState>, session: Session) -> Result<Response, Error> {
     let hash = session.token_hash.clone();
-    state.store.call(move |conn| store::delete_session(conn, &hash)).await?;
+    state
+        .store
+        .call(move |conn| store::delete_session(conn, &hash))
+        .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(SET_COOKIE, session_cookie(&state, "", 0));
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, session_cookie(&state, "", 0));
     Ok(response)
 }

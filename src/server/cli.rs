@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
 use chrono::Utc;
+use clap::{Parser, Subcommand};
 
 use super::demo::{self, NewUser, DEMO_PASSWORD};
 use super::store::Store;
@@ -18,7 +18,12 @@ use crate::core::entities::Role;
 #[command(name = "mdt-server", version)]
 pub struct Cli {
     /// Address to listen on.
-    #[arg(long, env = "MDT_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "MDT_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub addr: SocketAddr,
     /// Where the SQLite database lives (created if missing).
     #[arg(long, env = "MDT_DATA_DIR", default_value = "./data", global = true)]
@@ -67,7 +72,10 @@ fn read_password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
         let second = rpassword::prompt_password("Password again: ")?;
-        anyhow::ensure!(first == second, "the two passwords are different; nothing was saved");
+        anyhow::ensure!(
+            first == second,
+            "the two passwords are different; nothing was saved"
+        );
         Ok(first)
     } else {
         let mut line = String::new();
@@ -107,12 +115,15 @@ pub fn main() -> anyhow::Result<()> {
                 },
                 Utc::now(),
             )
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("Added {} <{}>. They can now sign in.", user.name, user.email);
+            .map_err(anyhow::Error::from)?;
+            println!(
+                "Added {} <{}>. They can now sign in.",
+                user.name, user.email
+            );
             Ok(())
         }
         Command::Demo => {
-            let summary = demo::load_demo(&store, Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let summary = demo::load_demo(&store, Utc::now()).map_err(anyhow::Error::from)?;
             if summary.already_loaded {
                 println!("The demo data is already loaded.");
             } else {
@@ -127,17 +138,28 @@ pub fn main() -> anyhow::Result<()> {
     }
 }
 
-fn serve(store: Store, addr: SocketAddr, dist: PathBuf, secure_cookies: bool) -> anyhow::Result<()> {
+fn serve(
+    store: Store,
+    addr: SocketAddr,
+    dist: PathBuf,
+    secure_cookies: bool,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let dist_dir = dist.join("index.html").is_file().then_some(dist.clone());
         if dist_dir.is_none() {
             tracing::warn!(dist = %dist.display(), "no built app found; serving the API only");
         }
-        let state = AppState::new(store, Config { secure_cookies, dist_dir });
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} (is another server already using it?)"))?;
+        let state = AppState::new(
+            store,
+            Config {
+                secure_cookies,
+                dist_dir,
+            },
+        );
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr} (is another server already using it?)")
+        })?;
         let local = listener.local_addr()?;
         println!("MDT app running at http://{local}/  (press Ctrl-C to stop)");
         axum::serve(listener, app(state))

@@ -7,7 +7,9 @@ use uuid::Uuid;
 use super::auth::hash_password;
 use super::error::Error;
 use super::store::{self, Actor, Store, UserRow};
-use crate::core::entities::{Entity, Meeting, MeetingStatus, Organisation, OrganisationKind, Person, Role, Team};
+use crate::core::entities::{
+    Entity, Meeting, MeetingStatus, Organisation, OrganisationKind, Person, Role, Team,
+};
 use crate::core::sync::{Mutation, MutationOp, MutationResult};
 use crate::core::{uk_time, validation};
 
@@ -35,29 +37,37 @@ struct Author<'a> {
 impl Author<'_> {
     fn put<E: Entity>(&mut self, id: Uuid, entity: &E) -> Result<(), Error> {
         self.seq += 1;
+        let base_version = self
+            .store
+            .blocking(|conn| store::current_version(conn, id))?;
         let m = Mutation {
             mutation_id: Uuid::new_v4(),
             seq: self.seq,
             entity: E::KIND,
             id,
-            base_version: 0,
+            base_version,
             op: MutationOp::Update {
                 fields: entity.to_fields(),
             },
         };
         let (actor, device, now) = (self.actor.clone(), self.device, self.now);
-        let results = self.store.blocking(|conn| store::push(conn, &actor, device, &[m], now))?;
+        let results = self
+            .store
+            .blocking(|conn| store::push(conn, &actor, device, &[m], now))?;
         match results.first() {
             Some(MutationResult::Applied { .. }) => Ok(()),
             Some(MutationResult::Rejected { reason, .. }) => Err(Error::BadRequest(reason.clone())),
-            other => Err(Error::Internal(anyhow::anyhow!("unexpected push result {other:?}"))),
+            other => Err(Error::Internal(anyhow::anyhow!(
+                "unexpected push result {other:?}"
+            ))),
         }
     }
 }
 
 /// Creates a user and their entry in the directory. The password must be at least 12 characters.
 pub fn add_user(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<UserRow, Error> {
-    validation::required_text("name", "the person's full name", new.name, 200).map_err(|e| Error::BadRequest(e.message))?;
+    validation::required_text("name", "the person's full name", new.name, 200)
+        .map_err(|e| Error::BadRequest(e.message))?;
     validation::email("email", new.email).map_err(|e| Error::BadRequest(e.message))?;
     validation::password(new.password).map_err(|e| Error::BadRequest(e.message))?;
     let user = UserRow {
@@ -102,9 +112,21 @@ pub struct DemoSummary {
 }
 
 const DEMO_ACCOUNTS: [(&str, &str, &str); 3] = [
-    ("priya.example@demo.nhs.test", "Priya Example", "coordinator of Riverside Neighbourhood MDT"),
-    ("tom.sample@demo.nhs.test", "Tom Sample", "social worker in Riverside Neighbourhood MDT"),
-    ("hana.hillside@demo.nhs.test", "Hana Hillside", "coordinator of Hillside MDT (sees none of Riverside)"),
+    (
+        "priya.example@demo.nhs.test",
+        "Priya Example",
+        "coordinator of Riverside Neighbourhood MDT",
+    ),
+    (
+        "tom.sample@demo.nhs.test",
+        "Tom Sample",
+        "social worker in Riverside Neighbourhood MDT",
+    ),
+    (
+        "hana.hillside@demo.nhs.test",
+        "Hana Hillside",
+        "coordinator of Hillside MDT (sees none of Riverside)",
+    ),
 ];
 
 /// The next `count` dates after `today` falling on `weekday`.
@@ -117,15 +139,22 @@ fn next_weekdays(today: NaiveDate, weekday: Weekday, count: usize) -> Vec<NaiveD
 }
 
 fn at_uk(date: NaiveDate, hour: u32, minute: u32) -> Result<DateTime<Utc>, Error> {
-    let time = NaiveTime::from_hms_opt(hour, minute, 0).ok_or(Error::BadRequest("bad time".into()))?;
+    let time =
+        NaiveTime::from_hms_opt(hour, minute, 0).ok_or(Error::BadRequest("bad time".into()))?;
     uk_time::from_uk(date.and_time(time)).map_err(|e| Error::BadRequest(e.to_string()))
 }
 
 /// Loads a synthetic demo: two teams with their people, organisations and coming meetings, and
 /// three accounts. Running it again changes nothing.
 pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error> {
-    let accounts = DEMO_ACCOUNTS.iter().map(|(e, _, what)| (e.to_string(), what.to_string())).collect();
-    if store.blocking(|conn| store::setting(conn, "demo_loaded"))?.is_some() {
+    let accounts = DEMO_ACCOUNTS
+        .iter()
+        .map(|(e, _, what)| (e.to_string(), what.to_string()))
+        .collect();
+    if store
+        .blocking(|conn| store::setting(conn, "demo_loaded"))?
+        .is_some()
+    {
         return Ok(DemoSummary {
             already_loaded: true,
             accounts,
@@ -160,15 +189,36 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         now,
     };
     let mut riverside = author(&priya);
-    let org = |name: &str, kind| Organisation { name: name.into(), kind };
+    let org = |name: &str, kind| Organisation {
+        name: name.into(),
+        kind,
+    };
     let surgery = Uuid::new_v4();
     let council = Uuid::new_v4();
     let trust = Uuid::new_v4();
     let hospice = Uuid::new_v4();
-    riverside.put(surgery, &org("Riverside Surgery", OrganisationKind::GpPractice))?;
-    riverside.put(council, &org("Northshire Council Adult Social Care", OrganisationKind::AdultSocialCare))?;
-    riverside.put(trust, &org("Northshire Community Health NHS Trust", OrganisationKind::CommunityTrust))?;
-    riverside.put(hospice, &org("St Example Hospice", OrganisationKind::Hospice))?;
+    riverside.put(
+        surgery,
+        &org("Riverside Surgery", OrganisationKind::GpPractice),
+    )?;
+    riverside.put(
+        council,
+        &org(
+            "Northshire Council Adult Social Care",
+            OrganisationKind::AdultSocialCare,
+        ),
+    )?;
+    riverside.put(
+        trust,
+        &org(
+            "Northshire Community Health NHS Trust",
+            OrganisationKind::CommunityTrust,
+        ),
+    )?;
+    riverside.put(
+        hospice,
+        &org("St Example Hospice", OrganisationKind::Hospice),
+    )?;
 
     // Link the account holders to their organisations.
     let mut tom_author = author(&tom);
@@ -197,12 +247,35 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
     let mut people = vec![tom.person_id];
     for (name, role, organisation, phone, days_since_confirmed) in [
         ("Dr Asha Testwell", Role::Gp, surgery, "01632 960 102", 10),
-        ("Grace Placeholder", Role::DistrictNurse, trust, "01632 960 103", 30),
-        ("Ian Fictional", Role::PalliativeCareNurse, hospice, "01632 960 104", 200),
-        ("Maya Demo", Role::CareNavigator, surgery, "01632 960 105", 95),
+        (
+            "Grace Placeholder",
+            Role::DistrictNurse,
+            trust,
+            "01632 960 103",
+            30,
+        ),
+        (
+            "Ian Fictional",
+            Role::PalliativeCareNurse,
+            hospice,
+            "01632 960 104",
+            200,
+        ),
+        (
+            "Maya Demo",
+            Role::CareNavigator,
+            surgery,
+            "01632 960 105",
+            95,
+        ),
     ] {
         let id = Uuid::new_v4();
-        let email = format!("{}@example.nhs.net", name.trim_start_matches("Dr ").to_lowercase().replace(' ', "."));
+        let email = format!(
+            "{}@example.nhs.net",
+            name.trim_start_matches("Dr ")
+                .to_lowercase()
+                .replace(' ', ".")
+        );
         riverside.put(
             id,
             &Person {
@@ -246,7 +319,10 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
 
     let mut hillside = author(&hana);
     let practice = Uuid::new_v4();
-    hillside.put(practice, &org("Hillside Medical Practice", OrganisationKind::GpPractice))?;
+    hillside.put(
+        practice,
+        &org("Hillside Medical Practice", OrganisationKind::GpPractice),
+    )?;
     let gp = Uuid::new_v4();
     hillside.put(
         gp,

@@ -54,7 +54,9 @@ impl IntoResponse for Error {
         if let Self::Internal(e) = &self {
             tracing::error!(error = %e, "internal error");
         }
-        let body = ApiErrorBody { error: self.to_string() };
+        let body = ApiErrorBody {
+            error: self.to_string(),
+        };
         (self.status(), Json(body)).into_response()
     }
 }
@@ -79,19 +81,31 @@ impl From<JsonRejection> for Error {
                 let detail = detail
                     .strip_prefix("Failed to deserialize the JSON body into the target type: ")
                     .unwrap_or(&detail);
-                Self::BadRequest(format!("The request does not have the expected fields: {detail}"))
+                Self::BadRequest(format!(
+                    "The request does not have the expected fields: {detail}"
+                ))
             }
-            JsonRejection::JsonSyntaxError(_) => Self::BadRequest("The request body is not valid JSON.".into()),
+            JsonRejection::JsonSyntaxError(_) => {
+                Self::BadRequest("The request body is not valid JSON.".into())
+            }
             JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
-            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
-            other => Self::BadRequest(format!("The request body could not be read: {}", other.body_text())),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::PayloadTooLarge
+            }
+            other => Self::BadRequest(format!(
+                "The request body could not be read: {}",
+                other.body_text()
+            )),
         }
     }
 }
 
 impl From<QueryRejection> for Error {
     fn from(rejection: QueryRejection) -> Self {
-        Self::BadRequest(format!("The address has a bad parameter: {}", rejection.body_text()))
+        Self::BadRequest(format!(
+            "The address has a bad parameter: {}",
+            rejection.body_text()
+        ))
     }
 }
 

@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::error::Error;
 use crate::core::entities::{Entity, EntityKind, Meeting, Team};
 use crate::core::sync::{
-    process_push, Mutation, MutationResult, PullResponse, SyncRecord, SyncStore, Writer, MAX_PULL_RECORDS,
+    process_push, Mutation, MutationResult, PullResponse, SyncRecord, SyncStore, Writer,
+    MAX_PULL_RECORDS,
 };
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
@@ -102,7 +103,8 @@ impl Store {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
         let path = data_dir.join("mdt.sqlite3");
-        let conn = Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        let conn =
+            Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
         Self::init(conn)
     }
 
@@ -114,7 +116,8 @@ impl Store {
         let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
             let tx = conn.transaction()?;
-            tx.execute_batch(sql).with_context(|| format!("migration {} failed", i + 1))?;
+            tx.execute_batch(sql)
+                .with_context(|| format!("migration {} failed", i + 1))?;
             tx.pragma_update(None, "user_version", i + 1)?;
             tx.commit()?;
             tracing::info!(version = i + 1, "database schema migrated");
@@ -140,20 +143,30 @@ impl Store {
     }
 
     /// The same, for commands that run outside a request.
-    pub fn blocking<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, Error>) -> Result<T, Error> {
-        let mut guard = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    pub fn blocking<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 }
 
 fn parse_uuid(s: String) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn parse_time(s: String) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
 }
 
 fn json_err(e: serde_json::Error) -> Error {
@@ -185,9 +198,16 @@ pub fn find_user_by_email(conn: &Connection, email: &str) -> Result<Option<UserR
 
 /// Creates a user; the email must be new.
 pub fn insert_user(conn: &Connection, user: &UserRow, now: DateTime<Utc>) -> Result<(), Error> {
-    let exists: bool = conn.query_row("SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1)", [&user.email], |r| r.get(0))?;
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1)",
+        [&user.email],
+        |r| r.get(0),
+    )?;
     if exists {
-        return Err(Error::BadRequest(format!("A user with the email {} already exists", user.email)));
+        return Err(Error::BadRequest(format!(
+            "A user with the email {} already exists",
+            user.email
+        )));
     }
     conn.execute(
         "INSERT INTO users (id, email, name, password_hash, person_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -197,7 +217,12 @@ pub fn insert_user(conn: &Connection, user: &UserRow, now: DateTime<Utc>) -> Res
 }
 
 /// Sessions, stored by the SHA-256 of their token so a copy of the database cannot sign in.
-pub fn insert_session(conn: &Connection, token_hash: &str, user_id: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
+pub fn insert_session(
+    conn: &Connection,
+    token_hash: &str,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     conn.execute(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
         params![token_hash, user_id.to_string(), now.to_rfc3339()],
@@ -227,7 +252,10 @@ pub fn find_session(conn: &Connection, token_hash: &str) -> Result<Option<Sessio
 
 /// Marks a session as used now (for the idle timeout).
 pub fn touch_session(conn: &Connection, token_hash: &str, now: DateTime<Utc>) -> Result<(), Error> {
-    conn.execute("UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1", params![token_hash, now.to_rfc3339()])?;
+    conn.execute(
+        "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
+        params![token_hash, now.to_rfc3339()],
+    )?;
     Ok(())
 }
 
@@ -239,7 +267,11 @@ pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), Error> 
 
 /// A setting (e.g. whether the demo data is loaded).
 pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
-    Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
 }
 
 /// Stores a setting.
@@ -282,24 +314,44 @@ fn people_in(conn: &Connection, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, 
 
 fn load_record(conn: &Connection, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>, Error> {
     let row: Option<(String, String)> = conn
-        .query_row("SELECT body, created_by FROM records WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT body, created_by FROM records WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     row.map(|(body, created_by)| {
         let record = serde_json::from_str(&body).map_err(json_err)?;
-        Ok((record, Uuid::parse_str(&created_by).map_err(|e| Error::Internal(e.into()))?))
+        Ok((
+            record,
+            Uuid::parse_str(&created_by).map_err(|e| Error::Internal(e.into()))?,
+        ))
     })
     .transpose()
 }
 
+/// The stored version of a record (0 if there is none), for writers that are not devices.
+pub fn current_version(conn: &Connection, id: Uuid) -> Result<u64, Error> {
+    Ok(load_record(conn, id)?.map_or(0, |(r, _)| r.version))
+}
+
 fn next_change_seq(conn: &Connection) -> Result<i64, Error> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM records", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(change_seq), 0) + 1 FROM records",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// The team a record belongs to, for access checks and pulls.
 fn team_of(record: &SyncRecord) -> Option<Uuid> {
     match record.entity {
         EntityKind::Team => Some(record.id),
-        EntityKind::Meeting => record.fields.get("team_id").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok()),
+        EntityKind::Meeting => record
+            .fields
+            .get("team_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok()),
         EntityKind::Organisation | EntityKind::Person => None,
     }
 }
@@ -308,11 +360,23 @@ fn team_of(record: &SyncRecord) -> Option<Uuid> {
 /// the people in those teams. Organisations are a shared directory of public bodies; people
 /// are seen by those who share a team with them or added them; teams and meetings only by
 /// their members.
-fn may_see(actor: &Actor, record: &SyncRecord, created_by: Uuid, teams: &HashSet<Uuid>, people: &HashSet<Uuid>) -> bool {
+fn may_see(
+    actor: &Actor,
+    record: &SyncRecord,
+    created_by: Uuid,
+    teams: &HashSet<Uuid>,
+    people: &HashSet<Uuid>,
+) -> bool {
     match record.entity {
         EntityKind::Organisation => true,
-        EntityKind::Person => record.id == actor.person_id || created_by == actor.user_id || people.contains(&record.id),
-        EntityKind::Team | EntityKind::Meeting => team_of(record).is_some_and(|t| teams.contains(&t)),
+        EntityKind::Person => {
+            record.id == actor.person_id
+                || created_by == actor.user_id
+                || people.contains(&record.id)
+        }
+        EntityKind::Team | EntityKind::Meeting => {
+            team_of(record).is_some_and(|t| teams.contains(&t))
+        }
     }
 }
 
@@ -324,35 +388,59 @@ struct SqlitePush<'a> {
 
 impl SqlitePush<'_> {
     fn person_exists(&self, id: Uuid) -> Result<bool, Error> {
-        Ok(load_record(self.tx, id)?.is_some_and(|(r, _)| r.entity == EntityKind::Person && !r.deleted))
+        Ok(load_record(self.tx, id)?
+            .is_some_and(|(r, _)| r.entity == EntityKind::Person && !r.deleted))
     }
 
-    fn check_team_change(&self, before: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Error> {
-        let Some(team) = after.typed::<Team>() else { return Ok(Ok(())) };
-        let was_member = before.and_then(|b| b.typed::<Team>()).map(|t| t.includes(self.actor.person_id));
+    fn check_team_change(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
+        let Some(team) = after.typed::<Team>() else {
+            return Ok(Ok(()));
+        };
+        let was_member = before
+            .and_then(|b| b.typed::<Team>())
+            .map(|t| t.includes(self.actor.person_id));
         match was_member {
             Some(false) => return Ok(Err("You can only change teams you belong to".into())),
             None if !team.includes(self.actor.person_id) => {
-                return Ok(Err("You can only create a team that you coordinate or belong to".into()))
+                return Ok(Err(
+                    "You can only create a team that you coordinate or belong to".into(),
+                ))
             }
             _ => {}
         }
         if !team.includes(self.actor.person_id) && !after.deleted {
-            return Ok(Err("You cannot remove yourself from a team; ask another member to do it".into()));
+            return Ok(Err(
+                "You cannot remove yourself from a team; ask another member to do it".into(),
+            ));
         }
         for person in std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied()) {
             if !self.person_exists(person)? {
-                return Ok(Err("A member or the coordinator of the team is not in the directory".into()));
+                return Ok(Err(
+                    "A member or the coordinator of the team is not in the directory".into(),
+                ));
             }
         }
         Ok(Ok(()))
     }
 
-    fn check_meeting_change(&self, before: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Error> {
+    fn check_meeting_change(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
         let teams = teams_of(self.tx, self.actor.person_id)?;
-        let allowed = |r: &SyncRecord| r.typed::<Meeting>().is_some_and(|m| teams.contains(&m.team_id));
+        let allowed = |r: &SyncRecord| {
+            r.typed::<Meeting>()
+                .is_some_and(|m| teams.contains(&m.team_id))
+        };
         if before.is_some_and(|b| !allowed(b)) || !allowed(after) {
-            return Ok(Err("You can only plan meetings for teams you belong to".into()));
+            return Ok(Err(
+                "You can only plan meetings for teams you belong to".into()
+            ));
         }
         Ok(Ok(()))
     }
@@ -361,14 +449,22 @@ impl SqlitePush<'_> {
     /// the team receives records changed before they joined.
     fn reannounce_team(&self, team_id: Uuid, team: Option<&Team>) -> Result<(), Error> {
         let mut ids: Vec<String> = {
-            let mut stmt = self.tx.prepare_cached("SELECT id FROM records WHERE team_id = ?1 AND entity = 'meeting'")?;
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT id FROM records WHERE team_id = ?1 AND entity = 'meeting'",
+            )?;
             let rows = stmt.query_map([team_id.to_string()], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         if let Some(team) = team {
-            ids.extend(std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied()).map(|p| p.to_string()));
+            ids.extend(
+                std::iter::once(team.coordinator_id)
+                    .chain(team.member_ids.iter().copied())
+                    .map(|p| p.to_string()),
+            );
         }
-        let mut update = self.tx.prepare_cached("UPDATE records SET change_seq = ?2 WHERE id = ?1")?;
+        let mut update = self
+            .tx
+            .prepare_cached("UPDATE records SET change_seq = ?2 WHERE id = ?1")?;
         for id in ids {
             update.execute(params![id, next_change_seq(self.tx)?])?;
         }
@@ -382,15 +478,24 @@ impl SyncStore for SqlitePush<'_> {
     fn processed(&mut self, mutation_id: Uuid) -> Result<Option<MutationResult>, Error> {
         let body: Option<String> = self
             .tx
-            .query_row("SELECT result FROM processed_mutations WHERE mutation_id = ?1", [mutation_id.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT result FROM processed_mutations WHERE mutation_id = ?1",
+                [mutation_id.to_string()],
+                |r| r.get(0),
+            )
             .optional()?;
-        body.map(|b| serde_json::from_str(&b).map_err(json_err)).transpose()
+        body.map(|b| serde_json::from_str(&b).map_err(json_err))
+            .transpose()
     }
 
     fn last_seq(&mut self, device: Uuid) -> Result<u64, Error> {
         let seq: Option<i64> = self
             .tx
-            .query_row("SELECT last_seq FROM devices WHERE device_id = ?1", [device.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT last_seq FROM devices WHERE device_id = ?1",
+                [device.to_string()],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(seq.map_or(0, |s| s.max(0) as u64))
     }
@@ -406,7 +511,11 @@ impl SyncStore for SqlitePush<'_> {
         Ok(may_see(self.actor, record, created_by, &teams, &people))
     }
 
-    fn authorize(&mut self, before: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Error> {
+    fn authorize(
+        &mut self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
         match after.entity {
             EntityKind::Organisation | EntityKind::Person => Ok(Ok(())),
             EntityKind::Team => self.check_team_change(before, after),
@@ -431,10 +540,17 @@ impl SyncStore for SqlitePush<'_> {
         )?;
         if record.entity == EntityKind::Team {
             let team = record.typed::<Team>().filter(|_| !record.deleted);
-            self.tx.execute("DELETE FROM team_members WHERE team_id = ?1", [record.id.to_string()])?;
+            self.tx.execute(
+                "DELETE FROM team_members WHERE team_id = ?1",
+                [record.id.to_string()],
+            )?;
             if let Some(team) = &team {
-                let mut insert = self.tx.prepare_cached("INSERT OR IGNORE INTO team_members (team_id, person_id) VALUES (?1, ?2)")?;
-                for person in std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied()) {
+                let mut insert = self.tx.prepare_cached(
+                    "INSERT OR IGNORE INTO team_members (team_id, person_id) VALUES (?1, ?2)",
+                )?;
+                for person in
+                    std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied())
+                {
                     insert.execute([record.id.to_string(), person.to_string()])?;
                 }
             }
@@ -443,11 +559,20 @@ impl SyncStore for SqlitePush<'_> {
         Ok(())
     }
 
-    fn save_processed(&mut self, device: Uuid, seq: u64, result: &MutationResult) -> Result<(), Error> {
+    fn save_processed(
+        &mut self,
+        device: Uuid,
+        seq: u64,
+        result: &MutationResult,
+    ) -> Result<(), Error> {
         self.tx.execute(
             "INSERT INTO devices (device_id, user_id, last_seq) VALUES (?1, ?2, ?3) \
              ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
-            params![device.to_string(), self.actor.user_id.to_string(), seq as i64],
+            params![
+                device.to_string(),
+                self.actor.user_id.to_string(),
+                seq as i64
+            ],
         )?;
         self.tx.execute(
             "INSERT INTO processed_mutations (mutation_id, device_id, result, processed_at) VALUES (?1, ?2, ?3, ?4)",
@@ -463,10 +588,20 @@ impl SyncStore for SqlitePush<'_> {
 }
 
 /// Applies a device's batch of mutations as `actor`, in one durable transaction.
-pub fn push(conn: &mut Connection, actor: &Actor, device: Uuid, mutations: &[Mutation], now: DateTime<Utc>) -> Result<Vec<MutationResult>, Error> {
+pub fn push(
+    conn: &mut Connection,
+    actor: &Actor,
+    device: Uuid,
+    mutations: &[Mutation],
+    now: DateTime<Utc>,
+) -> Result<Vec<MutationResult>, Error> {
     let tx = conn.transaction()?;
     let owner: Option<String> = tx
-        .query_row("SELECT user_id FROM devices WHERE device_id = ?1", [device.to_string()], |r| r.get(0))
+        .query_row(
+            "SELECT user_id FROM devices WHERE device_id = ?1",
+            [device.to_string()],
+            |r| r.get(0),
+        )
         .optional()?;
     if owner.is_some_and(|o| o != actor.user_id.to_string()) {
         return Err(Error::Forbidden(
@@ -490,7 +625,11 @@ pub fn pull(conn: &Connection, actor: &Actor, since: u64) -> Result<PullResponse
     let people = people_in(conn, &teams)?;
     let mut stmt = conn.prepare_cached("SELECT change_seq, created_by, body FROM records WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2")?;
     let rows = stmt.query_map(params![since as i64, MAX_PULL_RECORDS as i64], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
     let mut records = Vec::new();
     let mut cursor = since;

@@ -19,7 +19,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/sync/pull", get(pull))
 }
 
-async fn push(State(state): State<AppState>, session: Session, ApiJson(req): ApiJson<PushRequest>) -> Result<ApiJson<PushResponse>, Error> {
+async fn push(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<ApiJson<PushResponse>, Error> {
     if req.mutations.len() > MAX_PUSH_MUTATIONS {
         return Err(Error::BadRequest(format!(
             "At most {MAX_PUSH_MUTATIONS} changes can be sent at once; send the rest in another request."
@@ -41,8 +45,15 @@ struct PullParams {
     since: u64,
 }
 
-async fn pull(State(state): State<AppState>, session: Session, ApiQuery(params): ApiQuery<PullParams>) -> Result<ApiJson<PullResponse>, Error> {
+async fn pull(
+    State(state): State<AppState>,
+    session: Session,
+    ApiQuery(params): ApiQuery<PullParams>,
+) -> Result<ApiJson<PullResponse>, Error> {
     let actor = session.actor;
-    let response = state.store.call(move |conn| store::pull(conn, &actor, params.since)).await?;
+    let response = state
+        .store
+        .call(move |conn| store::pull(conn, &actor, params.since))
+        .await?;
     Ok(ApiJson(response))
 }

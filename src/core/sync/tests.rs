@@ -35,9 +35,17 @@ impl SyncStore for MemoryStore {
     fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Self::Error> {
         Ok(record.fields.get("name") != Some(&json!("Hidden")))
     }
-    fn authorize(&mut self, _: Option<&SyncRecord>, after: &SyncRecord) -> Result<Result<(), String>, Self::Error> {
+    fn authorize(
+        &mut self,
+        _: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Self::Error> {
         let forbidden = after.fields.get("name") == Some(&json!("Forbidden"));
-        Ok(if forbidden { Err("not allowed".into()) } else { Ok(()) })
+        Ok(if forbidden {
+            Err("not allowed".into())
+        } else {
+            Ok(())
+        })
     }
     fn save_record(&mut self, record: &SyncRecord) -> Result<(), Self::Error> {
         self.next_change += 1;
@@ -45,7 +53,12 @@ impl SyncStore for MemoryStore {
         self.records.insert(record.id, record.clone());
         Ok(())
     }
-    fn save_processed(&mut self, device: Uuid, seq: u64, result: &MutationResult) -> Result<(), Self::Error> {
+    fn save_processed(
+        &mut self,
+        device: Uuid,
+        seq: u64,
+        result: &MutationResult,
+    ) -> Result<(), Self::Error> {
         self.seqs.insert(device, seq);
         self.processed.insert(result.mutation_id(), result.clone());
         self.log.push((result.mutation_id(), result.clone()));
@@ -65,10 +78,17 @@ impl MemoryStore {
     }
 
     fn pull(&self, since: u64) -> PullResponse {
-        let mut changed: Vec<_> = self.change_seq.iter().filter(|(_, s)| **s > since).collect();
+        let mut changed: Vec<_> = self
+            .change_seq
+            .iter()
+            .filter(|(_, s)| **s > since)
+            .collect();
         changed.sort_by_key(|(_, s)| **s);
         PullResponse {
-            records: changed.iter().map(|(id, _)| self.records[*id].clone()).collect(),
+            records: changed
+                .iter()
+                .map(|(id, _)| self.records[*id].clone())
+                .collect(),
             cursor: self.next_change.max(since),
             more: false,
         }
@@ -113,9 +133,19 @@ fn name(value: &str) -> Fields {
 #[test]
 fn a_create_needs_every_required_field() {
     let id = Uuid::new_v4();
-    let err = merge(None, &update(1, id, 0, name("Riverside Surgery")), &writer(1)).unwrap_err();
+    let err = merge(
+        None,
+        &update(1, id, 0, name("Riverside Surgery")),
+        &writer(1),
+    )
+    .unwrap_err();
     assert_eq!(err.message, "Organisation: kind is required");
-    let merged = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap();
+    let merged = merge(
+        None,
+        &update(1, id, 0, org("Riverside Surgery")),
+        &writer(1),
+    )
+    .unwrap();
     assert_eq!(merged.record.version, 1);
     assert!(merged.conflicts.is_empty());
 }
@@ -123,14 +153,27 @@ fn a_create_needs_every_required_field() {
 #[test]
 fn edits_to_different_fields_merge() {
     let id = Uuid::new_v4();
-    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
-    let renamed = merge(Some(&created), &update(2, id, 1, name("Riverside Health Centre")), &writer(1))
-        .unwrap()
-        .record;
+    let created = merge(
+        None,
+        &update(1, id, 0, org("Riverside Surgery")),
+        &writer(1),
+    )
+    .unwrap()
+    .record;
+    let renamed = merge(
+        Some(&created),
+        &update(2, id, 1, name("Riverside Health Centre")),
+        &writer(1),
+    )
+    .unwrap()
+    .record;
     let kind = json!({"kind": "hospice"}).as_object().unwrap().clone();
     let merged = merge(Some(&renamed), &update(1, id, 1, kind), &writer(2)).unwrap();
     assert!(merged.conflicts.is_empty());
-    assert_eq!(merged.record.fields["name"], json!("Riverside Health Centre"));
+    assert_eq!(
+        merged.record.fields["name"],
+        json!("Riverside Health Centre")
+    );
     assert_eq!(merged.record.fields["kind"], json!("hospice"));
     assert_eq!(merged.record.version, 3);
 }
@@ -138,21 +181,57 @@ fn edits_to_different_fields_merge() {
 #[test]
 fn same_field_edits_are_kept_as_a_conflict_until_someone_chooses() {
     let id = Uuid::new_v4();
-    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
-    let first = merge(Some(&created), &update(2, id, 1, name("Name A")), &writer(1)).unwrap().record;
+    let created = merge(
+        None,
+        &update(1, id, 0, org("Riverside Surgery")),
+        &writer(1),
+    )
+    .unwrap()
+    .record;
+    let first = merge(
+        Some(&created),
+        &update(2, id, 1, name("Name A")),
+        &writer(1),
+    )
+    .unwrap()
+    .record;
     let second = merge(Some(&first), &update(1, id, 1, name("Name B")), &writer(2)).unwrap();
     assert_eq!(second.conflicts, vec!["name".to_string()]);
     let record = second.record;
-    assert_eq!(record.fields["name"], json!("Name A"), "the first write stays");
+    assert_eq!(
+        record.fields["name"],
+        json!("Name A"),
+        "the first write stays"
+    );
     assert_eq!(record.conflicts.len(), 1);
-    assert_eq!(record.conflicts[0].other_value, json!("Name B"), "the second is kept, not dropped");
+    assert_eq!(
+        record.conflicts[0].other_value,
+        json!("Name B"),
+        "the second is kept, not dropped"
+    );
 
     // The same value twice is not a conflict.
     let same = merge(Some(&first), &update(1, id, 1, name("Name A")), &writer(2)).unwrap();
     assert!(same.conflicts.is_empty());
 
-    // Someone who has seen the conflict picks a value: it is resolved.
-    let resolved = merge(Some(&record), &update(2, id, record.version, name("Name B")), &writer(2)).unwrap();
+    // Someone who has seen the conflict picks a value: it is resolved, even if they keep the
+    // stored one (the replica always sends a resolution).
+    let mut replica = Replica::new(Uuid::from_u128(2));
+    replica.confirmed.insert(id, record.clone());
+    let keep = replica
+        .stage_resolution(Uuid::new_v4(), id, "name", json!("Name A"))
+        .unwrap()
+        .clone();
+    assert_eq!(keep.base_version, record.version);
+    let kept = merge(Some(&record), &keep, &writer(2)).unwrap();
+    assert!(kept.record.conflicts.is_empty());
+    assert_eq!(kept.record.fields["name"], json!("Name A"));
+    let resolved = merge(
+        Some(&record),
+        &update(2, id, record.version, name("Name B")),
+        &writer(2),
+    )
+    .unwrap();
     assert!(resolved.conflicts.is_empty());
     assert!(resolved.record.conflicts.is_empty());
     assert_eq!(resolved.record.fields["name"], json!("Name B"));
@@ -161,8 +240,16 @@ fn same_field_edits_are_kept_as_a_conflict_until_someone_chooses() {
 #[test]
 fn a_device_never_conflicts_with_its_own_earlier_changes() {
     let id = Uuid::new_v4();
-    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
-    let a = merge(Some(&created), &update(2, id, 1, name("A")), &writer(1)).unwrap().record;
+    let created = merge(
+        None,
+        &update(1, id, 0, org("Riverside Surgery")),
+        &writer(1),
+    )
+    .unwrap()
+    .record;
+    let a = merge(Some(&created), &update(2, id, 1, name("A")), &writer(1))
+        .unwrap()
+        .record;
     let b = merge(Some(&a), &update(3, id, 1, name("B")), &writer(1)).unwrap();
     assert!(b.conflicts.is_empty());
     assert_eq!(b.record.fields["name"], json!("B"));
@@ -171,7 +258,13 @@ fn a_device_never_conflicts_with_its_own_earlier_changes() {
 #[test]
 fn bad_mutations_are_rejected_with_a_reason() {
     let id = Uuid::new_v4();
-    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
+    let created = merge(
+        None,
+        &update(1, id, 0, org("Riverside Surgery")),
+        &writer(1),
+    )
+    .unwrap()
+    .record;
     let unknown = json!({"colour": "blue"}).as_object().unwrap().clone();
     let err = merge(Some(&created), &update(2, id, 1, unknown), &writer(1)).unwrap_err();
     assert!(err.message.contains("no field called \"colour\""));
@@ -184,16 +277,32 @@ fn bad_mutations_are_rejected_with_a_reason() {
 #[test]
 fn a_stale_delete_is_refused_and_a_deleted_record_stays_deleted() {
     let id = Uuid::new_v4();
-    let created = merge(None, &update(1, id, 0, org("Riverside Surgery")), &writer(1)).unwrap().record;
-    let renamed = merge(Some(&created), &update(2, id, 1, name("B")), &writer(1)).unwrap().record;
+    let created = merge(
+        None,
+        &update(1, id, 0, org("Riverside Surgery")),
+        &writer(1),
+    )
+    .unwrap()
+    .record;
+    let renamed = merge(Some(&created), &update(2, id, 1, name("B")), &writer(1))
+        .unwrap()
+        .record;
     let delete = |base| Mutation {
         op: MutationOp::Delete,
         ..update(1, id, base, Fields::new())
     };
-    assert!(merge(Some(&renamed), &delete(1), &writer(2)).unwrap_err().message.contains("changed it after you loaded it"));
-    let gone = merge(Some(&renamed), &delete(2), &writer(2)).unwrap().record;
+    assert!(merge(Some(&renamed), &delete(1), &writer(2))
+        .unwrap_err()
+        .message
+        .contains("changed it after you loaded it"));
+    let gone = merge(Some(&renamed), &delete(2), &writer(2))
+        .unwrap()
+        .record;
     assert!(gone.deleted);
-    assert!(merge(Some(&gone), &update(3, id, 3, name("C")), &writer(1)).unwrap_err().message.contains("deleted"));
+    assert!(merge(Some(&gone), &update(3, id, 3, name("C")), &writer(1))
+        .unwrap_err()
+        .message
+        .contains("deleted"));
 }
 
 #[test]
@@ -201,7 +310,10 @@ fn a_replayed_push_is_answered_from_the_record_and_not_applied_again() {
     let mut server = MemoryStore::default();
     let device = Uuid::from_u128(1);
     let id = Uuid::new_v4();
-    let batch = vec![update(1, id, 0, org("Riverside Surgery")), update(2, id, 1, name("B"))];
+    let batch = vec![
+        update(1, id, 0, org("Riverside Surgery")),
+        update(2, id, 1, name("B")),
+    ];
     let first = server.push(device, &batch);
     let again = server.push(device, &batch);
     assert_eq!(first, again);
@@ -215,12 +327,23 @@ fn a_sequence_gap_is_refused_for_retry_and_a_reused_number_is_refused() {
     let device = Uuid::from_u128(1);
     let id = Uuid::new_v4();
     let results = server.push(device, &[update(2, id, 0, org("Riverside Surgery"))]);
-    assert!(matches!(&results[0], MutationResult::Rejected { retryable: true, reason, .. } if reason.contains("arrived before change number 1")));
+    assert!(
+        matches!(&results[0], MutationResult::Rejected { retryable: true, reason, .. } if reason.contains("arrived before change number 1"))
+    );
     assert!(server.records.is_empty());
     server.push(device, &[update(1, id, 0, org("Riverside Surgery"))]);
     let reused = server.push(device, &[update(1, id, 1, name("B"))]);
-    assert!(matches!(&reused[0], MutationResult::Rejected { retryable: false, .. }));
-    assert_eq!(server.records[&id].fields["name"], json!("Riverside Surgery"));
+    assert!(matches!(
+        &reused[0],
+        MutationResult::Rejected {
+            retryable: false,
+            ..
+        }
+    ));
+    assert_eq!(
+        server.records[&id].fields["name"],
+        json!("Riverside Surgery")
+    );
 }
 
 #[test]
@@ -228,9 +351,14 @@ fn an_unauthorised_change_is_rejected_and_consumes_its_sequence_number() {
     let mut server = MemoryStore::default();
     let device = Uuid::from_u128(1);
     let results = server.push(device, &[update(1, Uuid::new_v4(), 0, org("Forbidden"))]);
-    assert!(matches!(&results[0], MutationResult::Rejected { retryable: false, reason, .. } if reason == "not allowed"));
+    assert!(
+        matches!(&results[0], MutationResult::Rejected { retryable: false, reason, .. } if reason == "not allowed")
+    );
     let next = server.push(device, &[update(2, Uuid::new_v4(), 0, org("Allowed"))]);
-    assert!(matches!(next[0], MutationResult::Applied { version: 1, .. }));
+    assert!(matches!(
+        next[0],
+        MutationResult::Applied { version: 1, .. }
+    ));
 }
 
 #[test]
@@ -239,14 +367,31 @@ fn the_replica_shows_unsent_changes_and_drops_them_once_answered() {
     let mut replica = Replica::new(Uuid::from_u128(5));
     let id = Uuid::new_v4();
     replica
-        .stage_entity(Uuid::new_v4(), id, &Organisation { name: "Riverside Surgery".into(), kind: OrganisationKind::GpPractice })
+        .stage_entity(
+            Uuid::new_v4(),
+            id,
+            &Organisation {
+                name: "Riverside Surgery".into(),
+                kind: OrganisationKind::GpPractice,
+            },
+        )
         .unwrap();
     assert!(replica.view(id).unwrap().unsent);
     // An invalid edit is refused locally, before it is queued.
-    let err = replica.stage_update(Uuid::new_v4(), EntityKind::Organisation, id, name(" ")).unwrap_err();
+    let err = replica
+        .stage_update(Uuid::new_v4(), EntityKind::Organisation, id, name(" "))
+        .unwrap_err();
     assert_eq!(err.message, "Enter the organisation's name");
     // A change that changes nothing queues nothing.
-    assert!(replica.stage_update(Uuid::new_v4(), EntityKind::Organisation, id, name("Riverside Surgery")).unwrap().is_none());
+    assert!(replica
+        .stage_update(
+            Uuid::new_v4(),
+            EntityKind::Organisation,
+            id,
+            name("Riverside Surgery")
+        )
+        .unwrap()
+        .is_none());
     assert_eq!(replica.outbox.len(), 1);
 
     let results = server.push(replica.device_id, &replica.outbox.clone());
@@ -269,11 +414,25 @@ fn a_refused_change_is_reported_and_leaves_the_outbox() {
     let mut replica = Replica::new(Uuid::from_u128(5));
     let id = Uuid::new_v4();
     replica
-        .stage_entity(Uuid::new_v4(), id, &Organisation { name: "Forbidden".into(), kind: OrganisationKind::Hospice })
+        .stage_entity(
+            Uuid::new_v4(),
+            id,
+            &Organisation {
+                name: "Forbidden".into(),
+                kind: OrganisationKind::Hospice,
+            },
+        )
         .unwrap();
     let results = server.push(replica.device_id, &replica.outbox.clone());
     let refused = replica.apply_push(&results);
-    assert_eq!(refused, vec![RefusedChange { entity: EntityKind::Organisation, id, reason: "not allowed".into() }]);
+    assert_eq!(
+        refused,
+        vec![RefusedChange {
+            entity: EntityKind::Organisation,
+            id,
+            reason: "not allowed".into()
+        }]
+    );
     assert!(replica.outbox.is_empty());
     assert!(replica.view(id).is_none());
 }
@@ -294,9 +453,19 @@ enum Delivery {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Edit { client: usize, record: usize, field_is_name: bool, value: u8 },
-    Push { client: usize, delivery: Delivery },
-    Pull { client: usize },
+    Edit {
+        client: usize,
+        record: usize,
+        field_is_name: bool,
+        value: u8,
+    },
+    Push {
+        client: usize,
+        delivery: Delivery,
+    },
+    Pull {
+        client: usize,
+    },
 }
 
 fn step(clients: usize, records: usize) -> impl Strategy<Value = Step> {
@@ -318,7 +487,9 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
     const RECORDS: usize = 3;
     let mut server = MemoryStore::default();
     let seed_device = Uuid::from_u128(999);
-    let ids: Vec<Uuid> = (0..RECORDS).map(|i| Uuid::from_u128(1000 + i as u128)).collect();
+    let ids: Vec<Uuid> = (0..RECORDS)
+        .map(|i| Uuid::from_u128(1000 + i as u128))
+        .collect();
     let seed: Vec<Mutation> = ids
         .iter()
         .enumerate()
@@ -326,13 +497,20 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
         .collect();
     server.push(seed_device, &seed);
 
-    let mut replicas: Vec<Replica> = (0..clients).map(|c| Replica::new(Uuid::from_u128(c as u128 + 1))).collect();
+    let mut replicas: Vec<Replica> = (0..clients)
+        .map(|c| Replica::new(Uuid::from_u128(c as u128 + 1)))
+        .collect();
     for r in &mut replicas {
         r.apply_pull(server.pull(0));
     }
     let mut staged: Vec<Mutation> = Vec::new();
     let mut next_id = 1u128 << 64;
-    let kinds = [OrganisationKind::GpPractice, OrganisationKind::Hospice, OrganisationKind::CommunityTrust, OrganisationKind::Other];
+    let kinds = [
+        OrganisationKind::GpPractice,
+        OrganisationKind::Hospice,
+        OrganisationKind::CommunityTrust,
+        OrganisationKind::Other,
+    ];
 
     // Every answer a client acted on, to check it against the server's record of the truth.
     let mut received: Vec<MutationResult> = Vec::new();
@@ -367,19 +545,37 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
 
     for s in steps {
         match *s {
-            Step::Edit { client, record, field_is_name, value } => {
+            Step::Edit {
+                client,
+                record,
+                field_is_name,
+                value,
+            } => {
                 next_id += 1;
                 let fields = if field_is_name {
                     name(&format!("Name {value}"))
                 } else {
-                    json!({ "kind": kinds[value as usize] }).as_object().unwrap().clone()
+                    json!({ "kind": kinds[value as usize] })
+                        .as_object()
+                        .unwrap()
+                        .clone()
                 };
                 let r = &mut replicas[client];
-                if let Some(m) = r.stage_update(Uuid::from_u128(next_id), EntityKind::Organisation, ids[record], fields).unwrap() {
+                if let Some(m) = r
+                    .stage_update(
+                        Uuid::from_u128(next_id),
+                        EntityKind::Organisation,
+                        ids[record],
+                        fields,
+                    )
+                    .unwrap()
+                {
                     staged.push(m.clone());
                 }
             }
-            Step::Push { client, delivery } => deliver(&mut server, &mut replicas[client], delivery),
+            Step::Push { client, delivery } => {
+                deliver(&mut server, &mut replicas[client], delivery)
+            }
             Step::Pull { client } => {
                 let r = &mut replicas[client];
                 r.apply_pull(server.pull(r.cursor));
@@ -404,8 +600,18 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
     }
     // Every mutation made was processed exactly once.
     for m in &staged {
-        let times = server.log.iter().filter(|(id, _)| *id == m.mutation_id).count();
-        prop_assert_eq!(times, 1, "mutation {} processed {} times", m.mutation_id, times);
+        let times = server
+            .log
+            .iter()
+            .filter(|(id, _)| *id == m.mutation_id)
+            .count();
+        prop_assert_eq!(
+            times,
+            1,
+            "mutation {} processed {} times",
+            m.mutation_id,
+            times
+        );
     }
     // Each record's version counts exactly the mutations written to it: none twice, none lost.
     for id in &ids {
@@ -422,8 +628,16 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
         for field in ["name", "kind"] {
             let mut last = None;
             for (mid, res) in &server.log {
-                let Some(m) = seed.iter().chain(&staged).find(|m| m.mutation_id == *mid && m.id == *id) else { continue };
-                let MutationOp::Update { fields } = &m.op else { continue };
+                let Some(m) = seed
+                    .iter()
+                    .chain(&staged)
+                    .find(|m| m.mutation_id == *mid && m.id == *id)
+                else {
+                    continue;
+                };
+                let MutationOp::Update { fields } = &m.op else {
+                    continue;
+                };
                 let held = match res {
                     MutationResult::Applied { .. } => false,
                     MutationResult::Conflict { fields, .. } => fields.iter().any(|f| f == field),
@@ -438,10 +652,16 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
     }
     // Every conflict answer left the losing value on the record unless a later write settled it.
     for (mid, res) in &server.log {
-        if let MutationResult::Conflict { fields, version, .. } = res {
+        if let MutationResult::Conflict {
+            fields, version, ..
+        } = res
+        {
             let m = staged.iter().find(|m| m.mutation_id == *mid).unwrap();
             for f in fields {
-                let kept = server.records[&m.id].conflicts.iter().any(|c| c.field == *f && c.version == *version);
+                let kept = server.records[&m.id]
+                    .conflicts
+                    .iter()
+                    .any(|c| c.field == *f && c.version == *version);
                 let settled = server.log.iter().any(|(later, r)| {
                     matches!(r, MutationResult::Applied { .. } | MutationResult::Conflict { .. })
                         && staged.iter().any(|l| {

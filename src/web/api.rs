@@ -1,0 +1,112 @@
+//! The one typed client of the JSON API. Components call these functions; none builds a URL.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::core::api::{ApiErrorBody, CurrentUser, SignInRequest};
+use crate::core::sync::{PullResponse, PushRequest, PushResponse};
+
+/// Header the server requires on state-changing requests (CSRF defence).
+const APP_HEADER: (&str, &str) = ("X-Requested-With", "mdt-app");
+
+/// Why a call to the server did not work, in words for the person using the app.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// No answer: offline, server down, or the connection dropped.
+    #[error("The server cannot be reached. Your changes are kept on this device and will be sent when the connection is back.")]
+    Unreachable,
+    /// The session has ended.
+    #[error("Your session has ended. Sign in again to carry on; unsent changes are kept.")]
+    SignedOut,
+    /// The server refused or failed, with its explanation.
+    #[error("{0}")]
+    Refused(String),
+}
+
+async fn send<T: DeserializeOwned>(
+    request: Result<gloo_net::http::Request, gloo_net::Error>,
+) -> Result<T, ApiError> {
+    let request = request
+        .map_err(|e| ApiError::Refused(format!("The request could not be prepared: {e}")))?;
+    let response = request.send().await.map_err(|_| ApiError::Unreachable)?;
+    read(response).await
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    if response.ok() {
+        return response
+            .json::<T>()
+            .await
+            .map_err(|_| ApiError::Refused("The server sent an answer this version of the app does not understand. Reload the page.".into()));
+    }
+    if response.status() == 401 && !response.url().ends_with("/api/session") {
+        return Err(ApiError::SignedOut);
+    }
+    // Proxies and crashed servers answer with HTML; only trust our JSON error bodies.
+    match response.json::<ApiErrorBody>().await {
+        Ok(body) => Err(ApiError::Refused(body.error)),
+        Err(_) if response.status() >= 500 => Err(ApiError::Unreachable),
+        Err(_) => Err(ApiError::Refused(format!(
+            "The server refused the request ({}).",
+            response.status()
+        ))),
+    }
+}
+
+fn post_json(url: &str, body: &impl Serialize) -> Result<Request, gloo_net::Error> {
+    with_app_header(Request::post(url)).json(body)
+}
+
+fn with_app_header(builder: RequestBuilder) -> RequestBuilder {
+    builder.header(APP_HEADER.0, APP_HEADER.1)
+}
+
+/// Signs in; the server sets the session cookie.
+pub async fn sign_in(email: &str, password: &str) -> Result<CurrentUser, ApiError> {
+    let body = SignInRequest {
+        email: email.to_owned(),
+        password: password.to_owned(),
+    };
+    send(post_json("/api/session", &body)).await
+}
+
+/// The signed-in user, or `None` when there is no session.
+pub async fn current_user() -> Result<Option<CurrentUser>, ApiError> {
+    let response = Request::get("/api/session")
+        .send()
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    if response.status() == 401 {
+        return Ok(None);
+    }
+    read(response).await.map(Some)
+}
+
+/// Ends the session on the server.
+pub async fn sign_out() -> Result<(), ApiError> {
+    let response = with_app_header(Request::delete("/api/session"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    if response.ok() || response.status() == 401 {
+        Ok(())
+    } else {
+        read::<serde_json::Value>(response).await.map(drop)
+    }
+}
+
+/// Sends queued changes.
+pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
+    send(post_json("/api/sync/push", request)).await
+}
+
+/// Fetches changes after `since`.
+pub async fn pull(since: u64) -> Result<PullResponse, ApiError> {
+    send(
+        Request::get("/api/sync/pull")
+            .query([("since", since.to_string())])
+            .build(),
+    )
+    .await
+}

@@ -1,0 +1,295 @@
+//! Components shared by several pages, following the NHS design system's markup.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::api;
+use super::sync::SyncClient;
+use crate::core::api::CurrentUser;
+use crate::core::uk_time;
+use crate::core::ValidationError;
+
+/// The NHS-style header: service name, navigation, who is signed in, sync state, sign-out.
+#[component]
+pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
+    let signed_in = user.is_some();
+    view! {
+        <header class="nhsuk-header mdt-header" role="banner">
+            <div class="nhsuk-width-container mdt-header__container">
+                <a class="mdt-header__service" href="/" aria-label="MDT coordination: your teams">
+                    <span class="mdt-header__logo" aria-hidden="true">"NHS"</span>
+                    <span class="mdt-header__name">"MDT coordination"</span>
+                </a>
+                {user.map(|u| view! {
+                    <div class="mdt-header__account">
+                        <span class="mdt-header__user">"Signed in as " <strong>{u.name}</strong></span>
+                        <SignOutButton/>
+                    </div>
+                })}
+            </div>
+            {signed_in.then(|| view! {
+                <nav class="mdt-nav" aria-label="Primary navigation">
+                    <div class="nhsuk-width-container mdt-nav__container">
+                        <ul class="mdt-nav__list">
+                            <li><a class="mdt-nav__link" href="/">"Teams and meetings"</a></li>
+                            <li><a class="mdt-nav__link" href="/people">"Directory"</a></li>
+                        </ul>
+                        <SyncIndicator/>
+                    </div>
+                </nav>
+            })}
+        </header>
+    }
+}
+
+/// Signs out after warning about unsent changes, wipes this device's copy and reloads.
+#[component]
+fn SignOutButton() -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let sign_out = move |_| {
+        let unsent = sync.unsent();
+        if unsent > 0 {
+            let question = format!(
+                "{unsent} change(s) have not reached the server yet and will be lost if you sign out now. Sign out anyway?"
+            );
+            let confirmed = web_sys::window()
+                .and_then(|w| w.confirm_with_message(&question).ok())
+                .unwrap_or(false);
+            if !confirmed {
+                return;
+            }
+        }
+        spawn_local(async move {
+            let _ = api::sign_out().await;
+            sync.wipe();
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/");
+            }
+        });
+    };
+    view! {
+        <button type="button" class="mdt-header__signout" on:click=sign_out>"Sign out"</button>
+    }
+}
+
+/// Always-visible sync state: online or offline, unsent changes, when last synced.
+#[component]
+pub fn SyncIndicator() -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let text = move || {
+        let status = sync.status.get();
+        let unsent = sync.unsent();
+        let connection = if status.online { "Online" } else { "Offline" };
+        let changes = match unsent {
+            0 => "all changes saved".to_string(),
+            1 => "1 unsent change".to_string(),
+            n => format!("{n} unsent changes"),
+        };
+        let last = status
+            .last_synced
+            .map(|t| format!("last synced {}", uk_time::format_uk_time(t)))
+            .unwrap_or_else(|| "not synced yet".into());
+        let syncing = if status.syncing { " · syncing…" } else { "" };
+        format!("{connection} · {changes} · {last}{syncing}")
+    };
+    view! {
+        <p class="mdt-sync" role="status" aria-live="polite" data-testid="sync-status"
+            class:mdt-sync--offline=move || !sync.status.get().online
+            class:mdt-sync--pending={move || sync.unsent() > 0}>
+            <span class="mdt-sync__dot" aria-hidden="true"></span>
+            {text}
+        </p>
+    }
+}
+
+/// Tells the person their session ended, without losing the outbox.
+#[component]
+pub fn SessionEnded() -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    move || {
+        sync.status.get().signed_out.then(|| {
+            view! {
+                <div class="nhsuk-warning-callout" role="alert">
+                    <h2 class="nhsuk-warning-callout__label">"Your session has ended"</h2>
+                    <p>"Your unsent changes are kept on this device. "
+                        <a href="/">"Sign in again"</a>" to send them."</p>
+                </div>
+            }
+        })
+    }
+}
+
+/// Changes the server refused, with its reasons, until dismissed.
+#[component]
+pub fn RefusedChanges() -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    move || {
+        let status = sync.status.get();
+        let problem = status.problem.clone();
+        let refused = status.refused.clone();
+        (!refused.is_empty() || problem.is_some()).then(|| view! {
+            <div class="nhsuk-error-summary" role="alert" tabindex="-1">
+                <h2 class="nhsuk-error-summary__title">"Some changes were not saved"</h2>
+                <div class="nhsuk-error-summary__body">
+                    <ul class="nhsuk-list nhsuk-error-summary__list">
+                        {problem.map(|p| view! { <li>{p}</li> })}
+                        {refused.into_iter().map(|r| view! {
+                            <li>{format!("{}: {}", r.entity.label(), r.reason)}</li>
+                        }).collect_view()}
+                    </ul>
+                    <button type="button" class="nhsuk-button nhsuk-button--secondary"
+                        on:click=move |_| sync.status.update(|s| { s.refused.clear(); s.problem = None; })>
+                        "Dismiss"
+                    </button>
+                </div>
+            </div>
+        })
+    }
+}
+
+/// The error summary at the top of a form (NHS pattern), linking to each field.
+#[component]
+pub fn ErrorSummary(
+    #[prop(into)] error: Signal<Option<ValidationError>>,
+    id_prefix: &'static str,
+) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            let href = e.field.as_ref().map(|f| format!("#{id_prefix}-{f}")).unwrap_or_default();
+            view! {
+                <div class="nhsuk-error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1">
+                    <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
+                    <div class="nhsuk-error-summary__body">
+                        <ul class="nhsuk-list nhsuk-error-summary__list">
+                            <li><a href=href>{e.message}</a></li>
+                        </ul>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
+
+/// The message for `field` out of a form's current error.
+pub fn field_error(
+    error: Signal<Option<ValidationError>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        error
+            .get()
+            .filter(|e| e.field.as_deref() == Some(field))
+            .map(|e| e.message)
+    })
+}
+
+/// A labelled text input with hint and error, bound to a signal.
+#[component]
+pub fn TextField(
+    /// The element id; the error summary links here.
+    id: String,
+    #[prop(into)] label: String,
+    value: RwSignal<String>,
+    #[prop(into, optional)] hint: Option<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] width_class: Option<&'static str>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        let has_hint = hint.is_some();
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            ids.join(" ")
+        }
+    };
+    let input_class = move || {
+        let mut c = String::from("nhsuk-input");
+        if let Some(w) = width_class {
+            c.push(' ');
+            c.push_str(w);
+        }
+        if error.get().is_some() {
+            c.push_str(" nhsuk-input--error");
+        }
+        c
+    };
+    view! {
+        <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || error.get().is_some()>
+            <label class="nhsuk-label" for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <div class="nhsuk-hint" id=hint_id.clone()>{h}</div> })}
+            {move || error.get().map(|e| view! {
+                <span class="nhsuk-error-message" id=error_id.clone()>
+                    <span class="nhsuk-u-visually-hidden">"Error: "</span>{e}
+                </span>
+            })}
+            <input class=input_class id=id.clone() name=id.clone() type=input_type
+                autocomplete=autocomplete.unwrap_or("off")
+                aria-describedby=described_by
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))/>
+        </div>
+    }
+}
+
+/// Fields of a record that two people changed at once, with a choice for each.
+#[component]
+pub fn ConflictNotice(id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    move || {
+        let view = sync.replica.with(|r| r.view(id))?;
+        if view.conflicts.is_empty() {
+            return None;
+        }
+        let current = view.fields.clone();
+        Some(view! {
+            <div class="nhsuk-warning-callout" role="region" aria-label="Changes made at the same time">
+                <h2 class="nhsuk-warning-callout__label">"Two people changed this at the same time"</h2>
+                <p>"Nothing was thrown away. Choose which value to keep for each field."</p>
+                {view.conflicts.into_iter().map(|c| {
+                    let field = c.field.clone();
+                    let kept = current.get(&field).cloned().unwrap_or(serde_json::Value::Null);
+                    let (keep_field, other_field) = (field.clone(), field.clone());
+                    let kept_for_button = kept.clone();
+                    let other = c.other_value.clone();
+                    view! {
+                        <div class="mdt-conflict">
+                            <p><strong>{crate::core::validation::humanise(&field)}</strong>
+                                ": now "<q>{display_value(&kept)}</q>"; "
+                                {c.other_by.clone()}" entered "<q>{display_value(&c.other_value)}</q>
+                                " at "{uk_time::format_uk(c.other_at)}"."</p>
+                            <div class="nhsuk-button-group">
+                                <button type="button" class="nhsuk-button nhsuk-button--secondary"
+                                    on:click=move |_| sync.resolve(id, &keep_field, kept_for_button.clone())>
+                                    "Keep “"{display_value(&kept)}"”"
+                                </button>
+                                <button type="button" class="nhsuk-button nhsuk-button--secondary"
+                                    on:click=move |_| sync.resolve(id, &other_field, other.clone())>
+                                    "Use “"{display_value(&c.other_value)}"”"
+                                </button>
+                            </div>
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        })
+    }
+}
+
+fn display_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(blank)".into(),
+        other => other.to_string(),
+    }
+}

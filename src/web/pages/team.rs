@@ -1,0 +1,203 @@
+//! One team: create it, or change its name, people, quorum and defaults; plan its meetings.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+use crate::core::api::CurrentUser;
+use crate::core::entities::{Person, Role, Team};
+use crate::core::ValidationError;
+use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
+use crate::web::meetings::TeamMeetings;
+use crate::web::sync::SyncClient;
+
+/// `/teams/new` creates a team; `/teams/<id>` edits one and lists its meetings.
+#[component]
+pub fn TeamPage() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let raw = params.with(|p| p.get("id")).unwrap_or_default();
+        if raw == "new" {
+            view! { <TeamForm id=Uuid::new_v4() is_new=true/> }.into_any()
+        } else {
+            match Uuid::parse_str(&raw) {
+                Ok(id) => {
+                    view! { <TeamForm id=id is_new=false/> <TeamMeetings team_id=id/> }.into_any()
+                }
+                Err(_) => view! { <crate::web::pages::not_found::NotFound/> }.into_any(),
+            }
+        }
+    }
+}
+
+/// The team's details as a form. Edits stay on screen until saved; nothing typed is lost on
+/// an error.
+#[component]
+fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let me = expect_context::<CurrentUser>();
+    let navigate = use_navigate();
+
+    let name = RwSignal::new(String::new());
+    let coordinator = RwSignal::new(me.person_id);
+    let members = RwSignal::new(BTreeSet::<Uuid>::new());
+    let roles = RwSignal::new(BTreeSet::<Role>::new());
+    let minutes = RwSignal::new("90".to_string());
+    let place = RwSignal::new(String::new());
+    let video = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ValidationError>);
+    let saved = RwSignal::new(false);
+    let loaded = RwSignal::new(is_new);
+
+    // Fill the form once the team is on this device (it may arrive with the first pull).
+    Effect::new(move || {
+        if loaded.get_untracked() {
+            return;
+        }
+        if let Some(team) = sync
+            .replica
+            .with(|r| r.view(id).and_then(|v| v.typed::<Team>()))
+        {
+            name.set(team.name);
+            coordinator.set(team.coordinator_id);
+            members.set(team.member_ids.into_iter().collect());
+            roles.set(team.required_roles.into_iter().collect());
+            minutes.set(team.default_minutes.to_string());
+            place.set(team.place);
+            video.set(team.video_link.unwrap_or_default());
+            loaded.set(true);
+        }
+    });
+
+    let people = move || {
+        let mut people = sync.replica.with(|r| r.all::<Person>());
+        people.sort_by(|a, b| a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()));
+        people
+    };
+
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let Ok(default_minutes) = minutes.get_untracked().trim().parse::<u32>() else {
+            error.set(Some(ValidationError::field(
+                "default_minutes",
+                "Enter the default meeting length as a number of minutes, like 90",
+            )));
+            return;
+        };
+        let team = Team {
+            name: name.get_untracked().trim().to_owned(),
+            coordinator_id: coordinator.get_untracked(),
+            member_ids: members.get_untracked().into_iter().collect(),
+            required_roles: roles.get_untracked().into_iter().collect(),
+            default_minutes,
+            place: place.get_untracked().trim().to_owned(),
+            video_link: Some(video.get_untracked().trim().to_owned()).filter(|v| !v.is_empty()),
+        };
+        if !team.includes(me.person_id) {
+            error.set(Some(ValidationError::field(
+                "member_ids",
+                "Include yourself as the coordinator or a member, or you will not be able to see the team",
+            )));
+            return;
+        }
+        match sync.save(id, &team) {
+            Ok(()) => {
+                error.set(None);
+                saved.set(true);
+                if is_new {
+                    navigate(&format!("/teams/{id}"), Default::default());
+                }
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+
+    let err = Signal::derive(move || error.get());
+    view! {
+        <a class="nhsuk-back-link" href="/">"Back to your teams"</a>
+        <h1>{move || if is_new { "Create a team".to_string() } else if name.get().is_empty() { "Team".to_string() } else { name.get() }}</h1>
+        <Show when=move || loaded.get() fallback=|| view! { <p class="nhsuk-body" role="status">"Loading the team…"</p> }>
+            <ConflictNotice id=id/>
+            <ErrorSummary error=err id_prefix="team"/>
+            {move || saved.get().then(|| view! {
+                <div class="nhsuk-inset-text" role="status"><p>"Team saved."</p></div>
+            })}
+            <form on:submit=save.clone() novalidate>
+                <TextField id="team-name".into() label="Team name" value=name error=field_error(err, "name")
+                    hint="For example, Riverside Neighbourhood MDT"/>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="team-coordinator_id">"Coordinator"</label>
+                    <div class="nhsuk-hint">"Runs the meetings, builds the agenda and chases briefs."</div>
+                    <select class="nhsuk-select" id="team-coordinator_id"
+                        on:change=move |ev| if let Ok(p) = Uuid::parse_str(&event_target_value(&ev)) { coordinator.set(p) }>
+                        {move || people().into_iter().map(|(v, p)| view! {
+                            <option value=v.id.to_string() selected=move || coordinator.get() == v.id>
+                                {format!("{} ({})", p.name, p.role.label())}
+                            </option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || field_error(err, "member_ids").get().is_some()>
+                    <fieldset class="nhsuk-fieldset" id="team-member_ids" aria-describedby="team-members-hint">
+                        <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Members"</legend>
+                        <div class="nhsuk-hint" id="team-members-hint">
+                            "People from the directory. Add someone who is missing on the "<a href="/people">"directory page"</a>"."
+                        </div>
+                        {move || field_error(err, "member_ids").get().map(|e| view! { <span class="nhsuk-error-message">{e}</span> })}
+                        <div class="nhsuk-checkboxes" data-testid="member-checkboxes">
+                            {move || people().into_iter().map(|(v, p)| {
+                                let pid = v.id;
+                                let input_id = format!("member-{pid}");
+                                view! {
+                                    <div class="nhsuk-checkboxes__item">
+                                        <input class="nhsuk-checkboxes__input" id=input_id.clone() type="checkbox"
+                                            prop:checked=move || members.with(|m| m.contains(&pid))
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                members.update(|m| { if on { m.insert(pid); } else { m.remove(&pid); } });
+                                            }/>
+                                        <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>
+                                            {format!("{} — {}", p.name, p.role.label())}
+                                        </label>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </div>
+                    </fieldset>
+                </div>
+                <div class="nhsuk-form-group">
+                    <fieldset class="nhsuk-fieldset" aria-describedby="team-roles-hint">
+                        <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Roles needed for the meeting to go ahead (quorum)"</legend>
+                        <div class="nhsuk-hint" id="team-roles-hint">"For example a GP, a social worker and a district nurse."</div>
+                        <div class="nhsuk-checkboxes mdt-checkboxes--columns">
+                            {Role::ALL.into_iter().map(|role| {
+                                let input_id = format!("role-{}", role.as_str());
+                                view! {
+                                    <div class="nhsuk-checkboxes__item">
+                                        <input class="nhsuk-checkboxes__input" id=input_id.clone() type="checkbox"
+                                            prop:checked=move || roles.with(|r| r.contains(&role))
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                roles.update(|r| { if on { r.insert(role); } else { r.remove(&role); } });
+                                            }/>
+                                        <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>{role.label()}</label>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </div>
+                    </fieldset>
+                </div>
+                <TextField id="team-default_minutes".into() label="Default meeting length (minutes)" value=minutes
+                    error=field_error(err, "default_minutes") input_type="text" width_class="nhsuk-input--width-4"/>
+                <TextField id="team-place".into() label="Usual place" value=place error=field_error(err, "place")
+                    hint="For example, Riverside Surgery, meeting room 2"/>
+                <TextField id="team-video_link".into() label="Video link (optional)" value=video
+                    error=field_error(err, "video_link") hint="For people joining between home visits. Starts with https://"/>
+                <button class="nhsuk-button" type="submit">{if is_new { "Create team" } else { "Save team" }}</button>
+            </form>
+        </Show>
+    }
+}

@@ -1,0 +1,192 @@
+//! The app's sync client: the local replica, its persistence on this device, and the
+//! background push/pull loop. Pages read records from here and save through here, so every
+//! change shows at once, survives a reload, and reaches the server when it can.
+
+use chrono::{DateTime, Utc};
+use gloo_storage::{LocalStorage, Storage};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::api::{self, ApiError};
+use crate::core::entities::Entity;
+use crate::core::sync::{PushRequest, RefusedChange, Replica};
+use crate::core::ValidationError;
+
+/// How often the app pulls when nothing else prompts it.
+const PULL_EVERY_MS: u32 = 15_000;
+
+/// What the header shows about sync.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncStatus {
+    /// False after a request failed to reach the server, until one succeeds.
+    pub online: bool,
+    pub syncing: bool,
+    pub last_synced: Option<DateTime<Utc>>,
+    /// Why the last sync failed, if it did.
+    pub problem: Option<String>,
+    /// Changes the server refused, with reasons, until the person dismisses them.
+    pub refused: Vec<RefusedChange>,
+    /// The session ended while syncing.
+    pub signed_out: bool,
+}
+
+/// Handle to the sync client, shared through context. Cheap to copy.
+#[derive(Clone, Copy)]
+pub struct SyncClient {
+    pub replica: RwSignal<Replica>,
+    pub status: RwSignal<SyncStatus>,
+    storage_key: StoredValue<String>,
+    again: StoredValue<bool>,
+}
+
+impl SyncClient {
+    /// The client for `user_id`, restoring this device's unsent changes and copy if any.
+    pub fn new(user_id: Uuid) -> Self {
+        let storage_key = format!("mdt.replica.{user_id}");
+        let replica = LocalStorage::get::<Replica>(&storage_key)
+            .unwrap_or_else(|_| Replica::new(Uuid::new_v4()));
+        Self {
+            replica: RwSignal::new(replica),
+            status: RwSignal::new(SyncStatus {
+                online: true,
+                ..SyncStatus::default()
+            }),
+            storage_key: StoredValue::new(storage_key),
+            again: StoredValue::new(false),
+        }
+    }
+
+    fn persist(&self) {
+        let key = self.storage_key.get_value();
+        self.replica.with_untracked(|r| {
+            if LocalStorage::set(&key, r).is_err() {
+                self.status.update(|s| {
+                    s.problem = Some("This browser would not store your changes on the device; keep this page open until they are sent.".into());
+                });
+            }
+        });
+    }
+
+    /// Saves an entity (new or changed): checked, shown at once, queued and sent.
+    pub fn save<E: Entity>(&self, id: Uuid, entity: &E) -> Result<(), ValidationError> {
+        let mut result = Ok(());
+        self.replica
+            .update(|r| result = r.stage_entity(Uuid::new_v4(), id, entity).map(drop));
+        result?;
+        self.after_change();
+        Ok(())
+    }
+
+    /// Settles a conflict on a field by choosing a value.
+    pub fn resolve(&self, id: Uuid, field: &str, value: serde_json::Value) {
+        self.replica.update(|r| {
+            r.stage_resolution(Uuid::new_v4(), id, field, value);
+        });
+        self.after_change();
+    }
+
+    fn after_change(&self) {
+        self.persist();
+        let this = *self;
+        spawn_local(async move { this.sync_now().await });
+    }
+
+    /// Number of changes not yet accepted by the server.
+    pub fn unsent(&self) -> usize {
+        self.replica.with(|r| r.outbox.len())
+    }
+
+    /// Pushes the outbox, then pulls until up to date. Overlapping calls coalesce.
+    pub async fn sync_now(self) {
+        if self.status.get_untracked().syncing {
+            self.again.set_value(true);
+            return;
+        }
+        self.status.update(|s| s.syncing = true);
+        loop {
+            self.again.set_value(false);
+            let outcome = self.push_then_pull().await;
+            self.status.update(|s| match &outcome {
+                Ok(()) => {
+                    s.online = true;
+                    s.problem = None;
+                    s.last_synced = Some(Utc::now());
+                }
+                Err(ApiError::Unreachable) => {
+                    s.online = false;
+                    s.problem = None;
+                }
+                Err(ApiError::SignedOut) => s.signed_out = true,
+                Err(e @ ApiError::Refused(_)) => {
+                    s.online = true;
+                    s.problem = Some(e.to_string());
+                }
+            });
+            if outcome.is_err() || !self.again.get_value() {
+                break;
+            }
+        }
+        self.status.update(|s| s.syncing = false);
+    }
+
+    async fn push_then_pull(&self) -> Result<(), ApiError> {
+        let request = self.replica.with_untracked(|r| PushRequest {
+            device_id: r.device_id,
+            mutations: r
+                .outbox
+                .iter()
+                .take(crate::core::sync::MAX_PUSH_MUTATIONS)
+                .cloned()
+                .collect(),
+        });
+        if !request.mutations.is_empty() {
+            let response = api::push(&request).await?;
+            let mut refused = Vec::new();
+            self.replica
+                .update(|r| refused = r.apply_push(&response.results));
+            self.persist();
+            if !refused.is_empty() {
+                self.status.update(|s| s.refused.extend(refused));
+            }
+        }
+        loop {
+            let cursor = self.replica.with_untracked(|r| r.cursor);
+            let pulled = api::pull(cursor).await?;
+            let more = pulled.more;
+            self.replica.update(|r| r.apply_pull(pulled));
+            self.persist();
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Starts background sync: now, every few seconds, and whenever the browser comes online.
+    pub fn start(self) {
+        spawn_local(async move {
+            loop {
+                self.sync_now().await;
+                if self.status.get_untracked().signed_out {
+                    break;
+                }
+                gloo_timers::future::TimeoutFuture::new(PULL_EVERY_MS).await;
+            }
+        });
+        let on_online = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+            spawn_local(async move { self.sync_now().await });
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.add_event_listener_with_callback(
+                "online",
+                wasm_bindgen::JsCast::unchecked_ref(on_online.as_ref()),
+            );
+        }
+        on_online.forget();
+    }
+
+    /// Forgets this device's copy (at sign-out).
+    pub fn wipe(&self) {
+        LocalStorage::delete(self.storage_key.get_value());
+    }
+}
