@@ -595,6 +595,42 @@ impl Replica {
         )))
     }
 
+    /// Queues what a person changed in a form: the fields where `after` differs from `before`
+    /// (what the form showed when they started, at `base_version`). Fields they did not touch
+    /// are not sent, so an edit made elsewhere meanwhile is never overwritten by a stale form,
+    /// and a field both changed is caught as a conflict by the server.
+    pub fn stage_edit(
+        &mut self,
+        mutation_id: Uuid,
+        entity: EntityKind,
+        id: Uuid,
+        base_version: u64,
+        before: &Fields,
+        after: Fields,
+    ) -> Result<Option<&Mutation>, ValidationError> {
+        let changes: Fields = after
+            .into_iter()
+            .filter(|(k, v)| before.get(k) != Some(v))
+            .collect();
+        let mut merged = self.view(id).map(|v| v.fields).unwrap_or_default();
+        merged.extend(changes.clone());
+        entity.validate_fields(&merged)?;
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let mutation = Mutation {
+            mutation_id,
+            seq: self.next_seq,
+            entity,
+            id,
+            base_version,
+            op: MutationOp::Update { fields: changes },
+        };
+        self.next_seq += 1;
+        self.outbox.push(mutation);
+        Ok(self.outbox.last())
+    }
+
     /// Settles a conflict on `field` by choosing `value` (which may equal the current value, so
     /// unlike [`Replica::stage_update`] it is always sent).
     pub fn stage_resolution(

@@ -117,9 +117,10 @@ fn MeetingForm(team_id: Uuid, id: Uuid, is_new: bool, on_done: Callback<()>) -> 
     let team = sync
         .replica
         .with_untracked(|r| r.view(team_id).and_then(|v| v.typed::<Team>()));
-    let existing = sync
+    let (base_version, existing) = sync
         .replica
-        .with_untracked(|r| r.view(id).and_then(|v| v.typed::<Meeting>()));
+        .with_untracked(|r| r.view(id).map(|v| (v.version, v.typed::<Meeting>())))
+        .unwrap_or((0, None));
     let default_minutes = team.as_ref().map_or(90, |t| t.default_minutes);
 
     let (date0, start0, end0, place0, video0, status) = match &existing {
@@ -172,7 +173,7 @@ fn MeetingForm(team_id: Uuid, id: Uuid, is_new: bool, on_done: Callback<()>) -> 
                 video_link: Some(video.get_untracked().trim().to_owned()).filter(|v| !v.is_empty()),
                 status,
             };
-            sync.save(id, &meeting)
+            sync.save_edit(id, base_version, existing.as_ref(), &meeting)
         });
         match result {
             Ok(()) => on_done.run(()),

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::api::{self, ApiError};
 use crate::core::entities::Entity;
-use crate::core::sync::{PushRequest, RefusedChange, Replica};
+use crate::core::sync::{LocalView, PushRequest, RefusedChange, Replica};
 use crate::core::ValidationError;
 
 /// How often the app pulls when nothing else prompts it.
@@ -78,6 +78,35 @@ impl SyncClient {
         Ok(())
     }
 
+    /// Saves what a person changed in a form that showed `before` (at `base_version`; `None`
+    /// for a new record): only the changed fields are sent, so edits made elsewhere meanwhile
+    /// survive and same-field edits become conflicts instead of silent overwrites.
+    pub fn save_edit<E: Entity>(
+        &self,
+        id: Uuid,
+        base_version: u64,
+        before: Option<&E>,
+        after: &E,
+    ) -> Result<(), ValidationError> {
+        let before = before.map(Entity::to_fields).unwrap_or_default();
+        let mut result = Ok(());
+        self.replica.update(|r| {
+            result = r
+                .stage_edit(
+                    Uuid::new_v4(),
+                    E::KIND,
+                    id,
+                    base_version,
+                    &before,
+                    after.to_fields(),
+                )
+                .map(drop);
+        });
+        result?;
+        self.after_change();
+        Ok(())
+    }
+
     /// Settles a conflict on a field by choosing a value.
     pub fn resolve(&self, id: Uuid, field: &str, value: serde_json::Value) {
         self.replica.update(|r| {
@@ -90,6 +119,13 @@ impl SyncClient {
         self.persist();
         let this = *self;
         spawn_local(async move { this.sync_now().await });
+    }
+
+    /// Every live record of a kind, sorted by a name (case-insensitive), tracked for renders.
+    pub fn list_by<E: Entity>(&self, name: impl Fn(&E) -> &str) -> Vec<(LocalView, E)> {
+        let mut list = self.replica.with(|r| r.all::<E>());
+        list.sort_by_key(|(_, e)| name(e).to_lowercase());
+        list
     }
 
     /// Number of changes not yet accepted by the server.

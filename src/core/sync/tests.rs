@@ -409,6 +409,99 @@ fn the_replica_shows_unsent_changes_and_drops_them_once_answered() {
 }
 
 #[test]
+fn a_form_sends_only_what_the_person_changed_so_edits_elsewhere_survive() {
+    let mut server = MemoryStore::default();
+    let id = Uuid::new_v4();
+    let mut elsewhere = Replica::new(Uuid::from_u128(1));
+    let mut here = Replica::new(Uuid::from_u128(2));
+    elsewhere
+        .stage_entity(
+            Uuid::new_v4(),
+            id,
+            &Organisation {
+                name: "Riverside Surgery".into(),
+                kind: OrganisationKind::GpPractice,
+            },
+        )
+        .unwrap();
+    elsewhere.apply_push(&server.push(elsewhere.device_id, &elsewhere.outbox.clone()));
+    here.apply_pull(server.pull(0));
+    let form_opened = here.view(id).unwrap();
+
+    // Meanwhile someone else changes the kind.
+    elsewhere.apply_pull(server.pull(0));
+    elsewhere
+        .stage_update(
+            Uuid::new_v4(),
+            EntityKind::Organisation,
+            id,
+            json!({"kind": "hospice"}).as_object().unwrap().clone(),
+        )
+        .unwrap();
+    elsewhere.apply_push(&server.push(elsewhere.device_id, &elsewhere.outbox.clone()));
+    here.apply_pull(server.pull(here.cursor));
+
+    // The form still shows the old kind; the person changes only the name.
+    let mut after = form_opened.fields.clone();
+    after.insert("name".into(), json!("Riverside Health Centre"));
+    let m = here
+        .stage_edit(
+            Uuid::new_v4(),
+            EntityKind::Organisation,
+            id,
+            form_opened.version,
+            &form_opened.fields,
+            after,
+        )
+        .unwrap()
+        .unwrap()
+        .clone();
+    assert_eq!(m.base_version, 1);
+    assert_eq!(
+        m.op,
+        MutationOp::Update {
+            fields: name("Riverside Health Centre")
+        }
+    );
+    let results = server.push(here.device_id, &[m]);
+    assert!(matches!(results[0], MutationResult::Applied { .. }));
+    assert_eq!(
+        server.records[&id].fields["kind"],
+        json!("hospice"),
+        "the other edit survives"
+    );
+    assert_eq!(
+        server.records[&id].fields["name"],
+        json!("Riverside Health Centre")
+    );
+
+    // An invalid form is refused, and an unchanged one sends nothing.
+    let blank = name(" ");
+    assert!(here
+        .stage_edit(
+            Uuid::new_v4(),
+            EntityKind::Organisation,
+            id,
+            2,
+            &Fields::new(),
+            blank
+        )
+        .is_err());
+    let view = here.view(id).unwrap();
+    assert!(here
+        .stage_edit(
+            Uuid::new_v4(),
+            EntityKind::Organisation,
+            id,
+            view.version,
+            &view.fields,
+            view.fields.clone()
+        )
+        .unwrap()
+        .is_none());
+}
+
+#[test]
 fn a_refused_change_is_reported_and_leaves_the_outbox() {
     let mut server = MemoryStore::default();
     let mut replica = Replica::new(Uuid::from_u128(5));
@@ -593,7 +686,6 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
         r.apply_pull(server.pull(r.cursor));
     }
 
-    drop(deliver);
     // No client was told anything but the truth about a mutation the server finished.
     for answer in received.iter().filter(|r| r.is_final()) {
         prop_assert_eq!(Some(answer), server.processed.get(&answer.mutation_id()));

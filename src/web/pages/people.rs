@@ -17,11 +17,7 @@ use crate::web::sync::SyncClient;
 pub fn PeoplePage() -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let editing = RwSignal::new(None::<(Uuid, bool)>);
-    let people = move || {
-        let mut people = sync.replica.with(|r| r.all::<Person>());
-        people.sort_by(|a, b| a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()));
-        people
-    };
+    let people = move || sync.list_by::<Person>(|e| &e.name);
     let org_name = move |id: Option<Uuid>| {
         id.and_then(|id| {
             sync.replica
@@ -106,9 +102,10 @@ pub fn PeoplePage() -> impl IntoView {
 #[component]
 fn PersonForm(id: Uuid, is_new: bool, on_done: Callback<()>) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let existing = sync
+    let (base_version, existing) = sync
         .replica
-        .with_untracked(|r| r.view(id).and_then(|v| v.typed::<Person>()));
+        .with_untracked(|r| r.view(id).map(|v| (v.version, v.typed::<Person>())))
+        .unwrap_or((0, None));
     let name = RwSignal::new(
         existing
             .as_ref()
@@ -131,11 +128,7 @@ fn PersonForm(id: Uuid, is_new: bool, on_done: Callback<()>) -> impl IntoView {
     );
     let error = RwSignal::new(None::<ValidationError>);
     let err = Signal::derive(move || error.get());
-    let organisations = move || {
-        let mut orgs = sync.replica.with(|r| r.all::<Organisation>());
-        orgs.sort_by(|a, b| a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()));
-        orgs
-    };
+    let organisations = move || sync.list_by::<Organisation>(|e| &e.name);
     let optional = |s: String| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -147,7 +140,7 @@ fn PersonForm(id: Uuid, is_new: bool, on_done: Callback<()>) -> impl IntoView {
             email: optional(email.get_untracked()),
             last_confirmed: uk_time::uk_today(Utc::now()),
         };
-        match sync.save(id, &person) {
+        match sync.save_edit(id, base_version, existing.as_ref(), &person) {
             Ok(()) => on_done.run(()),
             Err(e) => error.set(Some(e)),
         }
@@ -199,11 +192,7 @@ fn Organisations() -> impl IntoView {
     let kind = RwSignal::new(OrganisationKind::GpPractice);
     let error = RwSignal::new(None::<ValidationError>);
     let err = Signal::derive(move || error.get());
-    let organisations = move || {
-        let mut orgs = sync.replica.with(|r| r.all::<Organisation>());
-        orgs.sort_by(|a, b| a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()));
-        orgs
-    };
+    let organisations = move || sync.list_by::<Organisation>(|e| &e.name);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let org = Organisation {

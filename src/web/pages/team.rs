@@ -50,32 +50,39 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let error = RwSignal::new(None::<ValidationError>);
     let saved = RwSignal::new(false);
     let loaded = RwSignal::new(is_new);
+    // What the form was filled from (server version and content): a save sends only what the
+    // person changed since, so edits made elsewhere meanwhile are not overwritten.
+    let shown = StoredValue::new((0u64, None::<Team>));
+    // True once the person has typed or ticked something not yet saved.
+    let dirty = RwSignal::new(false);
 
-    // Fill the form once the team is on this device (it may arrive with the first pull).
+    // Fill the form when the team reaches this device, and follow changes made elsewhere for
+    // as long as the person has not started editing.
     Effect::new(move || {
-        if loaded.get_untracked() {
+        let latest = sync.replica.with(|r| {
+            r.view(id)
+                .and_then(|v| v.typed::<Team>().map(|t| (v.version, t)))
+        });
+        let Some((version, team)) = latest else {
+            return;
+        };
+        if dirty.get_untracked()
+            || shown.with_value(|(v, t)| *v == version && t.as_ref() == Some(&team))
+        {
             return;
         }
-        if let Some(team) = sync
-            .replica
-            .with(|r| r.view(id).and_then(|v| v.typed::<Team>()))
-        {
-            name.set(team.name);
-            coordinator.set(team.coordinator_id);
-            members.set(team.member_ids.into_iter().collect());
-            roles.set(team.required_roles.into_iter().collect());
-            minutes.set(team.default_minutes.to_string());
-            place.set(team.place);
-            video.set(team.video_link.unwrap_or_default());
-            loaded.set(true);
-        }
+        shown.set_value((version, Some(team.clone())));
+        name.set(team.name);
+        coordinator.set(team.coordinator_id);
+        members.set(team.member_ids.into_iter().collect());
+        roles.set(team.required_roles.into_iter().collect());
+        minutes.set(team.default_minutes.to_string());
+        place.set(team.place);
+        video.set(team.video_link.unwrap_or_default());
+        loaded.set(true);
     });
 
-    let people = move || {
-        let mut people = sync.replica.with(|r| r.all::<Person>());
-        people.sort_by(|a, b| a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()));
-        people
-    };
+    let people = move || sync.list_by::<Person>(|e| &e.name);
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -103,10 +110,12 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             )));
             return;
         }
-        match sync.save(id, &team) {
+        let (base_version, before) = shown.get_value();
+        match sync.save_edit(id, base_version, before.as_ref(), &team) {
             Ok(()) => {
                 error.set(None);
                 saved.set(true);
+                dirty.set(false);
                 if is_new {
                     navigate(&format!("/teams/{id}"), Default::default());
                 }
@@ -125,7 +134,9 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             {move || saved.get().then(|| view! {
                 <div class="nhsuk-inset-text" role="status"><p>"Team saved."</p></div>
             })}
-            <form on:submit=save.clone() novalidate>
+            <form on:submit=save.clone() novalidate
+                on:input=move |_| { dirty.set(true); saved.set(false); }
+                on:change=move |_| dirty.set(true)>
                 <TextField id="team-name".into() label="Team name" value=name error=field_error(err, "name")
                     hint="For example, Riverside Neighbourhood MDT"/>
                 <div class="nhsuk-form-group">

@@ -31,7 +31,7 @@ pub fn TeamsPage() -> impl IntoView {
                     (view.id, team, next)
                 })
                 .collect();
-            teams.sort_by(|a, b| a.1.name.to_lowercase().cmp(&b.1.name.to_lowercase()));
+            teams.sort_by_key(|(_, team, _)| team.name.to_lowercase());
             teams
         })
     };
