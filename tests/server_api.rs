@@ -700,6 +700,14 @@ async fn the_demo_loads_once_and_its_coordinator_sees_the_demo_team() {
         .map(|r| r["fields"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, vec!["Riverside Neighbourhood MDT"]);
+
+    // Responses are compressed for browsers that accept it.
+    let mut compressed = get("/api/sync/pull", Some(&cookie));
+    compressed
+        .headers_mut()
+        .insert(header::ACCEPT_ENCODING, "br, gzip".parse().unwrap());
+    let response = h.app.clone().oneshot(compressed).await.unwrap();
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
 }
 
 /// Raw HTTP/1.1 over a socket: no client library between the test and the server.
