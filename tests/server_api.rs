@@ -60,6 +60,15 @@ impl Harness {
         user.person_id
     }
 
+    /// Pat, the practice manager most tests sign in as.
+    fn coordinator(&self) -> Uuid {
+        self.user(
+            "pat.coordinator@example.nhs.net",
+            "Pat Coordinator",
+            Role::PracticeManager,
+        )
+    }
+
     async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -549,11 +558,7 @@ async fn a_team_is_seen_only_by_its_members() {
 #[tokio::test]
 async fn pushes_are_idempotent_ordered_and_keep_conflicts() {
     let h = Harness::new();
-    let me = h.user(
-        "pat.coordinator@example.nhs.net",
-        "Pat Coordinator",
-        Role::PracticeManager,
-    );
+    let me = h.coordinator();
     let mut laptop = h.sign_in("pat.coordinator@example.nhs.net", me).await;
     let mut phone = h.sign_in("pat.coordinator@example.nhs.net", me).await;
 
@@ -624,11 +629,7 @@ async fn pushes_are_idempotent_ordered_and_keep_conflicts() {
 #[tokio::test]
 async fn pull_pages_through_many_changes_with_its_cursor() {
     let h = Harness::new();
-    let me = h.user(
-        "pat.coordinator@example.nhs.net",
-        "Pat Coordinator",
-        Role::PracticeManager,
-    );
+    let me = h.coordinator();
     let mut c = h.sign_in("pat.coordinator@example.nhs.net", me).await;
     let batch: Vec<Value> = (0..1200)
         .map(|i| {
@@ -723,11 +724,7 @@ async fn http(addr: std::net::SocketAddr, request: String) -> String {
 #[tokio::test]
 async fn over_real_http_sign_in_then_pull() {
     let h = Harness::new();
-    let me = h.user(
-        "pat.coordinator@example.nhs.net",
-        "Pat Coordinator",
-        Role::PracticeManager,
-    );
+    let me = h.coordinator();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = h.app.clone();

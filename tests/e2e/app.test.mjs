@@ -153,7 +153,7 @@ test('a coordinator creates a team with two members and a meeting; it survives a
 
   // The team.
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
-  await page.getByRole('button', { name: 'Create a team' }).or(page.getByRole('link', { name: 'Create a team' })).click();
+  await page.getByRole('button', { name: 'Create a team' }).click();
   await page.getByRole('button', { name: 'Create team' }).click();
   await page.getByRole('alert').filter({ hasText: "Enter the team's name" }).waitFor();
   await page.getByLabel('Team name').fill('Synthetic Valley MDT');
@@ -188,11 +188,18 @@ test('a coordinator creates a team with two members and a meeting; it survives a
   await second.page.getByText('next meeting Tue 1 Dec 2026, 13:00').waitFor();
   await second.context.close();
 
-  // Someone in no shared team sees none of it.
+  // A member of another team sees none of it.
   const other = await session();
   await signIn(other.page, 'olu.outsider@example.nhs.net');
   await other.page.getByText('You are not in any team yet').waitFor();
+  await other.page.getByRole('button', { name: 'Create a team' }).click();
+  await other.page.getByLabel('Team name').fill('Hilltop MDT');
+  await other.page.getByRole('button', { name: 'Create team' }).click();
+  await other.page.getByRole('heading', { name: 'Hilltop MDT' }).waitFor();
   await waitAllSent(other.page);
+  await other.page.getByRole('link', { name: 'Teams and meetings' }).click();
+  await other.page.getByTestId('team-list').getByText('Hilltop MDT').waitFor();
+  assert.ok(!(await other.page.getByTestId('team-list').innerText()).includes('Synthetic Valley MDT'));
   await other.page.getByRole('link', { name: 'Directory' }).click();
   await other.page.getByTestId('people-list').getByRole('cell', { name: 'Olu Outsider', exact: true }).waitFor();
   const directory = await other.page.getByTestId('people-list').innerText();

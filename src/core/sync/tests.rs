@@ -126,6 +126,17 @@ fn writer(device: u128) -> Writer<'static> {
     }
 }
 
+/// An organisation created by device 1 at version 1.
+fn created_org(id: Uuid) -> SyncRecord {
+    merge(
+        None,
+        &update(1, id, 0, org("Riverside Surgery")),
+        &writer(1),
+    )
+    .unwrap()
+    .record
+}
+
 fn name(value: &str) -> Fields {
     json!({ "name": value }).as_object().unwrap().clone()
 }
@@ -153,13 +164,7 @@ fn a_create_needs_every_required_field() {
 #[test]
 fn edits_to_different_fields_merge() {
     let id = Uuid::new_v4();
-    let created = merge(
-        None,
-        &update(1, id, 0, org("Riverside Surgery")),
-        &writer(1),
-    )
-    .unwrap()
-    .record;
+    let created = created_org(id);
     let renamed = merge(
         Some(&created),
         &update(2, id, 1, name("Riverside Health Centre")),
@@ -181,13 +186,7 @@ fn edits_to_different_fields_merge() {
 #[test]
 fn same_field_edits_are_kept_as_a_conflict_until_someone_chooses() {
     let id = Uuid::new_v4();
-    let created = merge(
-        None,
-        &update(1, id, 0, org("Riverside Surgery")),
-        &writer(1),
-    )
-    .unwrap()
-    .record;
+    let created = created_org(id);
     let first = merge(
         Some(&created),
         &update(2, id, 1, name("Name A")),
@@ -240,13 +239,7 @@ fn same_field_edits_are_kept_as_a_conflict_until_someone_chooses() {
 #[test]
 fn a_device_never_conflicts_with_its_own_earlier_changes() {
     let id = Uuid::new_v4();
-    let created = merge(
-        None,
-        &update(1, id, 0, org("Riverside Surgery")),
-        &writer(1),
-    )
-    .unwrap()
-    .record;
+    let created = created_org(id);
     let a = merge(Some(&created), &update(2, id, 1, name("A")), &writer(1))
         .unwrap()
         .record;
@@ -258,13 +251,7 @@ fn a_device_never_conflicts_with_its_own_earlier_changes() {
 #[test]
 fn bad_mutations_are_rejected_with_a_reason() {
     let id = Uuid::new_v4();
-    let created = merge(
-        None,
-        &update(1, id, 0, org("Riverside Surgery")),
-        &writer(1),
-    )
-    .unwrap()
-    .record;
+    let created = created_org(id);
     let unknown = json!({"colour": "blue"}).as_object().unwrap().clone();
     let err = merge(Some(&created), &update(2, id, 1, unknown), &writer(1)).unwrap_err();
     assert!(err.message.contains("no field called \"colour\""));
@@ -277,13 +264,7 @@ fn bad_mutations_are_rejected_with_a_reason() {
 #[test]
 fn a_stale_delete_is_refused_and_a_deleted_record_stays_deleted() {
     let id = Uuid::new_v4();
-    let created = merge(
-        None,
-        &update(1, id, 0, org("Riverside Surgery")),
-        &writer(1),
-    )
-    .unwrap()
-    .record;
+    let created = created_org(id);
     let renamed = merge(Some(&created), &update(2, id, 1, name("B")), &writer(1))
         .unwrap()
         .record;
