@@ -555,6 +555,13 @@ impl Replica {
             .collect()
     }
 
+    /// Records that hold a same-field conflict waiting for a person to choose.
+    pub fn conflicted(&self) -> impl Iterator<Item = &SyncRecord> {
+        self.confirmed
+            .values()
+            .filter(|r| !r.deleted && !r.conflicts.is_empty())
+    }
+
     /// Queues a change to (or creation of) a record, after checking the result is valid, and
     /// shows it locally at once. Only fields that differ from the current view are sent.
     pub fn stage_update(

@@ -91,7 +91,12 @@ pub fn SyncIndicator() -> impl IntoView {
             .map(|t| format!("last synced {}", uk_time::format_uk_time(t)))
             .unwrap_or_else(|| "not synced yet".into());
         let syncing = if status.syncing { " · syncing…" } else { "" };
-        format!("{connection} · {changes} · {last}{syncing}")
+        let conflicts = match sync.replica.with(|r| r.conflicted().count()) {
+            0 => String::new(),
+            1 => " · 1 record with changes to choose between".into(),
+            n => format!(" · {n} records with changes to choose between"),
+        };
+        format!("{connection} · {changes} · {last}{syncing}{conflicts}")
     };
     view! {
         <p class="mdt-sync" role="status" aria-live="polite" data-testid="sync-status"
