@@ -9,6 +9,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::agenda::AgendaItem;
+use super::brief::{Brief, ReadReceipt};
+use super::patient::Patient;
 use super::uk_time;
 use super::validation::{self as check, ValidationError};
 
@@ -20,11 +23,24 @@ pub enum EntityKind {
     Person,
     Team,
     Meeting,
+    Patient,
+    AgendaItem,
+    Brief,
+    ReadReceipt,
 }
 
 impl EntityKind {
     /// Every kind, in the order a fresh client should load them.
-    pub const ALL: [EntityKind; 4] = [Self::Organisation, Self::Person, Self::Team, Self::Meeting];
+    pub const ALL: [EntityKind; 8] = [
+        Self::Organisation,
+        Self::Person,
+        Self::Team,
+        Self::Meeting,
+        Self::Patient,
+        Self::AgendaItem,
+        Self::Brief,
+        Self::ReadReceipt,
+    ];
 
     /// The stable name used on the wire and in storage.
     pub fn as_str(self) -> &'static str {
@@ -33,6 +49,10 @@ impl EntityKind {
             Self::Person => "person",
             Self::Team => "team",
             Self::Meeting => "meeting",
+            Self::Patient => "patient",
+            Self::AgendaItem => "agenda_item",
+            Self::Brief => "brief",
+            Self::ReadReceipt => "read_receipt",
         }
     }
 
@@ -48,6 +68,10 @@ impl EntityKind {
             Self::Person => "Person",
             Self::Team => "Team",
             Self::Meeting => "Meeting",
+            Self::Patient => "Patient",
+            Self::AgendaItem => "Agenda item",
+            Self::Brief => "Brief",
+            Self::ReadReceipt => "Read receipt",
         }
     }
 
@@ -61,6 +85,10 @@ impl EntityKind {
             Self::Person => Person::from_fields(fields).map(drop),
             Self::Team => Team::from_fields(fields).map(drop),
             Self::Meeting => Meeting::from_fields(fields).map(drop),
+            Self::Patient => Patient::from_fields(fields).map(drop),
+            Self::AgendaItem => AgendaItem::from_fields(fields).map(drop),
+            Self::Brief => Brief::from_fields(fields).map(drop),
+            Self::ReadReceipt => ReadReceipt::from_fields(fields).map(drop),
         }
     }
 
@@ -71,7 +99,34 @@ impl EntityKind {
             Self::Person => Person::FIELDS,
             Self::Team => Team::FIELDS,
             Self::Meeting => Meeting::FIELDS,
+            Self::Patient => Patient::FIELDS,
+            Self::AgendaItem => AgendaItem::FIELDS,
+            Self::Brief => Brief::FIELDS,
+            Self::ReadReceipt => ReadReceipt::FIELDS,
         }
+    }
+
+    /// Rules that follow from a change rather than from the record alone, applied wherever a
+    /// change is merged (server and devices alike). Returns a note for the person when the rule
+    /// changed something they did not ask for.
+    pub fn after_change(
+        self,
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+        changed: &[String],
+    ) -> Option<&'static str> {
+        match self {
+            Self::Brief => super::brief::return_to_draft_if_edited(fields, changed)
+                .then_some("The brief was changed after it was marked ready, so it is back to draft. Mark it ready again when you have finished."),
+            _ => None,
+        }
+    }
+
+    /// Whether records of this kind belong to one team (and carry its `team_id`).
+    pub fn is_team_scoped(self) -> bool {
+        matches!(
+            self,
+            Self::Patient | Self::AgendaItem | Self::Brief | Self::ReadReceipt
+        )
     }
 }
 
@@ -324,7 +379,25 @@ pub struct Team {
     pub place: String,
     #[serde(default)]
     pub video_link: Option<String>,
+    /// Items may be added until this many hours before a meeting (later only by the
+    /// coordinator, marked late).
+    #[serde(default = "default_agenda_cutoff_hours")]
+    pub agenda_cutoff_hours: u32,
+    /// Briefs should be ready this many hours before a meeting.
+    #[serde(default = "default_brief_cutoff_hours")]
+    pub brief_cutoff_hours: u32,
 }
+
+fn default_agenda_cutoff_hours() -> u32 {
+    48
+}
+
+fn default_brief_cutoff_hours() -> u32 {
+    24
+}
+
+/// Longest cut-off a team may set (two weeks).
+pub const MAX_CUTOFF_HOURS: u32 = 336;
 
 impl Team {
     /// True when `person` coordinates or sits on the team: the need-to-know test for its data.
@@ -343,10 +416,23 @@ impl Entity for Team {
         "default_minutes",
         "place",
         "video_link",
+        "agenda_cutoff_hours",
+        "brief_cutoff_hours",
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
         check::required_text("name", "the team's name", &self.name, 200)?;
+        for (field, value) in [
+            ("agenda_cutoff_hours", self.agenda_cutoff_hours),
+            ("brief_cutoff_hours", self.brief_cutoff_hours),
+        ] {
+            if value > MAX_CUTOFF_HOURS {
+                return Err(ValidationError::field(
+                    field,
+                    format!("A cut-off can be at most {MAX_CUTOFF_HOURS} hours (two weeks) before the meeting"),
+                ));
+            }
+        }
         check::optional_text("place", "the place", &self.place, 300)?;
         if !MEETING_MINUTES_RANGE.contains(&self.default_minutes) {
             return Err(ValidationError::field(
@@ -385,6 +471,8 @@ impl Entity for Team {
 pub enum MeetingStatus {
     Planned,
     Cancelled,
+    /// Held and closed by the coordinator; undiscussed items move to the next meeting.
+    Closed,
 }
 
 /// Longest meeting the app accepts: anything longer is almost certainly a typing mistake.
@@ -488,6 +576,8 @@ mod tests {
             default_minutes: 90,
             place: "Riverside Surgery, room 2".into(),
             video_link: Some("https://meet.example.nhs.uk/riverside".into()),
+            agenda_cutoff_hours: 48,
+            brief_cutoff_hours: 24,
         }
     }
 

@@ -3,8 +3,11 @@
 //! Nothing in here performs IO, reads a clock or touches the browser or the database, so every
 //! rule can be tested natively and fast.
 
+pub mod agenda;
 pub mod api;
+pub mod brief;
 pub mod entities;
+pub mod patient;
 pub mod sync;
 pub mod uk_time;
 pub mod validation;

@@ -315,6 +315,23 @@ pub fn merge(
                     );
                 }
             }
+            let changed: Vec<String> = fields
+                .keys()
+                .filter(|k| !conflicts.contains(k))
+                .cloned()
+                .collect();
+            if m.entity
+                .after_change(&mut record.fields, &changed)
+                .is_some()
+            {
+                record.field_stamps.insert(
+                    "status".into(),
+                    FieldStamp {
+                        version,
+                        device: writer.device,
+                    },
+                );
+            }
             m.entity.validate_fields(&record.fields)?;
         }
     }

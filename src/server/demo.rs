@@ -300,6 +300,8 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             default_minutes: 90,
             place: "Riverside Surgery, meeting room 2".into(),
             video_link: Some("https://meet.example.nhs.uk/riverside-mdt".into()),
+            agenda_cutoff_hours: 48,
+            brief_cutoff_hours: 24,
         },
     )?;
     for date in next_weekdays(today, Weekday::Tue, 3) {
@@ -346,6 +348,8 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             default_minutes: 60,
             place: "Hillside Medical Practice".into(),
             video_link: None,
+            agenda_cutoff_hours: 48,
+            brief_cutoff_hours: 24,
         },
     )?;
     for date in next_weekdays(today, Weekday::Thu, 2) {

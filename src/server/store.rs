@@ -14,7 +14,10 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::error::Error;
+use crate::core::agenda::{AgendaItem, ItemKind};
+use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
 use crate::core::entities::{Entity, EntityKind, Meeting, Team};
+use crate::core::patient::Patient;
 use crate::core::sync::{
     process_push, Mutation, MutationResult, PullResponse, SyncRecord, SyncStore, Writer,
     MAX_PULL_RECORDS,
@@ -347,19 +350,23 @@ fn next_change_seq(conn: &Connection) -> Result<i64, Error> {
 fn team_of(record: &SyncRecord) -> Option<Uuid> {
     match record.entity {
         EntityKind::Team => Some(record.id),
-        EntityKind::Meeting => record
-            .fields
-            .get("team_id")
-            .and_then(|v| v.as_str())
-            .and_then(|s| Uuid::parse_str(s).ok()),
         EntityKind::Organisation | EntityKind::Person => None,
+        _ => uuid_field(record, "team_id"),
     }
+}
+
+fn uuid_field(record: &SyncRecord, field: &str) -> Option<Uuid> {
+    record
+        .fields
+        .get(field)
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
 }
 
 /// Whether `actor` may see `record` (created by `created_by`), given the teams they are in and
 /// the people in those teams. Organisations are a shared directory of public bodies; people
-/// are seen by those who share a team with them or added them; teams and meetings only by
-/// their members.
+/// are seen by those who share a team with them or added them; teams, meetings and the
+/// team's patients, items, briefs and receipts only by its members.
 fn may_see(
     actor: &Actor,
     record: &SyncRecord,
@@ -374,9 +381,7 @@ fn may_see(
                 || created_by == actor.user_id
                 || people.contains(&record.id)
         }
-        EntityKind::Team | EntityKind::Meeting => {
-            team_of(record).is_some_and(|t| teams.contains(&t))
-        }
+        _ => team_of(record).is_some_and(|t| teams.contains(&t)),
     }
 }
 
@@ -384,6 +389,7 @@ fn may_see(
 struct SqlitePush<'a> {
     tx: &'a Transaction<'a>,
     actor: &'a Actor,
+    now: DateTime<Utc>,
 }
 
 impl SqlitePush<'_> {
@@ -445,7 +451,136 @@ impl SqlitePush<'_> {
         Ok(Ok(()))
     }
 
-    /// Re-sends a team's meetings and people to pulls, so that someone who has just joined
+    /// A live record of `kind` belonging to `team`, if there is one.
+    fn team_record<E: Entity>(&self, id: Option<Uuid>, team: Uuid) -> Result<Option<E>, Error> {
+        let Some(id) = id else { return Ok(None) };
+        Ok(load_record(self.tx, id)?
+            .filter(|(r, _)| !r.deleted && team_of(r) == Some(team))
+            .and_then(|(r, _)| r.typed::<E>()))
+    }
+
+    /// Patients, agenda items, briefs and read receipts: only a team's members may write them,
+    /// and everything they point at must belong to the same team.
+    fn check_team_record(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
+        let teams = teams_of(self.tx, self.actor.person_id)?;
+        let in_my_team = |r: &SyncRecord| team_of(r).is_some_and(|t| teams.contains(&t));
+        if before.is_some_and(|b| !in_my_team(b)) || !in_my_team(after) {
+            return Ok(Err(
+                "You can only change the records of teams you belong to".into(),
+            ));
+        }
+        let Some(team_id) = team_of(after) else {
+            return Ok(Err("The record does not name its team".into()));
+        };
+        if after.deleted {
+            return Ok(Ok(()));
+        }
+        let refusal = match after.entity {
+            EntityKind::Patient => self.check_patient(after, team_id)?,
+            EntityKind::AgendaItem => self.check_item(before, after, team_id)?,
+            EntityKind::Brief => self.check_brief(after, team_id)?,
+            EntityKind::ReadReceipt => self.check_receipt(after, team_id)?,
+            _ => None,
+        };
+        Ok(refusal.map_or(Ok(()), Err))
+    }
+
+    fn check_patient(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
+        let Some(patient) = after.typed::<Patient>() else {
+            return Ok(None);
+        };
+        let duplicate: bool = self.tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM records WHERE entity = 'patient' AND team_id = ?1 AND id != ?2 \
+             AND json_extract(body, '$.deleted') = 0 AND json_extract(body, '$.fields.nhs_number') = ?3)",
+            params![team_id.to_string(), after.id.to_string(), patient.nhs_number],
+            |r| r.get(0),
+        )?;
+        // The message must not repeat the NHS number (no identifiers in error messages).
+        Ok(duplicate.then(|| "This patient is already on the team's list: choose them from the list instead of adding them again".into()))
+    }
+
+    fn check_item(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+        team_id: Uuid,
+    ) -> Result<Option<String>, Error> {
+        let Some(item) = after.typed::<AgendaItem>() else {
+            return Ok(None);
+        };
+        let Some(meeting) = self.team_record::<Meeting>(Some(item.meeting_id), team_id)? else {
+            return Ok(Some(
+                "The meeting for this item is not one of the team's meetings".into(),
+            ));
+        };
+        if item.patient_id.is_some()
+            && self
+                .team_record::<Patient>(item.patient_id, team_id)?
+                .is_none()
+        {
+            return Ok(Some("The patient is not on the team's list".into()));
+        }
+        if before.is_none() && item.carried_from.is_none() {
+            let team = self.team_record::<Team>(Some(team_id), team_id)?;
+            if let Some(team) = team {
+                match team.may_add_item(meeting.starts_at, self.actor.person_id, self.now) {
+                    Err(reason) => return Ok(Some(reason)),
+                    Ok(true) if !item.late => {
+                        return Ok(Some(
+                            "The agenda has closed, so this item must be marked as late".into(),
+                        ))
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn check_brief(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
+        let Some(brief) = after.typed::<Brief>() else {
+            return Ok(None);
+        };
+        let item = self.team_record::<AgendaItem>(Some(brief.item_id), team_id)?;
+        if !item.is_some_and(|i| i.kind == ItemKind::PatientDiscussion) {
+            return Ok(Some(
+                "A brief must belong to a patient discussion on the team's agenda".into(),
+            ));
+        }
+        if after.id != brief_id_for(brief.item_id) {
+            return Ok(Some(
+                "This item already has a brief: open it from the agenda".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    fn check_receipt(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
+        let Some(receipt) = after.typed::<ReadReceipt>() else {
+            return Ok(None);
+        };
+        if receipt.person_id != self.actor.person_id {
+            return Ok(Some(
+                "You can only record your own reading of a brief".into(),
+            ));
+        }
+        if after.id != ReadReceipt::id_for(receipt.brief_id, receipt.person_id)
+            || self
+                .team_record::<Brief>(Some(receipt.brief_id), team_id)?
+                .is_none()
+        {
+            return Ok(Some(
+                "The receipt does not match a brief of the team".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Re-sends a team's records and people to pulls, so that someone who has just joined
     /// the team receives records changed before they joined.
     fn reannounce_team(&self, team_id: Uuid, team: Option<&Team>) -> Result<(), Error> {
         let mut ids: Vec<String> = {
@@ -520,6 +655,7 @@ impl SyncStore for SqlitePush<'_> {
             EntityKind::Organisation | EntityKind::Person => Ok(Ok(())),
             EntityKind::Team => self.check_team_change(before, after),
             EntityKind::Meeting => self.check_meeting_change(before, after),
+            _ => self.check_team_record(before, after),
         }
     }
 
@@ -613,7 +749,15 @@ pub fn push(
         name: &actor.name,
         now,
     };
-    let results = process_push(&mut SqlitePush { tx: &tx, actor }, &writer, mutations)?;
+    let results = process_push(
+        &mut SqlitePush {
+            tx: &tx,
+            actor,
+            now,
+        },
+        &writer,
+        mutations,
+    )?;
     tx.commit()?;
     Ok(results)
 }

@@ -1,0 +1,214 @@
+//! Patients and their NHS numbers.
+//!
+//! A patient is one record per team, however many meetings discuss them, so their history stays
+//! together. The NHS number is checked with the Modulus 11 algorithm before it is ever stored, so
+//! a mistyped digit cannot put the wrong person on an agenda.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::entities::{Entity, EntityKind};
+use super::validation::{self as check, ValidationError};
+
+/// Why a typed NHS number is not acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NhsNumberError {
+    #[error("Enter the NHS number as 10 digits, like 943 476 5919")]
+    NotTenDigits,
+    #[error("This is not a valid NHS number: check it for a mistyped digit")]
+    CheckDigit,
+    #[error("000 000 0000 is not a real NHS number")]
+    AllZeros,
+}
+
+/// The Modulus 11 check digit for the first nine digits, or `None` when no digit can be valid
+/// (the remainder gives 10).
+pub fn check_digit(first_nine: &[u8; 9]) -> Option<u8> {
+    let sum: u32 = first_nine
+        .iter()
+        .zip((2..=10).rev())
+        .map(|(d, w)| u32::from(*d) * w)
+        .sum();
+    match 11 - (sum % 11) {
+        11 => Some(0),
+        10 => None,
+        d => Some(d as u8),
+    }
+}
+
+/// Reads an NHS number as typed (spaces and dashes allowed) into its 10 digits.
+pub fn parse_nhs_number(typed: &str) -> Result<String, NhsNumberError> {
+    let digits: String = typed.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NhsNumberError::NotTenDigits);
+    }
+    if digits.bytes().all(|b| b == b'0') {
+        return Err(NhsNumberError::AllZeros);
+    }
+    let d: Vec<u8> = digits.bytes().map(|b| b - b'0').collect();
+    let first_nine: [u8; 9] = d[..9].try_into().expect("ten digits");
+    if check_digit(&first_nine) != Some(d[9]) {
+        return Err(NhsNumberError::CheckDigit);
+    }
+    Ok(digits)
+}
+
+/// "9434765919" → "943 476 5919", the way NHS numbers are shown to people.
+pub fn format_nhs_number(digits: &str) -> String {
+    if digits.len() == 10 && digits.is_ascii() {
+        format!("{} {} {}", &digits[..3], &digits[3..6], &digits[6..])
+    } else {
+        digits.to_owned()
+    }
+}
+
+/// A person an MDT discusses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patient {
+    /// The team whose list the patient is on (need-to-know: only its members see them).
+    pub team_id: Uuid,
+    /// Ten digits, no spaces (see [`format_nhs_number`] for display).
+    pub nhs_number: String,
+    pub name: String,
+    pub date_of_birth: NaiveDate,
+    /// The patient's GP practice (an organisation).
+    #[serde(default)]
+    pub registered_practice_id: Option<Uuid>,
+    /// The professional who knows the patient best and leads their care.
+    #[serde(default)]
+    pub lead_professional_id: Option<Uuid>,
+}
+
+impl Patient {
+    /// "Ada Synthetic (NHS 943 476 5919, born 2 Mar 1941)": enough to be sure of the person.
+    pub fn identity_line(&self) -> String {
+        format!(
+            "{} (NHS {}, born {})",
+            self.name,
+            format_nhs_number(&self.nhs_number),
+            super::uk_time::format_date(self.date_of_birth)
+        )
+    }
+}
+
+impl Entity for Patient {
+    const KIND: EntityKind = EntityKind::Patient;
+    const FIELDS: &'static [&'static str] = &[
+        "team_id",
+        "nhs_number",
+        "name",
+        "date_of_birth",
+        "registered_practice_id",
+        "lead_professional_id",
+    ];
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        let stored = parse_nhs_number(&self.nhs_number)
+            .map_err(|e| ValidationError::field("nhs_number", e.to_string()))?;
+        if stored != self.nhs_number {
+            return Err(ValidationError::field(
+                "nhs_number",
+                "Store the NHS number as 10 digits without spaces",
+            ));
+        }
+        check::required_text("name", "the patient's full name", &self.name, 200)?;
+        if self.date_of_birth.year() < 1890 {
+            return Err(ValidationError::field(
+                "date_of_birth",
+                "Enter the date of birth as a real date, like 2 3 1941",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_published_examples() {
+        assert_eq!(parse_nhs_number("943 476 5919").unwrap(), "9434765919");
+        assert_eq!(parse_nhs_number("4010232137").unwrap(), "4010232137");
+        assert_eq!(
+            parse_nhs_number("943 476 5918"),
+            Err(NhsNumberError::CheckDigit)
+        );
+        assert_eq!(
+            parse_nhs_number("999 123 4560"),
+            Err(NhsNumberError::CheckDigit)
+        );
+        assert_eq!(
+            parse_nhs_number("000 000 0000"),
+            Err(NhsNumberError::AllZeros)
+        );
+        assert_eq!(
+            parse_nhs_number("943 476 591"),
+            Err(NhsNumberError::NotTenDigits)
+        );
+        assert_eq!(
+            parse_nhs_number("943 476 591x"),
+            Err(NhsNumberError::NotTenDigits)
+        );
+        assert_eq!(format_nhs_number("9434765919"), "943 476 5919");
+    }
+
+    #[test]
+    fn a_remainder_of_ten_has_no_valid_check_digit() {
+        // 999 123 456: weights give a check value of 10, so no tenth digit makes it valid.
+        assert_eq!(check_digit(&[9, 9, 9, 1, 2, 3, 4, 5, 6]), None);
+        assert!((0..=9).all(|d| parse_nhs_number(&format!("999123456{d}")).is_err()));
+    }
+
+    #[test]
+    fn a_patient_needs_a_valid_number_stored_without_spaces() {
+        let mut p = Patient {
+            team_id: Uuid::from_u128(1),
+            nhs_number: "9434765919".into(),
+            name: "Ada Synthetic".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1941, 3, 2).unwrap(),
+            registered_practice_id: None,
+            lead_professional_id: None,
+        };
+        assert!(p.validate().is_ok());
+        assert_eq!(
+            p.identity_line(),
+            "Ada Synthetic (NHS 943 476 5919, born 2 Mar 1941)"
+        );
+        p.nhs_number = "943 476 5919".into();
+        assert_eq!(
+            p.validate().unwrap_err().field.as_deref(),
+            Some("nhs_number")
+        );
+        p.nhs_number = "9434765918".into();
+        assert!(p
+            .validate()
+            .unwrap_err()
+            .message
+            .contains("not a valid NHS number"));
+    }
+
+    proptest! {
+        #[test]
+        fn nine_digits_have_at_most_one_valid_check_digit(first in prop::array::uniform9(0u8..10)) {
+            let prefix: String = first.iter().map(|d| char::from(b'0' + d)).collect();
+            let valid = (0..=9).filter(|d| parse_nhs_number(&format!("{prefix}{d}")).is_ok()).count();
+            prop_assert!(valid <= 1);
+            let expected = usize::from(check_digit(&first).is_some() && !first.iter().all(|d| *d == 0));
+            prop_assert_eq!(valid, expected);
+        }
+
+        #[test]
+        fn formatting_round_trips(first in prop::array::uniform9(0u8..10)) {
+            if let Some(check) = check_digit(&first) {
+                let digits: String = first.iter().chain(std::iter::once(&check)).map(|d| char::from(b'0' + d)).collect();
+                if let Ok(stored) = parse_nhs_number(&digits) {
+                    prop_assert_eq!(parse_nhs_number(&format_nhs_number(&stored)), Ok(stored.clone()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Shared harness of the server tests: a store in a temporary directory, `app(state)` driven
+//! with `oneshot`, signed-in clients that push and pull. Synthetic people only.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use chrono::{Duration, DurationRound, Utc};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use mdt::core::entities::{Entity, Meeting, MeetingStatus, Person, Role, Team};
+use mdt::server::demo::{add_user, NewUser};
+use mdt::server::store::Store;
+use mdt::server::{app, AppState, Config};
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct Harness {
+    pub app: Router,
+    pub store: Store,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Client<'a> {
+    pub h: &'a Harness,
+    pub cookie: String,
+    pub device: Uuid,
+    pub seq: u64,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let app = app(AppState::new(store.clone(), Config::default()));
+        Self {
+            app,
+            store,
+            _dir: dir,
+        }
+    }
+
+    pub fn user(&self, email: &str, name: &str, role: Role) -> Uuid {
+        let user = add_user(
+            &self.store,
+            &NewUser {
+                email,
+                name,
+                role,
+                password: PASSWORD,
+            },
+            Utc::now(),
+        )
+        .unwrap();
+        user.person_id
+    }
+
+    /// Pat, the practice manager most tests sign in as.
+    pub fn coordinator(&self) -> Uuid {
+        self.user(
+            "pat.coordinator@example.nhs.net",
+            "Pat Coordinator",
+            Role::PracticeManager,
+        )
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, headers, body)
+    }
+
+    pub async fn sign_in(&self, email: &str, person_id: Uuid) -> Client<'_> {
+        let (status, headers, body) = self
+            .send(json_request(
+                "POST",
+                "/api/session",
+                &json!({"email": email, "password": PASSWORD}),
+                None,
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["person_id"], json!(person_id.to_string()));
+        Client {
+            h: self,
+            cookie: session_cookie(&headers),
+            device: Uuid::new_v4(),
+            seq: 0,
+        }
+    }
+}
+
+pub fn json_request(method: &str, uri: &str, body: &Value, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-requested-with", "mdt-app");
+    if let Some(c) = cookie {
+        builder = builder.header(header::COOKIE, c);
+    }
+    builder.body(Body::from(body.to_string())).unwrap()
+}
+
+pub fn get(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder().uri(uri);
+    if let Some(c) = cookie {
+        builder = builder.header(header::COOKIE, c);
+    }
+    builder.body(Body::empty()).unwrap()
+}
+
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> String {
+    let set = headers
+        .get(header::SET_COOKIE)
+        .expect("a session cookie")
+        .to_str()
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_owned()
+}
+
+impl Client<'_> {
+    pub fn mutation(&mut self, entity: &str, id: Uuid, base_version: u64, fields: Value) -> Value {
+        self.seq += 1;
+        json!({
+            "mutation_id": Uuid::new_v4(), "seq": self.seq, "entity": entity, "id": id,
+            "base_version": base_version, "op": {"kind": "update", "fields": fields}
+        })
+    }
+
+    pub async fn push_raw(&self, mutations: Vec<Value>) -> (StatusCode, Value) {
+        let body = json!({"device_id": self.device, "mutations": mutations});
+        let (status, _, body) = self
+            .h
+            .send(json_request(
+                "POST",
+                "/api/sync/push",
+                &body,
+                Some(&self.cookie),
+            ))
+            .await;
+        (status, body)
+    }
+
+    pub async fn push(&self, mutations: Vec<Value>) -> Vec<Value> {
+        let (status, body) = self.push_raw(mutations).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["results"].as_array().unwrap().clone()
+    }
+
+    pub async fn put<E: Entity>(&mut self, id: Uuid, base: u64, entity: &E) -> Value {
+        let entity_name = serde_json::to_value(E::KIND).unwrap();
+        let m = self.mutation(
+            entity_name.as_str().unwrap(),
+            id,
+            base,
+            Value::Object(entity.to_fields()),
+        );
+        self.push(vec![m]).await.remove(0)
+    }
+
+    pub async fn pull(&self, since: u64) -> Value {
+        let (status, _, body) = self
+            .h
+            .send(get(
+                &format!("/api/sync/pull?since={since}"),
+                Some(&self.cookie),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub async fn pulled_ids(&self) -> Vec<String> {
+        let body = self.pull(0).await;
+        body["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+pub fn person(name: &str, role: Role) -> Person {
+    Person {
+        name: name.into(),
+        role,
+        organisation_id: None,
+        phone: Some("01632 960 999".into()),
+        email: None,
+        last_confirmed: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+    }
+}
+
+pub fn team(name: &str, coordinator: Uuid, members: Vec<Uuid>) -> Team {
+    Team {
+        name: name.into(),
+        coordinator_id: coordinator,
+        member_ids: members,
+        required_roles: vec![Role::Gp, Role::SocialWorker],
+        default_minutes: 90,
+        place: "Room 2".into(),
+        video_link: None,
+        agenda_cutoff_hours: 48,
+        brief_cutoff_hours: 24,
+    }
+}
+
+/// A meeting two weeks from now (so the agenda is open), 90 minutes long.
+pub fn meeting(team_id: Uuid) -> Meeting {
+    let starts_at = Utc::now().duration_trunc(Duration::minutes(1)).unwrap() + Duration::days(14);
+    Meeting {
+        team_id,
+        starts_at,
+        ends_at: starts_at + Duration::minutes(90),
+        place: "Room 2".into(),
+        video_link: None,
+        status: MeetingStatus::Planned,
+    }
+}

@@ -1,0 +1,409 @@
+//! Patients, agenda items, briefs and read receipts through push and pull: validation with
+//! reasons, cut-offs, need-to-know. Synthetic patients only (NHS numbers in the 999 range).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use chrono::{Duration, NaiveDate, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use common::*;
+use mdt::core::agenda::{AgendaItem, ItemKind, ItemStatus};
+use mdt::core::brief::{brief_id_for, Brief, BriefStatus, ReadReceipt};
+use mdt::core::entities::{Meeting, Role};
+use mdt::core::patient::Patient;
+
+/// A synthetic NHS number in the 999 test range with a valid check digit.
+const NHS_A: &str = "9990000018";
+const NHS_B: &str = "9990000026";
+
+fn patient(team_id: Uuid, nhs: &str, name: &str) -> Patient {
+    Patient {
+        team_id,
+        nhs_number: nhs.into(),
+        name: name.into(),
+        date_of_birth: NaiveDate::from_ymd_opt(1941, 3, 2).unwrap(),
+        registered_practice_id: None,
+        lead_professional_id: None,
+    }
+}
+
+fn item(
+    team_id: Uuid,
+    meeting_id: Uuid,
+    patient_id: Uuid,
+    requested_by: Uuid,
+    position: i64,
+) -> AgendaItem {
+    AgendaItem {
+        team_id,
+        meeting_id,
+        kind: ItemKind::PatientDiscussion,
+        title: String::new(),
+        patient_id: Some(patient_id),
+        reason: "Two falls this month".into(),
+        question: "Does the care package need review?".into(),
+        requested_by: Some(requested_by),
+        requested_on: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        lead_professional_id: Some(requested_by),
+        minutes: 15,
+        position,
+        required_people: vec![requested_by],
+        late: false,
+        deferrals: 0,
+        carried_from: None,
+        status: ItemStatus::Open,
+    }
+}
+
+fn brief(team_id: Uuid, item_id: Uuid, author: Uuid) -> Brief {
+    Brief {
+        team_id,
+        item_id,
+        author_id: author,
+        situation: "Lives alone; two falls.".into(),
+        request: "Review of care package.".into(),
+        consent_to_share: Some(true),
+        ..Brief::default()
+    }
+}
+
+struct Setup {
+    team_id: Uuid,
+    meeting_id: Uuid,
+    pat: Uuid,
+    sol: Uuid,
+}
+
+/// Pat coordinates a team with Sol (a social worker) in it, and a meeting in two weeks.
+async fn setup(h: &Harness, pat_client: &mut Client<'_>) -> Setup {
+    let pat = pat_client_person(h);
+    let sol = h.user(
+        "sol.worker@example.gov.uk",
+        "Sol Worker",
+        Role::SocialWorker,
+    );
+    let team_id = Uuid::new_v4();
+    assert_eq!(
+        pat_client
+            .put(team_id, 0, &team("Riverside MDT", pat, vec![sol]))
+            .await["status"],
+        "applied"
+    );
+    let meeting_id = Uuid::new_v4();
+    assert_eq!(
+        pat_client.put(meeting_id, 0, &meeting(team_id)).await["status"],
+        "applied"
+    );
+    Setup {
+        team_id,
+        meeting_id,
+        pat,
+        sol,
+    }
+}
+
+fn pat_client_person(h: &Harness) -> Uuid {
+    h.store
+        .blocking(|c| mdt::server::store::find_user_by_email(c, "pat.coordinator@example.nhs.net"))
+        .unwrap()
+        .unwrap()
+        .person_id
+}
+
+fn find<'a>(pulled: &'a Value, id: Uuid) -> Option<&'a Value> {
+    pulled["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(id))
+}
+
+#[tokio::test]
+async fn an_agenda_with_briefs_and_receipts_syncs_between_members() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+
+    let (p1, p2) = (Uuid::new_v4(), Uuid::new_v4());
+    assert_eq!(
+        pat.put(p1, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+            .await["status"],
+        "applied"
+    );
+    assert_eq!(
+        pat.put(p2, 0, &patient(s.team_id, NHS_B, "Bea Example"))
+            .await["status"],
+        "applied"
+    );
+    let (i1, i2) = (Uuid::new_v4(), Uuid::new_v4());
+    assert_eq!(
+        pat.put(i1, 0, &item(s.team_id, s.meeting_id, p1, s.sol, 1024))
+            .await["status"],
+        "applied"
+    );
+    assert_eq!(
+        pat.put(i2, 0, &item(s.team_id, s.meeting_id, p2, s.pat, 2048))
+            .await["status"],
+        "applied"
+    );
+
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    let brief_id = brief_id_for(i1);
+    let ready = Brief {
+        status: BriefStatus::Ready,
+        ..brief(s.team_id, i1, s.sol)
+    };
+    assert_eq!(sol.put(brief_id, 0, &ready).await["status"], "applied");
+
+    // Pat reads it: the receipt names the version read.
+    let pulled = pat.pull(0).await;
+    let brief_record = find(&pulled, brief_id).expect("a member sees the brief");
+    assert_eq!(brief_record["fields"]["status"], "ready");
+    let version = brief_record["version"].as_u64().unwrap();
+    let receipt = ReadReceipt {
+        team_id: s.team_id,
+        brief_id,
+        person_id: s.pat,
+        brief_version: version,
+        read_at: Utc::now(),
+    };
+    assert_eq!(
+        pat.put(ReadReceipt::id_for(brief_id, s.pat), 0, &receipt)
+            .await["status"],
+        "applied"
+    );
+    assert!(
+        find(&sol.pull(0).await, ReadReceipt::id_for(brief_id, s.pat)).is_some(),
+        "the author sees who read it"
+    );
+
+    // Nobody can record someone else's reading.
+    let forged = ReadReceipt {
+        person_id: s.sol,
+        ..receipt.clone()
+    };
+    let result = pat
+        .put(ReadReceipt::id_for(brief_id, s.sol), 0, &forged)
+        .await;
+    assert_eq!(
+        result["reason"],
+        "You can only record your own reading of a brief"
+    );
+
+    // Editing a ready brief returns it to draft, on the server, whoever edits it.
+    let edit = sol.mutation(
+        "brief",
+        brief_id,
+        version,
+        json!({"risks": "Stairs at home"}),
+    );
+    assert_eq!(sol.push(vec![edit]).await[0]["status"], "applied");
+    let after = pat.pull(0).await;
+    assert_eq!(find(&after, brief_id).unwrap()["fields"]["status"], "draft");
+}
+
+#[tokio::test]
+async fn bad_patient_and_brief_data_is_refused_with_reasons_and_no_identifiers() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+
+    let bad = pat
+        .put(
+            Uuid::new_v4(),
+            0,
+            &patient(s.team_id, "9990000019", "Ada Synthetic"),
+        )
+        .await;
+    assert_eq!(bad["status"], "rejected");
+    assert_eq!(
+        bad["reason"],
+        "This is not a valid NHS number: check it for a mistyped digit"
+    );
+    let short = pat
+        .put(
+            Uuid::new_v4(),
+            0,
+            &patient(s.team_id, "999000001", "Ada Synthetic"),
+        )
+        .await;
+    assert_eq!(
+        short["reason"],
+        "Enter the NHS number as 10 digits, like 943 476 5919"
+    );
+
+    let p1 = Uuid::new_v4();
+    assert_eq!(
+        pat.put(p1, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+            .await["status"],
+        "applied"
+    );
+    let twice = pat
+        .put(
+            Uuid::new_v4(),
+            0,
+            &patient(s.team_id, NHS_A, "Ada Synthetic"),
+        )
+        .await;
+    assert!(twice["reason"]
+        .as_str()
+        .unwrap()
+        .contains("already on the team's list"));
+    assert!(
+        !twice.to_string().contains(NHS_A),
+        "no NHS number in the message"
+    );
+
+    let i1 = Uuid::new_v4();
+    assert_eq!(
+        pat.put(i1, 0, &item(s.team_id, s.meeting_id, p1, s.sol, 1024))
+            .await["status"],
+        "applied"
+    );
+    let no_question = AgendaItem {
+        question: String::new(),
+        ..item(s.team_id, s.meeting_id, p1, s.sol, 2048)
+    };
+    assert_eq!(
+        pat.put(Uuid::new_v4(), 0, &no_question).await["reason"],
+        "Enter the question for the MDT"
+    );
+
+    let not_ready = Brief {
+        status: BriefStatus::Ready,
+        request: " ".into(),
+        ..brief(s.team_id, i1, s.pat)
+    };
+    let result = pat.put(brief_id_for(i1), 0, &not_ready).await;
+    assert_eq!(
+        result["reason"],
+        "Say what you are asking the MDT before marking the brief ready"
+    );
+    let second_brief = pat
+        .put(Uuid::new_v4(), 0, &brief(s.team_id, i1, s.pat))
+        .await;
+    assert_eq!(
+        second_brief["reason"],
+        "This item already has a brief: open it from the agenda"
+    );
+}
+
+#[tokio::test]
+async fn another_teams_member_cannot_read_or_touch_a_brief() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let p1 = Uuid::new_v4();
+    pat.put(p1, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    let i1 = Uuid::new_v4();
+    pat.put(i1, 0, &item(s.team_id, s.meeting_id, p1, s.sol, 1024))
+        .await;
+    let brief_id = brief_id_for(i1);
+    assert_eq!(
+        pat.put(brief_id, 0, &brief(s.team_id, i1, s.pat)).await["status"],
+        "applied"
+    );
+
+    let olu_person = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);
+    let mut olu = h.sign_in("olu.outsider@example.nhs.net", olu_person).await;
+    let own_team = Uuid::new_v4();
+    assert_eq!(
+        olu.put(own_team, 0, &team("Hilltop MDT", olu_person, vec![]))
+            .await["status"],
+        "applied"
+    );
+
+    let pulled = olu.pull(0).await;
+    for hidden in [p1, i1, brief_id] {
+        assert!(
+            find(&pulled, hidden).is_none(),
+            "outsider must not receive {hidden}"
+        );
+    }
+    assert!(!pulled.to_string().contains("Ada Synthetic"));
+    let receipt = ReadReceipt {
+        team_id: s.team_id,
+        brief_id,
+        person_id: olu_person,
+        brief_version: 1,
+        read_at: Utc::now(),
+    };
+    let result = olu
+        .put(ReadReceipt::id_for(brief_id, olu_person), 0, &receipt)
+        .await;
+    assert_eq!(
+        result["reason"],
+        "You can only change the records of teams you belong to"
+    );
+    let edit = olu.mutation("brief", brief_id, 1, json!({"situation": "overwritten"}));
+    assert_eq!(
+        olu.push(vec![edit]).await[0]["reason"],
+        "Brief: it does not exist (or you may not see it)"
+    );
+    // Moving a patient into one's own team is refused too.
+    let steal = olu.mutation("patient", p1, 1, json!({"team_id": own_team}));
+    assert_eq!(
+        olu.push(vec![steal]).await[0]["reason"],
+        "Patient: it does not exist (or you may not see it)"
+    );
+}
+
+#[tokio::test]
+async fn after_the_agenda_cut_off_only_the_coordinator_adds_late_items() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let p1 = Uuid::new_v4();
+    pat.put(p1, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    // A meeting tomorrow: inside the 48-hour cut-off.
+    let soon = Uuid::new_v4();
+    let starts_at = Utc::now() + Duration::days(1);
+    let tomorrow = Meeting {
+        starts_at,
+        ends_at: starts_at + Duration::minutes(90),
+        ..meeting(s.team_id)
+    };
+    assert_eq!(pat.put(soon, 0, &tomorrow).await["status"], "applied");
+
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    let refused = sol
+        .put(Uuid::new_v4(), 0, &item(s.team_id, soon, p1, s.sol, 1024))
+        .await;
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Ask the coordinator"),
+        "{refused}"
+    );
+    let unmarked = pat
+        .put(Uuid::new_v4(), 0, &item(s.team_id, soon, p1, s.sol, 1024))
+        .await;
+    assert_eq!(
+        unmarked["reason"],
+        "The agenda has closed, so this item must be marked as late"
+    );
+    let late = AgendaItem {
+        late: true,
+        ..item(s.team_id, soon, p1, s.sol, 1024)
+    };
+    assert_eq!(pat.put(Uuid::new_v4(), 0, &late).await["status"], "applied");
+    // The meeting in two weeks is still open to everyone.
+    assert_eq!(
+        sol.put(
+            Uuid::new_v4(),
+            0,
+            &item(s.team_id, s.meeting_id, p1, s.sol, 1024)
+        )
+        .await["status"],
+        "applied"
+    );
+}
