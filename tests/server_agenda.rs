@@ -112,7 +112,7 @@ fn pat_client_person(h: &Harness) -> Uuid {
         .person_id
 }
 
-fn find<'a>(pulled: &'a Value, id: Uuid) -> Option<&'a Value> {
+fn find(pulled: &Value, id: Uuid) -> Option<&Value> {
     pulled["records"]
         .as_array()
         .unwrap()
