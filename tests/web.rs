@@ -86,6 +86,8 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
                         default_minutes: 60,
                         place: "Room 1".into(),
                         video_link: None,
+                        agenda_cutoff_hours: 48,
+                        brief_cutoff_hours: 24,
                     },
                 ),
                 record(

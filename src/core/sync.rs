@@ -655,6 +655,60 @@ impl Replica {
         Ok(self.outbox.last())
     }
 
+    /// Queues the carry-forward of every undiscussed item of a finished meeting onto its team's
+    /// next meeting (see [`crate::core::agenda::carry_forward`]), copying its brief as a draft
+    /// to be brought up to date. Ids are derived from the originals, so devices that do this at
+    /// the same time write the same records. Returns how many items were carried.
+    pub fn stage_carry_forward(
+        &mut self,
+        now: DateTime<Utc>,
+        mut new_mutation_id: impl FnMut() -> Uuid,
+    ) -> usize {
+        use crate::core::agenda::{carry_forward, AgendaItem};
+        use crate::core::brief::{brief_id_for, Brief, BriefStatus};
+        use crate::core::entities::Meeting;
+
+        let meetings = self.all::<Meeting>();
+        let items = self.all::<AgendaItem>();
+        let mut teams: Vec<Uuid> = meetings.iter().map(|(_, m)| m.team_id).collect();
+        teams.sort();
+        teams.dedup();
+        let mut carried = 0;
+        for team in teams {
+            let team_meetings: Vec<_> = meetings
+                .iter()
+                .filter(|(_, m)| m.team_id == team)
+                .map(|(v, m)| (v.id, m.clone()))
+                .collect();
+            let team_items: Vec<_> = items
+                .iter()
+                .filter(|(_, i)| i.team_id == team)
+                .map(|(v, i)| (v.id, i.clone()))
+                .collect();
+            for (id, item) in carry_forward(&team_meetings, &team_items, now) {
+                let original_brief = item
+                    .carried_from
+                    .and_then(|from| self.view(brief_id_for(from)))
+                    .and_then(|v| v.typed::<Brief>())
+                    .filter(|b| !b.is_blank());
+                if self.stage_entity(new_mutation_id(), id, &item).is_err() {
+                    continue;
+                }
+                carried += 1;
+                let copy_id = brief_id_for(id);
+                if let Some(brief) = original_brief.filter(|_| self.view(copy_id).is_none()) {
+                    let copy = Brief {
+                        item_id: id,
+                        status: BriefStatus::Draft,
+                        ..brief
+                    };
+                    let _ = self.stage_entity(new_mutation_id(), copy_id, &copy);
+                }
+            }
+        }
+        carried
+    }
+
     /// Settles a conflict on `field` by choosing `value` (which may equal the current value, so
     /// unlike [`Replica::stage_update`] it is always sent).
     pub fn stage_resolution(

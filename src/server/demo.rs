@@ -2,6 +2,10 @@
 //! they carry versions and reach pulls like any other change.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+
+use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
+use crate::core::brief::{brief_id_for, Brief, BriefStatus};
+use crate::core::patient::Patient;
 use uuid::Uuid;
 
 use super::auth::hash_password;
@@ -295,7 +299,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         &Team {
             name: "Riverside Neighbourhood MDT".into(),
             coordinator_id: priya.person_id,
-            member_ids: people,
+            member_ids: people.clone(),
             required_roles: vec![Role::Gp, Role::SocialWorker, Role::DistrictNurse],
             default_minutes: 90,
             place: "Riverside Surgery, meeting room 2".into(),
@@ -304,10 +308,27 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             brief_cutoff_hours: 24,
         },
     )?;
-    for date in next_weekdays(today, Weekday::Tue, 3) {
+    let riverside_team_record = Team {
+        name: "Riverside Neighbourhood MDT".into(),
+        coordinator_id: priya.person_id,
+        member_ids: Vec::new(),
+        required_roles: Vec::new(),
+        default_minutes: 90,
+        place: String::new(),
+        video_link: None,
+        agenda_cutoff_hours: 48,
+        brief_cutoff_hours: 24,
+    };
+    let last_tuesday = (1..=7)
+        .map(|d| today - Duration::days(d))
+        .find(|d| d.weekday() == Weekday::Tue)
+        .unwrap_or(today);
+    let mut meeting_ids = Vec::new();
+    for date in std::iter::once(last_tuesday).chain(next_weekdays(today, Weekday::Tue, 3)) {
         let starts_at = at_uk(date, 13, 0)?;
+        let id = Uuid::new_v4();
         riverside.put(
-            Uuid::new_v4(),
+            id,
             &Meeting {
                 team_id: riverside_team,
                 starts_at,
@@ -317,7 +338,168 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
                 status: MeetingStatus::Planned,
             },
         )?;
+        meeting_ids.push((id, starts_at));
     }
+    let (tom_id, asha, grace, ian) = (people[0], people[1], people[2], people[3]);
+    let demo_patient = |nhs: &str, name: &str, (y, m, d): (i32, u32, u32), lead: Uuid| Patient {
+        team_id: riverside_team,
+        nhs_number: nhs.into(),
+        name: name.into(),
+        date_of_birth: NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
+        registered_practice_id: Some(surgery),
+        lead_professional_id: Some(lead),
+    };
+    // Synthetic patients: NHS numbers in the 999 test range, with valid check digits.
+    let patients = [
+        demo_patient("9990000018", "Ada Synthetic", (1938, 4, 12), tom_id),
+        demo_patient("9990000026", "Bertie Example", (1951, 9, 30), grace),
+        demo_patient("9990000034", "Cora Placeholder", (1946, 1, 5), ian),
+        demo_patient("9990000042", "Dev Sample", (1949, 7, 21), tom_id),
+    ];
+    let mut patient_ids = Vec::new();
+    for p in &patients {
+        let id = Uuid::new_v4();
+        riverside.put(id, p)?;
+        patient_ids.push(id);
+    }
+    let item = |meeting: (Uuid, DateTime<Utc>),
+                kind,
+                patient: Option<usize>,
+                text: (&str, &str, &str),
+                people: (Uuid, Uuid),
+                minutes,
+                position| AgendaItem {
+        team_id: riverside_team,
+        meeting_id: meeting.0,
+        kind,
+        title: text.0.into(),
+        patient_id: patient.map(|i| patient_ids[i]),
+        reason: text.1.into(),
+        question: text.2.into(),
+        requested_by: Some(people.0),
+        requested_on: today - Duration::days(10),
+        lead_professional_id: Some(people.1),
+        minutes,
+        position,
+        required_people: if kind == ItemKind::PatientDiscussion {
+            vec![people.1]
+        } else {
+            Vec::new()
+        },
+        // The coordinator may add after the cut-off; such items are marked late.
+        late: riverside_team_record
+            .may_add_item(meeting.1, priya.person_id, now)
+            .unwrap_or(true),
+        deferrals: 0,
+        carried_from: None,
+        status: ItemStatus::Open,
+    };
+    // Last week's meeting did not reach Dev: the app carries the item to the next meeting.
+    let mut missed = item(
+        meeting_ids[0],
+        ItemKind::PatientDiscussion,
+        Some(3),
+        (
+            "",
+            "Carer (his wife) is close to breakdown",
+            "What respite options can we offer this month?",
+        ),
+        (tom_id, tom_id),
+        15,
+        1024,
+    );
+    missed.requested_on = today - Duration::days(24);
+    riverside.put(Uuid::new_v4(), &missed)?;
+    let next = meeting_ids[1];
+    let agenda = [
+        item(
+            next,
+            ItemKind::StandingItem,
+            None,
+            ("Safeguarding updates", "", ""),
+            (priya.person_id, priya.person_id),
+            10,
+            1024,
+        ),
+        item(
+            next,
+            ItemKind::PatientDiscussion,
+            Some(0),
+            (
+                "",
+                "Two falls in three weeks; lives alone",
+                "Does her care package need an urgent review, and who leads it?",
+            ),
+            (asha, tom_id),
+            20,
+            2048,
+        ),
+        item(
+            next,
+            ItemKind::PatientDiscussion,
+            Some(1),
+            (
+                "",
+                "Leg ulcer not healing; missed two appointments",
+                "Is a joint visit with the social worker needed?",
+            ),
+            (grace, grace),
+            15,
+            3072,
+        ),
+        item(
+            next,
+            ItemKind::ForInformation,
+            Some(2),
+            ("Now under hospice at home care", "", ""),
+            (ian, ian),
+            0,
+            4096,
+        ),
+        item(
+            next,
+            ItemKind::ActionsReview,
+            None,
+            ("Open actions", "", ""),
+            (priya.person_id, priya.person_id),
+            10,
+            5120,
+        ),
+    ];
+    let mut item_ids = Vec::new();
+    for i in &agenda {
+        let id = Uuid::new_v4();
+        riverside.put(id, i)?;
+        item_ids.push(id);
+    }
+    riverside.put(
+        brief_id_for(item_ids[1]),
+        &Brief {
+            team_id: riverside_team,
+            item_id: item_ids[1],
+            author_id: tom_id,
+            situation: "Ada has fallen twice in three weeks at home; no injuries but she waited 2 hours on the floor the second time.".into(),
+            background: "Lives alone in a first-floor flat. Osteoarthritis, atrial fibrillation. Daughter visits weekly.".into(),
+            assessment: "Her current package (one call a day) no longer meets her needs; she is at risk of a long lie.".into(),
+            request: "Agree an urgent care package review and a falls referral; confirm who leads.".into(),
+            services_involved: "Home care agency (1 call a day), community pharmacy.".into(),
+            risks: "Long lie after a fall; medication not taken when she is unwell.".into(),
+            safeguarding_concern: false,
+            patient_wishes: "Wants to stay at home; happy to have a pendant alarm.".into(),
+            consent_to_share: Some(true),
+            status: BriefStatus::Ready,
+        },
+    )?;
+    riverside.put(
+        brief_id_for(item_ids[2]),
+        &Brief {
+            team_id: riverside_team,
+            item_id: item_ids[2],
+            author_id: grace,
+            situation: "Venous leg ulcer on the left leg, not healing after 10 weeks.".into(),
+            ..Brief::default()
+        },
+    )?;
 
     let mut hillside = author(&hana);
     let practice = Uuid::new_v4();

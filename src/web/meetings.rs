@@ -66,7 +66,9 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                 view! {
                                     <tr class="nhsuk-table__row" class:mdt-row--cancelled=cancelled>
                                         <td class="nhsuk-table__cell">
-                                            {format!("{}–{}", uk_time::format_uk(m.starts_at), uk_time::format_uk_time(m.ends_at))}
+                                            <a href=format!("/meetings/{id}")>
+                                                {format!("{}–{}", uk_time::format_uk(m.starts_at), uk_time::format_uk_time(m.ends_at))}
+                                            </a>
                                             {v.unsent.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey mdt-tag-inline">"Not sent yet"</strong> })}
                                         </td>
                                         <td class="nhsuk-table__cell">
@@ -74,10 +76,10 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                             {m.video_link.clone().map(|l| view! { <br/><a href=l.clone() rel="noreferrer" target="_blank">"Video link"</a> })}
                                         </td>
                                         <td class="nhsuk-table__cell">
-                                            {if cancelled {
-                                                view! { <strong class="nhsuk-tag nhsuk-tag--red">"Cancelled"</strong> }.into_any()
-                                            } else {
-                                                view! { <strong class="nhsuk-tag nhsuk-tag--blue">"Planned"</strong> }.into_any()
+                                            {match m.status {
+                                                MeetingStatus::Cancelled => view! { <strong class="nhsuk-tag nhsuk-tag--red">"Cancelled"</strong> }.into_any(),
+                                                MeetingStatus::Closed => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Closed"</strong> }.into_any(),
+                                                MeetingStatus::Planned => view! { <strong class="nhsuk-tag nhsuk-tag--blue">"Planned"</strong> }.into_any(),
                                             }}
                                         </td>
                                         <td class="nhsuk-table__cell mdt-actions">

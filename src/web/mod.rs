@@ -1,6 +1,8 @@
 //! The browser app (Leptos, client-side rendered). Thin components over the core: they read
 //! records from the sync client and save through it; rules live in `crate::core`.
 
+pub mod add_item;
+pub mod agenda_view;
 pub mod api;
 pub mod components;
 pub mod meetings;
@@ -15,7 +17,8 @@ use leptos_router::path;
 use crate::core::api::CurrentUser;
 use components::{Header, RefusedChanges, SessionEnded};
 use pages::{
-    not_found::NotFound, people::PeoplePage, sign_in::SignInPage, team::TeamPage, teams::TeamsPage,
+    brief::BriefPage, meeting::MeetingPage, not_found::NotFound, pack::PackPage,
+    people::PeoplePage, sign_in::SignInPage, team::TeamPage, teams::TeamsPage,
 };
 use sync::SyncClient;
 
@@ -93,6 +96,9 @@ fn SignedIn(user: CurrentUser) -> impl IntoView {
                         <Route path=path!("/") view=TeamsPage/>
                         <Route path=path!("/teams/:id") view=TeamPage/>
                         <Route path=path!("/people") view=PeoplePage/>
+                        <Route path=path!("/meetings/:id") view=MeetingPage/>
+                        <Route path=path!("/meetings/:id/pack") view=PackPage/>
+                        <Route path=path!("/items/:id/brief") view=BriefPage/>
                     </Routes>
                 </ErrorBoundary>
             </main>

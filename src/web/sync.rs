@@ -193,9 +193,72 @@ impl SyncClient {
             self.replica.update(|r| r.apply_pull(pulled));
             self.persist();
             if !more {
-                return Ok(());
+                break;
             }
         }
+        // Undiscussed items of finished meetings move to the next meeting by themselves.
+        let mut carried = 0;
+        self.replica
+            .update(|r| carried = r.stage_carry_forward(Utc::now(), Uuid::new_v4));
+        if carried > 0 {
+            self.persist();
+            self.again.set_value(true);
+        }
+        Ok(())
+    }
+
+    /// Saves several records at once (e.g. new positions after a reorder), all or none.
+    pub fn save_all<E: Entity>(&self, records: &[(Uuid, E)]) -> Result<(), ValidationError> {
+        let mut result = Ok(());
+        self.replica.update(|r| {
+            let snapshot = r.clone();
+            for (id, entity) in records {
+                if let Err(e) = r.stage_entity(Uuid::new_v4(), *id, entity) {
+                    *r = snapshot;
+                    result = Err(e);
+                    return;
+                }
+            }
+        });
+        result?;
+        self.after_change();
+        Ok(())
+    }
+
+    /// Deletes a record (it leaves a tombstone so other devices learn of it).
+    pub fn delete(&self, id: Uuid) {
+        self.replica.update(|r| {
+            r.stage_delete(Uuid::new_v4(), id);
+        });
+        self.after_change();
+    }
+
+    /// Marks that the person has read a brief's current version, once per version.
+    pub fn record_reading(&self, brief_id: Uuid, team_id: Uuid, person_id: Uuid) {
+        use crate::core::brief::ReadReceipt;
+        let Some(version) = self
+            .replica
+            .with_untracked(|r| r.view(brief_id).map(|v| v.version))
+        else {
+            return;
+        };
+        let receipt_id = ReadReceipt::id_for(brief_id, person_id);
+        let already = self.replica.with_untracked(|r| {
+            r.view(receipt_id)
+                .and_then(|v| v.typed::<ReadReceipt>())
+                .is_some_and(|rr| rr.brief_version >= version)
+        });
+        if version == 0 || already {
+            return;
+        }
+        let receipt = ReadReceipt {
+            team_id,
+            brief_id,
+            person_id,
+            brief_version: version,
+            read_at: Utc::now(),
+        };
+        let _ = self.save(receipt_id, &receipt);
     }
 
     /// Starts background sync: now, every few seconds, and whenever the browser comes online.

@@ -770,3 +770,87 @@ proptest! {
         run_protocol(4, &steps)?;
     }
 }
+
+#[test]
+fn the_replica_carries_undiscussed_items_forward_once_with_their_briefs() {
+    use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
+    use crate::core::brief::{brief_id_for, Brief, BriefStatus};
+    use crate::core::entities::{Meeting, MeetingStatus};
+    use chrono::Duration;
+
+    let team = Uuid::from_u128(1);
+    let mut replica = Replica::new(Uuid::from_u128(5));
+    let (past, next) = (Uuid::from_u128(10), Uuid::from_u128(11));
+    let start = now() - Duration::days(7);
+    for (id, starts_at) in [(past, start), (next, start + Duration::days(28))] {
+        let m = Meeting {
+            team_id: team,
+            starts_at,
+            ends_at: starts_at + Duration::minutes(90),
+            place: String::new(),
+            video_link: None,
+            status: MeetingStatus::Planned,
+        };
+        replica.stage_entity(Uuid::new_v4(), id, &m).unwrap();
+    }
+    let item_id = Uuid::from_u128(20);
+    let item = AgendaItem {
+        team_id: team,
+        meeting_id: past,
+        kind: ItemKind::PatientDiscussion,
+        title: String::new(),
+        patient_id: Some(Uuid::from_u128(30)),
+        reason: "Falls".into(),
+        question: "Care review?".into(),
+        requested_by: Some(Uuid::from_u128(40)),
+        requested_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
+        lead_professional_id: None,
+        minutes: 15,
+        position: 1024,
+        required_people: vec![],
+        late: false,
+        deferrals: 0,
+        carried_from: None,
+        status: ItemStatus::Open,
+    };
+    replica
+        .stage_entity(Uuid::new_v4(), item_id, &item)
+        .unwrap();
+    let brief = Brief {
+        team_id: team,
+        item_id,
+        author_id: Uuid::from_u128(40),
+        situation: "Lives alone".into(),
+        request: "Advice".into(),
+        consent_to_share: Some(true),
+        status: BriefStatus::Ready,
+        ..Brief::default()
+    };
+    replica
+        .stage_entity(Uuid::new_v4(), brief_id_for(item_id), &brief)
+        .unwrap();
+
+    assert_eq!(replica.stage_carry_forward(now(), Uuid::new_v4), 1);
+    assert_eq!(
+        replica.stage_carry_forward(now(), Uuid::new_v4),
+        0,
+        "only once"
+    );
+    let carried = replica
+        .all::<AgendaItem>()
+        .into_iter()
+        .find(|(_, i)| i.meeting_id == next)
+        .unwrap();
+    assert_eq!(carried.1.deferrals, 1);
+    let copy = replica
+        .view(brief_id_for(carried.0.id))
+        .unwrap()
+        .typed::<Brief>()
+        .unwrap();
+    assert_eq!(
+        copy.status,
+        BriefStatus::Draft,
+        "the copied brief must be checked again"
+    );
+    assert_eq!(copy.situation, "Lives alone");
+}

@@ -1,6 +1,9 @@
 //! One page per file.
 
+pub mod brief;
+pub mod meeting;
 pub mod not_found;
+pub mod pack;
 pub mod people;
 pub mod sign_in;
 pub mod team;

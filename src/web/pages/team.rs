@@ -45,6 +45,8 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let members = RwSignal::new(BTreeSet::<Uuid>::new());
     let roles = RwSignal::new(BTreeSet::<Role>::new());
     let minutes = RwSignal::new("90".to_string());
+    let agenda_cutoff = RwSignal::new("48".to_string());
+    let brief_cutoff = RwSignal::new("24".to_string());
     let place = RwSignal::new(String::new());
     let video = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ValidationError>);
@@ -77,6 +79,8 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
         members.set(team.member_ids.into_iter().collect());
         roles.set(team.required_roles.into_iter().collect());
         minutes.set(team.default_minutes.to_string());
+        agenda_cutoff.set(team.agenda_cutoff_hours.to_string());
+        brief_cutoff.set(team.brief_cutoff_hours.to_string());
         place.set(team.place);
         video.set(team.video_link.unwrap_or_default());
         loaded.set(true);
@@ -94,12 +98,31 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             )));
             return;
         };
+        let hours = |value: RwSignal<String>, field: &'static str| {
+            value.get_untracked().trim().parse::<u32>().map_err(|_| {
+                ValidationError::field(
+                    field,
+                    "Enter the cut-off as a whole number of hours, like 48",
+                )
+            })
+        };
+        let cutoffs = hours(agenda_cutoff, "agenda_cutoff_hours")
+            .and_then(|a| hours(brief_cutoff, "brief_cutoff_hours").map(|b| (a, b)));
+        let (agenda_cutoff_hours, brief_cutoff_hours) = match cutoffs {
+            Ok(c) => c,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
         let team = Team {
             name: name.get_untracked().trim().to_owned(),
             coordinator_id: coordinator.get_untracked(),
             member_ids: members.get_untracked().into_iter().collect(),
             required_roles: roles.get_untracked().into_iter().collect(),
             default_minutes,
+            agenda_cutoff_hours,
+            brief_cutoff_hours,
             place: place.get_untracked().trim().to_owned(),
             video_link: Some(video.get_untracked().trim().to_owned()).filter(|v| !v.is_empty()),
         };
@@ -203,6 +226,12 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 </div>
                 <TextField id="team-default_minutes".into() label="Default meeting length (minutes)" value=minutes
                     error=field_error(err, "default_minutes") input_type="text" width_class="nhsuk-input--width-4"/>
+                <TextField id="team-agenda_cutoff_hours".into() label="Agenda cut-off (hours before the meeting)"
+                    value=agenda_cutoff error=field_error(err, "agenda_cutoff_hours") width_class="nhsuk-input--width-4"
+                    hint="After this only the coordinator can add items, marked as late. 48 hours is 2 days."/>
+                <TextField id="team-brief_cutoff_hours".into() label="Brief cut-off (hours before the meeting)"
+                    value=brief_cutoff error=field_error(err, "brief_cutoff_hours") width_class="nhsuk-input--width-4"
+                    hint="Briefs should be ready by then so everyone can read them."/>
                 <TextField id="team-place".into() label="Usual place" value=place error=field_error(err, "place")
                     hint="For example, Riverside Surgery, meeting room 2"/>
                 <TextField id="team-video_link".into() label="Video link (optional)" value=video

@@ -1,0 +1,345 @@
+//! The form that adds an item to a meeting's agenda, including a new patient when needed.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, Utc};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
+use crate::core::api::CurrentUser;
+use crate::core::entities::Entity;
+use crate::core::patient::{parse_nhs_number, Patient};
+use crate::core::{uk_time, ValidationError};
+use crate::web::agenda_view::AgendaView;
+use crate::web::components::{field_error, ErrorSummary, TextField};
+use crate::web::sync::SyncClient;
+
+/// Value of the patient choice meaning "someone not on the list yet".
+const NEW_PATIENT: &str = "new";
+
+/// Adds an item. After the agenda cut-off only the coordinator can, and the item is marked late.
+#[component]
+pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let me = expect_context::<CurrentUser>();
+    let open = RwSignal::new(false);
+    let kind = RwSignal::new(ItemKind::PatientDiscussion);
+    let patient = RwSignal::new(String::new());
+    let nhs_number = RwSignal::new(String::new());
+    let patient_name = RwSignal::new(String::new());
+    let date_of_birth = RwSignal::new(String::new());
+    let title = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let question = RwSignal::new(String::new());
+    let requested_by = RwSignal::new(me.person_id);
+    let lead = RwSignal::new(None::<Uuid>);
+    let minutes = RwSignal::new("15".to_string());
+    let required = RwSignal::new(BTreeSet::<Uuid>::new());
+    let error = RwSignal::new(None::<ValidationError>);
+    let added = RwSignal::new(None::<String>);
+    let err = Signal::derive(move || error.get());
+
+    // Whether this person may add now, and whether the item would be late.
+    let permission = move || {
+        data.with(|d| {
+            d.as_ref().map(|v| {
+                v.team
+                    .may_add_item(v.meeting.starts_at, me.person_id, Utc::now())
+            })
+        })
+    };
+
+    let reset = move || {
+        for s in [
+            patient,
+            nhs_number,
+            patient_name,
+            date_of_birth,
+            title,
+            reason,
+            question,
+        ] {
+            s.set(String::new());
+        }
+        lead.set(None);
+        required.set(BTreeSet::new());
+        minutes.set("15".into());
+        error.set(None);
+    };
+
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(v) = data.get_untracked() else {
+            return;
+        };
+        let late = match v
+            .team
+            .may_add_item(v.meeting.starts_at, me.person_id, Utc::now())
+        {
+            Ok(late) => late,
+            Err(reason) => {
+                error.set(Some(ValidationError::record(reason)));
+                return;
+            }
+        };
+        let team_id = v.meeting.team_id;
+        let Ok(item_minutes) = minutes.get_untracked().trim().parse::<u32>() else {
+            error.set(Some(ValidationError::field(
+                "minutes",
+                "Enter the minutes as a whole number, like 15",
+            )));
+            return;
+        };
+        let kind_now = kind.get_untracked();
+        // A new patient is checked and created with the item, never half of it.
+        let mut new_patient = None;
+        let patient_id = if kind_now == ItemKind::PatientDiscussion
+            || (kind_now == ItemKind::ForInformation && !patient.get_untracked().is_empty())
+        {
+            let choice = patient.get_untracked();
+            if choice == NEW_PATIENT {
+                let nhs = match parse_nhs_number(&nhs_number.get_untracked()) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        error.set(Some(ValidationError::field("nhs_number", e.to_string())));
+                        return;
+                    }
+                };
+                if v.patients.values().any(|p| p.nhs_number == nhs) {
+                    error.set(Some(ValidationError::field(
+                        "nhs_number",
+                        "This patient is already on the team's list: choose them from the list",
+                    )));
+                    return;
+                }
+                let Ok(dob) =
+                    NaiveDate::parse_from_str(date_of_birth.get_untracked().trim(), "%Y-%m-%d")
+                else {
+                    error.set(Some(ValidationError::field(
+                        "date_of_birth",
+                        "Enter the patient's date of birth",
+                    )));
+                    return;
+                };
+                let p = Patient {
+                    team_id,
+                    nhs_number: nhs,
+                    name: patient_name.get_untracked().trim().to_owned(),
+                    date_of_birth: dob,
+                    registered_practice_id: None,
+                    lead_professional_id: lead.get_untracked(),
+                };
+                if let Err(e) = p.validate() {
+                    error.set(Some(e));
+                    return;
+                }
+                let id = Uuid::new_v4();
+                new_patient = Some((id, p));
+                Some(id)
+            } else {
+                Uuid::parse_str(&choice).ok()
+            }
+        } else {
+            None
+        };
+        let item = AgendaItem {
+            team_id,
+            meeting_id: v.meeting_id,
+            kind: kind_now,
+            title: title.get_untracked().trim().to_owned(),
+            patient_id,
+            reason: reason.get_untracked().trim().to_owned(),
+            question: question.get_untracked().trim().to_owned(),
+            requested_by: Some(requested_by.get_untracked()),
+            requested_on: uk_time::uk_today(Utc::now()),
+            lead_professional_id: lead.get_untracked(),
+            minutes: if kind_now == ItemKind::ForInformation {
+                0
+            } else {
+                item_minutes
+            },
+            position: v.agenda.next_position(),
+            required_people: required.get_untracked().into_iter().collect(),
+            late,
+            deferrals: 0,
+            carried_from: None,
+            status: ItemStatus::Open,
+        };
+        if let Err(e) = item.validate() {
+            error.set(Some(e));
+            return;
+        }
+        if let Some((id, p)) = &new_patient {
+            if let Err(e) = sync.save(*id, p) {
+                error.set(Some(e));
+                return;
+            }
+        }
+        match sync.save(Uuid::new_v4(), &item) {
+            Ok(()) => {
+                added.set(Some(format!(
+                    "Added “{}” to the agenda.",
+                    v.item_heading(&item)
+                )));
+                if let Some((_, p)) = new_patient {
+                    added.set(Some(format!(
+                        "Added {} to the team's list and to the agenda.",
+                        p.name
+                    )));
+                }
+                reset();
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+
+    let members = move || {
+        data.with(|d| {
+            d.as_ref()
+                .map(|v| {
+                    let mut people: Vec<(Uuid, String)> = v
+                        .members()
+                        .into_iter()
+                        .map(|m| (m, v.name(Some(m))))
+                        .collect();
+                    people.sort_by_key(|(_, n)| n.to_lowercase());
+                    people
+                })
+                .unwrap_or_default()
+        })
+    };
+    let patients = move || {
+        data.with(|d| {
+            d.as_ref()
+                .map(|v| {
+                    let mut list: Vec<(Uuid, String)> = v
+                        .patients
+                        .iter()
+                        .map(|(id, p)| (*id, p.identity_line()))
+                        .collect();
+                    list.sort_by_key(|(_, n)| n.to_lowercase());
+                    list
+                })
+                .unwrap_or_default()
+        })
+    };
+    let person_select = move |id: &'static str,
+                              label: &'static str,
+                              value: Signal<Option<Uuid>>,
+                              set: Callback<Option<Uuid>>,
+                              optional: bool| {
+        view! {
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for=id>{label}</label>
+                <select class="nhsuk-select" id=id on:change=move |ev| set.run(Uuid::parse_str(&event_target_value(&ev)).ok())>
+                    {optional.then(|| view! { <option value="" selected=move || value.get().is_none()>"Not set"</option> })}
+                    {move || members().into_iter().map(|(pid, name)| view! {
+                        <option value=pid.to_string() selected=move || value.get() == Some(pid)>{name}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+
+    view! {
+        <h2 id="add-item">"Add an item"</h2>
+        {move || added.get().map(|a| view! { <div class="nhsuk-inset-text" role="status"><p>{a}</p></div> })}
+        {move || match permission() {
+            Some(Err(reason)) => view! { <div class="nhsuk-inset-text" data-testid="agenda-closed"><p>{reason}</p></div> }.into_any(),
+            _ if !open.get() => view! {
+                <button type="button" class="nhsuk-button" on:click=move |_| { open.set(true); added.set(None); }>
+                    {move || if matches!(permission(), Some(Ok(true))) { "Add a late item" } else { "Add an item" }}
+                </button>
+            }.into_any(),
+            _ => view! {
+                <div class="mdt-panel">
+                    {matches!(permission(), Some(Ok(true))).then(|| view! {
+                        <p class="nhsuk-body"><strong class="nhsuk-tag nhsuk-tag--orange">"Late"</strong>" The agenda has closed; as coordinator you can still add items, marked as late."</p>
+                    })}
+                    <ErrorSummary error=err id_prefix="item"/>
+                    <form on:submit=save novalidate>
+                        <div class="nhsuk-form-group">
+                            <label class="nhsuk-label" for="item-kind">"Type of item"</label>
+                            <select class="nhsuk-select" id="item-kind"
+                                on:change=move |ev| if let Some(k) = ItemKind::parse(&event_target_value(&ev)) {
+                                    kind.set(k);
+                                    minutes.set(match k { ItemKind::PatientDiscussion => "15", ItemKind::ForInformation => "0", _ => "10" }.into());
+                                }>
+                                {ItemKind::ALL.into_iter().map(|k| view! {
+                                    <option value=k.as_str() selected=move || kind.get() == k>{k.label()}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        {move || (kind.get() != ItemKind::PatientDiscussion).then(|| view! {
+                            <TextField id="item-title".into() label="Title" value=title error=field_error(err, "title")
+                                hint="For example, Safeguarding updates"/>
+                        })}
+                        {move || matches!(kind.get(), ItemKind::PatientDiscussion | ItemKind::ForInformation).then(|| view! {
+                            <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || field_error(err, "patient_id").get().is_some()>
+                                <label class="nhsuk-label" for="item-patient_id">"Patient"</label>
+                                {move || field_error(err, "patient_id").get().map(|e| view! { <span class="nhsuk-error-message">{e}</span> })}
+                                <select class="nhsuk-select" id="item-patient_id" on:change=move |ev| patient.set(event_target_value(&ev))>
+                                    <option value="" selected=move || patient.get().is_empty()>"Choose a patient"</option>
+                                    {move || patients().into_iter().map(|(pid, line)| view! {
+                                        <option value=pid.to_string() selected=move || patient.get() == pid.to_string()>{line}</option>
+                                    }).collect_view()}
+                                    <option value=NEW_PATIENT selected=move || patient.get() == NEW_PATIENT>"Someone not on the list yet"</option>
+                                </select>
+                            </div>
+                        })}
+                        {move || (patient.get() == NEW_PATIENT).then(|| view! {
+                            <fieldset class="nhsuk-fieldset mdt-subpanel">
+                                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"New patient"</legend>
+                                <TextField id="item-nhs_number".into() label="NHS number" value=nhs_number
+                                    error=field_error(err, "nhs_number") hint="10 digits, like 943 476 5919" width_class="nhsuk-input--width-10"/>
+                                <TextField id="item-name".into() label="Full name" value=patient_name error=field_error(err, "name")/>
+                                <TextField id="item-date_of_birth".into() label="Date of birth" value=date_of_birth input_type="date"
+                                    error=field_error(err, "date_of_birth") width_class="nhsuk-input--width-10"/>
+                            </fieldset>
+                        })}
+                        {move || (kind.get() == ItemKind::PatientDiscussion).then(|| view! {
+                            <TextField id="item-reason".into() label="Reason for discussion" value=reason error=field_error(err, "reason")/>
+                            <TextField id="item-question".into() label="Question for the MDT" value=question error=field_error(err, "question")
+                                hint="What you want the team to decide or advise"/>
+                            {person_select("item-requested_by", "Asked for by", Signal::derive(move || Some(requested_by.get())),
+                                Callback::new(move |p: Option<Uuid>| if let Some(p) = p { requested_by.set(p) }), false)}
+                            {person_select("item-lead_professional_id", "Lead professional", lead.into(),
+                                Callback::new(move |p| lead.set(p)), true)}
+                            <div class="nhsuk-form-group">
+                                <fieldset class="nhsuk-fieldset">
+                                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Who must be there for this item"</legend>
+                                    <div class="nhsuk-hint">"Someone who knows the patient. They can join just for this item's time."</div>
+                                    <div class="nhsuk-checkboxes mdt-checkboxes--columns">
+                                        {move || members().into_iter().map(|(pid, name)| {
+                                            let input_id = format!("required-{pid}");
+                                            view! {
+                                                <div class="nhsuk-checkboxes__item">
+                                                    <input class="nhsuk-checkboxes__input" id=input_id.clone() type="checkbox"
+                                                        prop:checked=move || required.with(|r| r.contains(&pid))
+                                                        on:change=move |ev| {
+                                                            let on = event_target_checked(&ev);
+                                                            required.update(|r| { if on { r.insert(pid); } else { r.remove(&pid); } });
+                                                        }/>
+                                                    <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>{name}</label>
+                                                </div>
+                                            }
+                                        }).collect_view()}
+                                    </div>
+                                </fieldset>
+                            </div>
+                        })}
+                        {move || (kind.get() != ItemKind::ForInformation).then(|| view! {
+                            <TextField id="item-minutes".into() label="Minutes" value=minutes error=field_error(err, "minutes")
+                                width_class="nhsuk-input--width-3"/>
+                        })}
+                        <div class="nhsuk-button-group">
+                            <button class="nhsuk-button" type="submit">"Add to agenda"</button>
+                            <button class="nhsuk-button nhsuk-button--secondary" type="button" on:click=move |_| { reset(); open.set(false); }>"Close without adding"</button>
+                        </div>
+                    </form>
+                </div>
+            }.into_any(),
+        }}
+    }
+}

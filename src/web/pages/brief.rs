@@ -1,0 +1,482 @@
+//! Writing and reading one patient's pre-meeting brief (SBAR).
+//!
+//! Social workers write these between home visits: every keystroke is kept on the device at
+//! once (so a reload or a closed tab loses nothing), saved into the sync outbox after a short
+//! pause, and the page warns before leaving while typing is not yet saved.
+
+use gloo_storage::{LocalStorage, Storage};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+
+use crate::core::agenda::AgendaItem;
+use crate::core::api::CurrentUser;
+use crate::core::brief::{brief_id_for, Brief, BriefStatus};
+use crate::core::{uk_time, ValidationError};
+use crate::web::agenda_view::AgendaView;
+use crate::web::components::ConflictNotice;
+use crate::web::pages::not_found::NotFound;
+use crate::web::sync::SyncClient;
+
+/// Quiet time after the last keystroke before the text goes into the outbox.
+const SAVE_AFTER_MS: u32 = 800;
+
+/// `/items/<id>/brief`.
+#[component]
+pub fn BriefPage() -> impl IntoView {
+    let params = use_params_map();
+    move || match params
+        .with(|p| p.get("id"))
+        .and_then(|s| Uuid::parse_str(&s).ok())
+    {
+        Some(id) => view! { <BriefLoader item_id=id/> }.into_any(),
+        None => view! { <NotFound/> }.into_any(),
+    }
+}
+
+/// Waits for the item (and its meeting) to be on the device.
+#[component]
+fn BriefLoader(item_id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let item = Memo::new(move |_| {
+        sync.replica
+            .with(|r| r.view(item_id).and_then(|v| v.typed::<AgendaItem>()))
+    });
+    move || match item.get() {
+        None => view! { <p class="nhsuk-body" role="status">"Loading the brief…"</p> }.into_any(),
+        Some(i) => view! { <BriefEditor item_id=item_id meeting_id=i.meeting_id/> }.into_any(),
+    }
+}
+
+/// What is typed but not yet in the outbox, kept on the device under the brief's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LocalDraft {
+    base_version: u64,
+    before: Option<Brief>,
+    typed: Brief,
+}
+
+fn draft_key(brief_id: Uuid) -> String {
+    format!("mdt.brief-draft.{brief_id}")
+}
+
+/// The form's fields as signals.
+#[derive(Clone, Copy)]
+struct BriefFields {
+    situation: RwSignal<String>,
+    background: RwSignal<String>,
+    assessment: RwSignal<String>,
+    request: RwSignal<String>,
+    services_involved: RwSignal<String>,
+    risks: RwSignal<String>,
+    safeguarding_concern: RwSignal<bool>,
+    patient_wishes: RwSignal<String>,
+    consent_to_share: RwSignal<Option<bool>>,
+}
+
+impl BriefFields {
+    fn new() -> Self {
+        Self {
+            situation: RwSignal::new(String::new()),
+            background: RwSignal::new(String::new()),
+            assessment: RwSignal::new(String::new()),
+            request: RwSignal::new(String::new()),
+            services_involved: RwSignal::new(String::new()),
+            risks: RwSignal::new(String::new()),
+            safeguarding_concern: RwSignal::new(false),
+            patient_wishes: RwSignal::new(String::new()),
+            consent_to_share: RwSignal::new(None),
+        }
+    }
+
+    fn fill(&self, b: &Brief) {
+        self.situation.set(b.situation.clone());
+        self.background.set(b.background.clone());
+        self.assessment.set(b.assessment.clone());
+        self.request.set(b.request.clone());
+        self.services_involved.set(b.services_involved.clone());
+        self.risks.set(b.risks.clone());
+        self.safeguarding_concern.set(b.safeguarding_concern);
+        self.patient_wishes.set(b.patient_wishes.clone());
+        self.consent_to_share.set(b.consent_to_share);
+    }
+
+    /// The brief as typed, on top of `base` (ids, author, status).
+    fn read(&self, base: &Brief) -> Brief {
+        Brief {
+            situation: self.situation.get_untracked(),
+            background: self.background.get_untracked(),
+            assessment: self.assessment.get_untracked(),
+            request: self.request.get_untracked(),
+            services_involved: self.services_involved.get_untracked(),
+            risks: self.risks.get_untracked(),
+            safeguarding_concern: self.safeguarding_concern.get_untracked(),
+            patient_wishes: self.patient_wishes.get_untracked(),
+            consent_to_share: self.consent_to_share.get_untracked(),
+            ..base.clone()
+        }
+    }
+
+    fn text(&self, field: &str) -> Option<RwSignal<String>> {
+        Some(match field {
+            "situation" => self.situation,
+            "background" => self.background,
+            "assessment" => self.assessment,
+            "request" => self.request,
+            "services_involved" => self.services_involved,
+            "risks" => self.risks,
+            "patient_wishes" => self.patient_wishes,
+            _ => return None,
+        })
+    }
+}
+
+/// The text sections, in SBAR order: (field, label, hint, rows).
+const SECTIONS: [(&str, &str, &str, u32); 7] = [
+    (
+        "situation",
+        "Situation (required)",
+        "What is happening now, and why the MDT needs to know.",
+        4,
+    ),
+    (
+        "background",
+        "Background",
+        "Relevant history, diagnoses, recent admissions.",
+        4,
+    ),
+    (
+        "assessment",
+        "Assessment",
+        "Your view of what is going on.",
+        4,
+    ),
+    (
+        "request",
+        "Request (required)",
+        "What you are asking the MDT to decide or advise.",
+        3,
+    ),
+    (
+        "services_involved",
+        "Services currently involved",
+        "For example: district nursing twice a week, care agency 3 calls a day.",
+        3,
+    ),
+    ("risks", "Risks", "Including any safeguarding concern.", 3),
+    (
+        "patient_wishes",
+        "The patient's wishes",
+        "What matters to them, in their words where possible.",
+        3,
+    ),
+];
+
+#[component]
+fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let me = expect_context::<CurrentUser>();
+    let brief_id = brief_id_for(item_id);
+    let data = Memo::new(move |_| sync.replica.with(|r| AgendaView::load(r, meeting_id)));
+    let record = Memo::new(move |_| {
+        sync.replica
+            .with(|r| r.view(brief_id).map(|v| (v.version, v.typed::<Brief>())))
+    });
+    let unsent = Memo::new(move |_| {
+        sync.replica
+            .with(|r| r.outbox.iter().any(|m| m.id == brief_id))
+    });
+
+    let fields = BriefFields::new();
+    // What the form was filled from: the base of the next save.
+    let shown = StoredValue::new((0u64, None::<Brief>));
+    // Typing not yet in the outbox.
+    let typing = RwSignal::new(false);
+    let keystrokes = StoredValue::new(0u64);
+    let note = RwSignal::new(None::<String>);
+    let errors = RwSignal::new(Vec::<ValidationError>::new());
+    let receipt_done = StoredValue::new(false);
+
+    let base_brief = move || -> Option<Brief> {
+        let current = shown.with_value(|(_, b)| b.clone());
+        current.or_else(|| {
+            data.with_untracked(|d| {
+                d.as_ref().map(|v| Brief {
+                    team_id: v.meeting.team_id,
+                    item_id,
+                    author_id: me.person_id,
+                    ..Brief::default()
+                })
+            })
+        })
+    };
+
+    // Restore typing that never reached the outbox (a reload or crash mid-sentence).
+    if let Ok(draft) = LocalStorage::get::<LocalDraft>(draft_key(brief_id)) {
+        shown.set_value((draft.base_version, draft.before.clone()));
+        fields.fill(&draft.typed);
+        typing.set(true);
+        note.set(Some(
+            "We restored what you typed before the page was closed. It is saved on this device."
+                .into(),
+        ));
+    }
+
+    // Fill from the record, and follow changes made elsewhere while the person is not typing.
+    Effect::new(move || {
+        let Some((version, brief)) = record.get() else {
+            return;
+        };
+        if typing.get_untracked() || shown.with_value(|(v, b)| *v == version && *b == brief) {
+            return;
+        }
+        if let Some(b) = &brief {
+            fields.fill(b);
+        }
+        shown.set_value((version, brief));
+    });
+
+    // Opening a brief records that this person read this version.
+    Effect::new(move || {
+        let Some((version, Some(brief))) = record.get() else {
+            return;
+        };
+        if version > 0 && !receipt_done.get_value() {
+            receipt_done.set_value(true);
+            sync.record_reading(brief_id, brief.team_id, me.person_id);
+        }
+    });
+
+    let commit = move |status: Option<BriefStatus>| -> Result<(), Vec<ValidationError>> {
+        let Some(base) = base_brief() else {
+            return Ok(());
+        };
+        let (base_version, before) = shown.get_value();
+        let mut after = fields.read(&base);
+        let was_ready = before
+            .as_ref()
+            .is_some_and(|b| b.status == BriefStatus::Ready);
+        let content_changed = before.as_ref().map_or(!after.is_blank(), |b| {
+            Brief {
+                status: b.status,
+                ..after.clone()
+            } != *b
+        });
+        match status {
+            Some(BriefStatus::Ready) => {
+                after.status = BriefStatus::Ready;
+                let missing = after.missing_for_ready();
+                if !missing.is_empty() {
+                    return Err(missing);
+                }
+            }
+            Some(s) => after.status = s,
+            None if was_ready && content_changed => {
+                after.status = BriefStatus::Draft;
+                note.set(Some("This brief was ready; your change has put it back to draft. Mark it ready again when you have finished.".into()));
+            }
+            None => {}
+        }
+        sync.save_edit(brief_id, base_version, before.as_ref(), &after)
+            .map_err(|e| vec![e])?;
+        shown.set_value((base_version, Some(after)));
+        LocalStorage::delete(draft_key(brief_id));
+        typing.set(false);
+        Ok(())
+    };
+
+    let on_typed = move || {
+        typing.set(true);
+        errors.set(Vec::new());
+        if let Some(base) = base_brief() {
+            let (base_version, before) = shown.get_value();
+            let _ = LocalStorage::set(
+                draft_key(brief_id),
+                LocalDraft {
+                    base_version,
+                    before,
+                    typed: fields.read(&base),
+                },
+            );
+        }
+        let n = keystrokes.get_value() + 1;
+        keystrokes.set_value(n);
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(SAVE_AFTER_MS).await;
+            if keystrokes.try_get_value() == Some(n) && typing.try_get_untracked() == Some(true) {
+                if let Err(e) = commit(None) {
+                    errors.set(e);
+                }
+            }
+        });
+    };
+
+    // Warn before leaving while typing is not yet saved.
+    let guard = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
+        move |ev: web_sys::BeforeUnloadEvent| {
+            if typing.try_get_untracked() == Some(true) {
+                ev.prevent_default();
+                ev.set_return_value("Your latest typing is not saved yet.");
+            }
+        },
+    );
+    if let Some(window) = web_sys::window() {
+        let _ =
+            window.add_event_listener_with_callback("beforeunload", guard.as_ref().unchecked_ref());
+    }
+    let guard = send_wrapper::SendWrapper::new(guard);
+    on_cleanup(move || {
+        if let Some(window) = web_sys::window() {
+            let _ = window.remove_event_listener_with_callback(
+                "beforeunload",
+                guard.as_ref().unchecked_ref(),
+            );
+        }
+        if typing.try_get_untracked() == Some(true) {
+            let _ = commit(None);
+        }
+    });
+
+    let mark_ready = move |_| match commit(Some(BriefStatus::Ready)) {
+        Ok(()) => {
+            errors.set(Vec::new());
+            note.set(Some(
+                "The brief is ready. Everyone in the team can now read it.".into(),
+            ));
+        }
+        Err(e) => errors.set(e),
+    };
+    let back_to_draft = move |_| {
+        if commit(Some(BriefStatus::Draft)).is_ok() {
+            note.set(Some("The brief is back to draft.".into()));
+        }
+    };
+
+    let heading = move || {
+        data.with(|d| {
+            d.as_ref().and_then(|v| {
+                v.agenda
+                    .items()
+                    .iter()
+                    .find(|(i, _)| *i == item_id)
+                    .map(|(_, item)| {
+                        (
+                            v.item_heading(item),
+                            item.question.clone(),
+                            format!(
+                                "{} — {}",
+                                v.team.name,
+                                uk_time::format_uk(v.meeting.starts_at)
+                            ),
+                        )
+                    })
+            })
+        })
+    };
+    let status = move || record.get().and_then(|(_, b)| b).map(|b| b.status);
+    let save_state = move || {
+        if typing.get() {
+            "Typing… kept on this device"
+        } else if unsent.get() {
+            "Saved on this device; it will be sent when the connection allows"
+        } else if record.get().is_some_and(|(v, _)| v > 0) {
+            "Saved"
+        } else {
+            "Not started"
+        }
+    };
+    let field_error = move |field: &'static str| {
+        Signal::derive(move || {
+            errors.with(|es| {
+                es.iter()
+                    .find(|e| e.field.as_deref() == Some(field))
+                    .map(|e| e.message.clone())
+            })
+        })
+    };
+
+    view! {
+        <a class="nhsuk-back-link" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
+        {move || heading().map(|(patient, question, meeting)| view! {
+            <span class="nhsuk-caption-l">{meeting}</span>
+            <h1 class="nhsuk-heading-l">"Brief: "{patient}</h1>
+            <div class="nhsuk-inset-text"><p><strong>"Question for the MDT: "</strong>{question}</p></div>
+        })}
+        <p class="nhsuk-body">
+            {move || match status() {
+                Some(BriefStatus::Ready) => view! { <strong class="nhsuk-tag nhsuk-tag--green" data-testid="brief-status">"Ready"</strong> }.into_any(),
+                _ => view! { <strong class="nhsuk-tag nhsuk-tag--yellow" data-testid="brief-status">"Draft"</strong> }.into_any(),
+            }}
+            " "<span role="status" aria-live="polite" data-testid="save-state">{save_state}</span>
+        </p>
+        <ConflictNotice id=brief_id/>
+        {move || note.get().map(|n| view! { <div class="nhsuk-inset-text" role="status" data-testid="brief-note"><p>{n}</p></div> })}
+        {move || (!errors.get().is_empty()).then(|| view! {
+            <div class="nhsuk-error-summary" role="alert" tabindex="-1">
+                <h2 class="nhsuk-error-summary__title">"The brief is not ready yet"</h2>
+                <div class="nhsuk-error-summary__body">
+                    <ul class="nhsuk-list nhsuk-error-summary__list">
+                        {errors.get().into_iter().map(|e| view! {
+                            <li><a href=format!("#brief-{}", e.field.clone().unwrap_or_default())>{e.message}</a></li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            </div>
+        })}
+        <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| ev.prevent_default()>
+            {SECTIONS.into_iter().map(|(field, label, hint, rows)| {
+                let value = fields.text(field).expect("a text section");
+                let id = format!("brief-{field}");
+                let error = field_error(field);
+                view! {
+                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || error.get().is_some()>
+                        <label class="nhsuk-label nhsuk-label--s" for=id.clone()>{label}</label>
+                        <div class="nhsuk-hint" id=format!("{id}-hint")>{hint}</div>
+                        {move || error.get().map(|e| view! { <span class="nhsuk-error-message">{e}</span> })}
+                        <textarea class="nhsuk-textarea" id=id.clone() name=id.clone() rows=rows
+                            aria-describedby=format!("{id}-hint")
+                            prop:value=move || value.get()
+                            on:input=move |ev| { value.set(event_target_value(&ev)); on_typed(); }></textarea>
+                    </div>
+                }
+            }).collect_view()}
+            <div class="nhsuk-form-group">
+                <div class="nhsuk-checkboxes">
+                    <div class="nhsuk-checkboxes__item">
+                        <input class="nhsuk-checkboxes__input" id="brief-safeguarding_concern" type="checkbox"
+                            prop:checked=move || fields.safeguarding_concern.get()
+                            on:change=move |ev| { fields.safeguarding_concern.set(event_target_checked(&ev)); on_typed(); }/>
+                        <label class="nhsuk-label nhsuk-checkboxes__label" for="brief-safeguarding_concern">"There is a safeguarding concern"</label>
+                    </div>
+                </div>
+            </div>
+            <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || field_error("consent_to_share").get().is_some()>
+                <fieldset class="nhsuk-fieldset" id="brief-consent_to_share">
+                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Has the patient consented to their information being shared with the MDT? (required)"</legend>
+                    {move || field_error("consent_to_share").get().map(|e| view! { <span class="nhsuk-error-message">{e}</span> })}
+                    <div class="nhsuk-radios">
+                        {[(Some(true), "consent-yes", "Yes"), (Some(false), "consent-no", "No"), (None, "consent-unknown", "Not asked yet")].into_iter().map(|(value, id, label)| view! {
+                            <div class="nhsuk-radios__item">
+                                <input class="nhsuk-radios__input" id=id name="consent" type="radio"
+                                    prop:checked=move || fields.consent_to_share.get() == value
+                                    on:change=move |_| { fields.consent_to_share.set(value); on_typed(); }/>
+                                <label class="nhsuk-label nhsuk-radios__label" for=id>{label}</label>
+                            </div>
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+            </div>
+            <div class="nhsuk-button-group">
+                {move || if status() == Some(BriefStatus::Ready) {
+                    view! { <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=back_to_draft>"Put back to draft"</button> }.into_any()
+                } else {
+                    view! { <button type="button" class="nhsuk-button" on:click=mark_ready>"Mark as ready"</button> }.into_any()
+                }}
+                <a class="nhsuk-button nhsuk-button--secondary" role="button" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
+            </div>
+        </form>
+        <p class="nhsuk-body-s">"Saved automatically as you type, on this device first and then to the server."</p>
+    }
+}

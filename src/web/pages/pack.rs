@@ -1,0 +1,141 @@
+//! The brief pack: the whole agenda and every brief, laid out for the browser's
+//! Print → Save as PDF (one patient per page, the patient's identifiers on every page).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use crate::core::agenda::ItemKind;
+use crate::core::brief::{Brief, BriefStatus};
+use crate::core::uk_time;
+use crate::web::agenda_view::AgendaView;
+use crate::web::pages::not_found::NotFound;
+use crate::web::sync::SyncClient;
+
+/// `/meetings/<id>/pack`.
+#[component]
+pub fn PackPage() -> impl IntoView {
+    let params = use_params_map();
+    move || match params
+        .with(|p| p.get("id"))
+        .and_then(|s| Uuid::parse_str(&s).ok())
+    {
+        Some(id) => view! { <BriefPack meeting_id=id/> }.into_any(),
+        None => view! { <NotFound/> }.into_any(),
+    }
+}
+
+/// The printable pack for one meeting.
+#[component]
+pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let data = Memo::new(move |_| sync.replica.with(|r| AgendaView::load(r, meeting_id)));
+    let print = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+        <div class="mdt-pack__controls">
+            <a class="nhsuk-back-link" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
+            <button type="button" class="nhsuk-button" on:click=print>"Print or save as PDF"</button>
+        </div>
+        {move || data.get().map(|v| {
+            let title = format!("{} — {}", v.team.name, uk_time::format_uk(v.meeting.starts_at));
+            let sheet_title = title.clone();
+            view! {
+                <article class="mdt-pack" data-testid="brief-pack">
+                    <section class="mdt-pack__cover">
+                        <h1 class="nhsuk-heading-l">"Brief pack: "{title}</h1>
+                        <p class="nhsuk-body">
+                            {format!("{}–{} UK time", uk_time::format_uk_time(v.meeting.starts_at), uk_time::format_uk_time(v.meeting.ends_at))}
+                            {(!v.meeting.place.is_empty()).then(|| format!(" · {}", v.meeting.place))}
+                        </p>
+                        <p class="nhsuk-body mdt-pack__confidential"><strong>"Confidential: contains patient information. "</strong>
+                            "Keep it secure and destroy it after the meeting."</p>
+                        <table class="nhsuk-table">
+                            <caption class="nhsuk-table__caption">"Agenda"</caption>
+                            <thead><tr><th scope="col">"Time"</th><th scope="col">"Item"</th><th scope="col">"Lead"</th><th scope="col">"Brief"</th></tr></thead>
+                            <tbody>
+                                {v.agenda.items().iter().zip(v.slots.iter()).map(|((id, item), slot)| {
+                                    let brief = match (item.kind, v.brief_of(*id)) {
+                                        (ItemKind::PatientDiscussion, Some((_, _, b))) if b.status == BriefStatus::Ready => "Ready",
+                                        (ItemKind::PatientDiscussion, Some((_, _, b))) if !b.is_blank() => "Draft",
+                                        (ItemKind::PatientDiscussion, _) => "Missing",
+                                        _ => "—",
+                                    };
+                                    view! {
+                                        <tr>
+                                            <td>{format!("{}–{}", uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))}</td>
+                                            <td>{v.item_heading(item)}</td>
+                                            <td>{item.lead_professional_id.map(|l| v.name(Some(l))).unwrap_or_default()}</td>
+                                            <td>{brief}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </section>
+                    {v.agenda.items().iter().zip(v.slots.iter()).filter(|((_, i), _)| i.kind == ItemKind::PatientDiscussion).enumerate().map(|(n, ((id, item), slot))| {
+                        let identity = v.item_heading(item);
+                        let brief = v.brief_of(*id).map(|(_, _, b)| b.clone());
+                        view! {
+                            <section class="mdt-pack__patient" data-testid="pack-patient">
+                                <table class="mdt-pack__sheet">
+                                    <thead><tr><th class="mdt-pack__running">{format!("{identity} · {sheet_title}")}</th></tr></thead>
+                                    <tbody><tr><td>
+                                        <h2 class="nhsuk-heading-m">{format!("{}. {}", n + 1, identity)}</h2>
+                                        <dl class="mdt-agenda__details">
+                                            <dt>"Time"</dt><dd>{format!("{}–{}", uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))}</dd>
+                                            <dt>"Reason"</dt><dd>{item.reason.clone()}</dd>
+                                            <dt>"Question for the MDT"</dt><dd>{item.question.clone()}</dd>
+                                            <dt>"Asked for by"</dt><dd>{format!("{}, waiting since {}", v.name(item.requested_by), uk_time::format_date(item.requested_on))}</dd>
+                                            {(item.deferrals > 0).then(|| view! { <dt>"Deferred"</dt><dd>{format!("{} time(s)", item.deferrals)}</dd> })}
+                                        </dl>
+                                        {brief_sections(brief, &v)}
+                                    </td></tr></tbody>
+                                </table>
+                            </section>
+                        }
+                    }).collect_view()}
+                </article>
+            }
+        })}
+    }
+}
+
+fn brief_sections(brief: Option<Brief>, v: &AgendaView) -> AnyView {
+    let Some(b) = brief.filter(|b| !b.is_blank()) else {
+        return view! { <p class="nhsuk-body"><strong>"No brief has been written for this patient."</strong></p> }.into_any();
+    };
+    let status = if b.status == BriefStatus::Ready {
+        "Ready"
+    } else {
+        "Draft — not yet marked ready"
+    };
+    let consent = match b.consent_to_share {
+        Some(true) => "Yes",
+        Some(false) => "No",
+        None => "Not asked yet",
+    };
+    let author = v.name(Some(b.author_id));
+    let sections = [
+        ("Situation", b.situation.clone()),
+        ("Background", b.background.clone()),
+        ("Assessment", b.assessment.clone()),
+        ("Request", b.request.clone()),
+        ("Services currently involved", b.services_involved.clone()),
+        ("Risks", b.risks.clone()),
+        ("The patient's wishes", b.patient_wishes.clone()),
+    ];
+    view! {
+        <p class="nhsuk-body">{format!("Brief by {author} · {status}")}</p>
+        {b.safeguarding_concern.then(|| view! { <p class="nhsuk-body"><strong class="nhsuk-tag nhsuk-tag--red">"Safeguarding concern"</strong></p> })}
+        {sections.into_iter().filter(|(_, text)| !text.trim().is_empty()).map(|(label, text)| view! {
+            <h3 class="nhsuk-heading-s">{label}</h3>
+            <p class="nhsuk-body mdt-pre">{text}</p>
+        }).collect_view()}
+        <p class="nhsuk-body"><strong>"Consent to share: "</strong>{consent}</p>
+    }
+    .into_any()
+}
