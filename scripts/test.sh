@@ -26,6 +26,6 @@ timed env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 build_app
 step "End-to-end tests: the real server and the built app in Chromium"
 cargo build --bin mdt-server
-timed env MDT_SERVER_BIN="$ROOT/target/debug/mdt-server" MDT_DIST="$ROOT/dist" node --test tests/e2e/
+timed env MDT_SERVER_BIN="$ROOT/target/debug/mdt-server" MDT_DIST="$ROOT/dist" node --test --test-concurrency=1 tests/e2e/
 
 step "All tests passed in $((SECONDS - started))s"

@@ -543,3 +543,39 @@ async fn over_real_http_sign_in_then_pull() {
     );
     server.abort();
 }
+
+#[tokio::test]
+async fn a_colleague_is_found_only_by_their_exact_email() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let sol = h.user(
+        "sol.worker@example.gov.uk",
+        "Sol Worker",
+        Role::SocialWorker,
+    );
+    let pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let lookup = |email: &str| {
+        json_request(
+            "POST",
+            "/api/directory/lookup",
+            &json!({ "email": email }),
+            Some(&pat.cookie),
+        )
+    };
+    let (status, _, body) = h.send(lookup("SOL.worker@example.gov.uk")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"person_id": sol, "name": "Sol Worker"}));
+    let (status, _, body) = h.send(lookup("sol@example.gov.uk")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("No one with that email address"));
+    let anonymous = json_request(
+        "POST",
+        "/api/directory/lookup",
+        &json!({ "email": "sol.worker@example.gov.uk" }),
+        None,
+    );
+    assert_eq!(h.send(anonymous).await.0, StatusCode::UNAUTHORIZED);
+}

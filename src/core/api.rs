@@ -27,3 +27,19 @@ pub struct CurrentUser {
 pub struct ApiErrorBody {
     pub error: String,
 }
+
+/// Finding a colleague who already has an account, by their exact sign-in email, so a
+/// coordinator can add them to a team without seeing the whole user list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColleagueLookup {
+    pub email: String,
+}
+
+/// The colleague found: enough to add them as a member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Colleague {
+    pub person_id: Uuid,
+    pub name: String,
+}

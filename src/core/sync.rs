@@ -498,6 +498,10 @@ pub struct Replica {
     pub cursor: u64,
     pub confirmed: BTreeMap<Uuid, SyncRecord>,
     pub outbox: Vec<Mutation>,
+    /// Changes the server applied that no pull has brought back yet, with the version they
+    /// made: still shown, so a record never blinks out between the push and the next pull.
+    #[serde(default)]
+    pub accepted: Vec<(Mutation, u64)>,
 }
 
 impl Replica {
@@ -509,6 +513,7 @@ impl Replica {
             cursor: 0,
             confirmed: BTreeMap::new(),
             outbox: Vec::new(),
+            accepted: Vec::new(),
         }
     }
 
@@ -526,18 +531,25 @@ impl Replica {
             updated_by: Some(r.updated_by.clone()),
         });
         let mut deleted = confirmed.is_some_and(|r| r.deleted);
-        for m in self.outbox.iter().filter(|m| m.id == id) {
+        let confirmed_version = confirmed.map_or(0, |r| r.version);
+        let accepted = self
+            .accepted
+            .iter()
+            .filter(|(m, version)| m.id == id && *version > confirmed_version)
+            .map(|(m, _)| (m, false));
+        let queued = self.outbox.iter().filter(|m| m.id == id).map(|m| (m, true));
+        for (m, unsent) in accepted.chain(queued) {
             let v = view.get_or_insert_with(|| LocalView {
                 entity: m.entity,
                 id,
                 version: 0,
                 fields: Fields::new(),
-                unsent: true,
+                unsent,
                 conflicts: Vec::new(),
                 updated_at: None,
                 updated_by: None,
             });
-            v.unsent = true;
+            v.unsent |= unsent;
             match &m.op {
                 MutationOp::Update { fields } => {
                     for (k, val) in fields {
@@ -560,6 +572,7 @@ impl Replica {
             .chain(
                 self.outbox
                     .iter()
+                    .chain(self.accepted.iter().map(|(m, _)| m))
                     .filter(|m| m.entity == E::KIND)
                     .map(|m| m.id),
             )
@@ -773,12 +786,14 @@ impl Replica {
                 continue;
             };
             let m = self.outbox.remove(pos);
-            if let MutationResult::Rejected { reason, .. } = result {
-                refused.push(RefusedChange {
+            match result {
+                MutationResult::Rejected { reason, .. } => refused.push(RefusedChange {
                     entity: m.entity,
                     id: m.id,
                     reason: reason.clone(),
-                });
+                }),
+                MutationResult::Applied { version, .. } => self.accepted.push((m, *version)),
+                MutationResult::Conflict { .. } => {}
             }
         }
         refused
@@ -796,6 +811,15 @@ impl Replica {
             }
         }
         self.cursor = self.cursor.max(pull.cursor);
+        // A complete pull after a push brings back every record it changed that this device
+        // may still see, so nothing accepted needs showing on top any more.
+        if pull.more {
+            let confirmed = &self.confirmed;
+            self.accepted
+                .retain(|(m, v)| confirmed.get(&m.id).is_none_or(|r| r.version < *v));
+        } else {
+            self.accepted.clear();
+        }
     }
 }
 

@@ -26,6 +26,9 @@ pub enum Error {
     Forbidden(String),
     #[error("There is nothing at this address.")]
     NotFound,
+    /// Something asked for does not exist, with what to do about it.
+    #[error("{0}")]
+    NotFoundWith(String),
     #[error("The request is too large. Send fewer changes at a time.")]
     PayloadTooLarge,
     #[error("The request must be sent as JSON (Content-Type: application/json).")]
@@ -41,7 +44,7 @@ impl Error {
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NotFoundWith(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cli;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod store;
 pub mod sync_api;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(sync_api::router())
+        .merge(directory::router())
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .layer(middleware::from_fn(require_app_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

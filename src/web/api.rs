@@ -4,7 +4,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::core::api::{ApiErrorBody, CurrentUser, SignInRequest};
+use crate::core::api::{ApiErrorBody, Colleague, ColleagueLookup, CurrentUser, SignInRequest};
 use crate::core::sync::{PullResponse, PushRequest, PushResponse};
 
 /// Header the server requires on state-changing requests (CSRF defence).
@@ -94,6 +94,17 @@ pub async fn sign_out() -> Result<(), ApiError> {
     } else {
         read::<serde_json::Value>(response).await.map(drop)
     }
+}
+
+/// Finds a colleague who can sign in, by their exact email.
+pub async fn lookup_colleague(email: &str) -> Result<Colleague, ApiError> {
+    send(post_json(
+        "/api/directory/lookup",
+        &ColleagueLookup {
+            email: email.to_owned(),
+        },
+    ))
+    .await
 }
 
 /// Sends queued changes.

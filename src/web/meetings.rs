@@ -79,6 +79,7 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                             {match m.status {
                                                 MeetingStatus::Cancelled => view! { <strong class="nhsuk-tag nhsuk-tag--red">"Cancelled"</strong> }.into_any(),
                                                 MeetingStatus::Closed => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Closed"</strong> }.into_any(),
+                                                MeetingStatus::Planned if m.ends_at < Utc::now() => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Held"</strong> }.into_any(),
                                                 MeetingStatus::Planned => view! { <strong class="nhsuk-tag nhsuk-tag--blue">"Planned"</strong> }.into_any(),
                                             }}
                                         </td>

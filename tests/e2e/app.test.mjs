@@ -1,115 +1,29 @@
 // End-to-end: the real server (fresh data directory, free port) and the built app driven in
 // Debian's Chromium through playwright-core. Synthetic people only.
-//
-// Needs: MDT_SERVER_BIN (the mdt-server binary) and MDT_DIST (Trunk's dist/). Screenshots go
-// to tests/e2e/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const SERVER = process.env.MDT_SERVER_BIN ?? 'target/release/mdt-server';
-const DIST = process.env.MDT_DIST ?? 'dist';
-const ARTIFACTS = path.resolve('tests/e2e/artifacts');
-const PASSWORD = 'synthetic-pass-2026';
+import { launchBrowser, screenshotPath, session as newSession, signIn as signInAt, startServer, waitAllSent } from './helpers.mjs';
 
 let server;
 let browser;
 let baseUrl;
-let dataDir;
-let serverLog = '';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function addUser(email, name, role) {
-  execFileSync(SERVER, ['--data-dir', dataDir, 'user', 'add', '--email', email, '--name', name, '--role', role], {
-    input: `${PASSWORD}\n`,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-}
-
-async function waitForServer(url) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server did not start:\n${serverLog}`);
-}
 
 before(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-data-'));
-  addUser('pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager');
-  addUser('olu.outsider@example.nhs.net', 'Olu Outsider', 'gp');
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout.on('data', (d) => (serverLog += d));
-  server.stderr.on('data', (d) => (serverLog += d));
-  await waitForServer(`${baseUrl}/`);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  server = await startServer([
+    ['pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager'],
+    ['olu.outsider@example.nhs.net', 'Olu Outsider', 'gp'],
+  ]);
+  baseUrl = server.baseUrl;
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server) {
-    server.kill('SIGINT');
-    await new Promise((r) => server.once('exit', r));
-  }
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await server?.stop();
 });
 
-/** A fresh browser session (its own cookies and storage) with page errors recorded. */
-async function session() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  return { context, page };
-}
-
-async function signIn(page, email) {
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your teams' }).waitFor();
-}
-
-async function waitAllSent(page) {
-  await page.getByTestId('sync-status').filter({ hasText: 'all changes saved' }).waitFor();
-  await page.getByTestId('sync-status').filter({ hasText: 'last synced' }).waitFor();
-}
+const session = () => newSession(browser);
+const signIn = (page, email) => signInAt(page, baseUrl, email);
 
 test('sign-in refuses a wrong password in plain words and keeps what was typed', async () => {
   const { context, page } = await session();
@@ -179,7 +93,7 @@ test('a coordinator creates a team with two members and a meeting; it survives a
   assert.equal(await page.getByLabel('Team name').inputValue(), 'Synthetic Valley MDT');
   assert.ok(await page.getByLabel('Dr Gita Synthetic — GP').isChecked());
   assert.ok(await page.getByLabel('Sol Worker — Social worker').isChecked());
-  await page.screenshot({ path: path.join(ARTIFACTS, 'team-after-reload.png'), fullPage: true });
+  await page.screenshot({ path: screenshotPath('team-after-reload.png'), fullPage: true });
 
   // A second browser session of the same person sees it after its pull.
   const second = await session();
@@ -206,7 +120,7 @@ test('a coordinator creates a team with two members and a meeting; it survives a
   for (const hidden of ['Dr Gita Synthetic', 'Sol Worker', 'Pat Coordinator']) {
     assert.ok(!directory.includes(hidden), `outsider must not see ${hidden}`);
   }
-  await other.page.screenshot({ path: path.join(ARTIFACTS, 'outsider-directory.png'), fullPage: true });
+  await other.page.screenshot({ path: screenshotPath('outsider-directory.png'), fullPage: true });
   assert.deepEqual([...page.errors, ...other.page.errors], []);
   await other.context.close();
   await context.close();

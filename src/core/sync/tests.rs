@@ -378,7 +378,13 @@ fn the_replica_shows_unsent_changes_and_drops_them_once_answered() {
     let results = server.push(replica.device_id, &replica.outbox.clone());
     assert!(replica.apply_push(&results).is_empty());
     assert!(replica.outbox.is_empty());
+    let between = replica
+        .view(id)
+        .expect("still shown between the push and the next pull");
+    assert!(!between.unsent);
+    assert_eq!(replica.all::<Organisation>().len(), 1);
     replica.apply_pull(server.pull(replica.cursor));
+    assert!(replica.accepted.is_empty());
     let view = replica.view(id).unwrap();
     assert!(!view.unsent);
     assert_eq!(view.version, 1);
@@ -752,6 +758,7 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
     for r in &replicas {
         for id in &ids {
             prop_assert_eq!(&r.confirmed[id], &server.records[id]);
+            prop_assert_eq!(&r.view(*id).unwrap().fields, &server.records[id].fields);
         }
     }
     Ok(())

@@ -209,7 +209,7 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
                     {v.agenda.items().iter().zip(v.slots.iter()).enumerate().map(|(index, ((id, item), slot))| {
                         let id = *id;
                         let heading = v.item_heading(item);
-                        let heading_for_remove = heading.clone();
+                        let heading_for_move = heading.clone();
                         let brief = v.brief_of(id).cloned();
                         let carried = v.carried_on.contains(&id);
                         let not_members: Vec<String> = item.required_people.iter().filter(|p| !member_set.contains(p)).map(|p| v.name(Some(*p))).collect();
@@ -285,10 +285,12 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
                                             </a>
                                         })}
                                         <button type="button" class="mdt-link-button" disabled=index == 0
+                                            aria-label=format!("Move up: {heading_for_move}")
                                             on:click=move |_| move_to(id, index.saturating_sub(1))>
-                                            "Move up"<span class="nhsuk-u-visually-hidden">{format!(": {}", heading_for_remove.clone())}</span>
+                                            "Move up"
                                         </button>
                                         <button type="button" class="mdt-link-button" disabled=index + 1 == count
+                                            aria-label=format!("Move down: {heading_for_move}")
                                             on:click=move |_| move_to(id, index + 1)>
                                             "Move down"
                                         </button>
@@ -341,14 +343,14 @@ fn ReadinessPanel(data: Memo<Option<AgendaView>>) -> impl IntoView {
                         {readiness.rows.iter().map(|row| {
                             let heading = v.agenda.items().iter().find(|(i, _)| *i == row.item_id).map(|(_, i)| v.item_heading(i)).unwrap_or_default();
                             let state = match row.brief { BriefState::Ready { .. } => "Ready", BriefState::Draft => "Draft", BriefState::Missing => "Missing" };
-                            let read: Vec<String> = members.iter().map(|m| {
+                            let read: Vec<String> = if row.brief == BriefState::Missing { vec!["Nothing to read yet".to_string()] } else { members.iter().map(|m| {
                                 let name = v.name(Some(*m));
                                 match (row.readers.get(m).copied().flatten(), &row.brief) {
                                     (Some(seen), BriefState::Ready { version }) if seen < *version => format!("{name} (an earlier version)"),
                                     (Some(_), _) => format!("{name} ✓"),
                                     (None, _) => format!("{name} — not yet"),
                                 }
-                            }).collect();
+                            }).collect() };
                             view! {
                                 <tr data-testid="readiness-row">
                                     <td>{heading}</td>

@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
-use crate::core::api::CurrentUser;
+use crate::core::api::{Colleague, CurrentUser};
 use crate::core::entities::{Person, Role, Team};
 use crate::core::ValidationError;
+use crate::web::api;
 use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
 use crate::web::meetings::TeamMeetings;
 use crate::web::sync::SyncClient;
@@ -23,9 +24,7 @@ pub fn TeamPage() -> impl IntoView {
             view! { <TeamForm id=Uuid::new_v4() is_new=true/> }.into_any()
         } else {
             match Uuid::parse_str(&raw) {
-                Ok(id) => {
-                    view! { <TeamForm id=id is_new=false/> <TeamMeetings team_id=id/> }.into_any()
-                }
+                Ok(id) => view! { <TeamForm id=id is_new=false/> }.into_any(),
                 Err(_) => view! { <crate::web::pages::not_found::NotFound/> }.into_any(),
             }
         }
@@ -87,6 +86,35 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     });
 
     let people = move || sync.list_by::<Person>(|e| &e.name);
+    // Colleagues found by email whose directory entry reaches this device once they are in the team.
+    let found = RwSignal::new(Vec::<Colleague>::new());
+    let candidates = move || {
+        let mut list: Vec<(Uuid, String)> = people()
+            .into_iter()
+            .map(|(v, p)| (v.id, format!("{} — {}", p.name, p.role.label())))
+            .collect();
+        for c in found.get() {
+            if !list.iter().any(|(id, _)| *id == c.person_id) {
+                list.push((c.person_id, c.name.clone()));
+            }
+        }
+        list
+    };
+    let colleague_email = RwSignal::new(String::new());
+    let lookup = Action::new_local(|email: &String| {
+        let email = email.clone();
+        async move { api::lookup_colleague(&email).await }
+    });
+    Effect::new(move || {
+        if let Some(Ok(colleague)) = lookup.value().get() {
+            members.update(|m| {
+                m.insert(colleague.person_id);
+            });
+            dirty.set(true);
+            found.update(|f| f.push(colleague));
+            colleague_email.set(String::new());
+        }
+    });
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -157,6 +185,10 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             {move || saved.get().then(|| view! {
                 <div class="nhsuk-inset-text" role="status"><p>"Team saved."</p></div>
             })}
+            {(!is_new).then(|| view! {
+                <TeamMeetings team_id=id/>
+                <h2 id="team-details">"Team details"</h2>
+            })}
             <form on:submit=save.clone() novalidate
                 on:input=move |_| { dirty.set(true); saved.set(false); }
                 on:change=move |_| dirty.set(true)>
@@ -167,10 +199,8 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                     <div class="nhsuk-hint">"Runs the meetings, builds the agenda and chases briefs."</div>
                     <select class="nhsuk-select" id="team-coordinator_id"
                         on:change=move |ev| if let Ok(p) = Uuid::parse_str(&event_target_value(&ev)) { coordinator.set(p) }>
-                        {move || people().into_iter().map(|(v, p)| view! {
-                            <option value=v.id.to_string() selected=move || coordinator.get() == v.id>
-                                {format!("{} ({})", p.name, p.role.label())}
-                            </option>
+                        {move || candidates().into_iter().map(|(pid, label)| view! {
+                            <option value=pid.to_string() selected=move || coordinator.get() == pid>{label}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -182,8 +212,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                         </div>
                         {move || field_error(err, "member_ids").get().map(|e| view! { <span class="nhsuk-error-message">{e}</span> })}
                         <div class="nhsuk-checkboxes" data-testid="member-checkboxes">
-                            {move || people().into_iter().map(|(v, p)| {
-                                let pid = v.id;
+                            {move || candidates().into_iter().map(|(pid, label)| {
                                 let input_id = format!("member-{pid}");
                                 view! {
                                     <div class="nhsuk-checkboxes__item">
@@ -193,14 +222,34 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                                                 let on = event_target_checked(&ev);
                                                 members.update(|m| { if on { m.insert(pid); } else { m.remove(&pid); } });
                                             }/>
-                                        <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>
-                                            {format!("{} — {}", p.name, p.role.label())}
-                                        </label>
+                                        <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>{label}</label>
                                     </div>
                                 }
                             }).collect_view()}
                         </div>
                     </fieldset>
+                </div>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="colleague-email">"Add a colleague who already uses the app"</label>
+                    <div class="nhsuk-hint" id="colleague-email-hint">"Their sign-in email address, for example a social worker from the council."</div>
+                    {move || match lookup.value().get() {
+                        Some(Err(e)) => Some(view! { <span class="nhsuk-error-message" role="alert">{e.to_string()}</span> }),
+                        _ => None,
+                    }}
+                    <div class="mdt-inline-fields">
+                        <input class="nhsuk-input nhsuk-input--width-20" id="colleague-email" type="email" autocomplete="off"
+                            aria-describedby="colleague-email-hint"
+                            prop:value=move || colleague_email.get()
+                            on:input=move |ev| colleague_email.set(event_target_value(&ev))
+                            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" {
+                                ev.prevent_default();
+                                lookup.dispatch(colleague_email.get_untracked());
+                            }/>
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary"
+                            on:click=move |_| { lookup.dispatch(colleague_email.get_untracked()); }>
+                            "Find and add"
+                        </button>
+                    </div>
                 </div>
                 <div class="nhsuk-form-group">
                     <fieldset class="nhsuk-fieldset" aria-describedby="team-roles-hint">

@@ -1,0 +1,109 @@
+// Shared end-to-end set-up: a real server on a free port with a fresh data directory, Debian's
+// Chromium through playwright-core, and small helpers for the app's pages.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const SERVER = process.env.MDT_SERVER_BIN ?? 'target/release/mdt-server';
+export const DIST = process.env.MDT_DIST ?? 'dist';
+export const ARTIFACTS = path.resolve('tests/e2e/artifacts');
+export const PASSWORD = 'synthetic-pass-2026';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the server with these accounts ([email, name, role]); returns { baseUrl, stop }. */
+export async function startServer(users) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-data-'));
+  for (const [email, name, role] of users) {
+    execFileSync(SERVER, ['--data-dir', dataDir, 'user', 'add', '--email', email, '--name', name, '--role', role], {
+      input: `${PASSWORD}\n`,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  }
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let log = '';
+  const server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout.on('data', (d) => (log += d));
+  server.stderr.on('data', (d) => (log += d));
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${baseUrl}/`)).ok) break;
+    } catch {}
+    if (i > 100) throw new Error(`server did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    baseUrl,
+    async stop() {
+      server.kill('SIGINT');
+      await new Promise((r) => server.once('exit', r));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with the flags a root sandbox needs. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** A fresh browser session (own cookies and storage) that records page errors. */
+export async function session(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  return { context, page };
+}
+
+export async function signIn(page, baseUrl, email) {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your teams' }).waitFor();
+}
+
+/** Waits until the header says every change reached the server. */
+export async function waitAllSent(page) {
+  await page.getByTestId('sync-status').filter({ hasText: 'all changes saved' }).waitFor();
+  await page.getByTestId('sync-status').filter({ hasText: 'last synced' }).waitFor();
+}
+
+/** A date `days` from today as the date input wants it (YYYY-MM-DD). */
+export function isoDateFromToday(days) {
+  const d = new Date(Date.now() + days * 86400000);
+  return d.toISOString().slice(0, 10);
+}
+
+export function screenshotPath(name) {
+  return path.join(ARTIFACTS, name);
+}
