@@ -172,3 +172,238 @@ async fn the_sync_indicator_counts_unsent_changes_and_they_survive_a_reload() {
     assert_eq!(fresh.unsent(), 0, "sign-out wipes this device's copy");
     drop(handle);
 }
+
+/// A team with `items` patient items on one meeting, as a pull would deliver it.
+fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
+    use mdt::core::agenda::{AgendaItem, ItemKind, ItemStatus};
+    use mdt::core::patient::Patient;
+    let me = Uuid::from_u128(1);
+    let team_id = Uuid::from_u128(2);
+    let meeting_id = Uuid::from_u128(3);
+    let starts_at = Utc::now() + Duration::days(14);
+    let mut records = vec![
+        record(me, &gp()),
+        record(
+            team_id,
+            &Team {
+                name: "Synthetic Valley MDT".into(),
+                coordinator_id: me,
+                member_ids: vec![],
+                required_roles: vec![Role::Gp],
+                default_minutes: 90,
+                place: "Room 1".into(),
+                video_link: None,
+                agenda_cutoff_hours: 48,
+                brief_cutoff_hours: 24,
+            },
+        ),
+        record(
+            meeting_id,
+            &Meeting {
+                team_id,
+                starts_at,
+                ends_at: starts_at + Duration::minutes(90),
+                place: "Room 1".into(),
+                video_link: None,
+                status: MeetingStatus::Planned,
+            },
+        ),
+    ];
+    // Synthetic NHS numbers: 999 prefix with a valid Modulus 11 check digit.
+    let mut n = 0u32;
+    for i in 0..items {
+        let nhs = loop {
+            n += 1;
+            let prefix = format!("999{n:06}");
+            let nine: [u8; 9] = std::array::from_fn(|d| prefix.as_bytes()[d] - b'0');
+            if let Some(check) = mdt::core::patient::check_digit(&nine) {
+                break format!("999{n:06}{check}");
+            }
+        };
+        let patient_id = Uuid::from_u128(10_000 + i as u128);
+        records.push(record(
+            patient_id,
+            &Patient {
+                team_id,
+                nhs_number: nhs,
+                name: format!("Patient {i} Synthetic"),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
+                registered_practice_id: None,
+                lead_professional_id: Some(me),
+            },
+        ));
+        records.push(record(
+            Uuid::from_u128(20_000 + i as u128),
+            &AgendaItem {
+                team_id,
+                meeting_id,
+                kind: ItemKind::PatientDiscussion,
+                title: String::new(),
+                patient_id: Some(patient_id),
+                reason: "Frequent falls".into(),
+                question: "Is a care review needed?".into(),
+                requested_by: Some(me),
+                requested_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+                lead_professional_id: Some(me),
+                minutes: 5,
+                position: (i as i64 + 1) * 1024,
+                required_people: vec![me],
+                late: false,
+                deferrals: (i % 3) as u32,
+                carried_from: None,
+                status: ItemStatus::Open,
+            },
+        ));
+    }
+    (me, meeting_id, records)
+}
+
+fn mount_agenda(
+    el: &web_sys::HtmlElement,
+    owner: &Owner,
+    me: Uuid,
+    meeting_id: Uuid,
+    records: Vec<SyncRecord>,
+) -> (SyncClient, leptos::mount::UnmountHandle<impl Mountable>) {
+    use mdt::core::api::CurrentUser;
+    use mdt::web::pages::meeting::MeetingAgenda;
+    let sync = owner.with(|| SyncClient::new(Uuid::new_v4()));
+    sync.replica.update(|r| {
+        r.apply_pull(PullResponse {
+            cursor: records.len() as u64,
+            records,
+            more: false,
+        })
+    });
+    let user = CurrentUser {
+        user_id: Uuid::new_v4(),
+        name: "Dr Ada Synthetic".into(),
+        email: "ada@example.nhs.net".into(),
+        person_id: me,
+    };
+    let handle = leptos::mount::mount_to(el.clone(), move || {
+        provide_context(sync);
+        provide_context(user.clone());
+        view! { <MeetingAgenda meeting_id=meeting_id/> }
+    });
+    (sync, handle)
+}
+
+#[wasm_bindgen_test]
+async fn the_agenda_shows_slot_times_flags_and_overrun() {
+    let el = container();
+    let owner = Owner::new();
+    let (me, meeting_id, records) = agenda_records(20);
+    let (_sync, handle) = mount_agenda(&el, &owner, me, meeting_id, records);
+    settle().await;
+    let items = el.query_selector_all("[data-testid=agenda-item]").unwrap();
+    assert_eq!(items.length(), 20);
+    let text = el.inner_text();
+    assert!(text.contains("100 minutes of 90 minutes planned"), "{text}");
+    assert!(
+        el.query_selector("[data-testid=overrun]")
+            .unwrap()
+            .is_some(),
+        "20 × 5 minutes overruns 90"
+    );
+    assert!(text.contains("Deferred 2×"));
+    assert!(
+        text.contains("Patient 0 Synthetic (NHS 999 000 0018, born 1 Jan 1940)"),
+        "{text}"
+    );
+    assert!(el
+        .query_selector("[data-testid=readiness]")
+        .unwrap()
+        .is_some());
+    drop(handle);
+}
+
+/// Benchmark (prints, never fails on time): mount an agenda of 200 patient items, re-render it
+/// after one item moves to the end, and after one item's text changes. Run `./scripts/bench.sh` to see the figures.
+#[wasm_bindgen_test]
+async fn bench_render_an_agenda_of_200_patient_items() {
+    let performance = web_sys::window().unwrap().performance().unwrap();
+    let mut mounts = Vec::new();
+    let mut updates = Vec::new();
+    let mut edits = Vec::new();
+    for _ in 0..5 {
+        let el = container();
+        let owner = Owner::new();
+        let (me, meeting_id, records) = agenda_records(200);
+        let start = performance.now();
+        let (sync, handle) = mount_agenda(&el, &owner, me, meeting_id, records);
+        let count = el
+            .query_selector_all("[data-testid=agenda-item]")
+            .unwrap()
+            .length();
+        mounts.push(performance.now() - start);
+        assert_eq!(count, 200);
+
+        // One item changes (as after a reorder or a pull): the agenda re-renders.
+        let start = performance.now();
+        sync.replica.update(|r| {
+            let id = Uuid::from_u128(20_000);
+            let mut rec = r.confirmed[&id].clone();
+            rec.version += 1;
+            rec.fields
+                .insert("position".into(), serde_json::json!(1_000_000));
+            r.apply_pull(PullResponse {
+                records: vec![rec],
+                cursor: r.cursor + 1,
+                more: false,
+            });
+        });
+        // Effects run in a microtask; measure to the end of the render.
+        leptos::task::tick().await;
+        let first = el
+            .query_selector("[data-testid=agenda-item] h3")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap();
+        updates.push(performance.now() - start);
+        assert!(first.contains("Patient 1 Synthetic"), "{first}");
+
+        // One item's text changes (a typical pull): only its line is re-rendered.
+        let start = performance.now();
+        sync.replica.update(|r| {
+            let id = Uuid::from_u128(20_100);
+            let mut rec = r.confirmed[&id].clone();
+            rec.version += 1;
+            rec.fields
+                .insert("reason".into(), serde_json::json!("Changed reason"));
+            r.apply_pull(PullResponse {
+                records: vec![rec],
+                cursor: r.cursor + 1,
+                more: false,
+            });
+        });
+        leptos::task::tick().await;
+        let changed = el
+            .text_content()
+            .unwrap_or_default()
+            .contains("Changed reason");
+        edits.push(performance.now() - start);
+        assert!(changed);
+        drop(handle);
+        el.remove();
+    }
+    let rounded = |v: &[f64]| {
+        v.iter()
+            .map(|t| (t * 10.0).round() / 10.0)
+            .collect::<Vec<_>>()
+    };
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    wasm_bindgen_test::console_log!(
+        "BENCH agenda-200: mount median {:.1} ms {:?}; after a reorder (every slot time shifts) median {:.1} ms {:?}; after one item's text changes median {:.1} ms {:?}",
+        median(&mut mounts),
+        rounded(&mounts),
+        median(&mut updates),
+        rounded(&updates),
+        median(&mut edits),
+        rounded(&edits)
+    );
+}

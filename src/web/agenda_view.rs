@@ -131,3 +131,206 @@ impl AgendaView {
         }
     }
 }
+
+/// How far a patient item's brief has got, as the agenda shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BriefBadge {
+    Ready,
+    Draft,
+    Missing,
+}
+
+/// One agenda line, fully worked out, so the list can re-render only the lines that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AgendaRow {
+    pub id: Uuid,
+    pub index: usize,
+    pub count: usize,
+    pub time: String,
+    pub heading: String,
+    pub is_patient: bool,
+    pub kind_label: &'static str,
+    pub late: bool,
+    pub deferrals: u32,
+    pub needs_attention: bool,
+    pub discussed: bool,
+    pub carried: bool,
+    pub brief: Option<BriefBadge>,
+    /// (term, description) pairs shown under the heading.
+    pub details: Vec<(&'static str, String)>,
+    /// People who must attend but are not in the team.
+    pub not_members: Vec<String>,
+}
+
+impl AgendaView {
+    /// The agenda's lines in running order. `coordinator` decides whether items deferred twice
+    /// are flagged for attention.
+    pub fn rows(&self, coordinator: bool) -> Vec<AgendaRow> {
+        use crate::core::agenda::{ItemKind, ItemStatus};
+        use crate::core::brief::BriefStatus;
+        use crate::core::uk_time::{format_date, format_uk_time};
+
+        let members: HashSet<Uuid> = self.members().into_iter().collect();
+        let count = self.agenda.items().len();
+        self.agenda
+            .items()
+            .iter()
+            .zip(&self.slots)
+            .enumerate()
+            .map(|(index, ((id, item), slot))| {
+                let is_patient = item.kind == ItemKind::PatientDiscussion;
+                let time = if item.kind == ItemKind::ForInformation {
+                    format!("{} · for information", format_uk_time(slot.starts_at))
+                } else {
+                    format!(
+                        "{}–{}",
+                        format_uk_time(slot.starts_at),
+                        format_uk_time(slot.ends_at)
+                    )
+                };
+                let brief = is_patient.then(|| match self.brief_of(*id) {
+                    Some((_, _, b)) if b.is_blank() => BriefBadge::Missing,
+                    Some((_, _, b)) if b.status == BriefStatus::Ready => BriefBadge::Ready,
+                    Some(_) => BriefBadge::Draft,
+                    None => BriefBadge::Missing,
+                });
+                let mut details = Vec::new();
+                if is_patient {
+                    details.push(("Reason", item.reason.clone()));
+                    details.push(("Question for the MDT", item.question.clone()));
+                    details.push((
+                        "Asked for by",
+                        format!(
+                            "{} · waiting since {}",
+                            self.name(item.requested_by),
+                            format_date(item.requested_on)
+                        ),
+                    ));
+                    if let Some(lead) = item.lead_professional_id {
+                        details.push(("Lead professional", self.name(Some(lead))));
+                    }
+                    if !item.required_people.is_empty() {
+                        let names: Vec<String> = item
+                            .required_people
+                            .iter()
+                            .map(|p| self.name(Some(*p)))
+                            .collect();
+                        details.push(("Must be there", names.join(", ")));
+                    }
+                }
+                AgendaRow {
+                    id: *id,
+                    index,
+                    count,
+                    time,
+                    heading: self.item_heading(item),
+                    is_patient,
+                    kind_label: item.kind.label(),
+                    late: item.late,
+                    deferrals: item.deferrals,
+                    needs_attention: coordinator && item.needs_coordinator_attention(),
+                    discussed: item.status == ItemStatus::Discussed,
+                    carried: self.carried_on.contains(id),
+                    brief,
+                    details,
+                    not_members: item
+                        .required_people
+                        .iter()
+                        .filter(|p| !members.contains(p))
+                        .map(|p| self.name(Some(*p)))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One patient line of the readiness panel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReadinessLine {
+    pub item_id: Uuid,
+    pub heading: String,
+    pub state: &'static str,
+    pub author: String,
+    /// "Name ✓", "Name — not yet", "Name (an earlier version)", or a single note.
+    pub read: Vec<String>,
+}
+
+/// The readiness panel, worked out.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReadinessSummary {
+    pub lines: Vec<ReadinessLine>,
+    pub ready: usize,
+    pub due: Option<chrono::DateTime<chrono::Utc>>,
+    pub before_cutoff: bool,
+    /// "Name: finish 2 briefs", "Name: read 1 brief".
+    pub to_act: Vec<String>,
+}
+
+impl AgendaView {
+    /// The readiness panel at `now`.
+    pub fn readiness_summary(&self, now: chrono::DateTime<chrono::Utc>) -> ReadinessSummary {
+        use crate::core::brief::BriefState;
+        let readiness = self.readiness();
+        let members = self.members();
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let lines = readiness
+            .rows
+            .iter()
+            .map(|row| {
+                let heading = self
+                    .agenda
+                    .items()
+                    .iter()
+                    .find(|(i, _)| *i == row.item_id)
+                    .map(|(_, i)| self.item_heading(i))
+                    .unwrap_or_default();
+                let state = match row.brief {
+                    BriefState::Ready { .. } => "Ready",
+                    BriefState::Draft => "Draft",
+                    BriefState::Missing => "Missing",
+                };
+                let read = if row.brief == BriefState::Missing {
+                    vec!["Nothing to read yet".to_string()]
+                } else {
+                    members
+                        .iter()
+                        .map(|m| {
+                            let name = self.name(Some(*m));
+                            match (row.readers.get(m).copied().flatten(), &row.brief) {
+                                (Some(seen), BriefState::Ready { version }) if seen < *version => {
+                                    format!("{name} (an earlier version)")
+                                }
+                                (Some(_), _) => format!("{name} ✓"),
+                                (None, _) => format!("{name} — not yet"),
+                            }
+                        })
+                        .collect()
+                };
+                ReadinessLine {
+                    item_id: row.item_id,
+                    heading,
+                    state,
+                    author: self.name(row.author),
+                    read,
+                }
+            })
+            .collect();
+        let due = self.team.briefs_due_at(self.meeting.starts_at);
+        let to_act = readiness
+            .authors_to_act()
+            .iter()
+            .map(|(author, n)| format!("{}: finish {n} brief{}", self.name(*author), plural(*n)))
+            .chain(readiness.readers_to_act().iter().map(|(reader, n)| {
+                format!("{}: read {n} brief{}", self.name(Some(*reader)), plural(*n))
+            }))
+            .collect();
+        ReadinessSummary {
+            lines,
+            ready: readiness.ready(),
+            due: Some(due),
+            before_cutoff: now < due,
+            to_act,
+        }
+    }
+}

@@ -5,14 +5,14 @@ use chrono::Utc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
+use wasm_bindgen::JsCast;
 
-use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
+use crate::core::agenda::{AgendaItem, ItemStatus};
 use crate::core::api::CurrentUser;
-use crate::core::brief::{BriefState, BriefStatus};
 use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
 use crate::web::add_item::AddItemForm;
-use crate::web::agenda_view::AgendaView;
+use crate::web::agenda_view::{AgendaRow, AgendaView, BriefBadge};
 use crate::web::components::ConflictNotice;
 use crate::web::pages::not_found::NotFound;
 use crate::web::sync::SyncClient;
@@ -115,13 +115,14 @@ fn minutes_text(m: i64) -> String {
     }
 }
 
-/// The items in running order, with slot times, flags and reorder controls.
+/// The items in running order, with slot times, flags and reorder controls. Lines are keyed
+/// by their content, so a change re-renders only the lines it touches.
 #[component]
 fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let dragged = RwSignal::new(None::<Uuid>);
     let announce = RwSignal::new(String::new());
-    let move_to = move |id: Uuid, to: usize| {
+    let move_to = move |id: Uuid, to: usize, focus: &'static str| {
         let Some(v) = data.get_untracked() else {
             return;
         };
@@ -156,16 +157,29 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
                 to + 1,
                 agenda.items().len()
             ));
+            // Keep the keyboard where it was: on the same control of the moved item.
+            leptos::task::spawn_local(async move {
+                leptos::task::tick().await;
+                let element = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id(&format!("{focus}-{id}")));
+                if let Some(el) = element.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                    let _ = el.focus();
+                }
+            });
         }
     };
     let set_status = move |id: Uuid, status: ItemStatus| {
-        if let Some(item) = data.get_untracked().and_then(|v| {
-            v.agenda
-                .items()
-                .iter()
-                .find(|(i, _)| *i == id)
-                .map(|(_, i)| i.clone())
-        }) {
+        let item = data.with_untracked(|d| {
+            d.as_ref().and_then(|v| {
+                v.agenda
+                    .items()
+                    .iter()
+                    .find(|(i, _)| *i == id)
+                    .map(|(_, i)| i.clone())
+            })
+        });
+        if let Some(item) = item {
             let _ = sync.save(id, &AgendaItem { status, ..item });
         }
     };
@@ -178,6 +192,13 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
             sync.delete(id);
         }
     };
+    let rows = Memo::new(move |_| {
+        data.with(|d| {
+            d.as_ref()
+                .map(|v| v.rows(is_coordinator))
+                .unwrap_or_default()
+        })
+    });
     view! {
         <h2 id="agenda">"Agenda"</h2>
         <p class="nhsuk-u-visually-hidden" role="status" aria-live="polite">{move || announce.get()}</p>
@@ -197,120 +218,85 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
                 })}
             }
         }))}
-        {move || {
-            let Some(v) = data.get() else { return ().into_any() };
-            let count = v.agenda.items().len();
-            if count == 0 {
-                return view! { <p class="nhsuk-body" data-testid="empty-agenda">"No items yet. Add the first one below."</p> }.into_any();
-            }
-            let member_set: std::collections::HashSet<Uuid> = v.members().into_iter().collect();
-            view! {
-                <ol class="mdt-agenda" data-testid="agenda-list">
-                    {v.agenda.items().iter().zip(v.slots.iter()).enumerate().map(|(index, ((id, item), slot))| {
-                        let id = *id;
-                        let heading = v.item_heading(item);
-                        let heading_for_move = heading.clone();
-                        let brief = v.brief_of(id).cloned();
-                        let carried = v.carried_on.contains(&id);
-                        let not_members: Vec<String> = item.required_people.iter().filter(|p| !member_set.contains(p)).map(|p| v.name(Some(*p))).collect();
-                        let time = if item.kind == ItemKind::ForInformation {
-                            format!("{} · for information", uk_time::format_uk_time(slot.starts_at))
-                        } else {
-                            format!("{}–{}", uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))
-                        };
-                        let discussed = item.status == ItemStatus::Discussed;
-                        let brief_state = match &brief {
-                            None => BriefState::Missing,
-                            Some((_, _, b)) if b.is_blank() => BriefState::Missing,
-                            Some((_, version, b)) if b.status == BriefStatus::Ready => BriefState::Ready { version: *version },
-                            Some(_) => BriefState::Draft,
-                        };
-                        let is_patient = item.kind == ItemKind::PatientDiscussion;
-                        view! {
-                            <li class="mdt-agenda__item" class:mdt-agenda__item--discussed=discussed
-                                draggable="true" data-testid="agenda-item"
-                                on:dragstart=move |ev: leptos::ev::DragEvent| {
-                                    dragged.set(Some(id));
-                                    if let Some(dt) = ev.data_transfer() { let _ = dt.set_data("text/plain", &id.to_string()); }
-                                }
-                                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
-                                on:drop=move |ev: leptos::ev::DragEvent| {
-                                    ev.prevent_default();
-                                    if let Some(from) = dragged.get_untracked() { move_to(from, index); }
-                                    dragged.set(None);
-                                }>
-                                <div class="mdt-agenda__time">{time}</div>
-                                <div class="mdt-agenda__body">
-                                    <h3 class="mdt-agenda__heading">
-                                        {is_patient.then(|| view! { <span class="nhsuk-u-visually-hidden">"Patient: "</span> })}
-                                        {heading.clone()}
-                                    </h3>
-                                    <p class="mdt-agenda__tags">
-                                        {(!is_patient).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">{item.kind.label()}</strong> })}
-                                        {item.late.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--orange">"Late"</strong> })}
-                                        {(item.deferrals > 0).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--yellow" data-testid="deferred">{format!("Deferred {}×", item.deferrals)}</strong> })}
-                                        {(is_coordinator && item.needs_coordinator_attention()).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--red">"Needs your attention"</strong> })}
-                                        {discussed.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--green">"Discussed"</strong> })}
-                                        {carried.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Moved to the next meeting"</strong> })}
-                                        {is_patient.then(|| match brief_state {
-                                            BriefState::Ready { .. } => view! { <strong class="nhsuk-tag nhsuk-tag--green">"Brief ready"</strong> }.into_any(),
-                                            BriefState::Draft => view! { <strong class="nhsuk-tag nhsuk-tag--yellow">"Brief in draft"</strong> }.into_any(),
-                                            BriefState::Missing => view! { <strong class="nhsuk-tag nhsuk-tag--red">"No brief yet"</strong> }.into_any(),
-                                        })}
-                                    </p>
-                                    {is_patient.then(|| view! {
-                                        <dl class="mdt-agenda__details">
-                                            <dt>"Reason"</dt><dd>{item.reason.clone()}</dd>
-                                            <dt>"Question for the MDT"</dt><dd>{item.question.clone()}</dd>
-                                            <dt>"Asked for by"</dt>
-                                            <dd>{format!("{} · waiting since {}", v.name(item.requested_by), uk_time::format_date(item.requested_on))}</dd>
-                                            {item.lead_professional_id.map(|lead| view! { <dt>"Lead professional"</dt><dd>{v.name(Some(lead))}</dd> })}
-                                            {(!item.required_people.is_empty()).then(|| view! {
-                                                <dt>"Must be there"</dt>
-                                                <dd>{item.required_people.iter().map(|p| v.name(Some(*p))).collect::<Vec<_>>().join(", ")}</dd>
-                                            })}
-                                        </dl>
-                                    })}
-                                    {(!not_members.is_empty()).then(|| view! {
-                                        <p class="mdt-warning" data-testid="presence-warning">
-                                            <strong>"Warning: "</strong>
-                                            {format!("{} must be there but {} not in the team.", not_members.join(", "), if not_members.len() == 1 { "is" } else { "are" })}
-                                        </p>
-                                    })}
-                                    <div class="mdt-agenda__actions">
-                                        {is_patient.then(|| view! {
-                                            <a class="mdt-link-button" href=format!("/items/{id}/brief")>
-                                                {match brief_state { BriefState::Missing => "Write the brief", _ => "Open the brief" }}
-                                                <span class="nhsuk-u-visually-hidden">{format!(" for {heading}")}</span>
-                                            </a>
-                                        })}
-                                        <button type="button" class="mdt-link-button" disabled=index == 0
-                                            aria-label=format!("Move up: {heading_for_move}")
-                                            on:click=move |_| move_to(id, index.saturating_sub(1))>
-                                            "Move up"
-                                        </button>
-                                        <button type="button" class="mdt-link-button" disabled=index + 1 == count
-                                            aria-label=format!("Move down: {heading_for_move}")
-                                            on:click=move |_| move_to(id, index + 1)>
-                                            "Move down"
-                                        </button>
-                                        {if discussed {
-                                            view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, ItemStatus::Open)>"Not discussed after all"</button> }.into_any()
-                                        } else {
-                                            view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, ItemStatus::Discussed)>"Mark discussed"</button> }.into_any()
-                                        }}
-                                        {
-                                            let heading = heading.clone();
-                                            view! { <button type="button" class="mdt-link-button" on:click=move |_| remove(id, heading.clone())>"Remove"</button> }
-                                        }
-                                    </div>
-                                </div>
-                            </li>
+        <Show when=move || rows.with(|r| r.is_empty())>
+            <p class="nhsuk-body" data-testid="empty-agenda">"No items yet. Add the first one below."</p>
+        </Show>
+        <ol class="mdt-agenda" data-testid="agenda-list">
+            <For each=move || rows.get() key=|row| row.clone() children=move |row| {
+                let AgendaRow { id, index, count, heading, .. } = row.clone();
+                let heading_for_remove = heading.clone();
+                view! {
+                    <li class="mdt-agenda__item" class:mdt-agenda__item--discussed=row.discussed
+                        draggable="true" data-testid="agenda-item"
+                        on:dragstart=move |ev: leptos::ev::DragEvent| {
+                            dragged.set(Some(id));
+                            if let Some(dt) = ev.data_transfer() { let _ = dt.set_data("text/plain", &id.to_string()); }
                         }
-                    }).collect_view()}
-                </ol>
-            }.into_any()
-        }}
+                        on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                        on:drop=move |ev: leptos::ev::DragEvent| {
+                            ev.prevent_default();
+                            if let Some(from) = dragged.get_untracked() { move_to(from, index, "move-up"); }
+                            dragged.set(None);
+                        }>
+                        <div class="mdt-agenda__time">{row.time.clone()}</div>
+                        <div class="mdt-agenda__body">
+                            <h3 class="mdt-agenda__heading">
+                                {row.is_patient.then(|| view! { <span class="nhsuk-u-visually-hidden">"Patient: "</span> })}
+                                {heading.clone()}
+                            </h3>
+                            <p class="mdt-agenda__tags">
+                                {(!row.is_patient).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">{row.kind_label}</strong> })}
+                                {row.late.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--orange">"Late"</strong> })}
+                                {(row.deferrals > 0).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--yellow" data-testid="deferred">{format!("Deferred {}×", row.deferrals)}</strong> })}
+                                {row.needs_attention.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--red">"Needs your attention"</strong> })}
+                                {row.discussed.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--green">"Discussed"</strong> })}
+                                {row.carried.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Moved to the next meeting"</strong> })}
+                                {row.brief.map(|b| match b {
+                                    BriefBadge::Ready => view! { <strong class="nhsuk-tag nhsuk-tag--green">"Brief ready"</strong> }.into_any(),
+                                    BriefBadge::Draft => view! { <strong class="nhsuk-tag nhsuk-tag--yellow">"Brief in draft"</strong> }.into_any(),
+                                    BriefBadge::Missing => view! { <strong class="nhsuk-tag nhsuk-tag--red">"No brief yet"</strong> }.into_any(),
+                                })}
+                            </p>
+                            {(!row.details.is_empty()).then(|| view! {
+                                <dl class="mdt-agenda__details">
+                                    {row.details.iter().map(|(term, text)| view! { <dt>{*term}</dt><dd>{text.clone()}</dd> }).collect_view()}
+                                </dl>
+                            })}
+                            {(!row.not_members.is_empty()).then(|| view! {
+                                <p class="mdt-warning" data-testid="presence-warning">
+                                    <strong>"Warning: "</strong>
+                                    {format!("{} must be there but {} not in the team.", row.not_members.join(", "), if row.not_members.len() == 1 { "is" } else { "are" })}
+                                </p>
+                            })}
+                            <div class="mdt-agenda__actions">
+                                {row.brief.map(|b| view! {
+                                    <a class="mdt-link-button" href=format!("/items/{id}/brief")
+                                        aria-label=format!("{} for {}", if b == BriefBadge::Missing { "Write the brief" } else { "Open the brief" }, heading)>
+                                        {if b == BriefBadge::Missing { "Write the brief" } else { "Open the brief" }}
+                                    </a>
+                                })}
+                                <button type="button" class="mdt-link-button" id=format!("move-up-{id}") disabled=index == 0
+                                    aria-label=format!("Move up: {heading}")
+                                    on:click=move |_| move_to(id, index.saturating_sub(1), "move-up")>
+                                    "Move up"
+                                </button>
+                                <button type="button" class="mdt-link-button" id=format!("move-down-{id}") disabled=index + 1 == count
+                                    aria-label=format!("Move down: {heading}")
+                                    on:click=move |_| move_to(id, index + 1, "move-down")>
+                                    "Move down"
+                                </button>
+                                {if row.discussed {
+                                    view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, ItemStatus::Open)>"Not discussed after all"</button> }.into_any()
+                                } else {
+                                    view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, ItemStatus::Discussed)>"Mark discussed"</button> }.into_any()
+                                }}
+                                <button type="button" class="mdt-link-button" on:click=move |_| remove(id, heading_for_remove.clone())>"Remove"</button>
+                            </div>
+                        </div>
+                    </li>
+                }
+            }/>
+        </ol>
     }
 }
 
@@ -318,70 +304,55 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
 /// before the brief cut-off.
 #[component]
 fn ReadinessPanel(data: Memo<Option<AgendaView>>) -> impl IntoView {
-    move || {
-        let v = data.get()?;
-        let readiness = v.readiness();
-        if readiness.rows.is_empty() {
-            return None;
-        }
-        let due = v.team.briefs_due_at(v.meeting.starts_at);
-        let before_cutoff = Utc::now() < due;
-        let total = readiness.rows.len();
-        let ready = readiness.ready();
-        let authors = readiness.authors_to_act();
-        let readers = readiness.readers_to_act();
-        let members = v.members();
-        Some(view! {
+    let summary = Memo::new(move |_| {
+        data.with(|d| {
+            d.as_ref()
+                .map(|v| v.readiness_summary(Utc::now()))
+                .unwrap_or_default()
+        })
+    });
+    let total = move || summary.with(|s| s.lines.len());
+    let has_lines = move || total() > 0;
+    view! {
+        <Show when=has_lines>
             <section class="mdt-readiness" aria-labelledby="readiness-title" data-testid="readiness">
                 <h2 id="readiness-title">"Readiness"</h2>
-                <p class="nhsuk-body-l" data-testid="readiness-count">{format!("{ready} of {total} briefs ready")}</p>
-                <p class="nhsuk-body">{format!("Briefs are due by {} (UK time).", uk_time::format_uk(due))}</p>
+                <p class="nhsuk-body-l" data-testid="readiness-count">
+                    {move || format!("{} of {} briefs ready", summary.with(|s| s.ready), total())}
+                </p>
+                <p class="nhsuk-body">
+                    {move || summary.with(|s| s.due.map(|d| format!("Briefs are due by {} (UK time).", uk_time::format_uk(d))))}
+                </p>
                 <table class="nhsuk-table">
                     <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Briefs and who has read them"</caption>
                     <thead><tr><th scope="col">"Patient"</th><th scope="col">"Brief"</th><th scope="col">"Written by"</th><th scope="col">"Read by"</th></tr></thead>
                     <tbody>
-                        {readiness.rows.iter().map(|row| {
-                            let heading = v.agenda.items().iter().find(|(i, _)| *i == row.item_id).map(|(_, i)| v.item_heading(i)).unwrap_or_default();
-                            let state = match row.brief { BriefState::Ready { .. } => "Ready", BriefState::Draft => "Draft", BriefState::Missing => "Missing" };
-                            let read: Vec<String> = if row.brief == BriefState::Missing { vec!["Nothing to read yet".to_string()] } else { members.iter().map(|m| {
-                                let name = v.name(Some(*m));
-                                match (row.readers.get(m).copied().flatten(), &row.brief) {
-                                    (Some(seen), BriefState::Ready { version }) if seen < *version => format!("{name} (an earlier version)"),
-                                    (Some(_), _) => format!("{name} ✓"),
-                                    (None, _) => format!("{name} — not yet"),
-                                }
-                            }).collect() };
-                            view! {
-                                <tr data-testid="readiness-row">
-                                    <td>{heading}</td>
-                                    <td>{state}</td>
-                                    <td>{v.name(row.author)}</td>
-                                    <td><ul class="nhsuk-list mdt-compact-list">{read.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul></td>
-                                </tr>
-                            }
-                        }).collect_view()}
+                        <For each=move || summary.with(|s| s.lines.clone()) key=|line| line.clone() children=|line| view! {
+                            <tr data-testid="readiness-row">
+                                <td>{line.heading}</td>
+                                <td>{line.state}</td>
+                                <td>{line.author}</td>
+                                <td><ul class="nhsuk-list mdt-compact-list">{line.read.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul></td>
+                            </tr>
+                        }/>
                     </tbody>
                 </table>
-                {if before_cutoff {
+                {move || summary.with(|s| if s.before_cutoff {
                     view! {
                         <h3>"Still to act before the brief cut-off"</h3>
                         <ul class="nhsuk-list nhsuk-list--bullet" data-testid="to-act">
-                            {authors.iter().map(|(author, n)| view! {
-                                <li>{format!("{}: finish {} brief{}", v.name(*author), n, if *n == 1 { "" } else { "s" })}</li>
-                            }).collect_view()}
-                            {readers.iter().map(|(reader, n)| view! {
-                                <li>{format!("{}: read {} brief{}", v.name(Some(*reader)), n, if *n == 1 { "" } else { "s" })}</li>
-                            }).collect_view()}
+                            {s.to_act.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}
                         </ul>
                     }.into_any()
                 } else {
+                    let missing = s.lines.len() - s.ready;
                     view! {
                         <p class="nhsuk-body"><strong>"The brief cut-off has passed."</strong>
-                            {(ready < total).then(|| format!(" {} brief{} not ready.", total - ready, if total - ready == 1 { " is" } else { "s are" }))}
+                            {(missing > 0).then(|| format!(" {} brief{} not ready.", missing, if missing == 1 { " is" } else { "s are" }))}
                         </p>
                     }.into_any()
-                }}
+                })}
             </section>
-        })
+        </Show>
     }
 }
