@@ -4,58 +4,14 @@
 
 mod common;
 
-use chrono::{Duration, NaiveDate, Utc};
-use serde_json::{json, Value};
+use chrono::{Duration, Utc};
+use serde_json::json;
 use uuid::Uuid;
 
 use common::*;
-use mdt::core::agenda::{AgendaItem, ItemKind, ItemStatus};
+use mdt::core::agenda::AgendaItem;
 use mdt::core::brief::{brief_id_for, Brief, BriefStatus, ReadReceipt};
 use mdt::core::entities::{Meeting, Role};
-use mdt::core::patient::Patient;
-
-/// A synthetic NHS number in the 999 test range with a valid check digit.
-const NHS_A: &str = "9990000018";
-const NHS_B: &str = "9990000026";
-
-fn patient(team_id: Uuid, nhs: &str, name: &str) -> Patient {
-    Patient {
-        team_id,
-        nhs_number: nhs.into(),
-        name: name.into(),
-        date_of_birth: NaiveDate::from_ymd_opt(1941, 3, 2).unwrap(),
-        registered_practice_id: None,
-        lead_professional_id: None,
-    }
-}
-
-fn item(
-    team_id: Uuid,
-    meeting_id: Uuid,
-    patient_id: Uuid,
-    requested_by: Uuid,
-    position: i64,
-) -> AgendaItem {
-    AgendaItem {
-        team_id,
-        meeting_id,
-        kind: ItemKind::PatientDiscussion,
-        title: String::new(),
-        patient_id: Some(patient_id),
-        reason: "Two falls this month".into(),
-        question: "Does the care package need review?".into(),
-        requested_by: Some(requested_by),
-        requested_on: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-        lead_professional_id: Some(requested_by),
-        minutes: 15,
-        position,
-        required_people: vec![requested_by],
-        late: false,
-        deferrals: 0,
-        carried_from: None,
-        status: ItemStatus::Open,
-    }
-}
 
 fn brief(team_id: Uuid, item_id: Uuid, author: Uuid) -> Brief {
     Brief {
@@ -67,57 +23,6 @@ fn brief(team_id: Uuid, item_id: Uuid, author: Uuid) -> Brief {
         consent_to_share: Some(true),
         ..Brief::default()
     }
-}
-
-struct Setup {
-    team_id: Uuid,
-    meeting_id: Uuid,
-    pat: Uuid,
-    sol: Uuid,
-}
-
-/// Pat coordinates a team with Sol (a social worker) in it, and a meeting in two weeks.
-async fn setup(h: &Harness, pat_client: &mut Client<'_>) -> Setup {
-    let pat = pat_client_person(h);
-    let sol = h.user(
-        "sol.worker@example.gov.uk",
-        "Sol Worker",
-        Role::SocialWorker,
-    );
-    let team_id = Uuid::new_v4();
-    assert_eq!(
-        pat_client
-            .put(team_id, 0, &team("Riverside MDT", pat, vec![sol]))
-            .await["status"],
-        "applied"
-    );
-    let meeting_id = Uuid::new_v4();
-    assert_eq!(
-        pat_client.put(meeting_id, 0, &meeting(team_id)).await["status"],
-        "applied"
-    );
-    Setup {
-        team_id,
-        meeting_id,
-        pat,
-        sol,
-    }
-}
-
-fn pat_client_person(h: &Harness) -> Uuid {
-    h.store
-        .blocking(|c| mdt::server::store::find_user_by_email(c, "pat.coordinator@example.nhs.net"))
-        .unwrap()
-        .unwrap()
-        .person_id
-}
-
-fn find(pulled: &Value, id: Uuid) -> Option<&Value> {
-    pulled["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == json!(id))
 }
 
 #[tokio::test]

@@ -252,6 +252,7 @@ fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
                 deferrals: (i % 3) as u32,
                 carried_from: None,
                 status: ItemStatus::Open,
+                outcome: None,
             },
         ));
     }

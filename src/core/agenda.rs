@@ -116,6 +116,40 @@ pub struct AgendaItem {
     pub carried_from: Option<Uuid>,
     #[serde(default)]
     pub status: ItemStatus,
+    /// How the discussion ended; required before the item is closed.
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+}
+
+/// How an item's discussion ended: exactly one of these closes it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Outcome {
+    /// A decision, carried out through one or more actions.
+    Decision { text: String },
+    /// Discussed; nothing needs doing (with why).
+    NoAction { reason: String },
+    /// Not dealt with this time (with why); the item moves to the next meeting.
+    Deferred { reason: String },
+}
+
+impl Outcome {
+    /// What people call this kind of outcome.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Decision { .. } => "Decision",
+            Self::NoAction { .. } => "No action needed",
+            Self::Deferred { .. } => "Deferred",
+        }
+    }
+
+    /// The decision or the reason.
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Decision { text } => text,
+            Self::NoAction { reason } | Self::Deferred { reason } => reason,
+        }
+    }
 }
 
 impl AgendaItem {
@@ -153,6 +187,7 @@ impl Entity for AgendaItem {
         "deferrals",
         "carried_from",
         "status",
+        "outcome",
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
@@ -199,6 +234,20 @@ impl Entity for AgendaItem {
             ItemKind::StandingItem | ItemKind::ActionsReview => {
                 check::required_text("title", "the item's title", &self.title, 200)?;
             }
+        }
+        if let Some(outcome) = &self.outcome {
+            let what = match outcome {
+                Outcome::Decision { .. } => "the decision",
+                Outcome::NoAction { .. } => "why no action is needed",
+                Outcome::Deferred { .. } => "why the item is deferred",
+            };
+            check::required_text("outcome", what, outcome.text(), 2000)?;
+        }
+        if self.status == ItemStatus::Discussed && self.outcome.is_none() {
+            return Err(ValidationError::field(
+                "outcome",
+                "Record the outcome (a decision, no action needed, or deferred) before closing the item",
+            ));
         }
         let mut seen = HashSet::new();
         if !self.required_people.iter().all(|p| seen.insert(*p)) {
@@ -328,7 +377,7 @@ const CARRY_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_7463_6172_7279_666f_7277_61
 
 /// Whether an item still needs discussing once its meeting is over.
 fn carries(item: &AgendaItem) -> bool {
-    item.status == ItemStatus::Open
+    (item.status == ItemStatus::Open || matches!(item.outcome, Some(Outcome::Deferred { .. })))
         && matches!(
             item.kind,
             ItemKind::PatientDiscussion | ItemKind::ForInformation
@@ -398,6 +447,7 @@ pub fn carry_forward(
                     deferrals: item.deferrals + 1,
                     carried_from: Some(id),
                     status: ItemStatus::Open,
+                    outcome: None,
                     ..item
                 },
             ));

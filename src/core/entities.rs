@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::action::{Action, ActionEvent};
 use super::agenda::AgendaItem;
 use super::brief::{Brief, ReadReceipt};
 use super::patient::Patient;
@@ -27,11 +28,13 @@ pub enum EntityKind {
     AgendaItem,
     Brief,
     ReadReceipt,
+    Action,
+    ActionEvent,
 }
 
 impl EntityKind {
     /// Every kind, in the order a fresh client should load them.
-    pub const ALL: [EntityKind; 8] = [
+    pub const ALL: [EntityKind; 10] = [
         Self::Organisation,
         Self::Person,
         Self::Team,
@@ -40,6 +43,8 @@ impl EntityKind {
         Self::AgendaItem,
         Self::Brief,
         Self::ReadReceipt,
+        Self::Action,
+        Self::ActionEvent,
     ];
 
     /// The stable name used on the wire and in storage.
@@ -53,6 +58,8 @@ impl EntityKind {
             Self::AgendaItem => "agenda_item",
             Self::Brief => "brief",
             Self::ReadReceipt => "read_receipt",
+            Self::Action => "action",
+            Self::ActionEvent => "action_event",
         }
     }
 
@@ -72,6 +79,8 @@ impl EntityKind {
             Self::AgendaItem => "Agenda item",
             Self::Brief => "Brief",
             Self::ReadReceipt => "Read receipt",
+            Self::Action => "Action",
+            Self::ActionEvent => "Action history",
         }
     }
 
@@ -89,6 +98,8 @@ impl EntityKind {
             Self::AgendaItem => AgendaItem::from_fields(fields).map(drop),
             Self::Brief => Brief::from_fields(fields).map(drop),
             Self::ReadReceipt => ReadReceipt::from_fields(fields).map(drop),
+            Self::Action => Action::from_fields(fields).map(drop),
+            Self::ActionEvent => ActionEvent::from_fields(fields).map(drop),
         }
     }
 
@@ -103,6 +114,8 @@ impl EntityKind {
             Self::AgendaItem => AgendaItem::FIELDS,
             Self::Brief => Brief::FIELDS,
             Self::ReadReceipt => ReadReceipt::FIELDS,
+            Self::Action => Action::FIELDS,
+            Self::ActionEvent => ActionEvent::FIELDS,
         }
     }
 

@@ -393,6 +393,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         deferrals: 0,
         carried_from: None,
         status: ItemStatus::Open,
+        outcome: None,
     };
     // Last week's meeting did not reach Dev: the app carries the item to the next meeting.
     let mut missed = item(

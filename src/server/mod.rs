@@ -3,6 +3,7 @@
 //! [`app`] builds the whole HTTP surface from a state, so tests drive exactly what runs in
 //! production, through `oneshot` or over a real socket.
 
+pub mod actions;
 pub mod auth;
 pub mod cli;
 pub mod demo;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(sync_api::router())
         .merge(directory::router())
+        .merge(actions::router())
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .layer(middleware::from_fn(require_app_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

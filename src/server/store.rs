@@ -4,7 +4,7 @@
 //! One connection behind a mutex serves every request on a blocking thread; SQLite allows one
 //! writer at a time anyway, and WAL with `synchronous=FULL` makes an acknowledged push durable.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -14,9 +14,10 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::error::Error;
+use crate::core::action::{conclusion_blockers, Action, ActionEvent, ActionStatus};
 use crate::core::agenda::{AgendaItem, ItemKind};
 use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
-use crate::core::entities::{Entity, EntityKind, Meeting, Team};
+use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Team};
 use crate::core::patient::Patient;
 use crate::core::sync::{
     process_push, Mutation, MutationResult, PullResponse, SyncRecord, SyncStore, Writer,
@@ -333,6 +334,39 @@ fn load_record(conn: &Connection, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>
     .transpose()
 }
 
+/// Every live record of one kind belonging to a team, typed.
+pub fn team_records<E: Entity>(conn: &Connection, team_id: Uuid) -> Result<Vec<(Uuid, E)>, Error> {
+    let mut stmt =
+        conn.prepare_cached("SELECT body FROM records WHERE team_id = ?1 AND entity = ?2")?;
+    let rows = stmt.query_map(params![team_id.to_string(), E::KIND.as_str()], |r| {
+        r.get::<_, String>(0)
+    })?;
+    let mut out = Vec::new();
+    for body in rows {
+        let record: SyncRecord = serde_json::from_str(&body?).map_err(json_err)?;
+        if let Some(entity) = record.typed::<E>().filter(|_| !record.deleted) {
+            out.push((record.id, entity));
+        }
+    }
+    Ok(out)
+}
+
+/// Records of one kind by id (live ones only), typed.
+pub fn records_by_id<E: Entity>(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, E>, Error> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if let Some((record, _)) = load_record(conn, id)? {
+            if let Some(entity) = record.typed::<E>().filter(|_| !record.deleted) {
+                out.insert(id, entity);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The stored version of a record (0 if there is none), for writers that are not devices.
 pub fn current_version(conn: &Connection, id: Uuid) -> Result<u64, Error> {
     Ok(load_record(conn, id)?.map_or(0, |(r, _)| r.version))
@@ -448,7 +482,115 @@ impl SqlitePush<'_> {
                 "You can only plan meetings for teams you belong to".into()
             ));
         }
+        let concluding = after
+            .typed::<Meeting>()
+            .is_some_and(|m| m.status == MeetingStatus::Closed)
+            && before
+                .and_then(|b| b.typed::<Meeting>())
+                .is_none_or(|m| m.status != MeetingStatus::Closed);
+        if concluding {
+            let team_id = uuid_field(after, "team_id").unwrap_or_default();
+            let items: Vec<(Uuid, AgendaItem)> = team_records::<AgendaItem>(self.tx, team_id)?
+                .into_iter()
+                .filter(|(_, i)| i.meeting_id == after.id)
+                .collect();
+            let actions = team_records::<Action>(self.tx, team_id)?;
+            let blockers = conclusion_blockers(&items, &actions);
+            if !blockers.is_empty() {
+                return Ok(Err(format!(
+                    "The meeting cannot be concluded: {} patient item{} still need{} an outcome (a decision with at least one action, no action needed, or deferred)",
+                    blockers.len(),
+                    if blockers.len() == 1 { "" } else { "s" },
+                    if blockers.len() == 1 { "s" } else { "" }
+                )));
+            }
+        }
         Ok(Ok(()))
+    }
+
+    fn check_action(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+        team_id: Uuid,
+    ) -> Result<Option<String>, Error> {
+        let Some(action) = after.typed::<Action>() else {
+            return Ok(None);
+        };
+        let team = self.team_record::<Team>(Some(team_id), team_id)?;
+        if !team.is_some_and(|t| t.includes(action.owner_id)) {
+            return Ok(Some(
+                "An action's owner must be one person in the team; add them to the team first"
+                    .into(),
+            ));
+        }
+        if action.item_id.is_some()
+            && self
+                .team_record::<AgendaItem>(action.item_id, team_id)?
+                .is_none()
+        {
+            return Ok(Some(
+                "The action's agenda item is not on the team's agenda".into(),
+            ));
+        }
+        if action.patient_id.is_some()
+            && self
+                .team_record::<Patient>(action.patient_id, team_id)?
+                .is_none()
+        {
+            return Ok(Some("The patient is not on the team's list".into()));
+        }
+        let previous = before.and_then(|b| b.typed::<Action>());
+        if let Some(previous) = &previous {
+            if !previous.status.can_become(action.status) {
+                return Ok(Some(format!(
+                    "An action that is {} cannot become {}",
+                    previous.status.label().to_lowercase(),
+                    action.status.label().to_lowercase()
+                )));
+            }
+        }
+        let status_changed = previous
+            .as_ref()
+            .map_or(action.status != ActionStatus::Proposed, |p| {
+                p.status != action.status
+            });
+        if status_changed
+            && matches!(
+                action.status,
+                ActionStatus::Accepted | ActionStatus::Declined
+            )
+            && action.owner_id != self.actor.person_id
+        {
+            return Ok(Some(
+                "Only the owner can accept or decline an action".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    fn check_action_event(
+        &self,
+        after: &SyncRecord,
+        team_id: Uuid,
+    ) -> Result<Option<String>, Error> {
+        let Some(event) = after.typed::<ActionEvent>() else {
+            return Ok(None);
+        };
+        if event.by != self.actor.person_id {
+            return Ok(Some(
+                "A history entry must name the person who made the change".into(),
+            ));
+        }
+        if self
+            .team_record::<Action>(Some(event.action_id), team_id)?
+            .is_none()
+        {
+            return Ok(Some(
+                "The history entry does not belong to an action of the team".into(),
+            ));
+        }
+        Ok(None)
     }
 
     /// A live record of `kind` belonging to `team`, if there is one.
@@ -484,6 +626,8 @@ impl SqlitePush<'_> {
             EntityKind::AgendaItem => self.check_item(before, after, team_id)?,
             EntityKind::Brief => self.check_brief(after, team_id)?,
             EntityKind::ReadReceipt => self.check_receipt(after, team_id)?,
+            EntityKind::Action => self.check_action(before, after, team_id)?,
+            EntityKind::ActionEvent => self.check_action_event(after, team_id)?,
             _ => None,
         };
         Ok(refusal.map_or(Ok(()), Err))

@@ -165,6 +165,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
             deferrals: 0,
             carried_from: None,
             status: ItemStatus::Open,
+            outcome: None,
         };
         if let Err(e) = item.validate() {
             error.set(Some(e));

@@ -11,7 +11,10 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 use uuid::Uuid;
 
+use chrono::NaiveDate;
+use mdt::core::agenda::{AgendaItem, ItemKind, ItemStatus};
 use mdt::core::entities::{Entity, Meeting, MeetingStatus, Person, Role, Team};
+use mdt::core::patient::Patient;
 use mdt::server::demo::{add_user, NewUser};
 use mdt::server::store::Store;
 use mdt::server::{app, AppState, Config};
@@ -233,4 +236,99 @@ pub fn meeting(team_id: Uuid) -> Meeting {
         video_link: None,
         status: MeetingStatus::Planned,
     }
+}
+
+/// A synthetic NHS number in the 999 test range with a valid check digit.
+pub const NHS_A: &str = "9990000018";
+pub const NHS_B: &str = "9990000026";
+
+pub fn patient(team_id: Uuid, nhs: &str, name: &str) -> Patient {
+    Patient {
+        team_id,
+        nhs_number: nhs.into(),
+        name: name.into(),
+        date_of_birth: NaiveDate::from_ymd_opt(1941, 3, 2).unwrap(),
+        registered_practice_id: None,
+        lead_professional_id: None,
+    }
+}
+
+pub fn item(
+    team_id: Uuid,
+    meeting_id: Uuid,
+    patient_id: Uuid,
+    requested_by: Uuid,
+    position: i64,
+) -> AgendaItem {
+    AgendaItem {
+        team_id,
+        meeting_id,
+        kind: ItemKind::PatientDiscussion,
+        title: String::new(),
+        patient_id: Some(patient_id),
+        reason: "Two falls this month".into(),
+        question: "Does the care package need review?".into(),
+        requested_by: Some(requested_by),
+        requested_on: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        lead_professional_id: Some(requested_by),
+        minutes: 15,
+        position,
+        required_people: vec![requested_by],
+        late: false,
+        deferrals: 0,
+        carried_from: None,
+        status: ItemStatus::Open,
+        outcome: None,
+    }
+}
+
+pub struct Setup {
+    pub team_id: Uuid,
+    pub meeting_id: Uuid,
+    pub pat: Uuid,
+    pub sol: Uuid,
+}
+
+/// Pat coordinates a team with Sol (a social worker) in it, and a meeting in two weeks.
+pub async fn setup(h: &Harness, pat_client: &mut Client<'_>) -> Setup {
+    let pat = pat_client_person(h);
+    let sol = h.user(
+        "sol.worker@example.gov.uk",
+        "Sol Worker",
+        Role::SocialWorker,
+    );
+    let team_id = Uuid::new_v4();
+    assert_eq!(
+        pat_client
+            .put(team_id, 0, &team("Riverside MDT", pat, vec![sol]))
+            .await["status"],
+        "applied"
+    );
+    let meeting_id = Uuid::new_v4();
+    assert_eq!(
+        pat_client.put(meeting_id, 0, &meeting(team_id)).await["status"],
+        "applied"
+    );
+    Setup {
+        team_id,
+        meeting_id,
+        pat,
+        sol,
+    }
+}
+
+pub fn pat_client_person(h: &Harness) -> Uuid {
+    h.store
+        .blocking(|c| mdt::server::store::find_user_by_email(c, "pat.coordinator@example.nhs.net"))
+        .unwrap()
+        .unwrap()
+        .person_id
+}
+
+pub fn find(pulled: &Value, id: Uuid) -> Option<&Value> {
+    pulled["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(id))
 }

@@ -28,6 +28,7 @@ fn item(meeting: Uuid, kind: ItemKind, minutes: u32, position: i64) -> AgendaIte
         deferrals: 0,
         carried_from: None,
         status: ItemStatus::Open,
+        outcome: None,
     }
 }
 

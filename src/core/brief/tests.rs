@@ -109,6 +109,7 @@ fn readiness_shows_ready_missing_and_who_has_read_which_version() {
                 deferrals: 0,
                 carried_from: None,
                 status: ItemStatus::Open,
+                outcome: None,
             },
         )
     };

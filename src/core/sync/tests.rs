@@ -819,6 +819,7 @@ fn the_replica_carries_undiscussed_items_forward_once_with_their_briefs() {
         deferrals: 0,
         carried_from: None,
         status: ItemStatus::Open,
+        outcome: None,
     };
     replica
         .stage_entity(Uuid::new_v4(), item_id, &item)

@@ -1,0 +1,252 @@
+//! Outcomes and actions through push and pull: owners inside the team, legal status changes by
+//! the right people, meeting conclusion, and the CSV export. Synthetic people and patients only.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use common::*;
+use mdt::core::action::{Action, ActionEvent, ActionStatus};
+use mdt::core::agenda::{AgendaItem, ItemStatus, Outcome};
+use mdt::core::entities::Role;
+
+fn action(team_id: Uuid, owner: Uuid, item: Uuid, patient: Uuid) -> Action {
+    Action {
+        team_id,
+        description: "Refer to the falls service".into(),
+        owner_id: owner,
+        due: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
+        patient_id: Some(patient),
+        meeting_id: None,
+        item_id: Some(item),
+        status: ActionStatus::Proposed,
+        completion_note: String::new(),
+        reason: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn an_action_is_owned_by_one_team_member_who_accepts_and_completes_it() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let patient_id = Uuid::new_v4();
+    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    let item_id = Uuid::new_v4();
+    pat.put(
+        item_id,
+        0,
+        &item(s.team_id, s.meeting_id, patient_id, s.sol, 1024),
+    )
+    .await;
+
+    // Never someone outside the team.
+    let outsider = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);
+    let stray = pat
+        .put(
+            Uuid::new_v4(),
+            0,
+            &action(s.team_id, outsider, item_id, patient_id),
+        )
+        .await;
+    assert_eq!(
+        stray["reason"],
+        "An action's owner must be one person in the team; add them to the team first"
+    );
+
+    let action_id = Uuid::new_v4();
+    assert_eq!(
+        pat.put(action_id, 0, &action(s.team_id, s.sol, item_id, patient_id))
+            .await["status"],
+        "applied"
+    );
+    // Only Sol can accept it.
+    let by_pat = pat.mutation("action", action_id, 1, json!({"status": "accepted"}));
+    assert_eq!(
+        pat.push(vec![by_pat]).await[0]["reason"],
+        "Only the owner can accept or decline an action"
+    );
+
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    let pulled = sol.pull(0).await;
+    assert_eq!(
+        find(&pulled, action_id).unwrap()["fields"]["owner_id"],
+        json!(s.sol)
+    );
+    let accept = sol.mutation("action", action_id, 1, json!({"status": "accepted"}));
+    let event = ActionEvent {
+        team_id: s.team_id,
+        action_id,
+        by: s.sol,
+        at: Utc::now(),
+        summary: "accepted the action".into(),
+    };
+    let log = sol.mutation(
+        "action_event",
+        Uuid::new_v4(),
+        0,
+        serde_json::Value::Object(mdt::core::entities::Entity::to_fields(&event)),
+    );
+    let results = sol.push(vec![accept, log]).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "applied"),
+        "{results:?}"
+    );
+    // Nobody writes history in someone else's name.
+    let forged = ActionEvent { by: s.pat, ..event };
+    let forged = sol.mutation(
+        "action_event",
+        Uuid::new_v4(),
+        0,
+        serde_json::Value::Object(mdt::core::entities::Entity::to_fields(&forged)),
+    );
+    assert_eq!(
+        sol.push(vec![forged]).await[0]["reason"],
+        "A history entry must name the person who made the change"
+    );
+
+    // Done needs a note; then it cannot go back.
+    let bare = sol.mutation("action", action_id, 2, json!({"status": "done"}));
+    assert_eq!(
+        sol.push(vec![bare]).await[0]["reason"],
+        "Say what was done before marking the action done"
+    );
+    let done = sol.mutation(
+        "action",
+        action_id,
+        2,
+        json!({"status": "done", "completion_note": "Referral sent"}),
+    );
+    assert_eq!(sol.push(vec![done]).await[0]["status"], "applied");
+    let back = pat.mutation("action", action_id, 3, json!({"status": "proposed"}));
+    assert_eq!(
+        pat.push(vec![back]).await[0]["reason"],
+        "An action that is done cannot become proposed"
+    );
+    let record = find(&pat.pull(0).await, action_id).unwrap().clone();
+    assert_eq!(record["fields"]["status"], "done");
+    assert_eq!(record["updated_by"], "Sol Worker");
+}
+
+#[tokio::test]
+async fn a_meeting_cannot_be_concluded_while_a_patient_item_has_no_outcome() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let patient_id = Uuid::new_v4();
+    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    let item_id = Uuid::new_v4();
+    pat.put(
+        item_id,
+        0,
+        &item(s.team_id, s.meeting_id, patient_id, s.sol, 1024),
+    )
+    .await;
+
+    let conclude = pat.mutation("meeting", s.meeting_id, 1, json!({"status": "closed"}));
+    let refused = pat.push(vec![conclude]).await.remove(0);
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("The meeting cannot be concluded: 1 patient item still needs an outcome"),
+        "{refused}"
+    );
+
+    // Closing an item without an outcome is refused too.
+    let bare = pat.mutation("agenda_item", item_id, 1, json!({"status": "discussed"}));
+    assert!(pat.push(vec![bare]).await[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("Record the outcome"));
+
+    // A decision with an action, in one batch with the conclusion: accepted in order.
+    let decided = AgendaItem {
+        status: ItemStatus::Discussed,
+        outcome: Some(Outcome::Decision {
+            text: "Urgent care package review".into(),
+        }),
+        ..item(s.team_id, s.meeting_id, patient_id, s.sol, 1024)
+    };
+    let a = pat.mutation(
+        "action",
+        Uuid::new_v4(),
+        0,
+        serde_json::Value::Object(mdt::core::entities::Entity::to_fields(&action(
+            s.team_id, s.sol, item_id, patient_id,
+        ))),
+    );
+    let close_item = pat.mutation(
+        "agenda_item",
+        item_id,
+        1,
+        json!({"status": "discussed", "outcome": decided.outcome}),
+    );
+    let close_meeting = pat.mutation("meeting", s.meeting_id, 1, json!({"status": "closed"}));
+    let results = pat.push(vec![a, close_item, close_meeting]).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "applied"),
+        "{results:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_csv_export_has_a_header_uk_dates_and_only_goes_to_members() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let patient_id = Uuid::new_v4();
+    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    let item_id = Uuid::new_v4();
+    pat.put(
+        item_id,
+        0,
+        &item(s.team_id, s.meeting_id, patient_id, s.sol, 1024),
+    )
+    .await;
+    let tricky = Action {
+        description: "Call the daughter, then \"confirm\" the plan".into(),
+        ..action(s.team_id, s.sol, item_id, patient_id)
+    };
+    assert_eq!(
+        pat.put(Uuid::new_v4(), 0, &tricky).await["status"],
+        "applied"
+    );
+
+    let url = format!("/api/teams/{}/actions.csv", s.team_id);
+    let response = h.send(get(&url, Some(&pat.cookie))).await;
+    assert_eq!(response.0, StatusCode::OK);
+    assert_eq!(response.1["content-type"], "text/csv; charset=utf-8");
+    assert!(response.1["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"team-actions-"));
+    let body = response.2.as_str().unwrap().to_owned();
+    let mut lines = body.split("\r\n");
+    assert_eq!(
+        lines.next().unwrap(),
+        "Action,Owner,Organisation,Patient,Due,Status,Overdue,Completion note,Reason"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "\"Call the daughter, then \"\"confirm\"\" the plan\",Sol Worker,,\"Ada Synthetic (NHS 999 000 0018, born 2 Mar 1941)\",15/12/2026,Proposed,No,,"
+    );
+
+    let olu = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);
+    let outsider = h.sign_in("olu.outsider@example.nhs.net", olu).await;
+    assert_eq!(
+        h.send(get(&url, Some(&outsider.cookie))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(h.send(get(&url, None)).await.0, StatusCode::UNAUTHORIZED);
+}
