@@ -373,6 +373,13 @@ pub fn carried_id(item: Uuid) -> Uuid {
     Uuid::new_v5(&CARRY_NAMESPACE, item.as_bytes())
 }
 
+/// The id of a meeting's automatic "review of open actions" item, the same on every device.
+pub fn actions_review_id(meeting: Uuid) -> Uuid {
+    Uuid::new_v5(&REVIEW_NAMESPACE, meeting.as_bytes())
+}
+
+const REVIEW_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_7461_6374_696f_6e72_6576_6965_7701);
+
 const CARRY_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_7463_6172_7279_666f_7277_6172_6401);
 
 /// Whether an item still needs discussing once its meeting is over.
@@ -469,6 +476,7 @@ impl Team {
     }
 
     /// Whether `person` may add an item to a meeting at `now`, and whether it counts as late.
+    /// (The automatic actions review is not subject to the cut-off: see [`actions_review_id`].)
     pub fn may_add_item(
         &self,
         meeting_start: DateTime<Utc>,

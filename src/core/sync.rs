@@ -722,6 +722,82 @@ impl Replica {
         carried
     }
 
+    /// Puts a "review of open actions" item on each team's next meeting while the team has open
+    /// actions, so they come back until done or cancelled. Returns how many items were added.
+    pub fn stage_actions_reviews(
+        &mut self,
+        now: DateTime<Utc>,
+        mut new_mutation_id: impl FnMut() -> Uuid,
+    ) -> usize {
+        use crate::core::action::Action;
+        use crate::core::agenda::{actions_review_id, Agenda, AgendaItem, ItemKind, ItemStatus};
+        use crate::core::entities::{Meeting, MeetingStatus};
+
+        let actions = self.all::<Action>();
+        let meetings = self.all::<Meeting>();
+        let items = self.all::<AgendaItem>();
+        let mut teams: Vec<Uuid> = actions
+            .iter()
+            .filter(|(_, a)| a.status.is_open())
+            .map(|(_, a)| a.team_id)
+            .collect();
+        teams.sort();
+        teams.dedup();
+        let mut added = 0;
+        for team in teams {
+            let Some((meeting_id, _)) = meetings
+                .iter()
+                .filter(|(_, m)| {
+                    m.team_id == team && m.status == MeetingStatus::Planned && m.ends_at > now
+                })
+                .min_by_key(|(v, m)| (m.starts_at, v.id))
+                .map(|(v, m)| (v.id, m))
+            else {
+                continue;
+            };
+            let on_agenda: Vec<(Uuid, AgendaItem)> = items
+                .iter()
+                .filter(|(_, i)| i.meeting_id == meeting_id)
+                .map(|(v, i)| (v.id, i.clone()))
+                .collect();
+            let review_id = actions_review_id(meeting_id);
+            if on_agenda
+                .iter()
+                .any(|(id, i)| *id == review_id || i.kind == ItemKind::ActionsReview)
+                || self.view(review_id).is_some()
+            {
+                continue;
+            }
+            let review = AgendaItem {
+                team_id: team,
+                meeting_id,
+                kind: ItemKind::ActionsReview,
+                title: "Review of open actions".into(),
+                patient_id: None,
+                reason: String::new(),
+                question: String::new(),
+                requested_by: None,
+                requested_on: crate::core::uk_time::uk_today(now),
+                lead_professional_id: None,
+                minutes: 10,
+                position: Agenda::new(on_agenda).next_position(),
+                required_people: Vec::new(),
+                late: false,
+                deferrals: 0,
+                carried_from: None,
+                status: ItemStatus::Open,
+                outcome: None,
+            };
+            if self
+                .stage_entity(new_mutation_id(), review_id, &review)
+                .is_ok()
+            {
+                added += 1;
+            }
+        }
+        added
+    }
+
     /// Settles a conflict on `field` by choosing `value` (which may equal the current value, so
     /// unlike [`Replica::stage_update`] it is always sent).
     pub fn stage_resolution(

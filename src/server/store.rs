@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::error::Error;
 use crate::core::action::{conclusion_blockers, Action, ActionEvent, ActionStatus};
-use crate::core::agenda::{AgendaItem, ItemKind};
+use crate::core::agenda::{actions_review_id, AgendaItem, ItemKind};
 use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
 use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Team};
 use crate::core::patient::Patient;
@@ -668,7 +668,9 @@ impl SqlitePush<'_> {
         {
             return Ok(Some("The patient is not on the team's list".into()));
         }
-        if before.is_none() && item.carried_from.is_none() {
+        let automatic =
+            item.carried_from.is_some() || after.id == actions_review_id(item.meeting_id);
+        if before.is_none() && !automatic {
             let team = self.team_record::<Team>(Some(team_id), team_id)?;
             if let Some(team) = team {
                 match team.may_add_item(meeting.starts_at, self.actor.person_id, self.now) {

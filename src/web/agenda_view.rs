@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
+use crate::core::action::Action;
 use crate::core::agenda::{carried_id, Agenda, AgendaItem, Slot};
 use crate::core::brief::{Brief, ReadReceipt, Readiness};
 use crate::core::entities::{Meeting, Person, Team};
@@ -26,6 +27,8 @@ pub struct AgendaView {
     pub receipts: Vec<ReadReceipt>,
     /// Items of this meeting already carried to a later one.
     pub carried_on: HashSet<Uuid>,
+    /// Every action of the team.
+    pub actions: Vec<(Uuid, Action)>,
 }
 
 impl AgendaView {
@@ -73,6 +76,12 @@ impl AgendaView {
             .filter(|(_, r)| brief_ids.contains(&r.brief_id))
             .map(|(_, r)| r)
             .collect();
+        let actions = replica
+            .all::<Action>()
+            .into_iter()
+            .filter(|(_, a)| a.team_id == team_id)
+            .map(|(v, a)| (v.id, a))
+            .collect();
         Some(Self {
             meeting_id,
             meeting,
@@ -84,6 +93,7 @@ impl AgendaView {
             briefs,
             receipts,
             carried_on,
+            actions,
         })
     }
 
@@ -160,9 +170,55 @@ pub struct AgendaRow {
     pub details: Vec<(&'static str, String)>,
     /// People who must attend but are not in the team.
     pub not_members: Vec<String>,
+    /// How the discussion ended: (label, decision or reason).
+    pub outcome: Option<(&'static str, String)>,
+    /// Actions agreed on this item, one line each.
+    pub item_actions: Vec<String>,
+    /// For the actions review: the team's open actions grouped by owner.
+    pub review: Vec<(String, Vec<String>)>,
+    pub kind: crate::core::agenda::ItemKind,
+    pub patient_id: Option<Uuid>,
 }
 
 impl AgendaView {
+    /// "Refer to the falls service — Ada Synthetic — Sol Worker — due 1 Dec 2026 — accepted (overdue)".
+    pub fn action_line(&self, a: &Action, with_owner: bool) -> String {
+        let mut parts = vec![a.description.clone()];
+        if let Some(p) = a.patient_id.and_then(|p| self.patients.get(&p)) {
+            parts.push(p.name.clone());
+        }
+        if with_owner {
+            parts.push(self.name(Some(a.owner_id)));
+        }
+        parts.push(format!("due {}", crate::core::uk_time::format_date(a.due)));
+        let overdue = if a.is_overdue(chrono::Utc::now()) {
+            " (overdue)"
+        } else {
+            ""
+        };
+        parts.push(format!("{}{overdue}", a.status.label().to_lowercase()));
+        parts.join(" — ")
+    }
+
+    /// The team's open actions grouped by owner (owners by name), for the actions review.
+    pub fn open_actions_by_owner(&self) -> Vec<(String, Vec<String>)> {
+        let mut groups: std::collections::BTreeMap<String, Vec<(chrono::NaiveDate, String)>> =
+            Default::default();
+        for (_, a) in self.actions.iter().filter(|(_, a)| a.status.is_open()) {
+            groups
+                .entry(self.name(Some(a.owner_id)))
+                .or_default()
+                .push((a.due, self.action_line(a, false)));
+        }
+        groups
+            .into_iter()
+            .map(|(owner, mut lines)| {
+                lines.sort();
+                (owner, lines.into_iter().map(|(_, l)| l).collect())
+            })
+            .collect()
+    }
+
     /// The agenda's lines in running order. `coordinator` decides whether items deferred twice
     /// are flagged for attention.
     pub fn rows(&self, coordinator: bool) -> Vec<AgendaRow> {
@@ -239,6 +295,23 @@ impl AgendaView {
                         .filter(|p| !members.contains(p))
                         .map(|p| self.name(Some(*p)))
                         .collect(),
+                    outcome: item
+                        .outcome
+                        .as_ref()
+                        .map(|o| (o.label(), o.text().to_owned())),
+                    item_actions: self
+                        .actions
+                        .iter()
+                        .filter(|(_, a)| a.item_id == Some(*id))
+                        .map(|(_, a)| self.action_line(a, false))
+                        .collect(),
+                    review: if item.kind == ItemKind::ActionsReview {
+                        self.open_actions_by_owner()
+                    } else {
+                        Vec::new()
+                    },
+                    kind: item.kind,
+                    patient_id: item.patient_id,
                 }
             })
             .collect()

@@ -107,6 +107,11 @@ pub async fn lookup_colleague(email: &str) -> Result<Colleague, ApiError> {
     .await
 }
 
+/// Where the browser downloads a team's actions as CSV (the session cookie goes with it).
+pub fn actions_csv_url(team: uuid::Uuid) -> String {
+    format!("/api/teams/{team}/actions.csv")
+}
+
 /// Sends queued changes.
 pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
     send(post_json("/api/sync/push", request)).await

@@ -1,11 +1,14 @@
 //! The browser app (Leptos, client-side rendered). Thin components over the core: they read
 //! records from the sync client and save through it; rules live in `crate::core`.
 
+pub mod action_card;
+pub mod action_view;
 pub mod add_item;
 pub mod agenda_view;
 pub mod api;
 pub mod components;
 pub mod meetings;
+pub mod outcome;
 pub mod pages;
 pub mod sync;
 
@@ -17,8 +20,9 @@ use leptos_router::path;
 use crate::core::api::CurrentUser;
 use components::{Header, RefusedChanges, SessionEnded};
 use pages::{
-    brief::BriefPage, meeting::MeetingPage, not_found::NotFound, pack::PackPage,
-    people::PeoplePage, sign_in::SignInPage, team::TeamPage, teams::TeamsPage,
+    brief::BriefPage, meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound,
+    pack::PackPage, patient::PatientPage, people::PeoplePage, sign_in::SignInPage, team::TeamPage,
+    team_actions::TeamActionsPage, teams::TeamsPage,
 };
 use sync::SyncClient;
 
@@ -99,6 +103,9 @@ fn SignedIn(user: CurrentUser) -> impl IntoView {
                         <Route path=path!("/meetings/:id") view=MeetingPage/>
                         <Route path=path!("/meetings/:id/pack") view=PackPage/>
                         <Route path=path!("/items/:id/brief") view=BriefPage/>
+                        <Route path=path!("/actions") view=MyActionsPage/>
+                        <Route path=path!("/teams/:id/actions") view=TeamActionsPage/>
+                        <Route path=path!("/patients/:id") view=PatientPage/>
                     </Routes>
                 </ErrorBoundary>
             </main>

@@ -198,8 +198,10 @@ impl SyncClient {
         }
         // Undiscussed items of finished meetings move to the next meeting by themselves.
         let mut carried = 0;
-        self.replica
-            .update(|r| carried = r.stage_carry_forward(Utc::now(), Uuid::new_v4));
+        self.replica.update(|r| {
+            carried = r.stage_carry_forward(Utc::now(), Uuid::new_v4)
+                + r.stage_actions_reviews(Utc::now(), Uuid::new_v4)
+        });
         if carried > 0 {
             self.persist();
             self.again.set_value(true);
@@ -231,6 +233,91 @@ impl SyncClient {
             r.stage_delete(Uuid::new_v4(), id);
         });
         self.after_change();
+    }
+
+    /// Creates an action and the first line of its history, together.
+    pub fn create_action(
+        &self,
+        action: &crate::core::action::Action,
+        by: Uuid,
+    ) -> Result<Uuid, ValidationError> {
+        use crate::core::action::ActionEvent;
+        let id = Uuid::new_v4();
+        let event = ActionEvent {
+            team_id: action.team_id,
+            action_id: id,
+            by,
+            at: Utc::now(),
+            summary: "agreed the action".into(),
+        };
+        let mut result = Ok(());
+        self.replica.update(|r| {
+            let snapshot = r.clone();
+            result = r.stage_entity(Uuid::new_v4(), id, action).map(drop);
+            if result.is_ok() {
+                result = r
+                    .stage_entity(Uuid::new_v4(), Uuid::new_v4(), &event)
+                    .map(drop);
+            }
+            if result.is_err() {
+                *r = snapshot;
+            }
+        });
+        result?;
+        self.after_change();
+        Ok(id)
+    }
+
+    /// Changes an action through its state machine and records who did what in its history.
+    pub fn change_action(
+        &self,
+        id: Uuid,
+        change: &crate::core::action::ActionChange,
+        by: Uuid,
+    ) -> Result<(), ValidationError> {
+        use crate::core::action::{Action, ActionEvent};
+        let Some((version, before)) = self.replica.with_untracked(|r| {
+            r.view(id)
+                .and_then(|v| v.typed::<Action>().map(|a| (v.version, a)))
+        }) else {
+            return Err(ValidationError::record(
+                "This action is not on this device any more",
+            ));
+        };
+        let mut after = before.clone();
+        let summary = after.apply(change, by)?;
+        let event = ActionEvent {
+            team_id: after.team_id,
+            action_id: id,
+            by,
+            at: Utc::now(),
+            summary,
+        };
+        let mut result = Ok(());
+        self.replica.update(|r| {
+            let snapshot = r.clone();
+            result = r
+                .stage_edit(
+                    Uuid::new_v4(),
+                    Action::KIND,
+                    id,
+                    version,
+                    &before.to_fields(),
+                    after.to_fields(),
+                )
+                .map(drop);
+            if result.is_ok() {
+                result = r
+                    .stage_entity(Uuid::new_v4(), Uuid::new_v4(), &event)
+                    .map(drop);
+            }
+            if result.is_err() {
+                *r = snapshot;
+            }
+        });
+        result?;
+        self.after_change();
+        Ok(())
     }
 
     /// Marks that the person has read a brief's current version, once per version.

@@ -862,3 +862,60 @@ fn the_replica_carries_undiscussed_items_forward_once_with_their_briefs() {
     );
     assert_eq!(copy.situation, "Lives alone");
 }
+
+#[test]
+fn open_actions_put_a_review_item_on_the_next_meeting_once() {
+    use crate::core::action::{Action, ActionStatus};
+    use crate::core::agenda::{actions_review_id, AgendaItem, ItemKind};
+    use crate::core::entities::{Meeting, MeetingStatus};
+    use chrono::Duration;
+
+    let team = Uuid::from_u128(1);
+    let mut replica = Replica::new(Uuid::from_u128(5));
+    let next = Uuid::from_u128(11);
+    let starts_at = now() + Duration::days(14);
+    let m = Meeting {
+        team_id: team,
+        starts_at,
+        ends_at: starts_at + Duration::minutes(90),
+        place: String::new(),
+        video_link: None,
+        status: MeetingStatus::Planned,
+    };
+    replica.stage_entity(Uuid::new_v4(), next, &m).unwrap();
+    assert_eq!(
+        replica.stage_actions_reviews(now(), Uuid::new_v4),
+        0,
+        "no open actions, no review"
+    );
+    let action = Action {
+        team_id: team,
+        description: "Refer to falls service".into(),
+        owner_id: Uuid::from_u128(7),
+        due: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        patient_id: None,
+        meeting_id: None,
+        item_id: None,
+        status: ActionStatus::Accepted,
+        completion_note: String::new(),
+        reason: String::new(),
+    };
+    replica
+        .stage_entity(Uuid::new_v4(), Uuid::from_u128(30), &action)
+        .unwrap();
+    assert_eq!(replica.stage_actions_reviews(now(), Uuid::new_v4), 1);
+    assert_eq!(
+        replica.stage_actions_reviews(now(), Uuid::new_v4),
+        0,
+        "only once"
+    );
+    let review = replica
+        .view(actions_review_id(next))
+        .unwrap()
+        .typed::<AgendaItem>()
+        .unwrap();
+    assert_eq!(
+        (review.kind, review.meeting_id),
+        (ItemKind::ActionsReview, next)
+    );
+}

@@ -7,13 +7,15 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
-use crate::core::agenda::{AgendaItem, ItemStatus};
+use crate::core::action::conclusion_blockers;
+use crate::core::agenda::{AgendaItem, ItemKind};
 use crate::core::api::CurrentUser;
 use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
 use crate::web::add_item::AddItemForm;
 use crate::web::agenda_view::{AgendaRow, AgendaView, BriefBadge};
 use crate::web::components::ConflictNotice;
+use crate::web::outcome::OutcomeForm;
 use crate::web::pages::not_found::NotFound;
 use crate::web::sync::SyncClient;
 
@@ -64,26 +66,64 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, view: AgendaView) -> impl IntoView
         MeetingStatus::Planned => None,
         MeetingStatus::Cancelled => Some("This meeting is cancelled."),
         MeetingStatus::Closed => {
-            Some("This meeting is closed. Items not discussed have moved to the next meeting.")
+            Some("This meeting is concluded. Deferred items have moved to the next meeting.")
         }
     };
-    let close = move |_| {
-        let question = "Close the meeting? Items not marked as discussed will move to the team's next meeting.";
-        let ok = web_sys::window()
+    // Concluding needs an outcome on every patient item; the refusal names them.
+    let blockers = RwSignal::new(Vec::<String>::new());
+    let conclude = move |_| {
+        let Some(v) = data.get_untracked() else {
+            return;
+        };
+        let found = conclusion_blockers(v.agenda.items(), &v.actions);
+        if !found.is_empty() {
+            blockers.set(
+                found
+                    .iter()
+                    .map(|b| {
+                        let heading = v
+                            .agenda
+                            .items()
+                            .iter()
+                            .find(|(i, _)| *i == b.item_id)
+                            .map(|(_, i)| v.item_heading(i))
+                            .unwrap_or_default();
+                        format!("{heading} {}", b.problem)
+                    })
+                    .collect(),
+            );
+            return;
+        }
+        blockers.set(Vec::new());
+        let question = "Conclude the meeting? Deferred items move to the team's next meeting.";
+        if web_sys::window()
             .and_then(|w| w.confirm_with_message(question).ok())
-            .unwrap_or(false);
-        if ok {
-            if let Some(v) = data.get_untracked() {
-                let _ = sync.save(
-                    meeting_id,
-                    &Meeting {
-                        status: MeetingStatus::Closed,
-                        ..v.meeting
-                    },
-                );
-            }
+            .unwrap_or(false)
+        {
+            let _ = sync.save(
+                meeting_id,
+                &Meeting {
+                    status: MeetingStatus::Closed,
+                    ..v.meeting
+                },
+            );
         }
     };
+    // Running the meeting: which item is being discussed, and since when.
+    let current = RwSignal::new(None::<usize>);
+    let started = RwSignal::new(0.0f64);
+    let clock = RwSignal::new(0.0f64);
+    let now_ms = || js_sys::Date::now();
+    let ticker = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
+    let start_item = move |index: Option<usize>| {
+        current.set(index);
+        started.set(now_ms());
+        clock.set(now_ms());
+        ticker.set_value(
+            index.map(|_| gloo_timers::callback::Interval::new(1000, move || clock.set(now_ms()))),
+        );
+    };
+    let item_count = move || data.with(|d| d.as_ref().map_or(0, |v| v.agenda.items().len()));
     let open = meeting.status == MeetingStatus::Planned;
     view! {
         <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
@@ -96,11 +136,51 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, view: AgendaView) -> impl IntoView
         <ConflictNotice id=meeting_id/>
         <div class="nhsuk-button-group">
             <a class="nhsuk-button nhsuk-button--secondary" href=format!("/meetings/{meeting_id}/pack") role="button">"Brief pack to print"</a>
+            {open.then(|| view! {
+                <button type="button" class="nhsuk-button nhsuk-button--secondary"
+                    on:click=move |_| start_item(if current.get_untracked().is_some() { None } else { Some(0) })>
+                    {move || if current.get().is_some() { "Stop running the meeting" } else { "Run the meeting" }}
+                </button>
+            })}
             {(is_coordinator && open).then(|| view! {
-                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=close>"Close meeting"</button>
+                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=conclude>"Conclude the meeting"</button>
             })}
         </div>
-        <AgendaList data=data is_coordinator=is_coordinator/>
+        {move || (!blockers.get().is_empty()).then(|| view! {
+            <div class="nhsuk-error-summary" role="alert" tabindex="-1" data-testid="conclude-refused">
+                <h2 class="nhsuk-error-summary__title">"The meeting cannot be concluded yet"</h2>
+                <div class="nhsuk-error-summary__body">
+                    <p>"Every patient item needs an outcome: a decision with at least one action, no action needed, or deferred."</p>
+                    <ul class="nhsuk-list nhsuk-error-summary__list">
+                        {blockers.get().into_iter().map(|b| view! { <li>{b}</li> }).collect_view()}
+                    </ul>
+                </div>
+            </div>
+        })}
+        {move || current.get().and_then(|index| data.with(|d| d.as_ref().and_then(|v| {
+            let (_, item) = v.agenda.items().get(index)?;
+            let slot = v.slots.get(index)?;
+            let elapsed = ((clock.get() - started.get()) / 1000.0).max(0.0) as i64;
+            let allowed = i64::from(item.slot_minutes()) * 60;
+            let over = elapsed > allowed;
+            let count = item_count();
+            Some(view! {
+                <div class="mdt-now" role="region" aria-label="Now discussing" data-testid="now-discussing">
+                    <p class="mdt-now__label">{format!("Now discussing (item {} of {count}), slot {}–{}", index + 1, uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))}</p>
+                    <p class="mdt-now__heading">{v.item_heading(item)}</p>
+                    <p class="mdt-now__timer" class:mdt-now__timer--over=over>
+                        {format!("{}:{:02} of {}:00 minutes", elapsed / 60, elapsed % 60, allowed / 60)}
+                        {over.then_some(" — over time")}
+                    </p>
+                    <div class="nhsuk-button-group">
+                        {(index + 1 < count).then(|| view! {
+                            <button type="button" class="nhsuk-button" on:click=move |_| start_item(Some(index + 1))>"Next item"</button>
+                        })}
+                    </div>
+                </div>
+            })
+        })))}
+        <AgendaList data=data is_coordinator=is_coordinator current=current/>
         {open.then(|| view! { <AddItemForm data=data/> })}
         <ReadinessPanel data=data/>
     }
@@ -118,9 +198,15 @@ fn minutes_text(m: i64) -> String {
 /// The items in running order, with slot times, flags and reorder controls. Lines are keyed
 /// by their content, so a change re-renders only the lines it touches.
 #[component]
-fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl IntoView {
+fn AgendaList(
+    data: Memo<Option<AgendaView>>,
+    is_coordinator: bool,
+    /// The item being discussed when the meeting is run from the app.
+    current: RwSignal<Option<usize>>,
+) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let dragged = RwSignal::new(None::<Uuid>);
+    let recording = RwSignal::new(None::<Uuid>);
     let announce = RwSignal::new(String::new());
     let move_to = move |id: Uuid, to: usize, focus: &'static str| {
         let Some(v) = data.get_untracked() else {
@@ -169,20 +255,6 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
             });
         }
     };
-    let set_status = move |id: Uuid, status: ItemStatus| {
-        let item = data.with_untracked(|d| {
-            d.as_ref().and_then(|v| {
-                v.agenda
-                    .items()
-                    .iter()
-                    .find(|(i, _)| *i == id)
-                    .map(|(_, i)| i.clone())
-            })
-        });
-        if let Some(item) = item {
-            let _ = sync.save(id, &AgendaItem { status, ..item });
-        }
-    };
     let remove = move |id: Uuid, heading: String| {
         let question = format!("Remove “{heading}” from the agenda?");
         if web_sys::window()
@@ -227,6 +299,8 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
                 let heading_for_remove = heading.clone();
                 view! {
                     <li class="mdt-agenda__item" class:mdt-agenda__item--discussed=row.discussed
+                        class:mdt-agenda__item--current=move || current.get() == Some(index)
+                        aria-current=move || (current.get() == Some(index)).then_some("step")
                         draggable="true" data-testid="agenda-item"
                         on:dragstart=move |ev: leptos::ev::DragEvent| {
                             dragged.set(Some(id));
@@ -242,7 +316,10 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
                         <div class="mdt-agenda__body">
                             <h3 class="mdt-agenda__heading">
                                 {row.is_patient.then(|| view! { <span class="nhsuk-u-visually-hidden">"Patient: "</span> })}
-                                {heading.clone()}
+                                {match row.patient_id {
+                                    Some(pid) => view! { <a href=format!("/patients/{pid}") class="mdt-agenda__patient">{heading.clone()}</a> }.into_any(),
+                                    None => view! { <span>{heading.clone()}</span> }.into_any(),
+                                }}
                             </h3>
                             <p class="mdt-agenda__tags">
                                 {(!row.is_patient).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">{row.kind_label}</strong> })}
@@ -268,6 +345,31 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
                                     {format!("{} must be there but {} not in the team.", row.not_members.join(", "), if row.not_members.len() == 1 { "is" } else { "are" })}
                                 </p>
                             })}
+                            {row.outcome.clone().map(|(label, text)| view! {
+                                <p class="mdt-agenda__outcome" data-testid="outcome"><strong>{format!("Outcome — {label}: ")}</strong>{text}</p>
+                            })}
+                            {(!row.item_actions.is_empty()).then(|| view! {
+                                <ul class="nhsuk-list nhsuk-list--bullet mdt-compact-list" data-testid="item-actions">
+                                    {row.item_actions.iter().map(|a| view! { <li>{a.clone()}</li> }).collect_view()}
+                                </ul>
+                            })}
+                            {(row.kind == ItemKind::ActionsReview).then(|| if row.review.is_empty() {
+                                view! { <p class="nhsuk-body">"No open actions."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <div class="mdt-review" data-testid="actions-review">
+                                        {row.review.iter().map(|(owner, lines)| view! {
+                                            <h4 class="nhsuk-heading-xs">{owner.clone()}</h4>
+                                            <ul class="nhsuk-list nhsuk-list--bullet mdt-compact-list">
+                                                {lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}
+                                            </ul>
+                                        }).collect_view()}
+                                    </div>
+                                }.into_any()
+                            })}
+                            {move || (recording.get() == Some(id)).then(|| view! {
+                                <OutcomeForm data=data item_id=id on_done=Callback::new(move |_| recording.set(None))/>
+                            })}
                             <div class="mdt-agenda__actions">
                                 {row.brief.map(|b| view! {
                                     <a class="mdt-link-button" href=format!("/items/{id}/brief")
@@ -285,11 +387,10 @@ fn AgendaList(data: Memo<Option<AgendaView>>, is_coordinator: bool) -> impl Into
                                     on:click=move |_| move_to(id, index + 1, "move-down")>
                                     "Move down"
                                 </button>
-                                {if row.discussed {
-                                    view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, ItemStatus::Open)>"Not discussed after all"</button> }.into_any()
-                                } else {
-                                    view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, ItemStatus::Discussed)>"Mark discussed"</button> }.into_any()
-                                }}
+                                <button type="button" class="mdt-link-button" on:click=move |_| recording.set(Some(id))
+                                    aria-label=format!("{} for {}", if row.discussed { "Change the outcome" } else { "Record the outcome" }, heading)>
+                                    {if row.discussed { "Change the outcome" } else { "Record the outcome" }}
+                                </button>
                                 <button type="button" class="mdt-link-button" on:click=move |_| remove(id, heading_for_remove.clone())>"Remove"</button>
                             </div>
                         </div>

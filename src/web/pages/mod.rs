@@ -2,9 +2,12 @@
 
 pub mod brief;
 pub mod meeting;
+pub mod my_actions;
 pub mod not_found;
 pub mod pack;
+pub mod patient;
 pub mod people;
 pub mod sign_in;
 pub mod team;
+pub mod team_actions;
 pub mod teams;

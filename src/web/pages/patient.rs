@@ -1,0 +1,133 @@
+//! One patient's timeline: every agenda item, outcome and action about them, and who is doing
+//! what now.
+
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use crate::core::agenda::AgendaItem;
+use crate::core::entities::Meeting;
+use crate::core::patient::Patient;
+use crate::core::uk_time;
+use crate::web::action_card::ActionCard;
+use crate::web::action_view::{action_cards, Directory};
+use crate::web::pages::not_found::NotFound;
+use crate::web::sync::SyncClient;
+
+/// `/patients/<id>`.
+#[component]
+pub fn PatientPage() -> impl IntoView {
+    let params = use_params_map();
+    move || match params
+        .with(|p| p.get("id"))
+        .and_then(|s| Uuid::parse_str(&s).ok())
+    {
+        Some(id) => view! { <PatientTimeline patient_id=id/> }.into_any(),
+        None => view! { <NotFound/> }.into_any(),
+    }
+}
+
+#[component]
+fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let patient = Memo::new(move |_| {
+        sync.replica
+            .with(|r| r.view(patient_id).and_then(|v| v.typed::<Patient>()))
+    });
+    let open = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            let dir = Directory::load(r);
+            action_cards(r, &dir, Utc::now(), |a| {
+                a.patient_id == Some(patient_id) && a.status.is_open()
+            })
+        })
+    });
+    // (date, what) lines, newest first: items with their outcomes, and every action.
+    let timeline = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            let dir = Directory::load(r);
+            let meetings: std::collections::HashMap<Uuid, Meeting> = r
+                .all::<Meeting>()
+                .into_iter()
+                .map(|(v, m)| (v.id, m))
+                .collect();
+            let mut lines: Vec<(chrono::DateTime<Utc>, String, Option<Uuid>)> = Vec::new();
+            for (_, item) in r
+                .all::<AgendaItem>()
+                .into_iter()
+                .filter(|(_, i)| i.patient_id == Some(patient_id))
+            {
+                let Some(m) = meetings.get(&item.meeting_id) else {
+                    continue;
+                };
+                let outcome = item
+                    .outcome
+                    .as_ref()
+                    .map(|o| format!(" Outcome — {}: {}", o.label(), o.text()))
+                    .unwrap_or_else(|| " No outcome yet.".into());
+                let deferred = if item.deferrals > 0 {
+                    format!(" (deferred {}×)", item.deferrals)
+                } else {
+                    String::new()
+                };
+                lines.push((
+                    m.starts_at,
+                    format!(
+                        "MDT: “{}”{deferred}.{outcome}",
+                        if item.question.is_empty() {
+                            item.title.clone()
+                        } else {
+                            item.question.clone()
+                        }
+                    ),
+                    Some(item.meeting_id),
+                ));
+            }
+            for card in action_cards(r, &dir, Utc::now(), |a| a.patient_id == Some(patient_id)) {
+                let at = uk_time::from_uk(card.action.due.and_hms_opt(9, 0, 0).unwrap_or_default())
+                    .unwrap_or_else(|_| Utc::now());
+                lines.push((
+                    at,
+                    format!(
+                        "Action due: {} — {} ({}){}",
+                        card.action.description,
+                        card.owner_name,
+                        card.action.status.label().to_lowercase(),
+                        if card.overdue { ", overdue" } else { "" }
+                    ),
+                    None,
+                ));
+            }
+            lines.sort_by_key(|line| std::cmp::Reverse(line.0));
+            lines
+        })
+    });
+    view! {
+        <a class="nhsuk-back-link" href="/">"Back to your teams"</a>
+        {move || match patient.get() {
+            None => view! { <p class="nhsuk-body" role="status">"Loading the patient… If this does not change, they may not be on one of your teams' lists."</p> }.into_any(),
+            Some(p) => view! {
+                <span class="nhsuk-caption-l">"Patient"</span>
+                <h1 class="nhsuk-heading-l">{p.identity_line()}</h1>
+            }.into_any(),
+        }}
+        <h2>"Who is doing what now"</h2>
+        {move || open.with(|o| o.is_empty()).then(|| view! { <p class="nhsuk-body">"No open actions for this patient."</p> })}
+        <ul class="mdt-card-list" data-testid="patient-actions">
+            <For each=move || open.get() key=|c| (c.id, c.action.clone(), c.history.len()) children=|card| view! { <ActionCard card=card/> }/>
+        </ul>
+        <h2>"Timeline"</h2>
+        <ol class="mdt-timeline" data-testid="patient-timeline">
+            {move || timeline.get().into_iter().map(|(at, line, meeting)| view! {
+                <li>
+                    <strong>{uk_time::format_date(uk_time::uk_today(at))}</strong>" "
+                    {match meeting {
+                        Some(m) => view! { <a href=format!("/meetings/{m}")>{line}</a> }.into_any(),
+                        None => view! { <span>{line}</span> }.into_any(),
+                    }}
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+}

@@ -1,0 +1,153 @@
+//! A team's actions: filter by owner, patient, status and overdue, with a live text filter, and
+//! download them as CSV.
+
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use crate::core::action::{ActionFilter, ActionRow, ActionStatus};
+use crate::core::uk_time;
+use crate::web::action_view::{action_rows, Directory};
+use crate::web::api;
+use crate::web::pages::not_found::NotFound;
+use crate::web::sync::SyncClient;
+
+/// Rows shown at first; "Show more" adds as many again.
+pub const PAGE_ROWS: usize = 200;
+
+/// `/teams/<id>/actions`.
+#[component]
+pub fn TeamActionsPage() -> impl IntoView {
+    let params = use_params_map();
+    move || match params
+        .with(|p| p.get("id"))
+        .and_then(|s| Uuid::parse_str(&s).ok())
+    {
+        Some(id) => view! { <TeamActions team_id=id/> }.into_any(),
+        None => view! { <NotFound/> }.into_any(),
+    }
+}
+
+/// The filterable list of one team's actions.
+#[component]
+pub fn TeamActions(team_id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let data = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            let dir = Directory::load(r);
+            let rows = action_rows(r, &dir, Some(team_id));
+            let team = dir
+                .teams
+                .get(&team_id)
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            let members = dir.members_of(team_id);
+            let mut patients: Vec<(Uuid, String)> = dir
+                .patients
+                .iter()
+                .filter(|(_, p)| p.team_id == team_id)
+                .map(|(id, p)| (*id, p.identity_line()))
+                .collect();
+            patients.sort_by_key(|(_, n)| n.to_lowercase());
+            (team, rows, members, patients)
+        })
+    });
+    let filter = RwSignal::new(ActionFilter {
+        open_only: true,
+        ..ActionFilter::default()
+    });
+    let limit = RwSignal::new(PAGE_ROWS);
+    let now = Utc::now();
+    let filtered = Memo::new(move |_| {
+        filter.with(|f| {
+            data.with(|(_, rows, _, _)| {
+                rows.iter()
+                    .filter(|r| f.matches(r, now))
+                    .cloned()
+                    .collect::<Vec<ActionRow>>()
+            })
+        })
+    });
+    let shown = move || filtered.with(|f| f.iter().take(limit.get()).cloned().collect::<Vec<_>>());
+    let set = move |change: Box<dyn Fn(&mut ActionFilter)>| {
+        filter.update(|f| change(f));
+        limit.set(PAGE_ROWS);
+    };
+    view! {
+        <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
+        <h1>{move || format!("Actions: {}", data.with(|d| d.0.clone()))}</h1>
+        <p class="nhsuk-body"><a href=api::actions_csv_url(team_id) download="">"Download all the team's actions (CSV)"</a></p>
+        <div class="mdt-filters" role="search" aria-label="Filter actions">
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="filter-text">"Search"</label>
+                <input class="nhsuk-input nhsuk-input--width-20" id="filter-text" type="search" autocomplete="off"
+                    on:input=move |ev| { let t = event_target_value(&ev); set(Box::new(move |f| f.text = t.clone())); }/>
+            </div>
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="filter-owner">"Owner"</label>
+                <select class="nhsuk-select" id="filter-owner"
+                    on:change=move |ev| { let v = Uuid::parse_str(&event_target_value(&ev)).ok(); set(Box::new(move |f| f.owner = v)); }>
+                    <option value="">"Anyone"</option>
+                    {move || data.with(|d| d.2.clone()).into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="filter-patient">"Patient"</label>
+                <select class="nhsuk-select" id="filter-patient"
+                    on:change=move |ev| { let v = Uuid::parse_str(&event_target_value(&ev)).ok(); set(Box::new(move |f| f.patient = v)); }>
+                    <option value="">"Any patient"</option>
+                    {move || data.with(|d| d.3.clone()).into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="filter-status">"Status"</label>
+                <select class="nhsuk-select" id="filter-status"
+                    on:change=move |ev| { let v = ActionStatus::parse(&event_target_value(&ev)); set(Box::new(move |f| { f.status = v; if v.is_some() { f.open_only = false; } })); }>
+                    <option value="">"Any outstanding"</option>
+                    {ActionStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="nhsuk-form-group nhsuk-checkboxes">
+                <div class="nhsuk-checkboxes__item">
+                    <input class="nhsuk-checkboxes__input" id="filter-overdue" type="checkbox"
+                        on:change=move |ev| { let on = event_target_checked(&ev); set(Box::new(move |f| f.overdue_only = on)); }/>
+                    <label class="nhsuk-label nhsuk-checkboxes__label" for="filter-overdue">"Overdue only"</label>
+                </div>
+            </div>
+        </div>
+        <p class="nhsuk-body" role="status" aria-live="polite" data-testid="action-count">
+            {move || {
+                let total = filtered.with(Vec::len);
+                let showing = total.min(limit.get());
+                if showing < total { format!("Showing {showing} of {total} actions") } else { format!("{total} action{}", if total == 1 { "" } else { "s" }) }
+            }}
+        </p>
+        <table class="nhsuk-table" data-testid="team-actions">
+            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"The team's actions"</caption>
+            <thead><tr><th scope="col">"Action"</th><th scope="col">"Owner"</th><th scope="col">"Patient"</th><th scope="col">"Due"</th><th scope="col">"Status"</th></tr></thead>
+            <tbody>
+                <For each=shown key=|r| (r.id, r.action.clone()) children=move |r| {
+                    let overdue = r.action.is_overdue(now);
+                    view! {
+                        <tr data-testid="action-row">
+                            <td>{r.action.description.clone()}</td>
+                            <td>{r.owner_name.clone()}<br/><span class="nhsuk-body-s">{r.owner_organisation.clone()}</span></td>
+                            <td>{match r.action.patient_id {
+                                Some(pid) => view! { <a href=format!("/patients/{pid}")>{r.patient.clone()}</a> }.into_any(),
+                                None => ().into_any(),
+                            }}</td>
+                            <td class:mdt-overdue=overdue>{uk_time::format_date(r.action.due)}{overdue.then_some(" (overdue)")}</td>
+                            <td>{r.action.status.label()}</td>
+                        </tr>
+                    }
+                }/>
+            </tbody>
+        </table>
+        {move || (filtered.with(Vec::len) > limit.get()).then(|| view! {
+            <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| limit.update(|l| *l += PAGE_ROWS)>
+                {format!("Show {PAGE_ROWS} more")}
+            </button>
+        })}
+    }
+}
