@@ -190,6 +190,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
                     )));
                 }
                 reset();
+                open.set(false);
             }
             Err(e) => error.set(Some(e)),
         }

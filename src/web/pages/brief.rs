@@ -40,13 +40,19 @@ pub fn BriefPage() -> impl IntoView {
 #[component]
 fn BriefLoader(item_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let item = Memo::new(move |_| {
-        sync.replica
-            .with(|r| r.view(item_id).and_then(|v| v.typed::<AgendaItem>()))
+    // Only the meeting matters here: the editor is not rebuilt when the item is reordered.
+    let meeting = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            r.view(item_id)
+                .and_then(|v| v.typed::<AgendaItem>())
+                .map(|i| i.meeting_id)
+        })
     });
-    move || match item.get() {
+    move || match meeting.get() {
         None => view! { <p class="nhsuk-body" role="status">"Loading the brief…"</p> }.into_any(),
-        Some(i) => view! { <BriefEditor item_id=item_id meeting_id=i.meeting_id/> }.into_any(),
+        Some(meeting_id) => {
+            view! { <BriefEditor item_id=item_id meeting_id=meeting_id/> }.into_any()
+        }
     }
 }
 

@@ -37,38 +37,46 @@ pub fn MeetingPage() -> impl IntoView {
 pub fn MeetingAgenda(meeting_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let data = Memo::new(move |_| sync.replica.with(|r| AgendaView::load(r, meeting_id)));
+    // Built once when the meeting arrives; everything inside follows `data` line by line, so
+    // running state and open forms survive changes.
+    let loaded = Memo::new(move |_| data.with(Option::is_some));
     move || {
-        match data.get() {
-        None => view! {
-            <p class="nhsuk-body" role="status">"Loading the meeting… If this does not change, the meeting may have been removed or you may not be in its team."</p>
-            <p class="nhsuk-body"><a href="/">"Back to your teams"</a></p>
+        if loaded.get() {
+            view! { <AgendaBody data=data meeting_id=meeting_id/> }.into_any()
+        } else {
+            view! {
+                <p class="nhsuk-body" role="status">"Loading the meeting… If this does not change, the meeting may have been removed or you may not be in its team."</p>
+                <p class="nhsuk-body"><a href="/">"Back to your teams"</a></p>
+            }
+            .into_any()
         }
-        .into_any(),
-        Some(v) => view! { <AgendaBody data=data view=v/> }.into_any(),
-    }
     }
 }
 
 #[component]
-fn AgendaBody(data: Memo<Option<AgendaView>>, view: AgendaView) -> impl IntoView {
+fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
-    let is_coordinator = view.team.coordinator_id == me.person_id;
-    let meeting = view.meeting.clone();
-    let team_id = view.meeting.team_id;
-    let meeting_id = view.meeting_id;
-    let title = format!(
-        "{} — {}",
-        view.team.name,
-        uk_time::format_uk(meeting.starts_at)
-    );
-    let status_text = match meeting.status {
-        MeetingStatus::Planned => None,
-        MeetingStatus::Cancelled => Some("This meeting is cancelled."),
-        MeetingStatus::Closed => {
-            Some("This meeting is concluded. Deferred items have moved to the next meeting.")
-        }
+    let header = Memo::new(move |_| {
+        data.with(|d| {
+            d.as_ref().map(|v| {
+                (
+                    v.team.name.clone(),
+                    v.meeting.clone(),
+                    v.team.coordinator_id == me.person_id,
+                )
+            })
+        })
+    });
+    let is_coordinator = Signal::derive(move || header.with(|h| h.as_ref().is_some_and(|h| h.2)));
+    let open = move || {
+        header.with(|h| {
+            h.as_ref()
+                .is_some_and(|h| h.1.status == MeetingStatus::Planned)
+        })
     };
+    let team_id =
+        data.with_untracked(|d| d.as_ref().map(|v| v.meeting.team_id).unwrap_or_default());
     // Concluding needs an outcome on every patient item; the refusal names them.
     let blockers = RwSignal::new(Vec::<String>::new());
     let conclude = move |_| {
@@ -124,25 +132,33 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, view: AgendaView) -> impl IntoView
         );
     };
     let item_count = move || data.with(|d| d.as_ref().map_or(0, |v| v.agenda.items().len()));
-    let open = meeting.status == MeetingStatus::Planned;
     view! {
         <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
-        <h1 class="nhsuk-heading-l">{title}</h1>
-        <p class="nhsuk-body">
-            {format!("{}–{} UK time", uk_time::format_uk_time(meeting.starts_at), uk_time::format_uk_time(meeting.ends_at))}
-            {(!meeting.place.is_empty()).then(|| format!(" · {}", meeting.place))}
-        </p>
-        {status_text.map(|t| view! { <div class="nhsuk-inset-text"><p>{t}</p></div> })}
+        {move || header.get().map(|(team_name, meeting, _)| {
+            let status_text = match meeting.status {
+                MeetingStatus::Planned => None,
+                MeetingStatus::Cancelled => Some("This meeting is cancelled."),
+                MeetingStatus::Closed => Some("This meeting is concluded. Deferred items have moved to the next meeting."),
+            };
+            view! {
+                <h1 class="nhsuk-heading-l">{format!("{team_name} — {}", uk_time::format_uk(meeting.starts_at))}</h1>
+                <p class="nhsuk-body">
+                    {format!("{}–{} UK time", uk_time::format_uk_time(meeting.starts_at), uk_time::format_uk_time(meeting.ends_at))}
+                    {(!meeting.place.is_empty()).then(|| format!(" · {}", meeting.place))}
+                </p>
+                {status_text.map(|t| view! { <div class="nhsuk-inset-text"><p>{t}</p></div> })}
+            }
+        })}
         <ConflictNotice id=meeting_id/>
         <div class="nhsuk-button-group">
             <a class="nhsuk-button nhsuk-button--secondary" href=format!("/meetings/{meeting_id}/pack") role="button">"Brief pack to print"</a>
-            {open.then(|| view! {
+            {move || open().then(|| view! {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary"
                     on:click=move |_| start_item(if current.get_untracked().is_some() { None } else { Some(0) })>
                     {move || if current.get().is_some() { "Stop running the meeting" } else { "Run the meeting" }}
                 </button>
             })}
-            {(is_coordinator && open).then(|| view! {
+            {move || (is_coordinator.get() && open()).then(|| view! {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=conclude>"Conclude the meeting"</button>
             })}
         </div>
@@ -181,7 +197,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, view: AgendaView) -> impl IntoView
             })
         })))}
         <AgendaList data=data is_coordinator=is_coordinator current=current/>
-        {open.then(|| view! { <AddItemForm data=data/> })}
+        {move || open().then(|| view! { <AddItemForm data=data/> })}
         <ReadinessPanel data=data/>
     }
 }
@@ -200,7 +216,7 @@ fn minutes_text(m: i64) -> String {
 #[component]
 fn AgendaList(
     data: Memo<Option<AgendaView>>,
-    is_coordinator: bool,
+    is_coordinator: Signal<bool>,
     /// The item being discussed when the meeting is run from the app.
     current: RwSignal<Option<usize>>,
 ) -> impl IntoView {
@@ -267,7 +283,7 @@ fn AgendaList(
     let rows = Memo::new(move |_| {
         data.with(|d| {
             d.as_ref()
-                .map(|v| v.rows(is_coordinator))
+                .map(|v| v.rows(is_coordinator.get()))
                 .unwrap_or_default()
         })
     });

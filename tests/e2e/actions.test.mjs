@@ -1,0 +1,161 @@
+// End-to-end: concluding a meeting with outcomes (a decision with two actions, no action, a
+// deferral), the refusal while an outcome is missing, an owner accepting and completing an
+// action, and open actions coming back on the next meeting's actions review.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { isoDateFromToday, launchBrowser, screenshotPath, session, signIn, startServer, waitAllSent } from './helpers.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer([
+    ['pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager'],
+    ['sol.worker@example.gov.uk', 'Sol Worker', 'social_worker'],
+    ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
+  ]);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function planMeeting(page, days) {
+  await page.getByRole('button', { name: 'Plan a meeting' }).click();
+  await page.getByLabel('Date').fill(isoDateFromToday(days));
+  await page.getByLabel('Starts (UK time)').fill('13:00');
+  await page.getByLabel('Ends (UK time)').fill('14:30');
+  await page.getByRole('button', { name: 'Add meeting' }).click();
+}
+
+async function addPatient(page, nhs, name) {
+  await page.getByRole('button', { name: 'Add an item' }).click();
+  await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
+  await page.getByLabel('NHS number').fill(nhs);
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Date of birth').fill('1940-05-06');
+  await page.getByLabel('Reason for discussion').fill('Increasing needs at home');
+  await page.getByLabel('Question for the MDT').fill('What support is needed?');
+  await page.getByRole('button', { name: 'Add to agenda' }).click();
+  await page.getByTestId('agenda-item').filter({ hasText: name }).waitFor();
+}
+
+test('a meeting concludes only with outcomes; owners act on their actions; open ones return on the next agenda', async () => {
+  const { baseUrl } = server;
+  const pat = await session(browser);
+  const page = pat.page;
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  await page.getByRole('button', { name: 'Create a team' }).click();
+  await page.getByLabel('Team name').fill('Meadow MDT');
+  for (const email of ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net']) {
+    await page.getByLabel('Add a colleague who already uses the app').fill(email);
+    await page.getByRole('button', { name: 'Find and add' }).click();
+  }
+  await page.getByLabel('Dr Gita Synthetic').waitFor();
+  await page.getByRole('button', { name: 'Create team' }).click();
+  await page.getByRole('heading', { name: 'Meadow MDT' }).waitFor();
+  await planMeeting(page, 21);
+  await planMeeting(page, 49);
+  await page.getByTestId('meeting-list').getByRole('link').first().click();
+  await page.getByRole('heading', { name: 'Agenda' }).waitFor();
+
+  await addPatient(page, '9990000018', 'Ada Synthetic');
+  await addPatient(page, '9990000026', 'Bertie Example');
+  await addPatient(page, '9990000034', 'Cora Placeholder');
+
+  // Concluding with no outcomes is refused, naming the items.
+  await page.getByRole('button', { name: 'Conclude the meeting' }).click();
+  const refusal = page.getByTestId('conclude-refused');
+  await refusal.waitFor();
+  for (const name of ['Ada Synthetic', 'Bertie Example', 'Cora Placeholder']) {
+    await refusal.getByText(new RegExp(`${name}.*has no outcome yet`)).waitFor();
+  }
+
+  // Run the meeting: the current item is highlighted with a timer.
+  await page.getByRole('button', { name: 'Run the meeting' }).click();
+  await page.getByTestId('now-discussing').getByText('Ada Synthetic').waitFor();
+  await page.getByTestId('now-discussing').getByText(/of 15:00 minutes/).waitFor();
+
+  // Ada: a decision with two actions, each with one owner.
+  await page.getByRole('button', { name: /Record the outcome for Ada Synthetic/ }).click();
+  await page.getByLabel('Decision', { exact: true }).check();
+  await page.getByLabel('The decision').fill('Urgent care package review');
+  await page.getByLabel('Action 1: what needs doing').fill('Refer to the falls service');
+  await page.getByLabel('Action 1: owner').selectOption({ label: 'Sol Worker' });
+  await page.getByRole('button', { name: 'Add another action' }).click();
+  await page.getByLabel('Action 2: what needs doing').fill('Review her medication');
+  await page.getByLabel('Action 2: owner').selectOption({ label: 'Dr Gita Synthetic' });
+  await page.getByRole('button', { name: 'Save outcome' }).click();
+  await page.getByTestId('agenda-item').filter({ hasText: 'Ada Synthetic' }).getByTestId('outcome').filter({ hasText: 'Urgent care package review' }).waitFor();
+  assert.equal(await page.getByTestId('agenda-item').filter({ hasText: 'Ada Synthetic' }).getByTestId('item-actions').locator('li').count(), 2);
+
+  await page.getByRole('button', { name: 'Next item' }).click();
+  await page.getByTestId('now-discussing').getByText('Bertie Example').waitFor();
+  await page.getByRole('button', { name: /Record the outcome for Bertie Example/ }).click();
+  await page.getByLabel('No action needed', { exact: true }).check();
+  await page.getByLabel('Why no action is needed').fill('Stable; ulcer healing');
+  await page.getByRole('button', { name: 'Save outcome' }).click();
+  await page.getByTestId('agenda-item').filter({ hasText: 'Bertie Example' }).getByTestId('outcome').waitFor();
+
+  await page.getByRole('button', { name: /Record the outcome for Cora Placeholder/ }).click();
+  await page.getByLabel('Deferred', { exact: true }).check();
+  await page.getByLabel('Why it is deferred (it moves to the next meeting)').fill('Her GP is away this week');
+  await page.getByRole('button', { name: 'Save outcome' }).click();
+  await page.getByTestId('agenda-item').filter({ hasText: 'Cora Placeholder' }).getByTestId('outcome').waitFor();
+
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Conclude the meeting' }).click();
+  await page.getByText('This meeting is concluded').waitFor();
+  await waitAllSent(page);
+  await page.screenshot({ path: screenshotPath('meeting-concluded.png'), fullPage: true });
+
+  // Sol accepts her action and marks it done with a note.
+  const sol = await session(browser);
+  await signIn(sol.page, baseUrl, 'sol.worker@example.gov.uk');
+  await sol.page.getByRole('link', { name: 'My actions' }).click();
+  const card = sol.page.getByTestId('action-card').filter({ hasText: 'Refer to the falls service' });
+  await card.getByTestId('action-status').filter({ hasText: 'Proposed' }).waitFor();
+  assert.equal(await sol.page.getByTestId('action-card').count(), 1, 'only her own action');
+  await card.getByRole('button', { name: 'Accept' }).click();
+  await card.getByTestId('action-status').filter({ hasText: 'Accepted' }).waitFor();
+  await card.getByRole('button', { name: 'Mark done' }).click();
+  await card.getByRole('button', { name: 'Mark as done' }).click();
+  await card.getByRole('alert').filter({ hasText: 'Enter what was done' }).waitFor();
+  await card.getByLabel('What was done?').fill('Referral sent; first visit booked');
+  await card.getByRole('button', { name: 'Mark as done' }).click();
+  await sol.page.getByTestId('no-actions').waitFor();
+  await sol.page.getByLabel('Show done and cancelled actions').check();
+  await card.getByTestId('action-status').filter({ hasText: 'Done' }).waitFor();
+  await card.getByText('History').click();
+  await card.getByText('Sol Worker accepted the action').waitFor();
+  await card.getByText('Sol Worker marked it done: Referral sent; first visit booked').waitFor();
+  await waitAllSent(sol.page);
+
+  // The next meeting: the deferred patient is back, and the open action is on the actions review.
+  await page.getByRole('link', { name: 'Back to the team' }).click();
+  await page.getByTestId('meeting-list').getByRole('link').nth(1).click();
+  await page.reload();
+  const review = page.getByTestId('actions-review');
+  await review.getByText('Review her medication').waitFor();
+  await review.getByRole('heading', { name: 'Dr Gita Synthetic' }).waitFor();
+  assert.ok(!(await review.innerText()).includes('Refer to the falls service'), 'done actions leave the review');
+  await page.getByTestId('agenda-item').filter({ hasText: 'Cora Placeholder' }).getByTestId('deferred').filter({ hasText: 'Deferred 1×' }).waitFor();
+  await page.screenshot({ path: screenshotPath('next-meeting-actions-review.png'), fullPage: true });
+
+  // The team's action list filters live, and the CSV link is there.
+  await page.getByRole('link', { name: 'Back to the team' }).click();
+  await page.getByRole('link', { name: "The team's actions" }).click();
+  await page.getByTestId('action-count').filter({ hasText: '1 action' }).waitFor();
+  await page.getByLabel('Status').selectOption({ label: 'Done' });
+  await page.getByTestId('action-row').filter({ hasText: 'Refer to the falls service' }).waitFor();
+  await page.getByLabel('Status').selectOption({ label: 'Any outstanding' });
+  await page.getByLabel('Search').fill('medication gita');
+  await page.getByTestId('action-row').filter({ hasText: 'Review her medication' }).waitFor();
+  await page.getByLabel('Search').fill('nothing like this');
+  await page.getByTestId('action-count').filter({ hasText: '0 actions' }).waitFor();
+  assert.deepEqual([...page.errors, ...sol.page.errors], []);
+  await sol.context.close();
+  await pat.context.close();
+});
