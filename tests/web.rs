@@ -408,3 +408,393 @@ async fn bench_render_an_agenda_of_200_patient_items() {
         rounded(&edits)
     );
 }
+
+/// A team with `n` actions spread over 3 owners and 500 patients, as a pull would deliver it.
+fn action_records(n: usize) -> (Uuid, Vec<SyncRecord>) {
+    use mdt::core::action::{Action, ActionStatus};
+    use mdt::core::patient::Patient;
+    let team_id = Uuid::from_u128(2);
+    let owners: Vec<(Uuid, &str, Role)> = vec![
+        (Uuid::from_u128(1), "Dr Ada Synthetic", Role::Gp),
+        (Uuid::from_u128(4), "Sol Worker", Role::SocialWorker),
+        (Uuid::from_u128(5), "Grace Placeholder", Role::DistrictNurse),
+    ];
+    let mut records: Vec<SyncRecord> = owners
+        .iter()
+        .map(|(id, name, role)| {
+            record(
+                *id,
+                &Person {
+                    name: (*name).into(),
+                    role: *role,
+                    ..gp()
+                },
+            )
+        })
+        .collect();
+    records.push(record(
+        team_id,
+        &Team {
+            name: "Synthetic Valley MDT".into(),
+            coordinator_id: owners[0].0,
+            member_ids: owners[1..].iter().map(|o| o.0).collect(),
+            required_roles: vec![],
+            default_minutes: 90,
+            place: String::new(),
+            video_link: None,
+            agenda_cutoff_hours: 48,
+            brief_cutoff_hours: 24,
+        },
+    ));
+    let patients = 500.min(n.max(1));
+    let mut k = 0u32;
+    for i in 0..patients {
+        let nhs = loop {
+            k += 1;
+            let prefix = format!("999{k:06}");
+            let nine: [u8; 9] = std::array::from_fn(|d| prefix.as_bytes()[d] - b'0');
+            if let Some(check) = mdt::core::patient::check_digit(&nine) {
+                break format!("{prefix}{check}");
+            }
+        };
+        records.push(record(
+            Uuid::from_u128(10_000 + i as u128),
+            &Patient {
+                team_id,
+                nhs_number: nhs,
+                name: format!("Patient {i} Synthetic"),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
+                registered_practice_id: None,
+                lead_professional_id: None,
+            },
+        ));
+    }
+    let verbs = [
+        "Refer", "Review", "Call", "Visit", "Arrange", "Chase", "Book", "Check",
+    ];
+    let objects = [
+        "falls service",
+        "medication",
+        "care package",
+        "respite stay",
+        "OT assessment",
+        "housing",
+        "benefits advice",
+        "blood tests",
+    ];
+    let statuses = [
+        ActionStatus::Proposed,
+        ActionStatus::Accepted,
+        ActionStatus::Declined,
+    ];
+    for i in 0..n {
+        let status = statuses[i % 3];
+        records.push(record(
+            Uuid::from_u128(100_000 + i as u128),
+            &Action {
+                team_id,
+                description: format!("{} {} for visit {i}", verbs[i % 8], objects[(i / 8) % 8]),
+                owner_id: owners[i % 3].0,
+                due: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+                    + Duration::days((i % 60) as i64),
+                patient_id: Some(Uuid::from_u128(10_000 + (i % patients) as u128)),
+                meeting_id: None,
+                item_id: None,
+                status,
+                completion_note: String::new(),
+                reason: if status == ActionStatus::Declined {
+                    "Not my caseload".into()
+                } else {
+                    String::new()
+                },
+            },
+        ));
+    }
+    (team_id, records)
+}
+
+/// The same rows as plain strings, for the plain-JavaScript list.
+fn js_rows(replica: &mdt::core::sync::Replica, team: Uuid) -> js_sys::Array {
+    let dir = mdt::web::action_view::Directory::load(replica);
+    let rows = js_sys::Array::new();
+    for r in mdt::web::action_view::action_rows(replica, &dir, Some(team)) {
+        let row = js_sys::Array::new();
+        for cell in [
+            r.action.description.clone(),
+            format!("{} {}", r.owner_name, r.owner_organisation),
+            r.patient.clone(),
+            mdt::core::uk_time::format_date(r.action.due),
+            r.action.status.label().to_string(),
+        ] {
+            row.push(&wasm_bindgen::JsValue::from_str(&cell));
+        }
+        rows.push(&row);
+    }
+    rows
+}
+
+/// A plain-JavaScript action list: filter every row on each keystroke (all words must appear),
+/// then rebuild the visible table rows. The baseline the Leptos page is compared with.
+fn js_list() -> js_sys::Function {
+    js_sys::Function::new_with_args(
+        "container, rows, limit",
+        r#"
+        const hay = rows.map(r => (r[0] + ' ' + r[1] + ' ' + r[2]).toLowerCase());
+        const table = document.createElement('table');
+        const tbody = document.createElement('tbody');
+        table.appendChild(tbody);
+        const count = document.createElement('p');
+        container.appendChild(count);
+        container.appendChild(table);
+        return function render(text) {
+          const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+          const matches = [];
+          for (let i = 0; i < rows.length; i++) {
+            if (words.every(w => hay[i].includes(w))) matches.push(i);
+          }
+          tbody.textContent = '';
+          const frag = document.createDocumentFragment();
+          for (const i of matches.slice(0, limit)) {
+            const tr = document.createElement('tr');
+            for (const c of rows[i]) { const td = document.createElement('td'); td.textContent = c; tr.appendChild(td); }
+            frag.appendChild(tr);
+          }
+          tbody.appendChild(frag);
+          count.textContent = matches.length + ' actions';
+          return matches.length;
+        };
+        "#,
+    )
+}
+
+/// Types into the search box as a person would: sets the value and fires a bubbling `input`.
+fn type_into(input: &web_sys::HtmlInputElement, value: &str) {
+    input.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    input.dispatch_event(&event).unwrap();
+}
+
+fn mount_actions(
+    el: &web_sys::HtmlElement,
+    owner: &Owner,
+    records: Vec<SyncRecord>,
+    team: Uuid,
+    rows: usize,
+) -> (SyncClient, leptos::mount::UnmountHandle<impl Mountable>) {
+    use mdt::core::api::CurrentUser;
+    use mdt::web::pages::team_actions::TeamActions;
+    let sync = owner.with(|| SyncClient::new(Uuid::new_v4()));
+    sync.replica.update(|r| {
+        r.apply_pull(PullResponse {
+            cursor: records.len() as u64,
+            records,
+            more: false,
+        })
+    });
+    let user = CurrentUser {
+        user_id: Uuid::new_v4(),
+        name: "Dr Ada Synthetic".into(),
+        email: "ada@example.nhs.net".into(),
+        person_id: Uuid::from_u128(1),
+    };
+    let handle = leptos::mount::mount_to(el.clone(), move || {
+        provide_context(sync);
+        provide_context(user.clone());
+        view! { <TeamActions team_id=team page_rows=rows/> }
+    });
+    (sync, handle)
+}
+
+#[wasm_bindgen_test]
+async fn the_team_action_list_filters_live() {
+    let el = container();
+    let owner = Owner::new();
+    let (team, records) = action_records(300);
+    let (_sync, handle) = mount_actions(&el, &owner, records, team, 200);
+    settle().await;
+    let count = || {
+        el.query_selector("[data-testid=action-count]")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap()
+    };
+    assert_eq!(count(), "Showing 200 of 300 actions");
+    let input: web_sys::HtmlInputElement = el
+        .query_selector("#filter-text")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    type_into(&input, "falls SOL");
+    settle().await;
+    // "… falls service …" rows owned by Sol: (i / 8) % 8 == 0 and i % 3 == 1.
+    let expected = (0..300).filter(|i| (i / 8) % 8 == 0 && i % 3 == 1).count();
+    assert_eq!(
+        count(),
+        format!("{expected} action{}", if expected == 1 { "" } else { "s" })
+    );
+    drop(handle);
+}
+
+/// Benchmark (prints, never fails on time): the team action list beside a plain-JavaScript list
+/// of the same rows, in the same browser run. Run `./scripts/bench.sh` to see the figures.
+#[wasm_bindgen_test]
+async fn bench_team_actions_against_plain_javascript() {
+    let performance = web_sys::window().unwrap().performance().unwrap();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let js = js_list();
+
+    // Render a 1,000-action list: the default page (first 200 rows) and every row.
+    let mut report = Vec::new();
+    for shown in [200usize, 1000] {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..5 {
+            let (team, records) = action_records(1000);
+            let replica_rows = {
+                let mut r = mdt::core::sync::Replica::new(Uuid::new_v4());
+                r.apply_pull(PullResponse {
+                    records: records.clone(),
+                    cursor: 1,
+                    more: false,
+                });
+                js_rows(&r, team)
+            };
+            let el = container();
+            let owner = Owner::new();
+            let start = performance.now();
+            let (_sync, handle) = mount_actions(&el, &owner, records, team, shown);
+            let rows = el
+                .query_selector_all("[data-testid=action-row]")
+                .unwrap()
+                .length();
+            ours.push(performance.now() - start);
+            assert_eq!(rows as usize, shown);
+            drop(handle);
+            el.remove();
+
+            let el = container();
+            let start = performance.now();
+            let render: js_sys::Function = js
+                .call3(
+                    &wasm_bindgen::JsValue::NULL,
+                    &el,
+                    &replica_rows,
+                    &(shown as u32).into(),
+                )
+                .unwrap()
+                .unchecked_into();
+            render
+                .call1(&wasm_bindgen::JsValue::NULL, &"".into())
+                .unwrap();
+            theirs.push(performance.now() - start);
+            assert_eq!(
+                el.query_selector_all("tr").unwrap().length() as usize,
+                shown
+            );
+            el.remove();
+        }
+        let (o, t) = (median(ours), median(theirs));
+        report.push(format!("render 1,000 actions showing {shown}: Leptos {o:.1} ms, plain JS {t:.1} ms (ratio {:.1})", o / t));
+    }
+
+    // Filter keystrokes over 5,000 actions.
+    let typed = "refer falls sol";
+    let (team, records) = action_records(5000);
+    let replica_rows = {
+        let mut r = mdt::core::sync::Replica::new(Uuid::new_v4());
+        r.apply_pull(PullResponse {
+            records: records.clone(),
+            cursor: 1,
+            more: false,
+        });
+        js_rows(&r, team)
+    };
+    let el = container();
+    let owner = Owner::new();
+    let (_sync, handle) = mount_actions(&el, &owner, records, team, 200);
+    let input: web_sys::HtmlInputElement = el
+        .query_selector("#filter-text")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    let mut ours = Vec::new();
+    for round in 0..3 {
+        for end in 1..=typed.len() {
+            let start = performance.now();
+            type_into(&input, &typed[..end]);
+            leptos::task::tick().await;
+            let shown = el
+                .query_selector_all("[data-testid=action-row]")
+                .unwrap()
+                .length();
+            if round > 0 {
+                ours.push(performance.now() - start);
+            }
+            assert!(shown <= 200);
+        }
+        type_into(&input, "");
+        leptos::task::tick().await;
+    }
+    type_into(&input, typed);
+    leptos::task::tick().await;
+    let final_count = el
+        .query_selector("[data-testid=action-count]")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap();
+    drop(handle);
+    el.remove();
+
+    let el = container();
+    let render: js_sys::Function = js
+        .call3(
+            &wasm_bindgen::JsValue::NULL,
+            &el,
+            &replica_rows,
+            &200u32.into(),
+        )
+        .unwrap()
+        .unchecked_into();
+    render
+        .call1(&wasm_bindgen::JsValue::NULL, &"".into())
+        .unwrap();
+    let mut theirs = Vec::new();
+    for round in 0..3 {
+        for end in 1..=typed.len() {
+            let start = performance.now();
+            render
+                .call1(&wasm_bindgen::JsValue::NULL, &typed[..end].into())
+                .unwrap();
+            if round > 0 {
+                theirs.push(performance.now() - start);
+            }
+        }
+        render
+            .call1(&wasm_bindgen::JsValue::NULL, &"".into())
+            .unwrap();
+    }
+    let js_count = render
+        .call1(&wasm_bindgen::JsValue::NULL, &typed.into())
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    el.remove();
+    assert!(
+        final_count.starts_with(&format!("{js_count} action")),
+        "{final_count} vs {js_count}: both lists must show the same matches"
+    );
+    let (o, t) = (median(ours.clone()), median(theirs.clone()));
+    let worst = ours.iter().cloned().fold(0.0, f64::max);
+    report.push(format!(
+        "filter keystroke over 5,000 actions ({} keystrokes of \"{typed}\"): Leptos median {o:.2} ms (worst {worst:.2} ms), plain JS median {t:.2} ms (ratio {:.1})",
+        ours.len(),
+        o / t
+    ));
+    wasm_bindgen_test::console_log!("BENCH team-actions: {}", report.join("; "));
+}

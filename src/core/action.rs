@@ -384,10 +384,14 @@ impl ActionFilter {
             && self.status.is_none_or(|s| a.status == s)
             && (!self.open_only || a.status.is_open())
             && (!self.overdue_only || a.is_overdue(now))
-            && self
-                .text
-                .split_whitespace()
-                .all(|word| row.search.contains(&word.to_lowercase()))
+            && self.text.split_whitespace().all(|word| {
+                // Typed text is usually lower case already: avoid an allocation per row.
+                if word.chars().any(char::is_uppercase) {
+                    row.search.contains(&word.to_lowercase())
+                } else {
+                    row.search.contains(word)
+                }
+            })
     }
 }
 

@@ -31,7 +31,13 @@ pub fn TeamActionsPage() -> impl IntoView {
 
 /// The filterable list of one team's actions.
 #[component]
-pub fn TeamActions(team_id: Uuid) -> impl IntoView {
+pub fn TeamActions(
+    team_id: Uuid,
+    /// Rows shown at first (default [`PAGE_ROWS`]); "Show more" adds as many again.
+    #[prop(optional)]
+    page_rows: Option<usize>,
+) -> impl IntoView {
+    let page_rows = page_rows.unwrap_or(PAGE_ROWS);
     let sync = expect_context::<SyncClient>();
     let data = Memo::new(move |_| {
         sync.replica.with(|r| {
@@ -57,22 +63,34 @@ pub fn TeamActions(team_id: Uuid) -> impl IntoView {
         open_only: true,
         ..ActionFilter::default()
     });
-    let limit = RwSignal::new(PAGE_ROWS);
+    let limit = RwSignal::new(page_rows);
     let now = Utc::now();
+    // Positions of the matching rows: a keystroke copies only the rows it shows.
     let filtered = Memo::new(move |_| {
         filter.with(|f| {
             data.with(|(_, rows, _, _)| {
                 rows.iter()
-                    .filter(|r| f.matches(r, now))
-                    .cloned()
-                    .collect::<Vec<ActionRow>>()
+                    .enumerate()
+                    .filter(|(_, r)| f.matches(r, now))
+                    .map(|(i, _)| i)
+                    .collect::<Vec<usize>>()
             })
         })
     });
-    let shown = move || filtered.with(|f| f.iter().take(limit.get()).cloned().collect::<Vec<_>>());
+    let shown = move || {
+        let limit = limit.get();
+        filtered.with(|f| {
+            data.with(|(_, rows, _, _)| {
+                f.iter()
+                    .take(limit)
+                    .map(|i| rows[*i].clone())
+                    .collect::<Vec<ActionRow>>()
+            })
+        })
+    };
     let set = move |change: Box<dyn Fn(&mut ActionFilter)>| {
         filter.update(|f| change(f));
-        limit.set(PAGE_ROWS);
+        limit.set(page_rows);
     };
     view! {
         <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
@@ -145,8 +163,8 @@ pub fn TeamActions(team_id: Uuid) -> impl IntoView {
             </tbody>
         </table>
         {move || (filtered.with(Vec::len) > limit.get()).then(|| view! {
-            <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| limit.update(|l| *l += PAGE_ROWS)>
-                {format!("Show {PAGE_ROWS} more")}
+            <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| limit.update(|l| *l += page_rows)>
+                {format!("Show {page_rows} more")}
             </button>
         })}
     }
