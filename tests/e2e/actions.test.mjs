@@ -155,7 +155,26 @@ test('a meeting concludes only with outcomes; owners act on their actions; open 
   await page.getByTestId('action-row').filter({ hasText: 'Review her medication' }).waitFor();
   await page.getByLabel('Search').fill('nothing like this');
   await page.getByTestId('action-count').filter({ hasText: '0 actions' }).waitFor();
-  assert.deepEqual([...page.errors, ...sol.page.errors], []);
+
+  // Gita declines hers with a reason: the coordinator sees it flagged and gives it to Sol.
+  const gita = await session(browser);
+  await signIn(gita.page, baseUrl, 'gita.synthetic@example.nhs.net');
+  await gita.page.getByRole('link', { name: 'My actions' }).click();
+  const hers = gita.page.getByTestId('action-card').filter({ hasText: 'Review her medication' });
+  await hers.getByRole('button', { name: 'Decline' }).click();
+  await hers.getByLabel('Why can you not take this on?').fill('The practice pharmacist should do this');
+  await hers.getByRole('button', { name: 'Decline the action' }).click();
+  await hers.getByTestId('action-status').filter({ hasText: 'Declined' }).waitFor();
+  await waitAllSent(gita.page);
+  await page.getByRole('link', { name: 'Teams and meetings' }).click();
+  await page.reload();
+  await page.getByRole('link', { name: '1 declined action needs a new owner' }).click();
+  const declined = page.getByTestId('declined-actions').getByTestId('action-card');
+  await declined.locator('p.mdt-warning').filter({ hasText: 'Declined: The practice pharmacist should do this' }).waitFor();
+  await declined.getByLabel('Give to someone else').selectOption({ label: 'Sol Worker' });
+  await page.getByTestId('declined-actions').waitFor({ state: 'detached' });
+  assert.deepEqual([...page.errors, ...sol.page.errors, ...gita.page.errors], []);
+  await gita.context.close();
   await sol.context.close();
   await pat.context.close();
 });

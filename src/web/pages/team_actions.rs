@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use crate::core::action::{ActionFilter, ActionRow, ActionStatus};
 use crate::core::uk_time;
-use crate::web::action_view::{action_rows, Directory};
+use crate::web::action_card::ActionCard;
+use crate::web::action_view::{action_cards, action_rows, Directory};
 use crate::web::api;
 use crate::web::pages::not_found::NotFound;
 use crate::web::sync::SyncClient;
@@ -59,6 +60,14 @@ pub fn TeamActions(
             (team, rows, members, patients)
         })
     });
+    let declined = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            let dir = Directory::load(r);
+            action_cards(r, &dir, Utc::now(), |a| {
+                a.team_id == team_id && a.status == ActionStatus::Declined
+            })
+        })
+    });
     let filter = RwSignal::new(ActionFilter {
         open_only: true,
         ..ActionFilter::default()
@@ -96,6 +105,14 @@ pub fn TeamActions(
         <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
         <h1>{move || format!("Actions: {}", data.with(|d| d.0.clone()))}</h1>
         <p class="nhsuk-body"><a href=api::actions_csv_url(team_id) download="">"Download all the team's actions (CSV)"</a></p>
+        {move || (!declined.with(Vec::is_empty)).then(|| view! {
+            <section aria-labelledby="declined-title" data-testid="declined-actions">
+                <h2 id="declined-title">"Declined: these need a new owner"</h2>
+                <ul class="mdt-card-list">
+                    <For each=move || declined.get() key=|c| (c.id, c.action.clone(), c.history.len()) children=|card| view! { <ActionCard card=card/> }/>
+                </ul>
+            </section>
+        })}
         <div class="mdt-filters" role="search" aria-label="Filter actions">
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="filter-text">"Search"</label>

@@ -3,6 +3,7 @@
 use chrono::Utc;
 use leptos::prelude::*;
 
+use crate::core::action::{Action, ActionStatus};
 use crate::core::entities::{Meeting, MeetingStatus, Team};
 use crate::core::uk_time;
 use crate::web::sync::SyncClient;
@@ -15,6 +16,7 @@ pub fn TeamsPage() -> impl IntoView {
         sync.replica.with(|r| {
             let now = Utc::now();
             let meetings = r.all::<Meeting>();
+            let actions = r.all::<Action>();
             let mut teams: Vec<_> = r
                 .all::<Team>()
                 .into_iter()
@@ -28,10 +30,14 @@ pub fn TeamsPage() -> impl IntoView {
                         })
                         .map(|(_, m)| m.starts_at)
                         .min();
-                    (view.id, team, next)
+                    let declined = actions
+                        .iter()
+                        .filter(|(_, a)| a.team_id == view.id && a.status == ActionStatus::Declined)
+                        .count();
+                    (view.id, team, next, declined)
                 })
                 .collect();
-            teams.sort_by_key(|(_, team, _)| team.name.to_lowercase());
+            teams.sort_by_key(|(_, team, _, _)| team.name.to_lowercase());
             teams
         })
     };
@@ -48,8 +54,8 @@ pub fn TeamsPage() -> impl IntoView {
             } else {
                 view! {
                     <ul class="nhsuk-list mdt-cards" data-testid="team-list">
-                        {teams.into_iter().map(|(id, team, next)| view! {
-                            <li class="nhsuk-card nhsuk-card--clickable">
+                        {teams.into_iter().map(|(id, team, next, declined)| view! {
+                            <li class="nhsuk-card">
                                 <div class="nhsuk-card__content">
                                     <h2 class="nhsuk-card__heading nhsuk-heading-m">
                                         <a class="nhsuk-card__link" href=format!("/teams/{id}")>{team.name.clone()}</a>
@@ -61,6 +67,11 @@ pub fn TeamsPage() -> impl IntoView {
                                             None => "no meeting planned".into(),
                                         }}
                                     </p>
+                                    {(declined > 0).then(|| view! {
+                                        <p class="nhsuk-body mdt-warning">
+                                            <a href=format!("/teams/{id}/actions")>{format!("{declined} declined action{} need{} a new owner", if declined == 1 { "" } else { "s" }, if declined == 1 { "s" } else { "" })}</a>
+                                        </p>
+                                    })}
                                 </div>
                             </li>
                         }).collect_view()}
