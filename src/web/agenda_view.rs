@@ -109,6 +109,13 @@ impl AgendaView {
         members
     }
 
+    /// The coordinator and members with their names, sorted by name (for choosing people).
+    pub fn member_names(&self) -> Vec<(Uuid, String)> {
+        let mut people: Vec<(Uuid, String)> = self.members().into_iter().map(|m| (m, self.name(Some(m)))).collect();
+        people.sort_by_key(|(_, n)| n.to_lowercase());
+        people
+    }
+
     /// A person's name, or a placeholder when they are not on this device.
     pub fn name(&self, person: Option<Uuid>) -> String {
         person.and_then(|p| self.people.get(&p)).map_or_else(

@@ -68,21 +68,7 @@ pub fn OutcomeForm(
         vec![ActionDraft::new()]
     });
     let errors = RwSignal::new(Vec::<ValidationError>::new());
-    let members = move || {
-        data.with(|d| {
-            d.as_ref()
-                .map(|v| {
-                    let mut people: Vec<(Uuid, String)> = v
-                        .members()
-                        .into_iter()
-                        .map(|m| (m, v.name(Some(m))))
-                        .collect();
-                    people.sort_by_key(|(_, n)| n.to_lowercase());
-                    people
-                })
-                .unwrap_or_default()
-        })
-    };
+    let members = move || data.with(|d| d.as_ref().map(AgendaView::member_names).unwrap_or_default());
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

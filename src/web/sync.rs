@@ -70,12 +70,7 @@ impl SyncClient {
 
     /// Saves an entity (new or changed): checked, shown at once, queued and sent.
     pub fn save<E: Entity>(&self, id: Uuid, entity: &E) -> Result<(), ValidationError> {
-        let mut result = Ok(());
-        self.replica
-            .update(|r| result = r.stage_entity(Uuid::new_v4(), id, entity).map(drop));
-        result?;
-        self.after_change();
-        Ok(())
+        self.stage_together(|r| r.stage_entity(Uuid::new_v4(), id, entity).map(drop))
     }
 
     /// Saves what a person changed in a form that showed `before` (at `base_version`; `None`
@@ -89,22 +84,10 @@ impl SyncClient {
         after: &E,
     ) -> Result<(), ValidationError> {
         let before = before.map(Entity::to_fields).unwrap_or_default();
-        let mut result = Ok(());
-        self.replica.update(|r| {
-            result = r
-                .stage_edit(
-                    Uuid::new_v4(),
-                    E::KIND,
-                    id,
-                    base_version,
-                    &before,
-                    after.to_fields(),
-                )
-                .map(drop);
-        });
-        result?;
-        self.after_change();
-        Ok(())
+        self.stage_together(|r| {
+            r.stage_edit(Uuid::new_v4(), E::KIND, id, base_version, &before, after.to_fields())
+                .map(drop)
+        })
     }
 
     /// Settles a conflict on a field by choosing a value.
@@ -209,22 +192,31 @@ impl SyncClient {
         Ok(())
     }
 
-    /// Saves several records at once (e.g. new positions after a reorder), all or none.
-    pub fn save_all<E: Entity>(&self, records: &[(Uuid, E)]) -> Result<(), ValidationError> {
+    /// Stages several changes as one: if any is refused, none is kept.
+    fn stage_together(&self, stage: impl FnOnce(&mut Replica) -> Result<(), ValidationError>) -> Result<(), ValidationError> {
         let mut result = Ok(());
         self.replica.update(|r| {
-            let snapshot = r.clone();
-            for (id, entity) in records {
-                if let Err(e) = r.stage_entity(Uuid::new_v4(), *id, entity) {
-                    *r = snapshot;
-                    result = Err(e);
-                    return;
-                }
+            // Staging only appends to the outbox, so undoing it is cheap.
+            let (queued, next_seq) = (r.outbox.len(), r.next_seq);
+            result = stage(r);
+            if result.is_err() {
+                r.outbox.truncate(queued);
+                r.next_seq = next_seq;
             }
         });
         result?;
         self.after_change();
         Ok(())
+    }
+
+    /// Saves several records at once (e.g. new positions after a reorder), all or none.
+    pub fn save_all<E: Entity>(&self, records: &[(Uuid, E)]) -> Result<(), ValidationError> {
+        self.stage_together(|r| {
+            for (id, entity) in records {
+                r.stage_entity(Uuid::new_v4(), *id, entity)?;
+            }
+            Ok(())
+        })
     }
 
     /// Deletes a record (it leaves a tombstone so other devices learn of it).
@@ -250,21 +242,11 @@ impl SyncClient {
             at: Utc::now(),
             summary: "agreed the action".into(),
         };
-        let mut result = Ok(());
-        self.replica.update(|r| {
-            let snapshot = r.clone();
-            result = r.stage_entity(Uuid::new_v4(), id, action).map(drop);
-            if result.is_ok() {
-                result = r
-                    .stage_entity(Uuid::new_v4(), Uuid::new_v4(), &event)
-                    .map(drop);
-            }
-            if result.is_err() {
-                *r = snapshot;
-            }
-        });
-        result?;
-        self.after_change();
+        self.stage_together(|r| {
+            r.stage_entity(Uuid::new_v4(), id, action)?;
+            r.stage_entity(Uuid::new_v4(), Uuid::new_v4(), &event)?;
+            Ok(())
+        })?;
         Ok(id)
     }
 
@@ -293,31 +275,11 @@ impl SyncClient {
             at: Utc::now(),
             summary,
         };
-        let mut result = Ok(());
-        self.replica.update(|r| {
-            let snapshot = r.clone();
-            result = r
-                .stage_edit(
-                    Uuid::new_v4(),
-                    Action::KIND,
-                    id,
-                    version,
-                    &before.to_fields(),
-                    after.to_fields(),
-                )
-                .map(drop);
-            if result.is_ok() {
-                result = r
-                    .stage_entity(Uuid::new_v4(), Uuid::new_v4(), &event)
-                    .map(drop);
-            }
-            if result.is_err() {
-                *r = snapshot;
-            }
-        });
-        result?;
-        self.after_change();
-        Ok(())
+        self.stage_together(|r| {
+            r.stage_edit(Uuid::new_v4(), Action::KIND, id, version, &before.to_fields(), after.to_fields())?;
+            r.stage_entity(Uuid::new_v4(), Uuid::new_v4(), &event)?;
+            Ok(())
+        })
     }
 
     /// Marks that the person has read a brief's current version, once per version.
