@@ -4,7 +4,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_chromium
 
-step "Browser render benchmarks (release wasm, headless Chromium)"
+step "Slot finder (native, release)"
+cargo run --release --quiet --example slot_finder_bench
+
+step "Browser benchmarks (release wasm, headless Chromium)"
 env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER="$(command -v chromedriver)" \
   cargo test --release --target wasm32-unknown-unknown --test web bench -- --nocapture 2>&1 | grep BENCH

@@ -798,3 +798,33 @@ async fn bench_team_actions_against_plain_javascript() {
     ));
     wasm_bindgen_test::console_log!("BENCH team-actions: {}", report.join("; "));
 }
+
+/// Benchmark (prints, never fails on time): the slot finder in the browser, on the same
+/// workload as `examples/slot_finder_bench.rs`.
+#[wasm_bindgen_test]
+fn bench_slot_finder_in_the_browser() {
+    use mdt::core::calendar::BankHolidays;
+    use mdt::core::schedule::{benchmark_query, SlotFinder};
+    let performance = web_sys::window().unwrap().performance().unwrap();
+    let query = benchmark_query();
+    let holidays = BankHolidays::shipped();
+    let finder = SlotFinder::new(&query, &holidays);
+    let best = finder.find(10);
+    assert!(best[0].quorum_met);
+    let mut times: Vec<f64> = (0..50)
+        .map(|_| {
+            let start = performance.now();
+            let found = finder.find(10);
+            let elapsed = performance.now() - start;
+            assert_eq!(found, best);
+            elapsed
+        })
+        .collect();
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    wasm_bindgen_test::console_log!(
+        "BENCH slot-finder wasm: 40 members x 26 weeks x 5-minute steps: median {:.2} ms, p90 {:.2} ms, min {:.2} ms over 50 runs (performance.now() resolution applies)",
+        times[25],
+        times[45],
+        times[0]
+    );
+}

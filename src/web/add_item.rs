@@ -196,7 +196,8 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
         }
     };
 
-    let members = move || data.with(|d| d.as_ref().map(AgendaView::member_names).unwrap_or_default());
+    let members =
+        move || data.with(|d| d.as_ref().map(AgendaView::member_names).unwrap_or_default());
     let patients = move || {
         data.with(|d| {
             d.as_ref()

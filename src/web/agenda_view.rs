@@ -111,7 +111,11 @@ impl AgendaView {
 
     /// The coordinator and members with their names, sorted by name (for choosing people).
     pub fn member_names(&self) -> Vec<(Uuid, String)> {
-        let mut people: Vec<(Uuid, String)> = self.members().into_iter().map(|m| (m, self.name(Some(m)))).collect();
+        let mut people: Vec<(Uuid, String)> = self
+            .members()
+            .into_iter()
+            .map(|m| (m, self.name(Some(m))))
+            .collect();
         people.sort_by_key(|(_, n)| n.to_lowercase());
         people
     }

@@ -68,7 +68,8 @@ pub fn OutcomeForm(
         vec![ActionDraft::new()]
     });
     let errors = RwSignal::new(Vec::<ValidationError>::new());
-    let members = move || data.with(|d| d.as_ref().map(AgendaView::member_names).unwrap_or_default());
+    let members =
+        move || data.with(|d| d.as_ref().map(AgendaView::member_names).unwrap_or_default());
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

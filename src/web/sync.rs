@@ -85,8 +85,15 @@ impl SyncClient {
     ) -> Result<(), ValidationError> {
         let before = before.map(Entity::to_fields).unwrap_or_default();
         self.stage_together(|r| {
-            r.stage_edit(Uuid::new_v4(), E::KIND, id, base_version, &before, after.to_fields())
-                .map(drop)
+            r.stage_edit(
+                Uuid::new_v4(),
+                E::KIND,
+                id,
+                base_version,
+                &before,
+                after.to_fields(),
+            )
+            .map(drop)
         })
     }
 
@@ -193,7 +200,10 @@ impl SyncClient {
     }
 
     /// Stages several changes as one: if any is refused, none is kept.
-    fn stage_together(&self, stage: impl FnOnce(&mut Replica) -> Result<(), ValidationError>) -> Result<(), ValidationError> {
+    fn stage_together(
+        &self,
+        stage: impl FnOnce(&mut Replica) -> Result<(), ValidationError>,
+    ) -> Result<(), ValidationError> {
         let mut result = Ok(());
         self.replica.update(|r| {
             // Staging only appends to the outbox, so undoing it is cheap.
@@ -276,7 +286,14 @@ impl SyncClient {
             summary,
         };
         self.stage_together(|r| {
-            r.stage_edit(Uuid::new_v4(), Action::KIND, id, version, &before.to_fields(), after.to_fields())?;
+            r.stage_edit(
+                Uuid::new_v4(),
+                Action::KIND,
+                id,
+                version,
+                &before.to_fields(),
+                after.to_fields(),
+            )?;
             r.stage_entity(Uuid::new_v4(), Uuid::new_v4(), &event)?;
             Ok(())
         })

@@ -1,0 +1,540 @@
+//! Protected-time scheduling: people's weekly commitments, the slot finder that ranks meeting
+//! times by role quorum, and recurring series in UK wall-clock time.
+//!
+//! Everything here works in UK local dates and times (clinics are "Monday 08:30", whatever the
+//! season); instants in UTC are made only when a meeting is created, through `uk_time`.
+
+use std::collections::BinaryHeap;
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Timelike, Weekday};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::calendar::BankHolidays;
+use super::entities::Role;
+use super::validation::ValidationError;
+
+/// Weekday as stored: 0 = Monday … 6 = Sunday.
+pub fn weekday_index(w: Weekday) -> u8 {
+    w.num_days_from_monday() as u8
+}
+
+/// A repeating commitment in UK local time, e.g. "Monday 08:30–12:30 clinic", weekly or
+/// fortnightly, optionally between two dates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    /// 0 = Monday … 6 = Sunday.
+    pub weekday: u8,
+    pub starts: NaiveTime,
+    pub ends: NaiveTime,
+    pub label: String,
+    /// 1: every week; 2: every other week (counted from `anchor`).
+    #[serde(default = "every_week")]
+    pub every_weeks: u8,
+    /// A date in a week when a fortnightly commitment happens.
+    #[serde(default)]
+    pub anchor: Option<NaiveDate>,
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+}
+
+fn every_week() -> u8 {
+    1
+}
+
+impl Commitment {
+    /// Whether the commitment happens on `date`.
+    pub fn occurs_on(&self, date: NaiveDate) -> bool {
+        if weekday_index(date.weekday()) != self.weekday
+            || self.from.is_some_and(|f| date < f)
+            || self.until.is_some_and(|u| date > u)
+        {
+            return false;
+        }
+        match (self.every_weeks, self.anchor) {
+            (0 | 1, _) => true,
+            (n, Some(anchor)) => {
+                let monday = |d: NaiveDate| {
+                    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+                };
+                let weeks = (monday(date) - monday(anchor)).num_weeks();
+                weeks.rem_euclid(i64::from(n)) == 0
+            }
+            (_, None) => true,
+        }
+    }
+
+    /// Checks times and the repeat pattern.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.weekday > 6 {
+            return Err(ValidationError::field(
+                "weekday",
+                "Choose a day of the week",
+            ));
+        }
+        if self.ends <= self.starts {
+            return Err(ValidationError::field(
+                "ends",
+                "A commitment must end after it starts",
+            ));
+        }
+        if !(1..=4).contains(&self.every_weeks) {
+            return Err(ValidationError::field(
+                "every_weeks",
+                "Repeat every 1 to 4 weeks",
+            ));
+        }
+        if self.every_weeks > 1 && self.anchor.is_none() {
+            return Err(ValidationError::field(
+                "anchor",
+                "Give a date in a week when it happens",
+            ));
+        }
+        super::validation::required_text(
+            "label",
+            "what the commitment is, like Clinic",
+            &self.label,
+            100,
+        )
+    }
+}
+
+/// A one-off absence (leave, training), whole days, inclusive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Absence {
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+    pub label: String,
+}
+
+/// When someone cannot come to a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Availability {
+    #[serde(default)]
+    pub commitments: Vec<Commitment>,
+    #[serde(default)]
+    pub absences: Vec<Absence>,
+    /// Would rather join by video (e.g. community staff between home visits).
+    #[serde(default)]
+    pub prefers_remote: bool,
+}
+
+impl Availability {
+    /// What stops the person attending `date` from `start` to `end`, if anything.
+    pub fn clash(&self, date: NaiveDate, start: NaiveTime, end: NaiveTime) -> Option<&str> {
+        if let Some(a) = self
+            .absences
+            .iter()
+            .find(|a| a.from <= date && date <= a.until)
+        {
+            return Some(&a.label);
+        }
+        self.commitments
+            .iter()
+            .find(|c| c.occurs_on(date) && c.starts < end && start < c.ends)
+            .map(|c| c.label.as_str())
+    }
+}
+
+/// Someone the finder considers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub id: Uuid,
+    pub role: Role,
+    /// Must be free: no slot is offered over their commitments.
+    pub must_attend: bool,
+    pub availability: Availability,
+}
+
+/// What to look for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotQuery {
+    pub first_day: NaiveDate,
+    pub weeks: u32,
+    /// Days of the week to consider (0 = Monday).
+    pub weekdays: Vec<u8>,
+    pub earliest: NaiveTime,
+    /// The meeting must end by this time.
+    pub latest: NaiveTime,
+    pub minutes: u32,
+    pub step_minutes: u32,
+    /// Roles needed, with how many of each (e.g. one GP, one social worker, one district nurse).
+    pub quorum: Vec<(Role, u32)>,
+    pub people: Vec<Candidate>,
+}
+
+/// One ranked slot, with who is free and who clashes with what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotOption {
+    pub date: NaiveDate,
+    pub starts: NaiveTime,
+    pub ends: NaiveTime,
+    pub quorum_met: bool,
+    /// Free people who hold a quorum role.
+    pub required_free: u32,
+    /// Free people who hold no quorum role.
+    pub optional_free: u32,
+    /// Free people who would rather join remotely.
+    pub remote: u32,
+    pub free: Vec<Uuid>,
+    /// (person, what they have on)
+    pub clashes: Vec<(Uuid, String)>,
+}
+
+/// Most start times one day can hold (24 hours in 5-minute steps).
+const MAX_STEPS: usize = 288;
+/// A set of start indexes for one day.
+type StepSet = [u64; MAX_STEPS.div_ceil(64)];
+
+fn set_range(set: &mut StepSet, from: usize, to: usize) {
+    for i in from..to.min(MAX_STEPS) {
+        set[i / 64] |= 1 << (i % 64);
+    }
+}
+
+fn has(set: &StepSet, i: usize) -> bool {
+    set[i / 64] & (1 << (i % 64)) != 0
+}
+
+fn minutes_of(t: NaiveTime) -> i64 {
+    i64::from(t.num_seconds_from_midnight() / 60)
+}
+
+/// Ranks meeting slots: quorum met first, then more quorum-role people free, then more others
+/// free, then fewer joining remotely, then earlier. Never offers a slot on a bank holiday or over
+/// the commitments of someone who must attend.
+pub struct SlotFinder<'a> {
+    query: &'a SlotQuery,
+    holidays: &'a BankHolidays,
+}
+
+/// Ordering key of a slot (bigger is better), with its position for ties: earlier wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    quorum: bool,
+    required: u32,
+    optional: u32,
+    fewer_remote: std::cmp::Reverse<u32>,
+    earlier: std::cmp::Reverse<(NaiveDate, u32)>,
+}
+
+impl<'a> SlotFinder<'a> {
+    /// A finder for `query`, skipping `holidays`.
+    pub fn new(query: &'a SlotQuery, holidays: &'a BankHolidays) -> Self {
+        Self { query, holidays }
+    }
+
+    /// The best `limit` slots, best first.
+    pub fn find(&self, limit: usize) -> Vec<SlotOption> {
+        let q = self.query;
+        let step = i64::from(q.step_minutes.max(1));
+        let length = i64::from(q.minutes);
+        let day_start = minutes_of(q.earliest);
+        let last_start = minutes_of(q.latest) - length;
+        if last_start < day_start || limit == 0 {
+            return Vec::new();
+        }
+        let steps = (((last_start - day_start) / step) as usize + 1).min(MAX_STEPS);
+        let quorum_role = |r: Role| q.quorum.iter().any(|(role, _)| *role == r);
+        // Worst-first heap of the best slots so far.
+        let mut best: BinaryHeap<std::cmp::Reverse<(Rank, NaiveDate, u32)>> =
+            BinaryHeap::with_capacity(limit + 1);
+        let mut busy: Vec<StepSet> = vec![[0; MAX_STEPS.div_ceil(64)]; q.people.len()];
+        for day in 0..i64::from(q.weeks) * 7 {
+            let date = q.first_day + Duration::days(day);
+            if !q.weekdays.contains(&weekday_index(date.weekday())) || self.holidays.contains(date)
+            {
+                continue;
+            }
+            // Each person's blocked start indexes today: a start is blocked when the meeting
+            // [start, start + length) would overlap a commitment or absence.
+            for (person, set) in q.people.iter().zip(busy.iter_mut()) {
+                *set = [0; MAX_STEPS.div_ceil(64)];
+                let a = &person.availability;
+                if a.absences
+                    .iter()
+                    .any(|ab| ab.from <= date && date <= ab.until)
+                {
+                    set_range(set, 0, steps);
+                    continue;
+                }
+                for c in a.commitments.iter().filter(|c| c.occurs_on(date)) {
+                    let (b0, b1) = (minutes_of(c.starts), minutes_of(c.ends));
+                    // start + length > b0 and start < b1
+                    let lo = (b0 - length - day_start).div_euclid(step) + 1;
+                    let hi = (b1 - day_start + step - 1).div_euclid(step);
+                    set_range(set, lo.max(0) as usize, hi.clamp(0, steps as i64) as usize);
+                }
+            }
+            'start: for s in 0..steps {
+                let mut counts = [0u32; Role::ALL.len()];
+                let (mut required, mut optional, mut remote) = (0, 0, 0);
+                for (person, set) in q.people.iter().zip(&busy) {
+                    let free = !has(set, s);
+                    if !free {
+                        if person.must_attend {
+                            continue 'start;
+                        }
+                        continue;
+                    }
+                    counts[person.role as usize] += 1;
+                    if quorum_role(person.role) {
+                        required += 1;
+                    } else {
+                        optional += 1;
+                    }
+                    remote += u32::from(person.availability.prefers_remote);
+                }
+                let quorum = q
+                    .quorum
+                    .iter()
+                    .all(|(role, n)| counts[*role as usize] >= *n);
+                let rank = Rank {
+                    quorum,
+                    required,
+                    optional,
+                    fewer_remote: std::cmp::Reverse(remote),
+                    earlier: std::cmp::Reverse((date, s as u32)),
+                };
+                if best.len() < limit {
+                    best.push(std::cmp::Reverse((rank, date, s as u32)));
+                } else if best.peek().is_some_and(|w| w.0 .0 < rank) {
+                    best.pop();
+                    best.push(std::cmp::Reverse((rank, date, s as u32)));
+                }
+            }
+        }
+        let mut ranked: Vec<_> = best.into_iter().map(|r| r.0).collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked
+            .into_iter()
+            .map(|(rank, date, s)| {
+                let starts = q.earliest + Duration::minutes(i64::from(s) * step);
+                let ends = starts + Duration::minutes(length);
+                let mut free = Vec::new();
+                let mut clashes = Vec::new();
+                for p in &q.people {
+                    match p.availability.clash(date, starts, ends) {
+                        None => free.push(p.id),
+                        Some(what) => clashes.push((p.id, what.to_owned())),
+                    }
+                }
+                SlotOption {
+                    date,
+                    starts,
+                    ends,
+                    quorum_met: rank.quorum,
+                    required_free: rank.required,
+                    optional_free: rank.optional,
+                    remote: rank.fewer_remote.0,
+                    free,
+                    clashes,
+                }
+            })
+            .collect()
+    }
+}
+
+/// How a series repeats: the subset of RFC 5545 RRULE that Outlook accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "freq", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Recurrence {
+    /// Every `interval` weeks on `weekday` (0 = Monday).
+    Weekly { interval: u8, weekday: u8 },
+    /// The `nth` (1–4, or -1 for last) `weekday` of every month.
+    Monthly { nth: i8, weekday: u8 },
+}
+
+const ICAL_DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+
+/// Most occurrences any expansion produces (ten years of weekly meetings).
+pub const MAX_OCCURRENCES: usize = 520;
+
+impl Recurrence {
+    /// The RRULE value, e.g. `FREQ=WEEKLY;INTERVAL=2;BYDAY=TU` or `FREQ=MONTHLY;BYDAY=2TU`.
+    pub fn rrule(self) -> String {
+        match self {
+            Self::Weekly { interval, weekday } => {
+                let day = ICAL_DAYS[usize::from(weekday.min(6))];
+                if interval <= 1 {
+                    format!("FREQ=WEEKLY;BYDAY={day}")
+                } else {
+                    format!("FREQ=WEEKLY;INTERVAL={interval};BYDAY={day}")
+                }
+            }
+            Self::Monthly { nth, weekday } => format!(
+                "FREQ=MONTHLY;BYDAY={nth}{}",
+                ICAL_DAYS[usize::from(weekday.min(6))]
+            ),
+        }
+    }
+
+    /// Dates of the rule from `first` (inclusive, which must itself match) up to `until`, at most
+    /// `cap` of them.
+    pub fn dates(self, first: NaiveDate, until: NaiveDate, cap: usize) -> Vec<NaiveDate> {
+        let cap = cap.min(MAX_OCCURRENCES);
+        let mut out = Vec::new();
+        match self {
+            Self::Weekly { interval, .. } => {
+                let mut d = first;
+                while d <= until && out.len() < cap {
+                    out.push(d);
+                    d += Duration::weeks(i64::from(interval.max(1)));
+                }
+            }
+            Self::Monthly { nth, weekday } => {
+                let (mut y, mut m) = (first.year(), first.month());
+                while out.len() < cap {
+                    if let Some(d) = nth_weekday(y, m, nth, weekday) {
+                        if d > until {
+                            break;
+                        }
+                        if d >= first {
+                            out.push(d);
+                        }
+                    }
+                    (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The `nth` (1–5, or -1 for last) `weekday` (0 = Monday) of a month.
+pub fn nth_weekday(year: i32, month: u32, nth: i8, weekday: u8) -> Option<NaiveDate> {
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    let offset =
+        (i64::from(weekday) - i64::from(first.weekday().num_days_from_monday())).rem_euclid(7);
+    let first_match = first + Duration::days(offset);
+    if nth > 0 {
+        let d = first_match + Duration::weeks(i64::from(nth) - 1);
+        (d.month() == month).then_some(d)
+    } else {
+        let mut d = first_match;
+        while (d + Duration::weeks(1)).month() == month {
+            d += Duration::weeks(1);
+        }
+        Some(d)
+    }
+}
+
+/// How well a repeating slot suits the team: of the occurrences in the window, how many meet
+/// quorum (bank holidays and must-attend clashes count as misses).
+pub fn score_series(
+    query: &SlotQuery,
+    holidays: &BankHolidays,
+    rule: Recurrence,
+    first: NaiveDate,
+    starts: NaiveTime,
+) -> (usize, usize) {
+    let until = query.first_day + Duration::weeks(i64::from(query.weeks)) - Duration::days(1);
+    let ends = starts + Duration::minutes(i64::from(query.minutes));
+    let dates = rule.dates(first, until, MAX_OCCURRENCES);
+    let good = dates
+        .iter()
+        .filter(|d| {
+            if holidays.contains(**d) {
+                return false;
+            }
+            let free: Vec<&Candidate> = query
+                .people
+                .iter()
+                .filter(|p| p.availability.clash(**d, starts, ends).is_none())
+                .collect();
+            let must_ok = query
+                .people
+                .iter()
+                .filter(|p| p.must_attend)
+                .all(|p| free.iter().any(|f| f.id == p.id));
+            must_ok
+                && query
+                    .quorum
+                    .iter()
+                    .all(|(role, n)| free.iter().filter(|p| p.role == *role).count() as u32 >= *n)
+        })
+        .count();
+    (dates.len(), good)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The synthetic workload of the slot-finder benchmark (BENCHMARKS.md), shared by the native
+/// example and the browser benchmark so both measure the same thing: 40 members with 3–6 weekly
+/// or fortnightly commitments each, a GP + social worker + district nurse quorum, 26 weeks of
+/// weekdays 08:00–18:00 in 5-minute steps, a 90-minute meeting.
+pub fn benchmark_query() -> SlotQuery {
+    let roles = [
+        Role::Gp,
+        Role::SocialWorker,
+        Role::DistrictNurse,
+        Role::PracticeNurse,
+        Role::CareNavigator,
+        Role::PalliativeCareNurse,
+        Role::CommunityMatron,
+        Role::Pharmacist,
+    ];
+    // A small deterministic generator: the same people every run.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let first_day = NaiveDate::from_ymd_opt(2026, 11, 30).expect("valid date");
+    let people = (0..40u128)
+        .map(|i| {
+            let commitments = (0..3 + next(4))
+                .map(|_| {
+                    let start = 16 + next(16) as u32; // half hours from 08:00
+                    let length = 4 + next(8) as u32;
+                    let end = (start + length).min(40);
+                    Commitment {
+                        weekday: next(5) as u8,
+                        starts: NaiveTime::from_hms_opt(start / 2, (start % 2) * 30, 0)
+                            .expect("valid time"),
+                        ends: NaiveTime::from_hms_opt(end / 2, (end % 2) * 30, 0)
+                            .expect("valid time"),
+                        label: "Clinic".into(),
+                        every_weeks: 1 + next(2) as u8,
+                        anchor: Some(first_day),
+                        from: None,
+                        until: None,
+                    }
+                })
+                .collect();
+            Candidate {
+                id: Uuid::from_u128(i + 1),
+                role: roles[(i % 8) as usize],
+                must_attend: i == 0,
+                availability: Availability {
+                    commitments,
+                    absences: Vec::new(),
+                    prefers_remote: i % 5 == 0,
+                },
+            }
+        })
+        .collect();
+    SlotQuery {
+        first_day,
+        weeks: 26,
+        weekdays: vec![0, 1, 2, 3, 4],
+        earliest: NaiveTime::from_hms_opt(8, 0, 0).expect("valid time"),
+        latest: NaiveTime::from_hms_opt(18, 0, 0).expect("valid time"),
+        minutes: 90,
+        step_minutes: 5,
+        quorum: vec![
+            (Role::Gp, 1),
+            (Role::SocialWorker, 1),
+            (Role::DistrictNurse, 1),
+        ],
+        people,
+    }
+}

@@ -1,0 +1,391 @@
+//! Slot finder, commitments, series rules and their UK wall-clock behaviour.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::core::uk_time;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn t(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+
+fn clinic(weekday: u8, from: NaiveTime, to: NaiveTime) -> Commitment {
+    Commitment {
+        weekday,
+        starts: from,
+        ends: to,
+        label: "Clinic".into(),
+        every_weeks: 1,
+        anchor: None,
+        from: None,
+        until: None,
+    }
+}
+
+fn person(n: u128, role: Role, must_attend: bool, commitments: Vec<Commitment>) -> Candidate {
+    Candidate {
+        id: Uuid::from_u128(n),
+        role,
+        must_attend,
+        availability: Availability {
+            commitments,
+            absences: vec![],
+            prefers_remote: false,
+        },
+    }
+}
+
+fn query(people: Vec<Candidate>) -> SlotQuery {
+    SlotQuery {
+        first_day: d(2026, 11, 30), // a Monday
+        weeks: 2,
+        weekdays: vec![0, 1, 2, 3, 4],
+        earliest: t(8, 0),
+        latest: t(18, 0),
+        minutes: 60,
+        step_minutes: 30,
+        quorum: vec![(Role::Gp, 1), (Role::SocialWorker, 1)],
+        people,
+    }
+}
+
+fn no_holidays() -> BankHolidays {
+    BankHolidays {
+        division: "test".into(),
+        source: String::new(),
+        dates: [d(2000, 1, 1)].into(),
+    }
+}
+
+#[test]
+fn commitments_repeat_weekly_or_fortnightly_within_their_dates() {
+    let weekly = clinic(0, t(8, 30), t(12, 30));
+    assert!(weekly.occurs_on(d(2026, 11, 30)));
+    assert!(!weekly.occurs_on(d(2026, 12, 1)));
+    let fortnightly = Commitment {
+        every_weeks: 2,
+        anchor: Some(d(2026, 12, 2)),
+        ..clinic(3, t(13, 0), t(17, 0))
+    };
+    assert!(fortnightly.occurs_on(d(2026, 12, 3)));
+    assert!(!fortnightly.occurs_on(d(2026, 12, 10)));
+    assert!(fortnightly.occurs_on(d(2026, 12, 17)));
+    let bounded = Commitment {
+        from: Some(d(2026, 12, 7)),
+        until: Some(d(2026, 12, 14)),
+        ..weekly.clone()
+    };
+    assert!(
+        !bounded.occurs_on(d(2026, 11, 30))
+            && bounded.occurs_on(d(2026, 12, 7))
+            && !bounded.occurs_on(d(2026, 12, 21))
+    );
+    assert!(Commitment {
+        ends: t(8, 0),
+        ..weekly.clone()
+    }
+    .validate()
+    .is_err());
+    assert!(Commitment {
+        every_weeks: 2,
+        ..weekly
+    }
+    .validate()
+    .unwrap_err()
+    .message
+    .contains("week when it happens"));
+}
+
+#[test]
+fn quorum_needs_every_role_and_the_finder_explains_clashes() {
+    let q = query(vec![
+        person(
+            1,
+            Role::Gp,
+            false,
+            vec![clinic(0, t(8, 0), t(13, 0)), clinic(1, t(8, 0), t(18, 0))],
+        ),
+        person(2, Role::SocialWorker, false, vec![]),
+        person(
+            3,
+            Role::DistrictNurse,
+            false,
+            vec![clinic(0, t(14, 0), t(18, 0))],
+        ),
+    ]);
+    let best = SlotFinder::new(&q, &no_holidays()).find(5);
+    assert_eq!(best.len(), 5);
+    let top = &best[0];
+    assert!(top.quorum_met);
+    assert_eq!(
+        (top.required_free, top.optional_free),
+        (2, 1),
+        "GP, social worker and the district nurse free"
+    );
+    assert_eq!(
+        (top.date, top.starts),
+        (d(2026, 11, 30), t(13, 0)),
+        "the earliest slot where everyone is free"
+    );
+    // A Tuesday slot lacks the GP (all-day clinic): it never outranks a slot with quorum.
+    let tuesday = q.clone();
+    let tuesday = SlotQuery {
+        weekdays: vec![1],
+        ..tuesday
+    };
+    let options = SlotFinder::new(&tuesday, &no_holidays()).find(3);
+    assert!(options.iter().all(|o| !o.quorum_met));
+    assert!(options[0]
+        .clashes
+        .contains(&(Uuid::from_u128(1), "Clinic".to_string())));
+}
+
+#[test]
+fn ranking_prefers_quorum_then_required_then_optional_then_fewer_remote() {
+    let mut remote_sw = person(2, Role::SocialWorker, false, vec![]);
+    remote_sw.availability.prefers_remote = true;
+    let q = SlotQuery {
+        weekdays: vec![0],
+        weeks: 1,
+        ..query(vec![
+            person(1, Role::Gp, false, vec![clinic(0, t(8, 0), t(10, 0))]),
+            remote_sw,
+            person(
+                4,
+                Role::SocialWorker,
+                false,
+                vec![clinic(0, t(8, 0), t(12, 0))],
+            ),
+            person(
+                3,
+                Role::Pharmacist,
+                false,
+                vec![clinic(0, t(8, 0), t(15, 0))],
+            ),
+        ])
+    };
+    let options = SlotFinder::new(&q, &no_holidays()).find(50);
+    let key = |o: &SlotOption| {
+        (
+            o.quorum_met,
+            o.required_free,
+            o.optional_free,
+            std::cmp::Reverse(o.remote),
+        )
+    };
+    for pair in options.windows(2) {
+        assert!(
+            key(&pair[0]) >= key(&pair[1]),
+            "{:?} before {:?}",
+            pair[0],
+            pair[1]
+        );
+        if key(&pair[0]) == key(&pair[1]) {
+            assert!(
+                (pair[0].date, pair[0].starts) < (pair[1].date, pair[1].starts),
+                "ties go to the earlier slot"
+            );
+        }
+    }
+    assert_eq!(
+        options[0].starts,
+        t(15, 0),
+        "GP, both social workers and the pharmacist free from 15:00"
+    );
+}
+
+#[test]
+fn bank_holidays_are_never_offered() {
+    let q = SlotQuery {
+        first_day: d(2026, 12, 21),
+        weeks: 2,
+        ..query(vec![
+            person(1, Role::Gp, false, vec![]),
+            person(2, Role::SocialWorker, false, vec![]),
+        ])
+    };
+    let holidays = BankHolidays::shipped();
+    let options = SlotFinder::new(&q, &holidays).find(500);
+    assert!(!options.is_empty());
+    for o in &options {
+        assert!(
+            ![d(2026, 12, 25), d(2026, 12, 28)].contains(&o.date),
+            "{}",
+            o.date
+        );
+    }
+    let fridays = score_series(
+        &q,
+        &holidays,
+        Recurrence::Weekly {
+            interval: 1,
+            weekday: 4,
+        },
+        d(2026, 12, 25),
+        t(13, 0),
+    );
+    assert_eq!(
+        fridays,
+        (2, 0),
+        "Christmas Day and New Year's Day count as misses"
+    );
+    let thursdays = score_series(
+        &q,
+        &holidays,
+        Recurrence::Weekly {
+            interval: 1,
+            weekday: 3,
+        },
+        d(2026, 12, 24),
+        t(13, 0),
+    );
+    assert_eq!(thursdays, (2, 2));
+}
+
+#[test]
+fn absences_block_whole_days() {
+    let mut gp = person(1, Role::Gp, true, vec![]);
+    gp.availability.absences.push(Absence {
+        from: d(2026, 11, 30),
+        until: d(2026, 12, 4),
+        label: "Annual leave".into(),
+    });
+    let q = query(vec![gp, person(2, Role::SocialWorker, false, vec![])]);
+    let options = SlotFinder::new(&q, &no_holidays()).find(5);
+    assert!(options.iter().all(|o| o.date >= d(2026, 12, 7)));
+}
+
+#[test]
+fn a_weekly_13_00_series_stays_at_13_00_uk_time_across_both_clock_changes() {
+    let rule = Recurrence::Weekly {
+        interval: 1,
+        weekday: 1,
+    };
+    let dates = rule.dates(d(2026, 3, 3), d(2026, 11, 24), MAX_OCCURRENCES);
+    assert_eq!(dates.len(), 39);
+    let mut utc_hours = std::collections::BTreeSet::new();
+    for date in dates {
+        let instant = uk_time::from_uk(date.and_time(t(13, 0))).unwrap();
+        assert_eq!(uk_time::to_uk(instant).time(), t(13, 0), "{date}");
+        utc_hours.insert(chrono::Timelike::hour(&instant));
+    }
+    assert_eq!(
+        utc_hours,
+        [12, 13].into(),
+        "12:00 UTC in summer, 13:00 UTC in winter"
+    );
+    assert_eq!(rule.rrule(), "FREQ=WEEKLY;BYDAY=TU");
+    assert_eq!(
+        Recurrence::Weekly {
+            interval: 2,
+            weekday: 3
+        }
+        .rrule(),
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
+    );
+}
+
+#[test]
+fn monthly_second_tuesday_and_last_friday() {
+    let second_tuesday = Recurrence::Monthly { nth: 2, weekday: 1 };
+    assert_eq!(second_tuesday.rrule(), "FREQ=MONTHLY;BYDAY=2TU");
+    assert_eq!(
+        second_tuesday.dates(d(2026, 1, 13), d(2026, 6, 30), 100),
+        vec![
+            d(2026, 1, 13),
+            d(2026, 2, 10),
+            d(2026, 3, 10),
+            d(2026, 4, 14),
+            d(2026, 5, 12),
+            d(2026, 6, 9)
+        ]
+    );
+    let last_friday = Recurrence::Monthly {
+        nth: -1,
+        weekday: 4,
+    };
+    assert_eq!(last_friday.rrule(), "FREQ=MONTHLY;BYDAY=-1FR");
+    assert_eq!(
+        last_friday.dates(d(2026, 1, 1), d(2026, 3, 31), 100),
+        vec![d(2026, 1, 30), d(2026, 2, 27), d(2026, 3, 27)]
+    );
+    assert_eq!(
+        nth_weekday(2026, 2, 5, 0),
+        None,
+        "no fifth Monday in February 2026"
+    );
+}
+
+#[test]
+fn expansion_is_always_capped() {
+    let weekly = Recurrence::Weekly {
+        interval: 1,
+        weekday: 0,
+    };
+    assert_eq!(
+        weekly.dates(d(2026, 1, 5), d(2100, 1, 1), usize::MAX).len(),
+        MAX_OCCURRENCES
+    );
+    assert_eq!(weekly.dates(d(2026, 1, 5), d(2100, 1, 1), 10).len(), 10);
+    let monthly = Recurrence::Monthly { nth: 1, weekday: 0 };
+    assert_eq!(
+        monthly
+            .dates(d(2026, 1, 5), d(2200, 1, 1), usize::MAX)
+            .len(),
+        MAX_OCCURRENCES
+    );
+}
+
+fn arb_commitment() -> impl Strategy<Value = Commitment> {
+    (0u8..5, 16u32..36, 1u32..12, prop::bool::ANY).prop_map(
+        |(weekday, start_half_hours, length_half_hours, fortnightly)| {
+            let starts = t(start_half_hours / 2, (start_half_hours % 2) * 30);
+            let ends_minutes = (start_half_hours + length_half_hours).min(47) * 30;
+            Commitment {
+                weekday,
+                starts,
+                ends: t(ends_minutes / 60, ends_minutes % 60).max(starts + Duration::minutes(30)),
+                label: "Clinic".into(),
+                every_weeks: if fortnightly { 2 } else { 1 },
+                anchor: Some(d(2026, 11, 30)),
+                from: None,
+                until: None,
+            }
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn a_must_attend_persons_commitments_are_never_overlapped_and_quorum_is_counted_right(
+        patterns in prop::collection::vec(prop::collection::vec(arb_commitment(), 0..4), 2..7),
+        must in prop::collection::vec(prop::bool::ANY, 7),
+        minutes in prop::sample::select(vec![30u32, 45, 60, 90]),
+        step in prop::sample::select(vec![5u32, 15, 30]),
+    ) {
+        let roles = [Role::Gp, Role::SocialWorker, Role::DistrictNurse, Role::Gp, Role::CareNavigator, Role::SocialWorker, Role::Pharmacist];
+        let people: Vec<Candidate> = patterns
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| person(i as u128 + 1, roles[i], must[i], c))
+            .collect();
+        let q = SlotQuery { minutes, step_minutes: step, ..query(people) };
+        // Every slot the window holds, not only the best few, so a bad one cannot hide.
+        for option in SlotFinder::new(&q, &no_holidays()).find(5000) {
+            for p in q.people.iter().filter(|p| p.must_attend) {
+                prop_assert!(p.availability.clash(option.date, option.starts, option.ends).is_none(),
+                    "{:?} offered over a must-attend commitment", option);
+            }
+            // Independently: quorum from who is actually free.
+            let free: Vec<&Candidate> = q.people.iter().filter(|p| option.free.contains(&p.id)).collect();
+            let quorum = q.quorum.iter().all(|(r, n)| free.iter().filter(|p| p.role == *r).count() as u32 >= *n);
+            prop_assert_eq!(option.quorum_met, quorum);
+            prop_assert_eq!(option.free.len() + option.clashes.len(), q.people.len());
+            prop_assert!(option.starts >= q.earliest && option.ends <= q.latest);
+        }
+    }
+}
