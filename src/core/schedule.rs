@@ -310,7 +310,7 @@ impl<'a> SlotFinder<'a> {
             }
         }
         let mut ranked: Vec<_> = best.into_iter().map(|r| r.0).collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
         ranked
             .into_iter()
             .map(|(rank, date, s)| {
