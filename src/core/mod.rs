@@ -9,6 +9,7 @@ pub mod api;
 pub mod brief;
 pub mod calendar;
 pub mod entities;
+pub mod ics;
 pub mod patient;
 pub mod schedule;
 pub mod sync;

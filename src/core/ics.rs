@@ -1,0 +1,321 @@
+//! Calendar files (RFC 5545) for meeting series and single meetings.
+//!
+//! Only the team's name, the place and the video link go into a calendar file: never a patient
+//! name, NHS number or brief text, because calendars are synced to phones and shared widely.
+//! Times are written in Europe/London with a VTIMEZONE, so a series stays at the same UK
+//! wall-clock time across the clock changes.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::entities::{Meeting, MeetingStatus};
+use super::schedule::{Recurrence, MAX_OCCURRENCES};
+use super::uk_time;
+use super::validation::{self as check, ValidationError};
+
+/// A recurring meeting: a rule in UK wall-clock time, with skipped and moved occurrences.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Series {
+    pub team_id: Uuid,
+    pub rule: Recurrence,
+    /// The first occurrence (must match the rule).
+    pub first_date: NaiveDate,
+    pub starts: NaiveTime,
+    pub minutes: u32,
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    #[serde(default)]
+    pub exceptions: Vec<SeriesException>,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub video_link: Option<String>,
+    /// Bumped on every change, so calendar programs replace their copy.
+    #[serde(default)]
+    pub sequence: u32,
+    #[serde(default)]
+    pub cancelled: bool,
+}
+
+/// One occurrence skipped, or moved to another UK date and time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesException {
+    /// The occurrence's date under the rule.
+    pub date: NaiveDate,
+    /// Where it moved to; `None` means skipped.
+    #[serde(default)]
+    pub moved_to: Option<NaiveDateTime>,
+}
+
+/// One meeting of a series, in UK local time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    /// The date under the rule (the calendar's RECURRENCE-ID).
+    pub original: NaiveDate,
+    pub starts: NaiveDateTime,
+}
+
+impl Series {
+    /// The occurrences from `from` to `to` (inclusive), moved ones at their new time, skipped
+    /// ones left out; at most [`MAX_OCCURRENCES`].
+    pub fn occurrences(&self, from: NaiveDate, to: NaiveDate) -> Vec<Occurrence> {
+        let until = self.until.map_or(to, |u| u.min(to));
+        self.rule
+            .dates(self.first_date, until, MAX_OCCURRENCES)
+            .into_iter()
+            .filter(|d| *d >= from)
+            .filter_map(
+                |date| match self.exceptions.iter().find(|e| e.date == date) {
+                    Some(SeriesException { moved_to: None, .. }) => None,
+                    Some(SeriesException {
+                        moved_to: Some(at), ..
+                    }) => Some(Occurrence {
+                        original: date,
+                        starts: *at,
+                    }),
+                    None => Some(Occurrence {
+                        original: date,
+                        starts: date.and_time(self.starts),
+                    }),
+                },
+            )
+            .collect()
+    }
+
+    /// Checks the series can be written down and expanded.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.rule.dates(self.first_date, self.first_date, 1).first() != Some(&self.first_date) {
+            return Err(ValidationError::field(
+                "first_date",
+                "The first meeting must fall on the day the rule gives",
+            ));
+        }
+        if !(15..=480).contains(&self.minutes) {
+            return Err(ValidationError::field(
+                "minutes",
+                "A meeting lasts between 15 and 480 minutes",
+            ));
+        }
+        check::optional_text("place", "the place", &self.place, 300)?;
+        if let Some(link) = self.video_link.as_deref().filter(|l| !l.is_empty()) {
+            check::https_link("video_link", link)?;
+        }
+        Ok(())
+    }
+}
+
+const VTIMEZONE: [&str; 18] = [
+    "BEGIN:VTIMEZONE",
+    "TZID:Europe/London",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0000",
+    "TZOFFSETTO:+0100",
+    "TZNAME:BST",
+    "DTSTART:19700329T010000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0000",
+    "TZNAME:GMT",
+    "DTSTART:19701025T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+    "",
+];
+
+/// Escapes a TEXT value (RFC 5545 §3.3.11).
+fn text(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace("\r\n", "\\n")
+        .replace('\n', "\\n")
+}
+
+/// Folds a content line at 75 octets (continuation lines start with one space) and ends it
+/// with CRLF, never splitting a UTF-8 character.
+fn fold(line: &str, out: &mut String) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+fn local(at: NaiveDateTime) -> String {
+    at.format("%Y%m%dT%H%M%S").to_string()
+}
+
+fn utc(at: DateTime<Utc>) -> String {
+    at.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// What a calendar event says: the team and where, never patients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventText<'a> {
+    pub team_name: &'a str,
+    pub place: &'a str,
+    pub video_link: Option<&'a str>,
+}
+
+fn event_lines(lines: &mut Vec<String>, about: &EventText<'_>) {
+    lines.push(format!(
+        "SUMMARY:{}",
+        text(&format!(
+            "{} MDT meeting",
+            about.team_name.trim_end_matches(" MDT")
+        ))
+    ));
+    if !about.place.is_empty() {
+        lines.push(format!("LOCATION:{}", text(about.place)));
+    }
+    if let Some(link) = about.video_link.filter(|l| !l.is_empty()) {
+        lines.push(format!("URL:{link}"));
+        lines.push(format!(
+            "DESCRIPTION:{}",
+            text(&format!("Join by video: {link}"))
+        ));
+    }
+}
+
+fn calendar(method: &str, events: Vec<Vec<String>>) -> String {
+    let mut lines: Vec<String> = vec![
+        "BEGIN:VCALENDAR".into(),
+        "VERSION:2.0".into(),
+        "PRODID:-//MDT coordination//EN".into(),
+        "CALSCALE:GREGORIAN".into(),
+        format!("METHOD:{method}"),
+    ];
+    lines.extend(
+        VTIMEZONE
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| (*l).to_string()),
+    );
+    for event in events {
+        lines.extend(event);
+    }
+    lines.push("END:VCALENDAR".into());
+    let mut out = String::new();
+    for line in lines {
+        fold(&line, &mut out);
+    }
+    out
+}
+
+/// The calendar file of a whole series: one VEVENT with the RRULE, EXDATEs for skipped and
+/// moved occurrences, and an override VEVENT for each moved one.
+pub fn series_ics(series: &Series, uid: &str, about: &EventText<'_>, now: DateTime<Utc>) -> String {
+    let method = if series.cancelled {
+        "CANCEL"
+    } else {
+        "PUBLISH"
+    };
+    let start = series.first_date.and_time(series.starts);
+    let end = start + chrono::Duration::minutes(i64::from(series.minutes));
+    let mut main = vec![
+        "BEGIN:VEVENT".to_string(),
+        format!("UID:{uid}"),
+        format!("DTSTAMP:{}", utc(now)),
+        format!("SEQUENCE:{}", series.sequence),
+        format!("DTSTART;TZID=Europe/London:{}", local(start)),
+        format!("DTEND;TZID=Europe/London:{}", local(end)),
+    ];
+    let mut rrule = series.rule.rrule();
+    if let Some(until) = series.until {
+        // UNTIL in UTC at the end of that UK day.
+        let last =
+            uk_time::from_uk(until.and_hms_opt(23, 59, 59).unwrap_or_default()).unwrap_or(now);
+        rrule.push_str(&format!(";UNTIL={}", utc(last)));
+    }
+    main.push(format!("RRULE:{rrule}"));
+    let skipped: Vec<&SeriesException> = series
+        .exceptions
+        .iter()
+        .filter(|e| e.moved_to.is_none())
+        .collect();
+    if !skipped.is_empty() {
+        let dates: Vec<String> = skipped
+            .iter()
+            .map(|e| local(e.date.and_time(series.starts)))
+            .collect();
+        main.push(format!("EXDATE;TZID=Europe/London:{}", dates.join(",")));
+    }
+    if series.cancelled {
+        main.push("STATUS:CANCELLED".into());
+    }
+    event_lines(&mut main, about);
+    main.push("END:VEVENT".into());
+    let mut events = vec![main];
+    for moved in series
+        .exceptions
+        .iter()
+        .filter_map(|e| e.moved_to.map(|to| (e.date, to)))
+    {
+        let mut e = vec![
+            "BEGIN:VEVENT".to_string(),
+            format!("UID:{uid}"),
+            format!("DTSTAMP:{}", utc(now)),
+            format!("SEQUENCE:{}", series.sequence),
+            format!(
+                "RECURRENCE-ID;TZID=Europe/London:{}",
+                local(moved.0.and_time(series.starts))
+            ),
+            format!("DTSTART;TZID=Europe/London:{}", local(moved.1)),
+            format!(
+                "DTEND;TZID=Europe/London:{}",
+                local(moved.1 + chrono::Duration::minutes(i64::from(series.minutes)))
+            ),
+        ];
+        event_lines(&mut e, about);
+        e.push("END:VEVENT".into());
+        events.push(e);
+    }
+    calendar(method, events)
+}
+
+/// The calendar file of one meeting (METHOD:CANCEL when it is cancelled).
+pub fn meeting_ics(
+    meeting: &Meeting,
+    uid: &str,
+    sequence: u32,
+    about: &EventText<'_>,
+    now: DateTime<Utc>,
+) -> String {
+    let cancelled = meeting.status == MeetingStatus::Cancelled;
+    let mut event = vec![
+        "BEGIN:VEVENT".to_string(),
+        format!("UID:{uid}"),
+        format!("DTSTAMP:{}", utc(now)),
+        format!("SEQUENCE:{sequence}"),
+        format!(
+            "DTSTART;TZID=Europe/London:{}",
+            local(uk_time::to_uk(meeting.starts_at))
+        ),
+        format!(
+            "DTEND;TZID=Europe/London:{}",
+            local(uk_time::to_uk(meeting.ends_at))
+        ),
+    ];
+    if cancelled {
+        event.push("STATUS:CANCELLED".into());
+    }
+    event_lines(&mut event, about);
+    event.push("END:VEVENT".into());
+    calendar(if cancelled { "CANCEL" } else { "PUBLISH" }, vec![event])
+}
+
+#[cfg(test)]
+mod tests;
