@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::action::{Action, ActionEvent};
 use super::agenda::AgendaItem;
+use super::attendance::Attendance;
 use super::brief::{Brief, ReadReceipt};
 use super::patient::Patient;
 use super::uk_time;
@@ -30,11 +31,12 @@ pub enum EntityKind {
     ReadReceipt,
     Action,
     ActionEvent,
+    Attendance,
 }
 
 impl EntityKind {
     /// Every kind, in the order a fresh client should load them.
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 11] = [
         Self::Organisation,
         Self::Person,
         Self::Team,
@@ -45,6 +47,7 @@ impl EntityKind {
         Self::ReadReceipt,
         Self::Action,
         Self::ActionEvent,
+        Self::Attendance,
     ];
 
     /// The stable name used on the wire and in storage.
@@ -60,6 +63,7 @@ impl EntityKind {
             Self::ReadReceipt => "read_receipt",
             Self::Action => "action",
             Self::ActionEvent => "action_event",
+            Self::Attendance => "attendance",
         }
     }
 
@@ -81,6 +85,7 @@ impl EntityKind {
             Self::ReadReceipt => "Read receipt",
             Self::Action => "Action",
             Self::ActionEvent => "Action history",
+            Self::Attendance => "Attendance",
         }
     }
 
@@ -100,6 +105,7 @@ impl EntityKind {
             Self::ReadReceipt => ReadReceipt::from_fields(fields).map(drop),
             Self::Action => Action::from_fields(fields).map(drop),
             Self::ActionEvent => ActionEvent::from_fields(fields).map(drop),
+            Self::Attendance => Attendance::from_fields(fields).map(drop),
         }
     }
 
@@ -116,6 +122,7 @@ impl EntityKind {
             Self::ReadReceipt => ReadReceipt::FIELDS,
             Self::Action => Action::FIELDS,
             Self::ActionEvent => ActionEvent::FIELDS,
+            Self::Attendance => Attendance::FIELDS,
         }
     }
 
@@ -132,14 +139,6 @@ impl EntityKind {
                 .then_some("The brief was changed after it was marked ready, so it is back to draft. Mark it ready again when you have finished."),
             _ => None,
         }
-    }
-
-    /// Whether records of this kind belong to one team (and carry its `team_id`).
-    pub fn is_team_scoped(self) -> bool {
-        matches!(
-            self,
-            Self::Patient | Self::AgendaItem | Self::Brief | Self::ReadReceipt
-        )
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod action;
 pub mod agenda;
 pub mod api;
+pub mod attendance;
 pub mod brief;
 pub mod calendar;
 pub mod entities;

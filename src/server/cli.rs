@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use super::demo::{self, NewUser, DEMO_PASSWORD};
 use super::store::Store;
 use super::{app, AppState, Config};
+use crate::core::calendar::BankHolidays;
 use crate::core::entities::Role;
 
 /// MDT coordination server: serves the app and its JSON API on one port.
@@ -31,6 +32,10 @@ pub struct Cli {
     /// The built app (Trunk's output).
     #[arg(long, env = "MDT_DIST", default_value = "./dist", global = true)]
     pub dist: PathBuf,
+    /// A replacement bank-holiday file (JSON, like data/bank-holidays-england-wales.json);
+    /// without it the shipped England and Wales list is used.
+    #[arg(long, env = "MDT_BANK_HOLIDAYS", global = true)]
+    pub bank_holidays: Option<PathBuf>,
     /// Mark the session cookie Secure: set this whenever people reach the server over HTTPS.
     #[arg(long, env = "MDT_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
@@ -96,7 +101,19 @@ pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let store = Store::open(&cli.data_dir)?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(store, cli.addr, cli.dist, cli.secure_cookies),
+        Command::Serve => {
+            let bank_holidays = match &cli.bank_holidays {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).with_context(|| {
+                        format!("cannot read the bank holiday file {}", path.display())
+                    })?;
+                    BankHolidays::parse(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                }
+                None => BankHolidays::shipped(),
+            };
+            serve(store, cli.addr, cli.dist, cli.secure_cookies, bank_holidays)
+        }
         Command::User {
             action: UserCommand::Add { email, name, role },
         } => {
@@ -143,6 +160,7 @@ fn serve(
     addr: SocketAddr,
     dist: PathBuf,
     secure_cookies: bool,
+    bank_holidays: BankHolidays,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -155,6 +173,7 @@ fn serve(
             Config {
                 secure_cookies,
                 dist_dir,
+                bank_holidays: std::sync::Arc::new(bank_holidays),
             },
         );
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod demo;
 pub mod directory;
@@ -31,6 +32,7 @@ use tower_http::trace::TraceLayer;
 
 use self::error::Error;
 use self::store::Store;
+use crate::core::calendar::BankHolidays;
 
 /// Largest request body the API reads (a push of 500 changes fits easily).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -42,12 +44,24 @@ pub const APP_HEADER: &str = "x-requested-with";
 pub const APP_HEADER_VALUE: &str = "mdt-app";
 
 /// Settings fixed at start-up.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Mark the session cookie `Secure` (set when served over HTTPS or behind a TLS proxy).
     pub secure_cookies: bool,
     /// The built app (Trunk's `dist/`); `None` serves only the API.
     pub dist_dir: Option<PathBuf>,
+    /// Bank holidays the slot finder skips (replaceable without rebuilding).
+    pub bank_holidays: Arc<BankHolidays>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            dist_dir: None,
+            bank_holidays: Arc::new(BankHolidays::shipped()),
+        }
+    }
 }
 
 /// What every request handler can reach.
@@ -74,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sync_api::router())
         .merge(directory::router())
         .merge(actions::router())
+        .merge(calendar::router())
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .layer(middleware::from_fn(require_app_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::error::Error;
 use crate::core::action::{conclusion_blockers, Action, ActionEvent, ActionStatus};
 use crate::core::agenda::{actions_review_id, AgendaItem, ItemKind};
+use crate::core::attendance::Attendance;
 use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
 use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Team};
 use crate::core::patient::Patient;
@@ -351,6 +352,18 @@ pub fn team_records<E: Entity>(conn: &Connection, team_id: Uuid) -> Result<Vec<(
     Ok(out)
 }
 
+/// One live record, typed, with its version.
+pub fn record_with_version<E: Entity>(
+    conn: &Connection,
+    id: Uuid,
+) -> Result<Option<(E, u64)>, Error> {
+    Ok(load_record(conn, id)?.and_then(|(r, _)| {
+        r.typed::<E>()
+            .filter(|_| !r.deleted)
+            .map(|e| (e, r.version))
+    }))
+}
+
 /// Records of one kind by id (live ones only), typed.
 pub fn records_by_id<E: Entity>(
     conn: &Connection,
@@ -569,6 +582,42 @@ impl SqlitePush<'_> {
         Ok(None)
     }
 
+    fn check_attendance(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
+        let Some(answer) = after.typed::<Attendance>() else {
+            return Ok(None);
+        };
+        let Some(team) = self.team_record::<Team>(Some(team_id), team_id)? else {
+            return Ok(None);
+        };
+        if !team.includes(answer.person_id) {
+            return Ok(Some(
+                "Attendance can only be recorded for members of the team".into(),
+            ));
+        }
+        if answer.person_id != self.actor.person_id && team.coordinator_id != self.actor.person_id {
+            return Ok(Some(
+                "Only the person themselves or the coordinator can answer for them".into(),
+            ));
+        }
+        if self
+            .team_record::<Meeting>(Some(answer.meeting_id), team_id)?
+            .is_none()
+        {
+            return Ok(Some("The meeting is not one of the team's meetings".into()));
+        }
+        if after.id != Attendance::id_for(answer.meeting_id, answer.person_id) {
+            return Ok(Some(
+                "This person already has an answer for this meeting: change that one".into(),
+            ));
+        }
+        if let Some(deputy) = answer.deputy_id {
+            if !self.person_exists(deputy)? {
+                return Ok(Some("The deputy is not in the directory".into()));
+            }
+        }
+        Ok(None)
+    }
+
     fn check_action_event(
         &self,
         after: &SyncRecord,
@@ -628,6 +677,7 @@ impl SqlitePush<'_> {
             EntityKind::ReadReceipt => self.check_receipt(after, team_id)?,
             EntityKind::Action => self.check_action(before, after, team_id)?,
             EntityKind::ActionEvent => self.check_action_event(after, team_id)?,
+            EntityKind::Attendance => self.check_attendance(after, team_id)?,
             _ => None,
         };
         Ok(refusal.map_or(Ok(()), Err))

@@ -1,0 +1,365 @@
+//! Who is coming to a meeting, whether the team's quorum holds, and attendance by role over
+//! time against the two-thirds target.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::entities::{Entity, EntityKind, Role, Team};
+use super::validation::ValidationError;
+
+/// A member's answer for one meeting (before), or what happened (after).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttendanceStatus {
+    #[default]
+    Invited,
+    Attending,
+    Remote,
+    /// Cannot come; may name a deputy.
+    Apologies,
+    Attended,
+    Absent,
+}
+
+impl AttendanceStatus {
+    /// Every status, in the order offered.
+    pub const ALL: [AttendanceStatus; 6] = [
+        Self::Invited,
+        Self::Attending,
+        Self::Remote,
+        Self::Apologies,
+        Self::Attended,
+        Self::Absent,
+    ];
+
+    /// What people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Invited => "Not answered yet",
+            Self::Attending => "Attending in person",
+            Self::Remote => "Attending remotely",
+            Self::Apologies => "Apologies",
+            Self::Attended => "Attended",
+            Self::Absent => "Absent",
+        }
+    }
+
+    /// Still expected to be there (no apologies, not recorded absent).
+    pub fn expected(self) -> bool {
+        !matches!(self, Self::Apologies | Self::Absent)
+    }
+}
+
+/// One member's attendance at one meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attendance {
+    pub team_id: Uuid,
+    pub meeting_id: Uuid,
+    pub person_id: Uuid,
+    #[serde(default)]
+    pub status: AttendanceStatus,
+    /// Who comes instead (with apologies).
+    #[serde(default)]
+    pub deputy_id: Option<Uuid>,
+}
+
+impl Attendance {
+    /// One record per person and meeting, the same id on every device.
+    pub fn id_for(meeting: Uuid, person: Uuid) -> Uuid {
+        let mut bytes = [0u8; 32];
+        bytes[..16].copy_from_slice(meeting.as_bytes());
+        bytes[16..].copy_from_slice(person.as_bytes());
+        Uuid::new_v5(&ATTENDANCE_NAMESPACE, &bytes)
+    }
+}
+
+const ATTENDANCE_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_7461_7474_656e_6461_6e63_6501_0001);
+
+impl Entity for Attendance {
+    const KIND: EntityKind = EntityKind::Attendance;
+    const FIELDS: &'static [&'static str] =
+        &["team_id", "meeting_id", "person_id", "status", "deputy_id"];
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        if self.deputy_id.is_some() && self.status != AttendanceStatus::Apologies {
+            return Err(ValidationError::field(
+                "deputy_id",
+                "A deputy is named only with apologies",
+            ));
+        }
+        if self.deputy_id == Some(self.person_id) {
+            return Err(ValidationError::field(
+                "deputy_id",
+                "Choose someone else as deputy",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One required role on the quorum panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleCover {
+    pub role: Role,
+    pub needed: u32,
+    /// People expected who hold the role (deputies included).
+    pub covered_by: Vec<Uuid>,
+}
+
+impl RoleCover {
+    /// Enough people of this role are expected.
+    pub fn met(&self) -> bool {
+        self.covered_by.len() as u32 >= self.needed
+    }
+}
+
+/// Whether a meeting will be quorate, role by role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumPanel {
+    pub roles: Vec<RoleCover>,
+}
+
+impl QuorumPanel {
+    /// The team's required roles (one each) against who is expected: members who have not sent
+    /// apologies, and deputies named with apologies.
+    pub fn of(team: &Team, roles: &HashMap<Uuid, Role>, attendance: &[Attendance]) -> Self {
+        let status = |p: Uuid| {
+            attendance
+                .iter()
+                .find(|a| a.person_id == p)
+                .map_or(AttendanceStatus::Invited, |a| a.status)
+        };
+        let mut expected: Vec<Uuid> = std::iter::once(team.coordinator_id)
+            .chain(team.member_ids.iter().copied())
+            .filter(|p| status(*p).expected())
+            .collect();
+        expected.extend(
+            attendance
+                .iter()
+                .filter(|a| a.status == AttendanceStatus::Apologies)
+                .filter_map(|a| a.deputy_id),
+        );
+        expected.sort();
+        expected.dedup();
+        let covers = team
+            .required_roles
+            .iter()
+            .map(|role| RoleCover {
+                role: *role,
+                needed: 1,
+                covered_by: expected
+                    .iter()
+                    .copied()
+                    .filter(|p| roles.get(p) == Some(role))
+                    .collect(),
+            })
+            .collect();
+        Self { roles: covers }
+    }
+
+    /// Every required role is covered.
+    pub fn met(&self) -> bool {
+        self.roles.iter().all(RoleCover::met)
+    }
+
+    /// Roles nobody will cover: what the coordinator is warned about.
+    pub fn missing(&self) -> Vec<Role> {
+        self.roles
+            .iter()
+            .filter(|r| !r.met())
+            .map(|r| r.role)
+            .collect()
+    }
+}
+
+/// The share of meetings the people of each role attended (two-thirds is the target).
+pub const ATTENDANCE_TARGET: f64 = 2.0 / 3.0;
+
+/// Attendance of one role over held meetings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleAttendance {
+    pub role: Role,
+    pub attended: u32,
+    pub expected: u32,
+}
+
+impl RoleAttendance {
+    /// Attended / expected (1.0 when nobody was expected).
+    pub fn share(&self) -> f64 {
+        if self.expected == 0 {
+            1.0
+        } else {
+            f64::from(self.attended) / f64::from(self.expected)
+        }
+    }
+
+    /// Meets the two-thirds target.
+    pub fn meets_target(&self) -> bool {
+        self.share() + 1e-9 >= ATTENDANCE_TARGET
+    }
+}
+
+/// Attendance by role over `meetings` (held ones): each member is expected at each meeting; a
+/// meeting counts as attended for them when recorded `Attended` (in person or remotely), or
+/// when their deputy attended.
+pub fn attendance_by_role(
+    meetings: &[Uuid],
+    team: &Team,
+    roles: &HashMap<Uuid, Role>,
+    attendance: &[Attendance],
+) -> Vec<RoleAttendance> {
+    let members: Vec<Uuid> = std::iter::once(team.coordinator_id)
+        .chain(team.member_ids.iter().copied())
+        .collect();
+    let mut by_role: Vec<RoleAttendance> = Vec::new();
+    for m in meetings {
+        for person in &members {
+            let Some(role) = roles.get(person) else {
+                continue;
+            };
+            let record = attendance
+                .iter()
+                .find(|a| a.meeting_id == *m && a.person_id == *person);
+            let attended = record.is_some_and(|a| {
+                a.status == AttendanceStatus::Attended
+                    || a.deputy_id.is_some_and(|d| {
+                        attendance.iter().any(|x| {
+                            x.meeting_id == *m
+                                && x.person_id == d
+                                && x.status == AttendanceStatus::Attended
+                        })
+                    })
+            });
+            match by_role.iter_mut().find(|r| r.role == *role) {
+                Some(r) => {
+                    r.expected += 1;
+                    r.attended += u32::from(attended);
+                }
+                None => by_role.push(RoleAttendance {
+                    role: *role,
+                    attended: u32::from(attended),
+                    expected: 1,
+                }),
+            }
+        }
+    }
+    by_role.sort_by_key(|r| r.role);
+    by_role
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn team() -> (Team, HashMap<Uuid, Role>) {
+        let (coordinator, gp, gp2, sw, dn) = (
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Uuid::from_u128(3),
+            Uuid::from_u128(4),
+            Uuid::from_u128(5),
+        );
+        let team = Team {
+            name: "Riverside MDT".into(),
+            coordinator_id: coordinator,
+            member_ids: vec![gp, gp2, sw, dn],
+            required_roles: vec![Role::Gp, Role::SocialWorker, Role::DistrictNurse],
+            default_minutes: 90,
+            place: String::new(),
+            video_link: None,
+            agenda_cutoff_hours: 48,
+            brief_cutoff_hours: 24,
+        };
+        let roles = [
+            (coordinator, Role::PracticeManager),
+            (gp, Role::Gp),
+            (gp2, Role::Gp),
+            (sw, Role::SocialWorker),
+            (dn, Role::DistrictNurse),
+        ]
+        .into();
+        (team, roles)
+    }
+
+    fn answer(person: u128, status: AttendanceStatus, deputy: Option<u128>) -> Attendance {
+        Attendance {
+            team_id: Uuid::from_u128(9),
+            meeting_id: Uuid::from_u128(10),
+            person_id: Uuid::from_u128(person),
+            status,
+            deputy_id: deputy.map(Uuid::from_u128),
+        }
+    }
+
+    #[test]
+    fn quorum_holds_until_the_only_social_worker_sends_apologies() {
+        let (team, roles) = team();
+        assert!(
+            QuorumPanel::of(&team, &roles, &[]).met(),
+            "everyone invited is expected"
+        );
+        let one_gp_away = [answer(2, AttendanceStatus::Apologies, None)];
+        assert!(
+            QuorumPanel::of(&team, &roles, &one_gp_away).met(),
+            "the other GP covers"
+        );
+        let sw_away = [answer(4, AttendanceStatus::Apologies, None)];
+        let panel = QuorumPanel::of(&team, &roles, &sw_away);
+        assert!(!panel.met());
+        assert_eq!(panel.missing(), vec![Role::SocialWorker]);
+        // A deputy who is a social worker restores it.
+        let mut roles_with_deputy = roles.clone();
+        roles_with_deputy.insert(Uuid::from_u128(7), Role::SocialWorker);
+        let deputised = [answer(4, AttendanceStatus::Apologies, Some(7))];
+        assert!(QuorumPanel::of(&team, &roles_with_deputy, &deputised).met());
+        assert!(
+            answer(4, AttendanceStatus::Attending, Some(7))
+                .validate()
+                .is_err(),
+            "deputies only with apologies"
+        );
+    }
+
+    #[test]
+    fn attendance_by_role_against_two_thirds() {
+        let (team, roles) = team();
+        let meetings: Vec<Uuid> = (0..3).map(|i| Uuid::from_u128(100 + i)).collect();
+        let mut records = Vec::new();
+        for (i, m) in meetings.iter().enumerate() {
+            for p in [1u128, 2, 3, 4, 5] {
+                // The district nurse attends only the first meeting; everyone else all three.
+                let status = if p == 5 && i > 0 {
+                    AttendanceStatus::Absent
+                } else {
+                    AttendanceStatus::Attended
+                };
+                records.push(Attendance {
+                    meeting_id: *m,
+                    ..answer(p, status, None)
+                });
+            }
+        }
+        let by_role = attendance_by_role(&meetings, &team, &roles, &records);
+        let dn = by_role
+            .iter()
+            .find(|r| r.role == Role::DistrictNurse)
+            .unwrap();
+        assert_eq!((dn.attended, dn.expected), (1, 3));
+        assert!(!dn.meets_target());
+        let gp = by_role.iter().find(|r| r.role == Role::Gp).unwrap();
+        assert_eq!((gp.attended, gp.expected), (6, 6));
+        assert!(gp.meets_target());
+        assert!(
+            RoleAttendance {
+                role: Role::Gp,
+                attended: 2,
+                expected: 3
+            }
+            .meets_target(),
+            "exactly two-thirds meets it"
+        );
+    }
+}

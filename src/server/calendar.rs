@@ -1,0 +1,81 @@
+//! Calendar downloads and the bank-holiday list:
+//! `GET /api/meetings/{meeting}/calendar.ics` and `GET /api/bank-holidays`.
+//!
+//! A calendar file carries only the team's name, the place and the video link (see
+//! `core::ics`), never anything about patients.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::auth::Session;
+use super::error::{ApiJson, Error};
+use super::store::{self, records_by_id};
+use super::AppState;
+use crate::core::calendar::BankHolidays;
+use crate::core::entities::{Meeting, Team};
+use crate::core::ics::{meeting_ics, EventText};
+
+/// The calendar routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/meetings/{meeting}/calendar.ics",
+            get(meeting_calendar),
+        )
+        .route("/api/bank-holidays", get(bank_holidays))
+}
+
+async fn bank_holidays(State(state): State<AppState>, _session: Session) -> ApiJson<BankHolidays> {
+    ApiJson((*state.config.bank_holidays).clone())
+}
+
+async fn meeting_calendar(
+    State(state): State<AppState>,
+    session: Session,
+    Path(meeting): Path<String>,
+) -> Result<Response, Error> {
+    let meeting_id = Uuid::parse_str(&meeting).map_err(|_| Error::NotFound)?;
+    let person = session.actor.person_id;
+    let ics = state
+        .store
+        .call(move |conn| {
+            let teams = store::teams_of(conn, person)?;
+            let (meeting, version) =
+                store::record_with_version::<Meeting>(conn, meeting_id)?.ok_or(Error::NotFound)?;
+            if !teams.contains(&meeting.team_id) {
+                return Err(Error::NotFound);
+            }
+            let team = records_by_id::<Team>(conn, [meeting.team_id])?
+                .remove(&meeting.team_id)
+                .ok_or(Error::NotFound)?;
+            let about = EventText {
+                team_name: &team.name,
+                place: &meeting.place,
+                video_link: meeting.video_link.as_deref(),
+            };
+            Ok(meeting_ics(
+                &meeting,
+                &format!("meeting-{meeting_id}@mdt"),
+                version as u32,
+                &about,
+                Utc::now(),
+            ))
+        })
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"mdt-meeting.ics\"",
+            ),
+        ],
+        ics,
+    )
+        .into_response())
+}
