@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::core::action::Action;
 use crate::core::agenda::{carried_id, Agenda, AgendaItem, Slot};
+use crate::core::attendance::{Attendance, AttendanceStatus, QuorumPanel};
 use crate::core::brief::{Brief, ReadReceipt, Readiness};
 use crate::core::entities::{Meeting, Person, Team};
 use crate::core::patient::Patient;
@@ -29,6 +30,8 @@ pub struct AgendaView {
     pub carried_on: HashSet<Uuid>,
     /// Every action of the team.
     pub actions: Vec<(Uuid, Action)>,
+    /// Members' answers for this meeting.
+    pub attendance: Vec<Attendance>,
 }
 
 impl AgendaView {
@@ -82,7 +85,14 @@ impl AgendaView {
             .filter(|(_, a)| a.team_id == team_id)
             .map(|(v, a)| (v.id, a))
             .collect();
+        let attendance = replica
+            .all::<Attendance>()
+            .into_iter()
+            .filter(|(_, a)| a.meeting_id == meeting_id)
+            .map(|(_, a)| a)
+            .collect();
         Some(Self {
+            attendance,
             meeting_id,
             meeting,
             team,
@@ -107,6 +117,20 @@ impl AgendaView {
                 .filter(|m| **m != self.team.coordinator_id),
         );
         members
+    }
+
+    /// A member's answer for this meeting (not answered yet: invited).
+    pub fn status_of(&self, person: Uuid) -> AttendanceStatus {
+        self.attendance
+            .iter()
+            .find(|a| a.person_id == person)
+            .map_or(AttendanceStatus::Invited, |a| a.status)
+    }
+
+    /// Whether the team's required roles will be covered, from members' answers.
+    pub fn quorum(&self) -> QuorumPanel {
+        let roles = self.people.iter().map(|(id, p)| (*id, p.role)).collect();
+        QuorumPanel::of(&self.team, &roles, &self.attendance)
     }
 
     /// The coordinator and members with their names, sorted by name (for choosing people).
@@ -181,6 +205,8 @@ pub struct AgendaRow {
     pub details: Vec<(&'static str, String)>,
     /// People who must attend but are not in the team.
     pub not_members: Vec<String>,
+    /// People who must attend but have sent apologies.
+    pub apologies: Vec<String>,
     /// How the discussion ended: (label, decision or reason).
     pub outcome: Option<(&'static str, String)>,
     /// Actions agreed on this item, one line each.
@@ -304,6 +330,12 @@ impl AgendaView {
                         .required_people
                         .iter()
                         .filter(|p| !members.contains(p))
+                        .map(|p| self.name(Some(*p)))
+                        .collect(),
+                    apologies: item
+                        .required_people
+                        .iter()
+                        .filter(|p| self.status_of(**p) == AttendanceStatus::Apologies)
                         .map(|p| self.name(Some(*p)))
                         .collect(),
                     outcome: item

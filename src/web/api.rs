@@ -112,6 +112,11 @@ pub fn actions_csv_url(team: uuid::Uuid) -> String {
     format!("/api/teams/{team}/actions.csv")
 }
 
+/// Where the browser downloads a meeting's calendar file.
+pub fn meeting_calendar_url(meeting: uuid::Uuid) -> String {
+    format!("/api/meetings/{meeting}/calendar.ics")
+}
+
 /// Sends queued changes.
 pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
     send(post_json("/api/sync/push", request)).await

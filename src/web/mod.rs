@@ -6,6 +6,7 @@ pub mod action_view;
 pub mod add_item;
 pub mod agenda_view;
 pub mod api;
+pub mod attendance;
 pub mod components;
 pub mod meetings;
 pub mod outcome;

@@ -14,6 +14,8 @@ use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
 use crate::web::add_item::AddItemForm;
 use crate::web::agenda_view::{AgendaRow, AgendaView, BriefBadge};
+use crate::web::api;
+use crate::web::attendance::Attendance;
 use crate::web::components::ConflictNotice;
 use crate::web::outcome::OutcomeForm;
 use crate::web::pages::not_found::NotFound;
@@ -152,6 +154,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
         <ConflictNotice id=meeting_id/>
         <div class="nhsuk-button-group">
             <a class="nhsuk-button nhsuk-button--secondary" href=format!("/meetings/{meeting_id}/pack") role="button">"Brief pack to print"</a>
+            <a class="nhsuk-button nhsuk-button--secondary" href=api::meeting_calendar_url(meeting_id) download="" role="button">"Add to calendar"</a>
             {move || open().then(|| view! {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary"
                     on:click=move |_| start_item(if current.get_untracked().is_some() { None } else { Some(0) })>
@@ -196,6 +199,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
                 </div>
             })
         })))}
+        <Attendance data=data is_coordinator=is_coordinator/>
         <AgendaList data=data is_coordinator=is_coordinator current=current/>
         {move || open().then(|| view! { <AddItemForm data=data/> })}
         <ReadinessPanel data=data/>
@@ -354,6 +358,12 @@ fn AgendaList(
                                 <dl class="mdt-agenda__details">
                                     {row.details.iter().map(|(term, text)| view! { <dt>{*term}</dt><dd>{text.clone()}</dd> }).collect_view()}
                                 </dl>
+                            })}
+                            {(!row.apologies.is_empty()).then(|| view! {
+                                <p class="mdt-warning" data-testid="apologies-warning">
+                                    <strong>"Warning: "</strong>
+                                    {format!("{} must be there but sent apologies. Find someone else who knows the patient, or move the item.", row.apologies.join(", "))}
+                                </p>
                             })}
                             {(!row.not_members.is_empty()).then(|| view! {
                                 <p class="mdt-warning" data-testid="presence-warning">

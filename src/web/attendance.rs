@@ -1,0 +1,163 @@
+//! Who is coming to a meeting: each member's answer (with a deputy for apologies), and the
+//! quorum panel that warns the coordinator when a required role will be missing.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::core::api::CurrentUser;
+use crate::core::attendance::{Attendance as Answer, AttendanceStatus};
+use crate::web::agenda_view::AgendaView;
+use crate::web::sync::SyncClient;
+
+/// The attendance section of a meeting page.
+#[component]
+pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let me = expect_context::<CurrentUser>();
+    let error = RwSignal::new(None::<String>);
+    let answer = move |person: Uuid, status: AttendanceStatus, deputy: Option<Uuid>| {
+        let Some(v) = data.get_untracked() else {
+            return;
+        };
+        let record = Answer {
+            team_id: v.meeting.team_id,
+            meeting_id: v.meeting_id,
+            person_id: person,
+            status,
+            deputy_id: deputy.filter(|_| status == AttendanceStatus::Apologies),
+        };
+        match sync.save(Answer::id_for(v.meeting_id, person), &record) {
+            Ok(()) => error.set(None),
+            Err(e) => error.set(Some(e.message)),
+        }
+    };
+    // (person, name, role label, status, deputy name, may answer)
+    let rows = Memo::new(move |_| {
+        data.with(|d| {
+            d.as_ref()
+                .map(|v| {
+                    v.member_names()
+                        .into_iter()
+                        .map(|(id, name)| {
+                            let role = v.people.get(&id).map(|p| p.role.label()).unwrap_or("");
+                            let deputy = v
+                                .attendance
+                                .iter()
+                                .find(|a| a.person_id == id)
+                                .and_then(|a| a.deputy_id);
+                            (
+                                id,
+                                name,
+                                role,
+                                v.status_of(id),
+                                deputy,
+                                id == me.person_id || is_coordinator.get(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
+    // (role, who covers it, covered) per required role.
+    let quorum = Memo::new(move |_| {
+        data.with(|d| {
+            d.as_ref()
+                .map(|v| {
+                    v.quorum()
+                        .roles
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.role,
+                                c.covered_by
+                                    .iter()
+                                    .map(|p| v.name(Some(*p)))
+                                    .collect::<Vec<_>>(),
+                                c.met(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <section class="mdt-attendance" aria-labelledby="attendance-title" data-testid="attendance">
+            <h2 id="attendance-title">"Who is coming"</h2>
+            {move || {
+                let roles = quorum.get();
+                let missing: Vec<&str> = roles.iter().filter(|(_, _, met)| !met).map(|(r, _, _)| r.label()).collect();
+                view! {
+                    {(!missing.is_empty()).then(|| view! {
+                        <div class="nhsuk-warning-callout" data-testid="quorum-warning">
+                            <h3 class="nhsuk-warning-callout__label">"Quorum is lost"</h3>
+                            <p>{format!("Nobody is expected for: {}. Ask for a deputy, or move the meeting.", missing.join(", "))}</p>
+                        </div>
+                    })}
+                    <ul class="nhsuk-list" data-testid="quorum-panel">
+                        {roles.iter().map(|(role, names, met)| view! {
+                            <li>
+                                <strong>{format!("{}: ", role.label())}</strong>
+                                {if names.is_empty() { "nobody expected".to_string() } else { names.join(", ") }}
+                                {met.then(|| view! { " " <strong class="nhsuk-tag nhsuk-tag--green">"Covered"</strong> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }
+            }}
+            {move || error.get().map(|e| view! { <p class="nhsuk-error-message" role="alert">{e}</p> })}
+            <table class="nhsuk-table">
+                <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Members' answers"</caption>
+                <thead><tr><th scope="col">"Member"</th><th scope="col">"Answer"</th></tr></thead>
+                <tbody>
+                    <For each=move || rows.get() key=|r| r.clone() children=move |(id, name, role, status, deputy, may_answer)| {
+                        let select_id = format!("attendance-{id}");
+                        let deputy_id = format!("deputy-{id}");
+                        let label = format!("Answer for {name}");
+                        view! {
+                            <tr data-testid="attendance-row">
+                                <td>{name.clone()}<br/><span class="nhsuk-body-s">{role}</span></td>
+                                <td>
+                                    {if may_answer {
+                                        view! {
+                                            <label class="nhsuk-u-visually-hidden" for=select_id.clone()>{label}</label>
+                                            <select class="nhsuk-select" id=select_id
+                                                on:change=move |ev| {
+                                                    let value = event_target_value(&ev);
+                                                    if let Some(s) = AttendanceStatus::ALL.into_iter().find(|s| format!("{s:?}") == value) {
+                                                        answer(id, s, deputy);
+                                                    }
+                                                }>
+                                                {AttendanceStatus::ALL.into_iter().map(|s| view! {
+                                                    <option value=format!("{s:?}") selected=s == status>{s.label()}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        }.into_any()
+                                    } else {
+                                        view! { <span>{status.label()}</span> }.into_any()
+                                    }}
+                                    {(status == AttendanceStatus::Apologies && may_answer).then(|| {
+                                        let people = data.with_untracked(|d| d.as_ref().map(AgendaView::member_names).unwrap_or_default());
+                                        view! {
+                                            <div class="nhsuk-form-group">
+                                                <label class="nhsuk-label" for=deputy_id.clone()>{format!("Deputy for {name}")}</label>
+                                                <select class="nhsuk-select" id=deputy_id
+                                                    on:change=move |ev| answer(id, AttendanceStatus::Apologies, Uuid::parse_str(&event_target_value(&ev)).ok())>
+                                                    <option value="" selected=deputy.is_none()>"No deputy"</option>
+                                                    {people.into_iter().filter(|(p, _)| *p != id).map(|(p, n)| view! {
+                                                        <option value=p.to_string() selected=deputy == Some(p)>{n}</option>
+                                                    }).collect_view()}
+                                                </select>
+                                            </div>
+                                        }
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }/>
+                </tbody>
+            </table>
+        </section>
+    }
+}

@@ -1,0 +1,87 @@
+// End-to-end: a member sends apologies, the coordinator sees the quorum warning, and the
+// meeting downloads as a calendar file without patient data.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { isoDateFromToday, launchBrowser, screenshotPath, session, signIn, startServer, waitAllSent } from './helpers.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer([
+    ['pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager'],
+    ['sol.worker@example.gov.uk', 'Sol Worker', 'social_worker'],
+    ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
+  ]);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('apologies from the only social worker break quorum; the calendar file has no patient data', async () => {
+  const { baseUrl } = server;
+  const pat = await session(browser);
+  const page = pat.page;
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  await page.getByRole('button', { name: 'Create a team' }).click();
+  await page.getByLabel('Team name').fill('Orchard MDT');
+  for (const email of ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net']) {
+    await page.getByLabel('Add a colleague who already uses the app').fill(email);
+    await page.getByRole('button', { name: 'Find and add' }).click();
+  }
+  await page.getByLabel('Dr Gita Synthetic').waitFor();
+  await page.getByLabel('GP', { exact: true }).check();
+  await page.getByLabel('Social worker', { exact: true }).check();
+  await page.getByRole('button', { name: 'Create team' }).click();
+  await page.getByRole('heading', { name: 'Orchard MDT' }).waitFor();
+  await page.getByRole('button', { name: 'Plan a meeting' }).click();
+  await page.getByLabel('Date').fill(isoDateFromToday(21));
+  await page.getByRole('button', { name: 'Add meeting' }).click();
+  await page.getByTestId('meeting-list').getByRole('link').first().click();
+  await page.getByTestId('quorum-panel').getByText('Social worker:').waitFor();
+  assert.equal(await page.getByTestId('quorum-warning').count(), 0, 'quorum holds while everyone is expected');
+
+  // A patient on the agenda, to check the calendar file leaves them out.
+  await page.getByRole('button', { name: 'Add an item' }).click();
+  await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
+  await page.getByLabel('NHS number').fill('9990000018');
+  await page.getByLabel('Full name').fill('Ada Synthetic');
+  await page.getByLabel('Date of birth').fill('1938-04-12');
+  await page.getByLabel('Reason for discussion').fill('Two falls');
+  await page.getByLabel('Question for the MDT').fill('Care package review?');
+  await page.getByRole('button', { name: 'Add to agenda' }).click();
+  await page.getByTestId('agenda-item').filter({ hasText: 'Ada Synthetic' }).waitFor();
+  await waitAllSent(page);
+
+  const sol = await session(browser);
+  await signIn(sol.page, baseUrl, 'sol.worker@example.gov.uk');
+  await sol.page.getByRole('link', { name: 'Orchard MDT' }).click();
+  await sol.page.getByTestId('meeting-list').getByRole('link').first().click();
+  await sol.page.getByLabel('Answer for Sol Worker').selectOption({ label: 'Apologies' });
+  await sol.page.getByLabel('Deputy for Sol Worker').waitFor();
+  await waitAllSent(sol.page);
+
+  await page.reload();
+  await page.getByTestId('quorum-warning').filter({ hasText: 'Nobody is expected for: Social worker' }).waitFor();
+  await page.screenshot({ path: screenshotPath('quorum-warning.png'), fullPage: true });
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Add to calendar' }).click(),
+  ]);
+  const file = await download.path();
+  const ics = fs.readFileSync(file, 'utf8');
+  assert.ok(ics.startsWith('BEGIN:VCALENDAR\r\n'));
+  assert.ok(ics.includes('SUMMARY:Orchard MDT meeting'));
+  assert.ok(ics.includes('DTSTART;TZID=Europe/London:'));
+  for (const forbidden of ['Ada Synthetic', '9990000018', '999 000 0018', 'Two falls']) {
+    assert.ok(!ics.includes(forbidden), `${forbidden} must not be in the calendar file`);
+  }
+  assert.deepEqual([...page.errors, ...sol.page.errors], []);
+  await sol.context.close();
+  await pat.context.close();
+});
