@@ -125,3 +125,72 @@ async fn the_bank_holiday_list_is_served_to_signed_in_users() {
         .unwrap()
         .contains(&json!("2026-12-28")));
 }
+
+#[tokio::test]
+async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_teammates() {
+    use chrono::NaiveTime;
+    use mdt::core::schedule::{Commitment, PersonAvailability};
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let clinic = Commitment {
+        weekday: 0,
+        starts: NaiveTime::from_hms_opt(8, 30, 0).unwrap(),
+        ends: NaiveTime::from_hms_opt(12, 30, 0).unwrap(),
+        label: "Clinic".into(),
+        every_weeks: 1,
+        anchor: None,
+        from: None,
+        until: None,
+    };
+    let sols = PersonAvailability {
+        person_id: s.sol,
+        commitments: vec![clinic.clone()],
+        absences: vec![],
+        prefers_remote: true,
+    };
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    assert_eq!(
+        sol.put(PersonAvailability::id_for(s.sol), 0, &sols).await["status"],
+        "applied"
+    );
+    assert!(
+        find(&pat.pull(0).await, PersonAvailability::id_for(s.sol)).is_some(),
+        "the coordinator sees it"
+    );
+    let pats = PersonAvailability {
+        person_id: s.pat,
+        ..sols.clone()
+    };
+    assert_eq!(
+        sol.put(PersonAvailability::id_for(s.pat), 0, &pats).await["reason"],
+        "Only the person or their team's coordinator can set their availability"
+    );
+    let by_coordinator = pat.mutation(
+        "availability",
+        PersonAvailability::id_for(s.sol),
+        1,
+        json!({"prefers_remote": false}),
+    );
+    assert_eq!(pat.push(vec![by_coordinator]).await[0]["status"], "applied");
+    let wrong_id = sol.put(Uuid::new_v4(), 0, &sols).await;
+    assert_eq!(
+        wrong_id["reason"],
+        "Availability belongs to one person and cannot be moved to another"
+    );
+    let olu = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);
+    let outsider = h.sign_in("olu.outsider@example.nhs.net", olu).await;
+    assert!(find(&outsider.pull(0).await, PersonAvailability::id_for(s.sol)).is_none());
+    let bad = PersonAvailability {
+        commitments: vec![Commitment {
+            ends: clinic.starts,
+            ..clinic
+        }],
+        ..sols
+    };
+    assert_eq!(
+        sol.put(PersonAvailability::id_for(s.sol), 2, &bad).await["reason"],
+        "A commitment must end after it starts"
+    );
+}

@@ -13,7 +13,9 @@ use super::action::{Action, ActionEvent};
 use super::agenda::AgendaItem;
 use super::attendance::Attendance;
 use super::brief::{Brief, ReadReceipt};
+use super::ics::Series;
 use super::patient::Patient;
+use super::schedule::PersonAvailability;
 use super::uk_time;
 use super::validation::{self as check, ValidationError};
 
@@ -32,11 +34,13 @@ pub enum EntityKind {
     Action,
     ActionEvent,
     Attendance,
+    Availability,
+    Series,
 }
 
 impl EntityKind {
     /// Every kind, in the order a fresh client should load them.
-    pub const ALL: [EntityKind; 11] = [
+    pub const ALL: [EntityKind; 13] = [
         Self::Organisation,
         Self::Person,
         Self::Team,
@@ -48,6 +52,8 @@ impl EntityKind {
         Self::Action,
         Self::ActionEvent,
         Self::Attendance,
+        Self::Availability,
+        Self::Series,
     ];
 
     /// The stable name used on the wire and in storage.
@@ -64,6 +70,8 @@ impl EntityKind {
             Self::Action => "action",
             Self::ActionEvent => "action_event",
             Self::Attendance => "attendance",
+            Self::Availability => "availability",
+            Self::Series => "series",
         }
     }
 
@@ -86,6 +94,8 @@ impl EntityKind {
             Self::Action => "Action",
             Self::ActionEvent => "Action history",
             Self::Attendance => "Attendance",
+            Self::Availability => "Availability",
+            Self::Series => "Meeting series",
         }
     }
 
@@ -106,6 +116,8 @@ impl EntityKind {
             Self::Action => Action::from_fields(fields).map(drop),
             Self::ActionEvent => ActionEvent::from_fields(fields).map(drop),
             Self::Attendance => Attendance::from_fields(fields).map(drop),
+            Self::Availability => PersonAvailability::from_fields(fields).map(drop),
+            Self::Series => Series::from_fields(fields).map(drop),
         }
     }
 
@@ -123,6 +135,8 @@ impl EntityKind {
             Self::Action => Action::FIELDS,
             Self::ActionEvent => ActionEvent::FIELDS,
             Self::Attendance => Attendance::FIELDS,
+            Self::Availability => PersonAvailability::FIELDS,
+            Self::Series => Series::FIELDS,
         }
     }
 

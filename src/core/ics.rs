@@ -5,7 +5,7 @@
 //! Times are written in Europe/London with a VTIMEZONE, so a series stays at the same UK
 //! wall-clock time across the clock changes.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -38,6 +38,40 @@ pub struct Series {
     #[serde(default)]
     pub cancelled: bool,
 }
+
+impl super::entities::Entity for Series {
+    const KIND: super::entities::EntityKind = super::entities::EntityKind::Series;
+    const FIELDS: &'static [&'static str] = &[
+        "team_id",
+        "rule",
+        "first_date",
+        "starts",
+        "minutes",
+        "until",
+        "exceptions",
+        "place",
+        "video_link",
+        "sequence",
+        "cancelled",
+    ];
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        Series::validate(self)
+    }
+}
+
+impl Series {
+    /// The meeting id of an occurrence, the same on every device, so materialising the series
+    /// twice never makes two meetings.
+    pub fn meeting_id(series: Uuid, original: NaiveDate) -> Uuid {
+        let mut bytes = [0u8; 20];
+        bytes[..16].copy_from_slice(series.as_bytes());
+        bytes[16..].copy_from_slice(&original.num_days_from_ce().to_be_bytes());
+        Uuid::new_v5(&SERIES_NAMESPACE, &bytes)
+    }
+}
+
+const SERIES_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_7473_6572_6965_736d_6565_7469_6e01);
 
 /// One occurrence skipped, or moved to another UK date and time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -141,6 +141,69 @@ impl Availability {
     }
 }
 
+/// A person's availability as a synced record: one per person (see [`PersonAvailability::id_for`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonAvailability {
+    pub person_id: Uuid,
+    #[serde(default)]
+    pub commitments: Vec<Commitment>,
+    #[serde(default)]
+    pub absences: Vec<Absence>,
+    #[serde(default)]
+    pub prefers_remote: bool,
+}
+
+impl PersonAvailability {
+    /// The record id for a person, the same on every device.
+    pub fn id_for(person: Uuid) -> Uuid {
+        Uuid::new_v5(&AVAILABILITY_NAMESPACE, person.as_bytes())
+    }
+
+    /// The availability the slot finder uses.
+    pub fn availability(&self) -> Availability {
+        Availability {
+            commitments: self.commitments.clone(),
+            absences: self.absences.clone(),
+            prefers_remote: self.prefers_remote,
+        }
+    }
+}
+
+const AVAILABILITY_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_7461_7661_696c_6162_696c_6974_7901);
+
+impl super::entities::Entity for PersonAvailability {
+    const KIND: super::entities::EntityKind = super::entities::EntityKind::Availability;
+    const FIELDS: &'static [&'static str] =
+        &["person_id", "commitments", "absences", "prefers_remote"];
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        for c in &self.commitments {
+            c.validate()?;
+        }
+        for a in &self.absences {
+            if a.until < a.from {
+                return Err(ValidationError::field(
+                    "until",
+                    "An absence must end on or after the day it starts",
+                ));
+            }
+            super::validation::required_text(
+                "label",
+                "what the absence is, like Annual leave",
+                &a.label,
+                100,
+            )?;
+        }
+        if self.commitments.len() > 50 || self.absences.len() > 200 {
+            return Err(ValidationError::record(
+                "Too many commitments or absences for one person",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Someone the finder considers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {

@@ -20,6 +20,7 @@ use crate::core::attendance::Attendance;
 use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
 use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Team};
 use crate::core::patient::Patient;
+use crate::core::schedule::PersonAvailability;
 use crate::core::sync::{
     process_push, Mutation, MutationResult, PullResponse, SyncRecord, SyncStore, Writer,
     MAX_PULL_RECORDS,
@@ -335,6 +336,19 @@ fn load_record(conn: &Connection, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>
     .transpose()
 }
 
+/// The teams `person` coordinates.
+fn team_records_where_coordinator(conn: &Connection, person: Uuid) -> Result<Vec<Team>, Error> {
+    let mut out = Vec::new();
+    for team_id in teams_of(conn, person)? {
+        if let Some(team) = records_by_id::<Team>(conn, [team_id])?.remove(&team_id) {
+            if team.coordinator_id == person {
+                out.push(team);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every live record of one kind belonging to a team, typed.
 pub fn team_records<E: Entity>(conn: &Connection, team_id: Uuid) -> Result<Vec<(Uuid, E)>, Error> {
     let mut stmt =
@@ -397,7 +411,7 @@ fn next_change_seq(conn: &Connection) -> Result<i64, Error> {
 fn team_of(record: &SyncRecord) -> Option<Uuid> {
     match record.entity {
         EntityKind::Team => Some(record.id),
-        EntityKind::Organisation | EntityKind::Person => None,
+        EntityKind::Organisation | EntityKind::Person | EntityKind::Availability => None,
         _ => uuid_field(record, "team_id"),
     }
 }
@@ -428,6 +442,9 @@ fn may_see(
                 || created_by == actor.user_id
                 || people.contains(&record.id)
         }
+        EntityKind::Availability => uuid_field(record, "person_id").is_some_and(|p| {
+            p == actor.person_id || created_by == actor.user_id || people.contains(&p)
+        }),
         _ => team_of(record).is_some_and(|t| teams.contains(&t)),
     }
 }
@@ -580,6 +597,34 @@ impl SqlitePush<'_> {
             ));
         }
         Ok(None)
+    }
+
+    /// A person sets their own availability; a coordinator may set it for people in their teams.
+    fn check_availability(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
+        let Some(person) = uuid_field(after, "person_id") else {
+            return Ok(Ok(()));
+        };
+        if before.is_some_and(|b| uuid_field(b, "person_id") != Some(person))
+            || after.id != PersonAvailability::id_for(person)
+        {
+            return Ok(Err(
+                "Availability belongs to one person and cannot be moved to another".into(),
+            ));
+        }
+        if person == self.actor.person_id {
+            return Ok(Ok(()));
+        }
+        let coordinates = team_records_where_coordinator(self.tx, self.actor.person_id)?;
+        let allowed = coordinates.iter().any(|t| t.includes(person));
+        Ok(if allowed {
+            Ok(())
+        } else {
+            Err("Only the person or their team's coordinator can set their availability".into())
+        })
     }
 
     fn check_attendance(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
@@ -787,11 +832,12 @@ impl SqlitePush<'_> {
             rows.collect::<rusqlite::Result<_>>()?
         };
         if let Some(team) = team {
-            ids.extend(
-                std::iter::once(team.coordinator_id)
-                    .chain(team.member_ids.iter().copied())
-                    .map(|p| p.to_string()),
-            );
+            for person in
+                std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied())
+            {
+                ids.push(person.to_string());
+                ids.push(PersonAvailability::id_for(person).to_string());
+            }
         }
         let mut update = self
             .tx
@@ -851,6 +897,7 @@ impl SyncStore for SqlitePush<'_> {
             EntityKind::Organisation | EntityKind::Person => Ok(Ok(())),
             EntityKind::Team => self.check_team_change(before, after),
             EntityKind::Meeting => self.check_meeting_change(before, after),
+            EntityKind::Availability => self.check_availability(before, after),
             _ => self.check_team_record(before, after),
         }
     }
