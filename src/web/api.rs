@@ -117,6 +117,11 @@ pub fn meeting_calendar_url(meeting: uuid::Uuid) -> String {
     format!("/api/meetings/{meeting}/calendar.ics")
 }
 
+/// The bank holidays the server uses (replaceable by an administrator).
+pub async fn bank_holidays() -> Result<crate::core::calendar::BankHolidays, ApiError> {
+    send(Request::get("/api/bank-holidays").build()).await
+}
+
 /// Sends queued changes.
 pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
     send(post_json("/api/sync/push", request)).await

@@ -34,6 +34,7 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
                         <ul class="mdt-nav__list">
                             <li><a class="mdt-nav__link" href="/">"Teams and meetings"</a></li>
                             <li><a class="mdt-nav__link" href="/actions">"My actions"</a></li>
+                            <li><a class="mdt-nav__link" href="/availability">"My availability"</a></li>
                             <li><a class="mdt-nav__link" href="/people">"Directory"</a></li>
                         </ul>
                         <SyncIndicator/>

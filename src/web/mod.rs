@@ -21,8 +21,9 @@ use leptos_router::path;
 use crate::core::api::CurrentUser;
 use components::{Header, RefusedChanges, SessionEnded};
 use pages::{
-    brief::BriefPage, meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound,
-    pack::PackPage, patient::PatientPage, people::PeoplePage, sign_in::SignInPage, team::TeamPage,
+    availability::AvailabilityPage, brief::BriefPage, find_time::FindTimePage,
+    meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound, pack::PackPage,
+    patient::PatientPage, people::PeoplePage, sign_in::SignInPage, team::TeamPage,
     team_actions::TeamActionsPage, teams::TeamsPage,
 };
 use sync::SyncClient;
@@ -107,6 +108,9 @@ fn SignedIn(user: CurrentUser) -> impl IntoView {
                         <Route path=path!("/actions") view=MyActionsPage/>
                         <Route path=path!("/teams/:id/actions") view=TeamActionsPage/>
                         <Route path=path!("/patients/:id") view=PatientPage/>
+                        <Route path=path!("/availability") view=AvailabilityPage/>
+                        <Route path=path!("/availability/:person") view=AvailabilityPage/>
+                        <Route path=path!("/teams/:id/find-a-time") view=FindTimePage/>
                     </Routes>
                 </ErrorBoundary>
             </main>

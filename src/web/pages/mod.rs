@@ -1,6 +1,8 @@
 //! One page per file.
 
+pub mod availability;
 pub mod brief;
+pub mod find_time;
 pub mod meeting;
 pub mod my_actions;
 pub mod not_found;

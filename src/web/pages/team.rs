@@ -186,7 +186,10 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 <div class="nhsuk-inset-text" role="status"><p>"Team saved."</p></div>
             })}
             {(!is_new).then(|| view! {
-                <p class="nhsuk-body"><a href=format!("/teams/{id}/actions")>"The team's actions"</a></p>
+                <p class="nhsuk-body">
+                    <a href=format!("/teams/{id}/actions")>"The team's actions"</a>" · "
+                    <a href=format!("/teams/{id}/find-a-time")>"Find a time for the team"</a>
+                </p>
                 <TeamMeetings team_id=id/>
                 <h2 id="team-details">"Team details"</h2>
             })}

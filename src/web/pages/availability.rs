@@ -1,0 +1,206 @@
+//! "My availability": the weekly commitments (clinics, home-visit rounds) and absences the
+//! slot finder works around, and whether someone would rather join remotely.
+
+use chrono::{NaiveDate, NaiveTime};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use crate::core::api::CurrentUser;
+use crate::core::entities::Person;
+use crate::core::schedule::{Absence, Commitment, PersonAvailability};
+use crate::core::{uk_time, ValidationError};
+use crate::web::components::{field_error, ErrorSummary, TextField};
+use crate::web::sync::SyncClient;
+
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// `/availability` (your own) and `/availability/<person>` (a coordinator for a member).
+#[component]
+pub fn AvailabilityPage() -> impl IntoView {
+    let me = expect_context::<CurrentUser>();
+    let params = use_params_map();
+    move || {
+        let person = params
+            .with(|p| p.get("person"))
+            .and_then(|s| Uuid::parse_str(&s).ok())
+            .unwrap_or(me.person_id);
+        view! { <AvailabilityEditor person_id=person/> }
+    }
+}
+
+#[component]
+fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let me = expect_context::<CurrentUser>();
+    let id = PersonAvailability::id_for(person_id);
+    let current = Memo::new(move |_| {
+        sync.replica
+            .with(|r| r.view(id).and_then(|v| v.typed::<PersonAvailability>()))
+            .unwrap_or(PersonAvailability {
+                person_id,
+                commitments: vec![],
+                absences: vec![],
+                prefers_remote: false,
+            })
+    });
+    let name = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            r.view(person_id)
+                .and_then(|v| v.typed::<Person>())
+                .map(|p| p.name)
+        })
+    });
+    let error = RwSignal::new(None::<ValidationError>);
+    let err = Signal::derive(move || error.get());
+    let save = move |next: PersonAvailability| match sync.save(id, &next) {
+        Ok(()) => {
+            error.set(None);
+            true
+        }
+        Err(e) => {
+            error.set(Some(e));
+            false
+        }
+    };
+
+    let day = RwSignal::new(0u8);
+    let starts = RwSignal::new("08:30".to_string());
+    let ends = RwSignal::new("12:30".to_string());
+    let label = RwSignal::new("Clinic".to_string());
+    let fortnightly = RwSignal::new(false);
+    let add_commitment = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let time = |s: String, field: &str| {
+            NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| {
+                ValidationError::field(field, "Enter the time as hours and minutes, like 08:30")
+            })
+        };
+        let parsed = time(starts.get_untracked(), "starts")
+            .and_then(|s| time(ends.get_untracked(), "ends").map(|e| (s, e)));
+        let (s, e) = match parsed {
+            Ok(t) => t,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        let every_other = fortnightly.get_untracked();
+        let commitment = Commitment {
+            weekday: day.get_untracked(),
+            starts: s,
+            ends: e,
+            label: label.get_untracked().trim().to_owned(),
+            every_weeks: if every_other { 2 } else { 1 },
+            anchor: every_other.then(|| uk_time::uk_today(chrono::Utc::now())),
+            from: None,
+            until: None,
+        };
+        let mut next = current.get_untracked();
+        next.commitments.push(commitment);
+        save(next);
+    };
+
+    let absence_from = RwSignal::new(String::new());
+    let absence_until = RwSignal::new(String::new());
+    let absence_label = RwSignal::new("Annual leave".to_string());
+    let add_absence = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let date = |s: String, field: &str| {
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| ValidationError::field(field, "Enter the date"))
+        };
+        match date(absence_from.get_untracked(), "from")
+            .and_then(|f| date(absence_until.get_untracked(), "until").map(|u| (f, u)))
+        {
+            Ok((from, until)) => {
+                let mut next = current.get_untracked();
+                next.absences.push(Absence {
+                    from,
+                    until,
+                    label: absence_label.get_untracked().trim().to_owned(),
+                });
+                if save(next) {
+                    absence_from.set(String::new());
+                    absence_until.set(String::new());
+                }
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+
+    view! {
+        <h1>{move || if person_id == me.person_id { "My availability".to_string() } else { format!("Availability: {}", name.get().unwrap_or_default()) }}</h1>
+        <p class="nhsuk-body">"Regular commitments such as clinics or home-visit rounds, in UK time, and days away. The slot finder never offers a meeting over them for people who must attend."</p>
+        <ErrorSummary error=err id_prefix="availability"/>
+        <h2>"Regular commitments"</h2>
+        <ul class="nhsuk-list" data-testid="commitments">
+            {move || current.get().commitments.into_iter().enumerate().map(|(i, c)| {
+                let text = format!("{} {}–{}: {}{}", DAYS[usize::from(c.weekday.min(6))], c.starts.format("%H:%M"), c.ends.format("%H:%M"), c.label,
+                    if c.every_weeks > 1 { " (every other week)" } else { "" });
+                view! {
+                    <li>{text.clone()}" "
+                        <button type="button" class="mdt-link-button" aria-label=format!("Remove {text}")
+                            on:click=move |_| { let mut next = current.get_untracked(); next.commitments.remove(i); save(next); }>"Remove"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        <form class="mdt-panel" on:submit=add_commitment novalidate>
+            <h3>"Add a regular commitment"</h3>
+            <div class="mdt-inline-fields">
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="availability-day">"Day"</label>
+                    <select class="nhsuk-select" id="availability-day" on:change=move |ev| day.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        {DAYS.iter().enumerate().map(|(i, d)| view! { <option value=i.to_string() selected=move || usize::from(day.get()) == i>{*d}</option> }).collect_view()}
+                    </select>
+                </div>
+                <TextField id="availability-starts".into() label="From" value=starts input_type="time" error=field_error(err, "starts") width_class="nhsuk-input--width-5"/>
+                <TextField id="availability-ends".into() label="To" value=ends input_type="time" error=field_error(err, "ends") width_class="nhsuk-input--width-5"/>
+            </div>
+            <TextField id="availability-label".into() label="What it is" value=label error=field_error(err, "label") hint="For example: Clinic, Home visits"/>
+            <div class="nhsuk-checkboxes nhsuk-form-group">
+                <div class="nhsuk-checkboxes__item">
+                    <input class="nhsuk-checkboxes__input" id="availability-fortnightly" type="checkbox"
+                        prop:checked=move || fortnightly.get() on:change=move |ev| fortnightly.set(event_target_checked(&ev))/>
+                    <label class="nhsuk-label nhsuk-checkboxes__label" for="availability-fortnightly">"Every other week, starting this week"</label>
+                </div>
+            </div>
+            <button class="nhsuk-button" type="submit">"Add commitment"</button>
+        </form>
+        <h2>"Days away"</h2>
+        <ul class="nhsuk-list" data-testid="absences">
+            {move || current.get().absences.into_iter().enumerate().map(|(i, a)| view! {
+                <li>{format!("{} to {}: {}", uk_time::format_date(a.from), uk_time::format_date(a.until), a.label)}" "
+                    <button type="button" class="mdt-link-button"
+                        on:click=move |_| { let mut next = current.get_untracked(); next.absences.remove(i); save(next); }>"Remove"</button>
+                </li>
+            }).collect_view()}
+        </ul>
+        <form class="mdt-panel" on:submit=add_absence novalidate>
+            <h3>"Add days away"</h3>
+            <div class="mdt-inline-fields">
+                <TextField id="availability-from".into() label="First day" value=absence_from input_type="date" error=field_error(err, "from") width_class="nhsuk-input--width-10"/>
+                <TextField id="availability-until".into() label="Last day" value=absence_until input_type="date" error=field_error(err, "until") width_class="nhsuk-input--width-10"/>
+            </div>
+            <TextField id="availability-absence-label".into() label="Reason" value=absence_label error=field_error(err, "absence-label")/>
+            <button class="nhsuk-button nhsuk-button--secondary" type="submit">"Add days away"</button>
+        </form>
+        <div class="nhsuk-checkboxes nhsuk-form-group">
+            <div class="nhsuk-checkboxes__item">
+                <input class="nhsuk-checkboxes__input" id="availability-remote" type="checkbox"
+                    prop:checked=move || current.get().prefers_remote
+                    on:change=move |ev| { let mut next = current.get_untracked(); next.prefers_remote = event_target_checked(&ev); save(next); }/>
+                <label class="nhsuk-label nhsuk-checkboxes__label" for="availability-remote">"I would rather join meetings by video"</label>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,313 @@
+//! Finding protected time: the team's slot finder, and turning a good slot into a meeting or a
+//! recurring series.
+
+use chrono::{Datelike, Duration, NaiveTime, Utc};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use crate::core::calendar::BankHolidays;
+use crate::core::entities::{Meeting, MeetingStatus, Person, Team};
+use crate::core::ics::Series;
+use crate::core::schedule::{
+    score_series, weekday_index, Availability, Candidate, PersonAvailability, Recurrence,
+    SlotFinder, SlotOption, SlotQuery,
+};
+use crate::core::{uk_time, ValidationError};
+use crate::web::api;
+use crate::web::components::{field_error, ErrorSummary, TextField};
+use crate::web::pages::not_found::NotFound;
+use crate::web::sync::SyncClient;
+
+/// How many meetings of a new series are put in the calendar straight away.
+const SERIES_AHEAD: usize = 6;
+
+/// `/teams/<id>/find-a-time`.
+#[component]
+pub fn FindTimePage() -> impl IntoView {
+    let params = use_params_map();
+    move || match params
+        .with(|p| p.get("id"))
+        .and_then(|s| Uuid::parse_str(&s).ok())
+    {
+        Some(id) => view! { <FindTime team_id=id/> }.into_any(),
+        None => view! { <NotFound/> }.into_any(),
+    }
+}
+
+#[component]
+fn FindTime(team_id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let done = RwSignal::new(None::<String>);
+    let holidays = RwSignal::new(BankHolidays::shipped());
+    spawn_local(async move {
+        if let Ok(list) = api::bank_holidays().await {
+            holidays.set(list);
+        }
+    });
+    let team = Memo::new(move |_| {
+        sync.replica
+            .with(|r| r.view(team_id).and_then(|v| v.typed::<Team>()))
+    });
+    let weeks = RwSignal::new("6".to_string());
+    let earliest = RwSignal::new("08:00".to_string());
+    let latest = RwSignal::new("18:00".to_string());
+    let minutes = RwSignal::new(String::new());
+    let coordinator_must = RwSignal::new(true);
+    let error = RwSignal::new(None::<ValidationError>);
+    let err = Signal::derive(move || error.get());
+    let results = RwSignal::new(None::<(SlotQuery, Vec<SlotOption>)>);
+    let names = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            r.all::<Person>()
+                .into_iter()
+                .map(|(v, p)| (v.id, p.name))
+                .collect::<std::collections::HashMap<_, _>>()
+        })
+    });
+    let name =
+        move |id: Uuid| names.with(|n| n.get(&id).cloned().unwrap_or_else(|| "someone".into()));
+
+    let find = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(team) = team.get_untracked() else {
+            return;
+        };
+        let time = |s: String, field: &str| {
+            NaiveTime::parse_from_str(s.trim(), "%H:%M")
+                .map_err(|_| ValidationError::field(field, "Enter the time like 08:00"))
+        };
+        let number = |s: String, field: &str, what: &str| {
+            s.trim().parse::<u32>().map_err(|_| {
+                ValidationError::field(field, format!("Enter {what} as a whole number"))
+            })
+        };
+        let minutes_text = if minutes.get_untracked().trim().is_empty() {
+            team.default_minutes.to_string()
+        } else {
+            minutes.get_untracked()
+        };
+        let parsed = (|| {
+            Ok::<_, ValidationError>((
+                number(weeks.get_untracked(), "weeks", "the number of weeks")?.clamp(1, 26),
+                time(earliest.get_untracked(), "earliest")?,
+                time(latest.get_untracked(), "latest")?,
+                number(minutes_text, "minutes", "the meeting length")?,
+            ))
+        })();
+        let (weeks_n, from, to, length) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        let people = sync.replica.with_untracked(|r| {
+            std::iter::once(team.coordinator_id)
+                .chain(team.member_ids.iter().copied())
+                .filter_map(|id| {
+                    let person = r.view(id).and_then(|v| v.typed::<Person>())?;
+                    let availability = r
+                        .view(PersonAvailability::id_for(id))
+                        .and_then(|v| v.typed::<PersonAvailability>())
+                        .map(|a| a.availability())
+                        .unwrap_or_else(Availability::default);
+                    Some(Candidate {
+                        id,
+                        role: person.role,
+                        must_attend: coordinator_must.get_untracked() && id == team.coordinator_id,
+                        availability,
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        let query = SlotQuery {
+            first_day: uk_time::uk_today(Utc::now()) + Duration::days(1),
+            weeks: weeks_n,
+            weekdays: vec![0, 1, 2, 3, 4],
+            earliest: from,
+            latest: to,
+            minutes: length,
+            step_minutes: 15,
+            quorum: team.required_roles.iter().map(|r| (*r, 1)).collect(),
+            people,
+        };
+        // The best time on each of the ten best days: a choice of days, not ten starts on one.
+        let mut days = std::collections::HashSet::new();
+        let options: Vec<SlotOption> = holidays
+            .with_untracked(|h| SlotFinder::new(&query, h).find(400))
+            .into_iter()
+            .filter(|o| days.insert(o.date))
+            .take(10)
+            .collect();
+        error.set(None);
+        results.set(Some((query, options)));
+    };
+
+    let plan = move |option: SlotOption, rule: Option<Recurrence>| {
+        done.set(None);
+        let Some(team) = team.get_untracked() else {
+            return;
+        };
+        let meeting_for =
+            |date: chrono::NaiveDate, starts: NaiveTime| -> Result<Meeting, ValidationError> {
+                let starts_at = uk_time::from_uk(date.and_time(starts))
+                    .map_err(|e| ValidationError::record(e.to_string()))?;
+                Ok(Meeting {
+                    team_id,
+                    starts_at,
+                    ends_at: starts_at + Duration::minutes(i64::from(option_minutes(&option))),
+                    place: team.place.clone(),
+                    video_link: team.video_link.clone(),
+                    status: MeetingStatus::Planned,
+                })
+            };
+        let result = match rule {
+            None => {
+                meeting_for(option.date, option.starts).and_then(|m| sync.save(Uuid::new_v4(), &m))
+            }
+            Some(rule) => {
+                let series_id = Uuid::new_v4();
+                let series = Series {
+                    team_id,
+                    rule,
+                    first_date: option.date,
+                    starts: option.starts,
+                    minutes: option_minutes(&option),
+                    until: None,
+                    exceptions: vec![],
+                    place: team.place.clone(),
+                    video_link: team.video_link.clone(),
+                    sequence: 0,
+                    cancelled: false,
+                };
+                let meetings: Result<Vec<(Uuid, Meeting)>, ValidationError> = series
+                    .occurrences(option.date, option.date + Duration::weeks(60))
+                    .into_iter()
+                    .take(SERIES_AHEAD)
+                    .map(|o| {
+                        meeting_for(o.starts.date(), o.starts.time())
+                            .map(|m| (Series::meeting_id(series_id, o.original), m))
+                    })
+                    .collect();
+                meetings.and_then(|ms| {
+                    sync.save(series_id, &series)
+                        .and_then(|_| sync.save_all(&ms))
+                })
+            }
+        };
+        match result {
+            Ok(()) => {
+                results.set(None);
+                error.set(None);
+                done.set(Some(match rule {
+                    None => "The meeting is planned.".to_string(),
+                    Some(_) => format!(
+                        "The series is set up and its next {SERIES_AHEAD} meetings are planned."
+                    ),
+                }));
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+
+    view! {
+        <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
+        <h1>{move || format!("Find a time: {}", team.get().map(|t| t.name).unwrap_or_default())}</h1>
+        <p class="nhsuk-body">"Looks at everyone's regular commitments and days away, skips bank holidays, and ranks times by whether the roles the team needs can all come, then by how many people can."</p>
+        <ErrorSummary error=err id_prefix="find"/>
+        {move || done.get().map(|d| view! {
+            <div class="nhsuk-inset-text" role="status" data-testid="planned">
+                <p>{d}" "<a href=format!("/teams/{team_id}")>"See the team's meetings"</a></p>
+            </div>
+        })}
+        <form class="mdt-panel" on:submit=find novalidate>
+            <div class="mdt-inline-fields">
+                <TextField id="find-weeks".into() label="Weeks ahead" value=weeks error=field_error(err, "weeks") width_class="nhsuk-input--width-3"/>
+                <TextField id="find-earliest".into() label="Not before" value=earliest input_type="time" error=field_error(err, "earliest") width_class="nhsuk-input--width-10"/>
+                <TextField id="find-latest".into() label="Finished by" value=latest input_type="time" error=field_error(err, "latest") width_class="nhsuk-input--width-10"/>
+                <TextField id="find-minutes".into() label="Length (minutes)" value=minutes error=field_error(err, "minutes") width_class="nhsuk-input--width-4"
+                    hint="Blank: the team's usual length"/>
+            </div>
+            <div class="nhsuk-checkboxes nhsuk-form-group">
+                <div class="nhsuk-checkboxes__item">
+                    <input class="nhsuk-checkboxes__input" id="find-coordinator" type="checkbox"
+                        prop:checked=move || coordinator_must.get() on:change=move |ev| coordinator_must.set(event_target_checked(&ev))/>
+                    <label class="nhsuk-label nhsuk-checkboxes__label" for="find-coordinator">"The coordinator must be free"</label>
+                </div>
+            </div>
+            <button class="nhsuk-button" type="submit">"Find times"</button>
+        </form>
+        {move || results.get().map(|(query, options)| {
+            if options.is_empty() {
+                return view! { <p class="nhsuk-body">"No times fit. Try more weeks or a wider time of day."</p> }.into_any();
+            }
+            view! {
+                <ol class="mdt-card-list" data-testid="slot-options">
+                    {options.into_iter().enumerate().map(|(n, option)| {
+                        let weekly = Recurrence::Weekly { interval: 1, weekday: weekday_index(option.date.weekday()) };
+                        let nth = ((option.date.day() - 1) / 7 + 1) as i8;
+                        let monthly = Recurrence::Monthly { nth: nth.min(4), weekday: weekday_index(option.date.weekday()) };
+                        let (weeks_total, weeks_ok) = holidays.with_untracked(|h| score_series(&query, h, weekly, option.date, option.starts));
+                        let free: Vec<String> = option.free.iter().map(|p| name(*p)).collect();
+                        let clashes: Vec<String> = option.clashes.iter().map(|(p, what)| format!("{} ({what})", name(*p))).collect();
+                        let (o1, o2, o3) = (option.clone(), option.clone(), option.clone());
+                        view! {
+                            <li data-testid="slot-option">
+                                <h2 class="nhsuk-heading-s">{format!("{}. {}, {}–{}", n + 1, option.date.format("%a %-d %b %Y"), option.starts.format("%H:%M"), option.ends.format("%H:%M"))}
+                                    " "{if option.quorum_met {
+                                        view! { <strong class="nhsuk-tag nhsuk-tag--green">"Quorum met"</strong> }.into_any()
+                                    } else {
+                                        view! { <strong class="nhsuk-tag nhsuk-tag--red">"No quorum"</strong> }.into_any()
+                                    }}
+                                </h2>
+                                <p class="nhsuk-body-s">{format!("The {} · every week at this time meets quorum on {weeks_ok} of {weeks_total} weeks in the window.", monthly_label(monthly))}</p>
+                                <p class="nhsuk-body-s"><strong>"Free: "</strong>{free.join(", ")}</p>
+                                {(!clashes.is_empty()).then(|| view! { <p class="nhsuk-body-s"><strong>"Can't: "</strong>{clashes.join(", ")}</p> })}
+                                <div class="nhsuk-button-group">
+                                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o1.clone(), None)>"Plan this meeting"</button>
+                                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o2.clone(), Some(weekly))>"Every week at this time"</button>
+                                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o3.clone(), Some(monthly))>{format!("Monthly: {}", monthly_label(monthly))}</button>
+                                </div>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            }.into_any()
+        })}
+    }
+}
+
+fn option_minutes(option: &SlotOption) -> u32 {
+    (option.ends - option.starts).num_minutes().max(0) as u32
+}
+
+/// "2nd Tuesday of the month".
+fn monthly_label(rule: Recurrence) -> String {
+    let days = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    match rule {
+        Recurrence::Monthly { nth, weekday } => {
+            let ordinal = match nth {
+                1 => "1st",
+                2 => "2nd",
+                3 => "3rd",
+                4 => "4th",
+                _ => "last",
+            };
+            format!(
+                "{ordinal} {} of the month",
+                days[usize::from(weekday.min(6))]
+            )
+        }
+        Recurrence::Weekly { .. } => "every week".into(),
+    }
+}

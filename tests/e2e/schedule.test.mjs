@@ -1,0 +1,90 @@
+// End-to-end: clinic patterns, the slot finder with a GP + social worker quorum, and a monthly
+// series made from the top candidate.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, screenshotPath, session, signIn, startServer, waitAllSent } from './helpers.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer([
+    ['pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager'],
+    ['sol.worker@example.gov.uk', 'Sol Worker', 'social_worker'],
+    ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
+  ]);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function addCommitment(page, day, from, to, label) {
+  await page.getByLabel('Day', { exact: true }).selectOption({ label: day });
+  await page.getByLabel('From', { exact: true }).fill(from);
+  await page.getByLabel('To', { exact: true }).fill(to);
+  await page.getByLabel('What it is').fill(label);
+  await page.getByRole('button', { name: 'Add commitment' }).click();
+  await page.getByTestId('commitments').getByText(`${day} ${from}–${to}: ${label}`).waitFor();
+}
+
+test('clinics are avoided, quorum ranks first, and a monthly series comes from the top slot', async () => {
+  const { baseUrl } = server;
+  // Gita's clinics fill every weekday morning; Sol does home visits every afternoon but Tuesday.
+  const gita = await session(browser);
+  await signIn(gita.page, baseUrl, 'gita.synthetic@example.nhs.net');
+  await gita.page.getByRole('link', { name: 'My availability' }).click();
+  for (const day of ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday']) {
+    await addCommitment(gita.page, day, '08:00', '13:00', 'Clinic');
+  }
+  await waitAllSent(gita.page);
+  const sol = await session(browser);
+  await signIn(sol.page, baseUrl, 'sol.worker@example.gov.uk');
+  await sol.page.getByRole('link', { name: 'My availability' }).click();
+  for (const day of ['Monday', 'Wednesday', 'Thursday', 'Friday']) {
+    await addCommitment(sol.page, day, '13:00', '18:00', 'Home visits');
+  }
+  await waitAllSent(sol.page);
+
+  const pat = await session(browser);
+  const page = pat.page;
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  await page.getByRole('button', { name: 'Create a team' }).click();
+  await page.getByLabel('Team name').fill('Willow MDT');
+  for (const email of ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net']) {
+    await page.getByLabel('Add a colleague who already uses the app').fill(email);
+    await page.getByRole('button', { name: 'Find and add' }).click();
+  }
+  await page.getByLabel('Dr Gita Synthetic').waitFor();
+  await page.getByLabel('GP', { exact: true }).check();
+  await page.getByLabel('Social worker', { exact: true }).check();
+  await page.getByRole('button', { name: 'Create team' }).click();
+  await page.getByRole('heading', { name: 'Willow MDT' }).waitFor();
+  await waitAllSent(page);
+  await page.reload();
+  await page.getByRole('link', { name: 'Find a time for the team' }).click();
+  await page.getByRole('button', { name: 'Find times' }).click();
+  const first = page.getByTestId('slot-option').first();
+  await first.getByText('Quorum met').waitFor();
+  const heading = await first.locator('h2').innerText();
+  // Only Tuesday afternoons have both the GP and the social worker free.
+  assert.match(heading, /^1\. Tue .* 13:00–14:30/);
+  // The next best options are other days (one option a day), all Tuesdays with quorum.
+  const second = await page.getByTestId('slot-option').nth(1).locator('h2').innerText();
+  assert.match(second, /^2\. Tue .* 13:00–14:30/);
+  await page.screenshot({ path: screenshotPath('slot-finder.png'), fullPage: true });
+
+  await first.getByRole('button', { name: /Monthly:/ }).click();
+  await page.getByTestId('planned').filter({ hasText: 'The series is set up and its next 6 meetings are planned.' }).waitFor();
+  await page.getByRole('link', { name: "See the team's meetings" }).click();
+  await page.getByTestId('meeting-list').waitFor();
+  const rows = await page.getByTestId('meeting-list').locator('tbody tr').allInnerTexts();
+  assert.equal(rows.length, 6, rows.join('\n'));
+  for (const row of rows) assert.match(row, /^Tue .* 13:00–14:30/);
+  assert.deepEqual([...page.errors, ...gita.page.errors, ...sol.page.errors], []);
+  await gita.context.close();
+  await sol.context.close();
+  await pat.context.close();
+});
