@@ -194,3 +194,49 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
         "A commitment must end after it starts"
     );
 }
+
+#[tokio::test]
+async fn a_series_calendar_file_has_its_rule_and_goes_only_to_members() {
+    use chrono::{NaiveDate, NaiveTime};
+    use mdt::core::ics::Series;
+    use mdt::core::schedule::Recurrence;
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let series_id = Uuid::new_v4();
+    let series = Series {
+        team_id: s.team_id,
+        rule: Recurrence::Monthly { nth: 2, weekday: 1 },
+        first_date: NaiveDate::from_ymd_opt(2027, 1, 12).unwrap(),
+        starts: NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+        minutes: 90,
+        until: None,
+        exceptions: vec![],
+        place: "Room 2".into(),
+        video_link: None,
+        sequence: 0,
+        cancelled: false,
+    };
+    assert_eq!(pat.put(series_id, 0, &series).await["status"], "applied");
+    let url = format!("/api/series/{series_id}/calendar.ics");
+    let (status, _, body) = h.send(get(&url, Some(&pat.cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    let ics = body.as_str().unwrap();
+    assert!(ics.contains("RRULE:FREQ=MONTHLY;BYDAY=2TU\r\n"));
+    assert!(ics.contains("DTSTART;TZID=Europe/London:20270112T130000\r\n"));
+    let olu = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);
+    let outsider = h.sign_in("olu.outsider@example.nhs.net", olu).await;
+    assert_eq!(
+        h.send(get(&url, Some(&outsider.cookie))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let wrong_day = Series {
+        first_date: NaiveDate::from_ymd_opt(2027, 1, 13).unwrap(),
+        ..series
+    };
+    assert_eq!(
+        pat.put(Uuid::new_v4(), 0, &wrong_day).await["reason"],
+        "The first meeting must fall on the day the rule gives"
+    );
+}

@@ -437,6 +437,42 @@ impl Recurrence {
         }
     }
 
+    /// In words: "every week on Tuesday", "every 2 weeks on Thursday", "the 2nd Tuesday of the
+    /// month", "the last Friday of the month".
+    pub fn describe(self) -> String {
+        const DAYS: [&str; 7] = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ];
+        match self {
+            Self::Weekly { interval, weekday } if interval <= 1 => {
+                format!("every week on {}", DAYS[usize::from(weekday.min(6))])
+            }
+            Self::Weekly { interval, weekday } => format!(
+                "every {interval} weeks on {}",
+                DAYS[usize::from(weekday.min(6))]
+            ),
+            Self::Monthly { nth, weekday } => {
+                let ordinal = match nth {
+                    1 => "1st",
+                    2 => "2nd",
+                    3 => "3rd",
+                    4 => "4th",
+                    _ => "last",
+                };
+                format!(
+                    "the {ordinal} {} of the month",
+                    DAYS[usize::from(weekday.min(6))]
+                )
+            }
+        }
+    }
+
     /// Dates of the rule from `first` (inclusive, which must itself match) up to `until`, at most
     /// `cap` of them.
     pub fn dates(self, first: NaiveDate, until: NaiveDate, cap: usize) -> Vec<NaiveDate> {

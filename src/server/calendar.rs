@@ -18,7 +18,7 @@ use super::store::{self, records_by_id};
 use super::AppState;
 use crate::core::calendar::BankHolidays;
 use crate::core::entities::{Meeting, Team};
-use crate::core::ics::{meeting_ics, EventText};
+use crate::core::ics::{meeting_ics, series_ics, EventText, Series};
 
 /// The calendar routes.
 pub fn router() -> Router<AppState> {
@@ -27,11 +27,64 @@ pub fn router() -> Router<AppState> {
             "/api/meetings/{meeting}/calendar.ics",
             get(meeting_calendar),
         )
+        .route("/api/series/{series}/calendar.ics", get(series_calendar))
         .route("/api/bank-holidays", get(bank_holidays))
 }
 
 async fn bank_holidays(State(state): State<AppState>, _session: Session) -> ApiJson<BankHolidays> {
     ApiJson((*state.config.bank_holidays).clone())
+}
+
+async fn series_calendar(
+    State(state): State<AppState>,
+    session: Session,
+    Path(series): Path<String>,
+) -> Result<Response, Error> {
+    let series_id = Uuid::parse_str(&series).map_err(|_| Error::NotFound)?;
+    let person = session.actor.person_id;
+    let ics = state
+        .store
+        .call(move |conn| {
+            let teams = store::teams_of(conn, person)?;
+            let (series, _) =
+                store::record_with_version::<Series>(conn, series_id)?.ok_or(Error::NotFound)?;
+            if !teams.contains(&series.team_id) {
+                return Err(Error::NotFound);
+            }
+            let team = records_by_id::<Team>(conn, [series.team_id])?
+                .remove(&series.team_id)
+                .ok_or(Error::NotFound)?;
+            let about = EventText {
+                team_name: &team.name,
+                place: &series.place,
+                video_link: series.video_link.as_deref(),
+            };
+            Ok(series_ics(
+                &series,
+                &format!("series-{series_id}@mdt"),
+                &about,
+                Utc::now(),
+            ))
+        })
+        .await?;
+    Ok(calendar_file(ics, "mdt-series.ics"))
+}
+
+fn calendar_file(ics: String, name: &'static str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        ics,
+    )
+        .into_response()
 }
 
 async fn meeting_calendar(

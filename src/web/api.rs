@@ -122,6 +122,11 @@ pub async fn bank_holidays() -> Result<crate::core::calendar::BankHolidays, ApiE
     send(Request::get("/api/bank-holidays").build()).await
 }
 
+/// Where the browser downloads a series' calendar file.
+pub fn series_calendar_url(series: uuid::Uuid) -> String {
+    format!("/api/series/{series}/calendar.ics")
+}
+
 /// Sends queued changes.
 pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
     send(post_json("/api/sync/push", request)).await

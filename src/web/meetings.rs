@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::core::entities::{Meeting, MeetingStatus, Team};
+use crate::core::ics::Series;
 use crate::core::{uk_time, ValidationError};
+use crate::web::api;
 use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
 use crate::web::sync::SyncClient;
 
@@ -44,8 +46,32 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
         }
         let _ = sync.save(id, &Meeting { status, ..meeting });
     };
+    let series = move || {
+        let mut list: Vec<(Uuid, Series)> = sync
+            .replica
+            .with(|r| r.all::<Series>())
+            .into_iter()
+            .filter(|(_, s)| s.team_id == team_id && !s.cancelled)
+            .map(|(v, s)| (v.id, s))
+            .collect();
+        list.sort_by_key(|(_, s)| s.first_date);
+        list
+    };
     view! {
         <h2 id="meetings">"Meetings"</h2>
+        {move || {
+            let list = series();
+            (!list.is_empty()).then(|| view! {
+                <ul class="nhsuk-list" data-testid="series-list">
+                    {list.into_iter().map(|(id, s)| view! {
+                        <li>
+                            {format!("Series: {} at {}, from {} ", s.rule.describe(), s.starts.format("%H:%M"), uk_time::format_date(s.first_date))}
+                            <a href=api::series_calendar_url(id) download="">"Add the series to your calendar"</a>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })
+        }}
         <p class="nhsuk-body-s">"All times are UK time (GMT or BST)."</p>
         {move || {
             let list = meetings();

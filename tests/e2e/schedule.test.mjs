@@ -83,6 +83,15 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   const rows = await page.getByTestId('meeting-list').locator('tbody tr').allInnerTexts();
   assert.equal(rows.length, 6, rows.join('\n'));
   for (const row of rows) assert.match(row, /^Tue .* 13:00–14:30/);
+  const seriesLine = page.getByTestId('series-list').locator('li').first();
+  await seriesLine.getByText(/Series: the (1st|2nd|3rd|4th|last) Tuesday of the month at 13:00/).waitFor();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    seriesLine.getByRole('link', { name: 'Add the series to your calendar' }).click(),
+  ]);
+  const ics = (await import('node:fs')).readFileSync(await download.path(), 'utf8');
+  assert.match(ics, /RRULE:FREQ=MONTHLY;BYDAY=-?\dTU\r\n/);
+  assert.match(ics, /DTSTART;TZID=Europe\/London:\d{8}T130000\r\n/);
   assert.deepEqual([...page.errors, ...gita.page.errors, ...sol.page.errors], []);
   await gita.context.close();
   await sol.context.close();

@@ -262,13 +262,13 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
                                         view! { <strong class="nhsuk-tag nhsuk-tag--red">"No quorum"</strong> }.into_any()
                                     }}
                                 </h2>
-                                <p class="nhsuk-body-s">{format!("The {} · every week at this time meets quorum on {weeks_ok} of {weeks_total} weeks in the window.", monthly_label(monthly))}</p>
+                                <p class="nhsuk-body-s">{format!("The {} · every week at this time meets quorum on {weeks_ok} of {weeks_total} weeks in the window.", monthly.describe())}</p>
                                 <p class="nhsuk-body-s"><strong>"Free: "</strong>{free.join(", ")}</p>
                                 {(!clashes.is_empty()).then(|| view! { <p class="nhsuk-body-s"><strong>"Can't: "</strong>{clashes.join(", ")}</p> })}
                                 <div class="nhsuk-button-group">
                                     <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o1.clone(), None)>"Plan this meeting"</button>
                                     <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o2.clone(), Some(weekly))>"Every week at this time"</button>
-                                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o3.clone(), Some(monthly))>{format!("Monthly: {}", monthly_label(monthly))}</button>
+                                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o3.clone(), Some(monthly))>{format!("Monthly: {}", monthly.describe())}</button>
                                 </div>
                             </li>
                         }
@@ -281,33 +281,4 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
 
 fn option_minutes(option: &SlotOption) -> u32 {
     (option.ends - option.starts).num_minutes().max(0) as u32
-}
-
-/// "2nd Tuesday of the month".
-fn monthly_label(rule: Recurrence) -> String {
-    let days = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    match rule {
-        Recurrence::Monthly { nth, weekday } => {
-            let ordinal = match nth {
-                1 => "1st",
-                2 => "2nd",
-                3 => "3rd",
-                4 => "4th",
-                _ => "last",
-            };
-            format!(
-                "{ordinal} {} of the month",
-                days[usize::from(weekday.min(6))]
-            )
-        }
-        Recurrence::Weekly { .. } => "every week".into(),
-    }
 }
