@@ -1,5 +1,5 @@
 //! Bank holidays (England and Wales), shipped as a data file an administrator can replace
-//! without rebuilding (`data/bank-holidays-england-wales.json`).
+//! without rebuilding (`resources/bank-holidays-england-wales.json`).
 
 use std::collections::BTreeSet;
 
@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// The file shipped with the app, used when no replacement is configured.
-pub const SHIPPED_BANK_HOLIDAYS: &str = include_str!("../../data/bank-holidays-england-wales.json");
+pub const SHIPPED_BANK_HOLIDAYS: &str = include_str!("../../resources/bank-holidays-england-wales.json");
 
 /// Bank holidays as stored in the data file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,7 +32,7 @@ pub struct Cli {
     /// The built app (Trunk's output).
     #[arg(long, env = "MDT_DIST", default_value = "./dist", global = true)]
     pub dist: PathBuf,
-    /// A replacement bank-holiday file (JSON, like data/bank-holidays-england-wales.json);
+    /// A replacement bank-holiday file (JSON, like resources/bank-holidays-england-wales.json);
     /// without it the shipped England and Wales list is used.
     #[arg(long, env = "MDT_BANK_HOLIDAYS", global = true)]
     pub bank_holidays: Option<PathBuf>,
