@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// The file shipped with the app, used when no replacement is configured.
-pub const SHIPPED_BANK_HOLIDAYS: &str = include_str!("../../resources/bank-holidays-england-wales.json");
+pub const SHIPPED_BANK_HOLIDAYS: &str =
+    include_str!("../../resources/bank-holidays-england-wales.json");
 
 /// Bank holidays as stored in the data file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

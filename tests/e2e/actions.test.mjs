@@ -3,32 +3,9 @@
 // action, and open actions coming back on the next meeting's actions review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { isoDateFromToday, launchBrowser, screenshotPath, session, signIn, startServer, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer([
-    ['pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager'],
-    ['sol.worker@example.gov.uk', 'Sol Worker', 'social_worker'],
-    ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
-  ]);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function planMeeting(page, days) {
-  await page.getByRole('button', { name: 'Plan a meeting' }).click();
-  await page.getByLabel('Date').fill(isoDateFromToday(days));
-  await page.getByLabel('Starts (UK time)').fill('13:00');
-  await page.getByLabel('Ends (UK time)').fill('14:30');
-  await page.getByRole('button', { name: 'Add meeting' }).click();
-}
+const env = useServerAndBrowser(before, after, COLLEAGUES);
 
 async function addPatient(page, nhs, name) {
   await page.getByRole('button', { name: 'Add an item' }).click();
@@ -43,19 +20,11 @@ async function addPatient(page, nhs, name) {
 }
 
 test('a meeting concludes only with outcomes; owners act on their actions; open ones return on the next agenda', async () => {
-  const { baseUrl } = server;
+  const { baseUrl, browser } = env;
   const pat = await session(browser);
   const page = pat.page;
   await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
-  await page.getByRole('button', { name: 'Create a team' }).click();
-  await page.getByLabel('Team name').fill('Meadow MDT');
-  for (const email of ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net']) {
-    await page.getByLabel('Add a colleague who already uses the app').fill(email);
-    await page.getByRole('button', { name: 'Find and add' }).click();
-  }
-  await page.getByLabel('Dr Gita Synthetic').waitFor();
-  await page.getByRole('button', { name: 'Create team' }).click();
-  await page.getByRole('heading', { name: 'Meadow MDT' }).waitFor();
+  await createTeam(page, 'Meadow MDT', { emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net'] });
   await planMeeting(page, 21);
   await planMeeting(page, 49);
   await page.getByTestId('meeting-list').getByRole('link').first().click();

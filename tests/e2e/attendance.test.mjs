@@ -3,44 +3,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { isoDateFromToday, launchBrowser, screenshotPath, session, signIn, startServer, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer([
-    ['pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager'],
-    ['sol.worker@example.gov.uk', 'Sol Worker', 'social_worker'],
-    ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
-  ]);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser(before, after, COLLEAGUES);
 
 test('apologies from the only social worker break quorum; the calendar file has no patient data', async () => {
-  const { baseUrl } = server;
+  const { baseUrl, browser } = env;
   const pat = await session(browser);
   const page = pat.page;
   await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
-  await page.getByRole('button', { name: 'Create a team' }).click();
-  await page.getByLabel('Team name').fill('Orchard MDT');
-  for (const email of ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net']) {
-    await page.getByLabel('Add a colleague who already uses the app').fill(email);
-    await page.getByRole('button', { name: 'Find and add' }).click();
-  }
-  await page.getByLabel('Dr Gita Synthetic').waitFor();
-  await page.getByLabel('GP', { exact: true }).check();
-  await page.getByLabel('Social worker', { exact: true }).check();
-  await page.getByRole('button', { name: 'Create team' }).click();
-  await page.getByRole('heading', { name: 'Orchard MDT' }).waitFor();
-  await page.getByRole('button', { name: 'Plan a meeting' }).click();
-  await page.getByLabel('Date').fill(isoDateFromToday(21));
-  await page.getByRole('button', { name: 'Add meeting' }).click();
+  await createTeam(page, 'Orchard MDT', {
+    emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net'],
+    roles: ['GP', 'Social worker'],
+  });
+  await planMeeting(page, 21);
   await page.getByTestId('meeting-list').getByRole('link').first().click();
   await page.getByTestId('quorum-panel').getByText('Social worker:').waitFor();
   assert.equal(await page.getByTestId('quorum-warning').count(), 0, 'quorum holds while everyone is expected');

@@ -107,3 +107,52 @@ export function isoDateFromToday(days) {
 export function screenshotPath(name) {
   return path.join(ARTIFACTS, name);
 }
+
+/**
+ * Registers node:test hooks that start a server with these accounts and a browser, and returns
+ * an object whose `baseUrl` and `browser` are set once the hooks have run.
+ */
+export function useServerAndBrowser(before, after, users) {
+  const env = { server: null, browser: null, baseUrl: null };
+  before(async () => {
+    env.server = await startServer(users);
+    env.baseUrl = env.server.baseUrl;
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}
+
+/** Creates a team from the teams page: colleagues found by email, quorum roles ticked. */
+export async function createTeam(page, name, { emails = [], roles = [] } = {}) {
+  await page.getByRole('button', { name: 'Create a team' }).click();
+  await page.getByLabel('Team name').fill(name);
+  for (const email of emails) {
+    await page.getByLabel('Add a colleague who already uses the app').fill(email);
+    await page.getByRole('button', { name: 'Find and add' }).click();
+    // A found colleague is ticked as a member and the box is cleared for the next one.
+    await page.waitForFunction(() => document.querySelector('#colleague-email')?.value === '');
+  }
+  for (const role of roles) await page.getByLabel(role, { exact: true }).check();
+  await page.getByRole('button', { name: 'Create team' }).click();
+  await page.getByRole('heading', { name }).waitFor();
+}
+
+/** Plans a meeting `days` from today, 13:00–14:30 UK time, from the team page. */
+export async function planMeeting(page, days) {
+  await page.getByRole('button', { name: 'Plan a meeting' }).click();
+  await page.getByLabel('Date').fill(isoDateFromToday(days));
+  await page.getByLabel('Starts (UK time)').fill('13:00');
+  await page.getByLabel('Ends (UK time)').fill('14:30');
+  await page.getByRole('button', { name: 'Add meeting' }).click();
+}
+
+/** The three colleagues most tests use. */
+export const COLLEAGUES = [
+  ['pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager'],
+  ['sol.worker@example.gov.uk', 'Sol Worker', 'social_worker'],
+  ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
+];

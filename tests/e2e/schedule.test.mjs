@@ -2,24 +2,9 @@
 // series made from the top candidate.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, screenshotPath, session, signIn, startServer, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, createTeam, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer([
-    ['pat.coordinator@example.nhs.net', 'Pat Coordinator', 'practice_manager'],
-    ['sol.worker@example.gov.uk', 'Sol Worker', 'social_worker'],
-    ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
-  ]);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser(before, after, COLLEAGUES);
 
 async function addCommitment(page, day, from, to, label) {
   await page.getByLabel('Day', { exact: true }).selectOption({ label: day });
@@ -31,7 +16,7 @@ async function addCommitment(page, day, from, to, label) {
 }
 
 test('clinics are avoided, quorum ranks first, and a monthly series comes from the top slot', async () => {
-  const { baseUrl } = server;
+  const { baseUrl, browser } = env;
   // Gita's clinics fill every weekday morning; Sol does home visits every afternoon but Tuesday.
   const gita = await session(browser);
   await signIn(gita.page, baseUrl, 'gita.synthetic@example.nhs.net');
@@ -51,17 +36,10 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   const pat = await session(browser);
   const page = pat.page;
   await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
-  await page.getByRole('button', { name: 'Create a team' }).click();
-  await page.getByLabel('Team name').fill('Willow MDT');
-  for (const email of ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net']) {
-    await page.getByLabel('Add a colleague who already uses the app').fill(email);
-    await page.getByRole('button', { name: 'Find and add' }).click();
-  }
-  await page.getByLabel('Dr Gita Synthetic').waitFor();
-  await page.getByLabel('GP', { exact: true }).check();
-  await page.getByLabel('Social worker', { exact: true }).check();
-  await page.getByRole('button', { name: 'Create team' }).click();
-  await page.getByRole('heading', { name: 'Willow MDT' }).waitFor();
+  await createTeam(page, 'Willow MDT', {
+    emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net'],
+    roles: ['GP', 'Social worker'],
+  });
   await waitAllSent(page);
   await page.reload();
   await page.getByRole('link', { name: 'Find a time for the team' }).click();
