@@ -798,6 +798,53 @@ impl Replica {
         added
     }
 
+    /// Keeps each series' meetings in the calendar `weeks` ahead: creates any occurrence that
+    /// has no meeting yet (ids derived from the series and date, so devices doing this at the
+    /// same time write one meeting). Returns how many meetings were created.
+    pub fn stage_series_meetings(
+        &mut self,
+        now: DateTime<Utc>,
+        weeks: i64,
+        mut new_mutation_id: impl FnMut() -> Uuid,
+    ) -> usize {
+        use crate::core::entities::{Meeting, MeetingStatus};
+        use crate::core::ics::Series;
+        use crate::core::uk_time;
+
+        let today = uk_time::uk_today(now);
+        let mut created = 0;
+        for (v, series) in self
+            .all::<Series>()
+            .into_iter()
+            .filter(|(_, s)| !s.cancelled)
+        {
+            for occurrence in series.occurrences(today, today + chrono::Duration::weeks(weeks)) {
+                let id = Series::meeting_id(v.id, occurrence.original);
+                if self.view(id).is_some() || self.confirmed.get(&id).is_some_and(|r| r.deleted) {
+                    continue;
+                }
+                let Ok(starts_at) = uk_time::from_uk(occurrence.starts) else {
+                    continue;
+                };
+                if starts_at <= now {
+                    continue;
+                }
+                let meeting = Meeting {
+                    team_id: series.team_id,
+                    starts_at,
+                    ends_at: starts_at + chrono::Duration::minutes(i64::from(series.minutes)),
+                    place: series.place.clone(),
+                    video_link: series.video_link.clone(),
+                    status: MeetingStatus::Planned,
+                };
+                if self.stage_entity(new_mutation_id(), id, &meeting).is_ok() {
+                    created += 1;
+                }
+            }
+        }
+        created
+    }
+
     /// Settles a conflict on `field` by choosing `value` (which may equal the current value, so
     /// unlike [`Replica::stage_update`] it is always sent).
     pub fn stage_resolution(

@@ -234,3 +234,70 @@ fn MeetingForm(team_id: Uuid, id: Uuid, is_new: bool, on_done: Callback<()>) -> 
         </div>
     }
 }
+
+/// Attendance by role over the team's last six held meetings, against the two-thirds target.
+#[component]
+pub fn AttendanceByRole(team_id: Uuid) -> impl IntoView {
+    use crate::core::attendance::{attendance_by_role, Attendance};
+    use crate::core::entities::Person;
+    let sync = expect_context::<SyncClient>();
+    let rows = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            let Some(team) = r.view(team_id).and_then(|v| v.typed::<Team>()) else {
+                return Vec::new();
+            };
+            let now = Utc::now();
+            let mut held: Vec<(Uuid, Meeting)> = r
+                .all::<Meeting>()
+                .into_iter()
+                .filter(|(_, m)| {
+                    m.team_id == team_id && m.status != MeetingStatus::Cancelled && m.ends_at < now
+                })
+                .map(|(v, m)| (v.id, m))
+                .collect();
+            held.sort_by_key(|(_, m)| std::cmp::Reverse(m.starts_at));
+            let meetings: Vec<Uuid> = held.iter().take(6).map(|(id, _)| *id).collect();
+            let roles = r
+                .all::<Person>()
+                .into_iter()
+                .map(|(v, p)| (v.id, p.role))
+                .collect();
+            let answers: Vec<Attendance> = r
+                .all::<Attendance>()
+                .into_iter()
+                .map(|(_, a)| a)
+                .filter(|a| meetings.contains(&a.meeting_id))
+                .collect();
+            attendance_by_role(&meetings, &team, &roles, &answers)
+                .into_iter()
+                .map(|a| {
+                    (
+                        a.role.label(),
+                        a.attended,
+                        a.expected,
+                        (a.share() * 100.0).round() as u32,
+                        a.meets_target(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <Show when=move || rows.with(|r| !r.is_empty())>
+            <h2>"Attendance by role"</h2>
+            <p class="nhsuk-body-s">"Over the last six meetings held. The target is two thirds. Record who attended on each meeting's page."</p>
+            <table class="nhsuk-table" data-testid="attendance-by-role">
+                <thead><tr><th scope="col">"Role"</th><th scope="col">"Attended"</th><th scope="col">"Share"</th></tr></thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|(role, attended, expected, percent, ok)| view! {
+                        <tr>
+                            <td>{role}</td>
+                            <td>{format!("{attended} of {expected}")}</td>
+                            <td>{format!("{percent}%")}{(!ok).then(|| view! { " " <strong class="nhsuk-tag nhsuk-tag--orange">"Below target"</strong> })}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </Show>
+    }
+}

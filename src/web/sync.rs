@@ -13,6 +13,9 @@ use crate::core::entities::Entity;
 use crate::core::sync::{LocalView, PushRequest, RefusedChange, Replica};
 use crate::core::ValidationError;
 
+/// How far ahead each series' meetings are kept in the calendar.
+const SERIES_WEEKS_AHEAD: i64 = 12;
+
 /// How often the app pulls when nothing else prompts it.
 const PULL_EVERY_MS: u32 = 15_000;
 
@@ -189,7 +192,8 @@ impl SyncClient {
         // Undiscussed items of finished meetings move to the next meeting by themselves.
         let mut carried = 0;
         self.replica.update(|r| {
-            carried = r.stage_carry_forward(Utc::now(), Uuid::new_v4)
+            carried = r.stage_series_meetings(Utc::now(), SERIES_WEEKS_AHEAD, Uuid::new_v4)
+                + r.stage_carry_forward(Utc::now(), Uuid::new_v4)
                 + r.stage_actions_reviews(Utc::now(), Uuid::new_v4)
         });
         if carried > 0 {

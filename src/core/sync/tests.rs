@@ -919,3 +919,58 @@ fn open_actions_put_a_review_item_on_the_next_meeting_once() {
         (ItemKind::ActionsReview, next)
     );
 }
+
+#[test]
+fn a_series_keeps_its_next_weeks_of_meetings_in_the_calendar_once() {
+    use crate::core::entities::Meeting;
+    use crate::core::ics::Series;
+    use crate::core::schedule::Recurrence;
+
+    let mut replica = Replica::new(Uuid::from_u128(5));
+    let series_id = Uuid::from_u128(77);
+    // Weekly on Tuesdays at 13:00 from the first Tuesday after `now()` (Tue 3 Nov 2026, 09:00).
+    let series = Series {
+        team_id: Uuid::from_u128(1),
+        rule: Recurrence::Weekly {
+            interval: 1,
+            weekday: 1,
+        },
+        first_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+        starts: chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+        minutes: 90,
+        until: None,
+        exceptions: vec![crate::core::ics::SeriesException {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 17).unwrap(),
+            moved_to: None,
+        }],
+        place: "Room 2".into(),
+        video_link: None,
+        sequence: 0,
+        cancelled: false,
+    };
+    replica
+        .stage_entity(Uuid::new_v4(), series_id, &series)
+        .unwrap();
+    // 3 Nov (13:00, still ahead), 10, 24 Nov and 1 Dec: 17 Nov is skipped; four weeks ahead.
+    assert_eq!(replica.stage_series_meetings(now(), 4, Uuid::new_v4), 4);
+    assert_eq!(
+        replica.stage_series_meetings(now(), 4, Uuid::new_v4),
+        0,
+        "only once"
+    );
+    let first = replica
+        .view(Series::meeting_id(series_id, series.first_date))
+        .unwrap()
+        .typed::<Meeting>()
+        .unwrap();
+    assert_eq!(
+        crate::core::uk_time::format_uk(first.starts_at),
+        "Tue 3 Nov 2026, 13:00"
+    );
+    assert!(replica
+        .view(Series::meeting_id(
+            series_id,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 17).unwrap()
+        ))
+        .is_none());
+}

@@ -77,6 +77,8 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
     let ends = RwSignal::new("12:30".to_string());
     let label = RwSignal::new("Clinic".to_string());
     let fortnightly = RwSignal::new(false);
+    let commitment_from = RwSignal::new(String::new());
+    let commitment_until = RwSignal::new(String::new());
     let add_commitment = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let time = |s: String, field: &str| {
@@ -93,6 +95,27 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
                 return;
             }
         };
+        let optional_date =
+            |s: String, field: &str| -> Result<Option<NaiveDate>, ValidationError> {
+                let s = s.trim().to_owned();
+                if s.is_empty() {
+                    return Ok(None);
+                }
+                NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| ValidationError::field(field, "Enter the date, or leave it blank"))
+            };
+        let dates =
+            optional_date(commitment_from.get_untracked(), "commitment-from").and_then(|f| {
+                optional_date(commitment_until.get_untracked(), "commitment-until").map(|u| (f, u))
+            });
+        let (from, until) = match dates {
+            Ok(d) => d,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
         let every_other = fortnightly.get_untracked();
         let commitment = Commitment {
             weekday: day.get_untracked(),
@@ -101,8 +124,8 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
             label: label.get_untracked().trim().to_owned(),
             every_weeks: if every_other { 2 } else { 1 },
             anchor: every_other.then(|| uk_time::uk_today(chrono::Utc::now())),
-            from: None,
-            until: None,
+            from,
+            until,
         };
         let mut next = current.get_untracked();
         next.commitments.push(commitment);
@@ -144,8 +167,14 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
         <h2>"Regular commitments"</h2>
         <ul class="nhsuk-list" data-testid="commitments">
             {move || current.get().commitments.into_iter().enumerate().map(|(i, c)| {
-                let text = format!("{} {}–{}: {}{}", DAYS[usize::from(c.weekday.min(6))], c.starts.format("%H:%M"), c.ends.format("%H:%M"), c.label,
+                let mut text = format!("{} {}–{}: {}{}", DAYS[usize::from(c.weekday.min(6))], c.starts.format("%H:%M"), c.ends.format("%H:%M"), c.label,
                     if c.every_weeks > 1 { " (every other week)" } else { "" });
+                if let Some(f) = c.from {
+                    text.push_str(&format!(", from {}", uk_time::format_date(f)));
+                }
+                if let Some(u) = c.until {
+                    text.push_str(&format!(", until {}", uk_time::format_date(u)));
+                }
                 view! {
                     <li>{text.clone()}" "
                         <button type="button" class="mdt-link-button" aria-label=format!("Remove {text}")
@@ -167,6 +196,12 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
                 <TextField id="availability-ends".into() label="To" value=ends input_type="time" error=field_error(err, "ends") width_class="nhsuk-input--width-5"/>
             </div>
             <TextField id="availability-label".into() label="What it is" value=label error=field_error(err, "label") hint="For example: Clinic, Home visits"/>
+            <div class="mdt-inline-fields">
+                <TextField id="availability-commitment-from".into() label="Starting (optional)" value=commitment_from input_type="date"
+                    error=field_error(err, "commitment-from") width_class="nhsuk-input--width-10"/>
+                <TextField id="availability-commitment-until".into() label="Ending (optional)" value=commitment_until input_type="date"
+                    error=field_error(err, "commitment-until") width_class="nhsuk-input--width-10"/>
+            </div>
             <div class="nhsuk-checkboxes nhsuk-form-group">
                 <div class="nhsuk-checkboxes__item">
                     <input class="nhsuk-checkboxes__input" id="availability-fortnightly" type="checkbox"

@@ -11,7 +11,7 @@ use crate::core::entities::{Person, Role, Team};
 use crate::core::ValidationError;
 use crate::web::api;
 use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
-use crate::web::meetings::TeamMeetings;
+use crate::web::meetings::{AttendanceByRole, TeamMeetings};
 use crate::web::sync::SyncClient;
 
 /// `/teams/new` creates a team; `/teams/<id>` edits one and lists its meetings.
@@ -191,6 +191,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                     <a href=format!("/teams/{id}/find-a-time")>"Find a time for the team"</a>
                 </p>
                 <TeamMeetings team_id=id/>
+                <AttendanceByRole team_id=id/>
                 <h2 id="team-details">"Team details"</h2>
             })}
             <form on:submit=save.clone() novalidate
