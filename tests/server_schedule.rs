@@ -129,7 +129,7 @@ async fn the_bank_holiday_list_is_served_to_signed_in_users() {
 #[tokio::test]
 async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_teammates() {
     use chrono::NaiveTime;
-    use mdt::core::schedule::{Commitment, PersonAvailability};
+    use mdt::core::schedule::{Availability, Commitment, PersonAvailability};
     let h = Harness::new();
     let me = h.coordinator();
     let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
@@ -146,9 +146,11 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
     };
     let sols = PersonAvailability {
         person_id: s.sol,
-        commitments: vec![clinic.clone()],
-        absences: vec![],
-        prefers_remote: true,
+        availability: Availability {
+            commitments: vec![clinic.clone()],
+            absences: vec![],
+            prefers_remote: true,
+        },
     };
     let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
     assert_eq!(
@@ -183,10 +185,13 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
     let outsider = h.sign_in("olu.outsider@example.nhs.net", olu).await;
     assert!(find(&outsider.pull(0).await, PersonAvailability::id_for(s.sol)).is_none());
     let bad = PersonAvailability {
-        commitments: vec![Commitment {
-            ends: clinic.starts,
-            ..clinic
-        }],
+        availability: Availability {
+            commitments: vec![Commitment {
+                ends: clinic.starts,
+                ..clinic
+            }],
+            ..sols.availability.clone()
+        },
         ..sols
     };
     assert_eq!(

@@ -60,18 +60,9 @@ pub struct Brief {
     pub status: BriefStatus,
 }
 
-/// The fields a person writes; changing any of them returns a ready brief to draft.
-pub const CONTENT_FIELDS: [&str; 9] = [
-    "situation",
-    "background",
-    "assessment",
-    "request",
-    "services_involved",
-    "risks",
-    "safeguarding_concern",
-    "patient_wishes",
-    "consent_to_share",
-];
+/// The fields that are not what a person writes (every other field of a brief is content:
+/// changing it returns a ready brief to draft).
+const NOT_CONTENT: [&str; 4] = ["team_id", "item_id", "author_id", "status"];
 
 impl Brief {
     /// What must still be filled in before the brief can be marked ready, as form field names
@@ -171,7 +162,7 @@ pub fn return_to_draft_if_edited(
     fields: &mut serde_json::Map<String, serde_json::Value>,
     changed: &[String],
 ) -> bool {
-    let edited = changed.iter().any(|f| CONTENT_FIELDS.contains(&f.as_str()));
+    let edited = changed.iter().any(|f| !NOT_CONTENT.contains(&f.as_str()));
     let sets_status = changed.iter().any(|f| f == "status");
     let ready = fields.get("status").and_then(|s| s.as_str()) == Some("ready");
     if edited && !sets_status && ready {

@@ -142,31 +142,19 @@ impl Availability {
 }
 
 /// A person's availability as a synced record: one per person (see [`PersonAvailability::id_for`]).
+/// Unknown fields are still refused: the inner [`Availability`] denies them, and a mutation naming
+/// anything outside [`Entity::FIELDS`](super::entities::Entity::FIELDS) is refused before merging.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PersonAvailability {
     pub person_id: Uuid,
-    #[serde(default)]
-    pub commitments: Vec<Commitment>,
-    #[serde(default)]
-    pub absences: Vec<Absence>,
-    #[serde(default)]
-    pub prefers_remote: bool,
+    #[serde(flatten)]
+    pub availability: Availability,
 }
 
 impl PersonAvailability {
     /// The record id for a person, the same on every device.
     pub fn id_for(person: Uuid) -> Uuid {
         Uuid::new_v5(&AVAILABILITY_NAMESPACE, person.as_bytes())
-    }
-
-    /// The availability the slot finder uses.
-    pub fn availability(&self) -> Availability {
-        Availability {
-            commitments: self.commitments.clone(),
-            absences: self.absences.clone(),
-            prefers_remote: self.prefers_remote,
-        }
     }
 }
 
@@ -178,10 +166,11 @@ impl super::entities::Entity for PersonAvailability {
         &["person_id", "commitments", "absences", "prefers_remote"];
 
     fn validate(&self) -> Result<(), ValidationError> {
-        for c in &self.commitments {
+        let a = &self.availability;
+        for c in &a.commitments {
             c.validate()?;
         }
-        for a in &self.absences {
+        for a in &a.absences {
             if a.until < a.from {
                 return Err(ValidationError::field(
                     "until",
@@ -195,7 +184,7 @@ impl super::entities::Entity for PersonAvailability {
                 100,
             )?;
         }
-        if self.commitments.len() > 50 || self.absences.len() > 200 {
+        if self.availability.commitments.len() > 50 || self.availability.absences.len() > 200 {
             return Err(ValidationError::record(
                 "Too many commitments or absences for one person",
             ));

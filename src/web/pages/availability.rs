@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::core::api::CurrentUser;
 use crate::core::entities::Person;
-use crate::core::schedule::{Absence, Commitment, PersonAvailability};
+use crate::core::schedule::{Absence, Availability, Commitment, PersonAvailability};
 use crate::core::{uk_time, ValidationError};
 use crate::web::components::{field_error, ErrorSummary, TextField};
 use crate::web::sync::SyncClient;
@@ -47,9 +47,7 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
             .with(|r| r.view(id).and_then(|v| v.typed::<PersonAvailability>()))
             .unwrap_or(PersonAvailability {
                 person_id,
-                commitments: vec![],
-                absences: vec![],
-                prefers_remote: false,
+                availability: Availability::default(),
             })
     });
     let name = Memo::new(move |_| {
@@ -128,7 +126,7 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
             until,
         };
         let mut next = current.get_untracked();
-        next.commitments.push(commitment);
+        next.availability.commitments.push(commitment);
         save(next);
     };
 
@@ -146,7 +144,7 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
         {
             Ok((from, until)) => {
                 let mut next = current.get_untracked();
-                next.absences.push(Absence {
+                next.availability.absences.push(Absence {
                     from,
                     until,
                     label: absence_label.get_untracked().trim().to_owned(),
@@ -166,7 +164,7 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
         <ErrorSummary error=err id_prefix="availability"/>
         <h2>"Regular commitments"</h2>
         <ul class="nhsuk-list" data-testid="commitments">
-            {move || current.get().commitments.into_iter().enumerate().map(|(i, c)| {
+            {move || current.get().availability.commitments.into_iter().enumerate().map(|(i, c)| {
                 let mut text = format!("{} {}–{}: {}{}", DAYS[usize::from(c.weekday.min(6))], c.starts.format("%H:%M"), c.ends.format("%H:%M"), c.label,
                     if c.every_weeks > 1 { " (every other week)" } else { "" });
                 if let Some(f) = c.from {
@@ -178,7 +176,7 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
                 view! {
                     <li>{text.clone()}" "
                         <button type="button" class="mdt-link-button" aria-label=format!("Remove {text}")
-                            on:click=move |_| { let mut next = current.get_untracked(); next.commitments.remove(i); save(next); }>"Remove"</button>
+                            on:click=move |_| { let mut next = current.get_untracked(); next.availability.commitments.remove(i); save(next); }>"Remove"</button>
                     </li>
                 }
             }).collect_view()}
@@ -213,10 +211,10 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
         </form>
         <h2>"Days away"</h2>
         <ul class="nhsuk-list" data-testid="absences">
-            {move || current.get().absences.into_iter().enumerate().map(|(i, a)| view! {
+            {move || current.get().availability.absences.into_iter().enumerate().map(|(i, a)| view! {
                 <li>{format!("{} to {}: {}", uk_time::format_date(a.from), uk_time::format_date(a.until), a.label)}" "
                     <button type="button" class="mdt-link-button"
-                        on:click=move |_| { let mut next = current.get_untracked(); next.absences.remove(i); save(next); }>"Remove"</button>
+                        on:click=move |_| { let mut next = current.get_untracked(); next.availability.absences.remove(i); save(next); }>"Remove"</button>
                 </li>
             }).collect_view()}
         </ul>
@@ -232,8 +230,8 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
         <div class="nhsuk-checkboxes nhsuk-form-group">
             <div class="nhsuk-checkboxes__item">
                 <input class="nhsuk-checkboxes__input" id="availability-remote" type="checkbox"
-                    prop:checked=move || current.get().prefers_remote
-                    on:change=move |ev| { let mut next = current.get_untracked(); next.prefers_remote = event_target_checked(&ev); save(next); }/>
+                    prop:checked=move || current.get().availability.prefers_remote
+                    on:change=move |ev| { let mut next = current.get_untracked(); next.availability.prefers_remote = event_target_checked(&ev); save(next); }/>
                 <label class="nhsuk-label nhsuk-checkboxes__label" for="availability-remote">"I would rather join meetings by video"</label>
             </div>
         </div>

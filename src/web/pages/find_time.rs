@@ -111,7 +111,7 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
                     let availability = r
                         .view(PersonAvailability::id_for(id))
                         .and_then(|v| v.typed::<PersonAvailability>())
-                        .map(|a| a.availability())
+                        .map(|a| a.availability)
                         .unwrap_or_else(Availability::default);
                     Some(Candidate {
                         id,
