@@ -35,16 +35,7 @@ async fn an_action_is_owned_by_one_team_member_who_accepts_and_completes_it() {
     let me = h.coordinator();
     let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
     let s = setup(&h, &mut pat).await;
-    let patient_id = Uuid::new_v4();
-    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
-        .await;
-    let item_id = Uuid::new_v4();
-    pat.put(
-        item_id,
-        0,
-        &item(s.team_id, s.meeting_id, patient_id, s.sol, 1024),
-    )
-    .await;
+    let (patient_id, item_id) = add_patient_item(&mut pat, &s).await;
 
     // Never someone outside the team.
     let outsider = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);
@@ -140,16 +131,7 @@ async fn a_meeting_cannot_be_concluded_while_a_patient_item_has_no_outcome() {
     let me = h.coordinator();
     let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
     let s = setup(&h, &mut pat).await;
-    let patient_id = Uuid::new_v4();
-    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
-        .await;
-    let item_id = Uuid::new_v4();
-    pat.put(
-        item_id,
-        0,
-        &item(s.team_id, s.meeting_id, patient_id, s.sol, 1024),
-    )
-    .await;
+    let (patient_id, item_id) = add_patient_item(&mut pat, &s).await;
 
     let conclude = pat.mutation("meeting", s.meeting_id, 1, json!({"status": "closed"}));
     let refused = pat.push(vec![conclude]).await.remove(0);
@@ -204,16 +186,7 @@ async fn the_csv_export_has_a_header_uk_dates_and_only_goes_to_members() {
     let me = h.coordinator();
     let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
     let s = setup(&h, &mut pat).await;
-    let patient_id = Uuid::new_v4();
-    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
-        .await;
-    let item_id = Uuid::new_v4();
-    pat.put(
-        item_id,
-        0,
-        &item(s.team_id, s.meeting_id, patient_id, s.sol, 1024),
-    )
-    .await;
+    let (patient_id, item_id) = add_patient_item(&mut pat, &s).await;
     let tricky = Action {
         description: "Call the daughter, then \"confirm\" the plan".into(),
         ..action(s.team_id, s.sol, item_id, patient_id)

@@ -332,3 +332,18 @@ pub fn find(pulled: &Value, id: Uuid) -> Option<&Value> {
         .iter()
         .find(|r| r["id"] == json!(id))
 }
+
+/// Ada Synthetic (NHS_A) on the team's list, discussed on the setup meeting at Sol's request.
+pub async fn add_patient_item(pat: &mut Client<'_>, s: &Setup) -> (Uuid, Uuid) {
+    let patient_id = Uuid::new_v4();
+    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    let item_id = Uuid::new_v4();
+    pat.put(
+        item_id,
+        0,
+        &item(s.team_id, s.meeting_id, patient_id, s.sol, 1024),
+    )
+    .await;
+    (patient_id, item_id)
+}
