@@ -100,6 +100,42 @@ impl Entity for Attendance {
     }
 }
 
+/// After a meeting, the quick way to record it: every member still expected (no apologies, not
+/// recorded absent) recorded as attended, for the coordinator to correct person by person.
+/// Returns the records to save, with their ids.
+pub fn record_expected_as_attended(
+    team: &Team,
+    team_id: Uuid,
+    meeting_id: Uuid,
+    attendance: &[Attendance],
+) -> Vec<(Uuid, Attendance)> {
+    std::iter::once(team.coordinator_id)
+        .chain(team.member_ids.iter().copied())
+        .filter_map(|person| {
+            let current = attendance
+                .iter()
+                .find(|a| a.meeting_id == meeting_id && a.person_id == person);
+            let status = current.map_or(AttendanceStatus::Invited, |a| a.status);
+            matches!(
+                status,
+                AttendanceStatus::Invited | AttendanceStatus::Attending | AttendanceStatus::Remote
+            )
+            .then(|| {
+                (
+                    Attendance::id_for(meeting_id, person),
+                    Attendance {
+                        team_id,
+                        meeting_id,
+                        person_id: person,
+                        status: AttendanceStatus::Attended,
+                        deputy_id: None,
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
 /// One required role on the quorum panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleCover {
@@ -123,7 +159,7 @@ pub struct QuorumPanel {
 }
 
 impl QuorumPanel {
-    /// The team's required roles (one each) against who is expected: members who have not sent
+    /// The team's required roles (with how many of each) against who is expected: members who have not sent
     /// apologies, and deputies named with apologies.
     pub fn of(team: &Team, roles: &HashMap<Uuid, Role>, attendance: &[Attendance]) -> Self {
         let status = |p: Uuid| {
@@ -145,15 +181,15 @@ impl QuorumPanel {
         expected.sort();
         expected.dedup();
         let covers = team
-            .required_roles
-            .iter()
-            .map(|role| RoleCover {
-                role: *role,
-                needed: 1,
+            .quorum()
+            .into_iter()
+            .map(|(role, needed)| RoleCover {
+                role,
+                needed,
                 covered_by: expected
                     .iter()
                     .copied()
-                    .filter(|p| roles.get(p) == Some(role))
+                    .filter(|p| roles.get(p) == Some(&role))
                     .collect(),
             })
             .collect();
@@ -266,7 +302,11 @@ mod tests {
             name: "Riverside MDT".into(),
             coordinator_id: coordinator,
             member_ids: vec![gp, gp2, sw, dn],
-            required_roles: vec![Role::Gp, Role::SocialWorker, Role::DistrictNurse],
+            required_roles: vec![
+                Role::Gp.into(),
+                Role::SocialWorker.into(),
+                Role::DistrictNurse.into(),
+            ],
             default_minutes: 90,
             place: String::new(),
             video_link: None,
@@ -321,6 +361,47 @@ mod tests {
                 .is_err(),
             "deputies only with apologies"
         );
+    }
+
+    #[test]
+    fn a_quorum_of_two_gps_is_lost_when_either_sends_apologies() {
+        let (mut team, roles) = team();
+        team.required_roles[0] = crate::core::RoleNeed {
+            role: Role::Gp,
+            count: 2,
+        };
+        let panel = QuorumPanel::of(&team, &roles, &[]);
+        assert!(panel.met());
+        assert_eq!(panel.roles[0].needed, 2);
+        let one_gp_away = [answer(3, AttendanceStatus::Apologies, None)];
+        let panel = QuorumPanel::of(&team, &roles, &one_gp_away);
+        assert_eq!(panel.missing(), vec![Role::Gp]);
+        assert_eq!(panel.roles[0].covered_by, vec![Uuid::from_u128(2)]);
+    }
+
+    #[test]
+    fn recording_everyone_expected_as_attended_leaves_apologies_and_absences() {
+        let (team, _) = team();
+        let answers = [
+            answer(2, AttendanceStatus::Remote, None),
+            answer(3, AttendanceStatus::Apologies, Some(2)),
+            answer(4, AttendanceStatus::Absent, None),
+            answer(5, AttendanceStatus::Attended, None),
+        ];
+        let meeting = Uuid::from_u128(10);
+        let records = record_expected_as_attended(&team, Uuid::from_u128(9), meeting, &answers);
+        // The coordinator (no answer) and the GP who said remote; nobody else.
+        let people: Vec<Uuid> = records.iter().map(|(_, a)| a.person_id).collect();
+        assert_eq!(people, vec![Uuid::from_u128(1), Uuid::from_u128(2)]);
+        for (id, a) in &records {
+            assert_eq!(*id, Attendance::id_for(meeting, a.person_id));
+            assert_eq!(a.status, AttendanceStatus::Attended);
+            assert!(a.validate().is_ok());
+        }
+        // Another meeting's answers do not count for this one.
+        let other =
+            record_expected_as_attended(&team, Uuid::from_u128(9), Uuid::from_u128(11), &answers);
+        assert_eq!(other.len(), 5);
     }
 
     #[test]

@@ -292,6 +292,15 @@ impl Role {
         Self::Other,
     ];
 
+    /// More than one of the role, inside a sentence: "GPs", "social workers".
+    pub fn plural(self) -> String {
+        match self {
+            Self::Gp => "GPs".into(),
+            Self::Other => "people in other roles".into(),
+            other => format!("{}s", other.label().to_lowercase()),
+        }
+    }
+
     /// What people call the role.
     pub fn label(self) -> &'static str {
         match self {
@@ -397,9 +406,10 @@ pub struct Team {
     /// The person who runs the meetings (usually the practice manager).
     pub coordinator_id: Uuid,
     pub member_ids: Vec<Uuid>,
-    /// Roles that must be present for the meeting to go ahead, e.g. GP, social worker, district nurse.
+    /// Roles that must be present for the meeting to go ahead, e.g. a GP, a social worker and a
+    /// district nurse — or two GPs where one cannot speak for the whole practice.
     #[serde(default)]
-    pub required_roles: Vec<Role>,
+    pub required_roles: Vec<RoleNeed>,
     pub default_minutes: u32,
     #[serde(default)]
     pub place: String,
@@ -412,6 +422,56 @@ pub struct Team {
     /// Briefs should be ready this many hours before a meeting.
     #[serde(default = "default_brief_cutoff_hours")]
     pub brief_cutoff_hours: u32,
+}
+
+/// A role the meeting needs, and how many people of it must come (the quorum).
+///
+/// Written as `{"role": "gp", "count": 2}`; a bare role (`"gp"`) is read as one of it, so records
+/// written before counts existed still load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "RoleNeedWire")]
+pub struct RoleNeed {
+    pub role: Role,
+    pub count: u8,
+}
+
+/// Most people of one role a quorum may ask for.
+pub const MAX_ROLE_COUNT: u8 = 5;
+
+impl RoleNeed {
+    /// One person of `role`.
+    pub fn one(role: Role) -> Self {
+        Self { role, count: 1 }
+    }
+}
+
+impl From<Role> for RoleNeed {
+    fn from(role: Role) -> Self {
+        Self::one(role)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RoleNeedWire {
+    Bare(Role),
+    Counted(CountedRole),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountedRole {
+    role: Role,
+    count: u8,
+}
+
+impl From<RoleNeedWire> for RoleNeed {
+    fn from(wire: RoleNeedWire) -> Self {
+        match wire {
+            RoleNeedWire::Bare(role) => Self::one(role),
+            RoleNeedWire::Counted(CountedRole { role, count }) => Self { role, count },
+        }
+    }
 }
 
 fn default_agenda_cutoff_hours() -> u32 {
@@ -429,6 +489,14 @@ impl Team {
     /// True when `person` coordinates or sits on the team: the need-to-know test for its data.
     pub fn includes(&self, person: Uuid) -> bool {
         self.coordinator_id == person || self.member_ids.contains(&person)
+    }
+
+    /// The quorum as (role, how many), the form the slot finder and the quorum panel use.
+    pub fn quorum(&self) -> Vec<(Role, u32)> {
+        self.required_roles
+            .iter()
+            .map(|need| (need.role, u32::from(need.count)))
+            .collect()
     }
 }
 
@@ -478,10 +546,24 @@ impl Entity for Team {
             ));
         }
         let mut roles = std::collections::HashSet::new();
-        if !self.required_roles.iter().all(|r| roles.insert(*r)) {
+        if !self.required_roles.iter().all(|r| roles.insert(r.role)) {
             return Err(ValidationError::field(
                 "required_roles",
                 "A required role is listed more than once",
+            ));
+        }
+        if let Some(need) = self
+            .required_roles
+            .iter()
+            .find(|r| !(1..=MAX_ROLE_COUNT).contains(&r.count))
+        {
+            return Err(ValidationError::field(
+                "required_roles",
+                format!(
+                    "Ask for between 1 and {MAX_ROLE_COUNT} people of each role ({} asks for {})",
+                    need.role.label(),
+                    need.count
+                ),
             ));
         }
         if let Some(link) = self.video_link.as_deref().filter(|l| !l.is_empty()) {
@@ -598,7 +680,7 @@ mod tests {
             name: "Riverside MDT".into(),
             coordinator_id: Uuid::from_u128(1),
             member_ids: vec![Uuid::from_u128(2), Uuid::from_u128(3)],
-            required_roles: vec![Role::Gp, Role::SocialWorker],
+            required_roles: vec![Role::Gp.into(), Role::SocialWorker.into()],
             default_minutes: 90,
             place: "Riverside Surgery, room 2".into(),
             video_link: Some("https://meet.example.nhs.uk/riverside".into()),
@@ -632,6 +714,41 @@ mod tests {
         let mut t = team();
         t.video_link = Some("http://insecure".into());
         assert!(t.validate().is_err());
+    }
+
+    #[test]
+    fn a_quorum_can_ask_for_several_people_of_a_role() {
+        let mut t = team();
+        t.required_roles = vec![
+            RoleNeed {
+                role: Role::Gp,
+                count: 2,
+            },
+            Role::SocialWorker.into(),
+        ];
+        assert!(t.validate().is_ok());
+        assert_eq!(t.quorum(), vec![(Role::Gp, 2), (Role::SocialWorker, 1)]);
+        // Counted and bare roles both load; what is written back is always counted.
+        let mut f = t.to_fields();
+        f.insert(
+            "required_roles".into(),
+            json!([{"role": "gp", "count": 2}, "social_worker"]),
+        );
+        assert_eq!(Team::from_fields(&f).unwrap(), t);
+        assert_eq!(
+            t.to_fields()["required_roles"],
+            json!([{"role": "gp", "count": 2}, {"role": "social_worker", "count": 1}])
+        );
+        t.required_roles[0].count = 0;
+        assert!(t
+            .validate()
+            .unwrap_err()
+            .message
+            .contains("between 1 and 5"));
+        t.required_roles[0].count = 6;
+        assert!(t.validate().is_err());
+        t.required_roles = vec![Role::Gp.into(), Role::Gp.into()];
+        assert!(t.validate().unwrap_err().message.contains("more than once"));
     }
 
     #[test]

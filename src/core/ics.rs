@@ -101,27 +101,70 @@ impl Series {
             .dates(self.first_date, until, MAX_OCCURRENCES)
             .into_iter()
             .filter(|d| *d >= from)
-            .filter_map(
-                |date| match self.exceptions.iter().find(|e| e.date == date) {
-                    Some(SeriesException { moved_to: None, .. }) => None,
-                    Some(SeriesException {
-                        moved_to: Some(at), ..
-                    }) => Some(Occurrence {
-                        original: date,
-                        starts: *at,
-                    }),
-                    None => Some(Occurrence {
-                        original: date,
-                        starts: date.and_time(self.starts),
-                    }),
-                },
-            )
+            .filter_map(|original| {
+                self.planned_start(original)
+                    .map(|starts| Occurrence { original, starts })
+            })
+            .collect()
+    }
+
+    /// When the occurrence that the rule puts on `original` happens now, in UK local time:
+    /// moved, or at the series' usual time; `None` when it is skipped, after the series' end
+    /// date, or the whole series is cancelled.
+    pub fn planned_start(&self, original: NaiveDate) -> Option<NaiveDateTime> {
+        if self.cancelled || self.until.is_some_and(|u| original > u) {
+            return None;
+        }
+        match self.exceptions.iter().find(|e| e.date == original) {
+            Some(SeriesException { moved_to, .. }) => *moved_to,
+            None => Some(original.and_time(self.starts)),
+        }
+    }
+
+    /// The meetings of this series already in the calendar that an edit from `before` to
+    /// `self` changes, with their new content: a skipped occurrence (or one after a new end
+    /// date, or every one of a cancelled series) is cancelled, a moved one gets its new time,
+    /// one no longer skipped is planned again. Meetings that have started are left alone, and
+    /// so are occurrences the edit does not touch, so a change made to one meeting directly
+    /// survives an unrelated edit of the series. `meeting` looks up a meeting by id.
+    pub fn meeting_changes(
+        &self,
+        before: &Series,
+        series_id: Uuid,
+        meeting: impl Fn(Uuid) -> Option<Meeting>,
+        now: DateTime<Utc>,
+    ) -> Vec<(Uuid, Meeting)> {
+        let horizon = uk_time::uk_today(now) + chrono::Duration::days(366 * 2);
+        self.rule
+            .dates(self.first_date, horizon, MAX_OCCURRENCES)
+            .into_iter()
+            .filter(|original| before.planned_start(*original) != self.planned_start(*original))
+            .filter_map(|original| {
+                let id = Series::meeting_id(series_id, original);
+                let current = meeting(id).filter(|m| m.starts_at > now)?;
+                let changed = match self.planned_start(original) {
+                    None => Meeting {
+                        status: MeetingStatus::Cancelled,
+                        ..current.clone()
+                    },
+                    Some(at) => {
+                        let starts_at = uk_time::from_uk(at).ok()?;
+                        Meeting {
+                            starts_at,
+                            ends_at: starts_at + chrono::Duration::minutes(i64::from(self.minutes)),
+                            status: MeetingStatus::Planned,
+                            ..current.clone()
+                        }
+                    }
+                };
+                (changed != current).then_some((id, changed))
+            })
             .collect()
     }
 
     /// Checks the series can be written down and expanded.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        if self.rule.dates(self.first_date, self.first_date, 1).first() != Some(&self.first_date) {
+        if !self.rule.matches(self.first_date) {
             return Err(ValidationError::field(
                 "first_date",
                 "The first meeting must fall on the day the rule gives",
@@ -137,9 +180,56 @@ impl Series {
         if let Some(link) = self.video_link.as_deref().filter(|l| !l.is_empty()) {
             check::https_link("video_link", link)?;
         }
+        if self.until.is_some_and(|u| u < self.first_date) {
+            return Err(ValidationError::field(
+                "until",
+                "The series must end on or after its first meeting",
+            ));
+        }
+        if self.exceptions.len() > MAX_EXCEPTIONS {
+            return Err(ValidationError::field(
+                "exceptions",
+                format!("A series can have at most {MAX_EXCEPTIONS} skipped or moved meetings; start a new series instead"),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for e in &self.exceptions {
+            if !seen.insert(e.date) {
+                return Err(ValidationError::field(
+                    "exceptions",
+                    "A meeting of the series is skipped or moved more than once",
+                ));
+            }
+            let on_the_rule = e.date >= self.first_date
+                && self
+                    .rule
+                    .dates(self.first_date, e.date, MAX_OCCURRENCES)
+                    .last()
+                    == Some(&e.date);
+            if !on_the_rule {
+                return Err(ValidationError::field(
+                    "exceptions",
+                    format!(
+                        "The series has no meeting on {}",
+                        uk_time::format_date(e.date)
+                    ),
+                ));
+            }
+            if let Some(to) = e.moved_to {
+                uk_time::from_uk(to).map_err(|_| {
+                    ValidationError::field(
+                        "exceptions",
+                        "That time does not exist in the UK (the clocks go forward then)",
+                    )
+                })?;
+            }
+        }
         Ok(())
     }
 }
+
+/// Most skipped or moved meetings one series may hold.
+pub const MAX_EXCEPTIONS: usize = 100;
 
 const VTIMEZONE: [&str; 18] = [
     "BEGIN:VTIMEZONE",

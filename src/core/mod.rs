@@ -18,7 +18,8 @@ pub mod uk_time;
 pub mod validation;
 
 pub use entities::{
-    EntityKind, Meeting, MeetingStatus, Organisation, OrganisationKind, Person, Role, Team,
+    EntityKind, Meeting, MeetingStatus, Organisation, OrganisationKind, Person, Role, RoleNeed,
+    Team,
 };
 pub use sync::{Mutation, MutationOp, MutationResult, SyncRecord};
 pub use validation::ValidationError;

@@ -365,31 +365,108 @@ impl<'a> SlotFinder<'a> {
         ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
         ranked
             .into_iter()
-            .map(|(rank, date, s)| {
-                let starts = q.earliest + Duration::minutes(i64::from(s) * step);
-                let ends = starts + Duration::minutes(length);
-                let mut free = Vec::new();
-                let mut clashes = Vec::new();
-                for p in &q.people {
-                    match p.availability.clash(date, starts, ends) {
-                        None => free.push(p.id),
-                        Some(what) => clashes.push((p.id, what.to_owned())),
-                    }
-                }
-                SlotOption {
-                    date,
-                    starts,
-                    ends,
-                    quorum_met: rank.quorum,
-                    required_free: rank.required,
-                    optional_free: rank.optional,
-                    remote: rank.fewer_remote.0,
-                    free,
-                    clashes,
-                }
+            .map(|(_, date, s)| {
+                self.evaluate(date, q.earliest + Duration::minutes(i64::from(s) * step))
             })
             .collect()
     }
+
+    /// One start time judged on its own: who is free and who clashes with what, and whether the
+    /// quorum holds (every role covered and everyone who must attend free; never on a bank
+    /// holiday). The same judgement [`SlotFinder::find`] ranks by.
+    pub fn evaluate(&self, date: NaiveDate, starts: NaiveTime) -> SlotOption {
+        let q = self.query;
+        let ends = starts + Duration::minutes(i64::from(q.minutes));
+        let mut free = Vec::new();
+        let mut clashes = Vec::new();
+        let mut counts = [0u32; Role::ALL.len()];
+        let (mut required, mut optional, mut remote) = (0, 0, 0);
+        let mut must_attend_free = true;
+        for p in &q.people {
+            match p.availability.clash(date, starts, ends) {
+                None => {
+                    free.push(p.id);
+                    counts[p.role as usize] += 1;
+                    if q.quorum.iter().any(|(role, _)| *role == p.role) {
+                        required += 1;
+                    } else {
+                        optional += 1;
+                    }
+                    remote += u32::from(p.availability.prefers_remote);
+                }
+                Some(what) => {
+                    must_attend_free &= !p.must_attend;
+                    clashes.push((p.id, what.to_owned()));
+                }
+            }
+        }
+        let quorum_met = must_attend_free
+            && !self.holidays.contains(date)
+            && q.quorum
+                .iter()
+                .all(|(role, n)| counts[*role as usize] >= *n);
+        SlotOption {
+            date,
+            starts,
+            ends,
+            quorum_met,
+            required_free: required,
+            optional_free: optional,
+            remote,
+            free,
+            clashes,
+        }
+    }
+
+    /// One week of the window at a glance, for the grid on the find-a-time page: each weekday
+    /// of the query in the week starting `monday`, each start time `row_minutes` apart that
+    /// finishes by the query's latest time.
+    pub fn week(&self, monday: NaiveDate, row_minutes: u32) -> WeekGrid {
+        let q = self.query;
+        let row = i64::from(row_minutes.max(5));
+        let last_start = minutes_of(q.latest) - i64::from(q.minutes);
+        let starts: Vec<NaiveTime> = (0..)
+            .map(|i| minutes_of(q.earliest) + i * row)
+            .take_while(|m| *m <= last_start)
+            .take(MAX_STEPS)
+            .filter_map(|m| NaiveTime::from_hms_opt((m / 60) as u32, (m % 60) as u32, 0))
+            .collect();
+        let mut weekdays = q.weekdays.clone();
+        weekdays.sort_unstable();
+        weekdays.dedup();
+        let days = weekdays
+            .into_iter()
+            .filter(|d| *d < 7)
+            .map(|d| {
+                let date = monday + Duration::days(i64::from(d));
+                GridDay {
+                    date,
+                    bank_holiday: self.holidays.contains(date),
+                    slots: starts.iter().map(|t| self.evaluate(date, *t)).collect(),
+                }
+            })
+            .collect();
+        WeekGrid { starts, days }
+    }
+}
+
+/// A week of start times and who is free at each, see [`SlotFinder::week`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeekGrid {
+    /// The rows: start times in UK local time.
+    pub starts: Vec<NaiveTime>,
+    /// The columns, Monday first.
+    pub days: Vec<GridDay>,
+}
+
+/// One day's column of the week grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridDay {
+    pub date: NaiveDate,
+    /// No meeting is offered on a bank holiday.
+    pub bank_holiday: bool,
+    /// One per row of [`WeekGrid::starts`].
+    pub slots: Vec<SlotOption>,
 }
 
 /// How a series repeats: the subset of RFC 5545 RRULE that Outlook accepts.
@@ -462,6 +539,16 @@ impl Recurrence {
         }
     }
 
+    /// Whether the rule can fall on `date` (right weekday; for monthly rules, the right week).
+    pub fn matches(self, date: NaiveDate) -> bool {
+        match self {
+            Self::Weekly { weekday, .. } => weekday_index(date.weekday()) == weekday,
+            Self::Monthly { nth, weekday } => {
+                nth_weekday(date.year(), date.month(), nth, weekday) == Some(date)
+            }
+        }
+    }
+
     /// Dates of the rule from `first` (inclusive, which must itself match) up to `until`, at most
     /// `cap` of them.
     pub fn dates(self, first: NaiveDate, until: NaiveDate, cap: usize) -> Vec<NaiveDate> {
@@ -522,30 +609,11 @@ pub fn score_series(
     starts: NaiveTime,
 ) -> (usize, usize) {
     let until = query.first_day + Duration::weeks(i64::from(query.weeks)) - Duration::days(1);
-    let ends = starts + Duration::minutes(i64::from(query.minutes));
     let dates = rule.dates(first, until, MAX_OCCURRENCES);
+    let finder = SlotFinder::new(query, holidays);
     let good = dates
         .iter()
-        .filter(|d| {
-            if holidays.contains(**d) {
-                return false;
-            }
-            let free: Vec<&Candidate> = query
-                .people
-                .iter()
-                .filter(|p| p.availability.clash(**d, starts, ends).is_none())
-                .collect();
-            let must_ok = query
-                .people
-                .iter()
-                .filter(|p| p.must_attend)
-                .all(|p| free.iter().any(|f| f.id == p.id));
-            must_ok
-                && query
-                    .quorum
-                    .iter()
-                    .all(|(role, n)| free.iter().filter(|p| p.role == *role).count() as u32 >= *n)
-        })
+        .filter(|d| finder.evaluate(**d, starts).quorum_met)
         .count();
     (dates.len(), good)
 }

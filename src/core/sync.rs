@@ -845,6 +845,61 @@ impl Replica {
         created
     }
 
+    /// Queues an edit of series `series_id` (only the fields that changed, with `sequence`
+    /// bumped so calendar programs replace their copy) together with the changes it makes to
+    /// the series' meetings already in the calendar (see
+    /// [`crate::core::ics::Series::meeting_changes`]). Returns how many meetings changed.
+    pub fn stage_series_change(
+        &mut self,
+        series_id: Uuid,
+        mut after: crate::core::ics::Series,
+        now: DateTime<Utc>,
+        mut new_mutation_id: impl FnMut() -> Uuid,
+    ) -> Result<usize, ValidationError> {
+        use crate::core::entities::Meeting;
+        use crate::core::ics::Series;
+
+        let view = self
+            .view(series_id)
+            .ok_or_else(|| ValidationError::record("That series is not on this device"))?;
+        let before = view
+            .typed::<Series>()
+            .ok_or_else(|| ValidationError::record("That record is not a series"))?;
+        after.sequence = before.sequence + 1;
+        let meetings: Vec<(Uuid, u64, Meeting, Meeting)> = after
+            .meeting_changes(
+                &before,
+                series_id,
+                |id| self.view(id).and_then(|v| v.typed::<Meeting>()),
+                now,
+            )
+            .into_iter()
+            .filter_map(|(id, changed)| {
+                let v = self.view(id)?;
+                Some((id, v.version, v.typed::<Meeting>()?, changed))
+            })
+            .collect();
+        self.stage_edit(
+            new_mutation_id(),
+            Series::KIND,
+            series_id,
+            view.version,
+            &before.to_fields(),
+            after.to_fields(),
+        )?;
+        for (id, version, current, changed) in &meetings {
+            self.stage_edit(
+                new_mutation_id(),
+                Meeting::KIND,
+                *id,
+                *version,
+                &current.to_fields(),
+                changed.to_fields(),
+            )?;
+        }
+        Ok(meetings.len())
+    }
+
     /// Settles a conflict on `field` by choosing `value` (which may equal the current value, so
     /// unlike [`Replica::stage_update`] it is always sent).
     pub fn stage_resolution(

@@ -31,6 +31,41 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
             Err(e) => error.set(Some(e.message)),
         }
     };
+    let started = move || {
+        data.with(|d| {
+            d.as_ref()
+                .is_some_and(|v| v.meeting.starts_at <= chrono::Utc::now())
+        })
+    };
+    let record_all = move |_| {
+        let Some(v) = data.get_untracked() else {
+            return;
+        };
+        let records = crate::core::attendance::record_expected_as_attended(
+            &v.team,
+            v.meeting.team_id,
+            v.meeting_id,
+            &v.attendance,
+        );
+        match sync.save_all(&records) {
+            Ok(()) => error.set(None),
+            Err(e) => error.set(Some(e.message)),
+        }
+    };
+    let someone_unrecorded = move || {
+        data.with(|d| {
+            d.as_ref().is_some_and(|v| {
+                v.member_names().iter().any(|(id, _)| {
+                    matches!(
+                        v.status_of(*id),
+                        AttendanceStatus::Invited
+                            | AttendanceStatus::Attending
+                            | AttendanceStatus::Remote
+                    )
+                })
+            })
+        })
+    };
     // (person, name, role label, status, deputy name, may answer)
     let rows = Memo::new(move |_| {
         data.with(|d| {
@@ -107,6 +142,12 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                 }
             }}
             {move || error.get().map(|e| view! { <p class="nhsuk-error-message" role="alert">{e}</p> })}
+            {move || (is_coordinator.get() && started() && someone_unrecorded()).then(|| view! {
+                <div class="nhsuk-inset-text" data-testid="record-attendance">
+                    <p>"The meeting has started. Record who came: mark everyone still expected as attended, then change anyone who did not come to Absent."</p>
+                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=record_all>"Mark everyone expected as attended"</button>
+                </div>
+            })}
             <table class="nhsuk-table">
                 <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Members' answers"</caption>
                 <thead><tr><th scope="col">"Member"</th><th scope="col">"Answer"</th></tr></thead>

@@ -1,11 +1,11 @@
 //! A team's meetings: plan, change and cancel them, with every time in UK time.
 
-use chrono::{Duration, NaiveTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::core::entities::{Meeting, MeetingStatus, Team};
-use crate::core::ics::Series;
+use crate::core::ics::{Series, SeriesException};
 use crate::core::{uk_time, ValidationError};
 use crate::web::api;
 use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
@@ -57,21 +57,34 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
         list.sort_by_key(|(_, s)| s.first_date);
         list
     };
+    let editing_series = RwSignal::new(None::<Uuid>);
     view! {
         <h2 id="meetings">"Meetings"</h2>
         {move || {
             let list = series();
             (!list.is_empty()).then(|| view! {
                 <ul class="nhsuk-list" data-testid="series-list">
-                    {list.into_iter().map(|(id, s)| view! {
-                        <li>
-                            {format!("Series: {} at {}, from {} ", s.rule.describe(), s.starts.format("%H:%M"), uk_time::format_date(s.first_date))}
-                            <a href=api::series_calendar_url(id) download="">"Add the series to your calendar"</a>
-                        </li>
+                    {list.into_iter().map(|(id, s)| {
+                        let what = format!("{} at {}", s.rule.describe(), s.starts.format("%H:%M"));
+                        view! {
+                            <li>
+                                {format!("Series: {what}, from {}{} ", uk_time::format_date(s.first_date),
+                                    s.until.map(|u| format!(" until {}", uk_time::format_date(u))).unwrap_or_default())}
+                                <a href=api::series_calendar_url(id) download="">"Add the series to your calendar"</a>
+                                " · "
+                                <button type="button" class="mdt-link-button" aria-expanded=move || (editing_series.get() == Some(id)).to_string()
+                                    on:click=move |_| editing_series.update(|e| *e = if *e == Some(id) { None } else { Some(id) })>
+                                    "Change series"<span class="nhsuk-u-visually-hidden">{format!(" {what}")}</span>
+                                </button>
+                            </li>
+                        }
                     }).collect_view()}
                 </ul>
             })
         }}
+        {move || editing_series.get().map(|id| view! {
+            <SeriesEditor series_id=id on_done=Callback::new(move |_| editing_series.set(None))/>
+        })}
         <p class="nhsuk-body-s">"All times are UK time (GMT or BST)."</p>
         {move || {
             let list = meetings();
@@ -136,6 +149,222 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                 <MeetingForm team_id=team_id id=id is_new=is_new on_done=Callback::new(move |_| editing.set(None))/>
             }.into_any(),
         }}
+    }
+}
+
+/// How many of a series' coming meetings the editor lists.
+const SERIES_EDITOR_MEETINGS: usize = 12;
+
+/// Change a series: skip or move one of its meetings, give it an end date, or cancel it. Each
+/// change bumps the series' calendar sequence and changes the meetings already planned.
+#[component]
+fn SeriesEditor(series_id: Uuid, on_done: Callback<()>) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let series = Memo::new(move |_| {
+        sync.replica
+            .with(|r| r.view(series_id).and_then(|v| v.typed::<Series>()))
+    });
+    let error = RwSignal::new(None::<ValidationError>);
+    let err = Signal::derive(move || error.get());
+    let notice = RwSignal::new(None::<String>);
+    let change = move |edit: &dyn Fn(&mut Series), done: &str| {
+        let Some(mut s) = series.get_untracked() else {
+            return;
+        };
+        edit(&mut s);
+        match sync.change_series(series_id, s) {
+            Ok(n) => {
+                error.set(None);
+                notice.set(Some(match n {
+                    0 => done.to_string(),
+                    1 => format!("{done} 1 planned meeting changed."),
+                    n => format!("{done} {n} planned meetings changed."),
+                }));
+            }
+            Err(e) => {
+                notice.set(None);
+                error.set(Some(e));
+            }
+        }
+    };
+    // The next meetings under the rule, whatever has become of them: (date, now at).
+    let coming = move || {
+        series.with(|s| {
+            let Some(s) = s else { return Vec::new() };
+            let today = uk_time::uk_today(Utc::now());
+            let to = s.until.unwrap_or(today + Duration::weeks(104));
+            s.rule
+                .dates(s.first_date, to, crate::core::schedule::MAX_OCCURRENCES)
+                .into_iter()
+                .filter(|d| *d >= today)
+                .take(SERIES_EDITOR_MEETINGS)
+                .map(|d| (d, s.planned_start(d)))
+                .collect::<Vec<_>>()
+        })
+    };
+    let moving = RwSignal::new(None::<NaiveDate>);
+    let move_date = RwSignal::new(String::new());
+    let move_time = RwSignal::new(String::new());
+    let until = RwSignal::new(
+        series
+            .get_untracked()
+            .and_then(|s| s.until)
+            .map(|u| u.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+    );
+    let save_move = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(original) = moving.get_untracked() else {
+            return;
+        };
+        let at = NaiveDate::parse_from_str(move_date.get_untracked().trim(), "%Y-%m-%d")
+            .map_err(|_| ValidationError::field("move-date", "Enter the new date"))
+            .and_then(|d| {
+                NaiveTime::parse_from_str(move_time.get_untracked().trim(), "%H:%M")
+                    .map(|t| d.and_time(t))
+                    .map_err(|_| {
+                        ValidationError::field("move-time", "Enter the new time, like 13:00")
+                    })
+            });
+        match at {
+            Ok(at) => {
+                change(
+                    &|s| {
+                        s.exceptions.retain(|e| e.date != original);
+                        s.exceptions.push(SeriesException {
+                            date: original,
+                            moved_to: Some(at),
+                        });
+                    },
+                    &format!(
+                        "The meeting of {} is moved.",
+                        uk_time::format_date(original)
+                    ),
+                );
+                if error.get_untracked().is_none() {
+                    moving.set(None);
+                }
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let save_until = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = until.get_untracked();
+        let date = if text.trim().is_empty() {
+            Ok(None)
+        } else {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| ValidationError::field("until", "Enter the date of the last meeting"))
+        };
+        match date {
+            Ok(d) => change(
+                &|s| s.until = d,
+                &match d {
+                    Some(d) => format!("The series ends on {}.", uk_time::format_date(d)),
+                    None => "The series has no end date.".to_string(),
+                },
+            ),
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let cancel_series = move |_| {
+        let ok = web_sys::window()
+            .and_then(|w| {
+                w.confirm_with_message("Cancel the whole series? Its coming meetings are cancelled and calendars are told.")
+                    .ok()
+            })
+            .unwrap_or(false);
+        if ok {
+            change(&|s| s.cancelled = true, "The series is cancelled.");
+            if error.get_untracked().is_none() {
+                on_done.run(());
+            }
+        }
+    };
+    view! {
+        <section class="mdt-panel" data-testid="series-editor" aria-labelledby="series-editor-title">
+            <h3 id="series-editor-title">{move || series.get().map(|s| format!("Change the series: {} at {}", s.rule.describe(), s.starts.format("%H:%M"))).unwrap_or_default()}</h3>
+            <ErrorSummary error=err id_prefix="series"/>
+            {move || notice.get().map(|n| view! { <div class="nhsuk-inset-text" role="status"><p>{n}</p></div> })}
+            <p class="nhsuk-body-s">"Changes go into everyone's calendar when they download the series again."</p>
+            <table class="nhsuk-table" id="series-exceptions" tabindex="-1" data-testid="series-meetings">
+                <caption class="nhsuk-table__caption nhsuk-table__caption--s">"Coming meetings of the series"</caption>
+                <thead><tr><th scope="col">"Under the rule"</th><th scope="col">"Now"</th><th scope="col"><span class="nhsuk-u-visually-hidden">"Change"</span></th></tr></thead>
+                <tbody>
+                    {move || coming().into_iter().map(|(date, at)| {
+                        let day = uk_time::format_date(date);
+                        view! {
+                            <tr>
+                                <td>{date.format("%a %-d %b %Y").to_string()}</td>
+                                <td>{match at {
+                                    None => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Skipped"</strong> }.into_any(),
+                                    Some(at) if at.date() == date => view! { <span>{at.format("%H:%M").to_string()}</span> }.into_any(),
+                                    Some(at) => view! { <span>{format!("Moved to {}", at.format("%a %-d %b, %H:%M"))}</span> }.into_any(),
+                                }}</td>
+                                <td class="mdt-actions">
+                                    {if at.is_none() || at.is_some_and(|a| a.date() != date || a.time() != series.get_untracked().map(|s| s.starts).unwrap_or_default()) {
+                                        let day = day.clone();
+                                        view! {
+                                            <button type="button" class="mdt-link-button"
+                                                on:click=move |_| change(&|s| s.exceptions.retain(|e| e.date != date), &format!("The meeting of {day} is back as usual."))>
+                                                "Restore"<span class="nhsuk-u-visually-hidden">{format!(" the meeting of {}", uk_time::format_date(date))}</span>
+                                            </button>
+                                        }.into_any()
+                                    } else { ().into_any() }}
+                                    {at.is_some().then(|| {
+                                        let (day1, day2) = (day.clone(), day.clone());
+                                        view! {
+                                            <button type="button" class="mdt-link-button"
+                                                on:click=move |_| change(&|s| {
+                                                    s.exceptions.retain(|e| e.date != date);
+                                                    s.exceptions.push(SeriesException { date, moved_to: None });
+                                                }, &format!("The meeting of {day1} is skipped."))>
+                                                "Skip"<span class="nhsuk-u-visually-hidden">{format!(" the meeting of {day2}")}</span>
+                                            </button>
+                                            <button type="button" class="mdt-link-button"
+                                                on:click=move |_| {
+                                                    let at = at.unwrap_or_default();
+                                                    move_date.set(at.format("%Y-%m-%d").to_string());
+                                                    move_time.set(at.format("%H:%M").to_string());
+                                                    moving.set(Some(date));
+                                                }>
+                                                "Move"<span class="nhsuk-u-visually-hidden">{format!(" the meeting of {day}")}</span>
+                                            </button>
+                                        }
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {move || moving.get().map(|original| view! {
+                <form on:submit=save_move novalidate class="mdt-panel" data-testid="move-meeting">
+                    <h4>{format!("Move the meeting of {}", uk_time::format_date(original))}</h4>
+                    <div class="mdt-inline-fields">
+                        <TextField id="series-move-date".into() label="New date" value=move_date input_type="date"
+                            error=field_error(err, "move-date") width_class="nhsuk-input--width-10"/>
+                        <TextField id="series-move-time".into() label="New start (UK time)" value=move_time input_type="time"
+                            error=field_error(err, "move-time") width_class="nhsuk-input--width-5"/>
+                    </div>
+                    <div class="nhsuk-button-group">
+                        <button class="nhsuk-button" type="submit">"Move meeting"</button>
+                        <button class="nhsuk-button nhsuk-button--secondary" type="button" on:click=move |_| moving.set(None)>"Keep it where it is"</button>
+                    </div>
+                </form>
+            })}
+            <form on:submit=save_until novalidate>
+                <TextField id="series-until".into() label="Last meeting on or before (optional)" value=until input_type="date"
+                    error=field_error(err, "until") width_class="nhsuk-input--width-10" hint="Leave blank for a series with no end date."/>
+                <button class="nhsuk-button nhsuk-button--secondary" type="submit">"Save end date"</button>
+            </form>
+            <div class="nhsuk-button-group">
+                <button type="button" class="nhsuk-button nhsuk-button--warning" on:click=cancel_series>"Cancel the whole series"</button>
+                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| on_done.run(())>"Close"</button>
+            </div>
+        </section>
     }
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::api::{self, ApiError};
 use crate::core::entities::Entity;
+use crate::core::ics::Series;
 use crate::core::sync::{LocalView, PushRequest, RefusedChange, Replica};
 use crate::core::ValidationError;
 
@@ -98,6 +99,17 @@ impl SyncClient {
             )
             .map(drop)
         })
+    }
+
+    /// Saves a changed series and changes its meetings already in the calendar to match
+    /// (skipped ones cancelled, moved ones moved), all or none.
+    pub fn change_series(&self, id: Uuid, after: Series) -> Result<usize, ValidationError> {
+        let mut changed = 0;
+        self.stage_together(|r| {
+            changed = r.stage_series_change(id, after, Utc::now(), Uuid::new_v4)?;
+            Ok(())
+        })?;
+        Ok(changed)
     }
 
     /// Settles a conflict on a field by choosing a value.

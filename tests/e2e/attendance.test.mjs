@@ -1,5 +1,6 @@
-// End-to-end: a member sends apologies, the coordinator sees the quorum warning, and the
-// meeting downloads as a calendar file without patient data.
+// End-to-end: a member sends apologies, the coordinator sees the quorum warning, the meeting
+// downloads as a calendar file without patient data, and after a meeting the coordinator records
+// who came and sees attendance by role.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -57,6 +58,27 @@ test('apologies from the only social worker break quorum; the calendar file has 
   for (const forbidden of ['Ada Synthetic', '9990000018', '999 000 0018', 'Two falls']) {
     assert.ok(!ics.includes(forbidden), `${forbidden} must not be in the calendar file`);
   }
+
+  // Yesterday's meeting: record who came in two clicks, and see attendance by role on the team.
+  await page.goto(`${baseUrl}/`);
+  await page.getByRole('link', { name: 'Orchard MDT' }).click();
+  await planMeeting(page, -1);
+  await page.getByTestId('meeting-list').locator('tbody tr').nth(1).waitFor();
+  await page.getByTestId('meeting-list').getByRole('link').first().click();
+  await page.getByRole('button', { name: 'Mark everyone expected as attended' }).click();
+  await page.getByTestId('record-attendance').waitFor({ state: 'detached' });
+  await page.getByLabel('Answer for Dr Gita Synthetic').selectOption({ label: 'Absent' });
+  assert.equal(await page.getByLabel('Answer for Sol Worker').inputValue(), 'Attended');
+  await waitAllSent(page);
+  await page.goBack();
+  const byRole = page.getByTestId('attendance-by-role');
+  await byRole.waitFor();
+  const rows = (await byRole.locator('tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+  assert.deepEqual(rows.sort(), [
+    'GP 0 of 1 0% Below target',
+    'Practice manager 1 of 1 100%',
+    'Social worker 1 of 1 100%',
+  ]);
   assert.deepEqual([...page.errors, ...sol.page.errors], []);
   await sol.context.close();
   await pat.context.close();

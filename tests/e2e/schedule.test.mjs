@@ -1,5 +1,6 @@
-// End-to-end: clinic patterns, the slot finder with a GP + social worker quorum, and a monthly
-// series made from the top candidate.
+// End-to-end: clinic patterns, the slot finder with a GP + social worker quorum and its week
+// grid, a monthly series made from the top candidate, apologies breaking quorum on one of its
+// meetings, skipping a meeting in the series editor, and the series' calendar file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { COLLEAGUES, createTeam, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
@@ -46,12 +47,33 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   await page.getByRole('button', { name: 'Find times' }).click();
   const first = page.getByTestId('slot-option').first();
   await first.getByText('Quorum met').waitFor();
-  const heading = await first.locator('h2').innerText();
+  const heading = await first.locator('h3').innerText();
   // Only Tuesday afternoons have both the GP and the social worker free.
   assert.match(heading, /^1\. Tue .* 13:00–14:30/);
   // The next best options are other days (one option a day), all Tuesdays with quorum.
-  const second = await page.getByTestId('slot-option').nth(1).locator('h2').innerText();
+  const second = await page.getByTestId('slot-option').nth(1).locator('h3').innerText();
   assert.match(second, /^2\. Tue .* 13:00–14:30/);
+
+  // The week grid: green (quorum) only on Tuesday afternoons; choosing a cell explains it.
+  const grid = page.getByTestId('week-grid');
+  const tomorrow = new Date(Date.now() + 86400000);
+  const monday = new Date(tomorrow.getTime() - ((tomorrow.getUTCDay() + 6) % 7) * 86400000);
+  const weekOf = monday.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  await grid.locator('caption').filter({ hasText: `Week of ${weekOf}` }).waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Previous week' }).isDisabled(), 'the window starts this week');
+  const green = grid.locator('td.mdt-week-grid__quorum button');
+  if ((await green.count()) === 0) await page.getByRole('button', { name: 'Next week' }).click();
+  const labels = await green.evaluateAll((cells) => cells.map((c) => c.getAttribute('aria-label')));
+  assert.ok(labels.length > 0, 'some time has quorum');
+  for (const label of labels) assert.match(label, /^Tuesday .* (1[3-6]):(00|30): 3 of 3 free, quorum met$/);
+  const morning = grid.getByRole('button', { name: /^Tuesday .* 10:00: 2 of 3 free, no quorum$/ });
+  await morning.click();
+  const chosen = page.getByTestId('chosen-slot');
+  await chosen.getByText('No quorum').waitFor();
+  await chosen.getByText('Dr Gita Synthetic (Clinic)').waitFor();
+  await green.first().click();
+  await chosen.getByText('Quorum met').waitFor();
+  assert.equal(await green.first().getAttribute('aria-pressed'), 'true');
   await page.screenshot({ path: screenshotPath('slot-finder.png'), fullPage: true });
 
   await first.getByRole('button', { name: /Monthly:/ }).click();
@@ -63,6 +85,30 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   for (const row of rows) assert.match(row, /^Tue .* 13:00–14:30/);
   const seriesLine = page.getByTestId('series-list').locator('li').first();
   await seriesLine.getByText(/Series: the (1st|2nd|3rd|4th|last) Tuesday of the month at 13:00/).waitFor();
+  await waitAllSent(page);
+
+  // Sol sends apologies for the first meeting of the series: the social worker quorum is lost.
+  await sol.page.goto(`${baseUrl}/`);
+  await sol.page.getByRole('link', { name: 'Willow MDT' }).click();
+  await sol.page.getByTestId('meeting-list').getByRole('link').first().click();
+  await sol.page.getByLabel('Answer for Sol Worker').selectOption({ label: 'Apologies' });
+  await waitAllSent(sol.page);
+  await page.getByTestId('meeting-list').getByRole('link').first().click();
+  await page.getByTestId('quorum-warning').filter({ hasText: 'Nobody is expected for: Social worker' }).waitFor();
+  await page.goBack();
+
+  // Skip the second meeting in the series editor: it is cancelled, the others stay planned.
+  await seriesLine.getByRole('button', { name: /^Change series/ }).click();
+  const editor = page.getByTestId('series-editor');
+  const secondMeeting = editor.getByTestId('series-meetings').locator('tbody tr').nth(1);
+  await secondMeeting.getByRole('button', { name: /^Skip/ }).click();
+  await editor.getByRole('status').filter({ hasText: /is skipped\. 1 planned meeting changed\./ }).waitFor();
+  await secondMeeting.getByText('Skipped').waitFor();
+  const statuses = await page.getByTestId('meeting-list').locator('tbody tr td:nth-child(3)').allInnerTexts();
+  assert.deepEqual(statuses.map((s) => s.trim()), ['Planned', 'Cancelled', 'Planned', 'Planned', 'Planned', 'Planned']);
+  await waitAllSent(page);
+  await page.screenshot({ path: screenshotPath('series-editor.png'), fullPage: true });
+
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     seriesLine.getByRole('link', { name: 'Add the series to your calendar' }).click(),
@@ -70,6 +116,8 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   const ics = (await import('node:fs')).readFileSync(await download.path(), 'utf8');
   assert.match(ics, /RRULE:FREQ=MONTHLY;BYDAY=-?\dTU\r\n/);
   assert.match(ics, /DTSTART;TZID=Europe\/London:\d{8}T130000\r\n/);
+  assert.match(ics, /EXDATE;TZID=Europe\/London:\d{8}T130000\r\n/);
+  assert.match(ics, /SEQUENCE:1\r\n/);
   assert.deepEqual([...page.errors, ...gita.page.errors, ...sol.page.errors], []);
   await gita.context.close();
   await sol.context.close();

@@ -340,6 +340,65 @@ fn expansion_is_always_capped() {
     );
 }
 
+#[test]
+fn the_week_grid_shows_who_is_free_at_each_time_and_marks_bank_holidays() {
+    // The GP has clinic Monday to Friday mornings; the social worker is away on Wednesday.
+    let gp = person(
+        1,
+        Role::Gp,
+        false,
+        (0..5).map(|d| clinic(d, t(8, 30), t(12, 30))).collect(),
+    );
+    let mut sw = person(2, Role::SocialWorker, false, vec![]);
+    sw.availability.absences.push(Absence {
+        from: d(2026, 12, 2),
+        until: d(2026, 12, 2),
+        label: "Training".into(),
+    });
+    let q = SlotQuery {
+        minutes: 60,
+        ..query(vec![gp, sw])
+    };
+    let holidays = BankHolidays {
+        division: "test".into(),
+        source: String::new(),
+        dates: [d(2026, 12, 4)].into(),
+    };
+    let finder = SlotFinder::new(&q, &holidays);
+    let grid = finder.week(d(2026, 11, 30), 30);
+    // 08:00 to 17:00 starts (a 60-minute meeting must finish by 18:00), every half hour.
+    assert_eq!(grid.starts.first(), Some(&t(8, 0)));
+    assert_eq!(grid.starts.last(), Some(&t(17, 0)));
+    assert_eq!(grid.starts.len(), 19);
+    assert_eq!(grid.days.len(), 5);
+    let monday = &grid.days[0];
+    let at = |day: &GridDay, time: NaiveTime| {
+        day.slots[grid.starts.iter().position(|s| *s == time).unwrap()].clone()
+    };
+    let ten = at(monday, t(10, 0));
+    assert!(!ten.quorum_met);
+    assert_eq!(ten.free, vec![Uuid::from_u128(2)]);
+    assert_eq!(
+        ten.clashes,
+        vec![(Uuid::from_u128(1), "Clinic".to_string())]
+    );
+    // 11:30–12:30 still overlaps the clinic; 12:30 is the first start both can make.
+    assert!(!at(monday, t(11, 30)).quorum_met);
+    assert!(at(monday, t(12, 30)).quorum_met);
+    let wednesday = &grid.days[2];
+    assert_eq!(
+        at(wednesday, t(14, 0)).clashes,
+        vec![(Uuid::from_u128(2), "Training".to_string())]
+    );
+    let friday = &grid.days[4];
+    assert!(friday.bank_holiday && !monday.bank_holiday);
+    assert!(friday.slots.iter().all(|s| !s.quorum_met));
+    // The grid and the ranked list judge a slot the same way.
+    for option in finder.find(20) {
+        assert_eq!(finder.evaluate(option.date, option.starts), option);
+    }
+}
+
 fn arb_commitment() -> impl Strategy<Value = Commitment> {
     (0u8..5, 16u32..36, 1u32..12, prop::bool::ANY).prop_map(
         |(weekday, start_half_hours, length_half_hours, fortnightly)| {
@@ -375,7 +434,11 @@ proptest! {
             .collect();
         let q = SlotQuery { minutes, step_minutes: step, ..query(people) };
         // Every slot the window holds, not only the best few, so a bad one cannot hide.
-        for option in SlotFinder::new(&q, &no_holidays()).find(5000) {
+        let options = SlotFinder::new(&q, &no_holidays()).find(5000);
+        // The finder's internal ranking agrees with each slot judged on its own.
+        let key = |o: &SlotOption| (o.quorum_met, o.required_free, o.optional_free, std::cmp::Reverse(o.remote));
+        prop_assert!(options.windows(2).all(|w| key(&w[0]) >= key(&w[1])), "not in rank order");
+        for option in options {
             for p in q.people.iter().filter(|p| p.must_attend) {
                 prop_assert!(p.availability.clash(option.date, option.starts, option.ends).is_none(),
                     "{:?} offered over a must-attend commitment", option);

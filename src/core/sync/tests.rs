@@ -973,4 +973,45 @@ fn a_series_keeps_its_next_weeks_of_meetings_in_the_calendar_once() {
             chrono::NaiveDate::from_ymd_opt(2026, 11, 17).unwrap()
         ))
         .is_none());
+
+    // Cancelling the series queues the series edit (sequence bumped) and cancels its four
+    // meetings, each as an edit of the status alone.
+    let queued = replica.outbox.len();
+    let cancelled = Series {
+        cancelled: true,
+        ..series.clone()
+    };
+    assert_eq!(
+        replica
+            .stage_series_change(series_id, cancelled, now(), Uuid::new_v4)
+            .unwrap(),
+        4
+    );
+    assert_eq!(replica.outbox.len(), queued + 5);
+    let edited = replica.view(series_id).unwrap().typed::<Series>().unwrap();
+    assert!(edited.cancelled);
+    assert_eq!(edited.sequence, 1);
+    for m in &replica.outbox[queued + 1..] {
+        match &m.op {
+            MutationOp::Update { fields } => {
+                assert_eq!(fields.keys().collect::<Vec<_>>(), vec!["status"])
+            }
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        replica.stage_series_meetings(now(), 4, Uuid::new_v4),
+        0,
+        "a cancelled series plans nothing more"
+    );
+    // A series that does not validate is refused and nothing is queued.
+    let before = replica.outbox.len();
+    let bad = Series {
+        minutes: 1,
+        ..edited.clone()
+    };
+    assert!(replica
+        .stage_series_change(series_id, bad, now(), Uuid::new_v4)
+        .is_err());
+    assert_eq!(replica.outbox.len(), before);
 }

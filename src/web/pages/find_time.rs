@@ -1,6 +1,8 @@
 //! Finding protected time: the team's slot finder, and turning a good slot into a meeting or a
 //! recurring series.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, Duration, NaiveTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -63,11 +65,9 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             r.all::<Person>()
                 .into_iter()
                 .map(|(v, p)| (v.id, p.name))
-                .collect::<std::collections::HashMap<_, _>>()
+                .collect::<HashMap<_, _>>()
         })
     });
-    let name =
-        move |id: Uuid| names.with(|n| n.get(&id).cloned().unwrap_or_else(|| "someone".into()));
 
     let find = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -130,7 +130,7 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             latest: to,
             minutes: length,
             step_minutes: 15,
-            quorum: team.required_roles.iter().map(|r| (*r, 1)).collect(),
+            quorum: team.quorum(),
             people,
         };
         // The best time on each of the ten best days: a choice of days, not ten starts on one.
@@ -145,7 +145,7 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
         results.set(Some((query, options)));
     };
 
-    let plan = move |option: SlotOption, rule: Option<Recurrence>| {
+    let plan = Callback::new(move |(option, rule): (SlotOption, Option<Recurrence>)| {
         done.set(None);
         let Some(team) = team.get_untracked() else {
             return;
@@ -210,7 +210,8 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             }
             Err(e) => error.set(Some(e)),
         }
-    };
+    });
+    let names = Signal::derive(move || names.get());
 
     view! {
         <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
@@ -243,38 +244,161 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             if options.is_empty() {
                 return view! { <p class="nhsuk-body">"No times fit. Try more weeks or a wider time of day."</p> }.into_any();
             }
+            let query = std::sync::Arc::new(query);
+            let grid_query = query.clone();
             view! {
+                <h2>"Best times"</h2>
                 <ol class="mdt-card-list" data-testid="slot-options">
-                    {options.into_iter().enumerate().map(|(n, option)| {
-                        let weekly = Recurrence::Weekly { interval: 1, weekday: weekday_index(option.date.weekday()) };
-                        let nth = ((option.date.day() - 1) / 7 + 1) as i8;
-                        let monthly = Recurrence::Monthly { nth: nth.min(4), weekday: weekday_index(option.date.weekday()) };
-                        let (weeks_total, weeks_ok) = holidays.with_untracked(|h| score_series(&query, h, weekly, option.date, option.starts));
-                        let free: Vec<String> = option.free.iter().map(|p| name(*p)).collect();
-                        let clashes: Vec<String> = option.clashes.iter().map(|(p, what)| format!("{} ({what})", name(*p))).collect();
-                        let (o1, o2, o3) = (option.clone(), option.clone(), option.clone());
-                        view! {
-                            <li data-testid="slot-option">
-                                <h2 class="nhsuk-heading-s">{format!("{}. {}, {}–{}", n + 1, option.date.format("%a %-d %b %Y"), option.starts.format("%H:%M"), option.ends.format("%H:%M"))}
-                                    " "{if option.quorum_met {
-                                        view! { <strong class="nhsuk-tag nhsuk-tag--green">"Quorum met"</strong> }.into_any()
-                                    } else {
-                                        view! { <strong class="nhsuk-tag nhsuk-tag--red">"No quorum"</strong> }.into_any()
-                                    }}
-                                </h2>
-                                <p class="nhsuk-body-s">{format!("The {} · every week at this time meets quorum on {weeks_ok} of {weeks_total} weeks in the window.", monthly.describe())}</p>
-                                <p class="nhsuk-body-s"><strong>"Free: "</strong>{free.join(", ")}</p>
-                                {(!clashes.is_empty()).then(|| view! { <p class="nhsuk-body-s"><strong>"Can't: "</strong>{clashes.join(", ")}</p> })}
-                                <div class="nhsuk-button-group">
-                                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o1.clone(), None)>"Plan this meeting"</button>
-                                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o2.clone(), Some(weekly))>"Every week at this time"</button>
-                                    <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan(o3.clone(), Some(monthly))>{format!("Monthly: {}", monthly.describe())}</button>
-                                </div>
-                            </li>
-                        }
+                    {options.into_iter().enumerate().map(|(n, option)| view! {
+                        <SlotCard number=Some(n + 1) option=option query=query.clone() holidays=holidays names=names plan=plan/>
                     }).collect_view()}
                 </ol>
+                <WeekAtAGlance query=grid_query holidays=holidays names=names plan=plan/>
             }.into_any()
+        })}
+    }
+}
+
+/// One candidate time: who can come, who cannot and why, how well the same time repeats, and
+/// the buttons that plan it once, weekly or monthly.
+#[component]
+fn SlotCard(
+    /// Its place in the ranking, when it came from the ranked list.
+    number: Option<usize>,
+    option: SlotOption,
+    query: std::sync::Arc<SlotQuery>,
+    holidays: RwSignal<BankHolidays>,
+    names: Signal<HashMap<Uuid, String>>,
+    plan: Callback<(SlotOption, Option<Recurrence>)>,
+) -> impl IntoView {
+    let name =
+        move |id: Uuid| names.with(|n| n.get(&id).cloned().unwrap_or_else(|| "someone".into()));
+    let weekly = Recurrence::Weekly {
+        interval: 1,
+        weekday: weekday_index(option.date.weekday()),
+    };
+    let nth = ((option.date.day() - 1) / 7 + 1) as i8;
+    let monthly = Recurrence::Monthly {
+        nth: nth.min(4),
+        weekday: weekday_index(option.date.weekday()),
+    };
+    let (weeks_total, weeks_ok) =
+        holidays.with_untracked(|h| score_series(&query, h, weekly, option.date, option.starts));
+    let free: Vec<String> = option.free.iter().map(|p| name(*p)).collect();
+    let clashes: Vec<String> = option
+        .clashes
+        .iter()
+        .map(|(p, what)| format!("{} ({what})", name(*p)))
+        .collect();
+    let (o1, o2, o3) = (option.clone(), option.clone(), option.clone());
+    let when = format!(
+        "{}, {}–{}",
+        option.date.format("%a %-d %b %Y"),
+        option.starts.format("%H:%M"),
+        option.ends.format("%H:%M")
+    );
+    view! {
+        <li data-testid="slot-option">
+            <h3 class="nhsuk-heading-s">{match number { Some(n) => format!("{n}. {when}"), None => when }}
+                " "{if option.quorum_met {
+                    view! { <strong class="nhsuk-tag nhsuk-tag--green">"Quorum met"</strong> }.into_any()
+                } else {
+                    view! { <strong class="nhsuk-tag nhsuk-tag--red">"No quorum"</strong> }.into_any()
+                }}
+            </h3>
+            <p class="nhsuk-body-s">{format!("Every week at this time meets quorum on {weeks_ok} of the {weeks_total} weeks in the window. Monthly, it would be {}.", monthly.describe())}</p>
+            <p class="nhsuk-body-s"><strong>"Free: "</strong>{if free.is_empty() { "nobody".to_string() } else { free.join(", ") }}</p>
+            {(!clashes.is_empty()).then(|| view! { <p class="nhsuk-body-s"><strong>"Can't: "</strong>{clashes.join(", ")}</p> })}
+            <div class="nhsuk-button-group">
+                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o1.clone(), None))>"Plan this meeting"</button>
+                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o2.clone(), Some(weekly)))>"Every week at this time"</button>
+                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o3.clone(), Some(monthly)))>{format!("Monthly: {}", monthly.describe())}</button>
+            </div>
+        </li>
+    }
+}
+
+/// Minutes between the rows of the week grid.
+const GRID_ROW_MINUTES: u32 = 30;
+
+/// The week grid: for each half hour of each weekday in the window, how many people are free
+/// and whether the quorum holds. Choosing a cell shows who is free and lets the coordinator
+/// plan that time.
+#[component]
+fn WeekAtAGlance(
+    query: std::sync::Arc<SlotQuery>,
+    holidays: RwSignal<BankHolidays>,
+    names: Signal<HashMap<Uuid, String>>,
+    plan: Callback<(SlotOption, Option<Recurrence>)>,
+) -> impl IntoView {
+    let week = RwSignal::new(0u32);
+    let chosen = RwSignal::new(None::<SlotOption>);
+    let first_monday = query.first_day
+        - Duration::days(i64::from(query.first_day.weekday().num_days_from_monday()));
+    let last_week = query.weeks.saturating_sub(1);
+    let grid_query = query.clone();
+    let grid = Memo::new(move |_| {
+        let monday = first_monday + Duration::weeks(i64::from(week.get()));
+        holidays.with(|h| SlotFinder::new(&grid_query, h).week(monday, GRID_ROW_MINUTES))
+    });
+    let people = query.people.len();
+    let first_day = query.first_day;
+    view! {
+        <h2 id="week-grid-title">"Week at a glance"</h2>
+        <p class="nhsuk-body-s">"How many of the team are free for a meeting starting at each time. Green: the quorum can come. Choose a time to see who."</p>
+        <div class="nhsuk-button-group">
+            <button type="button" class="nhsuk-button nhsuk-button--secondary" disabled=move || week.get() == 0
+                on:click=move |_| { week.update(|w| *w = w.saturating_sub(1)); chosen.set(None); }>"Previous week"</button>
+            <button type="button" class="nhsuk-button nhsuk-button--secondary" disabled={move || week.get() >= last_week}
+                on:click=move |_| { week.update(|w| *w = (*w + 1).min(last_week)); chosen.set(None); }>"Next week"</button>
+        </div>
+        <div class="mdt-week-grid" data-testid="week-grid">
+            <table class="nhsuk-table" aria-labelledby="week-grid-title">
+                <caption class="nhsuk-table__caption nhsuk-table__caption--s">
+                    {move || grid.with(|g| g.days.first().map(|d| format!("Week of {}", d.date.format("%-d %B %Y"))).unwrap_or_default())}
+                </caption>
+                <thead><tr>
+                    <th scope="col">"Starts"</th>
+                    {move || grid.with(|g| g.days.iter().map(|d| {
+                        let label = format!("{}{}", d.date.format("%a %-d %b"), if d.bank_holiday { " (bank holiday)" } else { "" });
+                        view! { <th scope="col">{label}</th> }
+                    }).collect_view())}
+                </tr></thead>
+                <tbody>
+                    {move || grid.with(|g| g.starts.iter().enumerate().map(|(row, time)| view! {
+                        <tr>
+                            <th scope="row">{time.format("%H:%M").to_string()}</th>
+                            {g.days.iter().map(|day| {
+                                let slot = day.slots[row].clone();
+                                if day.date < first_day || day.bank_holiday {
+                                    return view! { <td class="mdt-week-grid__closed">"–"</td> }.into_any();
+                                }
+                                let free = slot.free.len();
+                                let label = format!("{} {}: {free} of {people} free{}", slot.date.format("%A %-d %B"), slot.starts.format("%H:%M"),
+                                    if slot.quorum_met { ", quorum met" } else { ", no quorum" });
+                                let ok = slot.quorum_met;
+                                let selected = {
+                                    let slot = slot.clone();
+                                    move || chosen.with(|c| c.as_ref().is_some_and(|c| c.date == slot.date && c.starts == slot.starts))
+                                };
+                                view! {
+                                    <td class:mdt-week-grid__quorum=ok>
+                                        <button type="button" class="mdt-week-grid__cell" aria-label=label aria-pressed=move || selected().to_string()
+                                            on:click=move |_| chosen.set(Some(slot.clone()))>
+                                            {format!("{free}/{people}")}
+                                        </button>
+                                    </td>
+                                }.into_any()
+                            }).collect_view()}
+                        </tr>
+                    }).collect_view())}
+                </tbody>
+            </table>
+        </div>
+        {move || chosen.get().map(|slot| view! {
+            <ul class="mdt-card-list" data-testid="chosen-slot" aria-live="polite">
+                <SlotCard number=None option=slot query=query.clone() holidays=holidays names=names plan=plan/>
+            </ul>
         })}
     }
 }

@@ -1,13 +1,13 @@
 //! One team: create it, or change its name, people, quorum and defaults; plan its meetings.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
 use crate::core::api::{Colleague, CurrentUser};
-use crate::core::entities::{Person, Role, Team};
+use crate::core::entities::{Person, Role, RoleNeed, Team, MAX_ROLE_COUNT};
 use crate::core::ValidationError;
 use crate::web::api;
 use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
@@ -42,7 +42,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let coordinator = RwSignal::new(me.person_id);
     let members = RwSignal::new(BTreeSet::<Uuid>::new());
-    let roles = RwSignal::new(BTreeSet::<Role>::new());
+    let roles = RwSignal::new(BTreeMap::<Role, u8>::new());
     let minutes = RwSignal::new("90".to_string());
     let agenda_cutoff = RwSignal::new("48".to_string());
     let brief_cutoff = RwSignal::new("24".to_string());
@@ -76,7 +76,12 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
         name.set(team.name);
         coordinator.set(team.coordinator_id);
         members.set(team.member_ids.into_iter().collect());
-        roles.set(team.required_roles.into_iter().collect());
+        roles.set(
+            team.required_roles
+                .into_iter()
+                .map(|need| (need.role, need.count))
+                .collect(),
+        );
         minutes.set(team.default_minutes.to_string());
         agenda_cutoff.set(team.agenda_cutoff_hours.to_string());
         brief_cutoff.set(team.brief_cutoff_hours.to_string());
@@ -147,7 +152,11 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             name: name.get_untracked().trim().to_owned(),
             coordinator_id: coordinator.get_untracked(),
             member_ids: members.get_untracked().into_iter().collect(),
-            required_roles: roles.get_untracked().into_iter().collect(),
+            required_roles: roles
+                .get_untracked()
+                .into_iter()
+                .map(|(role, count)| RoleNeed { role, count })
+                .collect(),
             default_minutes,
             agenda_cutoff_hours,
             brief_cutoff_hours,
@@ -263,16 +272,30 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                         <div class="nhsuk-checkboxes mdt-checkboxes--columns">
                             {Role::ALL.into_iter().map(|role| {
                                 let input_id = format!("role-{}", role.as_str());
+                                let count_id = format!("role-count-{}", role.as_str());
                                 view! {
-                                    <div class="nhsuk-checkboxes__item">
+                                    <div class="mdt-role-choice"><div class="nhsuk-checkboxes__item">
                                         <input class="nhsuk-checkboxes__input" id=input_id.clone() type="checkbox"
-                                            prop:checked=move || roles.with(|r| r.contains(&role))
+                                            prop:checked=move || roles.with(|r| r.contains_key(&role))
                                             on:change=move |ev| {
                                                 let on = event_target_checked(&ev);
-                                                roles.update(|r| { if on { r.insert(role); } else { r.remove(&role); } });
+                                                roles.update(|r| { if on { r.insert(role, 1); } else { r.remove(&role); } });
                                             }/>
                                         <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>{role.label()}</label>
                                     </div>
+                                    <Show when=move || roles.with(|r| r.contains_key(&role))>
+                                        <div class="nhsuk-checkboxes__conditional mdt-role-count">
+                                            <label class="nhsuk-label" for=count_id.clone()>{format!("How many {} must come", role.plural())}</label>
+                                            <select class="nhsuk-select" id=count_id.clone()
+                                                on:change={move |ev| if let Ok(n) = event_target_value(&ev).parse::<u8>() {
+                                                    roles.update(|r| { r.insert(role, n); });
+                                                }}>
+                                                {(1..=MAX_ROLE_COUNT).map(|n| view! {
+                                                    <option value=n.to_string() selected=move || roles.with(|r| r.get(&role) == Some(&n))>{n.to_string()}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        </div>
+                                    </Show></div>
                                 }
                             }).collect_view()}
                         </div>
