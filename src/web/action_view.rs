@@ -126,16 +126,23 @@ pub fn action_cards(
     now: DateTime<Utc>,
     keep: impl Fn(&Action) -> bool,
 ) -> Vec<ActionCardData> {
-    let mut events: HashMap<Uuid, Vec<ActionEvent>> = HashMap::new();
-    for (_, e) in replica.all::<ActionEvent>() {
-        events.entry(e.action_id).or_default().push(e);
-    }
     let mut actions: Vec<(Uuid, Action)> = replica
         .all::<Action>()
         .into_iter()
         .filter(|(_, a)| keep(a))
         .map(|(v, a)| (v.id, a))
         .collect();
+    if actions.is_empty() {
+        return Vec::new();
+    }
+    // Histories only of the actions shown: reading every event is the expensive part.
+    let kept: std::collections::HashSet<Uuid> = actions.iter().map(|(id, _)| *id).collect();
+    let mut events: HashMap<Uuid, Vec<ActionEvent>> = HashMap::new();
+    for (_, e) in replica.all::<ActionEvent>() {
+        if kept.contains(&e.action_id) {
+            events.entry(e.action_id).or_default().push(e);
+        }
+    }
     crate::core::action::sort_for_owner(&mut actions, now);
     actions
         .into_iter()

@@ -17,6 +17,9 @@ use crate::web::sync::SyncClient;
 /// Rows shown at first; "Show more" adds as many again.
 pub const PAGE_ROWS: usize = 200;
 
+/// Declined actions shown as cards before "Show all".
+const DECLINED_CARDS: usize = 5;
+
 /// `/teams/<id>/actions`.
 #[component]
 pub fn TeamActionsPage() -> impl IntoView {
@@ -57,17 +60,23 @@ pub fn TeamActions(
                 .map(|(id, p)| (*id, p.identity_line()))
                 .collect();
             patients.sort_by_key(|(_, n)| n.to_lowercase());
-            (team, rows, members, patients)
+            // Declined actions (rare) get full cards with their history, for reassignment.
+            let declined = if rows
+                .iter()
+                .any(|row| row.action.status == ActionStatus::Declined)
+            {
+                action_cards(r, &dir, Utc::now(), |a| {
+                    a.team_id == team_id && a.status == ActionStatus::Declined
+                })
+            } else {
+                Vec::new()
+            };
+            (team, rows, members, patients, declined)
         })
     });
-    let declined = Memo::new(move |_| {
-        sync.replica.with(|r| {
-            let dir = Directory::load(r);
-            action_cards(r, &dir, Utc::now(), |a| {
-                a.team_id == team_id && a.status == ActionStatus::Declined
-            })
-        })
-    });
+    let declined = Memo::new(move |_| data.with(|d| d.4.clone()));
+    // Declined actions shown as full cards; a long backlog is shown a few at a time.
+    let declined_shown = RwSignal::new(DECLINED_CARDS);
     let filter = RwSignal::new(ActionFilter {
         open_only: true,
         ..ActionFilter::default()
@@ -77,7 +86,7 @@ pub fn TeamActions(
     // Positions of the matching rows: a keystroke copies only the rows it shows.
     let filtered = Memo::new(move |_| {
         filter.with(|f| {
-            data.with(|(_, rows, _, _)| {
+            data.with(|(_, rows, _, _, _)| {
                 rows.iter()
                     .enumerate()
                     .filter(|(_, r)| f.matches(r, now))
@@ -89,7 +98,7 @@ pub fn TeamActions(
     let shown = move || {
         let limit = limit.get();
         filtered.with(|f| {
-            data.with(|(_, rows, _, _)| {
+            data.with(|(_, rows, _, _, _)| {
                 f.iter()
                     .take(limit)
                     .map(|i| rows[*i].clone())
@@ -109,8 +118,19 @@ pub fn TeamActions(
             <section aria-labelledby="declined-title" data-testid="declined-actions">
                 <h2 id="declined-title">"Declined: these need a new owner"</h2>
                 <ul class="mdt-card-list">
-                    <For each=move || declined.get() key=|c| (c.id, c.action.clone(), c.history.len()) children=|card| view! { <ActionCard card=card/> }/>
+                    <For each=move || declined.with(|d| d.iter().take(declined_shown.get()).cloned().collect::<Vec<_>>())
+                        key=|c| (c.id, c.action.clone(), c.history.len()) children=|card| view! { <ActionCard card=card/> }/>
                 </ul>
+                {move || {
+                    let total = declined.with(Vec::len);
+                    let shown = declined_shown.get().min(total);
+                    (shown < total).then(|| view! {
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary"
+                            on:click=move |_| declined_shown.set(usize::MAX)>
+                            {format!("Show all {total} declined actions (showing {shown})")}
+                        </button>
+                    })
+                }}
             </section>
         })}
         <div class="mdt-filters" role="search" aria-label="Filter actions">
