@@ -11,6 +11,7 @@ pub mod brief;
 pub mod calendar;
 pub mod entities;
 pub mod ics;
+pub mod offline;
 pub mod patient;
 pub mod schedule;
 pub mod sync;
