@@ -33,6 +33,9 @@ pub enum Error {
     PayloadTooLarge,
     #[error("The request must be sent as JSON (Content-Type: application/json).")]
     UnsupportedMediaType,
+    /// The disk under the database is full: nothing was saved, the device keeps its changes.
+    #[error("The server has run out of storage space, so nothing was saved. Your changes are kept on this device and will be sent again; tell your system administrator.")]
+    StorageFull,
     /// A failure inside the server; details are logged, never sent.
     #[error("Something went wrong on the server and nothing was saved. Try again in a minute; if it keeps happening, tell your system administrator.")]
     Internal(#[source] anyhow::Error),
@@ -47,6 +50,7 @@ impl Error {
             Self::NotFound | Self::NotFoundWith(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -54,8 +58,10 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if let Self::Internal(e) = &self {
-            tracing::error!(error = %e, "internal error");
+        match &self {
+            Self::Internal(e) => tracing::error!(error = %e, "internal error"),
+            Self::StorageFull => tracing::error!("the database disk is full"),
+            _ => {}
         }
         let body = ApiErrorBody {
             error: self.to_string(),
@@ -66,7 +72,10 @@ impl IntoResponse for Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Self::Internal(e.into())
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Self::StorageFull,
+            _ => Self::Internal(e.into()),
+        }
     }
 }
 

@@ -65,7 +65,11 @@ fn brief(n: u128, item: u128) -> SyncRecord {
 }
 
 fn action(n: u128, patient: u128, status: &str) -> SyncRecord {
-    let note = if status == "done" { "Referral sent" } else { "" };
+    let note = if status == "done" {
+        "Referral sent"
+    } else {
+        ""
+    };
     record(
         EntityKind::Action,
         n,
@@ -78,11 +82,15 @@ fn action(n: u128, patient: u128, status: &str) -> SyncRecord {
 fn only_the_current_and_next_meetings_and_open_actions_stay_on_disk() {
     let mut replica = Replica::new(id(99));
     let records = vec![
-        record(EntityKind::Team, TEAM, json!({"name": "Riverside MDT", "coordinator_id": id(7), "member_ids": [], "default_minutes": 90})),
-        meeting(10, -72, "closed"),    // three days ago: past
-        meeting(11, -3, "planned"),    // ended an hour and a half ago: current
-        meeting(12, 20, "cancelled"),  // cancelled: skipped
-        meeting(13, 7 * 24, "planned"), // next
+        record(
+            EntityKind::Team,
+            TEAM,
+            json!({"name": "Riverside MDT", "coordinator_id": id(7), "member_ids": [], "default_minutes": 90}),
+        ),
+        meeting(10, -72, "closed"),      // three days ago: past
+        meeting(11, -3, "planned"),      // ended an hour and a half ago: current
+        meeting(12, 20, "cancelled"),    // cancelled: skipped
+        meeting(13, 7 * 24, "planned"),  // next
         meeting(14, 14 * 24, "planned"), // after next
         patient(20, "9434765919"),
         patient(21, "4010232137"),
@@ -95,15 +103,35 @@ fn only_the_current_and_next_meetings_and_open_actions_stay_on_disk() {
         item(33, 14, 22), // after next
         brief(40, 31),
         brief(41, 33),
-        record(EntityKind::ReadReceipt, 50, json!({"team_id": id(TEAM), "brief_id": id(40), "person_id": id(7), "brief_version": 1, "read_at": now()})),
-        record(EntityKind::ReadReceipt, 51, json!({"team_id": id(TEAM), "brief_id": id(41), "person_id": id(7), "brief_version": 1, "read_at": now()})),
+        record(
+            EntityKind::ReadReceipt,
+            50,
+            json!({"team_id": id(TEAM), "brief_id": id(40), "person_id": id(7), "brief_version": 1, "read_at": now()}),
+        ),
+        record(
+            EntityKind::ReadReceipt,
+            51,
+            json!({"team_id": id(TEAM), "brief_id": id(41), "person_id": id(7), "brief_version": 1, "read_at": now()}),
+        ),
         action(60, 23, "accepted"),
         action(61, 24, "done"),
-        record(EntityKind::ActionEvent, 70, json!({"team_id": id(TEAM), "action_id": id(60), "by": id(7), "at": now(), "summary": "accepted the action"})),
-        record(EntityKind::ActionEvent, 71, json!({"team_id": id(TEAM), "action_id": id(61), "by": id(7), "at": now(), "summary": "marked it done"})),
+        record(
+            EntityKind::ActionEvent,
+            70,
+            json!({"team_id": id(TEAM), "action_id": id(60), "by": id(7), "at": now(), "summary": "accepted the action"}),
+        ),
+        record(
+            EntityKind::ActionEvent,
+            71,
+            json!({"team_id": id(TEAM), "action_id": id(61), "by": id(7), "at": now(), "summary": "marked it done"}),
+        ),
     ];
     let all: Vec<Uuid> = records.iter().map(|r| r.id).collect();
-    replica.apply_pull(PullResponse { records, cursor: 30, more: false });
+    replica.apply_pull(PullResponse {
+        records,
+        cursor: 30,
+        more: false,
+    });
     // Every record above is valid: the test would prove nothing if one failed to load.
     for r in replica.confirmed.values() {
         if let Err(e) = r.entity.validate_fields(&r.fields) {
@@ -134,7 +162,15 @@ fn only_the_current_and_next_meetings_and_open_actions_stay_on_disk() {
 
     // An unsent edit of a later meeting's brief is kept, so it is not hidden after a reload.
     replica
-        .stage_update(id(1000), EntityKind::Brief, id(41), json!({"situation": "Back home"}).as_object().unwrap().clone())
+        .stage_update(
+            id(1000),
+            EntityKind::Brief,
+            id(41),
+            json!({"situation": "Back home"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
         .unwrap();
     assert!(records_to_keep(&replica, now()).contains(&id(41)));
 }

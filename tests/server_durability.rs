@@ -1,0 +1,404 @@
+//! Durability: an acknowledged push survives the server being killed at any moment, and a push
+//! the disk cannot hold is answered with a 5xx and no acknowledgement, then succeeds on retry.
+//! Synthetic data only (organisations with made-up names).
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use common::{Harness, PASSWORD};
+
+fn organisation(client: &mut common::Client<'_>, name: &str) -> (Uuid, Value) {
+    let id = Uuid::new_v4();
+    let m = client.mutation(
+        "organisation",
+        id,
+        0,
+        json!({"name": name, "kind": "gp_practice"}),
+    );
+    (id, m)
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_5xx_without_acknowledging_and_the_retry_applies_once() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut client = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    // Leave the database a few pages to grow into: the batch below needs far more.
+    h.store
+        .blocking(|conn| {
+            let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+            conn.pragma_update(None, "max_page_count", pages + 2)?;
+            Ok(())
+        })
+        .unwrap();
+    let long_name = "Synthetic Practice ".repeat(10);
+    let batch: Vec<(Uuid, Value)> = (0..200)
+        .map(|i| organisation(&mut client, &format!("{long_name}{i}")))
+        .collect();
+    let mutations: Vec<Value> = batch.iter().map(|(_, m)| m.clone()).collect();
+
+    let (status, body) = client.push_raw(mutations.clone()).await;
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("run out of storage space"),
+        "{body}"
+    );
+    assert!(body.get("results").is_none(), "nothing is acknowledged");
+    let stored = client.pulled_ids().await;
+    assert!(
+        batch
+            .iter()
+            .all(|(id, _)| !stored.contains(&id.to_string())),
+        "nothing of the batch was stored"
+    );
+
+    // Space is freed; the device sends the very same batch again.
+    h.store
+        .blocking(|conn| {
+            conn.pragma_update(None, "max_page_count", 1_073_741_823i64)?;
+            Ok(())
+        })
+        .unwrap();
+    let results = client.push(mutations.clone()).await;
+    assert_eq!(results.len(), 200);
+    assert!(
+        results.iter().all(|r| r["status"] == "applied"),
+        "{results:?}"
+    );
+    // A third copy (say the answer was lost) changes nothing.
+    let again = client.push(mutations).await;
+    assert_eq!(again, results);
+    let stored = client.pulled_ids().await;
+    for (id, _) in &batch {
+        assert_eq!(
+            stored.iter().filter(|s| **s == id.to_string()).count(),
+            1,
+            "each organisation exactly once"
+        );
+    }
+}
+
+// ---- Crash test: the real server binary, killed with SIGKILL while clients push. ----
+
+/// Rounds in CI; set `MDT_CRASH_ROUNDS` for a longer local run.
+fn rounds() -> usize {
+    std::env::var("MDT_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50)
+}
+
+/// A small deterministic generator, so a failing run can be repeated (`MDT_CRASH_SEED`).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+fn start_server(data_dir: &std::path::Path, dist: &std::path::Path) -> Server {
+    let addr = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_mdt-server"))
+        .args(["--addr", &addr.to_string()])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--dist")
+        .arg(dist)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not start listening"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, addr }
+}
+
+/// How a request can go without an answer.
+#[derive(Debug, PartialEq)]
+enum NoAnswer {
+    /// Nobody listening (the server is down).
+    Refused,
+    /// Sent, but the connection was cut before the whole answer came (killed mid-request).
+    Cut,
+}
+
+/// One HTTP/1.1 request over a fresh connection.
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<&Value>,
+) -> Result<(u16, String, String), NoAnswer> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Requested-With: mdt-app\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+    if let Some(c) = cookie {
+        head.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    head.push_str("\r\n");
+    head.push_str(&body);
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return Err(NoAnswer::Refused);
+    };
+    let work = async {
+        stream.write_all(head.as_bytes()).await.ok()?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.ok()?;
+        let text = String::from_utf8(response).ok()?;
+        let (headers, body) = text.split_once("\r\n\r\n")?;
+        let status: u16 = headers.split(' ').nth(1)?.parse().ok()?;
+        Some((status, headers.to_owned(), body.to_owned()))
+    };
+    tokio::time::timeout(Duration::from_secs(10), work)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(NoAnswer::Cut)
+}
+
+/// A client as the app is: an outbox that is sent until the server answers it.
+struct CrashClient {
+    device: Uuid,
+    seq: u64,
+    outbox: Vec<(Uuid, Value)>,
+    acknowledged: HashSet<Uuid>,
+    /// Pushes cut off by a kill before their answer arrived.
+    cut: usize,
+}
+
+impl CrashClient {
+    fn stage(&mut self, n: usize) {
+        for _ in 0..n {
+            self.seq += 1;
+            let id = Uuid::new_v4();
+            let m = json!({
+                "mutation_id": Uuid::new_v4(), "seq": self.seq, "entity": "organisation", "id": id,
+                "base_version": 0, "op": {"kind": "update", "fields": {"name": format!("Crash test practice {id}"), "kind": "gp_practice"}}
+            });
+            self.outbox.push((id, m));
+        }
+    }
+
+    /// Sends the outbox once; acknowledged mutations leave it.
+    async fn send(&mut self, addr: SocketAddr, cookie: &str) {
+        if self.outbox.is_empty() {
+            return;
+        }
+        let body = json!({"device_id": self.device, "mutations": self.outbox.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>()});
+        let text = match request(addr, "POST", "/api/sync/push", Some(cookie), Some(&body)).await {
+            Ok((200, _, text)) => text,
+            Ok((status, _, text)) => panic!("push answered {status}: {text}"),
+            Err(NoAnswer::Cut) => {
+                self.cut += 1;
+                return;
+            }
+            Err(NoAnswer::Refused) => return,
+        };
+        let answer: Value = serde_json::from_str(&text).expect("a push answer is JSON");
+        let results = answer["results"].as_array().expect("results");
+        assert_eq!(results.len(), self.outbox.len());
+        let mut kept = Vec::new();
+        for ((id, m), result) in self.outbox.drain(..).zip(results) {
+            assert_eq!(result["mutation_id"], m["mutation_id"]);
+            match result["status"].as_str() {
+                Some("applied") => {
+                    self.acknowledged.insert(id);
+                }
+                Some("rejected") if result["retryable"] == json!(true) => kept.push((id, m)),
+                other => panic!("unexpected answer {other:?}: {result}"),
+            }
+        }
+        self.outbox = kept;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>test</title>",
+    )
+    .unwrap();
+    {
+        // The account, made before the server first starts.
+        let store = mdt::server::store::Store::open(dir.path()).unwrap();
+        mdt::server::demo::add_user(
+            &store,
+            &mdt::server::demo::NewUser {
+                email: "pat.coordinator@example.nhs.net",
+                name: "Pat Coordinator",
+                role: mdt::core::entities::Role::PracticeManager,
+                password: PASSWORD,
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    }
+    let seed = std::env::var("MDT_CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_cafe_u64);
+    let mut rng = Xorshift(seed);
+    let mut server = start_server(dir.path(), dist.path());
+    let sign_in = json!({"email": "pat.coordinator@example.nhs.net", "password": PASSWORD});
+    let (status, headers, _) = request(server.addr, "POST", "/api/session", None, Some(&sign_in))
+        .await
+        .expect("sign-in answered");
+    assert_eq!(status, 200);
+    let cookie = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+
+    let mut clients: Vec<CrashClient> = (0..3)
+        .map(|_| CrashClient {
+            device: Uuid::new_v4(),
+            seq: 0,
+            outbox: Vec::new(),
+            acknowledged: HashSet::new(),
+            cut: 0,
+        })
+        .collect();
+    for _round in 0..rounds() {
+        // Every client queues work and pushes it (with retries) while the clock runs down.
+        let kill_after = Duration::from_millis(rng.next() % 120);
+        for c in &mut clients {
+            c.stage(1 + (rng.next() % 40) as usize);
+        }
+        let addr = server.addr;
+        let pushing: Vec<_> = clients
+            .drain(..)
+            .map(|mut c| {
+                let cookie = cookie.clone();
+                tokio::spawn(async move {
+                    for _ in 0..5 {
+                        c.send(addr, &cookie).await;
+                        if c.outbox.is_empty() {
+                            c.stage(5);
+                        }
+                    }
+                    c
+                })
+            })
+            .collect();
+        tokio::time::sleep(kill_after).await;
+        // SIGKILL: no shutdown, no flushing, as in a power cut of the process.
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        for task in pushing {
+            clients.push(task.await.unwrap());
+        }
+        server = start_server(dir.path(), dist.path());
+    }
+    // The network heals: every client drains its outbox.
+    for c in &mut clients {
+        for _ in 0..5 {
+            c.send(server.addr, &cookie).await;
+        }
+        assert!(c.outbox.is_empty(), "outbox drained after the last restart");
+    }
+
+    // Everything acknowledged is stored exactly once, at version 1 (applied once).
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut since = 0;
+    loop {
+        let (status, _, text) = request(
+            server.addr,
+            "GET",
+            &format!("/api/sync/pull?since={since}"),
+            Some(&cookie),
+            None,
+        )
+        .await
+        .expect("pull answered");
+        assert_eq!(status, 200, "{text}");
+        let page: Value = serde_json::from_str(&text).unwrap();
+        for r in page["records"].as_array().unwrap() {
+            *seen
+                .entry(r["id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+            if r["entity"] == "organisation" {
+                assert_eq!(r["version"], 1, "applied exactly once: {r}");
+            }
+        }
+        since = page["cursor"].as_u64().unwrap();
+        if page["more"] != json!(true) {
+            break;
+        }
+    }
+    let acknowledged: usize = clients.iter().map(|c| c.acknowledged.len()).sum();
+    assert!(
+        acknowledged > 100,
+        "the test pushed enough ({acknowledged})"
+    );
+    for c in &clients {
+        for id in &c.acknowledged {
+            assert_eq!(
+                seen.get(&id.to_string()),
+                Some(&1),
+                "acknowledged {id} is stored exactly once"
+            );
+        }
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("mdt.sqlite3")).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let stored: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM records WHERE entity = 'organisation'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        stored as usize, acknowledged,
+        "every stored change was acknowledged once the clients drained their outboxes"
+    );
+    let cut: usize = clients.iter().map(|c| c.cut).sum();
+    assert!(cut > 0, "some kills landed in the middle of a push");
+    println!(
+        "crash test: {} rounds, {acknowledged} changes acknowledged, {cut} pushes cut off mid-request",
+        rounds()
+    );
+}
