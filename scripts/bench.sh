@@ -7,6 +7,9 @@ ensure_chromium
 step "Slot finder (native, release)"
 cargo run --release --quiet --example slot_finder_bench
 
+step "Sync: durable pushes and initial sync (native, release)"
+cargo run --release --quiet --example sync_bench
+
 step "Browser benchmarks (release wasm, headless Chromium)"
 env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER="$(command -v chromedriver)" \
