@@ -579,3 +579,36 @@ async fn a_colleague_is_found_only_by_their_exact_email() {
     );
     assert_eq!(h.send(anonymous).await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn each_user_gets_one_device_key_and_only_when_signed_in() {
+    let h = Harness::new();
+    let pat = h.coordinator();
+    let sol = h.user(
+        "sol.worker@example.gov.uk",
+        "Sol Worker",
+        Role::SocialWorker,
+    );
+    let (status, _, _) = h.send(get("/api/session/device-key", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let pat_client = h.sign_in("pat.coordinator@example.nhs.net", pat).await;
+    let key = |client: &common::Client<'_>| {
+        let cookie = client.cookie.clone();
+        let h = &h;
+        async move {
+            let (status, headers, body) =
+                h.send(get("/api/session/device-key", Some(&cookie))).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+            body["device_key"].as_str().unwrap().to_owned()
+        }
+    };
+    let first = key(&pat_client).await;
+    assert_eq!(first.len(), 64);
+    assert!(first.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(key(&pat_client).await, first, "stable across requests");
+    let again = h.sign_in("pat.coordinator@example.nhs.net", pat).await;
+    assert_eq!(key(&again).await, first, "and across sessions");
+    let sol_client = h.sign_in("sol.worker@example.gov.uk", sol).await;
+    assert_ne!(key(&sol_client).await, first, "every user has their own");
+}

@@ -43,3 +43,12 @@ pub struct Colleague {
     pub person_id: Uuid,
     pub name: String,
 }
+
+/// The server's half of the key that opens this user's offline copy on a device (see
+/// `docs/hazard-log.md`, "Offline copy"). Sent only to a signed-in session, so a stolen laptop
+/// without the password or a live session cannot read the copy. 32 bytes, hex.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceKey {
+    pub device_key: String,
+}

@@ -15,7 +15,7 @@ use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
 use chrono::{Duration, Utc};
@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use super::error::{ApiJson, Error};
 use super::store::{self, Actor};
 use super::AppState;
-use crate::core::api::{CurrentUser, SignInRequest};
+use crate::core::api::{CurrentUser, DeviceKey, SignInRequest};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "mdt_session";
@@ -35,10 +35,12 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
 
 /// The session routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/session",
-        post(sign_in).get(current_user).delete(sign_out),
-    )
+    Router::new()
+        .route(
+            "/api/session",
+            post(sign_in).get(current_user).delete(sign_out),
+        )
+        .route("/api/session/device-key", get(device_key))
 }
 
 /// Hashes a new password with argon2id and a random salt.
@@ -200,6 +202,19 @@ async fn sign_in(
 
 async fn current_user(session: Session) -> ApiJson<CurrentUser> {
     ApiJson(session.current_user())
+}
+
+/// The server's half of the key to this user's offline copy (see [`DeviceKey`]).
+async fn device_key(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<ApiJson<DeviceKey>, Error> {
+    let user_id = session.current_user().user_id;
+    let device_key = state
+        .store
+        .call(move |conn| store::device_key(conn, user_id))
+        .await?;
+    Ok(ApiJson(DeviceKey { device_key }))
 }
 
 async fn sign_out(State(state): State<AppState>, session: Session) -> Result<Response, Error> {

@@ -27,7 +27,8 @@ use crate::core::sync::{
 };
 
 /// Schema changes in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
     email TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -77,7 +78,12 @@ CREATE TABLE settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-"#];
+"#,
+    // The server's half of each user's offline-copy key (see `device_key`).
+    r#"
+ALTER TABLE users ADD COLUMN device_key TEXT;
+"#,
+];
 
 /// A signed-in user, as the store knows them.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,6 +195,37 @@ fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         person_id: parse_uuid(row.get(3)?)?,
         password_hash: row.get(4)?,
     })
+}
+
+/// The user's device key (created on first use): with it, a signed-in session opens the
+/// encrypted offline copy without the password.
+pub fn device_key(conn: &Connection, user_id: Uuid) -> Result<String, Error> {
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT device_key FROM users WHERE id = ?1",
+            [user_id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    if let Some(key) = existing {
+        return Ok(key);
+    }
+    let key: String = rand::random::<[u8; 32]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    conn.execute(
+        "UPDATE users SET device_key = ?2 WHERE id = ?1 AND device_key IS NULL",
+        params![user_id.to_string(), key],
+    )?;
+    // Whoever wrote first wins; read back what is stored.
+    let stored: Option<String> = conn.query_row(
+        "SELECT device_key FROM users WHERE id = ?1",
+        [user_id.to_string()],
+        |r| r.get(0),
+    )?;
+    stored.ok_or_else(|| Error::Internal(anyhow::anyhow!("device key not stored")))
 }
 
 /// Users.

@@ -19,9 +19,20 @@ pub enum ApiError {
     /// The session has ended.
     #[error("Your session has ended. Sign in again to carry on; unsent changes are kept.")]
     SignedOut,
-    /// The server refused or failed, with its explanation.
+    /// The server is up but could not do it now (5xx, e.g. its disk is full), with its
+    /// explanation: worth trying again later, like [`ApiError::Unreachable`].
+    #[error("{0}")]
+    Unavailable(String),
+    /// The server refused, with its explanation.
     #[error("{0}")]
     Refused(String),
+}
+
+impl ApiError {
+    /// Sending the same thing again later may work.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unreachable | Self::Unavailable(_))
+    }
 }
 
 async fn send<T: DeserializeOwned>(
@@ -45,6 +56,7 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     }
     // Proxies and crashed servers answer with HTML; only trust our JSON error bodies.
     match response.json::<ApiErrorBody>().await {
+        Ok(body) if response.status() >= 500 => Err(ApiError::Unavailable(body.error)),
         Ok(body) => Err(ApiError::Refused(body.error)),
         Err(_) if response.status() >= 500 => Err(ApiError::Unreachable),
         Err(_) => Err(ApiError::Refused(format!(
@@ -81,6 +93,13 @@ pub async fn current_user() -> Result<Option<CurrentUser>, ApiError> {
         return Ok(None);
     }
     read(response).await.map(Some)
+}
+
+/// The server's half of the key to this user's offline copy.
+pub async fn device_key() -> Result<String, ApiError> {
+    send::<crate::core::api::DeviceKey>(Request::get("/api/session/device-key").build())
+        .await
+        .map(|k| k.device_key)
 }
 
 /// Ends the session on the server.

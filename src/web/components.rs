@@ -64,7 +64,7 @@ fn SignOutButton() -> impl IntoView {
         }
         spawn_local(async move {
             let _ = api::sign_out().await;
-            sync.wipe();
+            sync.wipe().await;
             if let Some(window) = web_sys::window() {
                 let _ = window.location().set_href("/");
             }

@@ -8,18 +8,25 @@ pub mod agenda_view;
 pub mod api;
 pub mod attendance;
 pub mod components;
+pub mod idb;
 pub mod meetings;
 pub mod outcome;
 pub mod pages;
 pub mod sync;
+pub mod vault;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use crate::core::api::CurrentUser;
+use api::ApiError;
 use components::{Header, RefusedChanges, SessionEnded};
+use pages::unlock::{OpenElsewherePage, UnlockPage};
 use pages::{
     availability::AvailabilityPage, brief::BriefPage, find_time::FindTimePage,
     meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound, pack::PackPage,
@@ -27,63 +34,209 @@ use pages::{
     team_actions::TeamActionsPage, teams::TeamsPage,
 };
 use sync::SyncClient;
+use vault::{LastUser, Loaded, Vault};
 
 /// Mounts the app on the page.
 pub fn start() {
+    register_service_worker();
     leptos::mount::mount_to_body(App);
 }
 
-/// Where the app is in finding out who is signed in.
-#[derive(Debug, Clone, PartialEq)]
+/// The service worker keeps the app itself (HTML, script, wasm, styles) so it starts offline;
+/// it never stores API answers.
+fn register_service_worker() {
+    if let Some(window) = web_sys::window() {
+        let container = window.navigator().service_worker();
+        let _ = container.register("/sw.js");
+    }
+}
+
+/// How long without a key press, click or touch before the app locks.
+const IDLE_LOCK_MS: f64 = 15.0 * 60.0 * 1000.0;
+
+/// The idle lock in milliseconds: 15 minutes, or shorter when the page sets
+/// `window.mdtIdleLockMs` (tests).
+fn idle_lock_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"mdtIdleLockMs".into()).ok())
+        .and_then(|v| v.as_f64())
+        .filter(|ms| *ms > 0.0)
+        .map_or(IDLE_LOCK_MS, |ms| ms.min(IDLE_LOCK_MS))
+}
+
+/// The opened copy handed to the signed-in app.
+#[derive(Clone)]
+struct Opened {
+    user: CurrentUser,
+    vault: Option<Vault>,
+    loaded: Rc<RefCell<Option<Loaded>>>,
+}
+
+/// Where the app is in finding out who is signed in and opening their copy.
+#[derive(Clone)]
 enum SessionState {
     Checking,
     SignedOut { problem: Option<String> },
-    SignedIn(CurrentUser),
+    Opening,
+    Locked { user: LastUser, reason: String },
+    OpenElsewhere,
+    SignedIn(Opened),
 }
 
-/// The whole app: checks the session, then shows sign-in or the signed-in app.
+/// After the server has accepted the session: opens (or creates) the copy with the server's
+/// device key, adding the password's protection when the password was just typed.
+async fn open_signed_in(user: CurrentUser, password: Option<String>) -> SessionState {
+    let vault = match api::device_key().await {
+        Ok(key) => match Vault::open_signed_in(&user, &key, password.as_deref()).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                leptos::logging::warn!("offline copy unavailable: {e}");
+                None
+            }
+        },
+        Err(ApiError::SignedOut) => return SessionState::SignedOut { problem: None },
+        Err(e) => {
+            return SessionState::SignedOut {
+                problem: Some(e.to_string()),
+            }
+        }
+    };
+    finish_opening(user, vault).await
+}
+
+async fn finish_opening(user: CurrentUser, vault: Option<Vault>) -> SessionState {
+    if !vault::claim_tab(user.user_id).await {
+        return SessionState::OpenElsewhere;
+    }
+    let loaded = match &vault {
+        Some(v) => v.load().await.unwrap_or_else(|e| {
+            leptos::logging::warn!("offline copy not loaded: {e}");
+            None
+        }),
+        None => None,
+    };
+    vault::ask_for_persistent_storage();
+    SessionState::SignedIn(Opened {
+        user,
+        vault,
+        loaded: Rc::new(RefCell::new(loaded)),
+    })
+}
+
+/// Opens the copy with the password alone (offline start, or after the idle lock).
+async fn unlock(last: LastUser, password: String) -> Result<SessionState, String> {
+    let vault = Vault::open_with_password(last.user_id, &password)
+        .await
+        .map_err(|e| e.to_string())?;
+    let loaded = vault.load().await.map_err(|e| e.to_string())?;
+    let Some(loaded) = loaded else {
+        return Err(vault::VaultError::NoCopy.to_string());
+    };
+    let user = loaded.state.user.clone();
+    // Online with an ended session: the same password signs in again, quietly.
+    if let Ok(None) = api::current_user().await {
+        let _ = api::sign_in(&user.email, &password).await;
+    }
+    if !vault::claim_tab(user.user_id).await {
+        return Ok(SessionState::OpenElsewhere);
+    }
+    Ok(SessionState::SignedIn(Opened {
+        user,
+        vault: Some(vault),
+        loaded: Rc::new(RefCell::new(Some(loaded))),
+    }))
+}
+
+/// The whole app: checks the session, opens the device's copy, then shows the app.
 #[component]
 pub fn App() -> impl IntoView {
-    let session = RwSignal::new(SessionState::Checking);
+    let session = RwSignal::new_local(SessionState::Checking);
+    let unlock_problem = RwSignal::new(None::<String>);
+    let unlocking = RwSignal::new(false);
     spawn_local(async move {
+        vault::forget_unencrypted_copies();
         let state = match api::current_user().await {
-            Ok(Some(user)) => SessionState::SignedIn(user),
+            Ok(Some(user)) => open_signed_in(user, None).await,
             Ok(None) => SessionState::SignedOut { problem: None },
+            Err(ApiError::Unreachable) => match vault::last_user() {
+                Some(last) if Vault::opens_offline(last.user_id).await => SessionState::Locked {
+                    user: last,
+                    reason: "You are offline. Your work is kept on this device: enter your password to open it.".into(),
+                },
+                _ => SessionState::SignedOut {
+                    problem: Some("You are offline, and no work is kept on this device yet. Connect to the internet to sign in.".into()),
+                },
+            },
             Err(e) => SessionState::SignedOut {
                 problem: Some(e.to_string()),
             },
         };
         session.set(state);
     });
+    let on_signed_in = Callback::new(move |(user, password): (CurrentUser, String)| {
+        session.set(SessionState::Opening);
+        spawn_local(async move { session.set(open_signed_in(user, Some(password)).await) });
+    });
+    let on_lock = Callback::new(move |user: CurrentUser| {
+        unlock_problem.set(None);
+        session.set(SessionState::Locked {
+            user: LastUser {
+                user_id: user.user_id,
+                name: user.name,
+                email: user.email,
+            },
+            reason: "The app locked itself after a while without use, to protect patient information. Your unsent changes are kept.".into(),
+        });
+    });
     view! {
         <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
         <Router>
             {move || match session.get() {
-                SessionState::Checking => view! {
+                SessionState::Checking | SessionState::Opening => view! {
                     <main class="nhsuk-width-container nhsuk-main-wrapper" id="maincontent">
-                        <p class="nhsuk-body" role="status">"Checking whether you are signed in…"</p>
+                        <p class="nhsuk-body" role="status">"Opening your work on this device…"</p>
                     </main>
                 }.into_any(),
                 SessionState::SignedOut { problem } => view! {
                     <Header user=None/>
-                    <SignInPage
-                        problem=problem
-                        on_signed_in=Callback::new(move |user| session.set(SessionState::SignedIn(user)))
-                    />
+                    <SignInPage problem=problem on_signed_in=on_signed_in/>
                 }.into_any(),
-                SessionState::SignedIn(user) => view! { <SignedIn user=user/> }.into_any(),
+                SessionState::Locked { user, reason } => {
+                    let last = user.clone();
+                    view! {
+                        <Header user=None/>
+                        <UnlockPage user=user reason=reason problem=unlock_problem busy=unlocking
+                            on_unlock=Callback::new(move |password: String| {
+                                let last = last.clone();
+                                unlocking.set(true);
+                                spawn_local(async move {
+                                    match unlock(last, password).await {
+                                        Ok(state) => { unlock_problem.set(None); session.set(state); }
+                                        Err(e) => unlock_problem.set(Some(e)),
+                                    }
+                                    unlocking.set(false);
+                                });
+                            })
+                            on_switch_user=Callback::new(move |_| session.set(SessionState::SignedOut { problem: None }))/>
+                    }.into_any()
+                }
+                SessionState::OpenElsewhere => view! { <Header user=None/><OpenElsewherePage/> }.into_any(),
+                SessionState::SignedIn(opened) => view! { <SignedIn opened=opened on_lock=on_lock/> }.into_any(),
             }}
         </Router>
     }
 }
 
-/// The app for a signed-in person: starts sync and routes between pages.
+/// The app for a signed-in person: starts sync, locks when idle, and routes between pages.
 #[component]
-fn SignedIn(user: CurrentUser) -> impl IntoView {
-    let sync = SyncClient::new(user.user_id);
+fn SignedIn(opened: Opened, on_lock: Callback<CurrentUser>) -> impl IntoView {
+    let user = opened.user.clone();
+    let loaded = opened.loaded.borrow_mut().take();
+    let sync = SyncClient::open(user.clone(), opened.vault.clone(), loaded);
     provide_context(sync);
     provide_context(user.clone());
     sync.start();
+    watch_idle(sync, user.clone(), on_lock);
     view! {
         <Header user=Some(user)/>
         <div class="nhsuk-width-container">
@@ -116,4 +269,39 @@ fn SignedIn(user: CurrentUser) -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// Locks the app after [`idle_lock_ms`] without a key press, click, touch or scroll: sync
+/// stops, pending saves finish, and the copy's key is dropped with the signed-in view.
+fn watch_idle(sync: SyncClient, user: CurrentUser, on_lock: Callback<CurrentUser>) {
+    let last_active = Rc::new(std::cell::Cell::new(js_sys::Date::now()));
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    for event in ["keydown", "pointerdown", "touchstart", "scroll", "input"] {
+        let last = last_active.clone();
+        let touch =
+            wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || last.set(js_sys::Date::now()));
+        let _ = window.add_event_listener_with_callback_and_bool(
+            event,
+            wasm_bindgen::JsCast::unchecked_ref(touch.as_ref()),
+            true,
+        );
+        touch.forget();
+    }
+    let limit = idle_lock_ms();
+    spawn_local(async move {
+        loop {
+            gloo_timers::future::TimeoutFuture::new(1_000).await;
+            if sync.status.try_with_untracked(|_| ()).is_none() {
+                return;
+            }
+            if js_sys::Date::now() - last_active.get() >= limit {
+                sync.stop();
+                sync.flush().await;
+                on_lock.run(user.clone());
+                return;
+            }
+        }
+    });
 }

@@ -2,16 +2,19 @@
 //! background push/pull loop. Pages read records from here and save through here, so every
 //! change shows at once, survives a reload, and reaches the server when it can.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
-use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use super::api::{self, ApiError};
+use super::vault::{Loaded, SavedState, Vault};
+use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
 use crate::core::ics::Series;
-use crate::core::sync::{LocalView, PushRequest, RefusedChange, Replica};
+use crate::core::sync::{LocalView, PushRequest, RefusedChange, Replica, SyncRecord};
 use crate::core::ValidationError;
 
 /// How far ahead each series' meetings are kept in the calendar.
@@ -19,6 +22,9 @@ const SERIES_WEEKS_AHEAD: i64 = 12;
 
 /// How often the app pulls when nothing else prompts it.
 const PULL_EVERY_MS: u32 = 15_000;
+/// First wait after a failed sync; doubled after each further failure, up to the maximum.
+const RETRY_FIRST_MS: f64 = 2_000.0;
+const RETRY_MAX_MS: f64 = 300_000.0;
 
 /// What the header shows about sync.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,6 +39,18 @@ pub struct SyncStatus {
     pub refused: Vec<RefusedChange>,
     /// The session ended while syncing.
     pub signed_out: bool,
+    /// When the next attempt is due after a failure (backing off).
+    pub retry_at: Option<DateTime<Utc>>,
+    /// The device's copy could not be saved (storage full or refused).
+    pub storage_problem: Option<String>,
+}
+
+/// Milliseconds to wait before attempt `failures + 1`: exponential backoff with full jitter
+/// between half and the whole delay, so many devices coming back online do not all retry at
+/// once.
+pub fn retry_delay_ms(failures: u32, jitter: f64) -> f64 {
+    let ceiling = (RETRY_FIRST_MS * 2f64.powi(failures.min(20) as i32)).min(RETRY_MAX_MS);
+    ceiling * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
 /// Handle to the sync client, shared through context. Cheap to copy.
@@ -40,36 +58,213 @@ pub struct SyncStatus {
 pub struct SyncClient {
     pub replica: RwSignal<Replica>,
     pub status: RwSignal<SyncStatus>,
-    storage_key: StoredValue<String>,
+    /// When each unsent change was made.
+    pub queued_at: RwSignal<BTreeMap<Uuid, DateTime<Utc>>>,
+    user: StoredValue<Option<CurrentUser>>,
+    vault: StoredValue<Option<Vault>, LocalStorage>,
+    /// Version of each record in the device's copy on disk.
+    on_disk: StoredValue<HashMap<Uuid, u64>>,
+    /// Every record is on disk (none left out as not needed offline).
+    complete: StoredValue<bool>,
+    /// Records left out of the copy last session still have to be fetched again.
+    backfill_due: StoredValue<bool>,
     again: StoredValue<bool>,
+    saving: StoredValue<bool>,
+    save_again: StoredValue<(bool, bool)>,
+    failures: StoredValue<u32>,
+    stopped: StoredValue<bool>,
 }
 
 impl SyncClient {
-    /// The client for `user_id`, restoring this device's unsent changes and copy if any.
-    pub fn new(user_id: Uuid) -> Self {
-        let storage_key = format!("mdt.replica.{user_id}");
-        let replica = LocalStorage::get::<Replica>(&storage_key)
-            .unwrap_or_else(|_| Replica::new(Uuid::new_v4()));
+    /// A client with nothing saved on the device (tests, and the moment before a copy opens).
+    pub fn new(device: Uuid) -> Self {
+        Self::build(
+            Replica::new(device),
+            None,
+            None,
+            BTreeMap::new(),
+            HashMap::new(),
+            true,
+        )
+    }
+
+    /// A client over the device's opened copy, restoring what it holds (unsent changes first).
+    /// Without a vault (the browser gives no storage) the client works from memory and says so.
+    pub fn open(user: CurrentUser, vault: Option<Vault>, loaded: Option<Loaded>) -> Self {
+        let has_vault = vault.is_some();
+        let client = match loaded {
+            Some(l) if l.state.user.user_id == user.user_id => Self::build(
+                l.replica,
+                Some(user),
+                vault,
+                l.state.queued_at,
+                l.on_disk,
+                l.state.complete,
+            ),
+            _ => Self::build(
+                Replica::new(Uuid::new_v4()),
+                Some(user),
+                vault,
+                BTreeMap::new(),
+                HashMap::new(),
+                true,
+            ),
+        };
+        if !has_vault {
+            client.status.update(|s| {
+                s.storage_problem = Some("This browser does not let the app keep a copy for working offline (private browsing may be on). Keep this page open until your changes are sent.".into());
+            });
+        }
+        client
+    }
+
+    fn build(
+        replica: Replica,
+        user: Option<CurrentUser>,
+        vault: Option<Vault>,
+        queued_at: BTreeMap<Uuid, DateTime<Utc>>,
+        on_disk: HashMap<Uuid, u64>,
+        complete: bool,
+    ) -> Self {
         Self {
             replica: RwSignal::new(replica),
             status: RwSignal::new(SyncStatus {
                 online: true,
                 ..SyncStatus::default()
             }),
-            storage_key: StoredValue::new(storage_key),
+            queued_at: RwSignal::new(queued_at),
+            user: StoredValue::new(user),
+            vault: StoredValue::new_local(vault),
+            on_disk: StoredValue::new(on_disk),
+            complete: StoredValue::new(complete),
+            backfill_due: StoredValue::new(!complete),
             again: StoredValue::new(false),
+            saving: StoredValue::new(false),
+            save_again: StoredValue::new((false, false)),
+            failures: StoredValue::new(0),
+            stopped: StoredValue::new(false),
         }
     }
 
-    fn persist(&self) {
-        let key = self.storage_key.get_value();
-        self.replica.with_untracked(|r| {
-            if LocalStorage::set(&key, r).is_err() {
-                self.status.update(|s| {
-                    s.problem = Some("This browser would not store your changes on the device; keep this page open until they are sent.".into());
-                });
+    /// The oldest unsent change's time, if any.
+    pub fn oldest_unsent(&self) -> Option<DateTime<Utc>> {
+        let outbox: HashSet<Uuid> = self
+            .replica
+            .with(|r| r.outbox.iter().map(|m| m.mutation_id).collect());
+        self.queued_at.with(|q| {
+            q.iter()
+                .filter(|(id, _)| outbox.contains(id))
+                .map(|(_, at)| *at)
+                .min()
+        })
+    }
+
+    /// Asks for the device's copy to be saved: `records` after a pull, `strict` when unsent
+    /// changes are involved (flushed to disk before the save counts as done). Saves run one at
+    /// a time, always writing the latest state.
+    fn request_save(&self, records: bool, strict: bool) {
+        if self.vault.with_value(Option::is_none) {
+            return;
+        }
+        self.save_again.update_value(|(r, s)| {
+            *r |= records;
+            *s |= strict;
+        });
+        if self.saving.get_value() {
+            return;
+        }
+        self.saving.set_value(true);
+        let this = *self;
+        spawn_local(async move {
+            loop {
+                let Some((records, strict)) = this.save_again.try_get_value() else {
+                    return;
+                };
+                this.save_again.set_value((false, false));
+                if let Err(problem) = this.save_once(records, strict).await {
+                    let _ = this
+                        .status
+                        .try_update(|s| s.storage_problem = Some(problem));
+                } else {
+                    let _ = this.status.try_update(|s| s.storage_problem = None);
+                }
+                if this.save_again.try_get_value() == Some((false, false)) {
+                    break;
+                }
+            }
+            let _ = this.saving.try_set_value(false);
+        });
+    }
+
+    async fn save_once(&self, records: bool, strict: bool) -> Result<(), String> {
+        let Some(vault) = self.vault.try_with_value(Clone::clone).flatten() else {
+            return Ok(());
+        };
+        let Some(user) = self.user.try_get_value().flatten() else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        let (mut put, mut delete, mut complete) = (Vec::<SyncRecord>::new(), Vec::new(), None);
+        if records {
+            let on_disk = self.on_disk.get_value();
+            self.replica.with_untracked(|r| {
+                let keep = crate::core::offline::records_to_keep(r, now);
+                for (id, record) in &r.confirmed {
+                    if keep.contains(id) && on_disk.get(id) != Some(&record.version) {
+                        put.push(record.clone());
+                    }
+                }
+                delete = on_disk
+                    .keys()
+                    .filter(|id| !keep.contains(id) || !r.confirmed.contains_key(id))
+                    .copied()
+                    .collect();
+                complete = Some(r.confirmed.keys().all(|id| keep.contains(id)));
+            });
+        }
+        let state = self.replica.with_untracked(|r| SavedState {
+            user,
+            device_id: r.device_id,
+            next_seq: r.next_seq,
+            cursor: r.cursor,
+            outbox: r.outbox.clone(),
+            accepted: r.accepted.clone(),
+            queued_at: self.queued_at.get_untracked(),
+            complete: complete.unwrap_or_else(|| self.complete.get_value()),
+        });
+        let refs: Vec<&SyncRecord> = put.iter().collect();
+        vault
+            .save(&state, &refs, &delete, strict)
+            .await
+            .map_err(|e| format!("Your changes could not be saved on this device: {e} Keep this page open until they are sent."))?;
+        let _ = self.on_disk.try_update_value(|d| {
+            for r in &put {
+                d.insert(r.id, r.version);
+            }
+            for id in &delete {
+                d.remove(id);
             }
         });
+        if let Some(c) = complete {
+            let _ = self.complete.try_set_value(c);
+        }
+        Ok(())
+    }
+
+    /// Waits until every requested save has reached the disk.
+    pub async fn flush(&self) {
+        while self.saving.try_get_value().unwrap_or(false) {
+            gloo_timers::future::TimeoutFuture::new(20).await;
+        }
+    }
+
+    /// Stops syncing and saving (the app is locking or signing out).
+    pub fn stop(&self) {
+        let _ = self.stopped.try_set_value(true);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stopped.try_get_value().unwrap_or(true)
     }
 
     /// Saves an entity (new or changed): checked, shown at once, queued and sent.
@@ -121,7 +316,17 @@ impl SyncClient {
     }
 
     fn after_change(&self) {
-        self.persist();
+        let now = Utc::now();
+        let outbox: Vec<Uuid> = self
+            .replica
+            .with_untracked(|r| r.outbox.iter().map(|m| m.mutation_id).collect());
+        self.queued_at.update(|q| {
+            for id in &outbox {
+                q.entry(*id).or_insert(now);
+            }
+            q.retain(|id, _| outbox.contains(id));
+        });
+        self.request_save(false, true);
         let this = *self;
         spawn_local(async move { this.sync_now().await });
     }
@@ -140,28 +345,47 @@ impl SyncClient {
 
     /// Pushes the outbox, then pulls until up to date. Overlapping calls coalesce.
     pub async fn sync_now(self) {
-        if self.status.get_untracked().syncing {
-            self.again.set_value(true);
+        if self.stopped() || self.status.get_untracked().syncing {
+            let _ = self.again.try_set_value(true);
             return;
         }
         self.status.update(|s| s.syncing = true);
         loop {
             self.again.set_value(false);
             let outcome = self.push_then_pull().await;
-            self.status.update(|s| match &outcome {
-                Ok(()) => {
-                    s.online = true;
-                    s.problem = None;
-                    s.last_synced = Some(Utc::now());
-                }
-                Err(ApiError::Unreachable) => {
-                    s.online = false;
-                    s.problem = None;
-                }
-                Err(ApiError::SignedOut) => s.signed_out = true,
-                Err(e @ ApiError::Refused(_)) => {
-                    s.online = true;
-                    s.problem = Some(e.to_string());
+            if self.stopped() {
+                return;
+            }
+            let failures = match &outcome {
+                Ok(()) => 0,
+                Err(e) if e.is_transient() => self.failures.get_value() + 1,
+                Err(_) => self.failures.get_value(),
+            };
+            self.failures.set_value(failures);
+            let retry_at = (failures > 0).then(|| {
+                Utc::now()
+                    + chrono::Duration::milliseconds(retry_delay_ms(
+                        failures - 1,
+                        js_sys::Math::random(),
+                    ) as i64)
+            });
+            self.status.update(|s| {
+                s.retry_at = retry_at;
+                match &outcome {
+                    Ok(()) => {
+                        s.online = true;
+                        s.problem = None;
+                        s.last_synced = Some(Utc::now());
+                    }
+                    Err(ApiError::Unreachable) => {
+                        s.online = false;
+                        s.problem = None;
+                    }
+                    Err(ApiError::SignedOut) => s.signed_out = true,
+                    Err(e @ (ApiError::Refused(_) | ApiError::Unavailable(_))) => {
+                        s.online = true;
+                        s.problem = Some(e.to_string());
+                    }
                 }
             });
             if outcome.is_err() || !self.again.get_value() {
@@ -172,34 +396,50 @@ impl SyncClient {
     }
 
     async fn push_then_pull(&self) -> Result<(), ApiError> {
-        let request = self.replica.with_untracked(|r| PushRequest {
-            device_id: r.device_id,
-            mutations: r
-                .outbox
-                .iter()
-                .take(crate::core::sync::MAX_PUSH_MUTATIONS)
-                .cloned()
-                .collect(),
-        });
-        if !request.mutations.is_empty() {
+        // Batches of up to MAX_PUSH_MUTATIONS, each one durable commit on the server.
+        loop {
+            let request = self.replica.with_untracked(|r| PushRequest {
+                device_id: r.device_id,
+                mutations: r
+                    .outbox
+                    .iter()
+                    .take(crate::core::sync::MAX_PUSH_MUTATIONS)
+                    .cloned()
+                    .collect(),
+            });
+            if request.mutations.is_empty() {
+                break;
+            }
             let response = api::push(&request).await?;
+            if self.stopped() {
+                return Ok(());
+            }
             let mut refused = Vec::new();
             self.replica
                 .update(|r| refused = r.apply_push(&response.results));
-            self.persist();
+            let outbox: HashSet<Uuid> = self
+                .replica
+                .with_untracked(|r| r.outbox.iter().map(|m| m.mutation_id).collect());
+            self.queued_at
+                .update(|q| q.retain(|id, _| outbox.contains(id)));
+            self.request_save(false, true);
             if !refused.is_empty() {
                 self.status.update(|s| s.refused.extend(refused));
             }
-        }
-        loop {
-            let cursor = self.replica.with_untracked(|r| r.cursor);
-            let pulled = api::pull(cursor).await?;
-            let more = pulled.more;
-            self.replica.update(|r| r.apply_pull(pulled));
-            self.persist();
-            if !more {
+            // What is left was answered "retry later" (a gap): try again on the next round.
+            if request
+                .mutations
+                .iter()
+                .all(|m| outbox.contains(&m.mutation_id))
+            {
                 break;
             }
+        }
+        self.pull_from(None).await?;
+        // Records left out of the device's copy last time come back once per session.
+        if self.backfill_due.get_value() {
+            self.pull_from(Some(0)).await?;
+            self.backfill_due.set_value(false);
         }
         // Undiscussed items of finished meetings move to the next meeting by themselves.
         let mut carried = 0;
@@ -209,10 +449,46 @@ impl SyncClient {
                 + r.stage_actions_reviews(Utc::now(), Uuid::new_v4)
         });
         if carried > 0 {
-            self.persist();
+            self.after_change_without_sync();
             self.again.set_value(true);
         }
         Ok(())
+    }
+
+    /// Pulls pages until up to date: from the replica's cursor (resuming where the last pull
+    /// stopped), or from `since` (fetching again what the device's copy left out).
+    async fn pull_from(&self, since: Option<u64>) -> Result<(), ApiError> {
+        let mut cursor = since;
+        loop {
+            let from = cursor.unwrap_or_else(|| self.replica.with_untracked(|r| r.cursor));
+            let pulled = api::pull(from).await?;
+            if self.stopped() {
+                return Ok(());
+            }
+            let more = pulled.more;
+            let next = pulled.cursor;
+            self.replica.update(|r| r.apply_pull(pulled));
+            self.request_save(true, false);
+            if !more {
+                return Ok(());
+            }
+            if cursor.is_some() {
+                cursor = Some(next);
+            }
+        }
+    }
+
+    fn after_change_without_sync(&self) {
+        let now = Utc::now();
+        let outbox: Vec<Uuid> = self
+            .replica
+            .with_untracked(|r| r.outbox.iter().map(|m| m.mutation_id).collect());
+        self.queued_at.update(|q| {
+            for id in &outbox {
+                q.entry(*id).or_insert(now);
+            }
+        });
+        self.request_save(false, true);
     }
 
     /// Stages several changes as one: if any is refused, none is kept.
@@ -343,18 +619,43 @@ impl SyncClient {
         let _ = self.save(receipt_id, &receipt);
     }
 
-    /// Starts background sync: now, every few seconds, and whenever the browser comes online.
+    /// Starts background sync: now, every few seconds while all is well, backing off after
+    /// failures, and at once whenever the browser says it is online again.
     pub fn start(self) {
         spawn_local(async move {
             loop {
                 self.sync_now().await;
-                if self.status.get_untracked().signed_out {
+                if self.stopped() || self.status.get_untracked().signed_out {
                     break;
                 }
-                gloo_timers::future::TimeoutFuture::new(PULL_EVERY_MS).await;
+                let wait = match self.status.get_untracked().retry_at {
+                    Some(at) => (at - Utc::now())
+                        .num_milliseconds()
+                        .clamp(500, RETRY_MAX_MS as i64) as u32,
+                    None => PULL_EVERY_MS,
+                };
+                // Sleep in short steps so an "online" event or a new change is not kept waiting.
+                let until = Utc::now() + chrono::Duration::milliseconds(i64::from(wait));
+                while Utc::now() < until && !self.stopped() {
+                    gloo_timers::future::TimeoutFuture::new(500).await;
+                    if self
+                        .status
+                        .try_with_untracked(|s| s.retry_at.is_none() && !s.online)
+                        == Some(true)
+                    {
+                        break;
+                    }
+                }
+                if self.stopped() {
+                    break;
+                }
             }
         });
         let on_online = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+            if self.stopped() {
+                return;
+            }
+            let _ = self.failures.try_set_value(0);
             spawn_local(async move { self.sync_now().await });
         });
         if let Some(window) = web_sys::window() {
@@ -366,8 +667,19 @@ impl SyncClient {
         on_online.forget();
     }
 
-    /// Forgets this device's copy (at sign-out).
-    pub fn wipe(&self) {
-        LocalStorage::delete(self.storage_key.get_value());
+    /// Stops, lets pending saves finish, and deletes this person's copy from the device
+    /// (sign-out).
+    pub async fn wipe(&self) {
+        self.stop();
+        self.flush().await;
+        if let Some(vault) = self.vault.try_with_value(Clone::clone).flatten() {
+            vault.close();
+        }
+        if let Some(user) = self.user.try_get_value().flatten() {
+            if let Err(e) = super::vault::destroy(user.user_id).await {
+                leptos::logging::warn!("could not delete the offline copy: {e}");
+            }
+        }
+        super::vault::release_tab();
     }
 }

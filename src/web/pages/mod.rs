@@ -13,3 +13,4 @@ pub mod sign_in;
 pub mod team;
 pub mod team_actions;
 pub mod teams;
+pub mod unlock;

@@ -10,18 +10,23 @@ use crate::web::api;
 pub fn SignInPage(
     /// Why the session check failed, if it did (e.g. the server is unreachable).
     problem: Option<String>,
-    /// Called with the user once signed in.
-    on_signed_in: Callback<CurrentUser>,
+    /// Called with the user and the password once signed in (the password also protects the
+    /// copy kept on this device for working offline).
+    on_signed_in: Callback<(CurrentUser, String)>,
 ) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let sign_in = Action::new_local(|(email, password): &(String, String)| {
         let (email, password) = (email.clone(), password.clone());
-        async move { api::sign_in(&email, &password).await }
+        async move {
+            api::sign_in(&email, &password)
+                .await
+                .map(|user| (user, password))
+        }
     });
     Effect::new(move || {
-        if let Some(Ok(user)) = sign_in.value().get() {
-            on_signed_in.run(user);
+        if let Some(Ok(signed_in)) = sign_in.value().get() {
+            on_signed_in.run(signed_in);
         }
     });
     let error = move || match sign_in.value().get() {
