@@ -1,5 +1,5 @@
 //! Browser tests (wasm-bindgen-test in headless Chromium): the app's components and sync client
-//! running in a real DOM with real local storage. Synthetic data only.
+//! running in a real DOM with real browser storage (IndexedDB, WebCrypto). Synthetic data only.
 #![cfg(target_arch = "wasm32")]
 
 use chrono::{Duration, Utc};
@@ -120,11 +120,23 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
 }
 
 #[wasm_bindgen_test]
-async fn the_sync_indicator_counts_unsent_changes_and_they_survive_a_reload() {
-    let user = Uuid::new_v4();
+async fn unsent_changes_survive_a_reload_encrypted_and_open_only_with_the_password() {
+    use mdt::core::api::CurrentUser;
+    use mdt::web::vault::{self, Vault, VaultError};
+    let user = CurrentUser {
+        user_id: Uuid::new_v4(),
+        name: "Pat Coordinator".into(),
+        email: "pat.coordinator@example.nhs.net".into(),
+        person_id: Uuid::new_v4(),
+    };
+    let device_key = "0123456789abcdef".repeat(4);
+    let password = "correct-horse-battery";
     let el = container();
     let owner = Owner::new();
-    let sync = owner.with(|| SyncClient::new(user));
+    let vault = Vault::open_signed_in(&user, &device_key, Some(password))
+        .await
+        .expect("a new copy");
+    let sync = owner.with(|| SyncClient::open(user.clone(), Some(vault), None));
     let handle = leptos::mount::mount_to(el.clone(), move || {
         provide_context(sync);
         view! { <SyncIndicator/> }
@@ -153,13 +165,43 @@ async fn the_sync_indicator_counts_unsent_changes_and_they_survive_a_reload() {
         .unwrap_err();
     assert_eq!(err.message, "Enter the person's full name");
     settle().await;
-    assert!(status().contains("1 unsent change"), "{}", status());
-    // The test page has no API behind it, so the change stays queued (and says why).
+    assert!(
+        status().contains("1 unsent change (oldest just now)"),
+        "{}",
+        status()
+    );
+    // The test page has no API behind it, so the change stays queued.
     gloo_timers::future::TimeoutFuture::new(300).await;
     assert_eq!(sync.unsent(), 1);
+    sync.stop();
+    sync.flush().await;
 
-    // A fresh client for the same user (a reload) restores the outbox from this device.
-    let restored = owner.with(|| SyncClient::new(user));
+    // What is on disk is ciphertext: the name typed is nowhere in it.
+    let db = mdt::web::idb::open(&format!("mdt-copy-{}", user.user_id), &["meta", "records"])
+        .await
+        .unwrap();
+    let stored = mdt::web::idb::get(&db, "meta", "state")
+        .await
+        .unwrap()
+        .expect("saved");
+    let bytes = js_sys::Uint8Array::new(&stored).to_vec();
+    assert!(bytes.len() > 28);
+    assert!(!String::from_utf8_lossy(&bytes).contains("Ada Synthetic"));
+    db.close();
+
+    // A reload while offline: the password opens the copy, with the change still unsent.
+    assert!(
+        Vault::open_with_password(user.user_id, "wrong password!")
+            .await
+            .err()
+            == Some(VaultError::WrongPassword)
+    );
+    let reopened = Vault::open_with_password(user.user_id, password)
+        .await
+        .expect("opens");
+    let loaded = reopened.load().await.unwrap().expect("a saved copy");
+    assert_eq!(loaded.state.user, user);
+    let restored = owner.with(|| SyncClient::open(user.clone(), Some(reopened), Some(loaded)));
     assert_eq!(restored.unsent(), 1);
     assert_eq!(
         restored
@@ -167,9 +209,27 @@ async fn the_sync_indicator_counts_unsent_changes_and_they_survive_a_reload() {
             .with_untracked(|r| r.view(id).and_then(|v| v.typed::<Person>())),
         Some(gp())
     );
-    restored.wipe();
-    let fresh = owner.with(|| SyncClient::new(user));
-    assert_eq!(fresh.unsent(), 0, "sign-out wipes this device's copy");
+    assert!(restored.oldest_unsent().is_some());
+    // Online again with a session, the server's key opens it too.
+    let by_server = Vault::open_signed_in(&user, &device_key, None)
+        .await
+        .expect("opens");
+    assert_eq!(
+        by_server
+            .load()
+            .await
+            .unwrap()
+            .unwrap()
+            .replica
+            .outbox
+            .len(),
+        1
+    );
+    // Sign-out wipes the copy from this device.
+    restored.stop();
+    restored.wipe().await;
+    assert!(!Vault::opens_offline(user.user_id).await);
+    assert!(vault::last_user().is_none());
     drop(handle);
 }
 

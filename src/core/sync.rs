@@ -31,6 +31,19 @@ pub const MAX_PUSH_MUTATIONS: usize = 500;
 /// Largest number of records returned by one pull; the client pulls again while `more` is set.
 pub const MAX_PULL_RECORDS: usize = 1000;
 
+/// First wait after a failed sync; doubled after each further failure, up to the maximum.
+pub const RETRY_FIRST_MS: f64 = 2_000.0;
+/// Longest wait between attempts while the server cannot be reached (five minutes).
+pub const RETRY_MAX_MS: f64 = 300_000.0;
+
+/// Milliseconds a device waits before attempt `failures + 1`: exponential backoff with jitter
+/// (`jitter` in 0..1 picks between half and all of the delay), so devices that come back online
+/// together do not all retry at the same moment.
+pub fn retry_delay_ms(failures: u32, jitter: f64) -> f64 {
+    let ceiling = (RETRY_FIRST_MS * 2f64.powi(failures.min(20) as i32)).min(RETRY_MAX_MS);
+    ceiling * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
 /// Who last wrote a field, and in which record version: the basis of conflict detection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldStamp {

@@ -50,7 +50,7 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
 fn SignOutButton() -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let sign_out = move |_| {
-        let unsent = sync.unsent();
+        let unsent = sync.replica.with_untracked(|r| r.outbox.len());
         if unsent > 0 {
             let question = format!(
                 "{unsent} change(s) have not reached the server yet and will be lost if you sign out now. Sign out anyway?"
@@ -75,38 +75,83 @@ fn SignOutButton() -> impl IntoView {
     }
 }
 
-/// Always-visible sync state: online or offline, unsent changes, when last synced.
+/// "5 min ago", "just now": how long ago, for the oldest unsent change.
+fn ago(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let minutes = (now - at).num_minutes();
+    match minutes {
+        i64::MIN..=0 => "just now".into(),
+        1..=59 => format!("{minutes} min ago"),
+        _ => format!("{} h {} min ago", minutes / 60, minutes % 60),
+    }
+}
+
+/// Always-visible sync state: online, offline or syncing; unsent changes and how old the
+/// oldest is; when last synced; conflicts to resolve (a link to the conflicts page).
 #[component]
 pub fn SyncIndicator() -> impl IntoView {
     let sync = expect_context::<SyncClient>();
+    // Re-render every 30 s so "oldest 5 min ago" and "trying again in" stay true.
+    let tick = RwSignal::new(0u32);
+    let interval = StoredValue::new_local(Some(gloo_timers::callback::Interval::new(
+        30_000,
+        move || {
+            let _ = tick.try_update(|t| *t += 1);
+        },
+    )));
+    on_cleanup(move || {
+        let _ = interval.try_update_value(|i| i.take());
+    });
     let text = move || {
+        tick.track();
+        let now = chrono::Utc::now();
         let status = sync.status.get();
         let unsent = sync.unsent();
-        let connection = if status.online { "Online" } else { "Offline" };
+        let connection = if status.syncing {
+            "Syncing…"
+        } else if status.online {
+            "Online"
+        } else {
+            "Offline"
+        };
         let changes = match unsent {
             0 => "all changes saved".to_string(),
             1 => "1 unsent change".to_string(),
             n => format!("{n} unsent changes"),
         };
+        let oldest = sync
+            .oldest_unsent()
+            .map(|at| format!(" (oldest {})", ago(at, now)))
+            .unwrap_or_default();
         let last = status
             .last_synced
             .map(|t| format!("last synced {}", uk_time::format_uk_time(t)))
             .unwrap_or_else(|| "not synced yet".into());
-        let syncing = if status.syncing { " · syncing…" } else { "" };
-        let conflicts = match sync.replica.with(|r| r.conflicted().count()) {
-            0 => String::new(),
-            1 => " · 1 record with changes to choose between".into(),
-            n => format!(" · {n} records with changes to choose between"),
-        };
-        format!("{connection} · {changes} · {last}{syncing}{conflicts}")
+        let retry = status
+            .retry_at
+            .filter(|_| !status.syncing)
+            .map(|at| format!(" · trying again in {} s", (at - now).num_seconds().max(1)))
+            .unwrap_or_default();
+        format!("{connection} · {changes}{oldest} · {last}{retry}")
     };
+    let conflicts = move || sync.replica.with(|r| r.conflicted().count());
     view! {
         <p class="mdt-sync" role="status" aria-live="polite" data-testid="sync-status"
             class:mdt-sync--offline=move || !sync.status.get().online
             class:mdt-sync--pending={move || sync.unsent() > 0}>
             <span class="mdt-sync__dot" aria-hidden="true"></span>
             {text}
+            {move || match conflicts() {
+                0 => None,
+                n => Some(view! {
+                    " · "<a class="mdt-sync__conflicts" href="/conflicts" data-testid="conflicts-link">
+                        {if n == 1 { "1 conflict to resolve".to_string() } else { format!("{n} conflicts to resolve") }}
+                    </a>
+                }),
+            }}
         </p>
+        {move || sync.status.get().storage_problem.map(|p| view! {
+            <p class="mdt-sync mdt-sync--problem" role="alert">{p}</p>
+        })}
     }
 }
 
@@ -249,7 +294,9 @@ pub fn TextField(
     }
 }
 
-/// Fields of a record that two people changed at once, with a choice for each.
+/// Fields of a record that two people changed at once, with a choice for each: keep the value
+/// now stored, use the other one, or (for text) write a merge of both. Nothing is discarded
+/// until the person chooses.
 #[component]
 pub fn ConflictNotice(id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
@@ -259,20 +306,26 @@ pub fn ConflictNotice(id: Uuid) -> impl IntoView {
             return None;
         }
         let current = view.fields.clone();
+        let saved_by = match (&view.updated_by, view.updated_at) {
+            (Some(by), Some(at)) => format!(" (last saved by {by} at {})", uk_time::format_uk(at)),
+            _ => String::new(),
+        };
         Some(view! {
-            <div class="nhsuk-warning-callout" role="region" aria-label="Changes made at the same time">
+            <div class="nhsuk-warning-callout" role="region" aria-label="Changes made at the same time" data-testid="conflict">
                 <h2 class="nhsuk-warning-callout__label">"Two people changed this at the same time"</h2>
-                <p>"Nothing was thrown away. Choose which value to keep for each field."</p>
-                {view.conflicts.into_iter().map(|c| {
+                <p>"Nothing was thrown away. Choose which value to keep for each field, or merge them."</p>
+                {view.conflicts.into_iter().enumerate().map(|(n, c)| {
                     let field = c.field.clone();
                     let kept = current.get(&field).cloned().unwrap_or(serde_json::Value::Null);
-                    let (keep_field, other_field) = (field.clone(), field.clone());
+                    let (keep_field, other_field, merge_field) = (field.clone(), field.clone(), field.clone());
                     let kept_for_button = kept.clone();
                     let other = c.other_value.clone();
+                    let texts = kept.as_str().zip(c.other_value.as_str()).map(|(a, b)| format!("{a}\n\n{b}"));
+                    let merge_id = format!("merge-{id}-{n}");
                     view! {
                         <div class="mdt-conflict">
                             <p><strong>{crate::core::validation::humanise(&field)}</strong>
-                                ": now "<q>{display_value(&kept)}</q>"; "
+                                ": now "<q>{display_value(&kept)}</q>{saved_by.clone()}"; "
                                 {c.other_by.clone()}" entered "<q>{display_value(&c.other_value)}</q>
                                 " at "{uk_time::format_uk(c.other_at)}"."</p>
                             <div class="nhsuk-button-group">
@@ -285,6 +338,20 @@ pub fn ConflictNotice(id: Uuid) -> impl IntoView {
                                     "Use “"{display_value(&c.other_value)}"”"
                                 </button>
                             </div>
+                            {texts.map(|both| {
+                                let merged = RwSignal::new(both);
+                                view! {
+                                    <div class="nhsuk-form-group">
+                                        <label class="nhsuk-label" for=merge_id.clone()>"Or merge them"</label>
+                                        <textarea class="nhsuk-textarea" id=merge_id rows="4"
+                                            prop:value=move || merged.get() on:input=move |ev| merged.set(event_target_value(&ev))></textarea>
+                                        <button type="button" class="nhsuk-button nhsuk-button--secondary"
+                                            on:click=move |_| sync.resolve(id, &merge_field, serde_json::Value::String(merged.get_untracked()))>
+                                            "Save the merged text"
+                                        </button>
+                                    </div>
+                                }
+                            })}
                         </div>
                     }
                 }).collect_view()}

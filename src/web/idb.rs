@@ -107,10 +107,16 @@ pub async fn open(name: &str, stores: &'static [&'static str]) -> Result<IdbData
         }
     });
     request.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
-    settle(&request, "opening")
+    let db = settle(&request, "opening")
         .await?
         .dyn_into::<IdbDatabase>()
-        .map_err(|e| describe(e, "opening"))
+        .map_err(|e| describe(e, "opening"))?;
+    // When the database is deleted (sign-out, here or in another tab), let go of it at once
+    // so the deletion is never blocked by this connection.
+    let db_for_close = db.clone();
+    let on_change = Closure::once_into_js(move || db_for_close.close());
+    db.set_onversionchange(Some(on_change.unchecked_ref()));
+    Ok(db)
 }
 
 /// Deletes database `name` and everything in it.

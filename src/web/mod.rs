@@ -264,6 +264,7 @@ fn SignedIn(opened: Opened, on_lock: Callback<CurrentUser>) -> impl IntoView {
                         <Route path=path!("/availability") view=AvailabilityPage/>
                         <Route path=path!("/availability/:person") view=AvailabilityPage/>
                         <Route path=path!("/teams/:id/find-a-time") view=FindTimePage/>
+                        <Route path=path!("/conflicts") view=pages::conflicts::ConflictsPage/>
                     </Routes>
                 </ErrorBoundary>
             </main>
@@ -299,6 +300,7 @@ fn watch_idle(sync: SyncClient, user: CurrentUser, on_lock: Callback<CurrentUser
             if js_sys::Date::now() - last_active.get() >= limit {
                 sync.stop();
                 sync.flush().await;
+                sync.close_copy();
                 on_lock.run(user.clone());
                 return;
             }

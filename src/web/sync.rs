@@ -14,7 +14,9 @@ use super::vault::{Loaded, SavedState, Vault};
 use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
 use crate::core::ics::Series;
-use crate::core::sync::{LocalView, PushRequest, RefusedChange, Replica, SyncRecord};
+use crate::core::sync::{
+    retry_delay_ms, LocalView, PushRequest, RefusedChange, Replica, SyncRecord, RETRY_MAX_MS,
+};
 use crate::core::ValidationError;
 
 /// How far ahead each series' meetings are kept in the calendar.
@@ -22,10 +24,6 @@ const SERIES_WEEKS_AHEAD: i64 = 12;
 
 /// How often the app pulls when nothing else prompts it.
 const PULL_EVERY_MS: u32 = 15_000;
-/// First wait after a failed sync; doubled after each further failure, up to the maximum.
-const RETRY_FIRST_MS: f64 = 2_000.0;
-const RETRY_MAX_MS: f64 = 300_000.0;
-
 /// What the header shows about sync.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SyncStatus {
@@ -43,14 +41,6 @@ pub struct SyncStatus {
     pub retry_at: Option<DateTime<Utc>>,
     /// The device's copy could not be saved (storage full or refused).
     pub storage_problem: Option<String>,
-}
-
-/// Milliseconds to wait before attempt `failures + 1`: exponential backoff with full jitter
-/// between half and the whole delay, so many devices coming back online do not all retry at
-/// once.
-pub fn retry_delay_ms(failures: u32, jitter: f64) -> f64 {
-    let ceiling = (RETRY_FIRST_MS * 2f64.powi(failures.min(20) as i32)).min(RETRY_MAX_MS);
-    ceiling * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
 /// Handle to the sync client, shared through context. Cheap to copy.
@@ -256,6 +246,14 @@ impl SyncClient {
         while self.saving.try_get_value().unwrap_or(false) {
             gloo_timers::future::TimeoutFuture::new(20).await;
         }
+    }
+
+    /// Lets go of the device's copy (the app is locking): the key goes with it.
+    pub fn close_copy(&self) {
+        if let Some(vault) = self.vault.try_with_value(Clone::clone).flatten() {
+            vault.close();
+        }
+        let _ = self.vault.try_set_value(None);
     }
 
     /// Stops syncing and saving (the app is locking or signing out).

@@ -142,6 +142,27 @@ fn name(value: &str) -> Fields {
 }
 
 #[test]
+fn retries_back_off_exponentially_with_jitter_up_to_five_minutes() {
+    assert_eq!(retry_delay_ms(0, 1.0), 2_000.0);
+    assert_eq!(retry_delay_ms(0, 0.0), 1_000.0);
+    assert_eq!(retry_delay_ms(3, 1.0), 16_000.0);
+    assert_eq!(retry_delay_ms(30, 1.0), RETRY_MAX_MS);
+    let mut previous_ceiling = 0.0;
+    for failures in 0..12 {
+        let ceiling = retry_delay_ms(failures, 1.0);
+        assert!(ceiling >= previous_ceiling, "never shrinks");
+        previous_ceiling = ceiling;
+        for jitter in [0.0, 0.3, 0.9, 1.0, -1.0, 2.0] {
+            let d = retry_delay_ms(failures, jitter);
+            assert!(
+                d >= ceiling / 2.0 && d <= ceiling,
+                "{d} within half and all of {ceiling}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_create_needs_every_required_field() {
     let id = Uuid::new_v4();
     let err = merge(

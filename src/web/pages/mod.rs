@@ -2,6 +2,7 @@
 
 pub mod availability;
 pub mod brief;
+pub mod conflicts;
 pub mod find_time;
 pub mod meeting;
 pub mod my_actions;
