@@ -49,6 +49,11 @@ pub fn retry_delay_ms(failures: u32, jitter: f64) -> f64 {
 pub struct FieldStamp {
     pub version: u64,
     pub device: Uuid,
+    /// Who wrote the value now stored, and when: shown beside the other value of a conflict.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// Two people changed the same field at once: both values are kept until a person chooses.
@@ -324,6 +329,8 @@ pub fn merge(
                         FieldStamp {
                             version,
                             device: writer.device,
+                            by: writer.name.to_owned(),
+                            at: Some(writer.now),
                         },
                     );
                 }
@@ -342,6 +349,8 @@ pub fn merge(
                     FieldStamp {
                         version,
                         device: writer.device,
+                        by: writer.name.to_owned(),
+                        at: Some(writer.now),
                     },
                 );
             }
@@ -478,6 +487,8 @@ pub struct LocalView {
     pub conflicts: Vec<FieldConflict>,
     pub updated_at: Option<DateTime<Utc>>,
     pub updated_by: Option<String>,
+    /// Who wrote each field's stored value and when (server copy only).
+    pub field_stamps: BTreeMap<String, FieldStamp>,
 }
 
 impl LocalView {
@@ -542,6 +553,7 @@ impl Replica {
             conflicts: r.conflicts.clone(),
             updated_at: Some(r.updated_at),
             updated_by: Some(r.updated_by.clone()),
+            field_stamps: r.field_stamps.clone(),
         });
         let mut deleted = confirmed.is_some_and(|r| r.deleted);
         let confirmed_version = confirmed.map_or(0, |r| r.version);
@@ -561,6 +573,7 @@ impl Replica {
                 conflicts: Vec::new(),
                 updated_at: None,
                 updated_by: None,
+                field_stamps: BTreeMap::new(),
             });
             v.unsent |= unsent;
             match &m.op {

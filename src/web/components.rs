@@ -306,10 +306,7 @@ pub fn ConflictNotice(id: Uuid) -> impl IntoView {
             return None;
         }
         let current = view.fields.clone();
-        let saved_by = match (&view.updated_by, view.updated_at) {
-            (Some(by), Some(at)) => format!(" (last saved by {by} at {})", uk_time::format_uk(at)),
-            _ => String::new(),
-        };
+        let stamps = view.field_stamps.clone();
         Some(view! {
             <div class="nhsuk-warning-callout" role="region" aria-label="Changes made at the same time" data-testid="conflict">
                 <h2 class="nhsuk-warning-callout__label">"Two people changed this at the same time"</h2>
@@ -322,10 +319,23 @@ pub fn ConflictNotice(id: Uuid) -> impl IntoView {
                     let other = c.other_value.clone();
                     let texts = kept.as_str().zip(c.other_value.as_str()).map(|(a, b)| format!("{a}\n\n{b}"));
                     let merge_id = format!("merge-{id}-{n}");
+                    let saved_by = stamps
+                        .get(&field)
+                        .filter(|s| !s.by.is_empty())
+                        .map(|s| match s.at {
+                            Some(at) => format!(" (entered by {} at {})", s.by, uk_time::format_uk(at)),
+                            None => format!(" (entered by {})", s.by),
+                        })
+                        .unwrap_or_default();
+                    let label = {
+                        let text = crate::core::validation::humanise(&field);
+                        let mut chars = text.chars();
+                        chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+                    };
                     view! {
                         <div class="mdt-conflict">
-                            <p><strong>{crate::core::validation::humanise(&field)}</strong>
-                                ": now "<q>{display_value(&kept)}</q>{saved_by.clone()}"; "
+                            <p><strong>{label}</strong>
+                                ": now "<q>{display_value(&kept)}</q>{saved_by}"; "
                                 {c.other_by.clone()}" entered "<q>{display_value(&c.other_value)}</q>
                                 " at "{uk_time::format_uk(c.other_at)}"."</p>
                             <div class="nhsuk-button-group">

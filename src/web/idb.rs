@@ -186,11 +186,11 @@ pub async fn write(
     let _ = Reflect::set(&options, &"durability".into(), &durability.into());
     // `transaction(stores, mode, { durability })` (the options are not in web-sys's stable API).
     let transaction: Function = Reflect::get(db, &"transaction".into())
-        .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
+        .and_then(|f| f.dyn_into::<Function>())
         .map_err(|e| describe(e, "saving"))?;
     let tx: IdbTransaction = transaction
         .call3(db, &names, &"readwrite".into(), &options)
-        .and_then(|t| t.dyn_into::<IdbTransaction>().map_err(JsValue::from))
+        .and_then(|t| t.dyn_into::<IdbTransaction>())
         .map_err(|e| describe(e, "saving"))?;
     for op in ops {
         let result = match op {

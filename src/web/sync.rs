@@ -50,6 +50,12 @@ pub struct SyncClient {
     pub status: RwSignal<SyncStatus>,
     /// When each unsent change was made.
     pub queued_at: RwSignal<BTreeMap<Uuid, DateTime<Utc>>>,
+    /// Typing not yet in the outbox, by form (saved encrypted with the state).
+    drafts: StoredValue<BTreeMap<String, serde_json::Value>>,
+    /// Something asked to be saved on the device has not reached the disk yet.
+    pub saving_to_device: RwSignal<bool>,
+    /// The typing drafts as last written to disk (what a crash now would keep).
+    pub drafts_on_disk: RwSignal<BTreeMap<String, serde_json::Value>>,
     user: StoredValue<Option<CurrentUser>>,
     vault: StoredValue<Option<Vault>, LocalStorage>,
     /// Version of each record in the device's copy on disk.
@@ -60,7 +66,8 @@ pub struct SyncClient {
     backfill_due: StoredValue<bool>,
     again: StoredValue<bool>,
     saving: StoredValue<bool>,
-    save_again: StoredValue<(bool, bool)>,
+    /// A save asked for while one runs: (asked, with records, strict).
+    save_again: StoredValue<(bool, bool, bool)>,
     failures: StoredValue<u32>,
     stopped: StoredValue<bool>,
 }
@@ -83,14 +90,18 @@ impl SyncClient {
     pub fn open(user: CurrentUser, vault: Option<Vault>, loaded: Option<Loaded>) -> Self {
         let has_vault = vault.is_some();
         let client = match loaded {
-            Some(l) if l.state.user.user_id == user.user_id => Self::build(
-                l.replica,
-                Some(user),
-                vault,
-                l.state.queued_at,
-                l.on_disk,
-                l.state.complete,
-            ),
+            Some(l) if l.state.user.user_id == user.user_id => {
+                let client = Self::build(
+                    l.replica,
+                    Some(user),
+                    vault,
+                    l.state.queued_at,
+                    l.on_disk,
+                    l.state.complete,
+                );
+                client.drafts.set_value(l.state.drafts);
+                client
+            }
             _ => Self::build(
                 Replica::new(Uuid::new_v4()),
                 Some(user),
@@ -123,6 +134,9 @@ impl SyncClient {
                 ..SyncStatus::default()
             }),
             queued_at: RwSignal::new(queued_at),
+            drafts: StoredValue::new(BTreeMap::new()),
+            saving_to_device: RwSignal::new(false),
+            drafts_on_disk: RwSignal::new(BTreeMap::new()),
             user: StoredValue::new(user),
             vault: StoredValue::new_local(vault),
             on_disk: StoredValue::new(on_disk),
@@ -130,7 +144,7 @@ impl SyncClient {
             backfill_due: StoredValue::new(!complete),
             again: StoredValue::new(false),
             saving: StoredValue::new(false),
-            save_again: StoredValue::new((false, false)),
+            save_again: StoredValue::new((false, false, false)),
             failures: StoredValue::new(0),
             stopped: StoredValue::new(false),
         }
@@ -156,10 +170,14 @@ impl SyncClient {
         if self.vault.with_value(Option::is_none) {
             return;
         }
-        self.save_again.update_value(|(r, s)| {
+        self.save_again.update_value(|(asked, r, s)| {
+            *asked = true;
             *r |= records;
             *s |= strict;
         });
+        if !self.saving_to_device.get_untracked() {
+            self.saving_to_device.set(true);
+        }
         if self.saving.get_value() {
             return;
         }
@@ -167,10 +185,10 @@ impl SyncClient {
         let this = *self;
         spawn_local(async move {
             loop {
-                let Some((records, strict)) = this.save_again.try_get_value() else {
+                let Some((_, records, strict)) = this.save_again.try_get_value() else {
                     return;
                 };
-                this.save_again.set_value((false, false));
+                this.save_again.set_value((false, false, false));
                 if let Err(problem) = this.save_once(records, strict).await {
                     let _ = this
                         .status
@@ -178,11 +196,16 @@ impl SyncClient {
                 } else {
                     let _ = this.status.try_update(|s| s.storage_problem = None);
                 }
-                if this.save_again.try_get_value() == Some((false, false)) {
+                if !this
+                    .save_again
+                    .try_get_value()
+                    .is_some_and(|(asked, _, _)| asked)
+                {
                     break;
                 }
             }
             let _ = this.saving.try_set_value(false);
+            let _ = this.saving_to_device.try_set(false);
         });
     }
 
@@ -221,8 +244,10 @@ impl SyncClient {
             accepted: r.accepted.clone(),
             queued_at: self.queued_at.get_untracked(),
             complete: complete.unwrap_or_else(|| self.complete.get_value()),
+            drafts: self.drafts.get_value(),
         });
         let refs: Vec<&SyncRecord> = put.iter().collect();
+        let drafts = state.drafts.clone();
         vault
             .save(&state, &refs, &delete, strict)
             .await
@@ -238,7 +263,36 @@ impl SyncClient {
         if let Some(c) = complete {
             let _ = self.complete.try_set_value(c);
         }
+        let _ = self.drafts_on_disk.try_set(drafts);
         Ok(())
+    }
+
+    /// Typing kept for `form` (see [`SyncClient::keep_draft`]).
+    pub fn draft<T: serde::de::DeserializeOwned>(&self, form: &str) -> Option<T> {
+        self.drafts
+            .with_value(|d| d.get(form).cloned())
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    /// Keeps what is typed in `form` until it reaches the outbox, in the encrypted copy.
+    pub fn keep_draft<T: serde::Serialize>(&self, form: &str, typed: &T) {
+        if let Ok(value) = serde_json::to_value(typed) {
+            self.drafts.update_value(|d| {
+                d.insert(form.to_owned(), value);
+            });
+            self.request_save(false, false);
+        }
+    }
+
+    /// Forgets the typing kept for `form` (it is in the outbox now).
+    pub fn drop_draft(&self, form: &str) {
+        let had = self
+            .drafts
+            .try_update_value(|d| d.remove(form).is_some())
+            .unwrap_or(false);
+        if had {
+            self.request_save(false, false);
+        }
     }
 
     /// Waits until every requested save has reached the disk.

@@ -84,6 +84,10 @@ pub struct SavedState {
     pub queued_at: BTreeMap<Uuid, DateTime<Utc>>,
     /// False when records not kept offline were left out: the next start fetches them again.
     pub complete: bool,
+    /// Typing not yet in the outbox (a brief mid-sentence), by form, so a reload or a crash
+    /// loses nothing; encrypted like everything else.
+    #[serde(default)]
+    pub drafts: BTreeMap<String, serde_json::Value>,
 }
 
 /// The copy as loaded.
@@ -235,7 +239,8 @@ async fn open_sealed(key: &CryptoKey, aad: &str, sealed: &[u8]) -> Result<Vec<u8
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    (s.len() % 2 == 0)
+    s.len()
+        .is_multiple_of(2)
         .then(|| {
             (0..s.len())
                 .step_by(2)

@@ -95,6 +95,9 @@ test('a coordinator builds an agenda, a brief survives a reload mid-typing, and 
   const situation = page.getByLabel('Situation (required)');
   await situation.click();
   await page.keyboard.type('Lives alone; fell twice in three weeks and waited two hours on the floor.');
+  // The typing is on the device (encrypted) as it is typed; a reload then loses nothing.
+  const typed = 'Lives alone; fell twice in three weeks and waited two hours on the floor.';
+  await page.locator(`[data-testid=save-state][data-kept-chars="${typed.length}"]`).waitFor({ state: 'attached' });
   await page.reload();
   await page.getByLabel('Situation (required)').waitFor();
   assert.equal(await page.getByLabel('Situation (required)').inputValue(), 'Lives alone; fell twice in three weeks and waited two hours on the floor.');

@@ -4,7 +4,6 @@
 //! once (so a reload or a closed tab loses nothing), saved into the sync outbox after a short
 //! pause, and the page warns before leaving while typing is not yet saved.
 
-use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
@@ -56,7 +55,8 @@ fn BriefLoader(item_id: Uuid) -> impl IntoView {
     }
 }
 
-/// What is typed but not yet in the outbox, kept on the device under the brief's id.
+/// What is typed but not yet in the outbox, kept in the device's encrypted copy under the
+/// brief's id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct LocalDraft {
     base_version: u64,
@@ -65,7 +65,7 @@ struct LocalDraft {
 }
 
 fn draft_key(brief_id: Uuid) -> String {
-    format!("mdt.brief-draft.{brief_id}")
+    format!("brief:{brief_id}")
 }
 
 /// The form's fields as signals.
@@ -220,7 +220,7 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
     };
 
     // Restore typing that never reached the outbox (a reload or crash mid-sentence).
-    if let Ok(draft) = LocalStorage::get::<LocalDraft>(draft_key(brief_id)) {
+    if let Some(draft) = sync.draft::<LocalDraft>(&draft_key(brief_id)) {
         shown.set_value((draft.base_version, draft.before.clone()));
         fields.fill(&draft.typed);
         typing.set(true);
@@ -288,7 +288,7 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
         sync.save_edit(brief_id, base_version, before.as_ref(), &after)
             .map_err(|e| vec![e])?;
         shown.set_value((base_version, Some(after)));
-        LocalStorage::delete(draft_key(brief_id));
+        sync.drop_draft(&draft_key(brief_id));
         typing.set(false);
         Ok(())
     };
@@ -298,9 +298,9 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
         errors.set(Vec::new());
         if let Some(base) = base_brief() {
             let (base_version, before) = shown.get_value();
-            let _ = LocalStorage::set(
-                draft_key(brief_id),
-                LocalDraft {
+            sync.keep_draft(
+                &draft_key(brief_id),
+                &LocalDraft {
                     base_version,
                     before,
                     typed: fields.read(&base),
@@ -382,8 +382,34 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
         })
     };
     let status = move || record.get().and_then(|(_, b)| b).map(|b| b.status);
+    // How much typing is on disk (encrypted) right now: what a crash or reload would keep.
+    let kept_chars = move || {
+        sync.drafts_on_disk.with(|d| {
+            d.get(&draft_key(brief_id))
+                .and_then(|v| serde_json::from_value::<LocalDraft>(v.clone()).ok())
+                .map(|d| {
+                    let b = d.typed;
+                    [
+                        b.situation,
+                        b.background,
+                        b.assessment,
+                        b.request,
+                        b.services_involved,
+                        b.risks,
+                        b.patient_wishes,
+                    ]
+                    .iter()
+                    .map(|t| t.chars().count())
+                    .sum::<usize>()
+                })
+                .unwrap_or(0)
+                .to_string()
+        })
+    };
     let save_state = move || {
-        if typing.get() {
+        if typing.get() && sync.saving_to_device.get() {
+            "Typing…"
+        } else if typing.get() {
             "Typing… kept on this device"
         } else if unsent.get() {
             "Saved on this device; it will be sent when the connection allows"
@@ -415,7 +441,7 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
                 Some(BriefStatus::Ready) => view! { <strong class="nhsuk-tag nhsuk-tag--green" data-testid="brief-status">"Ready"</strong> }.into_any(),
                 _ => view! { <strong class="nhsuk-tag nhsuk-tag--yellow" data-testid="brief-status">"Draft"</strong> }.into_any(),
             }}
-            " "<span role="status" aria-live="polite" data-testid="save-state">{save_state}</span>
+            " "<span role="status" aria-live="polite" data-testid="save-state" data-kept-chars=kept_chars>{save_state}</span>
         </p>
         <ConflictNotice id=brief_id/>
         {move || note.get().map(|n| view! { <div class="nhsuk-inset-text" role="status" data-testid="brief-note"><p>{n}</p></div> })}
