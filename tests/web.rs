@@ -888,3 +888,87 @@ fn bench_slot_finder_in_the_browser() {
         times[0]
     );
 }
+
+/// Initial sync of a 10,000-record team in the browser: parsing the pull pages, applying them
+/// to a new replica, then encrypting and writing the copy kept offline to IndexedDB. Every item
+/// is on the team's next meeting, so all of them are kept: the worst case. Prints figures for
+/// BENCHMARKS.md (release build via `./scripts/bench.sh`).
+#[wasm_bindgen_test]
+async fn bench_initial_sync_of_a_10000_record_team() {
+    use mdt::core::api::CurrentUser;
+    use mdt::core::sync::{PullResponse, Replica, MAX_PULL_RECORDS};
+    use mdt::web::vault::{self, Vault};
+    // Run alone, nothing has started Leptos's task executor yet: mounting does that.
+    let started = leptos::mount::mount_to(container(), || ());
+    let (_, _, records) = agenda_records(4_999);
+    let total = records.len();
+    assert!(total >= 10_000);
+    // The wire: pages of at most MAX_PULL_RECORDS, as the server sends them.
+    let pages: Vec<String> = records
+        .chunks(MAX_PULL_RECORDS)
+        .enumerate()
+        .map(|(i, chunk)| {
+            serde_json::to_string(&PullResponse {
+                records: chunk.to_vec(),
+                cursor: ((i + 1) * MAX_PULL_RECORDS) as u64,
+                more: (i + 1) * MAX_PULL_RECORDS < total,
+            })
+            .unwrap()
+        })
+        .collect();
+    let performance = web_sys::window().unwrap().performance().unwrap();
+    let mut apply_ms = Vec::new();
+    let mut save_ms = Vec::new();
+    let mut kept = 0;
+    for run in 0..3 {
+        let user = CurrentUser {
+            user_id: Uuid::new_v4(),
+            name: "Pat Coordinator".into(),
+            email: "pat.coordinator@example.nhs.net".into(),
+            person_id: Uuid::from_u128(1),
+        };
+        let start = performance.now();
+        let mut replica = Replica::new(Uuid::new_v4());
+        for page in &pages {
+            replica.apply_pull(serde_json::from_str::<PullResponse>(page).unwrap());
+        }
+        apply_ms.push(performance.now() - start);
+        assert_eq!(replica.confirmed.len(), total);
+        let vault = Vault::open_signed_in(&user, &"ab".repeat(32), None)
+            .await
+            .unwrap();
+        let owner = Owner::new();
+        let sync = owner.with(|| SyncClient::open(user.clone(), Some(vault), None));
+        sync.stop();
+        sync.replica.set(replica);
+        let start = performance.now();
+        sync.save_now().await;
+        save_ms.push(performance.now() - start);
+        if run == 0 {
+            let reopened = Vault::open_signed_in(&user, &"ab".repeat(32), None)
+                .await
+                .unwrap();
+            let loaded = reopened.load().await.unwrap().unwrap();
+            kept = loaded.replica.confirmed.len();
+            reopened.close();
+        }
+        sync.wipe().await;
+        let _ = vault::destroy(user.user_id).await;
+    }
+    drop(started);
+    assert_eq!(
+        kept, total,
+        "every record of the next meeting is kept offline"
+    );
+    apply_ms.sort_by(|a, b| a.total_cmp(b));
+    save_ms.sort_by(|a, b| a.total_cmp(b));
+    web_sys::console::log_1(
+        &format!(
+            "BENCH initial-sync-browser: {total} records in {} pages: parse and apply median {:.0} ms {apply_ms:.0?}; encrypt and write the offline copy ({kept} records, AES-GCM, IndexedDB) median {:.0} ms {save_ms:.0?}",
+            pages.len(),
+            apply_ms[1],
+            save_ms[1]
+        )
+        .into(),
+    );
+}

@@ -295,6 +295,13 @@ impl SyncClient {
         }
     }
 
+    /// Saves the whole copy now (records included) and waits for it: used after loading many
+    /// records at once, and by the benchmarks.
+    pub async fn save_now(&self) {
+        self.request_save(true, false);
+        self.flush().await;
+    }
+
     /// Waits until every requested save has reached the disk.
     pub async fn flush(&self) {
         while self.saving.try_get_value().unwrap_or(false) {

@@ -134,3 +134,31 @@ test('edits made offline survive a reload, reach the server once back online, an
   await sol.context.close();
   await pat.context.close();
 });
+
+test('the app locks itself when left idle and opens again with the password, keeping unsent changes', async () => {
+  const { baseUrl, browser } = env;
+  const gita = await session(browser);
+  const page = gita.page;
+  // A short idle limit for the test (the app only accepts values below its 15 minutes).
+  await gita.context.addInitScript(() => { window.mdtIdleLockMs = 4000; });
+  await signIn(page, baseUrl, 'gita.synthetic@example.nhs.net');
+  await waitAllSent(page);
+  await gita.context.setOffline(true);
+  await page.getByRole('link', { name: 'My availability' }).click();
+  await page.getByLabel('Day', { exact: true }).selectOption({ label: 'Monday' });
+  await page.getByLabel('From', { exact: true }).fill('08:30');
+  await page.getByLabel('To', { exact: true }).fill('12:30');
+  await page.getByLabel('What it is').fill('Clinic');
+  await page.getByRole('button', { name: 'Add commitment' }).click();
+  await page.getByTestId('sync-status').filter({ hasText: /1 unsent change/ }).waitFor();
+  // Hands off: the lock screen replaces the page and no patient data is left on screen.
+  await page.getByTestId('lock-reason').filter({ hasText: 'locked itself' }).waitFor({ timeout: 20000 });
+  assert.equal(await page.getByTestId('sync-status').count(), 0);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByTestId('sync-status').filter({ hasText: /1 unsent change/ }).waitFor();
+  await gita.context.setOffline(false);
+  await waitAllSent(page);
+  assert.deepEqual(page.errors, []);
+  await gita.context.close();
+});
