@@ -374,18 +374,9 @@ impl SyncClient {
         self.after_change();
     }
 
+    /// After staging: notes when new changes were made, saves the outbox and sends it.
     fn after_change(&self) {
-        let now = Utc::now();
-        let outbox: Vec<Uuid> = self
-            .replica
-            .with_untracked(|r| r.outbox.iter().map(|m| m.mutation_id).collect());
-        self.queued_at.update(|q| {
-            for id in &outbox {
-                q.entry(*id).or_insert(now);
-            }
-            q.retain(|id, _| outbox.contains(id));
-        });
-        self.request_save(false, true);
+        self.note_and_save_outbox();
         let this = *self;
         spawn_local(async move { this.sync_now().await });
     }
@@ -508,7 +499,7 @@ impl SyncClient {
                 + r.stage_actions_reviews(Utc::now(), Uuid::new_v4)
         });
         if carried > 0 {
-            self.after_change_without_sync();
+            self.note_and_save_outbox();
             self.again.set_value(true);
         }
         Ok(())
@@ -537,7 +528,8 @@ impl SyncClient {
         }
     }
 
-    fn after_change_without_sync(&self) {
+    /// Notes when each new change was made (dropping answered ones) and saves the outbox.
+    fn note_and_save_outbox(&self) {
         let now = Utc::now();
         let outbox: Vec<Uuid> = self
             .replica
@@ -546,6 +538,7 @@ impl SyncClient {
             for id in &outbox {
                 q.entry(*id).or_insert(now);
             }
+            q.retain(|id, _| outbox.contains(id));
         });
         self.request_save(false, true);
     }

@@ -3,20 +3,12 @@
 // action, and open actions coming back on the next meeting's actions review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
 async function addPatient(page, nhs, name) {
-  await page.getByRole('button', { name: 'Add an item' }).click();
-  await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
-  await page.getByLabel('NHS number').fill(nhs);
-  await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Date of birth').fill('1940-05-06');
-  await page.getByLabel('Reason for discussion').fill('Increasing needs at home');
-  await page.getByLabel('Question for the MDT').fill('What support is needed?');
-  await page.getByRole('button', { name: 'Add to agenda' }).click();
-  await page.getByTestId('agenda-item').filter({ hasText: name }).waitFor();
+  await addPatientItem(page, { nhs, name, born: '1940-05-06', reason: 'Increasing needs at home', question: 'What support is needed?' });
 }
 
 test('a meeting concludes only with outcomes; owners act on their actions; open ones return on the next agenda', async () => {

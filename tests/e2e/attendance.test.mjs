@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { COLLEAGUES, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -23,15 +23,7 @@ test('apologies from the only social worker break quorum; the calendar file has 
   assert.equal(await page.getByTestId('quorum-warning').count(), 0, 'quorum holds while everyone is expected');
 
   // A patient on the agenda, to check the calendar file leaves them out.
-  await page.getByRole('button', { name: 'Add an item' }).click();
-  await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
-  await page.getByLabel('NHS number').fill('9990000018');
-  await page.getByLabel('Full name').fill('Ada Synthetic');
-  await page.getByLabel('Date of birth').fill('1938-04-12');
-  await page.getByLabel('Reason for discussion').fill('Two falls');
-  await page.getByLabel('Question for the MDT').fill('Care package review?');
-  await page.getByRole('button', { name: 'Add to agenda' }).click();
-  await page.getByTestId('agenda-item').filter({ hasText: 'Ada Synthetic' }).waitFor();
+  await addPatientItem(page, { nhs: '9990000018', name: 'Ada Synthetic' });
   await waitAllSent(page);
 
   const sol = await session(browser);

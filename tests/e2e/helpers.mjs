@@ -156,3 +156,16 @@ export const COLLEAGUES = [
   ['sol.worker@example.gov.uk', 'Sol Worker', 'social_worker'],
   ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
 ];
+
+/** Adds a patient not yet on the team's list to the meeting page's agenda. */
+export async function addPatientItem(page, { nhs, name, born = '1938-04-12', reason = 'Two falls', question = 'Care package review?' }) {
+  await page.getByRole('button', { name: 'Add an item' }).click();
+  await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
+  await page.getByLabel('NHS number').fill(nhs);
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Date of birth').fill(born);
+  await page.getByLabel('Reason for discussion').fill(reason);
+  await page.getByLabel('Question for the MDT').fill(question);
+  await page.getByRole('button', { name: 'Add to agenda' }).click();
+  await page.getByTestId('agenda-item').filter({ hasText: name }).waitFor();
+}

@@ -5,7 +5,7 @@
 // conflict is resolved on the conflicts page. A second tab of the same person does not send.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, PASSWORD, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addPatientItem, PASSWORD, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -28,15 +28,7 @@ test('edits made offline survive a reload, reach the server once back online, an
   await createTeam(page, 'Brook MDT', { emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net'] });
   await planMeeting(page, 7);
   await page.getByTestId('meeting-list').getByRole('link').first().click();
-  await page.getByRole('button', { name: 'Add an item' }).click();
-  await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
-  await page.getByLabel('NHS number').fill('9990000018');
-  await page.getByLabel('Full name').fill('Ada Synthetic');
-  await page.getByLabel('Date of birth').fill('1938-04-12');
-  await page.getByLabel('Reason for discussion').fill('Two falls');
-  await page.getByLabel('Question for the MDT').fill('Care package review?');
-  await page.getByRole('button', { name: 'Add to agenda' }).click();
-  await page.getByTestId('agenda-item').filter({ hasText: 'Ada Synthetic' }).waitFor();
+  await addPatientItem(page, { nhs: '9990000018', name: 'Ada Synthetic' });
   await page.getByRole('button', { name: /Record the outcome for Ada Synthetic/ }).click();
   await page.getByLabel('Decision', { exact: true }).check();
   await page.getByLabel('The decision').fill('Falls assessment at home');
