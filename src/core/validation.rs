@@ -171,14 +171,107 @@ pub fn password(value: &str) -> Result<(), ValidationError> {
             "The password must be 256 characters or fewer",
         ));
     }
+    let lower = value.to_lowercase();
+    let first = value.chars().next();
+    let one_character = value.chars().all(|c| Some(c) == first);
+    if one_character || COMMON_PASSWORDS.contains(&lower.as_str()) {
+        return Err(ValidationError::field(
+            "password",
+            "That password is too common and easy to guess. Choose another, for example three or four unrelated words",
+        ));
+    }
     Ok(())
 }
+
+/// Passwords of 12 or more characters that appear at the top of published breach lists (and
+/// local favourites), refused whatever their case.
+const COMMON_PASSWORDS: &[&str] = &[
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "123456789123",
+    "111111111111",
+    "000000000000",
+    "123123123123",
+    "qwertyuiop12",
+    "qwertyuiop123",
+    "qwertyuiopas",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde3",
+    "password1234",
+    "password12345",
+    "password123456",
+    "passwordpassword",
+    "password1!password",
+    "p@ssword1234",
+    "p@ssw0rd1234",
+    "passw0rd1234",
+    "iloveyou1234",
+    "letmein12345",
+    "letmeinletmein",
+    "welcome12345",
+    "welcome123456",
+    "changeme1234",
+    "changeme12345",
+    "administrator",
+    "admin1234567",
+    "abcdefghijkl",
+    "abcd12345678",
+    "football1234",
+    "liverpool123",
+    "chelsea12345",
+    "arsenal12345",
+    "manchesterunited",
+    "sunshine1234",
+    "princess1234",
+    "superman1234",
+    "monkey123456",
+    "dragon123456",
+    "baseball1234",
+    "trustno1trustno1",
+    "nhs123456789",
+    "nhspassword1",
+    "nhspassword123",
+    "council12345",
+    "summer202626",
+    "winter202626",
+    "spring202626",
+    "autumn202626",
+    "correcthorsebatterystaple",
+];
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_must_be_long_and_not_common() {
+        assert!(password("short")
+            .unwrap_err()
+            .message
+            .contains("at least 12"));
+        for common in [
+            "Password1234",
+            "QWERTYUIOP12",
+            "aaaaaaaaaaaaaaaa",
+            "nhs123456789",
+        ] {
+            assert!(
+                password(common).unwrap_err().message.contains("too common"),
+                "{common} refused"
+            );
+        }
+        assert!(password("kettle orbit lantern").is_ok());
+        assert!(password(&"x".repeat(257)).is_err());
     }
 }
 

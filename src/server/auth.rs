@@ -61,6 +61,88 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// Failed sign-ins allowed per account within [`ATTEMPT_WINDOW`] before 429.
+pub const ACCOUNT_ATTEMPTS: usize = 5;
+/// Failed sign-ins allowed per client address within [`ATTEMPT_WINDOW`] (a shared office
+/// behind one address gets more room than one account).
+pub const ADDRESS_ATTEMPTS: usize = 20;
+/// How long failed sign-ins count.
+pub const ATTEMPT_WINDOW: Duration = Duration::minutes(15);
+
+/// Counts failed sign-ins by account and by client address, in memory (a restart forgets them,
+/// which only ever helps the person locked out).
+#[derive(Debug, Default)]
+pub struct SignInLimiter {
+    failures: std::sync::Mutex<std::collections::HashMap<String, Vec<chrono::DateTime<Utc>>>>,
+}
+
+impl SignInLimiter {
+    fn keys(email: &str, address: Option<std::net::IpAddr>) -> Vec<(String, usize)> {
+        let mut keys = vec![(
+            format!("account:{}", email.to_lowercase()),
+            ACCOUNT_ATTEMPTS,
+        )];
+        if let Some(ip) = address {
+            keys.push((format!("address:{ip}"), ADDRESS_ATTEMPTS));
+        }
+        keys
+    }
+
+    /// Refuses when the account or the address has used up its attempts.
+    pub fn check(
+        &self,
+        email: &str,
+        address: Option<std::net::IpAddr>,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, limit) in Self::keys(email, address) {
+            if let Some(times) = failures.get_mut(&key) {
+                times.retain(|t| now - *t < ATTEMPT_WINDOW);
+                if times.len() >= limit {
+                    return Err(Error::TooManyAttempts);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt against the account and the address.
+    pub fn failed(
+        &self,
+        email: &str,
+        address: Option<std::net::IpAddr>,
+        now: chrono::DateTime<Utc>,
+    ) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, _) in Self::keys(email, address) {
+            failures.entry(key).or_default().push(now);
+        }
+    }
+
+    /// A successful sign-in clears the account's count (not the address's).
+    pub fn succeeded(&self, email: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.remove(&format!("account:{}", email.to_lowercase()));
+    }
+}
+
+/// The client's address, when the server knows it (it does when serving directly).
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// Checked when the email is unknown, so a wrong email takes as long as a wrong password.
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("not-a-real-password-for-timing").unwrap_or_default());
@@ -150,6 +232,7 @@ impl FromRequestParts<AppState> for Session {
 
 async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<Response, Error> {
@@ -159,9 +242,11 @@ async fn sign_in(
             "Enter your email address and password.".into(),
         ));
     }
+    state.sign_in_limiter.check(&email, address, Utc::now())?;
+    let lookup = email.clone();
     let user = state
         .store
-        .call(move |conn| store::find_user_by_email(conn, &email))
+        .call(move |conn| store::find_user_by_email(conn, &lookup))
         .await?;
     let hash = user
         .as_ref()
@@ -170,7 +255,11 @@ async fn sign_in(
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| Error::Internal(e.into()))?;
-    let user = user.filter(|_| matches).ok_or(Error::BadCredentials)?;
+    let Some(user) = user.filter(|u| matches && !u.disabled) else {
+        state.sign_in_limiter.failed(&email, address, Utc::now());
+        return Err(Error::BadCredentials);
+    };
+    state.sign_in_limiter.succeeded(&email);
 
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let new_hash = token_hash(&token);

@@ -9,7 +9,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use super::demo::{self, NewUser, DEMO_PASSWORD};
-use super::store::Store;
+use super::store::{self, Store};
 use super::{app, AppState, Config};
 use crate::core::calendar::BankHolidays;
 use crate::core::entities::Role;
@@ -70,6 +70,21 @@ pub enum UserCommand {
         /// Professional role, e.g. gp, social_worker, district_nurse, practice_manager.
         #[arg(long, default_value = "other")]
         role: String,
+    },
+    /// Sets a new password (read like `add`) and ends the account's sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Stops an account signing in and ends its sessions at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Lets a disabled account sign in again.
+    Enable {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -139,6 +154,40 @@ pub fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::User {
+            action: UserCommand::ResetPassword { email },
+        } => {
+            let password = read_password()?;
+            crate::core::validation::password(&password)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let hash = super::auth::hash_password(&password)?;
+            let found = store
+                .blocking(|conn| store::set_password_hash(conn, &email, &hash))
+                .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(found, "no account has the email address {email}");
+            println!("New password set for {email}; their sessions have ended.");
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Disable { email },
+        } => {
+            let found = store
+                .blocking(|conn| store::set_disabled(conn, &email, true))
+                .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(found, "no account has the email address {email}");
+            println!("{email} can no longer sign in; their sessions have ended.");
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::Enable { email },
+        } => {
+            let found = store
+                .blocking(|conn| store::set_disabled(conn, &email, false))
+                .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(found, "no account has the email address {email}");
+            println!("{email} can sign in again.");
+            Ok(())
+        }
         Command::Demo => {
             let summary = demo::load_demo(&store, Utc::now()).map_err(anyhow::Error::from)?;
             if summary.already_loaded {
@@ -181,12 +230,15 @@ fn serve(
         })?;
         let local = listener.local_addr()?;
         println!("MDT app running at http://{local}/  (press Ctrl-C to stop)");
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-                tracing::info!("shutting down");
-            })
-            .await?;
+        axum::serve(
+            listener,
+            app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        })
+        .await?;
         Ok(())
     })
 }

@@ -80,6 +80,7 @@ pub fn add_user(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<
         name: new.name.trim().to_owned(),
         person_id: Uuid::new_v4(),
         password_hash: hash_password(new.password)?,
+        disabled: false,
     };
     store.blocking(|conn| store::insert_user(conn, &user, now))?;
     let mut author = Author {

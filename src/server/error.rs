@@ -29,6 +29,9 @@ pub enum Error {
     /// Something asked for does not exist, with what to do about it.
     #[error("{0}")]
     NotFoundWith(String),
+    /// Too many failed sign-ins for this account or from this address.
+    #[error("Too many sign-in attempts. Wait 15 minutes and try again, or ask your administrator to reset your password.")]
+    TooManyAttempts,
     #[error("The request is too large. Send fewer changes at a time.")]
     PayloadTooLarge,
     #[error("The request must be sent as JSON (Content-Type: application/json).")]
@@ -49,6 +52,7 @@ impl Error {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound | Self::NotFoundWith(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -66,7 +70,14 @@ impl IntoResponse for Error {
         let body = ApiErrorBody {
             error: self.to_string(),
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, Self::TooManyAttempts) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("900"),
+            );
+        }
+        response
     }
 }
 

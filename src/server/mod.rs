@@ -43,10 +43,18 @@ pub const APP_HEADER: &str = "x-requested-with";
 /// The value of [`APP_HEADER`] the app sends.
 pub const APP_HEADER_VALUE: &str = "mdt-app";
 
+/// The Content Security Policy of every response: only the app's own files, no inline or
+/// eval'd script (wasm compilation is allowed), no plugins, no `<base>`, never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// HSTS sent when people reach the server over HTTPS: a year, subdomains included.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
+
 /// Settings fixed at start-up.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Mark the session cookie `Secure` (set when served over HTTPS or behind a TLS proxy).
+    /// People reach the server over HTTPS (directly or through a TLS proxy): the session
+    /// cookie is marked `Secure` and responses carry HSTS.
     pub secure_cookies: bool,
     /// The built app (Trunk's `dist/`); `None` serves only the API.
     pub dist_dir: Option<PathBuf>,
@@ -69,6 +77,8 @@ impl Default for Config {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// Failed sign-ins by account and address (429 after too many).
+    pub sign_in_limiter: Arc<auth::SignInLimiter>,
 }
 
 impl AppState {
@@ -77,6 +87,7 @@ impl AppState {
         Self {
             store,
             config: Arc::new(config),
+            sign_in_limiter: Arc::new(auth::SignInLimiter::default()),
         }
     }
 }
@@ -97,6 +108,7 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ));
 
+    let https = state.config.secure_cookies;
     let router = Router::new().merge(api);
     let router = match &state.config.dist_dir {
         Some(dist) => router.fallback_service(
@@ -121,6 +133,14 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &Response| https.then(|| HeaderValue::from_static(STRICT_TRANSPORT_SECURITY)),
         ))
         // The app's wasm is ~3x smaller over the wire with brotli or gzip.
         .layer(CompressionLayer::new())

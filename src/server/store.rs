@@ -93,6 +93,8 @@ pub struct UserRow {
     pub name: String,
     pub person_id: Uuid,
     pub password_hash: String,
+    /// A disabled account cannot sign in and has no sessions.
+    pub disabled: bool,
 }
 
 /// A session found by its token.
@@ -185,7 +187,7 @@ fn json_err(e: serde_json::Error) -> Error {
     Error::Internal(e.into())
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.person_id, u.password_hash";
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.person_id, u.password_hash, u.disabled";
 
 fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
@@ -194,6 +196,7 @@ fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         name: row.get(2)?,
         person_id: parse_uuid(row.get(3)?)?,
         password_hash: row.get(4)?,
+        disabled: row.get::<_, i64>(5)? != 0,
     })
 }
 
@@ -226,6 +229,40 @@ pub fn device_key(conn: &Connection, user_id: Uuid) -> Result<String, Error> {
         |r| r.get(0),
     )?;
     stored.ok_or_else(|| Error::Internal(anyhow::anyhow!("device key not stored")))
+}
+
+/// Disables (or enables again) an account; disabling ends all its sessions at once. False
+/// when no account has that email.
+pub fn set_disabled(conn: &Connection, email: &str, disabled: bool) -> Result<bool, Error> {
+    let changed = conn.execute(
+        "UPDATE users SET disabled = ?2 WHERE email = ?1",
+        params![email.trim(), i64::from(disabled)],
+    )?;
+    if changed > 0 && disabled {
+        end_sessions_of(conn, email)?;
+    }
+    Ok(changed > 0)
+}
+
+/// Replaces an account's password hash and ends all its sessions. False when no account has
+/// that email.
+pub fn set_password_hash(conn: &Connection, email: &str, hash: &str) -> Result<bool, Error> {
+    let changed = conn.execute(
+        "UPDATE users SET password_hash = ?2 WHERE email = ?1",
+        params![email.trim(), hash],
+    )?;
+    if changed > 0 {
+        end_sessions_of(conn, email)?;
+    }
+    Ok(changed > 0)
+}
+
+fn end_sessions_of(conn: &Connection, email: &str) -> Result<(), Error> {
+    conn.execute(
+        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE email = ?1)",
+        [email.trim()],
+    )?;
+    Ok(())
 }
 
 /// Users.
@@ -285,8 +322,8 @@ pub fn find_session(conn: &Connection, token_hash: &str) -> Result<Option<Sessio
             |row| {
                 Ok(SessionRow {
                     user: user_from_row(row)?,
-                    created_at: parse_time(row.get(5)?)?,
-                    last_seen_at: parse_time(row.get(6)?)?,
+                    created_at: parse_time(row.get(6)?)?,
+                    last_seen_at: parse_time(row.get(7)?)?,
                 })
             },
         )

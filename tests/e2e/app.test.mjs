@@ -25,6 +25,21 @@ after(async () => {
 const session = () => newSession(browser);
 const signIn = (page, email) => signInAt(page, baseUrl, email);
 
+test('the app loads under its Content Security Policy (no inline script) without violations', async () => {
+  const { context, page } = await session();
+  const response = await page.goto(`${baseUrl}/`);
+  const csp = response.headers()['content-security-policy'];
+  assert.equal(csp, "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+  assert.equal(response.headers()['x-content-type-options'], 'nosniff');
+  const html = await response.text();
+  assert.ok(!/<script(?![^>]*\ssrc=)[^>]*>/.test(html), 'no inline script in the page');
+  await signIn(page, 'pat.coordinator@example.nhs.net');
+  await waitAllSent(page);
+  assert.deepEqual(page.cspViolations, []);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 test('sign-in refuses a wrong password in plain words and keeps what was typed', async () => {
   const { context, page } = await session();
   await page.goto(`${baseUrl}/`);

@@ -81,6 +81,13 @@ export async function session(browser) {
   page.setDefaultTimeout(15000);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
+  // Content Security Policy violations other than the NHS web font (served from assets.nhs.uk,
+  // which the policy does not allow: the NHS font stack falls back to Arial).
+  page.cspViolations = [];
+  page.on('console', (m) => {
+    const text = m.text();
+    if (text.includes('Content Security Policy') && !text.includes('assets.nhs.uk')) page.cspViolations.push(text);
+  });
   return { context, page };
 }
 

@@ -1,0 +1,136 @@
+//! HTTP hardening: the security headers of every response (app page and API), HSTS only over
+//! HTTPS, and cross-site requests refused.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use serde_json::json;
+
+use common::{get, Harness};
+use mdt::server::store::Store;
+use mdt::server::{app, AppState, Config};
+
+/// The headers every response must carry, as (name, value).
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
+fn check_headers(headers: &axum::http::HeaderMap, what: &str) {
+    for (name, value) in SECURITY_HEADERS {
+        assert_eq!(
+            headers.get(*name).and_then(|v| v.to_str().ok()),
+            Some(*value),
+            "{name} on {what}"
+        );
+    }
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
+}
+
+fn harness_with_app(secure: bool) -> (axum::Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>MDT</title><script type=\"module\" src=\"/boot.js\"></script>",
+    )
+    .unwrap();
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    let config = Config {
+        secure_cookies: secure,
+        dist_dir: Some(dist),
+        ..Config::default()
+    };
+    (app(AppState::new(store, config)), dir)
+}
+
+async fn headers_of(
+    app: &axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap) {
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.unwrap();
+    (response.status(), response.headers().clone())
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_hsts_only_over_https() {
+    let (plain, _dir) = harness_with_app(false);
+    let (status, headers) = headers_of(&plain, get("/", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    check_headers(&headers, "the app page");
+    assert!(
+        headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+        "no HSTS over plain HTTP"
+    );
+    // A deep link is the app page too, with the same headers.
+    let (_, headers) = headers_of(&plain, get("/teams/abc", None)).await;
+    check_headers(&headers, "a deep link");
+
+    let (status, headers) = headers_of(&plain, get("/api/sync/pull", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    check_headers(&headers, "an API error");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+
+    let (https, _dir2) = harness_with_app(true);
+    for uri in ["/", "/api/session"] {
+        let (_, headers) = headers_of(&https, get(uri, None)).await;
+        check_headers(&headers, uri);
+        assert_eq!(
+            headers[header::STRICT_TRANSPORT_SECURITY],
+            "max-age=31536000; includeSubDomains",
+            "HSTS on {uri} over HTTPS"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cross_site_post_without_the_app_header_is_refused_and_changes_nothing() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let client = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let before = client.pulled_ids().await;
+    // What a hostile page's form could send: the cookie rides along, the custom header cannot.
+    let id = uuid::Uuid::new_v4();
+    let body = json!({"device_id": uuid::Uuid::new_v4(), "mutations": [{
+        "mutation_id": uuid::Uuid::new_v4(), "seq": 1, "entity": "organisation", "id": id,
+        "base_version": 0, "op": {"kind": "update", "fields": {"name": "Forged Practice", "kind": "gp_practice"}}
+    }]});
+    for content_type in [
+        "application/json",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+    ] {
+        let request = Request::builder()
+            .method("POST")
+            .uri("/api/sync/push")
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::COOKIE, &client.cookie)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, headers, answer) = h.send(request).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{content_type}: {answer}");
+        check_headers(&headers, "a refused cross-site post");
+    }
+    // Signing out by a forged DELETE is refused too: the session still works.
+    let forged_sign_out = Request::builder()
+        .method("DELETE")
+        .uri("/api/session")
+        .header(header::COOKIE, &client.cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(h.send(forged_sign_out).await.0, StatusCode::FORBIDDEN);
+    let after = client.pulled_ids().await;
+    assert_eq!(before, after, "nothing was written");
+    assert!(!after.contains(&id.to_string()));
+}
