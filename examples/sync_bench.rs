@@ -89,6 +89,7 @@ mod native {
             user_id: user.id,
             person_id: user.person_id,
             name: "Pat Coordinator".into(),
+            session: "benchmark".into(),
         };
 
         // Durable pushes: one change per push, then 100 changes per push.

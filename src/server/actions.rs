@@ -28,9 +28,12 @@ async fn export_csv(
 ) -> Result<Response, Error> {
     let team_id = Uuid::parse_str(&team).map_err(|_| Error::NotFound)?;
     let person = session.actor.person_id;
+    let actor = session.actor.clone();
     let csv = state
         .store
         .call(move |conn| {
+            let tx = conn.transaction()?;
+            let conn = &*tx;
             // Only the team's members may export, and someone else's team looks like no team.
             if !store::teams_of(conn, person)?.contains(&team_id) {
                 return Err(Error::NotFound);
@@ -48,6 +51,19 @@ async fn export_csv(
                 team_records::<Patient>(conn, team_id)?
                     .into_iter()
                     .collect();
+            // Every action in the file is an export of its patient's data.
+            let now = Utc::now();
+            for (id, a) in &actions {
+                super::audit::append(
+                    conn,
+                    &actor,
+                    super::audit::AuditAction::Export,
+                    crate::core::entities::EntityKind::Action,
+                    *id,
+                    a.patient_id,
+                    now,
+                )?;
+            }
             let rows: Vec<ActionRow> = actions
                 .into_iter()
                 .map(|(id, a)| {
@@ -66,7 +82,9 @@ async fn export_csv(
                     ActionRow::new(id, a, owner_name, organisation, patient)
                 })
                 .collect();
-            Ok(actions_csv(&rows, Utc::now()))
+            let csv = actions_csv(&rows, now);
+            tx.commit()?;
+            Ok(csv)
         })
         .await?;
     let filename = format!(

@@ -221,6 +221,7 @@ impl FromRequestParts<AppState> for Session {
                         user_id: found.user.id,
                         person_id: found.user.person_id,
                         name: found.user.name,
+                        session: hash[..16].to_owned(),
                     },
                     email: found.user.email,
                     token_hash: hash,

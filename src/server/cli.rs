@@ -55,6 +55,18 @@ pub enum Command {
     },
     /// Load the synthetic demo teams and accounts (safe to run twice).
     Demo,
+    /// The audit trail of patient data.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+/// Audit trail commands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Checks every entry's hash chain; fails (exit 1) naming the first broken entry.
+    Verify,
 }
 
 /// Account commands.
@@ -187,6 +199,22 @@ pub fn main() -> anyhow::Result<()> {
             anyhow::ensure!(found, "no account has the email address {email}");
             println!("{email} can sign in again.");
             Ok(())
+        }
+        Command::Audit {
+            action: AuditCommand::Verify,
+        } => {
+            let result = store
+                .blocking(|conn| super::audit::verify(conn))
+                .map_err(anyhow::Error::from)?;
+            match result {
+                Ok(count) => {
+                    println!("The audit trail is intact: {count} entries, every one chained to the one before.");
+                    Ok(())
+                }
+                Err(broken) => {
+                    anyhow::bail!("{broken}. Keep a copy of the database and report it.")
+                }
+            }
         }
         Command::Demo => {
             let summary = demo::load_demo(&store, Utc::now()).map_err(anyhow::Error::from)?;

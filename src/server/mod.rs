@@ -4,6 +4,7 @@
 //! production, through `oneshot` or over a real socket.
 
 pub mod actions;
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cli;
@@ -100,6 +101,7 @@ pub fn app(state: AppState) -> Router {
         .merge(directory::router())
         .merge(actions::router())
         .merge(calendar::router())
+        .merge(audit::router())
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .layer(middleware::from_fn(require_app_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

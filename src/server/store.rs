@@ -83,6 +83,25 @@ CREATE TABLE settings (
     r#"
 ALTER TABLE users ADD COLUMN device_key TEXT;
 "#,
+    // The audit trail (see `server::audit`): append-only for the app, hash-chained against
+    // anyone else.
+    r#"
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    session TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    patient_id TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_patient ON audit(patient_id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"#,
 ];
 
 /// A signed-in user, as the store knows them.
@@ -369,6 +388,9 @@ pub struct Actor {
     pub user_id: Uuid,
     pub person_id: Uuid,
     pub name: String,
+    /// A short, non-secret identifier of the session, for the audit trail ("command line"
+    /// for server commands).
+    pub session: String,
 }
 
 /// The teams `person` coordinates or belongs to.
@@ -977,6 +999,14 @@ impl SyncStore for SqlitePush<'_> {
     }
 
     fn save_record(&mut self, record: &SyncRecord) -> Result<(), Error> {
+        let action = if record.deleted {
+            super::audit::AuditAction::Delete
+        } else if record.version == 1 {
+            super::audit::AuditAction::Create
+        } else {
+            super::audit::AuditAction::Change
+        };
+        super::audit::record_access(self.tx, self.actor, action, record, self.now)?;
         let body = serde_json::to_string(record).map_err(json_err)?;
         let team_id = team_of(record).map(|t| t.to_string());
         self.tx.execute(
@@ -1081,7 +1111,19 @@ pub fn push(
 
 /// Every change after `since` that `actor` may see, in change order, at most
 /// [`MAX_PULL_RECORDS`] at a time.
-pub fn pull(conn: &Connection, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
+pub fn pull(conn: &mut Connection, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
+    // The reads are audited in the same transaction as they are made.
+    let tx = conn.transaction()?;
+    let response = pull_in(&tx, actor, since)?;
+    let now = Utc::now();
+    for record in &response.records {
+        super::audit::record_access(&tx, actor, super::audit::AuditAction::Read, record, now)?;
+    }
+    tx.commit()?;
+    Ok(response)
+}
+
+fn pull_in(conn: &Connection, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
     let teams = teams_of(conn, actor.person_id)?;
     let people = people_in(conn, &teams)?;
     let mut stmt = conn.prepare_cached("SELECT change_seq, created_by, body FROM records WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2")?;

@@ -102,6 +102,33 @@ pub async fn device_key() -> Result<String, ApiError> {
         .map(|k| k.device_key)
 }
 
+/// One line of a patient's access history (coordinators only).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct AccessLine {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub who: String,
+    pub what: String,
+    pub record: String,
+    pub session: String,
+}
+
+/// Who saw or changed a patient's records, newest first (the team's coordinator only).
+pub async fn patient_access(patient: uuid::Uuid) -> Result<Vec<AccessLine>, ApiError> {
+    send(Request::get(&format!("/api/patients/{patient}/access")).build()).await
+}
+
+/// Reports records opened while offline, for the audit trail.
+pub async fn report_views(
+    views: &[(uuid::Uuid, chrono::DateTime<chrono::Utc>)],
+) -> Result<(), ApiError> {
+    let body = serde_json::json!({
+        "views": views.iter().map(|(id, at)| serde_json::json!({"record_id": id, "at": at})).collect::<Vec<_>>()
+    });
+    send::<serde_json::Value>(post_json("/api/audit/views", &body))
+        .await
+        .map(drop)
+}
+
 /// Ends the session on the server.
 pub async fn sign_out() -> Result<(), ApiError> {
     let response = with_app_header(Request::delete("/api/session"))

@@ -52,6 +52,8 @@ pub struct SyncClient {
     pub queued_at: RwSignal<BTreeMap<Uuid, DateTime<Utc>>>,
     /// Typing not yet in the outbox, by form (saved encrypted with the state).
     drafts: StoredValue<BTreeMap<String, serde_json::Value>>,
+    /// Patient records opened while offline, not yet reported for the audit trail.
+    offline_views: StoredValue<Vec<(Uuid, DateTime<Utc>)>>,
     /// Something asked to be saved on the device has not reached the disk yet.
     pub saving_to_device: RwSignal<bool>,
     /// The typing drafts as last written to disk (what a crash now would keep).
@@ -100,6 +102,7 @@ impl SyncClient {
                     l.state.complete,
                 );
                 client.drafts.set_value(l.state.drafts);
+                client.offline_views.set_value(l.state.offline_views);
                 client
             }
             _ => Self::build(
@@ -136,6 +139,7 @@ impl SyncClient {
             queued_at: RwSignal::new(queued_at),
             drafts: StoredValue::new(BTreeMap::new()),
             saving_to_device: RwSignal::new(false),
+            offline_views: StoredValue::new(Vec::new()),
             drafts_on_disk: RwSignal::new(BTreeMap::new()),
             user: StoredValue::new(user),
             vault: StoredValue::new_local(vault),
@@ -245,6 +249,7 @@ impl SyncClient {
             queued_at: self.queued_at.get_untracked(),
             complete: complete.unwrap_or_else(|| self.complete.get_value()),
             drafts: self.drafts.get_value(),
+            offline_views: self.offline_views.get_value(),
         });
         let refs: Vec<&SyncRecord> = put.iter().collect();
         let drafts = state.drafts.clone();
@@ -265,6 +270,18 @@ impl SyncClient {
         }
         let _ = self.drafts_on_disk.try_set(drafts);
         Ok(())
+    }
+
+    /// Notes that a patient record was opened; while offline the view is kept (encrypted) and
+    /// reported to the audit trail once the connection is back (online views are audited by
+    /// the server when it sends the record).
+    pub fn note_view(&self, record_id: Uuid) {
+        if self.status.get_untracked().online {
+            return;
+        }
+        self.offline_views
+            .update_value(|v| v.push((record_id, Utc::now())));
+        self.request_save(false, true);
     }
 
     /// Typing kept for `form` (see [`SyncClient::keep_draft`]).
@@ -486,6 +503,13 @@ impl SyncClient {
             }
         }
         self.pull_from(None).await?;
+        let views = self.offline_views.get_value();
+        if !views.is_empty() {
+            api::report_views(&views).await?;
+            self.offline_views
+                .update_value(|v| v.retain(|seen| !views.contains(seen)));
+            self.request_save(false, true);
+        }
         // Records left out of the device's copy last time come back once per session.
         if self.backfill_due.get_value() {
             self.pull_from(Some(0)).await?;

@@ -88,6 +88,9 @@ pub struct SavedState {
     /// loses nothing; encrypted like everything else.
     #[serde(default)]
     pub drafts: BTreeMap<String, serde_json::Value>,
+    /// Patient records opened while offline, for the audit trail, until reported.
+    #[serde(default)]
+    pub offline_views: Vec<(Uuid, DateTime<Utc>)>,
 }
 
 /// The copy as loaded.

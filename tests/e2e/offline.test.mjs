@@ -122,6 +122,20 @@ test('edits made offline survive a reload, reach the server once back online, an
     .catch(async () => assert.equal(await page.getByLabel('Background').inputValue(), 'Lives with her son; daughter visits weekly'));
   assert.equal(await page.getByTestId('conflict').count(), 0, 'nothing left to choose');
 
+  // The audit trail has Sol's offline reading of the brief, reported once she was back online;
+  // only Pat, the coordinator, can see Ada's access history.
+  await solPage.getByRole('link', { name: 'My actions' }).click();
+  const patientHref = await solPage.getByTestId('action-card').getByRole('link', { name: /Ada Synthetic/ }).getAttribute('href');
+  await page.goto(`${baseUrl}${patientHref}`);
+  await page.getByRole('button', { name: 'Show the access history' }).click();
+  const history = page.getByTestId('access-history');
+  await history.getByRole('row').filter({ hasText: 'Sol Worker' }).filter({ hasText: 'Brief opened while offline' }).first().waitFor();
+  await history.getByRole('row').filter({ hasText: 'Sol Worker' }).filter({ hasText: 'Brief changed' }).first().waitFor();
+  await page.screenshot({ path: screenshotPath('access-history.png'), fullPage: true });
+  await solPage.goto(`${baseUrl}${patientHref}`);
+  await solPage.getByRole('heading', { name: /Ada Synthetic/ }).waitFor();
+  assert.equal(await solPage.getByRole('button', { name: 'Show the access history' }).count(), 0, 'members do not see it');
+
   assert.deepEqual([...page.errors, ...solPage.errors], []);
   await sol.context.close();
   await pat.context.close();

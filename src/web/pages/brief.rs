@@ -195,6 +195,8 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
             .with(|r| r.outbox.iter().any(|m| m.id == brief_id))
     });
 
+    // Opening a brief offline is reported to the audit trail when the connection is back.
+    sync.note_view(brief_id);
     let fields = BriefFields::new();
     // What the form was filled from: the base of the next save.
     let shown = StoredValue::new((0u64, None::<Brief>));

@@ -117,6 +117,7 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
         <ul class="mdt-card-list" data-testid="patient-actions">
             <For each=move || open.get() key=|c| (c.id, c.action.clone(), c.history.len()) children=|card| view! { <ActionCard card=card/> }/>
         </ul>
+        <AccessHistory patient_id=patient_id/>
         <h2>"Timeline"</h2>
         <ol class="mdt-timeline" data-testid="patient-timeline">
             {move || timeline.get().into_iter().map(|(at, line, meeting)| view! {
@@ -129,5 +130,54 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ol>
+    }
+}
+
+/// For the coordinator of the patient's team: who has seen or changed this patient's records
+/// (the audit trail), fetched when asked for. Others are told it is for the coordinator.
+#[component]
+fn AccessHistory(patient_id: Uuid) -> impl IntoView {
+    use crate::core::api::CurrentUser;
+    use crate::core::entities::Team;
+    let sync = expect_context::<SyncClient>();
+    let me = expect_context::<CurrentUser>();
+    let coordinates = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            r.view(patient_id)
+                .and_then(|v| v.typed::<Patient>())
+                .and_then(|p| r.view(p.team_id))
+                .and_then(|v| v.typed::<Team>())
+                .is_some_and(|t| t.coordinator_id == me.person_id)
+        })
+    });
+    let load = Action::new_local(move |_: &()| crate::web::api::patient_access(patient_id));
+    view! {
+        <Show when=move || coordinates.get()>
+            <h2>"Who has seen or changed this record"</h2>
+            <p class="nhsuk-body-s">"From the audit trail: every time this patient's information was sent to a device, changed, downloaded or opened offline. Only you, as the team's coordinator, can see this."</p>
+            {move || match load.value().get() {
+                None => view! {
+                    <button type="button" class="nhsuk-button nhsuk-button--secondary" disabled=move || load.pending().get()
+                        on:click=move |_| { load.dispatch(()); }>"Show the access history"</button>
+                }.into_any(),
+                Some(Err(e)) => view! { <p class="nhsuk-error-message" role="alert">{e.to_string()}</p> }.into_any(),
+                Some(Ok(lines)) => view! {
+                    <table class="nhsuk-table" data-testid="access-history">
+                        <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Access history"</caption>
+                        <thead><tr><th scope="col">"When (UK time)"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Session"</th></tr></thead>
+                        <tbody>
+                            {lines.into_iter().map(|l| view! {
+                                <tr>
+                                    <td>{uk_time::format_uk(l.at)}</td>
+                                    <td>{l.who}</td>
+                                    <td>{format!("{} {}", l.record, l.what)}</td>
+                                    <td><code>{l.session}</code></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </Show>
     }
 }
