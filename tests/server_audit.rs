@@ -158,16 +158,21 @@ async fn every_read_and_write_of_patient_data_makes_exactly_one_chained_row() {
     );
 }
 
-#[tokio::test]
-async fn changing_or_removing_a_row_breaks_verification() {
-    let h = Harness::new();
+/// A trail with a few rows: Pat adds Ada to the agenda and pulls.
+async fn a_short_trail(h: &Harness) {
     let pat_person = h.coordinator();
     let mut pat = h
         .sign_in("pat.coordinator@example.nhs.net", pat_person)
         .await;
-    let s = setup(&h, &mut pat).await;
+    let s = setup(h, &mut pat).await;
     add_patient_item(&mut pat, &s).await;
     pat.pull(0).await;
+}
+
+#[tokio::test]
+async fn changing_or_removing_a_row_breaks_verification() {
+    let h = Harness::new();
+    a_short_trail(&h).await;
     let total = rows(&h).len() as u64;
     assert!(total >= 4);
     assert_eq!(verify(&h), Ok(total));
@@ -197,11 +202,7 @@ async fn changing_or_removing_a_row_breaks_verification() {
 
     // Removing a row instead is detected too.
     let h2 = Harness::new();
-    let p2 = h2.coordinator();
-    let mut pat2 = h2.sign_in("pat.coordinator@example.nhs.net", p2).await;
-    let s2 = setup(&h2, &mut pat2).await;
-    add_patient_item(&mut pat2, &s2).await;
-    pat2.pull(0).await;
+    a_short_trail(&h2).await;
     h2.store
         .blocking(|conn| {
             conn.execute_batch("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 2;")?;

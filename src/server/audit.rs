@@ -103,14 +103,7 @@ fn row_hash(prev: &str, seq: i64, fields: [&str; 7]) -> String {
 /// The patient a patient-data record is about, following item, brief and action links.
 pub fn patient_of(conn: &Connection, record: &SyncRecord) -> Result<Option<Uuid>, Error> {
     let load = |id: Uuid| -> Result<Option<SyncRecord>, Error> {
-        let body: Option<String> = conn
-            .query_row(
-                "SELECT body FROM records WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
+        Ok(super::store::load_record(conn, id)?.map(|(r, _)| r))
     };
     let item_patient = |item: Uuid| -> Result<Option<Uuid>, Error> {
         Ok(load(item)?
@@ -333,29 +326,15 @@ pub struct AccessLine {
 }
 
 fn team_of_patient(conn: &Connection, patient: Uuid) -> Result<Option<Team>, Error> {
-    let body: Option<String> = conn
-        .query_row(
-            "SELECT body FROM records WHERE id = ?1",
-            [patient.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(record) = body.and_then(|b| serde_json::from_str::<SyncRecord>(&b).ok()) else {
+    let typed = |id: Uuid| -> Result<Option<SyncRecord>, Error> {
+        Ok(super::store::load_record(conn, id)?
+            .map(|(r, _)| r)
+            .filter(|r| !r.deleted))
+    };
+    let Some(p) = typed(patient)?.and_then(|r| r.typed::<Patient>()) else {
         return Ok(None);
     };
-    let Some(p) = record.typed::<Patient>().filter(|_| !record.deleted) else {
-        return Ok(None);
-    };
-    let team: Option<String> = conn
-        .query_row(
-            "SELECT body FROM records WHERE id = ?1",
-            [p.team_id.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(team
-        .and_then(|b| serde_json::from_str::<SyncRecord>(&b).ok())
-        .and_then(|r| r.typed::<Team>()))
+    Ok(typed(p.team_id)?.and_then(|r| r.typed::<Team>()))
 }
 
 /// `GET /api/patients/{id}/access`: who saw or changed this patient's records, newest first.
@@ -429,15 +408,7 @@ async fn report_views(
             let now = Utc::now();
             let mut recorded = 0;
             for view in &report.views {
-                let body: Option<String> = tx
-                    .query_row(
-                        "SELECT body FROM records WHERE id = ?1",
-                        [view.record_id.to_string()],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                let Some(record) = body.and_then(|b| serde_json::from_str::<SyncRecord>(&b).ok())
-                else {
+                let Some((record, _)) = super::store::load_record(&tx, view.record_id)? else {
                     continue;
                 };
                 let in_my_team = record

@@ -181,23 +181,22 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User {
-            action: UserCommand::Disable { email },
+            action: action @ (UserCommand::Disable { .. } | UserCommand::Enable { .. }),
         } => {
+            let (email, disable) = match action {
+                UserCommand::Disable { email } => (email, true),
+                UserCommand::Enable { email } => (email, false),
+                _ => unreachable!("matched above"),
+            };
             let found = store
-                .blocking(|conn| store::set_disabled(conn, &email, true))
+                .blocking(|conn| store::set_disabled(conn, &email, disable))
                 .map_err(anyhow::Error::from)?;
             anyhow::ensure!(found, "no account has the email address {email}");
-            println!("{email} can no longer sign in; their sessions have ended.");
-            Ok(())
-        }
-        Command::User {
-            action: UserCommand::Enable { email },
-        } => {
-            let found = store
-                .blocking(|conn| store::set_disabled(conn, &email, false))
-                .map_err(anyhow::Error::from)?;
-            anyhow::ensure!(found, "no account has the email address {email}");
-            println!("{email} can sign in again.");
+            if disable {
+                println!("{email} can no longer sign in; their sessions have ended.");
+            } else {
+                println!("{email} can sign in again.");
+            }
             Ok(())
         }
         Command::Audit {

@@ -414,7 +414,8 @@ fn people_in(conn: &Connection, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, 
     Ok(people)
 }
 
-fn load_record(conn: &Connection, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>, Error> {
+/// A stored record (tombstones included) and who created it.
+pub fn load_record(conn: &Connection, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>, Error> {
     let row: Option<(String, String)> = conn
         .query_row(
             "SELECT body, created_by FROM records WHERE id = ?1",
