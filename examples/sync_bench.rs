@@ -175,6 +175,7 @@ mod native {
                     name: format!("Synthetic Patient {i}"),
                     date_of_birth: born,
                     registered_practice_id: None,
+                    objects_to_sharing: false,
                     lead_professional_id: None,
                 },
             ));

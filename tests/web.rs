@@ -289,6 +289,7 @@ fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
                 name: format!("Patient {i} Synthetic"),
                 date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
                 registered_practice_id: None,
+                objects_to_sharing: false,
                 lead_professional_id: Some(me),
             },
         ));
@@ -354,11 +355,38 @@ fn mount_agenda(
 async fn the_agenda_shows_slot_times_flags_and_overrun() {
     let el = container();
     let owner = Owner::new();
-    let (me, meeting_id, records) = agenda_records(20);
+    let (me, meeting_id, mut records) = agenda_records(20);
+    // Patient 3 has objected to their information being shared.
+    let objecting = records
+        .iter_mut()
+        .find(|r| r.fields.get("name") == Some(&serde_json::json!("Patient 3 Synthetic")))
+        .unwrap();
+    objecting
+        .fields
+        .insert("objects_to_sharing".into(), serde_json::json!(true));
     let (_sync, handle) = mount_agenda(&el, &owner, me, meeting_id, records);
     settle().await;
     let items = el.query_selector_all("[data-testid=agenda-item]").unwrap();
     assert_eq!(items.length(), 20);
+    let flagged = el
+        .query_selector_all("[data-testid=objects-to-sharing]")
+        .unwrap();
+    assert_eq!(
+        flagged.length(),
+        1,
+        "only the objecting patient's item is flagged"
+    );
+    let flagged_item = flagged
+        .get(0)
+        .unwrap()
+        .unchecked_into::<web_sys::Element>()
+        .closest("[data-testid=agenda-item]")
+        .unwrap()
+        .unwrap();
+    assert!(flagged_item
+        .text_content()
+        .unwrap()
+        .contains("Patient 3 Synthetic"));
     let text = el.inner_text();
     assert!(text.contains("100 minutes of 90 minutes planned"), "{text}");
     assert!(
@@ -525,6 +553,7 @@ fn action_records(n: usize) -> (Uuid, Vec<SyncRecord>) {
                 name: format!("Patient {i} Synthetic"),
                 date_of_birth: chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
                 registered_practice_id: None,
+                objects_to_sharing: false,
                 lead_professional_id: None,
             },
         ));

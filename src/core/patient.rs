@@ -79,6 +79,10 @@ pub struct Patient {
     /// The professional who knows the patient best and leads their care.
     #[serde(default)]
     pub lead_professional_id: Option<Uuid>,
+    /// The patient has objected to their information being shared beyond their direct care:
+    /// shown on every agenda item and brief about them, so the MDT shares only what it must.
+    #[serde(default)]
+    pub objects_to_sharing: bool,
 }
 
 impl Patient {
@@ -102,6 +106,7 @@ impl Entity for Patient {
         "date_of_birth",
         "registered_practice_id",
         "lead_professional_id",
+        "objects_to_sharing",
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
@@ -128,6 +133,30 @@ impl Entity for Patient {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_objection_to_sharing_is_recorded_and_older_records_have_none() {
+        use crate::core::entities::Entity;
+        let mut fields = serde_json::json!({
+            "team_id": Uuid::from_u128(1), "nhs_number": "9990000018",
+            "name": "Ada Synthetic", "date_of_birth": "1938-04-12"
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        let before = Patient::from_fields(&fields).unwrap();
+        assert!(
+            !before.objects_to_sharing,
+            "records written before the flag existed"
+        );
+        fields.insert("objects_to_sharing".into(), serde_json::json!(true));
+        let objecting = Patient::from_fields(&fields).unwrap();
+        assert!(objecting.objects_to_sharing);
+        assert_eq!(
+            Patient::from_fields(&objecting.to_fields()).unwrap(),
+            objecting
+        );
+    }
 
     #[test]
     fn the_published_examples() {
@@ -171,6 +200,7 @@ mod tests {
             name: "Ada Synthetic".into(),
             date_of_birth: NaiveDate::from_ymd_opt(1941, 3, 2).unwrap(),
             registered_practice_id: None,
+            objects_to_sharing: false,
             lead_professional_id: None,
         };
         assert!(p.validate().is_ok());

@@ -354,6 +354,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         name: name.into(),
         date_of_birth: NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
         registered_practice_id: Some(surgery),
+        objects_to_sharing: false,
         lead_professional_id: Some(lead),
     };
     // Synthetic patients: NHS numbers in the 999 test range, with valid check digits.

@@ -128,6 +128,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
                     name: patient_name.get_untracked().trim().to_owned(),
                     date_of_birth: dob,
                     registered_practice_id: None,
+                    objects_to_sharing: false,
                     lead_professional_id: lead.get_untracked(),
                 };
                 if let Err(e) = p.validate() {

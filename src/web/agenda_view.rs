@@ -215,6 +215,8 @@ pub struct AgendaRow {
     pub review: Vec<(String, Vec<String>)>,
     pub kind: crate::core::agenda::ItemKind,
     pub patient_id: Option<Uuid>,
+    /// The patient objects to their information being shared (see [`Patient::objects_to_sharing`]).
+    pub objects_to_sharing: bool,
 }
 
 impl AgendaView {
@@ -355,6 +357,10 @@ impl AgendaView {
                     },
                     kind: item.kind,
                     patient_id: item.patient_id,
+                    objects_to_sharing: item
+                        .patient_id
+                        .and_then(|p| self.patients.get(&p))
+                        .is_some_and(|p| p.objects_to_sharing),
                 }
             })
             .collect()

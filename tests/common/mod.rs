@@ -249,6 +249,7 @@ pub fn patient(team_id: Uuid, nhs: &str, name: &str) -> Patient {
         name: name.into(),
         date_of_birth: NaiveDate::from_ymd_opt(1941, 3, 2).unwrap(),
         registered_practice_id: None,
+        objects_to_sharing: false,
         lead_professional_id: None,
     }
 }

@@ -370,8 +370,12 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
                     .iter()
                     .find(|(i, _)| *i == item_id)
                     .map(|(_, item)| {
+                        let objects = item
+                            .patient_id
+                            .and_then(|p| v.patients.get(&p))
+                            .is_some_and(|p| p.objects_to_sharing);
                         (
-                            v.item_heading(item),
+                            (v.item_heading(item), objects),
                             item.question.clone(),
                             format!(
                                 "{} — {}",
@@ -433,9 +437,15 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
 
     view! {
         <a class="nhsuk-back-link" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
-        {move || heading().map(|(patient, question, meeting)| view! {
+        {move || heading().map(|((patient, objects), question, meeting)| view! {
             <span class="nhsuk-caption-l">{meeting}</span>
             <h1 class="nhsuk-heading-l">"Brief: "{patient}</h1>
+            {objects.then(|| view! {
+                <div class="nhsuk-warning-callout" data-testid="sharing-objection">
+                    <h2 class="nhsuk-warning-callout__label">"Objects to sharing"</h2>
+                    <p>"This patient has objected to their information being shared. Write only what the MDT needs to decide on their care."</p>
+                </div>
+            })}
             <div class="nhsuk-inset-text"><p><strong>"Question for the MDT: "</strong>{question}</p></div>
         })}
         <p class="nhsuk-body">

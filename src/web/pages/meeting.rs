@@ -343,6 +343,7 @@ fn AgendaList(
                             </h3>
                             <p class="mdt-agenda__tags">
                                 {(!row.is_patient).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">{row.kind_label}</strong> })}
+                                {row.objects_to_sharing.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--red" data-testid="objects-to-sharing" title="The patient objects to their information being shared: share only what their care needs">"Objects to sharing"</strong> })}
                                 {row.late.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--orange">"Late"</strong> })}
                                 {(row.deferrals > 0).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--yellow" data-testid="deferred">{format!("Deferred {}×", row.deferrals)}</strong> })}
                                 {row.needs_attention.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--red">"Needs your attention"</strong> })}

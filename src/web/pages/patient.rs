@@ -110,6 +110,7 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
             Some(p) => view! {
                 <span class="nhsuk-caption-l">"Patient"</span>
                 <h1 class="nhsuk-heading-l">{p.identity_line()}</h1>
+                <SharingObjection patient_id=patient_id/>
             }.into_any(),
         }}
         <h2>"Who is doing what now"</h2>
@@ -179,5 +180,51 @@ fn AccessHistory(patient_id: Uuid) -> impl IntoView {
                 }.into_any(),
             }}
         </Show>
+    }
+}
+
+/// Records whether the patient objects to their information being shared, and says so plainly:
+/// the flag then shows on every agenda item and brief about them.
+#[component]
+fn SharingObjection(patient_id: Uuid) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let current = Memo::new(move |_| {
+        sync.replica.with(|r| {
+            r.view(patient_id)
+                .and_then(|v| v.typed::<Patient>().map(|p| (v.version, p)))
+        })
+    });
+    let error = RwSignal::new(None::<String>);
+    let set = move |objects: bool| {
+        let Some((version, before)) = current.get_untracked() else {
+            return;
+        };
+        let after = Patient {
+            objects_to_sharing: objects,
+            ..before.clone()
+        };
+        match sync.save_edit(patient_id, version, Some(&before), &after) {
+            Ok(()) => error.set(None),
+            Err(e) => error.set(Some(e.message)),
+        }
+    };
+    let objects = move || current.with(|c| c.as_ref().is_some_and(|(_, p)| p.objects_to_sharing));
+    view! {
+        {move || objects().then(|| view! {
+            <div class="nhsuk-warning-callout" data-testid="sharing-objection">
+                <h2 class="nhsuk-warning-callout__label">"Objects to sharing"</h2>
+                <p>"This patient has objected to their information being shared. Share only what their care needs, and only with the people involved."</p>
+            </div>
+        })}
+        <div class="nhsuk-checkboxes nhsuk-form-group">
+            <div class="nhsuk-checkboxes__item">
+                <input class="nhsuk-checkboxes__input" id="objects-to-sharing" type="checkbox"
+                    prop:checked=objects on:change=move |ev| set(event_target_checked(&ev))/>
+                <label class="nhsuk-label nhsuk-checkboxes__label" for="objects-to-sharing">
+                    "The patient objects to their information being shared"
+                </label>
+            </div>
+        </div>
+        {move || error.get().map(|e| view! { <p class="nhsuk-error-message" role="alert">{e}</p> })}
     }
 }
