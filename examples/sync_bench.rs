@@ -140,6 +140,7 @@ mod native {
             name: "Benchmark MDT".into(),
             coordinator_id: actor.person_id,
             member_ids: vec![],
+            observer_ids: vec![],
             required_roles: vec![Role::Gp.into()],
             default_minutes: 90,
             place: String::new(),

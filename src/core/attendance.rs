@@ -302,6 +302,7 @@ mod tests {
             name: "Riverside MDT".into(),
             coordinator_id: coordinator,
             member_ids: vec![gp, gp2, sw, dn],
+            observer_ids: vec![],
             required_roles: vec![
                 Role::Gp.into(),
                 Role::SocialWorker.into(),

@@ -406,6 +406,10 @@ pub struct Team {
     /// The person who runs the meetings (usually the practice manager).
     pub coordinator_id: Uuid,
     pub member_ids: Vec<Uuid>,
+    /// People who may read the team's records but not change them (a student, a commissioner
+    /// reviewing the MDT): read-only access on a need-to-know basis.
+    #[serde(default)]
+    pub observer_ids: Vec<Uuid>,
     /// Roles that must be present for the meeting to go ahead, e.g. a GP, a social worker and a
     /// district nurse — or two GPs where one cannot speak for the whole practice.
     #[serde(default)]
@@ -491,6 +495,11 @@ impl Team {
         self.coordinator_id == person || self.member_ids.contains(&person)
     }
 
+    /// True when `person` may read the team's records: its coordinator, members and observers.
+    pub fn can_read(&self, person: Uuid) -> bool {
+        self.includes(person) || self.observer_ids.contains(&person)
+    }
+
     /// The quorum as (role, how many), the form the slot finder and the quorum panel use.
     pub fn quorum(&self) -> Vec<(Role, u32)> {
         self.required_roles
@@ -506,6 +515,7 @@ impl Entity for Team {
         "name",
         "coordinator_id",
         "member_ids",
+        "observer_ids",
         "required_roles",
         "default_minutes",
         "place",
@@ -543,6 +553,17 @@ impl Entity for Team {
             return Err(ValidationError::field(
                 "member_ids",
                 "A person is listed as a member more than once",
+            ));
+        }
+        let mut observers = std::collections::HashSet::new();
+        if !self
+            .observer_ids
+            .iter()
+            .all(|o| observers.insert(*o) && !self.includes(*o))
+        {
+            return Err(ValidationError::field(
+                "observer_ids",
+                "An observer is listed twice, or is also the coordinator or a member",
             ));
         }
         let mut roles = std::collections::HashSet::new();
@@ -680,6 +701,7 @@ mod tests {
             name: "Riverside MDT".into(),
             coordinator_id: Uuid::from_u128(1),
             member_ids: vec![Uuid::from_u128(2), Uuid::from_u128(3)],
+            observer_ids: vec![],
             required_roles: vec![Role::Gp.into(), Role::SocialWorker.into()],
             default_minutes: 90,
             place: "Riverside Surgery, room 2".into(),

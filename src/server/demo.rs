@@ -303,6 +303,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             name: "Riverside Neighbourhood MDT".into(),
             coordinator_id: priya.person_id,
             member_ids: people.clone(),
+            observer_ids: vec![],
             required_roles: vec![
                 Role::Gp.into(),
                 Role::SocialWorker.into(),
@@ -319,6 +320,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         name: "Riverside Neighbourhood MDT".into(),
         coordinator_id: priya.person_id,
         member_ids: Vec::new(),
+        observer_ids: Vec::new(),
         required_roles: Vec::new(),
         default_minutes: 90,
         place: String::new(),
@@ -535,6 +537,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             name: "Hillside MDT".into(),
             coordinator_id: hana.person_id,
             member_ids: vec![gp],
+            observer_ids: vec![],
             required_roles: vec![Role::Gp.into()],
             default_minutes: 60,
             place: "Hillside Medical Practice".into(),

@@ -102,6 +102,10 @@ CREATE INDEX audit_patient ON audit(patient_id);
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#,
+    // Observers read a team's records but may not change them.
+    r#"
+ALTER TABLE team_members ADD COLUMN may_write INTEGER NOT NULL DEFAULT 1;
+"#,
 ];
 
 /// A signed-in user, as the store knows them.
@@ -393,7 +397,19 @@ pub struct Actor {
     pub session: String,
 }
 
-/// The teams `person` coordinates or belongs to.
+/// The teams `person` may change records of: those they coordinate or are a member of (not
+/// those they only observe).
+pub fn writable_teams_of(conn: &Connection, person: Uuid) -> Result<HashSet<Uuid>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT team_id FROM team_members WHERE person_id = ?1 AND may_write = 1",
+    )?;
+    let ids = stmt
+        .query_map([person.to_string()], |r| parse_uuid(r.get(0)?))?
+        .collect::<rusqlite::Result<HashSet<Uuid>>>()?;
+    Ok(ids)
+}
+
+/// The teams `person` may read: coordinated, belonged to or observed.
 pub fn teams_of(conn: &Connection, person: Uuid) -> Result<HashSet<Uuid>, Error> {
     let mut stmt = conn.prepare_cached("SELECT team_id FROM team_members WHERE person_id = ?1")?;
     let ids = stmt
@@ -584,7 +600,10 @@ impl SqlitePush<'_> {
                 "You cannot remove yourself from a team; ask another member to do it".into(),
             ));
         }
-        for person in std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied()) {
+        for person in std::iter::once(team.coordinator_id)
+            .chain(team.member_ids.iter().copied())
+            .chain(team.observer_ids.iter().copied())
+        {
             if !self.person_exists(person)? {
                 return Ok(Err(
                     "A member or the coordinator of the team is not in the directory".into(),
@@ -599,7 +618,7 @@ impl SqlitePush<'_> {
         before: Option<&SyncRecord>,
         after: &SyncRecord,
     ) -> Result<Result<(), String>, Error> {
-        let teams = teams_of(self.tx, self.actor.person_id)?;
+        let teams = writable_teams_of(self.tx, self.actor.person_id)?;
         let allowed = |r: &SyncRecord| {
             r.typed::<Meeting>()
                 .is_some_and(|m| teams.contains(&m.team_id))
@@ -799,7 +818,12 @@ impl SqlitePush<'_> {
         before: Option<&SyncRecord>,
         after: &SyncRecord,
     ) -> Result<Result<(), String>, Error> {
-        let teams = teams_of(self.tx, self.actor.person_id)?;
+        // Observers may record that they read a brief, and nothing else.
+        let teams = if after.entity == EntityKind::ReadReceipt {
+            teams_of(self.tx, self.actor.person_id)?
+        } else {
+            writable_teams_of(self.tx, self.actor.person_id)?
+        };
         let in_my_team = |r: &SyncRecord| team_of(r).is_some_and(|t| teams.contains(&t));
         if before.is_some_and(|b| !in_my_team(b)) || !in_my_team(after) {
             return Ok(Err(
@@ -929,8 +953,9 @@ impl SqlitePush<'_> {
             rows.collect::<rusqlite::Result<_>>()?
         };
         if let Some(team) = team {
-            for person in
-                std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied())
+            for person in std::iter::once(team.coordinator_id)
+                .chain(team.member_ids.iter().copied())
+                .chain(team.observer_ids.iter().copied())
             {
                 ids.push(person.to_string());
                 ids.push(PersonAvailability::id_for(person).to_string());
@@ -1030,12 +1055,15 @@ impl SyncStore for SqlitePush<'_> {
             )?;
             if let Some(team) = &team {
                 let mut insert = self.tx.prepare_cached(
-                    "INSERT OR IGNORE INTO team_members (team_id, person_id) VALUES (?1, ?2)",
+                    "INSERT OR IGNORE INTO team_members (team_id, person_id, may_write) VALUES (?1, ?2, ?3)",
                 )?;
                 for person in
                     std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied())
                 {
-                    insert.execute([record.id.to_string(), person.to_string()])?;
+                    insert.execute(params![record.id.to_string(), person.to_string(), 1])?;
+                }
+                for person in &team.observer_ids {
+                    insert.execute(params![record.id.to_string(), person.to_string(), 0])?;
                 }
             }
             self.reannounce_team(record.id, team.as_ref())?;

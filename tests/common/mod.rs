@@ -216,6 +216,7 @@ pub fn team(name: &str, coordinator: Uuid, members: Vec<Uuid>) -> Team {
         name: name.into(),
         coordinator_id: coordinator,
         member_ids: members,
+        observer_ids: vec![],
         required_roles: vec![Role::Gp.into(), Role::SocialWorker.into()],
         default_minutes: 90,
         place: "Room 2".into(),

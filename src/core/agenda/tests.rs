@@ -113,6 +113,7 @@ fn the_agenda_cut_off_lets_only_the_coordinator_add_late_items() {
         name: "Riverside MDT".into(),
         coordinator_id: coordinator,
         member_ids: vec![Uuid::from_u128(8)],
+        observer_ids: vec![],
         required_roles: vec![],
         default_minutes: 90,
         place: String::new(),

@@ -42,6 +42,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let coordinator = RwSignal::new(me.person_id);
     let members = RwSignal::new(BTreeSet::<Uuid>::new());
+    let observers = RwSignal::new(BTreeSet::<Uuid>::new());
     let roles = RwSignal::new(BTreeMap::<Role, u8>::new());
     let minutes = RwSignal::new("90".to_string());
     let agenda_cutoff = RwSignal::new("48".to_string());
@@ -76,6 +77,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
         name.set(team.name);
         coordinator.set(team.coordinator_id);
         members.set(team.member_ids.into_iter().collect());
+        observers.set(team.observer_ids.into_iter().collect());
         roles.set(
             team.required_roles
                 .into_iter()
@@ -152,6 +154,11 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             name: name.get_untracked().trim().to_owned(),
             coordinator_id: coordinator.get_untracked(),
             member_ids: members.get_untracked().into_iter().collect(),
+            observer_ids: observers
+                .get_untracked()
+                .into_iter()
+                .filter(|o| !members.with_untracked(|m| m.contains(o)))
+                .collect(),
             required_roles: roles
                 .get_untracked()
                 .into_iter()
@@ -235,6 +242,33 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                                             on:change=move |ev| {
                                                 let on = event_target_checked(&ev);
                                                 members.update(|m| { if on { m.insert(pid); } else { m.remove(&pid); } });
+                                                if on { observers.update(|o| { o.remove(&pid); }); }
+                                            }/>
+                                        <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>{label}</label>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </div>
+                    </fieldset>
+                </div>
+                <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || field_error(err, "observer_ids").get().is_some()>
+                    <fieldset class="nhsuk-fieldset" id="team-observer_ids" aria-describedby="team-observers-hint">
+                        <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Observers (read only)"</legend>
+                        <div class="nhsuk-hint" id="team-observers-hint">
+                            "They can read the team's agendas and briefs but not change anything, for example a student or someone reviewing how the MDT works."
+                        </div>
+                        {move || field_error(err, "observer_ids").get().map(|e| view! { <span class="nhsuk-error-message">{e}</span> })}
+                        <div class="nhsuk-checkboxes" data-testid="observer-checkboxes">
+                            {move || candidates().into_iter().filter(|(pid, _)| *pid != coordinator.get()).map(|(pid, label)| {
+                                let input_id = format!("observer-{pid}");
+                                view! {
+                                    <div class="nhsuk-checkboxes__item">
+                                        <input class="nhsuk-checkboxes__input" id=input_id.clone() type="checkbox"
+                                            prop:checked=move || observers.with(|o| o.contains(&pid))
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                observers.update(|o| { if on { o.insert(pid); } else { o.remove(&pid); } });
+                                                if on { members.update(|m| { m.remove(&pid); }); }
                                             }/>
                                         <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>{label}</label>
                                     </div>
