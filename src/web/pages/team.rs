@@ -242,7 +242,6 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                                             on:change=move |ev| {
                                                 let on = event_target_checked(&ev);
                                                 members.update(|m| { if on { m.insert(pid); } else { m.remove(&pid); } });
-                                                if on { observers.update(|o| { o.remove(&pid); }); }
                                             }/>
                                         <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>{label}</label>
                                     </div>
@@ -258,23 +257,34 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                             "They can read the team's agendas and briefs but not change anything, for example a student or someone reviewing how the MDT works."
                         </div>
                         {move || field_error(err, "observer_ids").get().map(|e| view! { <span class="nhsuk-error-message">{e}</span> })}
-                        <div class="nhsuk-checkboxes" data-testid="observer-checkboxes">
-                            {move || candidates().into_iter().filter(|(pid, _)| *pid != coordinator.get()).map(|(pid, label)| {
-                                let input_id = format!("observer-{pid}");
-                                view! {
-                                    <div class="nhsuk-checkboxes__item">
-                                        <input class="nhsuk-checkboxes__input" id=input_id.clone() type="checkbox"
-                                            prop:checked=move || observers.with(|o| o.contains(&pid))
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                observers.update(|o| { if on { o.insert(pid); } else { o.remove(&pid); } });
-                                                if on { members.update(|m| { m.remove(&pid); }); }
-                                            }/>
-                                        <label class="nhsuk-label nhsuk-checkboxes__label" for=input_id>{label}</label>
-                                    </div>
+                        <ul class="nhsuk-list" data-testid="observers">
+                            {move || {
+                                let names: std::collections::HashMap<Uuid, String> = candidates().into_iter().collect();
+                                observers.get().into_iter().map(|pid| {
+                                    let name = names.get(&pid).cloned().unwrap_or_else(|| "someone not in your directory".into());
+                                    view! {
+                                        <li>{name.clone()}" "
+                                            <button type="button" class="mdt-link-button" aria-label=format!("Stop {name} observing")
+                                                on:click=move |_| { observers.update(|o| { o.remove(&pid); }); dirty.set(true); }>"Remove"</button>
+                                        </li>
+                                    }
+                                }).collect_view()
+                            }}
+                        </ul>
+                        <label class="nhsuk-label" for="observer-add">"Add an observer"</label>
+                        <select class="nhsuk-select" id="observer-add"
+                            on:change=move |ev| {
+                                if let Ok(pid) = Uuid::parse_str(&event_target_value(&ev)) {
+                                    observers.update(|o| { o.insert(pid); });
+                                    members.update(|m| { m.remove(&pid); });
                                 }
-                            }).collect_view()}
-                        </div>
+                            }>
+                            <option value="" selected=true>"Choose someone"</option>
+                            {move || candidates().into_iter()
+                                .filter(|(pid, _)| *pid != coordinator.get() && !members.with(|m| m.contains(pid)) && !observers.with(|o| o.contains(pid)))
+                                .map(|(pid, label)| view! { <option value=pid.to_string()>{label}</option> })
+                                .collect_view()}
+                        </select>
                     </fieldset>
                 </div>
                 <div class="nhsuk-form-group">
