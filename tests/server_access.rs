@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use common::*;
 use mdt::core::action::{Action, ActionStatus};
-use mdt::core::brief::{brief_id_for, Brief};
 use mdt::core::entities::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,15 +37,7 @@ async fn each_role_reads_and_writes_exactly_what_the_rules_allow() {
     t.observer_ids = vec![olu];
     assert_eq!(pat.put(s.team_id, 1, &t).await["status"], "applied");
     let (patient_id, item_id) = add_patient_item(&mut pat, &s).await;
-    let brief_id = brief_id_for(item_id);
-    let brief = Brief {
-        team_id: s.team_id,
-        item_id,
-        author_id: s.sol,
-        situation: "Lives alone".into(),
-        ..Brief::default()
-    };
-    assert_eq!(pat.put(brief_id, 0, &brief).await["status"], "applied");
+    let brief_id = add_brief(&mut pat, &s, item_id).await;
     let action_id = Uuid::new_v4();
     let action = Action {
         team_id: s.team_id,

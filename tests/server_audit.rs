@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use common::*;
-use mdt::core::brief::{brief_id_for, Brief};
+use mdt::core::brief::Brief;
 use mdt::server::audit;
 
 fn rows(h: &Harness) -> Vec<(i64, String, String, String, String)> {
@@ -51,18 +51,13 @@ async fn every_read_and_write_of_patient_data_makes_exactly_one_chained_row() {
     assert!(after_writes
         .iter()
         .all(|r| r.2 == "create" && r.4 == patient_id.to_string()));
-    let brief_id = brief_id_for(item_id);
-    let brief = Brief {
+    let brief_id = add_brief(&mut pat, &s, item_id).await;
+    let changed = Brief {
         team_id: s.team_id,
         item_id,
         author_id: s.sol,
-        situation: "Lives alone".into(),
-        ..Brief::default()
-    };
-    assert_eq!(pat.put(brief_id, 0, &brief).await["status"], "applied");
-    let changed = Brief {
         situation: "Lives alone; two falls".into(),
-        ..brief
+        ..Brief::default()
     };
     assert_eq!(pat.put(brief_id, 1, &changed).await["status"], "applied");
     let r = rows(&h);

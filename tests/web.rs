@@ -322,15 +322,12 @@ fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
     (me, meeting_id, records)
 }
 
-fn mount_agenda(
-    el: &web_sys::HtmlElement,
+/// A sync client holding `records` as if just pulled, and Dr Ada Synthetic (`person`) signed in.
+fn signed_in_with(
     owner: &Owner,
-    me: Uuid,
-    meeting_id: Uuid,
     records: Vec<SyncRecord>,
-) -> (SyncClient, leptos::mount::UnmountHandle<impl Mountable>) {
-    use mdt::core::api::CurrentUser;
-    use mdt::web::pages::meeting::MeetingAgenda;
+    person: Uuid,
+) -> (SyncClient, mdt::core::api::CurrentUser) {
     let sync = owner.with(|| SyncClient::new(Uuid::new_v4()));
     sync.replica.update(|r| {
         r.apply_pull(PullResponse {
@@ -339,12 +336,24 @@ fn mount_agenda(
             more: false,
         })
     });
-    let user = CurrentUser {
+    let user = mdt::core::api::CurrentUser {
         user_id: Uuid::new_v4(),
         name: "Dr Ada Synthetic".into(),
         email: "ada@example.nhs.net".into(),
-        person_id: me,
+        person_id: person,
     };
+    (sync, user)
+}
+
+fn mount_agenda(
+    el: &web_sys::HtmlElement,
+    owner: &Owner,
+    me: Uuid,
+    meeting_id: Uuid,
+    records: Vec<SyncRecord>,
+) -> (SyncClient, leptos::mount::UnmountHandle<impl Mountable>) {
+    use mdt::web::pages::meeting::MeetingAgenda;
+    let (sync, user) = signed_in_with(owner, records, me);
     let handle = leptos::mount::mount_to(el.clone(), move || {
         provide_context(sync);
         provide_context(user.clone());
@@ -675,22 +684,8 @@ fn mount_actions(
     team: Uuid,
     rows: usize,
 ) -> (SyncClient, leptos::mount::UnmountHandle<impl Mountable>) {
-    use mdt::core::api::CurrentUser;
     use mdt::web::pages::team_actions::TeamActions;
-    let sync = owner.with(|| SyncClient::new(Uuid::new_v4()));
-    sync.replica.update(|r| {
-        r.apply_pull(PullResponse {
-            cursor: records.len() as u64,
-            records,
-            more: false,
-        })
-    });
-    let user = CurrentUser {
-        user_id: Uuid::new_v4(),
-        name: "Dr Ada Synthetic".into(),
-        email: "ada@example.nhs.net".into(),
-        person_id: Uuid::from_u128(1),
-    };
+    let (sync, user) = signed_in_with(owner, records, Uuid::from_u128(1));
     let handle = leptos::mount::mount_to(el.clone(), move || {
         provide_context(sync);
         provide_context(user.clone());

@@ -14,6 +14,17 @@ use super::calendar::BankHolidays;
 use super::entities::Role;
 use super::validation::ValidationError;
 
+/// Weekday names by stored index (0 = Monday).
+pub const WEEKDAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 /// Weekday as stored: 0 = Monday … 6 = Sunday.
 pub fn weekday_index(w: Weekday) -> u8 {
     w.num_days_from_monday() as u8
@@ -506,22 +517,16 @@ impl Recurrence {
     /// In words: "every week on Tuesday", "every 2 weeks on Thursday", "the 2nd Tuesday of the
     /// month", "the last Friday of the month".
     pub fn describe(self) -> String {
-        const DAYS: [&str; 7] = [
-            "Monday",
-            "Tuesday",
-            "Wednesday",
-            "Thursday",
-            "Friday",
-            "Saturday",
-            "Sunday",
-        ];
         match self {
             Self::Weekly { interval, weekday } if interval <= 1 => {
-                format!("every week on {}", DAYS[usize::from(weekday.min(6))])
+                format!(
+                    "every week on {}",
+                    WEEKDAY_NAMES[usize::from(weekday.min(6))]
+                )
             }
             Self::Weekly { interval, weekday } => format!(
                 "every {interval} weeks on {}",
-                DAYS[usize::from(weekday.min(6))]
+                WEEKDAY_NAMES[usize::from(weekday.min(6))]
             ),
             Self::Monthly { nth, weekday } => {
                 let ordinal = match nth {
@@ -533,7 +538,7 @@ impl Recurrence {
                 };
                 format!(
                     "the {ordinal} {} of the month",
-                    DAYS[usize::from(weekday.min(6))]
+                    WEEKDAY_NAMES[usize::from(weekday.min(6))]
                 )
             }
         }

@@ -541,8 +541,10 @@ impl SyncClient {
             }
             let more = pulled.more;
             let next = pulled.cursor;
+            // Working out what to keep offline reads every record: only when something came.
+            let brought_records = !pulled.records.is_empty();
             self.replica.update(|r| r.apply_pull(pulled));
-            self.request_save(true, false);
+            self.request_save(brought_records, false);
             if !more {
                 return Ok(());
             }

@@ -349,3 +349,17 @@ pub async fn add_patient_item(pat: &mut Client<'_>, s: &Setup) -> (Uuid, Uuid) {
     .await;
     (patient_id, item_id)
 }
+
+/// Sol's first brief ("Lives alone") for the item, written by `client`; returns its id.
+pub async fn add_brief(client: &mut Client<'_>, s: &Setup, item_id: Uuid) -> Uuid {
+    let brief_id = mdt::core::brief::brief_id_for(item_id);
+    let brief = mdt::core::brief::Brief {
+        team_id: s.team_id,
+        item_id,
+        author_id: s.sol,
+        situation: "Lives alone".into(),
+        ..mdt::core::brief::Brief::default()
+    };
+    assert_eq!(client.put(brief_id, 0, &brief).await["status"], "applied");
+    brief_id
+}

@@ -8,20 +8,10 @@ use uuid::Uuid;
 
 use crate::core::api::CurrentUser;
 use crate::core::entities::Person;
-use crate::core::schedule::{Absence, Availability, Commitment, PersonAvailability};
+use crate::core::schedule::{Absence, Availability, Commitment, PersonAvailability, WEEKDAY_NAMES};
 use crate::core::{uk_time, ValidationError};
 use crate::web::components::{field_error, ErrorSummary, TextField};
 use crate::web::sync::SyncClient;
-
-const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
 
 /// `/availability` (your own) and `/availability/<person>` (a coordinator for a member).
 #[component]
@@ -165,7 +155,7 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
         <h2>"Regular commitments"</h2>
         <ul class="nhsuk-list" data-testid="commitments">
             {move || current.get().availability.commitments.into_iter().enumerate().map(|(i, c)| {
-                let mut text = format!("{} {}–{}: {}{}", DAYS[usize::from(c.weekday.min(6))], c.starts.format("%H:%M"), c.ends.format("%H:%M"), c.label,
+                let mut text = format!("{} {}–{}: {}{}", WEEKDAY_NAMES[usize::from(c.weekday.min(6))], c.starts.format("%H:%M"), c.ends.format("%H:%M"), c.label,
                     if c.every_weeks > 1 { " (every other week)" } else { "" });
                 if let Some(f) = c.from {
                     text.push_str(&format!(", from {}", uk_time::format_date(f)));
@@ -187,7 +177,7 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
                 <div class="nhsuk-form-group">
                     <label class="nhsuk-label" for="availability-day">"Day"</label>
                     <select class="nhsuk-select" id="availability-day" on:change=move |ev| day.set(event_target_value(&ev).parse().unwrap_or(0))>
-                        {DAYS.iter().enumerate().map(|(i, d)| view! { <option value=i.to_string() selected=move || usize::from(day.get()) == i>{*d}</option> }).collect_view()}
+                        {WEEKDAY_NAMES.iter().enumerate().map(|(i, d)| view! { <option value=i.to_string() selected=move || usize::from(day.get()) == i>{*d}</option> }).collect_view()}
                     </select>
                 </div>
                 <TextField id="availability-starts".into() label="From" value=starts input_type="time" error=field_error(err, "starts") width_class="nhsuk-input--width-5"/>
