@@ -201,6 +201,9 @@ mod native {
                     carried_from: None,
                     status: ItemStatus::default(),
                     outcome: None,
+                    restricted: false,
+                    restricted_to: vec![],
+                    content_withheld: false,
                 },
             ));
         }

@@ -316,6 +316,9 @@ fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
                 carried_from: None,
                 status: ItemStatus::Open,
                 outcome: None,
+                restricted: false,
+                restricted_to: vec![],
+                content_withheld: false,
             },
         ));
     }

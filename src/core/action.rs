@@ -284,14 +284,15 @@ pub struct Blocker {
 }
 
 /// The items stopping a meeting from being concluded: every patient item needs an outcome, and
-/// a decision needs at least one action.
+/// a decision needs at least one action. Items whose content was withheld from this device are
+/// judged by those who may see them (the coordinator, who concludes, always may).
 pub fn conclusion_blockers(
     items: &[(Uuid, AgendaItem)],
     actions: &[(Uuid, Action)],
 ) -> Vec<Blocker> {
     items
         .iter()
-        .filter(|(_, i)| i.kind == ItemKind::PatientDiscussion)
+        .filter(|(_, i)| i.kind == ItemKind::PatientDiscussion && !i.content_withheld)
         .filter_map(|(id, item)| {
             let problem = match (&item.outcome, item.status) {
                 (None, _) | (Some(_), ItemStatus::Open) => "has no outcome yet",

@@ -119,6 +119,19 @@ pub struct AgendaItem {
     /// How the discussion ended; required before the item is closed.
     #[serde(default)]
     pub outcome: Option<Outcome>,
+    /// Safeguarding-restricted: the item's content, brief and outcome are seen only by the
+    /// people [`crate::core::access::may_see_restricted`] names; the rest of the team sees that
+    /// a restricted item exists (see `content_withheld`).
+    #[serde(default)]
+    pub restricted: bool,
+    /// People the coordinator names as also allowed to see a restricted item.
+    #[serde(default)]
+    pub restricted_to: Vec<Uuid>,
+    /// Set by the server on the copy it gives someone who may not see a restricted item: the
+    /// content fields are blank because they were withheld, not because they are empty. Never
+    /// stored, and refused when a device sends it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub content_withheld: bool,
 }
 
 /// How an item's discussion ended: exactly one of these closes it.
@@ -188,9 +201,31 @@ impl Entity for AgendaItem {
         "carried_from",
         "status",
         "outcome",
+        "restricted",
+        "restricted_to",
+        "content_withheld",
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
+        let mut seen = HashSet::new();
+        if !self.required_people.iter().all(|p| seen.insert(*p)) {
+            return Err(ValidationError::field(
+                "required_people",
+                "A person is listed more than once",
+            ));
+        }
+        let mut named = HashSet::new();
+        if !self.restricted_to.iter().all(|p| named.insert(*p)) {
+            return Err(ValidationError::field(
+                "restricted_to",
+                "A person is named more than once",
+            ));
+        }
+        if self.content_withheld {
+            // A withheld copy has only the item's place on the agenda; there is no content
+            // to check.
+            return Ok(());
+        }
         check::optional_text("title", "the title", &self.title, 200)?;
         check::optional_text("reason", "the reason", &self.reason, 2000)?;
         check::optional_text("question", "the question", &self.question, 2000)?;
@@ -247,13 +282,6 @@ impl Entity for AgendaItem {
             return Err(ValidationError::field(
                 "outcome",
                 "Record the outcome (a decision, no action needed, or deferred) before closing the item",
-            ));
-        }
-        let mut seen = HashSet::new();
-        if !self.required_people.iter().all(|p| seen.insert(*p)) {
-            return Err(ValidationError::field(
-                "required_people",
-                "A person is listed more than once",
             ));
         }
         Ok(())
@@ -435,6 +463,9 @@ pub fn carry_forward(
                 .filter(|(id, i)| {
                     i.meeting_id == *meeting_id
                         && carries(i)
+                        // A device given a withheld copy leaves the item to someone who may
+                        // see it (the coordinator always may).
+                        && !i.content_withheld
                         && !existing.contains(&carried_id(*id))
                 })
                 .cloned(),

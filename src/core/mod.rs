@@ -3,6 +3,7 @@
 //! Nothing in here performs IO, reads a clock or touches the browser or the database, so every
 //! rule can be tested natively and fast.
 
+pub mod access;
 pub mod action;
 pub mod agenda;
 pub mod api;

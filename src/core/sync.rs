@@ -813,6 +813,9 @@ impl Replica {
                 carried_from: None,
                 status: ItemStatus::Open,
                 outcome: None,
+                restricted: false,
+                restricted_to: vec![],
+                content_withheld: false,
             };
             if self
                 .stage_entity(new_mutation_id(), review_id, &review)

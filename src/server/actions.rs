@@ -12,6 +12,7 @@ use super::auth::Session;
 use super::error::Error;
 use super::store::{self, records_by_id, team_records};
 use super::AppState;
+use crate::core::access::Sight;
 use crate::core::action::{actions_csv, Action, ActionRow};
 use crate::core::entities::{Organisation, Person};
 use crate::core::patient::Patient;
@@ -39,6 +40,17 @@ async fn export_csv(
                 return Err(Error::NotFound);
             }
             let mut actions = team_records::<Action>(conn, team_id)?;
+            // Actions from a restricted item only for those who may see them.
+            let mut visible = Vec::with_capacity(actions.len());
+            for (id, action) in actions {
+                let Some((record, _)) = store::load_record(conn, id)? else {
+                    continue;
+                };
+                if store::sight_of(conn, person, &record)? == Sight::Full {
+                    visible.push((id, action));
+                }
+            }
+            actions = visible;
             actions.sort_by(|(ia, a), (ib, b)| {
                 (a.due, &a.description, ia).cmp(&(b.due, &b.description, ib))
             });

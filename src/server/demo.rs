@@ -404,6 +404,9 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         carried_from: None,
         status: ItemStatus::Open,
         outcome: None,
+        restricted: false,
+        restricted_to: vec![],
+        content_withheld: false,
     };
     // Last week's meeting did not reach Dev: the app carries the item to the next meeting.
     let mut missed = item(

@@ -14,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::error::Error;
+use crate::core::access::{self, Sight};
 use crate::core::action::{conclusion_blockers, Action, ActionEvent, ActionStatus};
 use crate::core::agenda::{actions_review_id, AgendaItem, ItemKind};
 use crate::core::attendance::Attendance;
@@ -105,6 +106,18 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 
     // Observers read a team's records but may not change them.
     r#"
 ALTER TABLE team_members ADD COLUMN may_write INTEGER NOT NULL DEFAULT 1;
+"#,
+    // Safeguarding-restricted items: each record notes the agenda item whose restriction
+    // governs it (the item itself, its brief and read receipts, actions and their history).
+    r#"
+ALTER TABLE records ADD COLUMN item_id TEXT;
+ALTER TABLE records ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+UPDATE records SET item_id = id WHERE entity = 'agenda_item';
+UPDATE records SET item_id = json_extract(body, '$.fields.item_id') WHERE entity IN ('brief', 'action');
+UPDATE records SET item_id = (SELECT b.item_id FROM records b WHERE b.id = json_extract(records.body, '$.fields.brief_id')) WHERE entity = 'read_receipt';
+UPDATE records SET item_id = (SELECT a.item_id FROM records a WHERE a.id = json_extract(records.body, '$.fields.action_id')) WHERE entity = 'action_event';
+CREATE INDEX records_item ON records(item_id);
+CREATE INDEX records_restricted ON records(team_id) WHERE restricted = 1;
 "#,
 ];
 
@@ -562,6 +575,134 @@ fn may_see(
     }
 }
 
+/// The agenda item whose restriction governs `record`: the item itself, the item of a brief or
+/// an action, or (through the brief or action they belong to) of a read receipt or an action's
+/// history line.
+fn governing_item_id(conn: &Connection, record: &SyncRecord) -> Result<Option<Uuid>, Error> {
+    let via = |field: &str| -> Result<Option<Uuid>, Error> {
+        let Some(parent) = uuid_field(record, field) else {
+            return Ok(None);
+        };
+        let item: Option<Option<String>> = conn
+            .query_row(
+                "SELECT item_id FROM records WHERE id = ?1",
+                [parent.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(item.flatten().and_then(|s| Uuid::parse_str(&s).ok()))
+    };
+    match record.entity {
+        EntityKind::AgendaItem => Ok(Some(record.id)),
+        EntityKind::Brief | EntityKind::Action => Ok(uuid_field(record, "item_id")),
+        EntityKind::ReadReceipt => via("brief_id"),
+        EntityKind::ActionEvent => via("action_id"),
+        _ => Ok(None),
+    }
+}
+
+/// How much of `record` `person` is given under the safeguarding restriction of the agenda item
+/// it belongs to ([`access::sight`]); [`Sight::Full`] for records of items that are not
+/// restricted. `record` may be a change not yet stored (a new brief or action).
+pub fn sight_of(conn: &Connection, person: Uuid, record: &SyncRecord) -> Result<Sight, Error> {
+    let Some((item, team)) = restriction_of(conn, record)? else {
+        return Ok(Sight::Full);
+    };
+    let owner = match record.entity {
+        EntityKind::Action => record.typed::<Action>().map(|a| a.owner_id),
+        EntityKind::ActionEvent => match uuid_field(record, "action_id") {
+            Some(action) => load_record(conn, action)?
+                .and_then(|(r, _)| Action::from_fields(&r.fields).ok())
+                .map(|a| a.owner_id),
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(access::sight(record.entity, &item, &team, person, owner))
+}
+
+/// The restricted agenda item (as stored) that `record` belongs to, with its team; `None` when
+/// the record is not governed by a restricted item.
+fn restriction_of(
+    conn: &Connection,
+    record: &SyncRecord,
+) -> Result<Option<(AgendaItem, Team)>, Error> {
+    let Some(item_id) = governing_item_id(conn, record)? else {
+        return Ok(None);
+    };
+    let item = if record.entity == EntityKind::AgendaItem {
+        load_record(conn, item_id)?
+            .map(|(r, _)| r)
+            .unwrap_or_else(|| record.clone())
+    } else {
+        match load_record(conn, item_id)? {
+            Some((r, _)) => r,
+            None => return Ok(None),
+        }
+    };
+    let Some(item) = AgendaItem::from_fields(&item.fields)
+        .ok()
+        .filter(|i| i.restricted)
+    else {
+        return Ok(None);
+    };
+    let team = records_by_id::<Team>(conn, [item.team_id])?.remove(&item.team_id);
+    Ok(team.map(|team| (item, team)))
+}
+
+/// Restricted items of `teams` whose content `person` may not see.
+fn withheld_items(
+    conn: &Connection,
+    person: Uuid,
+    teams: &HashSet<Uuid>,
+) -> Result<HashSet<Uuid>, Error> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, body FROM records WHERE team_id = ?1 AND restricted = 1")?;
+    let mut withheld = HashSet::new();
+    for team_id in teams {
+        let rows = stmt
+            .query_map([team_id.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if rows.is_empty() {
+            continue;
+        }
+        let Some(team) = records_by_id::<Team>(conn, [*team_id])?.remove(team_id) else {
+            continue;
+        };
+        for (id, body) in rows {
+            let record: SyncRecord = serde_json::from_str(&body).map_err(json_err)?;
+            let visible = AgendaItem::from_fields(&record.fields)
+                .is_ok_and(|item| access::may_see_restricted(&item, &team, person));
+            if !visible {
+                withheld.insert(Uuid::parse_str(&id).map_err(|e| Error::Internal(e.into()))?);
+            }
+        }
+    }
+    Ok(withheld)
+}
+
+/// Moves records to the end of the change log, so every device pulls them again (and is given
+/// what it may now see of them).
+fn reannounce(conn: &Connection, ids: impl IntoIterator<Item = String>) -> Result<(), Error> {
+    let mut update = conn.prepare_cached("UPDATE records SET change_seq = ?2 WHERE id = ?1")?;
+    for id in ids {
+        update.execute(params![id, next_change_seq(conn)?])?;
+    }
+    Ok(())
+}
+
+/// Ids of the records that belong to agenda item `item` (its brief, receipts, actions and
+/// their history), not the item itself.
+fn records_of_item(conn: &Connection, item: Uuid) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM records WHERE item_id = ?1 AND id != ?1")?;
+    let ids = stmt
+        .query_map([item.to_string()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
 /// A push applied inside one SQLite transaction, as `actor`.
 struct SqlitePush<'a> {
     tx: &'a Transaction<'a>,
@@ -833,6 +974,9 @@ impl SqlitePush<'_> {
         let Some(team_id) = team_of(after) else {
             return Ok(Err("The record does not name its team".into()));
         };
+        if let Some(refusal) = self.check_restriction(before, after, team_id)? {
+            return Ok(Err(refusal));
+        }
         if after.deleted {
             return Ok(Ok(()));
         }
@@ -847,6 +991,54 @@ impl SqlitePush<'_> {
             _ => None,
         };
         Ok(refusal.map_or(Ok(()), Err))
+    }
+
+    /// The safeguarding restriction rules ([`access`]) for a change to a team record.
+    fn check_restriction(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+        team_id: Uuid,
+    ) -> Result<Option<String>, Error> {
+        let person = self.actor.person_id;
+        if after.entity == EntityKind::AgendaItem {
+            let Some(team) = self.team_record::<Team>(Some(team_id), team_id)? else {
+                return Ok(None);
+            };
+            let before = before.and_then(|b| AgendaItem::from_fields(&b.fields).ok());
+            if after.deleted {
+                let hidden = before
+                    .as_ref()
+                    .is_some_and(|b| !access::may_see_restricted(b, &team, person));
+                return Ok(hidden.then(|| {
+                    "This item is restricted: only its lead, the person who asked for it and the team's coordinator can remove it".into()
+                }));
+            }
+            let Ok(item) = AgendaItem::from_fields(&after.fields) else {
+                return Ok(None);
+            };
+            return Ok(
+                access::item_change_refusal(before.as_ref(), &item, &team, person)
+                    .map(str::to_string),
+            );
+        }
+        if after.entity == EntityKind::Action && before.is_none() {
+            // Only those who see the discussion set its actions, whoever will own them.
+            let hidden = restriction_of(self.tx, after)?
+                .is_some_and(|(item, team)| !access::may_see_restricted(&item, &team, person));
+            return Ok(hidden
+                .then(|| "Action: it belongs to a restricted item that you may not see".into()));
+        }
+        if sight_of(self.tx, person, after)? != Sight::Hidden {
+            return Ok(None);
+        }
+        Ok(Some(match (after.entity, before) {
+            (EntityKind::Action, Some(_)) => "This action comes from a restricted item: ask the item's lead or the team's coordinator to give it to someone else".into(),
+            _ => format!(
+                "{}: it belongs to a restricted item that you may not see",
+                after.entity.label()
+            ),
+        }))
     }
 
     fn check_patient(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
@@ -961,13 +1153,18 @@ impl SqlitePush<'_> {
                 ids.push(PersonAvailability::id_for(person).to_string());
             }
         }
-        let mut update = self
-            .tx
-            .prepare_cached("UPDATE records SET change_seq = ?2 WHERE id = ?1")?;
-        for id in ids {
-            update.execute(params![id, next_change_seq(self.tx)?])?;
+        // A new coordinator sees every restricted item; the old one no longer does.
+        {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT r.id FROM records r JOIN records i ON r.item_id = i.id \
+                 WHERE i.team_id = ?1 AND i.restricted = 1",
+            )?;
+            let rows = stmt.query_map([team_id.to_string()], |r| r.get(0))?;
+            for id in rows {
+                ids.push(id?);
+            }
         }
-        Ok(())
+        reannounce(self.tx, ids)
     }
 }
 
@@ -1007,7 +1204,8 @@ impl SyncStore for SqlitePush<'_> {
         let created_by = load_record(self.tx, record.id)?.map_or(self.actor.user_id, |(_, c)| c);
         let teams = teams_of(self.tx, self.actor.person_id)?;
         let people = people_in(self.tx, &teams)?;
-        Ok(may_see(self.actor, record, created_by, &teams, &people))
+        Ok(may_see(self.actor, record, created_by, &teams, &people)
+            && sight_of(self.tx, self.actor.person_id, record)? != Sight::Hidden)
     }
 
     fn authorize(
@@ -1035,18 +1233,63 @@ impl SyncStore for SqlitePush<'_> {
         super::audit::record_access(self.tx, self.actor, action, record, self.now)?;
         let body = serde_json::to_string(record).map_err(json_err)?;
         let team_id = team_of(record).map(|t| t.to_string());
+        let item_id = governing_item_id(self.tx, record)?.map(|i| i.to_string());
+        let restricted = record.entity == EntityKind::AgendaItem
+            && record.fields.get("restricted") == Some(&serde_json::Value::Bool(true));
+        let was_restricted: bool = self
+            .tx
+            .query_row(
+                "SELECT restricted FROM records WHERE id = ?1",
+                [record.id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false);
         self.tx.execute(
-            "INSERT INTO records (id, entity, team_id, created_by, change_seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body",
+            "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body, \
+             item_id = COALESCE(excluded.item_id, records.item_id), restricted = excluded.restricted",
             params![
                 record.id.to_string(),
                 record.entity.as_str(),
                 team_id,
                 self.actor.user_id.to_string(),
                 next_change_seq(self.tx)?,
-                body
+                body,
+                item_id,
+                restricted
             ],
         )?;
+        // Who sees a restricted item's brief and actions may have changed: send them again,
+        // so that each device is given (or loses) what it may now see.
+        if record.entity == EntityKind::AgendaItem && (restricted || was_restricted) {
+            reannounce(self.tx, records_of_item(self.tx, record.id)?)?;
+        }
+        if record.entity == EntityKind::Action {
+            let item_restricted = match &item_id {
+                Some(item) => self
+                    .tx
+                    .query_row(
+                        "SELECT restricted FROM records WHERE id = ?1",
+                        [item],
+                        |r| r.get::<_, bool>(0),
+                    )
+                    .optional()?
+                    .unwrap_or(false),
+                None => false,
+            };
+            if item_restricted {
+                // The owner sees the action's history: a new owner gets it, the old one loses it.
+                let events: Vec<String> = {
+                    let mut stmt = self.tx.prepare_cached(
+                        "SELECT id FROM records WHERE entity = 'action_event' AND json_extract(body, '$.fields.action_id') = ?1",
+                    )?;
+                    let rows = stmt.query_map([record.id.to_string()], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                reannounce(self.tx, events)?;
+            }
+        }
         if record.entity == EntityKind::Team {
             let team = record.typed::<Team>().filter(|_| !record.deleted);
             self.tx.execute(
@@ -1143,44 +1386,71 @@ pub fn push(
 pub fn pull(conn: &mut Connection, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
     // The reads are audited in the same transaction as they are made.
     let tx = conn.transaction()?;
-    let response = pull_in(&tx, actor, since)?;
+    let (response, withheld) = pull_in(&tx, actor, since)?;
     let now = Utc::now();
-    for record in &response.records {
+    // Withheld copies and deletions carry no patient data, so only whole records are reads.
+    for (record, _) in response
+        .records
+        .iter()
+        .zip(&withheld)
+        .filter(|(_, withheld)| !**withheld)
+    {
         super::audit::record_access(&tx, actor, super::audit::AuditAction::Read, record, now)?;
     }
     tx.commit()?;
     Ok(response)
 }
 
-fn pull_in(conn: &Connection, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
+/// The records of a pull, and for each whether it is a withheld copy (not the whole record).
+fn pull_in(
+    conn: &Connection,
+    actor: &Actor,
+    since: u64,
+) -> Result<(PullResponse, Vec<bool>), Error> {
     let teams = teams_of(conn, actor.person_id)?;
     let people = people_in(conn, &teams)?;
-    let mut stmt = conn.prepare_cached("SELECT change_seq, created_by, body FROM records WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2")?;
+    let restricted = withheld_items(conn, actor.person_id, &teams)?;
+    let mut stmt = conn.prepare_cached("SELECT change_seq, created_by, body, item_id FROM records WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2")?;
     let rows = stmt.query_map(params![since as i64, MAX_PULL_RECORDS as i64], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
         ))
     })?;
     let mut records = Vec::new();
+    let mut withheld = Vec::new();
     let mut cursor = since;
     let mut scanned = 0;
     for row in rows {
-        let (seq, created_by, body) = row?;
+        let (seq, created_by, body, item_id) = row?;
         scanned += 1;
         cursor = seq as u64;
         let record: SyncRecord = serde_json::from_str(&body).map_err(json_err)?;
         let created_by = Uuid::parse_str(&created_by).map_err(|e| Error::Internal(e.into()))?;
-        if may_see(actor, &record, created_by, &teams, &people) {
-            records.push(record);
+        if !may_see(actor, &record, created_by, &teams, &people) {
+            continue;
         }
+        let governed_by_withheld = item_id
+            .and_then(|i| Uuid::parse_str(&i).ok())
+            .is_some_and(|i| restricted.contains(&i));
+        let sight = if governed_by_withheld {
+            sight_of(conn, actor.person_id, &record)?
+        } else {
+            Sight::Full
+        };
+        withheld.push(sight != Sight::Full);
+        records.push(access::copy_for(&record, sight));
     }
-    Ok(PullResponse {
-        records,
-        cursor,
-        more: scanned == MAX_PULL_RECORDS,
-    })
+    Ok((
+        PullResponse {
+            records,
+            cursor,
+            more: scanned == MAX_PULL_RECORDS,
+        },
+        withheld,
+    ))
 }
 
 /// Checks a typed entity would be valid, for commands that build records directly.

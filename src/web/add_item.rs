@@ -6,6 +6,7 @@ use chrono::{NaiveDate, Utc};
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::core::access::RESTRICTED_EXPLANATION;
 use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
 use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
@@ -36,6 +37,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
     let lead = RwSignal::new(None::<Uuid>);
     let minutes = RwSignal::new("15".to_string());
     let required = RwSignal::new(BTreeSet::<Uuid>::new());
+    let restricted = RwSignal::new(false);
     let error = RwSignal::new(None::<ValidationError>);
     let added = RwSignal::new(None::<String>);
     let err = Signal::derive(move || error.get());
@@ -64,6 +66,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
         }
         lead.set(None);
         required.set(BTreeSet::new());
+        restricted.set(false);
         minutes.set("15".into());
         error.set(None);
     };
@@ -167,6 +170,9 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
             carried_from: None,
             status: ItemStatus::Open,
             outcome: None,
+            restricted: kind_now == ItemKind::PatientDiscussion && restricted.get_untracked(),
+            restricted_to: vec![],
+            content_withheld: false,
         };
         if let Err(e) = item.validate() {
             error.set(Some(e));
@@ -317,6 +323,20 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
                                         }).collect_view()}
                                     </div>
                                 </fieldset>
+                            </div>
+                        })}
+                        {move || (kind.get() == ItemKind::PatientDiscussion).then(|| view! {
+                            <div class="nhsuk-form-group">
+                                <div class="nhsuk-checkboxes">
+                                    <div class="nhsuk-checkboxes__item">
+                                        <input class="nhsuk-checkboxes__input" id="item-restricted" type="checkbox"
+                                            aria-describedby="item-restricted-hint"
+                                            prop:checked=move || restricted.get()
+                                            on:change=move |ev| restricted.set(event_target_checked(&ev))/>
+                                        <label class="nhsuk-label nhsuk-checkboxes__label" for="item-restricted">"Safeguarding: restrict who can see this item"</label>
+                                        <div class="nhsuk-hint nhsuk-checkboxes__hint" id="item-restricted-hint">{RESTRICTED_EXPLANATION}" The rest of the team sees only that a restricted item is on the agenda."</div>
+                                    </div>
+                                </div>
                             </div>
                         })}
                         {move || (kind.get() != ItemKind::ForInformation).then(|| view! {

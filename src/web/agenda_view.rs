@@ -159,16 +159,30 @@ impl AgendaView {
 
     /// The readiness panel for this meeting.
     pub fn readiness(&self) -> Readiness {
-        Readiness::of(
-            self.agenda.items(),
-            &self.briefs,
-            &self.receipts,
-            &self.members(),
-        )
+        // Items withheld from this device are prepared by the people who may see them, and a
+        // restricted item's brief is expected to be read only by them.
+        let items: Vec<(Uuid, AgendaItem)> = self
+            .agenda
+            .items()
+            .iter()
+            .filter(|(_, i)| !i.content_withheld)
+            .cloned()
+            .collect();
+        let mut readiness = Readiness::of(&items, &self.briefs, &self.receipts, &self.members());
+        for row in &mut readiness.rows {
+            if let Some((_, item)) = items.iter().find(|(id, _)| *id == row.item_id) {
+                row.readers
+                    .retain(|m, _| crate::core::access::may_see_restricted(item, &self.team, *m));
+            }
+        }
+        readiness
     }
 
     /// What to call an item: the patient (name, NHS number, date of birth) or its title.
     pub fn item_heading(&self, item: &AgendaItem) -> String {
+        if item.content_withheld {
+            return "Restricted item (safeguarding)".into();
+        }
         match item.patient_id.and_then(|p| self.patients.get(&p)) {
             Some(patient) => patient.identity_line(),
             None if !item.title.is_empty() => item.title.clone(),
@@ -217,6 +231,10 @@ pub struct AgendaRow {
     pub patient_id: Option<Uuid>,
     /// The patient objects to their information being shared (see [`Patient::objects_to_sharing`]).
     pub objects_to_sharing: bool,
+    /// Safeguarding-restricted (see [`crate::core::access`]).
+    pub restricted: bool,
+    /// Restricted and this person may not see it: only its place on the agenda is known.
+    pub withheld: bool,
 }
 
 impl AgendaView {
@@ -273,7 +291,8 @@ impl AgendaView {
             .zip(&self.slots)
             .enumerate()
             .map(|(index, ((id, item), slot))| {
-                let is_patient = item.kind == ItemKind::PatientDiscussion;
+                let withheld = item.content_withheld;
+                let is_patient = item.kind == ItemKind::PatientDiscussion && !withheld;
                 let time = if item.kind == ItemKind::ForInformation {
                     format!("{} · for information", format_uk_time(slot.starts_at))
                 } else {
@@ -290,6 +309,15 @@ impl AgendaView {
                     None => BriefBadge::Missing,
                 });
                 let mut details = Vec::new();
+                if withheld {
+                    if let Some(lead) = item.lead_professional_id {
+                        details.push(("Lead professional", self.name(Some(lead))));
+                    }
+                    details.push((
+                        "Details",
+                        "Seen only by the item's lead, the person who asked for it, the coordinator and people the coordinator names".into(),
+                    ));
+                }
                 if is_patient {
                     details.push(("Reason", item.reason.clone()));
                     details.push(("Question for the MDT", item.question.clone()));
@@ -303,6 +331,17 @@ impl AgendaView {
                     ));
                     if let Some(lead) = item.lead_professional_id {
                         details.push(("Lead professional", self.name(Some(lead))));
+                    }
+                    if item.restricted {
+                        let mut people = vec![self.team.coordinator_id];
+                        people.extend(item.lead_professional_id);
+                        people.extend(item.requested_by);
+                        people.extend(item.restricted_to.iter().copied());
+                        let mut seen = HashSet::new();
+                        people.retain(|p| seen.insert(*p));
+                        let names: Vec<String> =
+                            people.into_iter().map(|p| self.name(Some(p))).collect();
+                        details.push(("Seen only by", names.join(", ")));
                     }
                     if !item.required_people.is_empty() {
                         let names: Vec<String> = item
@@ -361,6 +400,8 @@ impl AgendaView {
                         .patient_id
                         .and_then(|p| self.patients.get(&p))
                         .is_some_and(|p| p.objects_to_sharing),
+                    restricted: item.restricted,
+                    withheld,
                 }
             })
             .collect()

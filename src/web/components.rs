@@ -377,3 +377,23 @@ fn display_value(v: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// Whether the signed-in person may change `team_id`'s records: its coordinator and members
+/// may, observers read only (the server refuses their changes), so pages hide the controls
+/// an observer could not use. True while the team is not on the device yet (a new team).
+pub fn may_change_team(team_id: Uuid) -> Signal<bool> {
+    let sync = expect_context::<SyncClient>();
+    let me = expect_context::<CurrentUser>();
+    Signal::derive(move || {
+        sync.replica
+            .with(|r| team_writable(r, team_id, me.person_id))
+    })
+}
+
+/// See [`may_change_team`].
+pub fn team_writable(replica: &crate::core::sync::Replica, team_id: Uuid, person: Uuid) -> bool {
+    replica
+        .view(team_id)
+        .and_then(|v| v.typed::<crate::core::entities::Team>())
+        .is_none_or(|t| t.includes(person))
+}

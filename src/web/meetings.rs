@@ -8,7 +8,9 @@ use crate::core::entities::{Meeting, MeetingStatus, Team};
 use crate::core::ics::{Series, SeriesException};
 use crate::core::{uk_time, ValidationError};
 use crate::web::api;
-use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
+use crate::web::components::{
+    field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
+};
 use crate::web::sync::SyncClient;
 
 /// The meetings of one team, and a form to plan or change one.
@@ -58,6 +60,7 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
         list
     };
     let editing_series = RwSignal::new(None::<Uuid>);
+    let may_change = may_change_team(team_id);
     view! {
         <h2 id="meetings">"Meetings"</h2>
         {move || {
@@ -71,11 +74,13 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                 {format!("Series: {what}, from {}{} ", uk_time::format_date(s.first_date),
                                     s.until.map(|u| format!(" until {}", uk_time::format_date(u))).unwrap_or_default())}
                                 <a href=api::series_calendar_url(id) download="">"Add the series to your calendar"</a>
+                                <Show when=move || may_change.get()>
                                 " · "
                                 <button type="button" class="mdt-link-button" aria-expanded=move || (editing_series.get() == Some(id)).to_string()
                                     on:click=move |_| editing_series.update(|e| *e = if *e == Some(id) { None } else { Some(id) })>
                                     "Change series"<span class="nhsuk-u-visually-hidden">{format!(" {what}")}</span>
                                 </button>
+                                </Show>
                             </li>
                         }
                     }).collect_view()}
@@ -123,14 +128,19 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                             }}
                                         </td>
                                         <td class="nhsuk-table__cell mdt-actions">
+                                            <Show when=move || may_change.get()>
                                             <button type="button" class="mdt-link-button" on:click=move |_| editing.set(Some((id, false)))>
                                                 "Change"<span class="nhsuk-u-visually-hidden">{format!(" meeting on {}", uk_time::format_uk(m.starts_at))}</span>
                                             </button>
-                                            {if cancelled {
-                                                view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, m1.clone(), MeetingStatus::Planned)>"Reinstate"</button> }.into_any()
-                                            } else {
-                                                view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, m2.clone(), MeetingStatus::Cancelled)>"Cancel meeting"</button> }.into_any()
-                                            }}
+                                            {
+                                                let (m1, m2) = (m1.clone(), m2.clone());
+                                                if cancelled {
+                                                    view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, m1.clone(), MeetingStatus::Planned)>"Reinstate"</button> }.into_any()
+                                                } else {
+                                                    view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, m2.clone(), MeetingStatus::Cancelled)>"Cancel meeting"</button> }.into_any()
+                                                }
+                                            }
+                                            </Show>
                                         </td>
                                     </tr>
                                 }
@@ -141,6 +151,7 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
             }
         }}
         {move || match editing.get() {
+            None if !may_change.get() => ().into_any(),
             None => view! {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary" disabled=move || !team_known()
                     on:click=move |_| editing.set(Some((Uuid::new_v4(), true)))>"Plan a meeting"</button>

@@ -12,6 +12,7 @@ pub mod idb;
 pub mod meetings;
 pub mod outcome;
 pub mod pages;
+pub mod restriction;
 pub mod sync;
 pub mod vault;
 

@@ -281,6 +281,9 @@ pub fn item(
         carried_from: None,
         status: ItemStatus::Open,
         outcome: None,
+        restricted: false,
+        restricted_to: vec![],
+        content_withheld: false,
     }
 }
 

@@ -177,6 +177,9 @@ fn a_meeting_cannot_conclude_while_a_patient_item_lacks_an_outcome() {
             ItemStatus::Open
         },
         outcome,
+        restricted: false,
+        restricted_to: vec![],
+        content_withheld: false,
     };
     let (decided, none, deferred, open, standing) = (
         Uuid::from_u128(10),
@@ -289,6 +292,9 @@ fn a_deferred_item_carries_forward_and_a_decided_one_does_not() {
         outcome: Some(Outcome::Deferred {
             reason: "GP away".into(),
         }),
+        restricted: false,
+        restricted_to: vec![],
+        content_withheld: false,
     };
     let decided = AgendaItem {
         outcome: Some(Outcome::NoAction {

@@ -29,6 +29,9 @@ fn item(meeting: Uuid, kind: ItemKind, minutes: u32, position: i64) -> AgendaIte
         carried_from: None,
         status: ItemStatus::Open,
         outcome: None,
+        restricted: false,
+        restricted_to: vec![],
+        content_withheld: false,
     }
 }
 

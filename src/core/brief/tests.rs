@@ -110,6 +110,9 @@ fn readiness_shows_ready_missing_and_who_has_read_which_version() {
                 carried_from: None,
                 status: ItemStatus::Open,
                 outcome: None,
+                restricted: false,
+                restricted_to: vec![],
+                content_withheld: false,
             },
         )
     };

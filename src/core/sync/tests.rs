@@ -942,6 +942,9 @@ fn the_replica_carries_undiscussed_items_forward_once_with_their_briefs() {
         carried_from: None,
         status: ItemStatus::Open,
         outcome: None,
+        restricted: false,
+        restricted_to: vec![],
+        content_withheld: false,
     };
     replica
         .stage_entity(Uuid::new_v4(), item_id, &item)

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
+use crate::core::access::RESTRICTED_EXPLANATION;
 use crate::core::agenda::AgendaItem;
 use crate::core::api::CurrentUser;
 use crate::core::brief::{brief_id_for, Brief, BriefStatus};
@@ -44,14 +45,25 @@ fn BriefLoader(item_id: Uuid) -> impl IntoView {
         sync.replica.with(|r| {
             r.view(item_id)
                 .and_then(|v| v.typed::<AgendaItem>())
-                .map(|i| i.meeting_id)
+                .map(|i| (i.meeting_id, i.content_withheld))
         })
     });
-    move || match meeting.get() {
+    move || {
+        match meeting.get() {
         None => view! { <p class="nhsuk-body" role="status">"Loading the brief…"</p> }.into_any(),
-        Some(meeting_id) => {
+        Some((meeting_id, true)) => view! {
+            <h1 class="nhsuk-heading-l">"Restricted item"</h1>
+            <div class="nhsuk-inset-text" data-testid="brief-restricted">
+                <p>"This item is restricted for safeguarding. "{RESTRICTED_EXPLANATION}</p>
+                <p>"Ask the team's coordinator if you need to see it."</p>
+            </div>
+            <a class="nhsuk-button nhsuk-button--secondary" role="button" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
+        }
+        .into_any(),
+        Some((meeting_id, false)) => {
             view! { <BriefEditor item_id=item_id meeting_id=meeting_id/> }.into_any()
         }
+    }
     }
 }
 
@@ -195,6 +207,9 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
             .with(|r| r.outbox.iter().any(|m| m.id == brief_id))
     });
 
+    // Observers read briefs; they do not write them.
+    let read_only =
+        move || data.with(|d| d.as_ref().is_some_and(|v| !v.team.includes(me.person_id)));
     // Opening a brief offline is reported to the audit trail when the connection is back.
     sync.note_view(brief_id);
     let fields = BriefFields::new();
@@ -469,7 +484,11 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
                 </div>
             </div>
         })}
+        {move || read_only().then(|| view! {
+            <div class="nhsuk-inset-text" data-testid="read-only"><p>"You observe this team: you can read this brief but not change it."</p></div>
+        })}
         <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| ev.prevent_default()>
+            <fieldset class="mdt-plain-fieldset" disabled=read_only>
             {SECTIONS.into_iter().map(|(field, label, hint, rows)| {
                 let value = fields.text(field).expect("a text section");
                 let id = format!("brief-{field}");
@@ -512,15 +531,18 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
                     </div>
                 </fieldset>
             </div>
+            </fieldset>
             <div class="nhsuk-button-group">
-                {move || if status() == Some(BriefStatus::Ready) {
-                    view! { <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=back_to_draft>"Put back to draft"</button> }.into_any()
-                } else {
-                    view! { <button type="button" class="nhsuk-button" on:click=mark_ready>"Mark as ready"</button> }.into_any()
+                {move || match (read_only(), status() == Some(BriefStatus::Ready)) {
+                    (true, _) => ().into_any(),
+                    (false, true) => view! { <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=back_to_draft>"Put back to draft"</button> }.into_any(),
+                    (false, false) => view! { <button type="button" class="nhsuk-button" on:click=mark_ready>"Mark as ready"</button> }.into_any(),
                 }}
                 <a class="nhsuk-button nhsuk-button--secondary" role="button" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
             </div>
         </form>
-        <p class="nhsuk-body-s">"Saved automatically as you type, on this device first and then to the server."</p>
+        {move || (!read_only()).then(|| view! {
+            <p class="nhsuk-body-s">"Saved automatically as you type, on this device first and then to the server."</p>
+        })}
     }
 }

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
+use crate::core::access::RESTRICTED_EXPLANATION;
 use crate::core::action::conclusion_blockers;
 use crate::core::agenda::{AgendaItem, ItemKind};
 use crate::core::api::CurrentUser;
@@ -19,6 +20,7 @@ use crate::web::attendance::Attendance;
 use crate::web::components::ConflictNotice;
 use crate::web::outcome::OutcomeForm;
 use crate::web::pages::not_found::NotFound;
+use crate::web::restriction::RestrictionControls;
 use crate::web::sync::SyncClient;
 
 /// `/meetings/<id>`.
@@ -66,11 +68,14 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
                     v.team.name.clone(),
                     v.meeting.clone(),
                     v.team.coordinator_id == me.person_id,
+                    v.team.includes(me.person_id),
                 )
             })
         })
     });
     let is_coordinator = Signal::derive(move || header.with(|h| h.as_ref().is_some_and(|h| h.2)));
+    // Observers read the agenda; they are shown no controls that change it.
+    let may_edit = Signal::derive(move || header.with(|h| h.as_ref().is_some_and(|h| h.3)));
     let open = move || {
         header.with(|h| {
             h.as_ref()
@@ -136,7 +141,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
     let item_count = move || data.with(|d| d.as_ref().map_or(0, |v| v.agenda.items().len()));
     view! {
         <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
-        {move || header.get().map(|(team_name, meeting, _)| {
+        {move || header.get().map(|(team_name, meeting, _, _)| {
             let status_text = match meeting.status {
                 MeetingStatus::Planned => None,
                 MeetingStatus::Cancelled => Some("This meeting is cancelled."),
@@ -200,8 +205,11 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             })
         })))}
         <Attendance data=data is_coordinator=is_coordinator/>
-        <AgendaList data=data is_coordinator=is_coordinator current=current/>
-        {move || open().then(|| view! { <AddItemForm data=data/> })}
+        {move || (!may_edit.get()).then(|| view! {
+            <div class="nhsuk-inset-text" data-testid="read-only"><p>"You observe this team: you can read its agenda and briefs but not change them."</p></div>
+        })}
+        <AgendaList data=data is_coordinator=is_coordinator may_edit=may_edit current=current/>
+        {move || (open() && may_edit.get()).then(|| view! { <AddItemForm data=data/> })}
         <ReadinessPanel data=data/>
     }
 }
@@ -221,6 +229,8 @@ fn minutes_text(m: i64) -> String {
 fn AgendaList(
     data: Memo<Option<AgendaView>>,
     is_coordinator: Signal<bool>,
+    /// False for observers: no reordering, outcomes or removal.
+    may_edit: Signal<bool>,
     /// The item being discussed when the meeting is run from the app.
     current: RwSignal<Option<usize>>,
 ) -> impl IntoView {
@@ -284,6 +294,32 @@ fn AgendaList(
             sync.delete(id);
         }
     };
+    let restrict = move |id: Uuid| {
+        let Some(item) = data.with_untracked(|d| {
+            d.as_ref().and_then(|v| {
+                v.agenda
+                    .items()
+                    .iter()
+                    .find(|(i, _)| *i == id)
+                    .map(|(_, i)| i.clone())
+            })
+        }) else {
+            return;
+        };
+        let question = format!("Restrict this item? {RESTRICTED_EXPLANATION}");
+        if web_sys::window()
+            .and_then(|w| w.confirm_with_message(&question).ok())
+            .unwrap_or(false)
+        {
+            let _ = sync.save(
+                id,
+                &AgendaItem {
+                    restricted: true,
+                    ..item
+                },
+            );
+        }
+    };
     let rows = Memo::new(move |_| {
         data.with(|d| {
             d.as_ref()
@@ -317,11 +353,14 @@ fn AgendaList(
             <For each=move || rows.get() key=|row| row.clone() children=move |row| {
                 let AgendaRow { id, index, count, heading, .. } = row.clone();
                 let heading_for_remove = heading.clone();
+                let up_label = format!("Move up: {heading}");
+                let down_label = format!("Move down: {heading}");
                 view! {
                     <li class="mdt-agenda__item" class:mdt-agenda__item--discussed=row.discussed
                         class:mdt-agenda__item--current=move || current.get() == Some(index)
                         aria-current=move || (current.get() == Some(index)).then_some("step")
-                        draggable="true" data-testid="agenda-item"
+                        draggable=move || if may_edit.get() { "true" } else { "false" } data-testid="agenda-item"
+                        data-withheld=row.withheld.then_some("true")
                         on:dragstart=move |ev: leptos::ev::DragEvent| {
                             dragged.set(Some(id));
                             if let Some(dt) = ev.data_transfer() { let _ = dt.set_data("text/plain", &id.to_string()); }
@@ -343,6 +382,7 @@ fn AgendaList(
                             </h3>
                             <p class="mdt-agenda__tags">
                                 {(!row.is_patient).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">{row.kind_label}</strong> })}
+                                {row.restricted.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--purple" data-testid="restricted" title=RESTRICTED_EXPLANATION>"Restricted"</strong> })}
                                 {row.objects_to_sharing.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--red" data-testid="objects-to-sharing" title="The patient objects to their information being shared: share only what their care needs">"Objects to sharing"</strong> })}
                                 {row.late.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--orange">"Late"</strong> })}
                                 {(row.deferrals > 0).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--yellow" data-testid="deferred">{format!("Deferred {}×", row.deferrals)}</strong> })}
@@ -397,28 +437,53 @@ fn AgendaList(
                             {move || (recording.get() == Some(id)).then(|| view! {
                                 <OutcomeForm data=data item_id=id on_done=Callback::new(move |_| recording.set(None))/>
                             })}
+                            {move || (row.restricted && !row.withheld && is_coordinator.get()).then(|| view! {
+                                <RestrictionControls data=data item_id=id/>
+                            })}
                             <div class="mdt-agenda__actions">
-                                {row.brief.map(|b| view! {
-                                    <a class="mdt-link-button" href=format!("/items/{id}/brief")
-                                        aria-label=format!("{} for {}", if b == BriefBadge::Missing { "Write the brief" } else { "Open the brief" }, heading)>
-                                        {if b == BriefBadge::Missing { "Write the brief" } else { "Open the brief" }}
-                                    </a>
+                                {row.brief.map(|b| {
+                                    let label = move || if b == BriefBadge::Missing && may_edit.get() { "Write the brief" } else { "Open the brief" };
+                                    let heading = heading.clone();
+                                    view! {
+                                        <a class="mdt-link-button" href=format!("/items/{id}/brief")
+                                            aria-label=move || format!("{} for {}", label(), heading)>
+                                            {label}
+                                        </a>
+                                    }
                                 })}
+                                <Show when=move || may_edit.get()>
                                 <button type="button" class="mdt-link-button" id=format!("move-up-{id}") disabled=index == 0
-                                    aria-label=format!("Move up: {heading}")
+                                    aria-label=up_label.clone()
                                     on:click=move |_| move_to(id, index.saturating_sub(1), "move-up")>
                                     "Move up"
                                 </button>
                                 <button type="button" class="mdt-link-button" id=format!("move-down-{id}") disabled=index + 1 == count
-                                    aria-label=format!("Move down: {heading}")
+                                    aria-label=down_label.clone()
                                     on:click=move |_| move_to(id, index + 1, "move-down")>
                                     "Move down"
                                 </button>
-                                <button type="button" class="mdt-link-button" on:click=move |_| recording.set(Some(id))
-                                    aria-label=format!("{} for {}", if row.discussed { "Change the outcome" } else { "Record the outcome" }, heading)>
-                                    {if row.discussed { "Change the outcome" } else { "Record the outcome" }}
-                                </button>
-                                <button type="button" class="mdt-link-button" on:click=move |_| remove(id, heading_for_remove.clone())>"Remove"</button>
+                                </Show>
+                                {(!row.withheld).then(|| {
+                                    let heading = heading.clone();
+                                    let heading_for_remove = heading_for_remove.clone();
+                                    let discussed = row.discussed;
+                                    let can_restrict = row.is_patient && !row.restricted;
+                                    view! {
+                                        <Show when=move || may_edit.get()>
+                                            <button type="button" class="mdt-link-button" on:click=move |_| recording.set(Some(id))
+                                                aria-label=format!("{} for {}", if discussed { "Change the outcome" } else { "Record the outcome" }, heading)>
+                                                {if discussed { "Change the outcome" } else { "Record the outcome" }}
+                                            </button>
+                                            {can_restrict.then(|| view! {
+                                                <button type="button" class="mdt-link-button" on:click=move |_| restrict(id)>"Restrict"</button>
+                                            })}
+                                            <button type="button" class="mdt-link-button" on:click={
+                                                let heading_for_remove = heading_for_remove.clone();
+                                                move |_| remove(id, heading_for_remove.clone())
+                                            }>"Remove"</button>
+                                        </Show>
+                                    }
+                                })}
                             </div>
                         </div>
                     </li>

@@ -209,6 +209,14 @@ fn SharingObjection(patient_id: Uuid) -> impl IntoView {
         }
     };
     let objects = move || current.with(|c| c.as_ref().is_some_and(|(_, p)| p.objects_to_sharing));
+    let me = expect_context::<crate::core::api::CurrentUser>();
+    let may_change = Signal::derive(move || {
+        let team = current.with(|c| c.as_ref().map(|(_, p)| p.team_id));
+        team.is_none_or(|t| {
+            sync.replica
+                .with(|r| crate::web::components::team_writable(r, t, me.person_id))
+        })
+    });
     view! {
         {move || objects().then(|| view! {
             <div class="nhsuk-warning-callout" data-testid="sharing-objection">
@@ -219,6 +227,7 @@ fn SharingObjection(patient_id: Uuid) -> impl IntoView {
         <div class="nhsuk-checkboxes nhsuk-form-group">
             <div class="nhsuk-checkboxes__item">
                 <input class="nhsuk-checkboxes__input" id="objects-to-sharing" type="checkbox"
+                    disabled=move || !may_change.get()
                     prop:checked=objects on:change=move |ev| set(event_target_checked(&ev))/>
                 <label class="nhsuk-label nhsuk-checkboxes__label" for="objects-to-sharing">
                     "The patient objects to their information being shared"

@@ -10,7 +10,9 @@ use crate::core::api::{Colleague, CurrentUser};
 use crate::core::entities::{Person, Role, RoleNeed, Team, MAX_ROLE_COUNT};
 use crate::core::ValidationError;
 use crate::web::api;
-use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
+use crate::web::components::{
+    field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
+};
 use crate::web::meetings::{AttendanceByRole, TeamMeetings};
 use crate::web::sync::SyncClient;
 
@@ -38,6 +40,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
     let navigate = use_navigate();
+    let may_change = may_change_team(id);
 
     let name = RwSignal::new(String::new());
     let coordinator = RwSignal::new(me.person_id);
@@ -210,9 +213,13 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 <AttendanceByRole team_id=id/>
                 <h2 id="team-details">"Team details"</h2>
             })}
+            {move || (!may_change.get()).then(|| view! {
+                <div class="nhsuk-inset-text" data-testid="read-only"><p>"You observe this team: you can read its meetings, agendas and briefs but not change them."</p></div>
+            })}
             <form on:submit=save.clone() novalidate
                 on:input=move |_| { dirty.set(true); saved.set(false); }
                 on:change=move |_| dirty.set(true)>
+                <fieldset class="mdt-plain-fieldset" disabled=move || !may_change.get()>
                 <TextField id="team-name".into() label="Team name" value=name error=field_error(err, "name")
                     hint="For example, Riverside Neighbourhood MDT"/>
                 <div class="nhsuk-form-group">
@@ -357,7 +364,10 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                     hint="For example, Riverside Surgery, meeting room 2"/>
                 <TextField id="team-video_link".into() label="Video link (optional)" value=video
                     error=field_error(err, "video_link") hint="For people joining between home visits. Starts with https://"/>
-                <button class="nhsuk-button" type="submit">{if is_new { "Create team" } else { "Save team" }}</button>
+                <Show when=move || may_change.get()>
+                    <button class="nhsuk-button" type="submit">{if is_new { "Create team" } else { "Save team" }}</button>
+                </Show>
+                </fieldset>
             </form>
         </Show>
     }
