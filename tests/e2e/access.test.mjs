@@ -29,6 +29,7 @@ test('a restricted item is seen only by the people it names, and an observer can
     emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net', 'olu.observer@example.nhs.net'],
   });
   // Olu observes rather than belongs.
+  await pat.page.getByTestId('member-checkboxes').getByLabel(/Olu Observer/).uncheck();
   const olu = await pat.page.locator('#observer-add option', { hasText: 'Olu Observer' }).getAttribute('value');
   await pat.page.selectOption('#observer-add', olu);
   await pat.page.getByRole('button', { name: 'Save team' }).click();
