@@ -37,6 +37,13 @@ fn fixture() -> &'static Fixture {
             .unwrap();
         let harness = Harness::new();
         let me = harness.coordinator();
+        // A site administrator too, so the account routes run past their permission check.
+        harness
+            .store
+            .blocking(|c| {
+                mdt::server::store::set_site_admin(c, "pat.coordinator@example.nhs.net", true)
+            })
+            .unwrap();
         let (cookie, team) = runtime.block_on(async {
             let mut client = harness.sign_in("pat.coordinator@example.nhs.net", me).await;
             let team_id = uuid::Uuid::new_v4();
@@ -155,7 +162,7 @@ fn body() -> impl Strategy<Value = Body_> {
 /// (method, path) of every route, with holes filled from the case.
 fn route() -> impl Strategy<Value = (&'static str, String)> {
     (
-        0usize..12,
+        0usize..17,
         prop_oneof![
             Just("00000000-0000-0000-0000-000000000000".to_string()),
             Just("not-a-uuid".to_string()),
@@ -181,6 +188,11 @@ fn route() -> impl Strategy<Value = (&'static str, String)> {
             8 => ("GET", format!("/api/series/{id}/calendar.ics")),
             9 => ("GET", "/api/bank-holidays".to_string()),
             10 => ("GET", "/api/session/device-key".to_string()),
+            11 => ("GET", "/api/admin/accounts".to_string()),
+            12 => ("POST", "/api/admin/accounts".to_string()),
+            13 => ("POST", format!("/api/admin/accounts/{id}/disable")),
+            14 => ("POST", format!("/api/admin/accounts/{id}/enable")),
+            15 => ("POST", format!("/api/admin/accounts/{id}/password")),
             _ => ("PUT", format!("/api/{id}")),
         })
 }

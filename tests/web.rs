@@ -129,6 +129,7 @@ async fn unsent_changes_survive_a_reload_encrypted_and_open_only_with_the_passwo
         name: "Pat Coordinator".into(),
         email: "pat.coordinator@example.nhs.net".into(),
         person_id: Uuid::new_v4(),
+        site_admin: false,
     };
     let device_key = "0123456789abcdef".repeat(4);
     let password = "correct-horse-battery";
@@ -344,6 +345,7 @@ fn signed_in_with(
         name: "Dr Ada Synthetic".into(),
         email: "ada@example.nhs.net".into(),
         person_id: person,
+        site_admin: false,
     };
     (sync, user)
 }
@@ -956,6 +958,7 @@ async fn bench_initial_sync_of_a_10000_record_team() {
             name: "Pat Coordinator".into(),
             email: "pat.coordinator@example.nhs.net".into(),
             person_id: Uuid::from_u128(1),
+            site_admin: false,
         };
         let start = performance.now();
         let mut replica = Replica::new(Uuid::new_v4());

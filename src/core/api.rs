@@ -1,7 +1,10 @@
 //! Request and response bodies of the JSON API that are not part of sync.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use super::entities::Role;
 
 /// Sign-in form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,6 +23,42 @@ pub struct CurrentUser {
     pub email: String,
     /// The user's own entry in the directory: team membership is by person.
     pub person_id: Uuid,
+    /// May manage accounts (the Accounts page). Gives no access to patient data.
+    #[serde(default)]
+    pub site_admin: bool,
+}
+
+/// An account as a site administrator sees it: nothing about teams or patients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub site_admin: bool,
+    pub created_at: DateTime<Utc>,
+    /// When a live session of theirs was last used (`None`: no session now).
+    pub last_active: Option<DateTime<Utc>>,
+}
+
+/// A site administrator's form for a new account; the password is a first password the
+/// administrator passes on, which the person should change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+/// A new password set by a site administrator (ends the account's sessions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    pub password: String,
 }
 
 /// Every error body the API sends: a sentence a person can act on, never internals.

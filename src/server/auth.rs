@@ -183,6 +183,8 @@ fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
 pub struct Session {
     pub actor: Actor,
     pub email: String,
+    /// May manage accounts ([`super::admin`]).
+    pub site_admin: bool,
     token_hash: String,
 }
 
@@ -194,6 +196,7 @@ impl Session {
             name: self.actor.name.clone(),
             email: self.email.clone(),
             person_id: self.actor.person_id,
+            site_admin: self.site_admin,
         }
     }
 }
@@ -224,6 +227,7 @@ impl FromRequestParts<AppState> for Session {
                         session: hash[..16].to_owned(),
                     },
                     email: found.user.email,
+                    site_admin: found.user.site_admin,
                     token_hash: hash,
                 })
             })
@@ -281,6 +285,7 @@ async fn sign_in(
         name: user.name,
         email: user.email,
         person_id: user.person_id,
+        site_admin: user.site_admin,
     };
     let mut response = ApiJson(body).into_response();
     response.headers_mut().insert(

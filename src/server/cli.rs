@@ -82,6 +82,19 @@ pub enum UserCommand {
         /// Professional role, e.g. gp, social_worker, district_nurse, practice_manager.
         #[arg(long, default_value = "other")]
         role: String,
+        /// Also a site administrator: manages accounts in the app (no patient data by it).
+        #[arg(long)]
+        site_admin: bool,
+    },
+    /// Makes an account a site administrator (the Accounts page in the app).
+    MakeAdmin {
+        #[arg(long)]
+        email: String,
+    },
+    /// Takes site administration away from an account.
+    RevokeAdmin {
+        #[arg(long)]
+        email: String,
     },
     /// Sets a new password (read like `add`) and ends the account's sessions.
     ResetPassword {
@@ -142,7 +155,13 @@ pub fn main() -> anyhow::Result<()> {
             serve(store, cli.addr, cli.dist, cli.secure_cookies, bank_holidays)
         }
         Command::User {
-            action: UserCommand::Add { email, name, role },
+            action:
+                UserCommand::Add {
+                    email,
+                    name,
+                    role,
+                    site_admin,
+                },
         } => {
             let role = Role::parse(&role).with_context(|| {
                 let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
@@ -160,10 +179,42 @@ pub fn main() -> anyhow::Result<()> {
                 Utc::now(),
             )
             .map_err(anyhow::Error::from)?;
+            if site_admin {
+                store
+                    .blocking(|conn| store::set_site_admin(conn, &user.email, true))
+                    .map_err(anyhow::Error::from)?;
+            }
             println!(
-                "Added {} <{}>. They can now sign in.",
-                user.name, user.email
+                "Added {} <{}>{}. They can now sign in.",
+                user.name,
+                user.email,
+                if site_admin {
+                    " as a site administrator"
+                } else {
+                    ""
+                }
             );
+            Ok(())
+        }
+        Command::User {
+            action: action @ (UserCommand::MakeAdmin { .. } | UserCommand::RevokeAdmin { .. }),
+        } => {
+            let (email, admin) = match action {
+                UserCommand::MakeAdmin { email } => (email, true),
+                UserCommand::RevokeAdmin { email } => (email, false),
+                _ => unreachable!("matched above"),
+            };
+            let found = store
+                .blocking(|conn| store::set_site_admin(conn, &email, admin))
+                .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(found, "no account has the email address {email}");
+            if admin {
+                println!(
+                    "{email} is now a site administrator: the app shows them the Accounts page."
+                );
+            } else {
+                println!("{email} is no longer a site administrator.");
+            }
             Ok(())
         }
         Command::User {

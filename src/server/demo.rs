@@ -81,6 +81,7 @@ pub fn add_user(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<
         person_id: Uuid::new_v4(),
         password_hash: hash_password(new.password)?,
         disabled: false,
+        site_admin: false,
     };
     store.blocking(|conn| store::insert_user(conn, &user, now))?;
     let mut author = Author {
@@ -117,7 +118,7 @@ pub struct DemoSummary {
     pub accounts: Vec<(String, String)>,
 }
 
-const DEMO_ACCOUNTS: [(&str, &str, &str); 3] = [
+const DEMO_ACCOUNTS: [(&str, &str, &str); 4] = [
     (
         "priya.example@demo.nhs.test",
         "Priya Example",
@@ -132,6 +133,11 @@ const DEMO_ACCOUNTS: [(&str, &str, &str); 3] = [
         "hana.hillside@demo.nhs.test",
         "Hana Hillside",
         "coordinator of Hillside MDT (sees none of Riverside)",
+    ),
+    (
+        "sam.admin@demo.nhs.test",
+        "Sam Admin",
+        "site administrator: manages accounts, in no team, sees no patients",
     ),
 ];
 
@@ -182,6 +188,8 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
     let priya = user(0, Role::PracticeManager)?;
     let tom = user(1, Role::SocialWorker)?;
     let hana = user(2, Role::PracticeManager)?;
+    let admin = user(3, Role::Other)?;
+    store.blocking(|conn| store::set_site_admin(conn, &admin.email, true))?;
 
     let author = |u: &UserRow| Author {
         store,

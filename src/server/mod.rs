@@ -4,6 +4,7 @@
 //! production, through `oneshot` or over a real socket.
 
 pub mod actions;
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -102,6 +103,7 @@ pub fn app(state: AppState) -> Router {
         .merge(actions::router())
         .merge(calendar::router())
         .merge(audit::router())
+        .merge(admin::router())
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .layer(middleware::from_fn(require_app_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -119,6 +119,10 @@ UPDATE records SET item_id = (SELECT a.item_id FROM records a WHERE a.id = json_
 CREATE INDEX records_item ON records(item_id);
 CREATE INDEX records_restricted ON records(team_id) WHERE restricted = 1;
 "#,
+    // Site administrators manage accounts; they see patient data only through teams.
+    r#"
+ALTER TABLE users ADD COLUMN site_admin INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// A signed-in user, as the store knows them.
@@ -131,6 +135,8 @@ pub struct UserRow {
     pub password_hash: String,
     /// A disabled account cannot sign in and has no sessions.
     pub disabled: bool,
+    /// Manages accounts (see [`crate::server::admin`]); no access to patient data by it.
+    pub site_admin: bool,
 }
 
 /// A session found by its token.
@@ -223,7 +229,8 @@ fn json_err(e: serde_json::Error) -> Error {
     Error::Internal(e.into())
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.person_id, u.password_hash, u.disabled";
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.person_id, u.password_hash, u.disabled, u.site_admin";
 
 fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
@@ -233,6 +240,7 @@ fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         person_id: parse_uuid(row.get(3)?)?,
         password_hash: row.get(4)?,
         disabled: row.get::<_, i64>(5)? != 0,
+        site_admin: row.get::<_, i64>(6)? != 0,
     })
 }
 
@@ -326,10 +334,52 @@ pub fn insert_user(conn: &Connection, user: &UserRow, now: DateTime<Utc>) -> Res
         )));
     }
     conn.execute(
-        "INSERT INTO users (id, email, name, password_hash, person_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![user.id.to_string(), user.email, user.name, user.password_hash, user.person_id.to_string(), now.to_rfc3339()],
+        "INSERT INTO users (id, email, name, password_hash, person_id, created_at, site_admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![user.id.to_string(), user.email, user.name, user.password_hash, user.person_id.to_string(), now.to_rfc3339(), user.site_admin],
     )?;
     Ok(())
+}
+
+/// Makes the account a site administrator, or not; false when no account has the email.
+pub fn set_site_admin(conn: &Connection, email: &str, site_admin: bool) -> Result<bool, Error> {
+    Ok(conn.execute(
+        "UPDATE users SET site_admin = ?2 WHERE email = ?1",
+        params![email.trim(), site_admin],
+    )? > 0)
+}
+
+/// An account as site administrators see it: who, what role, and whether it can sign in.
+pub struct AccountRow {
+    pub user: UserRow,
+    pub created_at: DateTime<Utc>,
+    pub last_active: Option<DateTime<Utc>>,
+}
+
+/// Every account, by name.
+pub fn accounts(conn: &Connection) -> Result<Vec<AccountRow>, Error> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS}, u.created_at, (SELECT MAX(s.last_seen_at) FROM sessions s WHERE s.user_id = u.id) \
+         FROM users u ORDER BY u.name COLLATE NOCASE, u.email"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok(AccountRow {
+            user: user_from_row(r)?,
+            created_at: parse_time(r.get(7)?)?,
+            last_active: r.get::<_, Option<String>>(8)?.map(parse_time).transpose()?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The account with this id, disabled or not.
+pub fn find_user_by_id(conn: &Connection, id: Uuid) -> Result<Option<UserRow>, Error> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1"),
+            [id.to_string()],
+            user_from_row,
+        )
+        .optional()?)
 }
 
 /// Sessions, stored by the SHA-256 of their token so a copy of the database cannot sign in.
@@ -358,8 +408,8 @@ pub fn find_session(conn: &Connection, token_hash: &str) -> Result<Option<Sessio
             |row| {
                 Ok(SessionRow {
                     user: user_from_row(row)?,
-                    created_at: parse_time(row.get(6)?)?,
-                    last_seen_at: parse_time(row.get(7)?)?,
+                    created_at: parse_time(row.get(7)?)?,
+                    last_seen_at: parse_time(row.get(8)?)?,
                 })
             },
         )

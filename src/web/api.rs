@@ -129,6 +129,41 @@ pub async fn report_views(
         .map(drop)
 }
 
+/// Every account (site administrators only).
+pub async fn accounts() -> Result<Vec<crate::core::api::Account>, ApiError> {
+    send(Request::get("/api/admin/accounts").build()).await
+}
+
+/// Adds an account (site administrators only).
+pub async fn add_account(
+    new: &crate::core::api::NewAccount,
+) -> Result<crate::core::api::Account, ApiError> {
+    send(post_json("/api/admin/accounts", new)).await
+}
+
+/// Stops an account signing in and ends its sessions, or lets it sign in again.
+pub async fn set_account_disabled(user: uuid::Uuid, disabled: bool) -> Result<(), ApiError> {
+    let what = if disabled { "disable" } else { "enable" };
+    send::<serde_json::Value>(post_json(
+        &format!("/api/admin/accounts/{user}/{what}"),
+        &serde_json::json!({}),
+    ))
+    .await
+    .map(drop)
+}
+
+/// Sets a new password for an account and ends its sessions.
+pub async fn reset_account_password(user: uuid::Uuid, password: &str) -> Result<(), ApiError> {
+    send::<serde_json::Value>(post_json(
+        &format!("/api/admin/accounts/{user}/password"),
+        &crate::core::api::PasswordReset {
+            password: password.to_owned(),
+        },
+    ))
+    .await
+    .map(drop)
+}
+
 /// Ends the session on the server.
 pub async fn sign_out() -> Result<(), ApiError> {
     let response = with_app_header(Request::delete("/api/session"))

@@ -14,6 +14,7 @@ use crate::core::ValidationError;
 #[component]
 pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
     let signed_in = user.is_some();
+    let site_admin = user.as_ref().is_some_and(|u| u.site_admin);
     view! {
         <header class="nhsuk-header mdt-header" role="banner">
             <div class="nhsuk-width-container mdt-header__container">
@@ -36,6 +37,7 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
                             <li><a class="mdt-nav__link" href="/actions">"My actions"</a></li>
                             <li><a class="mdt-nav__link" href="/availability">"My availability"</a></li>
                             <li><a class="mdt-nav__link" href="/people">"Directory"</a></li>
+                            {site_admin.then(|| view! { <li><a class="mdt-nav__link" href="/accounts">"Accounts"</a></li> })}
                         </ul>
                         <SyncIndicator/>
                     </div>

@@ -29,9 +29,9 @@ use api::ApiError;
 use components::{Header, RefusedChanges, SessionEnded};
 use pages::unlock::{OpenElsewherePage, UnlockPage};
 use pages::{
-    availability::AvailabilityPage, brief::BriefPage, find_time::FindTimePage,
-    meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound, pack::PackPage,
-    patient::PatientPage, people::PeoplePage, sign_in::SignInPage, team::TeamPage,
+    accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
+    find_time::FindTimePage, meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound,
+    pack::PackPage, patient::PatientPage, people::PeoplePage, sign_in::SignInPage, team::TeamPage,
     team_actions::TeamActionsPage, teams::TeamsPage,
 };
 use sync::SyncClient;
@@ -256,6 +256,7 @@ fn SignedIn(opened: Opened, on_lock: Callback<CurrentUser>) -> impl IntoView {
                         <Route path=path!("/") view=TeamsPage/>
                         <Route path=path!("/teams/:id") view=TeamPage/>
                         <Route path=path!("/people") view=PeoplePage/>
+                        <Route path=path!("/accounts") view=AccountsPage/>
                         <Route path=path!("/meetings/:id") view=MeetingPage/>
                         <Route path=path!("/meetings/:id/pack") view=PackPage/>
                         <Route path=path!("/items/:id/brief") view=BriefPage/>

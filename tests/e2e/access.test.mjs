@@ -18,6 +18,7 @@ import {
 const env = useServerAndBrowser(before, after, [
   ...COLLEAGUES,
   ['olu.observer@example.nhs.net', 'Olu Observer', 'other'],
+  ['sam.admin@example.nhs.net', 'Sam Admin', 'other', '--site-admin'],
 ]);
 
 const SECRET = 'Bruising seen at a home visit';
@@ -106,6 +107,44 @@ test('a restricted item is seen only by the people it names, and an observer can
   await oluSession.page.screenshot({ path: screenshotPath('access-observer-brief.png'), fullPage: true });
 
   for (const s of [pat, gita, oluSession]) {
+    assert.deepEqual(s.page.errors, []);
+    assert.deepEqual(s.page.cspViolations, []);
+    await s.context.close();
+  }
+});
+
+test('a site administrator adds and disables accounts and sees no patients', async () => {
+  const sam = await session(env.browser);
+  await signIn(sam.page, env.baseUrl, 'sam.admin@example.nhs.net');
+  // In no team: no patients anywhere; the Accounts page is in the menu.
+  assert.ok(!(await sam.page.locator('main').innerText()).includes('Riverside'));
+  await sam.page.getByRole('link', { name: 'Accounts' }).click();
+  const table = sam.page.getByTestId('accounts');
+  await table.waitFor();
+  assert.match(await table.innerText(), /Olu Observer\s+olu.observer@example.nhs.net/);
+
+  // A weak first password is refused in plain words; a good one works.
+  await sam.page.getByLabel('Full name').fill('Nia Nurse');
+  await sam.page.getByLabel('Email address').fill('nia.nurse@example.nhs.net');
+  await sam.page.getByLabel('Role').selectOption({ label: 'District nurse' });
+  await sam.page.getByLabel('First password').fill('password1234');
+  await sam.page.getByRole('button', { name: 'Add account' }).click();
+  await sam.page.getByRole('alert').filter({ hasText: 'common' }).waitFor();
+  await sam.page.getByLabel('First password').fill('nia-synthetic-first-pass');
+  await sam.page.getByRole('button', { name: 'Add account' }).click();
+  await sam.page.getByTestId('accounts-notice').filter({ hasText: 'Added Nia Nurse' }).waitFor();
+  await table.getByText('nia.nurse@example.nhs.net').waitFor();
+
+  // Olu is signed in elsewhere; disabling him ends his session at once.
+  const olu = await session(env.browser);
+  await signIn(olu.page, env.baseUrl, 'olu.observer@example.nhs.net');
+  await sam.page.getByRole('button', { name: 'Disable Olu Observer' }).click();
+  await sam.page.getByTestId('accounts-notice').filter({ hasText: 'Olu Observer can no longer sign in' }).waitFor();
+  await table.getByRole('row').filter({ hasText: 'Olu Observer' }).getByText('Disabled').waitFor();
+  const status = await olu.page.evaluate(async () => (await fetch('/api/session')).status);
+  assert.equal(status, 401);
+  await sam.page.screenshot({ path: screenshotPath('accounts.png'), fullPage: true });
+  for (const s of [sam, olu]) {
     assert.deepEqual(s.page.errors, []);
     assert.deepEqual(s.page.cspViolations, []);
     await s.context.close();

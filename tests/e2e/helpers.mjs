@@ -23,12 +23,12 @@ function freePort() {
   });
 }
 
-/** Starts the server with these accounts ([email, name, role]); returns { baseUrl, stop }. */
+/** Starts the server with these accounts ([email, name, role, ...flags of `user add`]); returns { baseUrl, stop }. */
 export async function startServer(users) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-data-'));
-  for (const [email, name, role] of users) {
-    execFileSync(SERVER, ['--data-dir', dataDir, 'user', 'add', '--email', email, '--name', name, '--role', role], {
+  for (const [email, name, role, ...flags] of users) {
+    execFileSync(SERVER, ['--data-dir', dataDir, 'user', 'add', '--email', email, '--name', name, '--role', role, ...flags], {
       input: `${PASSWORD}\n`,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,5 +1,6 @@
 //! One page per file.
 
+pub mod accounts;
 pub mod availability;
 pub mod brief;
 pub mod conflicts;
