@@ -39,6 +39,13 @@ pub struct Cli {
     /// Mark the session cookie Secure: set this whenever people reach the server over HTTPS.
     #[arg(long, env = "MDT_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
+    /// Serve HTTPS directly with this certificate chain (PEM); needs `--tls-key`. Without it,
+    /// put a TLS reverse proxy in front (see the README).
+    #[arg(long, env = "MDT_TLS_CERT", global = true, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "MDT_TLS_KEY", global = true, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -152,7 +159,15 @@ pub fn main() -> anyhow::Result<()> {
                 }
                 None => BankHolidays::shipped(),
             };
-            serve(store, cli.addr, cli.dist, cli.secure_cookies, bank_holidays)
+            let tls = cli.tls_cert.zip(cli.tls_key);
+            serve(
+                store,
+                cli.addr,
+                cli.dist,
+                cli.secure_cookies,
+                tls,
+                bank_holidays,
+            )
         }
         Command::User {
             action:
@@ -287,6 +302,7 @@ fn serve(
     addr: SocketAddr,
     dist: PathBuf,
     secure_cookies: bool,
+    tls: Option<(PathBuf, PathBuf)>,
     bank_holidays: BankHolidays,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
@@ -298,25 +314,55 @@ fn serve(
         let state = AppState::new(
             store,
             Config {
-                secure_cookies,
+                // Served over HTTPS directly: the cookie is Secure and HSTS is sent.
+                secure_cookies: secure_cookies || tls.is_some(),
                 dist_dir,
                 bank_holidays: std::sync::Arc::new(bank_holidays),
             },
         );
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+        let Some((cert, key)) = tls else {
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+                format!("cannot listen on {addr} (is another server already using it?)")
+            })?;
+            let local = listener.local_addr()?;
+            println!("MDT app running at http://{local}/  (press Ctrl-C to stop)");
+            axum::serve(listener, service)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                    tracing::info!("shutting down");
+                })
+                .await?;
+            return Ok(());
+        };
+        // One process-wide TLS implementation (ring); a second install is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot use the certificate {} with the key {} (both must be PEM files, the key unencrypted)",
+                    cert.display(),
+                    key.display()
+                )
+            })?;
+        let listener = std::net::TcpListener::bind(addr).with_context(|| {
             format!("cannot listen on {addr} (is another server already using it?)")
         })?;
+        listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
-        println!("MDT app running at http://{local}/  (press Ctrl-C to stop)");
-        axum::serve(
-            listener,
-            app(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        let handle = axum_server::Handle::new();
+        let stop = handle.clone();
+        tokio::spawn(async move {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
-        })
-        .await?;
+            stop.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        println!("MDT app running at https://{local}/  (press Ctrl-C to stop)");
+        axum_server::from_tcp_rustls(listener, config)?
+            .handle(handle)
+            .serve(service)
+            .await?;
         Ok(())
     })
 }
