@@ -29,7 +29,10 @@ fn free_port() -> SocketAddr {
 
 fn mdt_server(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mdt-server"));
-    command.arg("--data-dir").arg(data_dir).env("RUST_LOG", "warn");
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn");
     command
 }
 
@@ -138,7 +141,8 @@ async fn the_server_speaks_https_with_a_certificate_and_marks_the_session_secure
     );
 
     // Signing in over HTTPS gives a Secure, HttpOnly, SameSite=Strict cookie that works.
-    let sign_in = format!(r#"{{"email":"pat.coordinator@example.nhs.net","password":"{PASSWORD}"}}"#);
+    let sign_in =
+        format!(r#"{{"email":"pat.coordinator@example.nhs.net","password":"{PASSWORD}"}}"#);
     let (status, head, body) = https(addr, &trusted, "POST", "/api/session", None, &sign_in).await;
     assert_eq!(status, 200, "{head}{body}");
     let cookie_line = head

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
+use crate::core::access::RESTRICTED_EXPLANATION;
 use crate::core::agenda::ItemKind;
 use crate::core::brief::{Brief, BriefStatus};
 use crate::core::uk_time;
@@ -59,6 +60,7 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
                             <tbody>
                                 {v.agenda.items().iter().zip(v.slots.iter()).map(|((id, item), slot)| {
                                     let brief = match (item.kind, v.brief_of(*id)) {
+                                        _ if item.content_withheld => "Restricted",
                                         (ItemKind::PatientDiscussion, Some((_, _, b))) if b.status == BriefStatus::Ready => "Ready",
                                         (ItemKind::PatientDiscussion, Some((_, _, b))) if !b.is_blank() => "Draft",
                                         (ItemKind::PatientDiscussion, _) => "Missing",
@@ -76,7 +78,7 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
                             </tbody>
                         </table>
                     </section>
-                    {v.agenda.items().iter().zip(v.slots.iter()).filter(|((_, i), _)| i.kind == ItemKind::PatientDiscussion).enumerate().map(|(n, ((id, item), slot))| {
+                    {v.agenda.items().iter().zip(v.slots.iter()).filter(|((_, i), _)| i.kind == ItemKind::PatientDiscussion && !i.content_withheld).enumerate().map(|(n, ((id, item), slot))| {
                         let identity = v.item_heading(item);
                         let brief = v.brief_of(*id).map(|(_, _, b)| b.clone());
                         view! {
@@ -85,6 +87,9 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
                                     <thead><tr><th class="mdt-pack__running">{format!("{identity} · {sheet_title}")}</th></tr></thead>
                                     <tbody><tr><td>
                                         <h2 class="nhsuk-heading-m">{format!("{}. {}", n + 1, identity)}</h2>
+                                        {item.restricted.then(|| view! {
+                                            <p class="nhsuk-body"><strong>"Restricted (safeguarding): "</strong>{RESTRICTED_EXPLANATION}" Do not share this page."</p>
+                                        })}
                                         <dl class="mdt-agenda__details">
                                             <dt>"Time"</dt><dd>{format!("{}–{}", uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))}</dd>
                                             <dt>"Reason"</dt><dd>{item.reason.clone()}</dd>
