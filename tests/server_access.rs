@@ -20,6 +20,8 @@ enum Who {
     Member,
     Observer,
     Outsider,
+    /// A site administrator in no team: accounts only, no patient data.
+    SiteAdmin,
 }
 
 #[tokio::test]
@@ -32,6 +34,10 @@ async fn each_role_reads_and_writes_exactly_what_the_rules_allow() {
     let s = setup(&h, &mut pat).await;
     let olu = h.user("olu.observer@example.nhs.net", "Olu Observer", Role::Other);
     let xan = h.user("xan.outsider@example.nhs.net", "Xan Outsider", Role::Gp);
+    let sam = h.user("sam.admin@example.nhs.net", "Sam Admin", Role::Other);
+    h.store
+        .blocking(|c| mdt::server::store::set_site_admin(c, "sam.admin@example.nhs.net", true))
+        .unwrap();
     // Olu observes the team.
     let mut t = team("Riverside MDT", s.pat, vec![s.sol]);
     t.observer_ids = vec![olu];
@@ -77,15 +83,17 @@ async fn each_role_reads_and_writes_exactly_what_the_rules_allow() {
     let sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
     let olu_client = h.sign_in("olu.observer@example.nhs.net", olu).await;
     let xan_client = h.sign_in("xan.outsider@example.nhs.net", xan).await;
+    let sam_client = h.sign_in("sam.admin@example.nhs.net", sam).await;
     let mut clients = [
         (Who::Coordinator, pat),
         (Who::Member, sol),
         (Who::Observer, olu_client),
         (Who::Outsider, xan_client),
+        (Who::SiteAdmin, sam_client),
     ];
 
     for (who, client) in clients.iter_mut() {
-        let may_read = *who != Who::Outsider;
+        let may_read = !matches!(who, Who::Outsider | Who::SiteAdmin);
         let may_write = matches!(who, Who::Coordinator | Who::Member);
 
         // Read via pull: all of the team's records, or none of them.
@@ -166,6 +174,7 @@ async fn each_role_reads_and_writes_exactly_what_the_rules_allow() {
                         Who::Member => "34",
                         Who::Observer => "42",
                         Who::Outsider => "50",
+                        Who::SiteAdmin => "69",
                     }
                 ),
                 "New Synthetic",
