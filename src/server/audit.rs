@@ -155,12 +155,10 @@ pub fn append(
     patient_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    // Cached statements: a first sync appends thousands of rows in one transaction.
     let (last_seq, prev): (i64, String) = conn
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, GENESIS.to_owned()));
     let seq = last_seq + 1;
@@ -181,11 +179,11 @@ pub fn append(
             &patient,
         ],
     );
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit (seq, at, user_id, session, action, entity, record_id, patient_id, prev_hash, hash) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![seq, at, user, actor.session, action.as_str(), entity.as_str(), record, patient, prev, hash],
-    )?;
+    )?
+    .execute(params![seq, at, user, actor.session, action.as_str(), entity.as_str(), record, patient, prev, hash])?;
     Ok(())
 }
 

@@ -123,6 +123,11 @@ CREATE INDEX records_restricted ON records(team_id) WHERE restricted = 1;
     r#"
 ALTER TABLE users ADD COLUMN site_admin INTEGER NOT NULL DEFAULT 0;
 "#,
+    // Finding a team's patient by NHS number (the duplicate check on every new patient) without
+    // reading every patient of the team.
+    r#"
+CREATE INDEX records_patient_nhs ON records(team_id, json_extract(body, '$.fields.nhs_number')) WHERE entity = 'patient';
+"#,
 ];
 
 /// A signed-in user, as the store knows them.
@@ -496,11 +501,8 @@ fn people_in(conn: &Connection, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, 
 /// A stored record (tombstones included) and who created it.
 pub fn load_record(conn: &Connection, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>, Error> {
     let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT body, created_by FROM records WHERE id = ?1",
-            [id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT body, created_by FROM records WHERE id = ?1")?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     row.map(|(body, created_by)| {
         let record = serde_json::from_str(&body).map_err(json_err)?;
@@ -634,11 +636,8 @@ fn governing_item_id(conn: &Connection, record: &SyncRecord) -> Result<Option<Uu
             return Ok(None);
         };
         let item: Option<Option<String>> = conn
-            .query_row(
-                "SELECT item_id FROM records WHERE id = ?1",
-                [parent.to_string()],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT item_id FROM records WHERE id = ?1")?
+            .query_row([parent.to_string()], |r| r.get(0))
             .optional()?;
         Ok(item.flatten().and_then(|s| Uuid::parse_str(&s).ok()))
     };
@@ -700,37 +699,17 @@ fn restriction_of(
     Ok(team.map(|team| (item, team)))
 }
 
-/// Restricted items of `teams` whose content `person` may not see.
-fn withheld_items(
-    conn: &Connection,
-    person: Uuid,
-    teams: &HashSet<Uuid>,
-) -> Result<HashSet<Uuid>, Error> {
+/// The restricted agenda items of `teams` (ids only: who may see each is decided per record).
+fn restricted_items(conn: &Connection, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
     let mut stmt =
-        conn.prepare_cached("SELECT id, body FROM records WHERE team_id = ?1 AND restricted = 1")?;
-    let mut withheld = HashSet::new();
+        conn.prepare_cached("SELECT id FROM records WHERE team_id = ?1 AND restricted = 1")?;
+    let mut ids = HashSet::new();
     for team_id in teams {
-        let rows = stmt
-            .query_map([team_id.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        if rows.is_empty() {
-            continue;
-        }
-        let Some(team) = records_by_id::<Team>(conn, [*team_id])?.remove(team_id) else {
-            continue;
-        };
-        for (id, body) in rows {
-            let record: SyncRecord = serde_json::from_str(&body).map_err(json_err)?;
-            let visible = AgendaItem::from_fields(&record.fields)
-                .is_ok_and(|item| access::may_see_restricted(&item, &team, person));
-            if !visible {
-                withheld.insert(Uuid::parse_str(&id).map_err(|e| Error::Internal(e.into()))?);
-            }
+        for id in stmt.query_map([team_id.to_string()], |r| parse_uuid(r.get(0)?))? {
+            ids.insert(id?);
         }
     }
-    Ok(withheld)
+    Ok(ids)
 }
 
 /// Moves records to the end of the change log, so every device pulls them again (and is given
@@ -1459,7 +1438,7 @@ fn pull_in(
 ) -> Result<(PullResponse, Vec<bool>), Error> {
     let teams = teams_of(conn, actor.person_id)?;
     let people = people_in(conn, &teams)?;
-    let restricted = withheld_items(conn, actor.person_id, &teams)?;
+    let restricted = restricted_items(conn, &teams)?;
     let mut stmt = conn.prepare_cached("SELECT change_seq, created_by, body, item_id FROM records WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2")?;
     let rows = stmt.query_map(params![since as i64, MAX_PULL_RECORDS as i64], |r| {
         Ok((
@@ -1482,16 +1461,19 @@ fn pull_in(
         if !may_see(actor, &record, created_by, &teams, &people) {
             continue;
         }
-        let governed_by_withheld = item_id
+        let governed_by_restricted = item_id
             .and_then(|i| Uuid::parse_str(&i).ok())
             .is_some_and(|i| restricted.contains(&i));
-        let sight = if governed_by_withheld {
+        let sight = if governed_by_restricted {
             sight_of(conn, actor.person_id, &record)?
         } else {
             Sight::Full
         };
         withheld.push(sight != Sight::Full);
-        records.push(access::copy_for(&record, sight));
+        records.push(match sight {
+            Sight::Full => record,
+            _ => access::copy_for(&record, sight),
+        });
     }
     Ok((
         PullResponse {
