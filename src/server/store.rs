@@ -1489,3 +1489,65 @@ fn pull_in(
 pub fn valid<E: Entity>(entity: &E) -> Result<(), Error> {
     entity.validate().map_err(|e| Error::BadRequest(e.message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Databases made before restricted items learn which item governs each record: the item
+    /// itself, a brief or action by its `item_id`, a receipt through its brief, a history line
+    /// through its action.
+    #[test]
+    fn the_restriction_migration_fills_in_each_records_item() {
+        let store = Store::init(Connection::open_in_memory().unwrap()).unwrap();
+        let conn = store.conn.lock().unwrap();
+        let (item, brief, receipt, action, event, patient) = (
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Uuid::from_u128(3),
+            Uuid::from_u128(4),
+            Uuid::from_u128(5),
+            Uuid::from_u128(6),
+        );
+        let rows = [
+            (item, "agenda_item", serde_json::json!({})),
+            (brief, "brief", serde_json::json!({"item_id": item})),
+            (
+                receipt,
+                "read_receipt",
+                serde_json::json!({"brief_id": brief}),
+            ),
+            (action, "action", serde_json::json!({"item_id": item})),
+            (
+                event,
+                "action_event",
+                serde_json::json!({"action_id": action}),
+            ),
+            (patient, "patient", serde_json::json!({})),
+        ];
+        for (seq, (id, entity, fields)) in rows.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO records (id, entity, team_id, created_by, change_seq, body) VALUES (?1, ?2, 't', 'u', ?3, ?4)",
+                params![id.to_string(), entity, seq as i64 + 1, serde_json::json!({"fields": fields}).to_string()],
+            )
+            .unwrap();
+        }
+        let backfill: Vec<&str> = MIGRATIONS[4]
+            .lines()
+            .filter(|l| l.starts_with("UPDATE"))
+            .collect();
+        assert_eq!(backfill.len(), 4);
+        conn.execute_batch(&backfill.join("\n")).unwrap();
+        for (id, entity, _) in &rows {
+            let found: Option<String> = conn
+                .query_row(
+                    "SELECT item_id FROM records WHERE id = ?1",
+                    [id.to_string()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let expected = (*entity != "patient").then(|| item.to_string());
+            assert_eq!(found, expected, "{entity}");
+        }
+    }
+}
