@@ -41,6 +41,7 @@ pub fn FindTimePage() -> impl IntoView {
 #[component]
 fn FindTime(team_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
+    let may_plan = crate::web::components::may_change_team(team_id);
     let done = RwSignal::new(None::<String>);
     let holidays = RwSignal::new(BankHolidays::shipped());
     spawn_local(async move {
@@ -250,10 +251,10 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
                 <h2>"Best times"</h2>
                 <ol class="mdt-card-list" data-testid="slot-options">
                     {options.into_iter().enumerate().map(|(n, option)| view! {
-                        <SlotCard number=Some(n + 1) option=option query=query.clone() holidays=holidays names=names plan=plan/>
+                        <SlotCard number=Some(n + 1) option=option query=query.clone() holidays=holidays names=names plan=plan may_plan=may_plan/>
                     }).collect_view()}
                 </ol>
-                <WeekAtAGlance query=grid_query holidays=holidays names=names plan=plan/>
+                <WeekAtAGlance query=grid_query holidays=holidays names=names plan=plan may_plan=may_plan/>
             }.into_any()
         })}
     }
@@ -270,6 +271,8 @@ fn SlotCard(
     holidays: RwSignal<BankHolidays>,
     names: Signal<HashMap<Uuid, String>>,
     plan: Callback<(SlotOption, Option<Recurrence>)>,
+    /// False for the team's observers, who may look but not plan.
+    may_plan: Signal<bool>,
 ) -> impl IntoView {
     let name =
         move |id: Uuid| names.with(|n| n.get(&id).cloned().unwrap_or_else(|| "someone".into()));
@@ -309,11 +312,16 @@ fn SlotCard(
             <p class="nhsuk-body-s">{format!("Every week at this time meets quorum on {weeks_ok} of the {weeks_total} weeks in the window. Monthly, it would be {}.", monthly.describe())}</p>
             <p class="nhsuk-body-s"><strong>"Free: "</strong>{if free.is_empty() { "nobody".to_string() } else { free.join(", ") }}</p>
             {(!clashes.is_empty()).then(|| view! { <p class="nhsuk-body-s"><strong>"Can't: "</strong>{clashes.join(", ")}</p> })}
-            <div class="nhsuk-button-group">
-                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o1.clone(), None))>"Plan this meeting"</button>
-                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o2.clone(), Some(weekly)))>"Every week at this time"</button>
-                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o3.clone(), Some(monthly)))>{format!("Monthly: {}", monthly.describe())}</button>
-            </div>
+            {move || may_plan.get().then(|| {
+                let (o1, o2, o3) = (o1.clone(), o2.clone(), o3.clone());
+                view! {
+                    <div class="nhsuk-button-group">
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o1.clone(), None))>"Plan this meeting"</button>
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o2.clone(), Some(weekly)))>"Every week at this time"</button>
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o3.clone(), Some(monthly)))>{format!("Monthly: {}", monthly.describe())}</button>
+                    </div>
+                }
+            })}
         </li>
     }
 }
@@ -330,6 +338,8 @@ fn WeekAtAGlance(
     holidays: RwSignal<BankHolidays>,
     names: Signal<HashMap<Uuid, String>>,
     plan: Callback<(SlotOption, Option<Recurrence>)>,
+    /// False for the team's observers, who may look but not plan.
+    may_plan: Signal<bool>,
 ) -> impl IntoView {
     let week = RwSignal::new(0u32);
     let chosen = RwSignal::new(None::<SlotOption>);
@@ -397,7 +407,7 @@ fn WeekAtAGlance(
         </div>
         {move || chosen.get().map(|slot| view! {
             <ul class="mdt-card-list" data-testid="chosen-slot" aria-live="polite">
-                <SlotCard number=None option=slot query=query.clone() holidays=holidays names=names plan=plan/>
+                <SlotCard number=None option=slot query=query.clone() holidays=holidays names=names plan=plan may_plan=may_plan/>
             </ul>
         })}
     }
