@@ -27,10 +27,7 @@ enum Who {
 #[tokio::test]
 async fn each_role_reads_and_writes_exactly_what_the_rules_allow() {
     let h = Harness::new();
-    let pat_person = h.coordinator();
-    let mut pat = h
-        .sign_in("pat.coordinator@example.nhs.net", pat_person)
-        .await;
+    let mut pat = h.pat().await;
     let s = setup(&h, &mut pat).await;
     let olu = h.user("olu.observer@example.nhs.net", "Olu Observer", Role::Other);
     let xan = h.user("xan.outsider@example.nhs.net", "Xan Outsider", Role::Gp);
@@ -244,10 +241,7 @@ async fn a_restricted_item_is_seen_only_by_the_people_it_names() {
     use mdt::core::brief::{brief_id_for, Brief, ReadReceipt};
 
     let h = Harness::new();
-    let pat_person = h.coordinator();
-    let mut pat = h
-        .sign_in("pat.coordinator@example.nhs.net", pat_person)
-        .await;
+    let mut pat = h.pat().await;
     let s = setup(&h, &mut pat).await;
     let nia = h.user(
         "nia.named@example.nhs.net",

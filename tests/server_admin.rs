@@ -40,10 +40,7 @@ async fn sign_in_status(h: &Harness, email: &str, password: &str) -> StatusCode 
 #[tokio::test]
 async fn a_site_admin_manages_accounts_and_sees_no_patient_data() {
     let h = Harness::new();
-    let pat_person = h.coordinator();
-    let mut pat = h
-        .sign_in("pat.coordinator@example.nhs.net", pat_person)
-        .await;
+    let mut pat = h.pat().await;
     let s = setup(&h, &mut pat).await;
     add_patient_item(&mut pat, &s).await;
     let admin_person = make_admin(&h);
@@ -217,10 +214,7 @@ async fn a_site_admin_manages_accounts_and_sees_no_patient_data() {
 #[tokio::test]
 async fn nobody_else_may_use_the_account_routes() {
     let h = Harness::new();
-    let pat_person = h.coordinator();
-    let pat = h
-        .sign_in("pat.coordinator@example.nhs.net", pat_person)
-        .await;
+    let pat = h.pat().await;
     let (_, _, me) = h.send(get("/api/session", Some(&pat.cookie))).await;
     let someone = me["user_id"].as_str().unwrap().to_owned();
     let (status, _, body) = h.send(get("/api/admin/accounts", Some(&pat.cookie))).await;

@@ -34,10 +34,7 @@ fn verify(h: &Harness) -> Result<u64, audit::ChainBreak> {
 #[tokio::test]
 async fn every_read_and_write_of_patient_data_makes_exactly_one_chained_row() {
     let h = Harness::new();
-    let pat_person = h.coordinator();
-    let mut pat = h
-        .sign_in("pat.coordinator@example.nhs.net", pat_person)
-        .await;
+    let mut pat = h.pat().await;
     let s = setup(&h, &mut pat).await;
     assert!(
         rows(&h).is_empty(),
@@ -155,10 +152,7 @@ async fn every_read_and_write_of_patient_data_makes_exactly_one_chained_row() {
 
 /// A trail with a few rows: Pat adds Ada to the agenda and pulls.
 async fn a_short_trail(h: &Harness) {
-    let pat_person = h.coordinator();
-    let mut pat = h
-        .sign_in("pat.coordinator@example.nhs.net", pat_person)
-        .await;
+    let mut pat = h.pat().await;
     let s = setup(h, &mut pat).await;
     add_patient_item(&mut pat, &s).await;
     pat.pull(0).await;

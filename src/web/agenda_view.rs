@@ -178,6 +178,15 @@ impl AgendaView {
         readiness
     }
 
+    /// One of the meeting's items, by id.
+    pub fn item(&self, id: Uuid) -> Option<&AgendaItem> {
+        self.agenda
+            .items()
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, item)| item)
+    }
+
     /// What to call an item: the patient (name, NHS number, date of birth) or its title.
     pub fn item_heading(&self, item: &AgendaItem) -> String {
         if item.content_withheld {

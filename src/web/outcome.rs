@@ -41,15 +41,7 @@ pub fn OutcomeForm(
 ) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
-    let existing = data.with_untracked(|d| {
-        d.as_ref().and_then(|v| {
-            v.agenda
-                .items()
-                .iter()
-                .find(|(i, _)| *i == item_id)
-                .map(|(_, i)| i.clone())
-        })
-    });
+    let existing = data.with_untracked(|d| d.as_ref().and_then(|v| v.item(item_id).cloned()));
     let (kind0, text0) = match existing.as_ref().and_then(|i| i.outcome.clone()) {
         Some(Outcome::Decision { text }) => ("decision", text),
         Some(Outcome::NoAction { reason }) => ("no_action", reason),

@@ -15,17 +15,7 @@ pub fn RestrictionControls(data: Memo<Option<AgendaView>>, item_id: Uuid) -> imp
     let sync = expect_context::<SyncClient>();
     let chosen = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let item = move || {
-        data.with(|d| {
-            d.as_ref().and_then(|v| {
-                v.agenda
-                    .items()
-                    .iter()
-                    .find(|(id, _)| *id == item_id)
-                    .map(|(_, i)| i.clone())
-            })
-        })
-    };
+    let item = move || data.with(|d| d.as_ref().and_then(|v| v.item(item_id).cloned()));
     let save = move |changed: AgendaItem| {
         error.set(sync.save(item_id, &changed).err().map(|e| e.message));
     };

@@ -70,6 +70,13 @@ impl Harness {
         )
     }
 
+    /// Pat, the coordinator, signed in.
+    pub async fn pat(&self) -> Client<'_> {
+        let person = self.coordinator();
+        self.sign_in("pat.coordinator@example.nhs.net", person)
+            .await
+    }
+
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();

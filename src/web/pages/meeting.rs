@@ -295,15 +295,8 @@ fn AgendaList(
         }
     };
     let restrict = move |id: Uuid| {
-        let Some(item) = data.with_untracked(|d| {
-            d.as_ref().and_then(|v| {
-                v.agenda
-                    .items()
-                    .iter()
-                    .find(|(i, _)| *i == id)
-                    .map(|(_, i)| i.clone())
-            })
-        }) else {
+        let Some(item) = data.with_untracked(|d| d.as_ref().and_then(|v| v.item(id).cloned()))
+        else {
             return;
         };
         let question = format!("Restrict this item? {RESTRICTED_EXPLANATION}");
