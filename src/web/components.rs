@@ -399,3 +399,24 @@ pub fn team_writable(replica: &crate::core::sync::Replica, team_id: Uuid, person
         .and_then(|v| v.typed::<crate::core::entities::Team>())
         .is_none_or(|t| t.includes(person))
 }
+
+/// The professional role picker ("Role"), used wherever a person's role is chosen.
+#[component]
+pub fn RoleSelect(
+    /// The element id (the label points at it).
+    id: &'static str,
+    role: RwSignal<crate::core::entities::Role>,
+) -> impl IntoView {
+    use crate::core::entities::Role;
+    view! {
+        <div class="nhsuk-form-group">
+            <label class="nhsuk-label" for=id>"Role"</label>
+            <select class="nhsuk-select" id=id
+                on:change=move |ev| if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) }>
+                {Role::ALL.into_iter().map(|r| view! {
+                    <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}

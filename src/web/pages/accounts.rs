@@ -9,6 +9,7 @@ use crate::core::api::{Account, CurrentUser, NewAccount};
 use crate::core::entities::Role;
 use crate::core::uk_time;
 use crate::web::api;
+use crate::web::components::RoleSelect;
 
 /// `/accounts`.
 #[component]
@@ -218,15 +219,7 @@ fn AddAccountForm(on_added: Callback<String>) -> impl IntoView {
             })}
             {text("account-name", "Full name", name, "text")}
             {text("account-email", "Email address", email, "email")}
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="account-role">"Role"</label>
-                <select class="nhsuk-select" id="account-role"
-                    on:change=move |ev| if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) }>
-                    {Role::ALL.into_iter().map(|r| view! {
-                        <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option>
-                    }).collect_view()}
-                </select>
-            </div>
+            <RoleSelect id="account-role" role=role/>
             {text("account-password", "First password", password, "password")}
             <button class="nhsuk-button" type="submit" disabled=move || add.pending().get()>"Add account"</button>
         </form>

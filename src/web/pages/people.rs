@@ -9,7 +9,7 @@ use crate::core::entities::{
     Organisation, OrganisationKind, Person, Role, CONFIRM_CONTACT_AFTER_DAYS,
 };
 use crate::core::{uk_time, ValidationError};
-use crate::web::components::{field_error, ConflictNotice, ErrorSummary, TextField};
+use crate::web::components::{field_error, ConflictNotice, ErrorSummary, RoleSelect, TextField};
 use crate::web::sync::SyncClient;
 
 /// The directory page.
@@ -152,15 +152,7 @@ fn PersonForm(id: Uuid, is_new: bool, on_done: Callback<()>) -> impl IntoView {
             <ErrorSummary error=err id_prefix="person"/>
             <form on:submit=save novalidate>
                 <TextField id="person-name".into() label="Full name" value=name error=field_error(err, "name") autocomplete="off"/>
-                <div class="nhsuk-form-group">
-                    <label class="nhsuk-label" for="person-role">"Role"</label>
-                    <select class="nhsuk-select" id="person-role"
-                        on:change=move |ev| if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) }>
-                        {Role::ALL.into_iter().map(|r| view! {
-                            <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
+                <RoleSelect id="person-role" role=role/>
                 <div class="nhsuk-form-group">
                     <label class="nhsuk-label" for="person-organisation_id">"Organisation"</label>
                     <select class="nhsuk-select" id="person-organisation_id"
