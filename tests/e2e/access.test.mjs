@@ -138,6 +138,7 @@ test('a site administrator adds and disables accounts and sees no patients', asy
   // Olu is signed in elsewhere; disabling him ends his session at once.
   const olu = await session(env.browser);
   await signIn(olu.page, env.baseUrl, 'olu.observer@example.nhs.net');
+  sam.page.once('dialog', (d) => d.accept());
   await sam.page.getByRole('button', { name: 'Disable Olu Observer' }).click();
   await sam.page.getByTestId('accounts-notice').filter({ hasText: 'Olu Observer can no longer sign in' }).waitFor();
   await table.getByRole('row').filter({ hasText: 'Olu Observer' }).getByText('Disabled').waitFor();

@@ -100,7 +100,16 @@ fn AccountTable(
                                     view! {
                                         <button type="button" class="mdt-link-button"
                                             aria-label=format!("{} {name}", if disabled { "Enable" } else { "Disable" })
-                                            on:click=move |_| { set_disabled.dispatch((id, name.clone(), !disabled)); }>
+                                            on:click=move |_| {
+                                                // Disabling ends their sessions at once: ask first.
+                                                let confirmed = !disabled
+                                                    || web_sys::window()
+                                                        .and_then(|w| w.confirm_with_message(&format!("Disable {name}'s account? They are signed out everywhere at once and cannot sign in until it is enabled again.")).ok())
+                                                        .unwrap_or(false);
+                                                if confirmed {
+                                                    set_disabled.dispatch((id, name.clone(), !disabled));
+                                                }
+                                            }>
                                             {if disabled { "Enable" } else { "Disable" }}
                                         </button>
                                         " "
