@@ -26,18 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/accounts/{id}/password", post(reset_password))
 }
 
-/// A session of a site administrator; anyone else is refused with 403.
-struct AdminSession(Session);
-
-impl AdminSession {
-    fn of(session: Session) -> Result<Self, Error> {
-        if session.site_admin {
-            Ok(Self(session))
-        } else {
-            Err(Error::Forbidden(
-                "Only site administrators can manage accounts.".into(),
-            ))
-        }
+/// Refuses (403) anyone but a site administrator.
+fn require_admin(session: &Session) -> Result<(), Error> {
+    if session.site_admin {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "Only site administrators can manage accounts.".into(),
+        ))
     }
 }
 
@@ -62,11 +58,11 @@ async fn list(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<ApiJson<Vec<Account>>, Error> {
-    AdminSession::of(session)?;
+    require_admin(&session)?;
     let accounts = state
         .store
         .call(|conn| {
-            store::accounts(conn)?
+            store::accounts(conn, None)?
                 .into_iter()
                 .map(|row| account(conn, row))
                 .collect::<Result<Vec<_>, _>>()
@@ -77,10 +73,10 @@ async fn list(
 
 async fn create(
     State(state): State<AppState>,
-    session: Session,
+    admin: Session,
     ApiJson(new): ApiJson<NewAccount>,
 ) -> Result<ApiJson<Account>, Error> {
-    let AdminSession(admin) = AdminSession::of(session)?;
+    require_admin(&admin)?;
     let store = state.store.clone();
     let user = tokio::task::spawn_blocking(move || {
         add_user(
@@ -101,9 +97,8 @@ async fn create(
     let account = state
         .store
         .call(move |conn| {
-            let row = store::accounts(conn)?
-                .into_iter()
-                .find(|a| a.user.id == id)
+            let row = store::accounts(conn, Some(id))?
+                .pop()
                 .ok_or(Error::NotFound)?;
             account(conn, row)
         })
@@ -131,11 +126,11 @@ async fn target(state: &AppState, admin: &Session, id: &str) -> Result<String, E
 
 async fn set_disabled(
     state: AppState,
-    session: Session,
+    admin: Session,
     id: String,
     disabled: bool,
 ) -> Result<ApiJson<serde_json::Value>, Error> {
-    let AdminSession(admin) = AdminSession::of(session)?;
+    require_admin(&admin)?;
     let email = target(&state, &admin, &id).await?;
     state
         .store
@@ -163,11 +158,11 @@ async fn enable(
 
 async fn reset_password(
     State(state): State<AppState>,
-    session: Session,
+    admin: Session,
     Path(id): Path<String>,
     ApiJson(reset): ApiJson<PasswordReset>,
 ) -> Result<ApiJson<serde_json::Value>, Error> {
-    let AdminSession(admin) = AdminSession::of(session)?;
+    require_admin(&admin)?;
     crate::core::validation::password(&reset.password).map_err(|e| Error::BadRequest(e.message))?;
     let email = target(&state, &admin, &id).await?;
     let hash = tokio::task::spawn_blocking(move || hash_password(&reset.password))

@@ -360,13 +360,13 @@ pub struct AccountRow {
     pub last_active: Option<DateTime<Utc>>,
 }
 
-/// Every account, by name.
-pub fn accounts(conn: &Connection) -> Result<Vec<AccountRow>, Error> {
+/// Every account by name, or only the account `only`.
+pub fn accounts(conn: &Connection, only: Option<Uuid>) -> Result<Vec<AccountRow>, Error> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {USER_COLUMNS}, u.created_at, (SELECT MAX(s.last_seen_at) FROM sessions s WHERE s.user_id = u.id) \
-         FROM users u ORDER BY u.name COLLATE NOCASE, u.email"
+         FROM users u WHERE ?1 IS NULL OR u.id = ?1 ORDER BY u.name COLLATE NOCASE, u.email"
     ))?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([only.map(|id| id.to_string())], |r| {
         Ok(AccountRow {
             user: user_from_row(r)?,
             created_at: parse_time(r.get(7)?)?,
@@ -679,15 +679,16 @@ fn restriction_of(
     let Some(item_id) = governing_item_id(conn, record)? else {
         return Ok(None);
     };
-    let item = if record.entity == EntityKind::AgendaItem {
-        load_record(conn, item_id)?
-            .map(|(r, _)| r)
-            .unwrap_or_else(|| record.clone())
-    } else {
-        match load_record(conn, item_id)? {
+    // The stored flag answers the usual case (not restricted) without reading the item.
+    let item = match is_restricted(conn, item_id)? {
+        Some(false) => return Ok(None),
+        Some(true) => match load_record(conn, item_id)? {
             Some((r, _)) => r,
             None => return Ok(None),
-        }
+        },
+        // A new item, not stored yet: as sent.
+        None if record.entity == EntityKind::AgendaItem => record.clone(),
+        None => return Ok(None),
     };
     let Some(item) = AgendaItem::from_fields(&item.fields)
         .ok()
@@ -697,6 +698,14 @@ fn restriction_of(
     };
     let team = records_by_id::<Team>(conn, [item.team_id])?.remove(&item.team_id);
     Ok(team.map(|team| (item, team)))
+}
+
+/// Whether the stored record `id` is a restricted agenda item (`None`: nothing stored).
+fn is_restricted(conn: &Connection, id: Uuid) -> Result<Option<bool>, Error> {
+    Ok(conn
+        .prepare_cached("SELECT restricted FROM records WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?)
 }
 
 /// The restricted agenda items of `teams` (ids only: who may see each is decided per record).
@@ -1262,18 +1271,12 @@ impl SyncStore for SqlitePush<'_> {
         super::audit::record_access(self.tx, self.actor, action, record, self.now)?;
         let body = serde_json::to_string(record).map_err(json_err)?;
         let team_id = team_of(record).map(|t| t.to_string());
-        let item_id = governing_item_id(self.tx, record)?.map(|i| i.to_string());
+        let governing_item = governing_item_id(self.tx, record)?;
+        let item_id = governing_item.map(|i| i.to_string());
         let restricted = record.entity == EntityKind::AgendaItem
             && record.fields.get("restricted") == Some(&serde_json::Value::Bool(true));
-        let was_restricted: bool = self
-            .tx
-            .query_row(
-                "SELECT restricted FROM records WHERE id = ?1",
-                [record.id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(false);
+        let was_restricted = record.entity == EntityKind::AgendaItem
+            && is_restricted(self.tx, record.id)? == Some(true);
         self.tx.execute(
             "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
              ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body, \
@@ -1295,16 +1298,8 @@ impl SyncStore for SqlitePush<'_> {
             reannounce(self.tx, records_of_item(self.tx, record.id)?)?;
         }
         if record.entity == EntityKind::Action {
-            let item_restricted = match &item_id {
-                Some(item) => self
-                    .tx
-                    .query_row(
-                        "SELECT restricted FROM records WHERE id = ?1",
-                        [item],
-                        |r| r.get::<_, bool>(0),
-                    )
-                    .optional()?
-                    .unwrap_or(false),
+            let item_restricted = match governing_item {
+                Some(item) => is_restricted(self.tx, item)? == Some(true),
                 None => false,
             };
             if item_restricted {

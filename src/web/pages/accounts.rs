@@ -9,7 +9,7 @@ use crate::core::api::{Account, CurrentUser, NewAccount};
 use crate::core::entities::Role;
 use crate::core::uk_time;
 use crate::web::api;
-use crate::web::components::RoleSelect;
+use crate::web::components::{RoleSelect, TextField};
 
 /// `/accounts`.
 #[component]
@@ -158,12 +158,10 @@ fn PasswordForm(user: Uuid, on_done: Callback<String>) -> impl IntoView {
             ev.prevent_default();
             save.dispatch(password.get_untracked());
         }>
-            <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || error.get().is_some()>
-                <label class="nhsuk-label" for=input_id.clone()>"New password"</label>
-                <div class="nhsuk-hint">"At least 12 characters, not a common password."</div>
-                {move || error.get().map(|e| view! { <span class="nhsuk-error-message" role="alert">{e}</span> })}
-                <input class="nhsuk-input" id=input_id.clone() type="password" autocomplete="new-password"
-                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+            // The server's refusal arrives later: announce it.
+            <div aria-live="polite">
+                <TextField id=input_id label="New password" value=password error=Signal::derive(move || error.get())
+                    hint="At least 12 characters, not a common password." input_type="password" autocomplete="new-password"/>
             </div>
             <button class="nhsuk-button nhsuk-button--secondary" type="submit" disabled=move || save.pending().get()>"Set password"</button>
         </form>
@@ -197,18 +195,8 @@ fn AddAccountForm(on_added: Callback<String>) -> impl IntoView {
             }
         }
     });
-    let text = |id: &'static str,
-                label: &'static str,
-                value: RwSignal<String>,
-                kind: &'static str| {
-        view! {
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for=id>{label}</label>
-                <input class="nhsuk-input" id=id type=kind autocomplete="off"
-                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
-            </div>
-        }
-    };
+    // Errors are about the whole form (from the server), shown in the summary above it.
+    let no_error = Signal::derive(|| None::<String>);
     view! {
         <h2 id="add-account">"Add an account"</h2>
         <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| {
@@ -226,10 +214,11 @@ fn AddAccountForm(on_added: Callback<String>) -> impl IntoView {
                     <div class="nhsuk-error-summary__body"><p>{e}</p></div>
                 </div>
             })}
-            {text("account-name", "Full name", name, "text")}
-            {text("account-email", "Email address", email, "email")}
+            <TextField id="account-name".into() label="Full name" value=name error=no_error/>
+            <TextField id="account-email".into() label="Email address" value=email error=no_error input_type="email"/>
             <RoleSelect id="account-role" role=role/>
-            {text("account-password", "First password", password, "password")}
+            <TextField id="account-password".into() label="First password" value=password error=no_error
+                input_type="password" autocomplete="new-password"/>
             <button class="nhsuk-button" type="submit" disabled=move || add.pending().get()>"Add account"</button>
         </form>
     }
