@@ -165,6 +165,7 @@ mod native {
             video_link: None,
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
+            archived: false,
         };
         let mut all = vec![setup.mutation(team_id, &team)];
         let first = Utc::now() + Duration::days(7);

@@ -128,6 +128,8 @@ async fn the_bank_holiday_list_is_served_to_signed_in_users() {
 
 #[tokio::test]
 async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_teammates() {
+    // People who can sign in keep their own; the coordinator keeps it for members who cannot
+    // (so nobody steers a slot finder by building a team around someone else).
     use chrono::NaiveTime;
     use mdt::core::schedule::{Availability, Commitment, PersonAvailability};
     let h = Harness::new();
@@ -175,7 +177,30 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
         1,
         json!({"prefers_remote": false}),
     );
-    assert_eq!(pat.push(vec![by_coordinator]).await[0]["status"], "applied");
+    assert_eq!(
+        pat.push(vec![by_coordinator]).await[0]["reason"],
+        "Only the person or their team's coordinator can set their availability"
+    );
+    // Kit is in the directory and the team but cannot sign in: the coordinator keeps theirs.
+    let kit = Uuid::new_v4();
+    assert_eq!(
+        pat.put(kit, 0, &person("Kit Synthetic", Role::Pharmacist))
+            .await["status"],
+        "applied"
+    );
+    assert_eq!(
+        pat.put(s.team_id, 1, &team("Riverside MDT", s.pat, vec![s.sol, kit]))
+            .await["status"],
+        "applied"
+    );
+    let kits = PersonAvailability {
+        person_id: kit,
+        ..sols.clone()
+    };
+    assert_eq!(
+        pat.put(PersonAvailability::id_for(kit), 0, &kits).await["status"],
+        "applied"
+    );
     let wrong_id = sol.put(Uuid::new_v4(), 0, &sols).await;
     assert_eq!(
         wrong_id["reason"],
@@ -195,7 +220,7 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
         ..sols
     };
     assert_eq!(
-        sol.put(PersonAvailability::id_for(s.sol), 2, &bad).await["reason"],
+        sol.put(PersonAvailability::id_for(s.sol), 1, &bad).await["reason"],
         "A commitment must end after it starts"
     );
 }

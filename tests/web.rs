@@ -89,6 +89,7 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
                         video_link: None,
                         agenda_cutoff_hours: 48,
                         brief_cutoff_hours: 24,
+                        archived: false,
                     },
                 ),
                 record(
@@ -258,6 +259,7 @@ fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
                 video_link: None,
                 agenda_cutoff_hours: 48,
                 brief_cutoff_hours: 24,
+                archived: false,
             },
         ),
         record(
@@ -549,6 +551,7 @@ fn action_records(n: usize) -> (Uuid, Vec<SyncRecord>) {
             video_link: None,
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
+            archived: false,
         },
     ));
     let patients = 500.min(n.max(1));

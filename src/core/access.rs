@@ -115,7 +115,7 @@ pub fn copy_for(record: &SyncRecord, sight: Sight) -> SyncRecord {
 /// Why a change to an agenda item is refused under the restriction rules, if it is.
 ///
 /// Someone who may not see a restricted item may still move it or change its length (the
-/// agenda is everyone's), but not its content or who sees it; only the coordinator lifts a
+/// agenda is everyone's), but nothing else of it; only the coordinator lifts a
 /// restriction or names people; anyone who may change the item may restrict it.
 pub fn item_change_refusal(
     before: Option<&AgendaItem>,
@@ -133,16 +133,11 @@ pub fn item_change_refusal(
         );
     };
     if before.restricted && !may_see_restricted(before, team, person) {
-        let content_changed = before.title != after.title
-            || before.patient_id != after.patient_id
-            || before.reason != after.reason
-            || before.question != after.question
-            || before.outcome != after.outcome
-            || before.status != after.status
-            || before.lead_professional_id != after.lead_professional_id
-            || before.requested_by != after.requested_by
-            || !after.restricted
-            || before.restricted_to != after.restricted_to;
+        // Everything but the item's place and length is its content.
+        let mut moved = before.clone();
+        moved.position = after.position;
+        moved.minutes = after.minutes;
+        let content_changed = moved != *after;
         if content_changed {
             return Some("This item is restricted: only its lead, the person who asked for it, the team's coordinator and the people the coordinator names can change it");
         }

@@ -233,6 +233,7 @@ impl Entity for Action {
 
     fn validate(&self) -> Result<(), ValidationError> {
         check::required_text("description", "what needs doing", &self.description, 1000)?;
+        check::date_in_window("due", "the due date", self.due)?;
         check::optional_text(
             "completion_note",
             "the completion note",
@@ -272,6 +273,7 @@ impl Entity for ActionEvent {
     const FIELDS: &'static [&'static str] = &["team_id", "action_id", "by", "at", "summary"];
 
     fn validate(&self) -> Result<(), ValidationError> {
+        check::instant_in_window("at", "the time of the change", self.at)?;
         check::required_text("summary", "what changed", &self.summary, 2100)
     }
 }

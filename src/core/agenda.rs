@@ -74,6 +74,11 @@ pub enum ItemStatus {
 pub const MAX_ITEM_MINUTES: u32 = 120;
 /// Gap between positions of consecutive items, leaving room to move items between others.
 pub const POSITION_STEP: i64 = 1024;
+/// Largest distance of an item's position from zero (room for a billion items a step apart,
+/// and no overflow when positions are added or doubled).
+pub const MAX_POSITION: u64 = 1 << 50;
+/// Most times an item may be deferred (it says "deferred N×"; anything more is a mistake).
+pub const MAX_DEFERRALS: u32 = 1000;
 
 /// One entry on a meeting's agenda.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,6 +212,21 @@ impl Entity for AgendaItem {
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
+        check::people_list("required_people", &self.required_people)?;
+        check::people_list("restricted_to", &self.restricted_to)?;
+        check::date_in_window("requested_on", "the date it was asked for", self.requested_on)?;
+        if self.position.unsigned_abs() > MAX_POSITION {
+            return Err(ValidationError::field(
+                "position",
+                "The item's place on the agenda is out of range: move it again",
+            ));
+        }
+        if self.deferrals > MAX_DEFERRALS {
+            return Err(ValidationError::field(
+                "deferrals",
+                format!("An item can be deferred at most {MAX_DEFERRALS} times"),
+            ));
+        }
         let mut seen = HashSet::new();
         if !self.required_people.iter().all(|p| seen.insert(*p)) {
             return Err(ValidationError::field(

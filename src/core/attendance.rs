@@ -313,6 +313,7 @@ mod tests {
             video_link: None,
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
+            archived: false,
         };
         let roles = [
             (coordinator, Role::PracticeManager),

@@ -10,6 +10,10 @@ use super::agenda::{AgendaItem, ItemKind};
 use super::entities::{Entity, EntityKind};
 use super::validation::{self as check, ValidationError};
 
+/// Highest record version a receipt may name (far beyond any brief's edits; keeps the number
+/// inside what JSON and SQLite hold exactly).
+pub const MAX_VERSION: u64 = 1 << 40;
+
 /// Whether a brief can be relied on at the meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -208,7 +212,8 @@ impl Entity for ReadReceipt {
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
-        if self.brief_version == 0 {
+        check::instant_in_window("read_at", "the time it was read", self.read_at)?;
+        if self.brief_version == 0 || self.brief_version > MAX_VERSION {
             return Err(ValidationError::field(
                 "brief_version",
                 "A receipt must name the version that was read",

@@ -385,6 +385,11 @@ impl Entity for Person {
 
     fn validate(&self) -> Result<(), ValidationError> {
         check::required_text("name", "the person's full name", &self.name, 200)?;
+        check::date_in_window(
+            "last_confirmed",
+            "the date the details were confirmed",
+            self.last_confirmed,
+        )?;
         if let Some(phone) = self.phone.as_deref().filter(|p| !p.is_empty()) {
             check::phone("phone", phone)?;
         }
@@ -426,6 +431,10 @@ pub struct Team {
     /// Briefs should be ready this many hours before a meeting.
     #[serde(default = "default_brief_cutoff_hours")]
     pub brief_cutoff_hours: u32,
+    /// Set by the coordinator instead of deleting the team: an archived team keeps its
+    /// records (and its patients' history) and can be restored; the app lists it apart.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
 }
 
 /// A role the meeting needs, and how many people of it must come (the quorum).
@@ -522,10 +531,13 @@ impl Entity for Team {
         "video_link",
         "agenda_cutoff_hours",
         "brief_cutoff_hours",
+        "archived",
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
         check::required_text("name", "the team's name", &self.name, 200)?;
+        check::people_list("member_ids", &self.member_ids)?;
+        check::people_list("observer_ids", &self.observer_ids)?;
         for (field, value) in [
             ("agenda_cutoff_hours", self.agenda_cutoff_hours),
             ("brief_cutoff_hours", self.brief_cutoff_hours),
@@ -666,6 +678,8 @@ impl Entity for Meeting {
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
+        check::instant_in_window("starts_at", "a start date", self.starts_at)?;
+        check::instant_in_window("ends_at", "an end date", self.ends_at)?;
         if self.ends_at <= self.starts_at {
             return Err(ValidationError::field(
                 "ends_at",
@@ -708,6 +722,7 @@ mod tests {
             video_link: Some("https://meet.example.nhs.uk/riverside".into()),
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
+            archived: false,
         }
     }
 

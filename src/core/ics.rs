@@ -164,6 +164,23 @@ impl Series {
 
     /// Checks the series can be written down and expanded.
     pub fn validate(&self) -> Result<(), ValidationError> {
+        self.rule.validate()?;
+        check::date_in_window("first_date", "the first meeting's date", self.first_date)?;
+        if let Some(until) = self.until {
+            check::date_in_window("until", "the series' end date", until)?;
+        }
+        if self.sequence > MAX_SEQUENCE {
+            return Err(ValidationError::field(
+                "sequence",
+                "The series has been changed too many times: start a new series",
+            ));
+        }
+        for e in &self.exceptions {
+            check::date_in_window("exceptions", "the skipped meeting's date", e.date)?;
+            if let Some(to) = e.moved_to {
+                check::date_in_window("exceptions", "the new date", to.date())?;
+            }
+        }
         if !self.rule.matches(self.first_date) {
             return Err(ValidationError::field(
                 "first_date",
@@ -227,6 +244,9 @@ impl Series {
         Ok(())
     }
 }
+
+/// Most times a series may be changed (its calendar SEQUENCE).
+pub const MAX_SEQUENCE: u32 = 100_000;
 
 /// Most skipped or moved meetings one series may hold.
 pub const MAX_EXCEPTIONS: usize = 100;

@@ -4,6 +4,7 @@
 //! rule can be tested natively and fast.
 
 pub mod access;
+pub mod authorize;
 pub mod action;
 pub mod agenda;
 pub mod api;

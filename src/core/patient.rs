@@ -4,7 +4,7 @@
 //! together. The NHS number is checked with the Modulus 11 algorithm before it is ever stored, so
 //! a mistyped digit cannot put the wrong person on an agenda.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -119,7 +119,7 @@ impl Entity for Patient {
             ));
         }
         check::required_text("name", "the patient's full name", &self.name, 200)?;
-        if self.date_of_birth.year() < 1890 {
+        if !(check::EARLIEST_BIRTH_DATE..=check::LATEST_DATE).contains(&self.date_of_birth) {
             return Err(ValidationError::field(
                 "date_of_birth",
                 "Enter the date of birth as a real date, like 2 3 1941",

@@ -98,6 +98,15 @@ impl Commitment {
                 "Repeat every 1 to 4 weeks",
             ));
         }
+        for (field, date) in [
+            ("anchor", self.anchor),
+            ("from", self.from),
+            ("until", self.until),
+        ] {
+            if let Some(date) = date {
+                super::validation::date_in_window(field, "the date", date)?;
+            }
+        }
         if self.every_weeks > 1 && self.anchor.is_none() {
             return Err(ValidationError::field(
                 "anchor",
@@ -182,6 +191,8 @@ impl super::entities::Entity for PersonAvailability {
             c.validate()?;
         }
         for a in &a.absences {
+            super::validation::date_in_window("from", "the first day away", a.from)?;
+            super::validation::date_in_window("until", "the last day away", a.until)?;
             if a.until < a.from {
                 return Err(ValidationError::field(
                     "until",
@@ -544,6 +555,27 @@ impl Recurrence {
         }
     }
 
+    /// Checks the rule is one the app can write as an RRULE: a weekday, every 1–4 weeks, or
+    /// the 1st–4th or last weekday of the month.
+    pub fn validate(self) -> Result<(), ValidationError> {
+        let (weekday_ok, repeat_ok) = match self {
+            Self::Weekly { interval, weekday } => (weekday <= 6, (1..=4).contains(&interval)),
+            Self::Monthly { nth, weekday } => {
+                (weekday <= 6, (1..=4).contains(&nth) || nth == -1)
+            }
+        };
+        if !weekday_ok {
+            return Err(ValidationError::field("rule", "Choose a day of the week"));
+        }
+        if !repeat_ok {
+            return Err(ValidationError::field(
+                "rule",
+                "Repeat every 1 to 4 weeks, or on the 1st, 2nd, 3rd, 4th or last weekday of the month",
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the rule can fall on `date` (right weekday; for monthly rules, the right week).
     pub fn matches(self, date: NaiveDate) -> bool {
         match self {
@@ -556,20 +588,25 @@ impl Recurrence {
 
     /// Dates of the rule from `first` (inclusive, which must itself match) up to `until`, at most
     /// `cap` of them.
+    ///
+    /// Whatever the rule and dates, it stops at the end of the stored-date window
+    /// ([`LATEST_DATE`](super::validation::LATEST_DATE)), so it always ends, and soon.
     pub fn dates(self, first: NaiveDate, until: NaiveDate, cap: usize) -> Vec<NaiveDate> {
         let cap = cap.min(MAX_OCCURRENCES);
+        let until = until.min(super::validation::LATEST_DATE);
         let mut out = Vec::new();
         match self {
             Self::Weekly { interval, .. } => {
-                let mut d = first;
-                while d <= until && out.len() < cap {
-                    out.push(d);
-                    d += Duration::weeks(i64::from(interval.max(1)));
+                let step = Duration::weeks(i64::from(interval.max(1)));
+                let mut d = Some(first);
+                while let Some(day) = d.filter(|day| *day <= until && out.len() < cap) {
+                    out.push(day);
+                    d = day.checked_add_signed(step);
                 }
             }
             Self::Monthly { nth, weekday } => {
                 let (mut y, mut m) = (first.year(), first.month());
-                while out.len() < cap {
+                while out.len() < cap && (y, m) <= (until.year(), until.month()) {
                     if let Some(d) = nth_weekday(y, m, nth, weekday) {
                         if d > until {
                             break;

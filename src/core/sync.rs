@@ -150,6 +150,10 @@ pub enum MutationResult {
         mutation_id: Uuid,
         reason: String,
         retryable: bool,
+        /// The device's copy of the record is out of step with the server's (it names a
+        /// version the server never issued): the device fetches everything again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        resync: bool,
     },
 }
 
@@ -179,6 +183,7 @@ impl MutationResult {
             mutation_id,
             reason: reason.into(),
             retryable: false,
+            resync: false,
         }
     }
 }
@@ -417,6 +422,7 @@ pub fn process_push<S: SyncStore>(
                         m.seq
                     ),
                     retryable: true,
+                    resync: false,
                 });
                 continue;
             }
@@ -446,6 +452,16 @@ pub fn process_push<S: SyncStore>(
                     m.entity.label()
                 ),
             )
+        } else if current.as_ref().is_some_and(|c| m.base_version > c.version) {
+            MutationResult::Rejected {
+                mutation_id: m.mutation_id,
+                reason: format!(
+                    "{}: this device is ahead of the server, so the change was not saved; the device will fetch the latest copy again",
+                    m.entity.label()
+                ),
+                retryable: false,
+                resync: true,
+            }
         } else {
             match merge(current.as_ref(), m, writer) {
                 Err(e) => MutationResult::rejected(m.mutation_id, e.message),
@@ -994,11 +1010,19 @@ impl Replica {
             };
             let m = self.outbox.remove(pos);
             match result {
-                MutationResult::Rejected { reason, .. } => refused.push(RefusedChange {
-                    entity: m.entity,
-                    id: m.id,
-                    reason: reason.clone(),
-                }),
+                MutationResult::Rejected { reason, resync, .. } => {
+                    if *resync {
+                        // Out of step with the server: fetch everything again, and take the
+                        // server's copy of this record whatever version the device holds.
+                        self.confirmed.remove(&m.id);
+                        self.cursor = 0;
+                    }
+                    refused.push(RefusedChange {
+                        entity: m.entity,
+                        id: m.id,
+                        reason: reason.clone(),
+                    })
+                }
                 MutationResult::Applied { version, .. } => self.accepted.push((m, *version)),
                 MutationResult::Conflict { .. } => {}
             }

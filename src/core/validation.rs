@@ -2,6 +2,64 @@
 
 use serde::{Deserialize, Serialize};
 
+/// First day of the window every date and time the app stores must fall in (dates of birth
+/// excepted): far enough back for any record a team still holds.
+pub const EARLIEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+/// Last day of that window: nothing downstream (series expansion, slot arithmetic, UK time)
+/// can overflow or run for long inside it.
+pub const LATEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2100, 12, 31) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+/// Earliest date of birth accepted.
+pub const EARLIEST_BIRTH_DATE: chrono::NaiveDate =
+    match chrono::NaiveDate::from_ymd_opt(1890, 1, 1) {
+        Some(d) => d,
+        None => panic!("a valid date"),
+    };
+/// Most people one list in a record may name (members, observers, people required or named).
+pub const MAX_PEOPLE_IN_LIST: usize = 200;
+
+/// Checks a date lies in the window [`EARLIEST_DATE`]..=[`LATEST_DATE`].
+pub fn date_in_window(
+    field: &str,
+    what: &str,
+    value: chrono::NaiveDate,
+) -> Result<(), ValidationError> {
+    if (EARLIEST_DATE..=LATEST_DATE).contains(&value) {
+        Ok(())
+    } else {
+        Err(ValidationError::field(
+            field,
+            format!("Enter {what} between 2000 and 2100"),
+        ))
+    }
+}
+
+/// Checks an instant lies in the window (by its UTC date).
+pub fn instant_in_window(
+    field: &str,
+    what: &str,
+    value: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ValidationError> {
+    date_in_window(field, what, value.date_naive())
+}
+
+/// Checks a list of people is not longer than [`MAX_PEOPLE_IN_LIST`].
+pub fn people_list<T>(field: &str, list: &[T]) -> Result<(), ValidationError> {
+    if list.len() > MAX_PEOPLE_IN_LIST {
+        Err(ValidationError::field(
+            field,
+            format!("A list can name at most {MAX_PEOPLE_IN_LIST} people"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// A value a person entered that the app cannot accept, and why, in plain words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]

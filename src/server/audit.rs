@@ -253,8 +253,12 @@ pub fn verify(conn: &Connection) -> Result<Result<u64, ChainBreak>, Error> {
     Ok(Ok(count))
 }
 
-/// Every entry about `patient`, newest first, with the user's name.
-pub fn entries_for_patient(conn: &Connection, patient: Uuid) -> Result<Vec<AuditEntry>, Error> {
+/// Every entry about `patient`, newest first, with the user's name, and how many entries could
+/// not be read (left out, so one bad row never stops the history being shown).
+pub fn entries_for_patient(
+    conn: &Connection,
+    patient: Uuid,
+) -> Result<(Vec<AuditEntry>, usize), Error> {
     let mut stmt = conn.prepare(
         "SELECT a.seq, a.at, a.user_id, COALESCE(u.name, ''), a.session, a.action, a.entity, a.record_id, a.patient_id \
          FROM audit a LEFT JOIN users u ON u.id = a.user_id WHERE a.patient_id = ?1 ORDER BY a.seq DESC LIMIT 2000",
@@ -273,24 +277,31 @@ pub fn entries_for_patient(conn: &Connection, patient: Uuid) -> Result<Vec<Audit
         ))
     })?;
     let mut out = Vec::new();
+    let mut unreadable = 0;
     for row in rows {
         let (seq, at, user, name, session, action, entity, record, patient_id) = row?;
-        let bad = || Error::Internal(anyhow::anyhow!("audit row {seq} cannot be read"));
-        out.push(AuditEntry {
-            seq,
-            at: DateTime::parse_from_rfc3339(&at)
-                .map_err(|_| bad())?
-                .with_timezone(&Utc),
-            user_id: Uuid::parse_str(&user).map_err(|_| bad())?,
-            user_name: name,
-            session,
-            action: AuditAction::parse(&action).ok_or_else(bad)?,
-            entity: EntityKind::parse(&entity).ok_or_else(bad)?,
-            record_id: Uuid::parse_str(&record).map_err(|_| bad())?,
-            patient_id: Uuid::parse_str(&patient_id).ok(),
-        });
+        let entry = (|| {
+            Some(AuditEntry {
+                seq,
+                at: DateTime::parse_from_rfc3339(&at).ok()?.with_timezone(&Utc),
+                user_id: Uuid::parse_str(&user).ok()?,
+                user_name: name,
+                session,
+                action: AuditAction::parse(&action)?,
+                entity: EntityKind::parse(&entity)?,
+                record_id: Uuid::parse_str(&record).ok()?,
+                patient_id: Uuid::parse_str(&patient_id).ok(),
+            })
+        })();
+        match entry {
+            Some(entry) => out.push(entry),
+            None => {
+                tracing::warn!(seq, "an audit entry cannot be read; left out of a history");
+                unreadable += 1;
+            }
+        }
     }
-    Ok(out)
+    Ok((out, unreadable))
 }
 
 // ---- HTTP: a patient's access history (coordinators), and views made offline (devices). ----
@@ -301,6 +312,7 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::auth::Session;
+use crate::core::access::Sight;
 use super::error::ApiJson;
 use super::AppState;
 use crate::core::entities::Team;
@@ -351,7 +363,8 @@ async fn access_history(
             if team.coordinator_id != me {
                 return Err(Error::NotFound);
             }
-            Ok(entries_for_patient(conn, patient)?
+            let (entries, unreadable) = entries_for_patient(conn, patient)?;
+            let mut lines: Vec<AccessLine> = entries
                 .into_iter()
                 .map(|e| AccessLine {
                     at: e.at,
@@ -360,7 +373,25 @@ async fn access_history(
                     record: e.entity.label().to_owned(),
                     session: e.session,
                 })
-                .collect())
+                .collect();
+            if unreadable > 0 {
+                // Said on the page, so nobody takes the history for complete.
+                lines.insert(
+                    0,
+                    AccessLine {
+                        at: Utc::now(),
+                        who: "The server".into(),
+                        what: format!(
+                            "could not read {unreadable} entr{} of this history, which {} not shown; ask your administrator to run `mdt-server audit verify`",
+                            if unreadable == 1 { "y" } else { "ies" },
+                            if unreadable == 1 { "is" } else { "are" }
+                        ),
+                        record: String::new(),
+                        session: String::new(),
+                    },
+                );
+            }
+            Ok(lines)
         })
         .await?;
     Ok(ApiJson(lines))
@@ -381,6 +412,9 @@ pub struct OfflineView {
     pub at: DateTime<Utc>,
 }
 
+/// How far ahead of the server's clock a device's clock may be for its report to count.
+pub const VIEW_CLOCK_SLACK_MINUTES: i64 = 5;
+
 /// Most views one report may carry.
 pub const MAX_VIEWS_PER_REPORT: usize = 500;
 
@@ -398,14 +432,20 @@ async fn report_views(
         )));
     }
     let actor = session.actor.clone();
-    let recorded = state
+    let received = report.views.len();
+    state
         .store
         .call(move |conn| {
             let teams = super::store::teams_of(conn, actor.person_id)?;
+            let since = super::store::account_created_at(conn, actor.user_id)?;
             let tx = conn.transaction()?;
             let now = Utc::now();
-            let mut recorded = 0;
+            let latest = now + chrono::Duration::minutes(VIEW_CLOCK_SLACK_MINUTES);
             for view in &report.views {
+                // A view before the account existed, or from the future, did not happen.
+                if since.is_none_or(|s| view.at < s) || view.at > latest {
+                    continue;
+                }
                 let Some((record, _)) = super::store::load_record(&tx, view.record_id)? else {
                     continue;
                 };
@@ -415,7 +455,11 @@ async fn report_views(
                     .and_then(|v| v.as_str())
                     .and_then(|s| Uuid::parse_str(s).ok())
                     .is_some_and(|t| teams.contains(&t));
-                if !holds_patient_data(record.entity) || !in_my_team {
+                if record.deleted || !holds_patient_data(record.entity) || !in_my_team {
+                    continue;
+                }
+                // Only records the person may see in full (not a restricted item's).
+                if super::store::sight_of(&tx, actor.person_id, &record)? != Sight::Full {
                     continue;
                 }
                 let patient = patient_of(&tx, &record)?;
@@ -428,11 +472,11 @@ async fn report_views(
                     patient,
                     view.at.min(now),
                 )?;
-                recorded += 1;
             }
             tx.commit()?;
-            Ok(recorded)
+            Ok(())
         })
         .await?;
-    Ok(ApiJson(serde_json::json!({ "recorded": recorded })))
+    // The same answer whatever was recorded, so a report cannot probe for hidden records.
+    Ok(ApiJson(serde_json::json!({ "received": received })))
 }

@@ -322,6 +322,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             video_link: Some("https://meet.example.nhs.uk/riverside-mdt".into()),
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
+            archived: false,
         },
     )?;
     let riverside_team_record = Team {
@@ -335,6 +336,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         video_link: None,
         agenda_cutoff_hours: 48,
         brief_cutoff_hours: 24,
+        archived: false,
     };
     let last_tuesday = (1..=7)
         .map(|d| today - Duration::days(d))
@@ -555,6 +557,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             video_link: None,
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
+            archived: false,
         },
     )?;
     for date in next_weekdays(today, Weekday::Thu, 2) {

@@ -6,6 +6,10 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::Router;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use uuid::Uuid;
 
 use super::auth::Session;
 use super::error::{ApiJson, Error};
@@ -18,9 +22,38 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/directory/lookup", post(lookup))
 }
 
+/// Look-ups one person may make within [`LOOKUP_WINDOW`]: enough to build a large team at
+/// once, too few to map a directory of email addresses to people.
+pub const LOOKUPS_PER_WINDOW: usize = 30;
+/// How long look-ups count.
+pub const LOOKUP_WINDOW: Duration = Duration::minutes(15);
+
+/// Counts each person's colleague look-ups, in memory (as the sign-in limits are).
+#[derive(Debug, Default)]
+pub struct LookupLimiter {
+    recent: Mutex<HashMap<Uuid, Vec<DateTime<Utc>>>>,
+}
+
+impl LookupLimiter {
+    /// Counts a look-up by `person`, refusing it when they have used up their look-ups.
+    pub fn take(&self, person: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        recent.retain(|_, times| {
+            times.retain(|t| now - *t < LOOKUP_WINDOW);
+            !times.is_empty()
+        });
+        let times = recent.entry(person).or_default();
+        if times.len() >= LOOKUPS_PER_WINDOW {
+            return Err(Error::TooManyLookups);
+        }
+        times.push(now);
+        Ok(())
+    }
+}
+
 async fn lookup(
     State(state): State<AppState>,
-    _session: Session,
+    session: Session,
     ApiJson(req): ApiJson<ColleagueLookup>,
 ) -> Result<ApiJson<Colleague>, Error> {
     let email = req.email.trim().to_owned();
@@ -29,6 +62,14 @@ async fn lookup(
             "Enter your colleague's email address.".into(),
         ));
     }
+    if email.len() > 320 {
+        return Err(Error::BadRequest(
+            "That is not an email address: check it and try again.".into(),
+        ));
+    }
+    state
+        .lookup_limiter
+        .take(session.actor.person_id, Utc::now())?;
     let user = state
         .store
         .call(move |conn| store::find_user_by_email(conn, &email))

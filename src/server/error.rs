@@ -32,6 +32,9 @@ pub enum Error {
     /// Too many failed sign-ins for this account or from this address.
     #[error("Too many sign-in attempts. Wait 15 minutes and try again, or ask your administrator to reset your password.")]
     TooManyAttempts,
+    /// Too many colleague look-ups by one person in a short time.
+    #[error("You have looked up a lot of email addresses in a short time. Wait 15 minutes and try again.")]
+    TooManyLookups,
     #[error("The request is too large. Send fewer changes at a time.")]
     PayloadTooLarge,
     #[error("The request must be sent as JSON (Content-Type: application/json).")]
@@ -52,7 +55,7 @@ impl Error {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound | Self::NotFoundWith(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts | Self::TooManyLookups => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,7 +74,7 @@ impl IntoResponse for Error {
             error: self.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, Self::TooManyAttempts) {
+        if matches!(self, Self::TooManyAttempts | Self::TooManyLookups) {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("900"),

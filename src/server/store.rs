@@ -15,11 +15,12 @@ use uuid::Uuid;
 
 use super::error::Error;
 use crate::core::access::{self, Sight};
-use crate::core::action::{conclusion_blockers, Action, ActionEvent, ActionStatus};
+use crate::core::authorize;
+use crate::core::action::{conclusion_blockers, Action, ActionEvent};
 use crate::core::agenda::{actions_review_id, AgendaItem, ItemKind};
 use crate::core::attendance::Attendance;
 use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
-use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Team};
+use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Person, Team};
 use crate::core::patient::Patient;
 use crate::core::schedule::PersonAvailability;
 use crate::core::sync::{
@@ -445,6 +446,17 @@ pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
         .optional()?)
 }
 
+/// When the account `user` was made (`None`: no such account).
+pub fn account_created_at(conn: &Connection, user: Uuid) -> Result<Option<DateTime<Utc>>, Error> {
+    let at: Option<String> = conn
+        .prepare_cached("SELECT created_at FROM users WHERE id = ?1")?
+        .query_row([user.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(at
+        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&Utc)))
+}
+
 /// Stores a setting.
 pub fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<(), Error> {
     conn.execute(
@@ -512,19 +524,6 @@ pub fn load_record(conn: &Connection, id: Uuid) -> Result<Option<(SyncRecord, Uu
         ))
     })
     .transpose()
-}
-
-/// The teams `person` coordinates.
-fn team_records_where_coordinator(conn: &Connection, person: Uuid) -> Result<Vec<Team>, Error> {
-    let mut out = Vec::new();
-    for team_id in teams_of(conn, person)? {
-        if let Some(team) = records_by_id::<Team>(conn, [team_id])?.remove(&team_id) {
-            if team.coordinator_id == person {
-                out.push(team);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Every live record of one kind belonging to a team, typed.
@@ -741,6 +740,35 @@ fn records_of_item(conn: &Connection, item: Uuid) -> Result<Vec<String>, Error> 
     Ok(ids)
 }
 
+/// The stored data the write-permission table asks about ([`authorize::Facts`]).
+pub struct StoredFacts<'a>(pub &'a Connection);
+
+impl authorize::Facts for StoredFacts<'_> {
+    type Error = Error;
+
+    fn team(&mut self, id: Uuid) -> Result<Option<Team>, Error> {
+        Ok(records_by_id::<Team>(self.0, [id])?.remove(&id))
+    }
+
+    fn teams_of(&mut self, person: Uuid) -> Result<Vec<Team>, Error> {
+        Ok(records_by_id::<Team>(self.0, teams_of(self.0, person)?)?
+            .into_values()
+            .collect())
+    }
+
+    fn person(&mut self, id: Uuid) -> Result<Option<Person>, Error> {
+        Ok(records_by_id::<Person>(self.0, [id])?.remove(&id))
+    }
+
+    fn has_account(&mut self, person: Uuid) -> Result<Option<bool>, Error> {
+        let exists: bool = self
+            .0
+            .prepare_cached("SELECT EXISTS(SELECT 1 FROM users WHERE person_id = ?1)")?
+            .query_row([person.to_string()], |r| r.get(0))?;
+        Ok(Some(exists))
+    }
+}
+
 /// A push applied inside one SQLite transaction, as `actor`.
 struct SqlitePush<'a> {
     tx: &'a Transaction<'a>,
@@ -754,31 +782,12 @@ impl SqlitePush<'_> {
             .is_some_and(|(r, _)| r.entity == EntityKind::Person && !r.deleted))
     }
 
-    fn check_team_change(
-        &self,
-        before: Option<&SyncRecord>,
-        after: &SyncRecord,
-    ) -> Result<Result<(), String>, Error> {
-        let Some(team) = after.typed::<Team>() else {
+    /// Integrity of a team (who may change it is the table's): everyone it names is in the
+    /// directory.
+    fn check_team_change(&self, after: &SyncRecord) -> Result<Result<(), String>, Error> {
+        let Some(team) = after.typed::<Team>().filter(|_| !after.deleted) else {
             return Ok(Ok(()));
         };
-        let was_member = before
-            .and_then(|b| b.typed::<Team>())
-            .map(|t| t.includes(self.actor.person_id));
-        match was_member {
-            Some(false) => return Ok(Err("You can only change teams you belong to".into())),
-            None if !team.includes(self.actor.person_id) => {
-                return Ok(Err(
-                    "You can only create a team that you coordinate or belong to".into(),
-                ))
-            }
-            _ => {}
-        }
-        if !team.includes(self.actor.person_id) && !after.deleted {
-            return Ok(Err(
-                "You cannot remove yourself from a team; ask another member to do it".into(),
-            ));
-        }
         for person in std::iter::once(team.coordinator_id)
             .chain(team.member_ids.iter().copied())
             .chain(team.observer_ids.iter().copied())
@@ -797,16 +806,6 @@ impl SqlitePush<'_> {
         before: Option<&SyncRecord>,
         after: &SyncRecord,
     ) -> Result<Result<(), String>, Error> {
-        let teams = writable_teams_of(self.tx, self.actor.person_id)?;
-        let allowed = |r: &SyncRecord| {
-            r.typed::<Meeting>()
-                .is_some_and(|m| teams.contains(&m.team_id))
-        };
-        if before.is_some_and(|b| !allowed(b)) || !allowed(after) {
-            return Ok(Err(
-                "You can only plan meetings for teams you belong to".into()
-            ));
-        }
         let concluding = after
             .typed::<Meeting>()
             .is_some_and(|m| m.status == MeetingStatus::Closed)
@@ -875,26 +874,11 @@ impl SqlitePush<'_> {
                 )));
             }
         }
-        let status_changed = previous
-            .as_ref()
-            .map_or(action.status != ActionStatus::Proposed, |p| {
-                p.status != action.status
-            });
-        if status_changed
-            && matches!(
-                action.status,
-                ActionStatus::Accepted | ActionStatus::Declined
-            )
-            && action.owner_id != self.actor.person_id
-        {
-            return Ok(Some(
-                "Only the owner can accept or decline an action".into(),
-            ));
-        }
         Ok(None)
     }
 
-    /// A person sets their own availability; a coordinator may set it for people in their teams.
+    /// Integrity of availability (who may set it is the table's): one record per person, at
+    /// the id derived from them.
     fn check_availability(
         &self,
         before: Option<&SyncRecord>,
@@ -910,16 +894,7 @@ impl SqlitePush<'_> {
                 "Availability belongs to one person and cannot be moved to another".into(),
             ));
         }
-        if person == self.actor.person_id {
-            return Ok(Ok(()));
-        }
-        let coordinates = team_records_where_coordinator(self.tx, self.actor.person_id)?;
-        let allowed = coordinates.iter().any(|t| t.includes(person));
-        Ok(if allowed {
-            Ok(())
-        } else {
-            Err("Only the person or their team's coordinator can set their availability".into())
-        })
+        Ok(Ok(()))
     }
 
     fn check_attendance(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
@@ -932,11 +907,6 @@ impl SqlitePush<'_> {
         if !team.includes(answer.person_id) {
             return Ok(Some(
                 "Attendance can only be recorded for members of the team".into(),
-            ));
-        }
-        if answer.person_id != self.actor.person_id && team.coordinator_id != self.actor.person_id {
-            return Ok(Some(
-                "Only the person themselves or the coordinator can answer for them".into(),
             ));
         }
         if self
@@ -966,11 +936,6 @@ impl SqlitePush<'_> {
         let Some(event) = after.typed::<ActionEvent>() else {
             return Ok(None);
         };
-        if event.by != self.actor.person_id {
-            return Ok(Some(
-                "A history entry must name the person who made the change".into(),
-            ));
-        }
         if self
             .team_record::<Action>(Some(event.action_id), team_id)?
             .is_none()
@@ -990,29 +955,17 @@ impl SqlitePush<'_> {
             .and_then(|(r, _)| r.typed::<E>()))
     }
 
-    /// Patients, agenda items, briefs and read receipts: only a team's members may write them,
-    /// and everything they point at must belong to the same team.
+    /// Integrity of a team's records (who may write them is the table's): everything they point
+    /// at belongs to the same team, and the safeguarding restriction holds.
     fn check_team_record(
         &self,
         before: Option<&SyncRecord>,
         after: &SyncRecord,
     ) -> Result<Result<(), String>, Error> {
-        // Observers may record that they read a brief, and nothing else.
-        let teams = if after.entity == EntityKind::ReadReceipt {
-            teams_of(self.tx, self.actor.person_id)?
-        } else {
-            writable_teams_of(self.tx, self.actor.person_id)?
-        };
-        let in_my_team = |r: &SyncRecord| team_of(r).is_some_and(|t| teams.contains(&t));
-        if before.is_some_and(|b| !in_my_team(b)) || !in_my_team(after) {
-            return Ok(Err(
-                "You can only change the records of teams you belong to".into(),
-            ));
-        }
         let Some(team_id) = team_of(after) else {
             return Ok(Err("The record does not name its team".into()));
         };
-        if let Some(refusal) = self.check_restriction(before, after, team_id)? {
+        if let Some(refusal) = self.check_restriction(before, after)? {
             return Ok(Err(refusal));
         }
         if after.deleted {
@@ -1036,30 +989,8 @@ impl SqlitePush<'_> {
         &self,
         before: Option<&SyncRecord>,
         after: &SyncRecord,
-        team_id: Uuid,
     ) -> Result<Option<String>, Error> {
         let person = self.actor.person_id;
-        if after.entity == EntityKind::AgendaItem {
-            let Some(team) = self.team_record::<Team>(Some(team_id), team_id)? else {
-                return Ok(None);
-            };
-            let before = before.and_then(|b| AgendaItem::from_fields(&b.fields).ok());
-            if after.deleted {
-                let hidden = before
-                    .as_ref()
-                    .is_some_and(|b| !access::may_see_restricted(b, &team, person));
-                return Ok(hidden.then(|| {
-                    "This item is restricted: only its lead, the person who asked for it and the team's coordinator can remove it".into()
-                }));
-            }
-            let Ok(item) = AgendaItem::from_fields(&after.fields) else {
-                return Ok(None);
-            };
-            return Ok(
-                access::item_change_refusal(before.as_ref(), &item, &team, person)
-                    .map(str::to_string),
-            );
-        }
         if after.entity == EntityKind::Action && before.is_none() {
             // Only those who see the discussion set its actions, whoever will own them.
             let hidden = restriction_of(self.tx, after)?
@@ -1155,11 +1086,6 @@ impl SqlitePush<'_> {
         let Some(receipt) = after.typed::<ReadReceipt>() else {
             return Ok(None);
         };
-        if receipt.person_id != self.actor.person_id {
-            return Ok(Some(
-                "You can only record your own reading of a brief".into(),
-            ));
-        }
         if after.id != ReadReceipt::id_for(receipt.brief_id, receipt.person_id)
             || self
                 .team_record::<Brief>(Some(receipt.brief_id), team_id)?
@@ -1251,9 +1177,13 @@ impl SyncStore for SqlitePush<'_> {
         before: Option<&SyncRecord>,
         after: &SyncRecord,
     ) -> Result<Result<(), String>, Error> {
+        let me = self.actor.person_id;
+        if let Err(refusal) = authorize::decide(&mut StoredFacts(self.tx), me, before, after)? {
+            return Ok(Err(refusal.0));
+        }
         match after.entity {
             EntityKind::Organisation | EntityKind::Person => Ok(Ok(())),
-            EntityKind::Team => self.check_team_change(before, after),
+            EntityKind::Team => self.check_team_change(after),
             EntityKind::Meeting => self.check_meeting_change(before, after),
             EntityKind::Availability => self.check_availability(before, after),
             _ => self.check_team_record(before, after),

@@ -230,6 +230,7 @@ pub fn team(name: &str, coordinator: Uuid, members: Vec<Uuid>) -> Team {
         video_link: None,
         agenda_cutoff_hours: 48,
         brief_cutoff_hours: 24,
+        archived: false,
     }
 }
 

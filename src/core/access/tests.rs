@@ -28,6 +28,7 @@ fn team() -> Team {
         video_link: None,
         agenda_cutoff_hours: 48,
         brief_cutoff_hours: 24,
+        archived: false,
     }
 }
 

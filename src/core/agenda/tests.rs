@@ -123,6 +123,7 @@ fn the_agenda_cut_off_lets_only_the_coordinator_add_late_items() {
         video_link: None,
         agenda_cutoff_hours: 48,
         brief_cutoff_hours: 24,
+        archived: false,
     };
     let start = at(13, 0);
     let before = start - Duration::hours(49);

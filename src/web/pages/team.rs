@@ -172,6 +172,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             brief_cutoff_hours,
             place: place.get_untracked().trim().to_owned(),
             video_link: Some(video.get_untracked().trim().to_owned()).filter(|v| !v.is_empty()),
+            archived: shown.with_value(|(_, b)| b.as_ref().is_some_and(|t| t.archived)),
         };
         if !team.includes(me.person_id) {
             error.set(Some(ValidationError::field(
