@@ -311,7 +311,7 @@ async fn a_team_is_seen_only_by_its_members() {
     );
     assert_eq!(
         olu.push(vec![foreign]).await[0]["reason"],
-        "You can only create a team that you coordinate or belong to"
+        mdt::core::authorize::TEAM_CREATE_REFUSAL
     );
 
     // Once added to the team, the outsider receives what was written before they joined.

@@ -189,8 +189,12 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
         "applied"
     );
     assert_eq!(
-        pat.put(s.team_id, 1, &team("Riverside MDT", s.pat, vec![s.sol, kit]))
-            .await["status"],
+        pat.put(
+            s.team_id,
+            1,
+            &team("Riverside MDT", s.pat, vec![s.sol, kit])
+        )
+        .await["status"],
         "applied"
     );
     let kits = PersonAvailability {

@@ -260,7 +260,11 @@ fn day(offset: i64) -> String {
 async fn world(h: &Harness, who: Who) -> World<'_> {
     let mut pat = h.pat().await;
     let pat_id = pat_client_person(h);
-    let mo = h.user("mo.member@example.nhs.net", "Mo Member", Role::DistrictNurse);
+    let mo = h.user(
+        "mo.member@example.nhs.net",
+        "Mo Member",
+        Role::DistrictNurse,
+    );
     let sol = h.user(
         "sol.subject@example.gov.uk",
         "Sol Subject",
@@ -278,7 +282,11 @@ async fn world(h: &Harness, who: Who) -> World<'_> {
 
     // Kit: someone in the directory without an account, ready to be added to things.
     let kit = Uuid::new_v4();
-    assert_eq!(pat.put(kit, 0, &person("Kit Synthetic", Role::Pharmacist)).await["status"], "applied");
+    assert_eq!(
+        pat.put(kit, 0, &person("Kit Synthetic", Role::Pharmacist))
+            .await["status"],
+        "applied"
+    );
     let team_id = Uuid::new_v4();
     let mut t = team("Riverside MDT", pat_id, vec![mo, sol, nia]);
     t.observer_ids = vec![olu];
@@ -299,18 +307,23 @@ async fn world(h: &Harness, who: Who) -> World<'_> {
         json!({"name": "Riverside Council", "kind": "adult_social_care"}),
     );
     assert_eq!(pat.push(vec![m]).await[0]["status"], "applied");
-    let m = sol_client.mutation(
-        "person",
-        sol,
-        1,
-        json!({"organisation_id": organisation}),
+    let m = sol_client.mutation("person", sol, 1, json!({"organisation_id": organisation}));
+    assert_eq!(
+        sol_client.push(vec![m]).await[0]["status"],
+        "applied",
+        "Sol's organisation"
     );
-    assert_eq!(sol_client.push(vec![m]).await[0]["status"], "applied", "Sol's organisation");
 
     let meeting_id = Uuid::new_v4();
-    assert_eq!(pat.put(meeting_id, 0, &meeting(team_id)).await["status"], "applied");
+    assert_eq!(
+        pat.put(meeting_id, 0, &meeting(team_id)).await["status"],
+        "applied"
+    );
     let meeting2 = Uuid::new_v4();
-    assert_eq!(pat.put(meeting2, 0, &meeting(team_id)).await["status"], "applied");
+    assert_eq!(
+        pat.put(meeting2, 0, &meeting(team_id)).await["status"],
+        "applied"
+    );
     let mut w = World {
         h,
         actor: match who {
@@ -437,7 +450,11 @@ impl<'a> World<'a> {
             EntityKind::Organisation => (self.organisation, json!({})),
             EntityKind::Person => (self.sol, json!({})),
             EntityKind::Team => {
-                let mut t = team("Riverside MDT", self.pat_id, vec![self.mo, self.sol, self.nia]);
+                let mut t = team(
+                    "Riverside MDT",
+                    self.pat_id,
+                    vec![self.mo, self.sol, self.nia],
+                );
                 t.observer_ids = vec![self.olu];
                 let id = Uuid::new_v4();
                 assert_eq!(self.pat.put(id, 0, &t).await["status"], "applied");
@@ -445,7 +462,10 @@ impl<'a> World<'a> {
             }
             EntityKind::Meeting => {
                 let id = Uuid::new_v4();
-                assert_eq!(self.pat.put(id, 0, &meeting(self.team)).await["status"], "applied");
+                assert_eq!(
+                    self.pat.put(id, 0, &meeting(self.team)).await["status"],
+                    "applied"
+                );
                 (id, json!({}))
             }
             EntityKind::Patient => {
@@ -457,15 +477,21 @@ impl<'a> World<'a> {
                 (self.create_by_pat("agenda_item", f.clone()).await, f)
             }
             EntityKind::Brief => {
-                let item = self.create_by_pat("agenda_item", self.plain_item_fields()).await;
+                let item = self
+                    .create_by_pat("agenda_item", self.plain_item_fields())
+                    .await;
                 let id = brief_id_for(item);
-                self.create_by(Maker::Pat, "brief", id, self.brief_fields(item)).await;
+                self.create_by(Maker::Pat, "brief", id, self.brief_fields(item))
+                    .await;
                 (id, json!({"item": item}))
             }
             EntityKind::ReadReceipt => {
-                let item = self.create_by_pat("agenda_item", self.plain_item_fields()).await;
+                let item = self
+                    .create_by_pat("agenda_item", self.plain_item_fields())
+                    .await;
                 let brief = brief_id_for(item);
-                self.create_by(Maker::Pat, "brief", brief, self.brief_fields(item)).await;
+                self.create_by(Maker::Pat, "brief", brief, self.brief_fields(item))
+                    .await;
                 let id = ReadReceipt::id_for(brief, self.sol);
                 let f = json!({"team_id": self.team, "brief_id": brief, "person_id": self.sol,
                                "brief_version": 1, "read_at": Utc::now()});
@@ -485,7 +511,10 @@ impl<'a> World<'a> {
             }
             EntityKind::Attendance => {
                 let meeting = Uuid::new_v4();
-                assert_eq!(self.pat.put(meeting, 0, &meeting_for(self.team)).await["status"], "applied");
+                assert_eq!(
+                    self.pat.put(meeting, 0, &meeting_for(self.team)).await["status"],
+                    "applied"
+                );
                 let id = Attendance::id_for(meeting, self.sol);
                 let f = json!({"team_id": self.team, "meeting_id": meeting, "person_id": self.sol,
                                "status": "attending"});
@@ -511,7 +540,10 @@ impl<'a> World<'a> {
     async fn new_record(&mut self, kind: EntityKind, me: Uuid) -> (Uuid, Value) {
         let fresh = Uuid::new_v4();
         match kind {
-            EntityKind::Organisation => (fresh, json!({"name": "Hillside Hospice", "kind": "hospice"})),
+            EntityKind::Organisation => (
+                fresh,
+                json!({"name": "Hillside Hospice", "kind": "hospice"}),
+            ),
             EntityKind::Person => (
                 fresh,
                 json!({"name": "Lee Synthetic", "role": "gp", "last_confirmed": "2026-11-01"}),
@@ -523,17 +555,25 @@ impl<'a> World<'a> {
                        "member_ids": if me == self.pat_id { json!([]) } else { json!([me]) },
                        "default_minutes": 60}),
             ),
-            EntityKind::Meeting => (fresh, serde_json::to_value(meeting_fields(self.team)).unwrap()),
+            EntityKind::Meeting => (
+                fresh,
+                serde_json::to_value(meeting_fields(self.team)).unwrap(),
+            ),
             EntityKind::Patient => (fresh, self.patient_fields()),
             EntityKind::AgendaItem => (fresh, self.plain_item_fields()),
             EntityKind::Brief => {
-                let item = self.create_by_pat("agenda_item", self.plain_item_fields()).await;
+                let item = self
+                    .create_by_pat("agenda_item", self.plain_item_fields())
+                    .await;
                 (brief_id_for(item), self.brief_fields(item))
             }
             EntityKind::ReadReceipt => {
-                let item = self.create_by_pat("agenda_item", self.plain_item_fields()).await;
+                let item = self
+                    .create_by_pat("agenda_item", self.plain_item_fields())
+                    .await;
                 let brief = brief_id_for(item);
-                self.create_by(Maker::Pat, "brief", brief, self.brief_fields(item)).await;
+                self.create_by(Maker::Pat, "brief", brief, self.brief_fields(item))
+                    .await;
                 (
                     ReadReceipt::id_for(brief, self.sol),
                     json!({"team_id": self.team, "brief_id": brief, "person_id": self.sol,
@@ -548,7 +588,10 @@ impl<'a> World<'a> {
             ),
             EntityKind::Attendance => {
                 let meeting = Uuid::new_v4();
-                assert_eq!(self.pat.put(meeting, 0, &meeting_for(self.team)).await["status"], "applied");
+                assert_eq!(
+                    self.pat.put(meeting, 0, &meeting_for(self.team)).await["status"],
+                    "applied"
+                );
                 (
                     Attendance::id_for(meeting, self.sol),
                     json!({"team_id": self.team, "meeting_id": meeting, "person_id": self.sol,
@@ -625,7 +668,9 @@ impl<'a> World<'a> {
             (EntityKind::AgendaItem, "status") => {
                 return json!({"status": "discussed", "outcome": {"kind": "no_action", "reason": "Settled"}})
             }
-            (EntityKind::AgendaItem, "outcome") => json!({"kind": "deferred", "reason": "Await the OT"}),
+            (EntityKind::AgendaItem, "outcome") => {
+                json!({"kind": "deferred", "reason": "Await the OT"})
+            }
             (EntityKind::AgendaItem, "restricted") => json!(false),
             (EntityKind::AgendaItem, "restricted_to") => json!([self.nia, self.mo]),
             (EntityKind::AgendaItem, "content_withheld") => json!(true),
@@ -659,8 +704,10 @@ impl<'a> World<'a> {
                 return json!({"status": "apologies", "deputy_id": self.mo})
             }
             (EntityKind::Availability, "person_id") => json!(self.mo),
-            (EntityKind::Availability, "commitments") => json!([{"weekday": 0, "starts": "09:00:00",
-                "ends": "12:00:00", "label": "Clinic"}]),
+            (EntityKind::Availability, "commitments") => {
+                json!([{"weekday": 0, "starts": "09:00:00",
+                "ends": "12:00:00", "label": "Clinic"}])
+            }
             (EntityKind::Availability, "absences") => json!([{"from": day(3), "until": day(4),
                 "label": "Annual leave"}]),
             (EntityKind::Availability, "prefers_remote") => json!(true),
@@ -713,7 +760,11 @@ async fn cases_for(kind: EntityKind, who: Who) -> Vec<String> {
     };
     let me = if matches!(who, Who::OtherTeam | Who::SiteAdmin) {
         // Their person id, as signed in.
-        let email = if who == Who::OtherTeam { "xan.other@example.nhs.net" } else { "sam.admin@example.nhs.net" };
+        let email = if who == Who::OtherTeam {
+            "xan.other@example.nhs.net"
+        } else {
+            "sam.admin@example.nhs.net"
+        };
         h.store
             .blocking(|c| mdt::server::store::find_user_by_email(c, email))
             .unwrap()
@@ -769,7 +820,10 @@ async fn kind_matrix(kind: EntityKind) {
             writeln!(report, "{line}").unwrap();
         }
     }
-    assert!(report.is_empty(), "the server's decisions differ from the table:\n{report}");
+    assert!(
+        report.is_empty(),
+        "the server's decisions differ from the table:\n{report}"
+    );
 }
 
 #[tokio::test]
@@ -845,7 +899,10 @@ async fn anonymous_writes_get_401_and_change_nothing() {
     let mut pat = h.pat().await;
     let s = setup(&h, &mut pat).await;
     for kind in EntityKind::ALL {
-        for op in [json!({"kind": "update", "fields": {"name": "X"}}), json!({"kind": "delete"})] {
+        for op in [
+            json!({"kind": "update", "fields": {"name": "X"}}),
+            json!({"kind": "delete"}),
+        ] {
             let body = json!({"device_id": Uuid::new_v4(), "mutations": [{
                 "mutation_id": Uuid::new_v4(), "seq": 1, "entity": kind.as_str(), "id": s.team_id,
                 "base_version": 1, "op": op}]});

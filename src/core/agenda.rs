@@ -214,7 +214,11 @@ impl Entity for AgendaItem {
     fn validate(&self) -> Result<(), ValidationError> {
         check::people_list("required_people", &self.required_people)?;
         check::people_list("restricted_to", &self.restricted_to)?;
-        check::date_in_window("requested_on", "the date it was asked for", self.requested_on)?;
+        check::date_in_window(
+            "requested_on",
+            "the date it was asked for",
+            self.requested_on,
+        )?;
         if self.position.unsigned_abs() > MAX_POSITION {
             return Err(ValidationError::field(
                 "position",

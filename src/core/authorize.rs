@@ -148,7 +148,7 @@ pub fn who_may(kind: EntityKind, op: Operation, field: &str) -> &'static [Relati
     use Operation::{Change, Create, Delete};
     match (kind, op) {
         // The shared directory: anyone signed in adds people and organisations (a coordinator
-    // puts colleagues in the directory before building a team around them);
+        // puts colleagues in the directory before building a team around them);
         // a person's entry is kept by them or a coordinator of a team they are in; an
         // organisation by coordinators of teams that draw on it. Nothing leaves the directory.
         (K::Organisation, Create) => &[Relation::Anyone],
@@ -169,9 +169,17 @@ pub fn who_may(kind: EntityKind, op: Operation, field: &str) -> &'static [Relati
         // It is archived, never deleted, so it can be restored.
         (K::Team, Create) => COORDINATOR,
         (K::Team, Change) => match field {
-            "name" | "coordinator_id" | "member_ids" | "observer_ids" | "required_roles"
-            | "default_minutes" | "place" | "video_link" | "agenda_cutoff_hours"
-            | "brief_cutoff_hours" | "archived" => COORDINATOR,
+            "name"
+            | "coordinator_id"
+            | "member_ids"
+            | "observer_ids"
+            | "required_roles"
+            | "default_minutes"
+            | "place"
+            | "video_link"
+            | "agenda_cutoff_hours"
+            | "brief_cutoff_hours"
+            | "archived" => COORDINATOR,
             _ => NOBODY,
         },
         (K::Team, Delete) => NOBODY,
@@ -189,8 +197,12 @@ pub fn who_may(kind: EntityKind, op: Operation, field: &str) -> &'static [Relati
         },
         (K::Patient, Create | Delete) => TEAM_WRITERS,
         (K::Patient, Change) => match field {
-            "nhs_number" | "name" | "date_of_birth" | "registered_practice_id"
-            | "lead_professional_id" | "objects_to_sharing" => TEAM_WRITERS,
+            "nhs_number"
+            | "name"
+            | "date_of_birth"
+            | "registered_practice_id"
+            | "lead_professional_id"
+            | "objects_to_sharing" => TEAM_WRITERS,
             _ => NOBODY,
         },
 
@@ -199,17 +211,38 @@ pub fn who_may(kind: EntityKind, op: Operation, field: &str) -> &'static [Relati
         (K::AgendaItem, Create | Delete) => TEAM_WRITERS,
         (K::AgendaItem, Change) => match field {
             "restricted_to" => COORDINATOR,
-            "kind" | "title" | "patient_id" | "reason" | "question" | "requested_by"
-            | "requested_on" | "lead_professional_id" | "minutes" | "position"
-            | "required_people" | "late" | "deferrals" | "carried_from" | "status" | "outcome"
+            "kind"
+            | "title"
+            | "patient_id"
+            | "reason"
+            | "question"
+            | "requested_by"
+            | "requested_on"
+            | "lead_professional_id"
+            | "minutes"
+            | "position"
+            | "required_people"
+            | "late"
+            | "deferrals"
+            | "carried_from"
+            | "status"
+            | "outcome"
             | "restricted" => ITEM_WRITERS,
             _ => NOBODY,
         },
         (K::Brief, Create) => TEAM_WRITERS,
         (K::Brief, Change) => match field {
-            "author_id" | "situation" | "background" | "assessment" | "request"
-            | "services_involved" | "risks" | "safeguarding_concern" | "patient_wishes"
-            | "consent_to_share" | "status" => TEAM_WRITERS,
+            "author_id"
+            | "situation"
+            | "background"
+            | "assessment"
+            | "request"
+            | "services_involved"
+            | "risks"
+            | "safeguarding_concern"
+            | "patient_wishes"
+            | "consent_to_share"
+            | "status" => TEAM_WRITERS,
             _ => NOBODY,
         },
         (K::Brief, Delete) => COORDINATOR,
@@ -258,6 +291,9 @@ pub const VALUE_RULES: &[&str] = &[
     "Agenda item (restricted): people who may not see it may move it or change its length only; only the coordinator lifts the restriction or names people.",
 ];
 
+/// Why a team cannot be created with someone else as its coordinator.
+pub const TEAM_CREATE_REFUSAL: &str = "You can only create a team that you coordinate: put yourself as its coordinator, and hand it over later if someone else will run it";
+
 /// What a writer's side of the question needs to know about the stored data.
 pub trait Facts {
     type Error;
@@ -292,11 +328,7 @@ fn in_team(team: &Team, me: Uuid) -> Relations {
 }
 
 /// Whether anyone in `team` works for `organisation`.
-fn team_uses<F: Facts>(
-    facts: &mut F,
-    team: &Team,
-    organisation: Uuid,
-) -> Result<bool, F::Error> {
+fn team_uses<F: Facts>(facts: &mut F, team: &Team, organisation: Uuid) -> Result<bool, F::Error> {
     for person in std::iter::once(team.coordinator_id)
         .chain(team.member_ids.iter().copied())
         .chain(team.observer_ids.iter().copied())
@@ -450,7 +482,13 @@ pub fn decide<F: Facts>(
                     .any(|f| mine.any_of(who_may(kind, op, f)))
             {
                 let field = kind.field_names().first().copied().unwrap_or_default();
-                return Ok(Err(refusal(kind, op, field, who_may(kind, op, field), mine)));
+                return Ok(Err(refusal(
+                    kind,
+                    op,
+                    field,
+                    who_may(kind, op, field),
+                    mine,
+                )));
             }
             for field in changed {
                 let allowed = who_may(kind, op, field);
@@ -539,9 +577,7 @@ fn field_words(kind: EntityKind, field: &str) -> String {
         (EntityKind::Team, "member_ids") => "the team's members".into(),
         (EntityKind::Team, "observer_ids") => "the team's observers".into(),
         (EntityKind::Team, "archived") => "whether the team is archived".into(),
-        (EntityKind::AgendaItem, "restricted_to") => {
-            "who may see a restricted item".into()
-        }
+        (EntityKind::AgendaItem, "restricted_to") => "who may see a restricted item".into(),
         _ => format!(
             "the {} of {}",
             super::validation::humanise(field).to_lowercase(),
@@ -606,8 +642,10 @@ fn refusal(
 ) -> Refusal {
     use EntityKind as K;
     let mine = Relations(mine.0 & !Relation::Anyone.bit());
-    if mine == Relations::NONE && !matches!(kind, K::Organisation | K::Person | K::Availability)
-    {
+    if kind == K::Team && op == Operation::Create {
+        return Refusal(TEAM_CREATE_REFUSAL.into());
+    }
+    if mine == Relations::NONE && !matches!(kind, K::Organisation | K::Person | K::Availability) {
         return Refusal(if kind == K::Meeting {
             "You can only plan meetings for teams you belong to".into()
         } else {
@@ -630,7 +668,7 @@ fn refusal(
         (Operation::Create | Operation::Change, [_, ..], K::Availability) => {
             "Only the person or their team's coordinator can set their availability".into()
         }
-        (Operation::Create, _, K::Team) => "You can only create a team that you coordinate: put yourself as its coordinator, and hand it over later if someone else will run it".into(),
+
         (Operation::Delete, [], _) => match kind {
             K::Team => "A team cannot be deleted: its coordinator can archive it instead, and restore it later".into(),
             K::Person | K::Organisation => format!("{} cannot be removed from the directory: people and organisations stay so that past meetings still make sense", a_kind(kind)),

@@ -4,11 +4,11 @@
 //! rule can be tested natively and fast.
 
 pub mod access;
-pub mod authorize;
 pub mod action;
 pub mod agenda;
 pub mod api;
 pub mod attendance;
+pub mod authorize;
 pub mod brief;
 pub mod calendar;
 pub mod entities;

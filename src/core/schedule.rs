@@ -560,9 +560,7 @@ impl Recurrence {
     pub fn validate(self) -> Result<(), ValidationError> {
         let (weekday_ok, repeat_ok) = match self {
             Self::Weekly { interval, weekday } => (weekday <= 6, (1..=4).contains(&interval)),
-            Self::Monthly { nth, weekday } => {
-                (weekday <= 6, (1..=4).contains(&nth) || nth == -1)
-            }
+            Self::Monthly { nth, weekday } => (weekday <= 6, (1..=4).contains(&nth) || nth == -1),
         };
         if !weekday_ok {
             return Err(ValidationError::field("rule", "Choose a day of the week"));

@@ -15,11 +15,11 @@ pub const LATEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt
     None => panic!("a valid date"),
 };
 /// Earliest date of birth accepted.
-pub const EARLIEST_BIRTH_DATE: chrono::NaiveDate =
-    match chrono::NaiveDate::from_ymd_opt(1890, 1, 1) {
-        Some(d) => d,
-        None => panic!("a valid date"),
-    };
+pub const EARLIEST_BIRTH_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1890, 1, 1)
+{
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
 /// Most people one list in a record may name (members, observers, people required or named).
 pub const MAX_PEOPLE_IN_LIST: usize = 200;
 

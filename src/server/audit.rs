@@ -312,9 +312,9 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::auth::Session;
-use crate::core::access::Sight;
 use super::error::ApiJson;
 use super::AppState;
+use crate::core::access::Sight;
 use crate::core::entities::Team;
 use crate::core::patient::Patient;
 

@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use super::error::Error;
 use crate::core::access::{self, Sight};
-use crate::core::authorize;
 use crate::core::action::{conclusion_blockers, Action, ActionEvent};
 use crate::core::agenda::{actions_review_id, AgendaItem, ItemKind};
 use crate::core::attendance::Attendance;
+use crate::core::authorize;
 use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
 use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Person, Team};
 use crate::core::patient::Patient;

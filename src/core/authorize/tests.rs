@@ -30,7 +30,8 @@ fn every_field_of_every_kind_has_a_row_and_nobody_deletes_teams_or_history() {
                     | "action_id"
                     | "person_id"
                     | "content_withheld"
-            ) && !(kind == EntityKind::Action && matches!(*field, "meeting_id" | "item_id"));
+            ) && !(kind == EntityKind::Action
+                && matches!(*field, "meeting_id" | "item_id"));
             let append_only = kind == EntityKind::ActionEvent;
             assert_eq!(
                 who.is_empty(),
