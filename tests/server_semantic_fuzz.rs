@@ -29,7 +29,13 @@ fn cases() -> u32 {
 const SECRET: &str = "SECRET-SAFEGUARDING-CONCERN";
 
 /// The people who push, and what they are to the team.
-const ROLES: [&str; 5] = ["coordinator", "member", "observer", "other team", "site admin"];
+const ROLES: [&str; 5] = [
+    "coordinator",
+    "member",
+    "observer",
+    "other team",
+    "site admin",
+];
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
@@ -56,25 +62,34 @@ fn fixture() -> &'static Fixture {
         let fixture = runtime.block_on(async {
             let mut pat = harness.pat().await;
             let s = setup(harness, &mut pat).await;
-            let mo = harness.user("mo.member@example.nhs.net", "Mo Member", Role::DistrictNurse);
+            let mo = harness.user(
+                "mo.member@example.nhs.net",
+                "Mo Member",
+                Role::DistrictNurse,
+            );
             let olu = harness.user("olu.observer@example.nhs.net", "Olu Observer", Role::Other);
             let xan = harness.user("xan.other@example.nhs.net", "Xan Other", Role::Gp);
             let sam = harness.user("sam.admin@example.nhs.net", "Sam Admin", Role::Other);
             harness
                 .store
-                .blocking(|c| mdt::server::store::set_site_admin(c, "sam.admin@example.nhs.net", true))
+                .blocking(|c| {
+                    mdt::server::store::set_site_admin(c, "sam.admin@example.nhs.net", true)
+                })
                 .unwrap();
             let mut t = team("Riverside MDT", s.pat, vec![s.sol, mo]);
             t.observer_ids = vec![olu];
             assert_eq!(pat.put(s.team_id, 1, &t).await["status"], "applied");
             let mut xan_client = harness.sign_in("xan.other@example.nhs.net", xan).await;
             let other_team = Uuid::new_v4();
-            xan_client.put(other_team, 0, &team("Hillside MDT", xan, vec![])).await;
+            xan_client
+                .put(other_team, 0, &team("Hillside MDT", xan, vec![]))
+                .await;
             let (patient_id, item_id) = add_patient_item(&mut pat, &s).await;
             let brief_id = add_brief(&mut pat, &s, item_id).await;
             // The restricted item: led by Sol, who never pushes here; Mo is not named.
             let patient_b = Uuid::new_v4();
-            pat.put(patient_b, 0, &patient(s.team_id, NHS_B, "Bea Synthetic")).await;
+            pat.put(patient_b, 0, &patient(s.team_id, NHS_B, "Bea Synthetic"))
+                .await;
             let mut secret = item(s.team_id, s.meeting_id, patient_b, s.sol, 2048);
             secret.restricted = true;
             secret.reason = SECRET.into();
@@ -90,13 +105,23 @@ fn fixture() -> &'static Fixture {
             };
             assert_eq!(pat.put(secret_brief, 0, &brief).await["status"], "applied");
             let action_id = Uuid::new_v4();
-            let m = pat.mutation("action", action_id, 0, json!({"team_id": s.team_id,
-                "description": "Refer", "owner_id": mo, "due": "2026-12-20", "item_id": item_id}));
+            let m = pat.mutation(
+                "action",
+                action_id,
+                0,
+                json!({"team_id": s.team_id,
+                "description": "Refer", "owner_id": mo, "due": "2026-12-20", "item_id": item_id}),
+            );
             pat.push(vec![m]).await;
             let series_id = Uuid::new_v4();
-            let m = pat.mutation("series", series_id, 0, json!({"team_id": s.team_id,
+            let m = pat.mutation(
+                "series",
+                series_id,
+                0,
+                json!({"team_id": s.team_id,
                 "rule": {"freq": "monthly", "nth": 2, "weekday": 1}, "first_date": "2026-12-08",
-                "starts": "13:00:00", "minutes": 90}));
+                "starts": "13:00:00", "minutes": 90}),
+            );
             pat.push(vec![m]).await;
 
             let mut clients = Vec::new();
@@ -112,11 +137,24 @@ fn fixture() -> &'static Fixture {
             }
             let people = vec![s.pat, s.sol, mo, olu, xan, sam];
             let mut targets = vec![
-                s.team_id, s.meeting_id, patient_id, item_id, brief_id, action_id, series_id,
-                other_team, secret_item, secret_brief, patient_b,
+                s.team_id,
+                s.meeting_id,
+                patient_id,
+                item_id,
+                brief_id,
+                action_id,
+                series_id,
+                other_team,
+                secret_item,
+                secret_brief,
+                patient_b,
             ];
             targets.extend(&people);
-            targets.extend(people.iter().map(|p| mdt::core::schedule::PersonAvailability::id_for(*p)));
+            targets.extend(
+                people
+                    .iter()
+                    .map(|p| mdt::core::schedule::PersonAvailability::id_for(*p)),
+            );
             (
                 harness,
                 Mutex::new(clients),
@@ -232,13 +270,23 @@ fn exceptions() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(json!([])),
         prop::collection::vec(
-            (date(), prop::option::of(prop_oneof![
-                Just("+262142-01-01T13:00:00"), Just("2026-03-29T01:30:00"), Just("2027-01-12T14:00:00")
-            ])),
+            (
+                date(),
+                prop::option::of(prop_oneof![
+                    Just("+262142-01-01T13:00:00"),
+                    Just("2026-03-29T01:30:00"),
+                    Just("2027-01-12T14:00:00")
+                ])
+            ),
             0..5
         )
-        .prop_map(|v| json!(v.into_iter().map(|(d, m)| json!({"date": d, "moved_to": m})).collect::<Vec<_>>())),
-        (0..400usize).prop_map(|n| json!((0..n).map(|i| json!({"date": format!("20{:02}-01-13", i % 100)})).collect::<Vec<_>>())),
+        .prop_map(|v| json!(v
+            .into_iter()
+            .map(|(d, m)| json!({"date": d, "moved_to": m}))
+            .collect::<Vec<_>>())),
+        (0..400usize).prop_map(|n| json!((0..n)
+            .map(|i| json!({"date": format!("20{:02}-01-13", i % 100)}))
+            .collect::<Vec<_>>())),
     ]
 }
 
@@ -320,10 +368,13 @@ fn case() -> impl Strategy<Value = Case> {
         .prop_flat_map(move |k| {
             let kind = EntityKind::ALL[k];
             let names = kind.field_names();
-            let fields = prop::collection::vec((0..names.len()).prop_flat_map(move |i| {
-                let name = names[i];
-                value_for(f, name).prop_map(move |v| (name.to_owned(), v))
-            }), 1..5)
+            let fields = prop::collection::vec(
+                (0..names.len()).prop_flat_map(move |i| {
+                    let name = names[i];
+                    value_for(f, name).prop_map(move |v| (name.to_owned(), v))
+                }),
+                1..5,
+            )
             .prop_map(|v| v.into_iter().collect::<Map<_, _>>());
             (
                 0..ROLES.len(),
@@ -334,7 +385,14 @@ fn case() -> impl Strategy<Value = Case> {
                 fields,
             )
         })
-        .prop_map(|(role, kind, target, delete, base, fields)| Case { role, kind, target, delete, base, fields })
+        .prop_map(|(role, kind, target, delete, base, fields)| Case {
+            role,
+            kind,
+            target,
+            delete,
+            base,
+            fields,
+        })
 }
 
 fn run(c: Case) -> Result<(), TestCaseError> {
@@ -382,17 +440,28 @@ fn run(c: Case) -> Result<(), TestCaseError> {
         .await
         .map_err(|_| TestCaseError::fail(format!("no answer within 2 s: {body}")))
     })?;
-    prop_assert!(started.elapsed() < StdDuration::from_secs(2), "slow: {body}");
+    prop_assert!(
+        started.elapsed() < StdDuration::from_secs(2),
+        "slow: {body}"
+    );
     prop_assert!(status.as_u16() < 500, "{status} for {body}: {answer}");
     prop_assert_eq!(status.as_u16(), 200, "{}: {}", body, answer);
 
     // Invariants: the team is there, coordinated by Pat.
     let team = h
         .store
-        .blocking(|conn| mdt::server::store::record_with_version::<mdt::core::entities::Team>(conn, f.team))
+        .blocking(|conn| {
+            mdt::server::store::record_with_version::<mdt::core::entities::Team>(conn, f.team)
+        })
         .unwrap();
-    let (team, _) = team.ok_or_else(|| TestCaseError::fail(format!("the team is gone after {body}")))?;
-    prop_assert_eq!(team.coordinator_id, f.pat, "coordinator changed by {}", body);
+    let (team, _) =
+        team.ok_or_else(|| TestCaseError::fail(format!("the team is gone after {body}")))?;
+    prop_assert_eq!(
+        team.coordinator_id,
+        f.pat,
+        "coordinator changed by {}",
+        body
+    );
     Ok(())
 }
 

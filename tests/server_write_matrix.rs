@@ -618,7 +618,7 @@ impl<'a> World<'a> {
             (EntityKind::Person, "organisation_id") => json!(null),
             (EntityKind::Person, "phone") => json!("01632 960 123"),
             (EntityKind::Person, "email") => json!("sol.new@example.gov.uk"),
-            (EntityKind::Person, "last_confirmed") => json!(day(0)),
+            (EntityKind::Person, "last_confirmed") => json!(day(-1)),
             (EntityKind::Team, "name") => json!("Riverside North MDT"),
             (EntityKind::Team, "coordinator_id") => {
                 return json!({"coordinator_id": self.mo, "member_ids": [self.sol, self.nia, self.pat_id]})

@@ -17,7 +17,7 @@ use super::access;
 use super::action::{Action, ActionEvent, ActionStatus};
 use super::agenda::AgendaItem;
 use super::entities::{EntityKind, Person, Team};
-use super::sync::SyncRecord;
+use super::sync::{MutationOp, Replica, SyncRecord};
 
 /// How the writer stands to a record. A person may hold several at once (a member who owns an
 /// action is a member and its subject).
@@ -747,6 +747,96 @@ pub fn table_markdown() -> String {
         out.push_str(&format!("- {rule}\n"));
     }
     out
+}
+
+/// The device's side of [`Facts`]: its own copy of the records (with its unsent changes).
+/// Whether someone can sign in is not known there, so the server has the last word on that.
+pub struct ReplicaFacts<'a>(pub &'a Replica);
+
+impl Facts for ReplicaFacts<'_> {
+    type Error = std::convert::Infallible;
+
+    fn team(&mut self, id: Uuid) -> Result<Option<Team>, Self::Error> {
+        Ok(self.0.view(id).and_then(|v| v.typed::<Team>()))
+    }
+
+    fn teams_of(&mut self, person: Uuid) -> Result<Vec<Team>, Self::Error> {
+        Ok(self
+            .0
+            .all::<Team>()
+            .into_iter()
+            .map(|(_, t)| t)
+            .filter(|t| t.can_read(person))
+            .collect())
+    }
+
+    fn person(&mut self, id: Uuid) -> Result<Option<Person>, Self::Error> {
+        Ok(self.0.view(id).and_then(|v| v.typed::<Person>()))
+    }
+
+    fn has_account(&mut self, _person: Uuid) -> Result<Option<bool>, Self::Error> {
+        Ok(None)
+    }
+}
+
+/// The record as the device shows it, as the table reads it (`None`: not there).
+fn shown(replica: &Replica, id: Uuid) -> Option<SyncRecord> {
+    replica.view(id).map(|v| SyncRecord {
+        entity: v.entity,
+        id,
+        version: v.version,
+        updated_at: v.updated_at.unwrap_or_default(),
+        updated_by: v.updated_by.unwrap_or_default(),
+        deleted: false,
+        fields: v.fields,
+        field_stamps: Default::default(),
+        conflicts: vec![],
+    })
+}
+
+/// Checks the changes a device has just queued (the outbox from `from` on) against the table,
+/// as the server will: the refusal of the first it would refuse. The app calls this before it
+/// keeps the changes, so a change the server would refuse is never queued.
+pub fn check_queued(replica: &mut Replica, me: Uuid, from: usize) -> Result<(), Refusal> {
+    let new = replica.outbox.split_off(from.min(replica.outbox.len()));
+    let mut refusal = None;
+    for m in &new {
+        let before = shown(replica, m.id);
+        replica.outbox.push(m.clone());
+        let after = match (&m.op, shown(replica, m.id), &before) {
+            (MutationOp::Delete, _, Some(b)) => SyncRecord {
+                deleted: true,
+                ..b.clone()
+            },
+            (_, Some(a), _) => a,
+            // Deleting what the device does not hold: the server will say so.
+            _ => continue,
+        };
+        // Judged against the records as they were before this change, as the server does.
+        let queued = replica.outbox.pop();
+        let mut facts = ReplicaFacts(replica);
+        let Ok(decision) = decide(&mut facts, me, before.as_ref(), &after);
+        replica.outbox.extend(queued);
+        if let Err(r) = decision {
+            refusal = Some(r);
+            break;
+        }
+    }
+    replica.outbox.truncate(from);
+    replica.outbox.extend(new);
+    refusal.map_or(Ok(()), Err)
+}
+
+/// Whether `me` may change field `field` of the record `id` the device holds (to hide the
+/// controls that would only be refused).
+pub fn may_change(replica: &Replica, me: Uuid, id: Uuid, field: &str) -> bool {
+    let Some(record) = shown(replica, id) else {
+        return false;
+    };
+    let mut facts = ReplicaFacts(replica);
+    let Ok(mine) = relations(&mut facts, me, &record, Operation::Change);
+    mine.with(Relation::Anyone, true)
+        .any_of(who_may(record.entity, Operation::Change, field))
 }
 
 #[cfg(test)]

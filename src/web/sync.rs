@@ -575,10 +575,18 @@ impl SyncClient {
         stage: impl FnOnce(&mut Replica) -> Result<(), ValidationError>,
     ) -> Result<(), ValidationError> {
         let mut result = Ok(());
+        let me = self.user.get_value().map(|u| u.person_id);
         self.replica.update(|r| {
             // Staging only appends to the outbox, so undoing it is cheap.
             let (queued, next_seq) = (r.outbox.len(), r.next_seq);
-            result = stage(r);
+            result = stage(r).and_then(|()| {
+                // The same table as the server's: a change it would refuse is never queued.
+                match me {
+                    Some(me) => crate::core::authorize::check_queued(r, me, queued)
+                        .map_err(|refusal| ValidationError::record(refusal.0)),
+                    None => Ok(()),
+                }
+            });
             if result.is_err() {
                 r.outbox.truncate(queued);
                 r.next_seq = next_seq;
@@ -599,12 +607,13 @@ impl SyncClient {
         })
     }
 
-    /// Deletes a record (it leaves a tombstone so other devices learn of it).
-    pub fn delete(&self, id: Uuid) {
-        self.replica.update(|r| {
+    /// Deletes a record (it leaves a tombstone so other devices learn of it), if the rules
+    /// allow it.
+    pub fn delete(&self, id: Uuid) -> Result<(), ValidationError> {
+        self.stage_together(|r| {
             r.stage_delete(Uuid::new_v4(), id);
-        });
-        self.after_change();
+            Ok(())
+        })
     }
 
     /// Creates an action and the first line of its history, together.

@@ -48,3 +48,134 @@ fn every_field_of_every_kind_has_a_row_and_nobody_deletes_teams_or_history() {
         &[Relation::Coordinator]
     );
 }
+
+mod on_the_device {
+    use super::super::*;
+    use crate::core::entities::{Entity, Meeting, MeetingStatus, Role};
+    use crate::core::sync::{PullResponse, Replica};
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    const PAT: Uuid = Uuid::from_u128(1);
+    const SOL: Uuid = Uuid::from_u128(2);
+    const OLU: Uuid = Uuid::from_u128(3);
+    const TEAM: Uuid = Uuid::from_u128(10);
+    const MEETING: Uuid = Uuid::from_u128(11);
+
+    fn record<E: Entity>(id: Uuid, entity: &E) -> SyncRecord {
+        SyncRecord {
+            entity: E::KIND,
+            id,
+            version: 1,
+            updated_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
+            updated_by: "Pat Coordinator".into(),
+            deleted: false,
+            fields: entity.to_fields(),
+            field_stamps: Default::default(),
+            conflicts: vec![],
+        }
+    }
+
+    fn replica() -> Replica {
+        let team = Team {
+            name: "Riverside MDT".into(),
+            coordinator_id: PAT,
+            member_ids: vec![SOL],
+            observer_ids: vec![OLU],
+            required_roles: vec![Role::Gp.into()],
+            default_minutes: 90,
+            place: String::new(),
+            video_link: None,
+            agenda_cutoff_hours: 48,
+            brief_cutoff_hours: 24,
+            archived: false,
+        };
+        let start = Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap();
+        let meeting = Meeting {
+            team_id: TEAM,
+            starts_at: start,
+            ends_at: start + chrono::Duration::minutes(90),
+            place: String::new(),
+            video_link: None,
+            status: MeetingStatus::Planned,
+        };
+        let mut r = Replica::new(Uuid::from_u128(99));
+        r.apply_pull(PullResponse {
+            records: vec![record(TEAM, &team), record(MEETING, &meeting)],
+            cursor: 2,
+            more: false,
+        });
+        r
+    }
+
+    fn stage(
+        r: &mut Replica,
+        me: Uuid,
+        id: Uuid,
+        kind: EntityKind,
+        fields: serde_json::Value,
+    ) -> Result<(), Refusal> {
+        let from = r.outbox.len();
+        r.stage_update(
+            Uuid::new_v4(),
+            kind,
+            id,
+            fields.as_object().unwrap().clone(),
+        )
+        .unwrap();
+        let decision = check_queued(r, me, from);
+        if decision.is_err() {
+            r.outbox.truncate(from);
+        }
+        decision
+    }
+
+    #[test]
+    fn a_change_the_server_would_refuse_is_refused_on_the_device_before_it_is_queued() {
+        let mut r = replica();
+        let takeover = stage(
+            &mut r,
+            SOL,
+            TEAM,
+            EntityKind::Team,
+            json!({"coordinator_id": SOL, "member_ids": [PAT]}),
+        );
+        assert_eq!(
+            takeover.unwrap_err().0,
+            "Only the team's coordinator can change who coordinates the team: ask them to make the change"
+        );
+        assert!(r.outbox.is_empty());
+        // The observer may change nothing; the member may move the meeting.
+        assert!(stage(
+            &mut r,
+            OLU,
+            MEETING,
+            EntityKind::Meeting,
+            json!({"place": "Room 2"})
+        )
+        .is_err());
+        assert!(stage(
+            &mut r,
+            SOL,
+            MEETING,
+            EntityKind::Meeting,
+            json!({"place": "Room 2"})
+        )
+        .is_ok());
+        assert_eq!(r.outbox.len(), 1);
+        // The coordinator hands over.
+        assert!(stage(
+            &mut r,
+            PAT,
+            TEAM,
+            EntityKind::Team,
+            json!({"coordinator_id": SOL, "member_ids": [PAT]})
+        )
+        .is_ok());
+        assert!(
+            may_change(&r, SOL, TEAM, "member_ids"),
+            "the new coordinator, as the device shows it"
+        );
+        assert!(!may_change(&r, OLU, MEETING, "place"));
+    }
+}

@@ -291,7 +291,9 @@ fn AgendaList(
             .and_then(|w| w.confirm_with_message(&question).ok())
             .unwrap_or(false)
         {
-            sync.delete(id);
+            if let Err(e) = sync.delete(id) {
+                announce.set(e.message);
+            }
         }
     };
     let restrict = move |id: Uuid| {
