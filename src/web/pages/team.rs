@@ -40,8 +40,19 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
     let navigate = use_navigate();
-    let may_change = may_change_team(id);
-
+    let may_write = may_change_team(id);
+    // The team's details are its coordinator's (core::authorize); a new team is the creator's.
+    let may_change = Signal::derive(move || {
+        is_new
+            || sync
+                .replica
+                .with(|r| crate::core::authorize::may_change(r, me.person_id, id, "name"))
+    });
+    let archived = Signal::derive(move || {
+        sync.replica
+            .with(|r| r.view(id).and_then(|v| v.typed::<Team>()))
+            .is_some_and(|t| t.archived)
+    });
     let name = RwSignal::new(String::new());
     let coordinator = RwSignal::new(me.person_id);
     let members = RwSignal::new(BTreeSet::<Uuid>::new());
@@ -53,6 +64,34 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let place = RwSignal::new(String::new());
     let video = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ValidationError>);
+    let set_archived = move |archive: bool| {
+        let question = if archive {
+            "Archive this team? It leaves everyone's list of teams; its meetings, patients and history are kept, and you can restore it from the list of teams."
+        } else {
+            "Restore this team to everyone's list of teams?"
+        };
+        let confirmed = web_sys::window()
+            .and_then(|w| w.confirm_with_message(question).ok())
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        let current = sync.replica.with_untracked(|r| {
+            r.view(id)
+                .and_then(|v| v.typed::<Team>().map(|t| (v.version, t)))
+        });
+        if let Some((version, before)) = current {
+            let after = Team {
+                archived: archive,
+                ..before.clone()
+            };
+            match sync.save_edit(id, version, Some(&before), &after) {
+                Ok(()) => error.set(None),
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    };
+
     let saved = RwSignal::new(false);
     let loaded = RwSignal::new(is_new);
     // What the form was filled from (server version and content): a save sends only what the
@@ -214,8 +253,15 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 <AttendanceByRole team_id=id/>
                 <h2 id="team-details">"Team details"</h2>
             })}
-            {move || (!may_change.get()).then(|| view! {
+            {move || (!may_write.get()).then(|| view! {
                 <div class="nhsuk-inset-text" data-testid="read-only"><p>"You observe this team: you can read its meetings, agendas and briefs but not change them."</p></div>
+            })}
+            {move || (may_write.get() && !may_change.get()).then(|| view! {
+                <p class="nhsuk-body" data-testid="coordinator-only">"Only the team's coordinator changes its details, members and quorum."</p>
+            })}
+            {move || archived.get().then(|| view! {
+                <div class="nhsuk-warning-callout" data-testid="archived"><h3 class="nhsuk-warning-callout__label">"Archived"</h3>
+                <p>"This team is archived: it is kept, with its meetings, patients and history, but is not on anyone's list of teams."</p></div>
             })}
             <form on:submit=save.clone() novalidate
                 on:input=move |_| { dirty.set(true); saved.set(false); }
@@ -370,6 +416,11 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 </Show>
                 </fieldset>
             </form>
+            {move || (!is_new && may_change.get()).then(|| if archived.get() {
+                view! { <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| set_archived(false)>"Restore this team"</button> }.into_any()
+            } else {
+                view! { <button type="button" class="nhsuk-button nhsuk-button--warning" on:click=move |_| set_archived(true)>"Archive this team"</button> }.into_any()
+            })}
         </Show>
     }
 }

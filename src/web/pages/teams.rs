@@ -41,6 +41,20 @@ pub fn TeamsPage() -> impl IntoView {
             teams
         })
     };
+    // Archived teams are kept, and listed apart so their coordinator can restore them.
+    let archived = move || {
+        teams()
+            .into_iter()
+            .filter(|(_, t, _, _)| t.archived)
+            .map(|(id, t, _, _)| (id, t.name))
+            .collect::<Vec<_>>()
+    };
+    let teams = move || {
+        teams()
+            .into_iter()
+            .filter(|(_, t, _, _)| !t.archived)
+            .collect::<Vec<_>>()
+    };
     view! {
         <h1>"Your teams"</h1>
         <p class="nhsuk-body">"The multidisciplinary teams you coordinate or belong to."</p>
@@ -78,6 +92,17 @@ pub fn TeamsPage() -> impl IntoView {
                     </ul>
                 }.into_any()
             }
+        }}
+        {move || {
+            let archived = archived();
+            (!archived.is_empty()).then(|| view! {
+                <h2>"Archived teams"</h2>
+                <ul class="nhsuk-list" data-testid="archived-teams">
+                    {archived.into_iter().map(|(id, name)| view! {
+                        <li><a href=format!("/teams/{id}")>{name}</a></li>
+                    }).collect_view()}
+                </ul>
+            })
         }}
     }
 }
