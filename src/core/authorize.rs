@@ -311,14 +311,6 @@ pub trait Facts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
-fn uuid_field(record: &SyncRecord, field: &str) -> Option<Uuid> {
-    record
-        .fields
-        .get(field)
-        .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
-}
-
 /// The team-scoped relations `me` has within `team`.
 fn in_team(team: &Team, me: Uuid) -> Relations {
     Relations::NONE
@@ -352,7 +344,7 @@ pub fn relations<F: Facts>(
     op: Operation,
 ) -> Result<Relations, F::Error> {
     use EntityKind as K;
-    let subject_field = |field: &str| uuid_field(record, field) == Some(me);
+    let subject_field = |field: &str| record.uuid_field(field) == Some(me);
     Ok(match record.entity {
         // Adding to the directory needs no relation (see the table).
         K::Organisation | K::Person if op == Operation::Create => Relations::NONE,
@@ -374,7 +366,7 @@ pub fn relations<F: Facts>(
             r
         }
         K::Availability => {
-            let Some(person) = uuid_field(record, "person_id") else {
+            let Some(person) = record.uuid_field("person_id") else {
                 return Ok(Relations::NONE);
             };
             let mut r = Relations::NONE.with(Relation::Subject, person == me);
@@ -400,7 +392,7 @@ pub fn relations<F: Facts>(
             },
         },
         kind => {
-            let Some(team) = uuid_field(record, "team_id") else {
+            let Some(team) = record.uuid_field("team_id") else {
                 return Ok(Relations::NONE);
             };
             let Some(team) = facts.team(team)? else {
@@ -653,10 +645,9 @@ fn refusal(
         });
     }
     if mine.has(Relation::Observer) && !mine.any_of(&[Relation::Coordinator, Relation::Member]) {
-        return Refusal(format!(
-            "{}: you observe this team, so you can read its records but not change them",
-            kind.label()
-        ));
+        return Refusal(
+            "You observe this team, so you can read its records but not change them".into(),
+        );
     }
     let message = match (op, allowed, kind) {
         (Operation::Create | Operation::Change, [_, ..], K::ReadReceipt) => {
@@ -713,7 +704,7 @@ fn capitalise(s: &str) -> String {
 /// text; a test keeps the two the same).
 pub fn table_markdown() -> String {
     let mut out = String::from(
-        "# Who may write what\n\nGenerated from `core::authorize::who_may` (a test fails when this file and the table differ; `MDT_WRITE_TABLE=1 cargo test write_table_document` rewrites it). Anything not listed is refused. Site administrators and people outside a team hold none of these relations.\n\n| record | operation | field | who may |\n|---|---|---|---|\n",
+        "# Who may write what\n\nGenerated from `core::authorize::who_may` (a test fails when this file and the table differ; `MDT_WRITE_TABLE=1 cargo test write_table_document` rewrites it). Anything not listed is refused. Site administrators (as such) and people outside a team hold none of these relations but \"anyone signed in\".\n\n| record | operation | field | who may |\n|---|---|---|---|\n",
     );
     for kind in EntityKind::ALL {
         for op in Operation::ALL {

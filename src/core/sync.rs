@@ -96,6 +96,14 @@ impl SyncRecord {
             .then(|| E::from_fields(&self.fields).ok())
             .flatten()
     }
+
+    /// A field holding a record's or person's id (a team, a meeting, an owner), if it does.
+    pub fn uuid_field(&self, field: &str) -> Option<Uuid> {
+        self.fields
+            .get(field)
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok())
+    }
 }
 
 /// What a mutation does.
@@ -463,9 +471,25 @@ pub fn process_push<S: SyncStore>(
                 resync: true,
             }
         } else {
-            match merge(current.as_ref(), m, writer) {
-                Err(e) => MutationResult::rejected(m.mutation_id, e.message),
-                Ok(merged) => match store.authorize(current.as_ref(), &merged.record)? {
+            // Merging and deciding are pure over the stored records: should either panic on a
+            // value nobody foresaw, that one change is refused and the rest of the batch goes
+            // on (a device must never be stuck resending a batch that fails as a whole).
+            let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                merge(current.as_ref(), m, writer).map(|merged| {
+                    let decision = store.authorize(current.as_ref(), &merged.record);
+                    (merged, decision)
+                })
+            }));
+            match decided {
+                Err(_) => MutationResult::rejected(
+                    m.mutation_id,
+                    format!(
+                        "{}: this change could not be processed and was not saved; check what was entered and make it again",
+                        m.entity.label()
+                    ),
+                ),
+                Ok(Err(e)) => MutationResult::rejected(m.mutation_id, e.message),
+                Ok(Ok((merged, decision))) => match decision? {
                     Err(reason) => MutationResult::rejected(m.mutation_id, reason),
                     Ok(()) => {
                         store.save_record(&merged.record)?;

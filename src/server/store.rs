@@ -589,16 +589,8 @@ fn team_of(record: &SyncRecord) -> Option<Uuid> {
     match record.entity {
         EntityKind::Team => Some(record.id),
         EntityKind::Organisation | EntityKind::Person | EntityKind::Availability => None,
-        _ => uuid_field(record, "team_id"),
+        _ => record.uuid_field("team_id"),
     }
-}
-
-fn uuid_field(record: &SyncRecord, field: &str) -> Option<Uuid> {
-    record
-        .fields
-        .get(field)
-        .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
 }
 
 /// Whether `actor` may see `record` (created by `created_by`), given the teams they are in and
@@ -619,7 +611,7 @@ fn may_see(
                 || created_by == actor.user_id
                 || people.contains(&record.id)
         }
-        EntityKind::Availability => uuid_field(record, "person_id").is_some_and(|p| {
+        EntityKind::Availability => record.uuid_field("person_id").is_some_and(|p| {
             p == actor.person_id || created_by == actor.user_id || people.contains(&p)
         }),
         _ => team_of(record).is_some_and(|t| teams.contains(&t)),
@@ -631,7 +623,7 @@ fn may_see(
 /// history line.
 fn governing_item_id(conn: &Connection, record: &SyncRecord) -> Result<Option<Uuid>, Error> {
     let via = |field: &str| -> Result<Option<Uuid>, Error> {
-        let Some(parent) = uuid_field(record, field) else {
+        let Some(parent) = record.uuid_field(field) else {
             return Ok(None);
         };
         let item: Option<Option<String>> = conn
@@ -642,7 +634,7 @@ fn governing_item_id(conn: &Connection, record: &SyncRecord) -> Result<Option<Uu
     };
     match record.entity {
         EntityKind::AgendaItem => Ok(Some(record.id)),
-        EntityKind::Brief | EntityKind::Action => Ok(uuid_field(record, "item_id")),
+        EntityKind::Brief | EntityKind::Action => Ok(record.uuid_field("item_id")),
         EntityKind::ReadReceipt => via("brief_id"),
         EntityKind::ActionEvent => via("action_id"),
         _ => Ok(None),
@@ -658,7 +650,7 @@ pub fn sight_of(conn: &Connection, person: Uuid, record: &SyncRecord) -> Result<
     };
     let owner = match record.entity {
         EntityKind::Action => record.typed::<Action>().map(|a| a.owner_id),
-        EntityKind::ActionEvent => match uuid_field(record, "action_id") {
+        EntityKind::ActionEvent => match record.uuid_field("action_id") {
             Some(action) => load_record(conn, action)?
                 .and_then(|(r, _)| Action::from_fields(&r.fields).ok())
                 .map(|a| a.owner_id),
@@ -813,7 +805,7 @@ impl SqlitePush<'_> {
                 .and_then(|b| b.typed::<Meeting>())
                 .is_none_or(|m| m.status != MeetingStatus::Closed);
         if concluding {
-            let team_id = uuid_field(after, "team_id").unwrap_or_default();
+            let team_id = after.uuid_field("team_id").unwrap_or_default();
             let items: Vec<(Uuid, AgendaItem)> = team_records::<AgendaItem>(self.tx, team_id)?
                 .into_iter()
                 .filter(|(_, i)| i.meeting_id == after.id)
@@ -884,10 +876,10 @@ impl SqlitePush<'_> {
         before: Option<&SyncRecord>,
         after: &SyncRecord,
     ) -> Result<Result<(), String>, Error> {
-        let Some(person) = uuid_field(after, "person_id") else {
+        let Some(person) = after.uuid_field("person_id") else {
             return Ok(Ok(()));
         };
-        if before.is_some_and(|b| uuid_field(b, "person_id") != Some(person))
+        if before.is_some_and(|b| b.uuid_field("person_id") != Some(person))
             || after.id != PersonAvailability::id_for(person)
         {
             return Ok(Err(

@@ -41,6 +41,11 @@ impl SyncStore for MemoryStore {
         after: &SyncRecord,
     ) -> Result<Result<(), String>, Self::Error> {
         let forbidden = after.fields.get("name") == Some(&json!("Forbidden"));
+        // Stands for a rule that panics on a value nobody foresaw.
+        assert!(
+            after.fields.get("name") != Some(&json!("Unforeseen")),
+            "a rule panicked"
+        );
         Ok(if forbidden {
             Err("not allowed".into())
         } else {
@@ -346,6 +351,30 @@ fn a_sequence_gap_is_refused_for_retry_and_a_reused_number_is_refused() {
         server.records[&id].fields["name"],
         json!("Riverside Surgery")
     );
+}
+
+#[test]
+fn a_change_whose_rules_panic_is_refused_alone_and_the_batch_goes_on() {
+    let mut server = MemoryStore::default();
+    let device = Uuid::from_u128(1);
+    let (bad, good) = (Uuid::new_v4(), Uuid::new_v4());
+    let unforeseen = update(1, bad, 0, org("Unforeseen"));
+    let results = server.push(
+        device,
+        &[
+            unforeseen.clone(),
+            update(2, good, 0, org("Riverside Surgery")),
+        ],
+    );
+    assert!(
+        matches!(&results[0], MutationResult::Rejected { retryable: false, reason, .. } if reason.contains("could not be processed")),
+        "{results:?}"
+    );
+    assert!(matches!(&results[1], MutationResult::Applied { .. }));
+    assert!(!server.records.contains_key(&bad));
+    // Sent again, the same answers: the device is never stuck.
+    let again = server.push(device, &[unforeseen]);
+    assert_eq!(again[0], results[0]);
 }
 
 #[test]

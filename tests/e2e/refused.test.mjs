@@ -1,0 +1,68 @@
+// End-to-end: a change the server refuses never stops a device syncing. Sol, offline between
+// home visits, adds a patient to next week's agenda and says she would rather join by video;
+// meanwhile the coordinator makes her an observer of the team. Back online, the agenda item is
+// refused with the reason shown, her own preference reaches the server, nothing is left
+// waiting, and her next change is sent at once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+
+const env = useServerAndBrowser(before, after, COLLEAGUES);
+
+/** Sol's availability record as the coordinator's browser pulls it (the server's copy). */
+async function solsAvailability(page) {
+  return page.evaluate(async () => {
+    const res = await fetch('/api/sync/pull?since=0', { headers: { 'x-requested-with': 'mdt-app' } });
+    const body = await res.json();
+    return body.records.filter((r) => r.entity === 'availability').map((r) => r.fields);
+  });
+}
+
+test('a refused change is reported and the rest of the outbox is sent', async () => {
+  const { baseUrl, browser } = env;
+  const pat = await session(browser);
+  const page = pat.page;
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  await createTeam(page, 'Ford MDT', { emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net'] });
+  await planMeeting(page, 7);
+  await waitAllSent(page);
+
+  const sol = await session(browser);
+  const solPage = sol.page;
+  await signIn(solPage, baseUrl, 'sol.worker@example.gov.uk');
+  await waitAllSent(solPage);
+  await solPage.getByRole('link', { name: 'Ford MDT' }).click();
+  await solPage.getByTestId('meeting-list').getByRole('link').first().click();
+  await solPage.getByRole('button', { name: 'Add an item' }).waitFor();
+
+  // Offline: two changes, both allowed as far as Sol's device knows.
+  await sol.context.setOffline(true);
+  await addPatientItem(solPage, { nhs: '9990000026', name: 'Bea Synthetic' });
+  await solPage.getByRole('link', { name: 'My availability' }).click();
+  await solPage.getByLabel('I would rather join meetings by video').check();
+  await solPage.getByTestId('sync-status').filter({ hasText: /^Offline · \d+ unsent changes?/ }).waitFor();
+
+  // Meanwhile the coordinator makes Sol an observer.
+  await page.getByTestId('member-checkboxes').getByLabel(/Sol Worker/).uncheck();
+  const solId = await page.locator('#observer-add option', { hasText: 'Sol Worker' }).getAttribute('value');
+  await page.selectOption('#observer-add', solId);
+  await page.getByRole('button', { name: 'Save team' }).click();
+  await waitAllSent(page);
+
+  // Back online: the agenda item is refused and said so; the rest is sent; nothing waits.
+  await sol.context.setOffline(false);
+  const refused = solPage.getByRole('alert').filter({ hasText: 'Some changes were not saved' });
+  await refused.waitFor();
+  const text = await refused.innerText();
+  assert.match(text, /Agenda item: You observe this team, so you can read its records but not change them/);
+  await waitAllSent(solPage);
+  await solPage.screenshot({ path: screenshotPath('refused-change.png'), fullPage: true });
+  const saved = await solsAvailability(page);
+  assert.ok(saved.some((f) => f.prefers_remote === true), `Sol's preference reached the server: ${JSON.stringify(saved)}`);
+
+  // Her next change goes straight through.
+  await solPage.getByLabel('I would rather join meetings by video').uncheck();
+  await waitAllSent(solPage);
+  const again = await solsAvailability(page);
+  assert.ok(again.some((f) => f.prefers_remote === false), `the next change was sent: ${JSON.stringify(again)}`);
+});
