@@ -16,6 +16,7 @@ use crate::web::sync::SyncClient;
 #[component]
 pub fn PeoplePage() -> impl IntoView {
     let sync = expect_context::<SyncClient>();
+    let me = expect_context::<crate::core::api::CurrentUser>().person_id;
     let editing = RwSignal::new(None::<(Uuid, bool)>);
     let people = move || sync.list_by::<Person>(|e| &e.name);
     let org_name = move |id: Option<Uuid>| {
@@ -62,6 +63,11 @@ pub fn PeoplePage() -> impl IntoView {
                         let stale = p.needs_confirmation(today);
                         let for_confirm = p.clone();
                         let name = p.name.clone();
+                        // Only the person or a coordinator of a team they are in keeps their
+                        // details (core::authorize): nobody else is offered the buttons.
+                        let may_edit = sync
+                            .replica
+                            .with(|r| crate::core::authorize::may_change(r, me, id, "name"));
                         view! {
                             <tr role="row" class="nhsuk-table__row">
                                 <td class="nhsuk-table__cell">{p.name.clone()}</td>
@@ -79,10 +85,12 @@ pub fn PeoplePage() -> impl IntoView {
                                     })}
                                 </td>
                                 <td class="nhsuk-table__cell mdt-actions">
+                                    {may_edit.then(|| view! {
                                     <button type="button" class="mdt-link-button" on:click=move |_| editing.set(Some((id, false)))>
                                         "Change"<span class="nhsuk-u-visually-hidden">{format!(" {name}")}</span>
                                     </button>
-                                    {stale.then(|| view! {
+                                    })}
+                                    {(stale && may_edit).then(|| view! {
                                         <button type="button" class="mdt-link-button" on:click=move |_| confirm(id, for_confirm.clone())>
                                             "Details are correct"
                                         </button>
