@@ -443,6 +443,36 @@ impl<'a> World<'a> {
                "first_date": d, "starts": "13:00:00", "minutes": 90})
     }
 
+    /// A new meeting of the team, made by the coordinator.
+    async fn fresh_meeting(&mut self) -> Uuid {
+        let id = Uuid::new_v4();
+        assert_eq!(
+            self.pat.put(id, 0, &meeting(self.team)).await["status"],
+            "applied"
+        );
+        id
+    }
+
+    /// A new patient item on the agenda, with a brief by the coordinator: (item, brief).
+    async fn fresh_brief(&mut self) -> (Uuid, Uuid) {
+        let item = self
+            .create_by_pat("agenda_item", self.plain_item_fields())
+            .await;
+        let brief = brief_id_for(item);
+        self.create_by(Maker::Pat, "brief", brief, self.brief_fields(item))
+            .await;
+        (item, brief)
+    }
+
+    /// The subject's reading of `brief`: its id and fields.
+    fn receipt(&self, brief: Uuid) -> (Uuid, Value) {
+        (
+            ReadReceipt::id_for(brief, self.sol),
+            json!({"team_id": self.team, "brief_id": brief, "person_id": self.sol,
+                   "brief_version": 1, "read_at": Utc::now()}),
+        )
+    }
+
     /// A fresh record of `kind` for a case to change or delete, made by whoever would make
     /// it; its id and fields.
     async fn base(&mut self, kind: EntityKind) -> (Uuid, Value) {
@@ -460,14 +490,7 @@ impl<'a> World<'a> {
                 assert_eq!(self.pat.put(id, 0, &t).await["status"], "applied");
                 (id, json!({}))
             }
-            EntityKind::Meeting => {
-                let id = Uuid::new_v4();
-                assert_eq!(
-                    self.pat.put(id, 0, &meeting(self.team)).await["status"],
-                    "applied"
-                );
-                (id, json!({}))
-            }
+            EntityKind::Meeting => (self.fresh_meeting().await, json!({})),
             EntityKind::Patient => {
                 let f = self.patient_fields();
                 (self.create_by_pat("patient", f.clone()).await, f)
@@ -477,24 +500,12 @@ impl<'a> World<'a> {
                 (self.create_by_pat("agenda_item", f.clone()).await, f)
             }
             EntityKind::Brief => {
-                let item = self
-                    .create_by_pat("agenda_item", self.plain_item_fields())
-                    .await;
-                let id = brief_id_for(item);
-                self.create_by(Maker::Pat, "brief", id, self.brief_fields(item))
-                    .await;
-                (id, json!({"item": item}))
+                let (item, brief) = self.fresh_brief().await;
+                (brief, json!({"item": item}))
             }
             EntityKind::ReadReceipt => {
-                let item = self
-                    .create_by_pat("agenda_item", self.plain_item_fields())
-                    .await;
-                let brief = brief_id_for(item);
-                self.create_by(Maker::Pat, "brief", brief, self.brief_fields(item))
-                    .await;
-                let id = ReadReceipt::id_for(brief, self.sol);
-                let f = json!({"team_id": self.team, "brief_id": brief, "person_id": self.sol,
-                               "brief_version": 1, "read_at": Utc::now()});
+                let (_, brief) = self.fresh_brief().await;
+                let (id, f) = self.receipt(brief);
                 self.create_by(Maker::Sol, "read_receipt", id, f).await;
                 (id, json!({"brief": brief}))
             }
@@ -510,11 +521,7 @@ impl<'a> World<'a> {
                 (id, json!({}))
             }
             EntityKind::Attendance => {
-                let meeting = Uuid::new_v4();
-                assert_eq!(
-                    self.pat.put(meeting, 0, &meeting_for(self.team)).await["status"],
-                    "applied"
-                );
+                let meeting = self.fresh_meeting().await;
                 let id = Attendance::id_for(meeting, self.sol);
                 let f = json!({"team_id": self.team, "meeting_id": meeting, "person_id": self.sol,
                                "status": "attending"});
@@ -555,10 +562,7 @@ impl<'a> World<'a> {
                        "member_ids": if me == self.pat_id { json!([]) } else { json!([me]) },
                        "default_minutes": 60}),
             ),
-            EntityKind::Meeting => (
-                fresh,
-                serde_json::to_value(meeting_fields(self.team)).unwrap(),
-            ),
+            EntityKind::Meeting => (fresh, serde_json::to_value(meeting(self.team)).unwrap()),
             EntityKind::Patient => (fresh, self.patient_fields()),
             EntityKind::AgendaItem => (fresh, self.plain_item_fields()),
             EntityKind::Brief => {
@@ -568,17 +572,8 @@ impl<'a> World<'a> {
                 (brief_id_for(item), self.brief_fields(item))
             }
             EntityKind::ReadReceipt => {
-                let item = self
-                    .create_by_pat("agenda_item", self.plain_item_fields())
-                    .await;
-                let brief = brief_id_for(item);
-                self.create_by(Maker::Pat, "brief", brief, self.brief_fields(item))
-                    .await;
-                (
-                    ReadReceipt::id_for(brief, self.sol),
-                    json!({"team_id": self.team, "brief_id": brief, "person_id": self.sol,
-                           "brief_version": 1, "read_at": Utc::now()}),
-                )
+                let (_, brief) = self.fresh_brief().await;
+                self.receipt(brief)
             }
             EntityKind::Action => (fresh, self.action_fields()),
             EntityKind::ActionEvent => (
@@ -587,11 +582,7 @@ impl<'a> World<'a> {
                        "at": Utc::now(), "summary": "noted a change"}),
             ),
             EntityKind::Attendance => {
-                let meeting = Uuid::new_v4();
-                assert_eq!(
-                    self.pat.put(meeting, 0, &meeting_for(self.team)).await["status"],
-                    "applied"
-                );
+                let meeting = self.fresh_meeting().await;
                 (
                     Attendance::id_for(meeting, self.sol),
                     json!({"team_id": self.team, "meeting_id": meeting, "person_id": self.sol,
@@ -732,14 +723,6 @@ impl<'a> World<'a> {
         };
         json!({ field: v })
     }
-}
-
-fn meeting_fields(team_id: Uuid) -> mdt::core::entities::Meeting {
-    meeting(team_id)
-}
-
-fn meeting_for(team_id: Uuid) -> mdt::core::entities::Meeting {
-    meeting(team_id)
 }
 
 fn outcome(result: &Value) -> bool {
