@@ -433,7 +433,7 @@ pub struct Team {
     pub brief_cutoff_hours: u32,
     /// Set by the coordinator instead of deleting the team: an archived team keeps its
     /// records (and its patients' history) and can be restored; the app lists it apart.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub archived: bool,
 }
 

@@ -66,3 +66,44 @@ test('a refused change is reported and the rest of the outbox is sent', async ()
   const again = await solsAvailability(page);
   assert.ok(again.some((f) => f.prefers_remote === false), `the next change was sent: ${JSON.stringify(again)}`);
 });
+
+test('a team is archived by its coordinator after a question, listed apart, and restored', async () => {
+  const { baseUrl, browser } = env;
+  const pat = await session(browser);
+  const page = pat.page;
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  await createTeam(page, 'Ash MDT', { emails: ['gita.synthetic@example.nhs.net'] });
+  await waitAllSent(page);
+
+  // A member is told the details are the coordinator's and has no archive button.
+  const gita = await session(browser);
+  await signIn(gita.page, baseUrl, 'gita.synthetic@example.nhs.net');
+  await gita.page.getByRole('link', { name: 'Ash MDT' }).click();
+  await gita.page.getByTestId('coordinator-only').waitFor();
+  assert.equal(await gita.page.getByRole('button', { name: 'Archive this team' }).count(), 0);
+  assert.equal(await gita.page.getByRole('button', { name: 'Save team' }).count(), 0);
+
+  // The coordinator says no to the question first: nothing changes.
+  const questions = [];
+  page.once('dialog', (d) => { questions.push(d.message()); d.dismiss(); });
+  await page.getByRole('button', { name: 'Archive this team' }).click();
+  assert.match(questions[0], /Archive this team\? .* you can restore it/);
+  assert.equal(await page.getByTestId('archived').count(), 0);
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Archive this team' }).click();
+  await page.getByTestId('archived').waitFor();
+  await waitAllSent(page);
+  await page.getByRole('link', { name: 'Teams and meetings' }).click();
+  await page.getByTestId('archived-teams').getByRole('link', { name: 'Ash MDT' }).waitFor();
+  assert.equal(await page.getByTestId('team-list').getByRole('link', { name: 'Ash MDT' }).count(), 0);
+  await page.screenshot({ path: screenshotPath('archived-team.png'), fullPage: true });
+
+  // Restored from the archived list.
+  await page.getByTestId('archived-teams').getByRole('link', { name: 'Ash MDT' }).click();
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Restore this team' }).click();
+  await page.getByRole('button', { name: 'Archive this team' }).waitFor();
+  await waitAllSent(page);
+  await page.getByRole('link', { name: 'Teams and meetings' }).click();
+  await page.getByTestId('team-list').getByRole('link', { name: 'Ash MDT' }).waitFor();
+});

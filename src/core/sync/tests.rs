@@ -1169,3 +1169,50 @@ fn a_series_keeps_its_next_weeks_of_meetings_in_the_calendar_once() {
         .is_err());
     assert_eq!(replica.outbox.len(), before);
 }
+
+#[test]
+fn a_device_ahead_of_the_server_is_refused_and_fetches_everything_again() {
+    let mut server = MemoryStore::default();
+    let id = Uuid::new_v4();
+    server.push(
+        Uuid::from_u128(1),
+        &[update(1, id, 0, org("Riverside Surgery"))],
+    );
+    // A device whose copy claims a version the server never issued (say the server was
+    // restored from an older backup).
+    let mut device = Replica::new(Uuid::from_u128(2));
+    device.apply_pull(server.pull(0));
+    device.confirmed.get_mut(&id).unwrap().version = 7;
+    let cursor = device.cursor;
+    assert!(cursor > 0);
+    device
+        .stage_update(
+            Uuid::new_v4(),
+            EntityKind::Organisation,
+            id,
+            name("Renamed"),
+        )
+        .unwrap();
+    let results = server.push(device.device_id, &device.outbox.clone());
+    assert!(
+        matches!(&results[0], MutationResult::Rejected { resync: true, reason, .. } if reason.contains("ahead of the server")),
+        "{results:?}"
+    );
+    assert_eq!(
+        server.records[&id].fields["name"],
+        json!("Riverside Surgery")
+    );
+    let refused = device.apply_push(&results);
+    assert_eq!(refused.len(), 1);
+    assert_eq!(device.cursor, 0, "the next pull starts from the beginning");
+    assert!(device.outbox.is_empty());
+    device.apply_pull(server.pull(0));
+    assert_eq!(
+        device.confirmed[&id].version, 1,
+        "the server's copy replaces the device's"
+    );
+    assert_eq!(
+        device.view(id).unwrap().fields["name"],
+        json!("Riverside Surgery")
+    );
+}

@@ -75,7 +75,7 @@ pub fn TeamsPage() -> impl IntoView {
                                         <a class="nhsuk-card__link" href=format!("/teams/{id}")>{team.name.clone()}</a>
                                     </h2>
                                     <p class="nhsuk-card__description">
-                                        {format!("{} members · ", team.member_ids.len())}
+                                        {format!("{} member{} · ", team.member_ids.len(), if team.member_ids.len() == 1 { "" } else { "s" })}
                                         {match next {
                                             Some(t) => format!("next meeting {}", uk_time::format_uk(t)),
                                             None => "no meeting planned".into(),
