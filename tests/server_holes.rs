@@ -166,6 +166,14 @@ async fn observers_and_outsiders_cannot_change_the_directory() {
     let mut xan_client = h.sign_in("xan.outsider@example.nhs.net", xan).await;
     let rename = xan_client.mutation("organisation", org, 1, json!({"name": "Renamed"}));
     assert_eq!(xan_client.push(vec![rename]).await[0]["status"], "rejected");
+    // Nor does someone who builds a team around Sol (her role counts towards quorum).
+    let trap = team("Trap", xan, vec![s.sol]);
+    assert_eq!(
+        xan_client.put(Uuid::new_v4(), 0, &trap).await["status"],
+        "applied"
+    );
+    let role = xan_client.mutation("person", s.sol, 1, json!({"role": "gp"}));
+    assert_eq!(xan_client.push(vec![role]).await[0]["status"], "rejected");
     let pulled = pat.pull(0).await;
     assert_eq!(
         find(&pulled, org).unwrap()["fields"]["name"],
@@ -175,6 +183,18 @@ async fn observers_and_outsiders_cannot_change_the_directory() {
         find(&pulled, s.sol).unwrap()["fields"]["role"],
         "social_worker"
     );
+    // The coordinator keeps the details of a member who cannot sign in.
+    let kit = Uuid::new_v4();
+    assert_eq!(
+        pat.put(kit, 0, &person("Kit Synthetic", Role::Pharmacist))
+            .await["status"],
+        "applied"
+    );
+    let mut t = team("Riverside MDT", s.pat, vec![s.sol, kit]);
+    t.observer_ids = vec![olu];
+    assert_eq!(pat.put(s.team_id, 2, &t).await["status"], "applied");
+    let phone = pat.mutation("person", kit, 1, json!({"phone": "01632 960 321"}));
+    assert_eq!(pat.push(vec![phone]).await[0]["status"], "applied");
 }
 
 /// A monthly series near the end of what the date library holds used to loop for ever while

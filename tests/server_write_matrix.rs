@@ -60,7 +60,8 @@ impl Who {
 
 /// The expected table, written from the rules in words (DESIGN §2.7), not from the code:
 /// `kind operation field: who may` with C coordinator, M member, S subject, N named person,
-/// O observer, X coordinator of another team, A site administrator; `-` nobody. The records:
+/// O observer, X coordinator of another team, A site administrator; `-` nobody. The subject
+/// can sign in, so only they keep their own directory entry and availability. The records:
 /// an organisation the team works with; the subject's own directory entry; the team; a
 /// meeting; a patient; a *restricted* agenda item led and asked for by the subject, with the
 /// named person named; a brief, an action, a read receipt, attendance and availability of the
@@ -71,12 +72,12 @@ organisation change name: C
 organisation change kind: C
 organisation delete *: -
 person create *: CMSNOXA
-person change name: CS
-person change role: CS
-person change organisation_id: CS
-person change phone: CS
-person change email: CS
-person change last_confirmed: CS
+person change name: S
+person change role: S
+person change organisation_id: S
+person change phone: S
+person change email: S
+person change last_confirmed: S
 person delete *: -
 team create *: C
 team change name: C

@@ -287,7 +287,7 @@ pub const VALUE_RULES: &[&str] = &[
     "Action: only its owner accepts or declines it.",
     "Action history: a line is written in the writer's own name.",
     "Team: the person who creates a team is its coordinator; nobody removes themselves.",
-    "Availability: a coordinator sets it only for a team member who cannot sign in.",
+    "Availability and directory entries: a coordinator keeps them only for a team member who cannot sign in.",
     "Agenda item (restricted): people who may not see it may move it or change its length only; only the coordinator lifts the restriction or names people.",
 ];
 
@@ -352,6 +352,12 @@ pub fn relations<F: Facts>(
             let mut r = Relations::NONE.with(Relation::Subject, record.id == me);
             for team in facts.teams_of(record.id)? {
                 r = Relations(r.0 | in_team(&team, me).0);
+            }
+            // Someone who can sign in keeps their own entry (their role counts towards their
+            // teams' quorum): a coordinator keeps it only for people who cannot, so nobody
+            // rewrites a colleague's role or number by building a team around them.
+            if record.id != me && facts.has_account(record.id)? == Some(true) {
+                r = Relations(r.0 & !Relation::Coordinator.bit());
             }
             r
         }
