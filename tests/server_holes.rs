@@ -15,39 +15,17 @@ use common::*;
 use mdt::core::entities::Role;
 use mdt::core::schedule::PersonAvailability;
 
-/// Pushes with a deadline, from a thread of its own: a push that hangs (even one that blocks
-/// the thread serving it) fails the test instead of hanging it.
+/// Pushes with a 2-second deadline (see [`send_within`]).
 async fn push_within(client: &Client<'_>, mutations: Vec<Value>) -> (StatusCode, Value) {
-    use tower::ServiceExt;
-    let app = client.h.app.clone();
     let body = json!({"device_id": client.device, "mutations": mutations});
     let request = json_request("POST", "/api/sync/push", &body, Some(&client.cookie));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let answer = runtime.block_on(async {
-            let response = app.oneshot(request).await.unwrap();
-            let status = response.status();
-            let bytes = http_body_util::BodyExt::collect(response.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            (
-                status,
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            )
-        });
-        let _ = tx.send(answer);
-    });
+    let app = client.h.app.clone();
     let started = Instant::now();
-    let answer = tokio::task::spawn_blocking(move || rx.recv_timeout(StdDuration::from_secs(2)))
-        .await
-        .unwrap()
-        .expect("the push was answered within 2 seconds");
+    let answer =
+        tokio::task::spawn_blocking(move || send_within(app, request, StdDuration::from_secs(2)))
+            .await
+            .unwrap()
+            .expect("the push was answered within 2 seconds");
     assert!(started.elapsed() < StdDuration::from_secs(2));
     answer
 }
@@ -184,12 +162,7 @@ async fn observers_and_outsiders_cannot_change_the_directory() {
         "social_worker"
     );
     // The coordinator keeps the details of a member who cannot sign in.
-    let kit = Uuid::new_v4();
-    assert_eq!(
-        pat.put(kit, 0, &person("Kit Synthetic", Role::Pharmacist))
-            .await["status"],
-        "applied"
-    );
+    let kit = person_without_account(&mut pat, "Kit Synthetic", Role::Pharmacist).await;
     let mut t = team("Riverside MDT", s.pat, vec![s.sol, kit]);
     t.observer_ids = vec![olu];
     assert_eq!(pat.put(s.team_id, 2, &t).await["status"], "applied");

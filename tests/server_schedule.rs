@@ -182,12 +182,7 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
         "Only the person or their team's coordinator can set their availability"
     );
     // Kit is in the directory and the team but cannot sign in: the coordinator keeps theirs.
-    let kit = Uuid::new_v4();
-    assert_eq!(
-        pat.put(kit, 0, &person("Kit Synthetic", Role::Pharmacist))
-            .await["status"],
-        "applied"
-    );
+    let kit = person_without_account(&mut pat, "Kit Synthetic", Role::Pharmacist).await;
     assert_eq!(
         pat.put(
             s.team_id,

@@ -503,7 +503,10 @@ fn run(c: Case) -> Result<(), TestCaseError> {
         })
         .unwrap();
     let started = Instant::now();
-    let (status, _, answer) = push_within_2s(f, body.clone(), cookie)?;
+    // From a thread of its own, so a push that hangs fails the case instead of the test.
+    let request = json_request("POST", "/api/sync/push", &body, Some(&cookie));
+    let (status, answer) = send_within(h.app.clone(), request, StdDuration::from_secs(2))
+        .ok_or_else(|| TestCaseError::fail(format!("no answer within 2 seconds: {body}")))?;
     prop_assert!(
         started.elapsed() < StdDuration::from_secs(2),
         "slow: {body}"
@@ -537,28 +540,6 @@ fn run(c: Case) -> Result<(), TestCaseError> {
         );
     }
     Ok(())
-}
-
-/// Sends one push from a thread of its own and waits at most 2 seconds, so a push that hangs
-/// (even one that blocks the thread serving it) fails the case instead of hanging the test.
-fn push_within_2s(
-    f: &'static Fixture,
-    body: Value,
-    cookie: String,
-) -> Result<(axum::http::StatusCode, axum::http::HeaderMap, Value), TestCaseError> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let h = f.harness;
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let answer =
-            runtime.block_on(h.send(json_request("POST", "/api/sync/push", &body, Some(&cookie))));
-        let _ = tx.send(answer);
-    });
-    rx.recv_timeout(StdDuration::from_secs(2))
-        .map_err(|_| TestCaseError::fail("a push was not answered within 2 seconds"))
 }
 
 /// Nobody outside the restricted item ever pulls its content.

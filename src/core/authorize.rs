@@ -85,6 +85,11 @@ impl Relations {
         }
     }
 
+    /// The same without `relation`.
+    pub fn without(self, relation: Relation) -> Self {
+        Self(self.0 & !relation.bit())
+    }
+
     /// True when the writer holds `relation`.
     pub fn has(self, relation: Relation) -> bool {
         self.0 & relation.bit() != 0
@@ -93,6 +98,14 @@ impl Relations {
     /// True when the writer holds any of `allowed`.
     pub fn any_of(self, allowed: &[Relation]) -> bool {
         allowed.iter().any(|r| self.has(*r))
+    }
+}
+
+impl std::ops::BitOr for Relations {
+    type Output = Relations;
+
+    fn bitor(self, other: Relations) -> Relations {
+        Relations(self.0 | other.0)
     }
 }
 
@@ -351,13 +364,13 @@ pub fn relations<F: Facts>(
         K::Person => {
             let mut r = Relations::NONE.with(Relation::Subject, record.id == me);
             for team in facts.teams_of(record.id)? {
-                r = Relations(r.0 | in_team(&team, me).0);
+                r = r | in_team(&team, me);
             }
             // Someone who can sign in keeps their own entry (their role counts towards their
             // teams' quorum): a coordinator keeps it only for people who cannot, so nobody
             // rewrites a colleague's role or number by building a team around them.
             if record.id != me && facts.has_account(record.id)? == Some(true) {
-                r = Relations(r.0 & !Relation::Coordinator.bit());
+                r = r.without(Relation::Coordinator);
             }
             r
         }
@@ -366,7 +379,7 @@ pub fn relations<F: Facts>(
             for team in facts.teams_of(me)? {
                 let mine = in_team(&team, me);
                 if mine != Relations::NONE && team_uses(facts, &team, record.id)? {
-                    r = Relations(r.0 | mine.0);
+                    r = r | mine;
                 }
             }
             r
@@ -639,7 +652,7 @@ fn refusal(
     mine: Relations,
 ) -> Refusal {
     use EntityKind as K;
-    let mine = Relations(mine.0 & !Relation::Anyone.bit());
+    let mine = mine.without(Relation::Anyone);
     if kind == K::Team && op == Operation::Create {
         return Refusal(TEAM_CREATE_REFUSAL.into());
     }

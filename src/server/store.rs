@@ -477,18 +477,6 @@ pub struct Actor {
     pub session: String,
 }
 
-/// The teams `person` may change records of: those they coordinate or are a member of (not
-/// those they only observe).
-pub fn writable_teams_of(conn: &Connection, person: Uuid) -> Result<HashSet<Uuid>, Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT team_id FROM team_members WHERE person_id = ?1 AND may_write = 1",
-    )?;
-    let ids = stmt
-        .query_map([person.to_string()], |r| parse_uuid(r.get(0)?))?
-        .collect::<rusqlite::Result<HashSet<Uuid>>>()?;
-    Ok(ids)
-}
-
 /// The teams `person` may read: coordinated, belonged to or observed.
 pub fn teams_of(conn: &Connection, person: Uuid) -> Result<HashSet<Uuid>, Error> {
     let mut stmt = conn.prepare_cached("SELECT team_id FROM team_members WHERE person_id = ?1")?;

@@ -111,6 +111,45 @@ impl Harness {
     }
 }
 
+/// Sends `request` to the app from a thread (and runtime) of its own and waits at most `limit`
+/// for the answer: a request that hangs, even one that blocks the thread serving it, gives
+/// `None` instead of hanging the test.
+pub fn send_within(
+    app: Router,
+    request: Request<Body>,
+    limit: std::time::Duration,
+) -> Option<(StatusCode, Value)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let answer = runtime.block_on(async {
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            )
+        });
+        let _ = tx.send(answer);
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+/// Someone in the directory (added by `client`) who cannot sign in: a coordinator keeps their
+/// details and availability.
+pub async fn person_without_account(client: &mut Client<'_>, name: &str, role: Role) -> Uuid {
+    let id = Uuid::new_v4();
+    assert_eq!(
+        client.put(id, 0, &person(name, role)).await["status"],
+        "applied"
+    );
+    id
+}
+
 pub fn json_request(method: &str, uri: &str, body: &Value, cookie: Option<&str>) -> Request<Body> {
     let mut builder = Request::builder()
         .method(method)
