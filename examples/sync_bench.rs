@@ -22,7 +22,7 @@ mod native {
     use mdt::core::patient::{check_digit, Patient};
     use mdt::core::sync::{Mutation, MutationOp, PullResponse, Replica};
     use mdt::server::demo::{add_user, NewUser};
-    use mdt::server::store::{self, Actor, Store};
+    use mdt::server::store::{Actor, Store};
     use uuid::Uuid;
 
     struct Device {
@@ -48,7 +48,7 @@ mod native {
 
     fn push(store: &Store, actor: &Actor, device: Uuid, batch: &[Mutation]) {
         let results = store
-            .blocking(|conn| store::push(conn, actor, device, batch, Utc::now()))
+            .push_blocking(actor, device, batch, Utc::now())
             .expect("push");
         if let Some(refused) = results
             .iter()
@@ -248,9 +248,7 @@ mod native {
                 let started = Instant::now();
                 let mut replica = Replica::new(Uuid::new_v4());
                 loop {
-                    let page = store
-                        .blocking(|conn| store::pull(conn, actor, replica.cursor))
-                        .expect("pull");
+                    let page = store.pull_blocking(actor, replica.cursor).expect("pull");
                     let wire = serde_json::to_string(&page).expect("json");
                     let parsed: PullResponse = serde_json::from_str(&wire).expect("parse");
                     let more = parsed.more;

@@ -33,7 +33,9 @@ async fn each_role_reads_and_writes_exactly_what_the_rules_allow() {
     let xan = h.user("xan.outsider@example.nhs.net", "Xan Outsider", Role::Gp);
     let sam = h.user("sam.admin@example.nhs.net", "Sam Admin", Role::Other);
     h.store
-        .blocking(|c| mdt::server::store::set_site_admin(c, "sam.admin@example.nhs.net", true))
+        .write_blocking(|c| {
+            mdt::server::store::set_site_admin(c, "sam.admin@example.nhs.net", true)
+        })
         .unwrap();
     // Olu observes the team.
     let mut t = team("Riverside MDT", s.pat, vec![s.sol]);

@@ -16,7 +16,7 @@ fn make_admin(h: &Harness) -> uuid::Uuid {
     let person = h.user(ADMIN, "Sam Admin", Role::Other);
     assert!(h
         .store
-        .blocking(|c| store::set_site_admin(c, ADMIN, true))
+        .write_blocking(|c| store::set_site_admin(c, ADMIN, true))
         .unwrap());
     person
 }
@@ -243,14 +243,14 @@ async fn nobody_else_may_use_the_account_routes() {
     }
     assert!(h
         .store
-        .blocking(|c| store::find_user_by_email(c, "x.synthetic@example.nhs.net"))
+        .write_blocking(|c| store::find_user_by_email(c, "x.synthetic@example.nhs.net"))
         .unwrap()
         .is_none());
     // Taking the role away takes effect at once.
     let admin_person = make_admin(&h);
     let admin = h.sign_in(ADMIN, admin_person).await;
     h.store
-        .blocking(|c| store::set_site_admin(c, ADMIN, false))
+        .write_blocking(|c| store::set_site_admin(c, ADMIN, false))
         .unwrap();
     let (status, _, _) = h
         .send(get("/api/admin/accounts", Some(&admin.cookie)))

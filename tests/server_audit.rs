@@ -13,22 +13,20 @@ use mdt::server::audit;
 
 fn rows(h: &Harness) -> Vec<(i64, String, String, String, String)> {
     h.store
-        .blocking(|conn| {
-            let mut stmt = conn.prepare(
+        .read_blocking(|db| {
+            db.query(
                 "SELECT seq, user_id, action, entity, patient_id FROM audit ORDER BY seq",
-            )?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.int(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.text(4)?)))
+            .collect()
         })
         .unwrap()
 }
 
 fn verify(h: &Harness) -> Result<u64, audit::ChainBreak> {
-    h.store.blocking(|conn| audit::verify(conn)).unwrap()
+    h.store.read_blocking(|db| audit::verify(db)).unwrap()
 }
 
 #[tokio::test]
@@ -75,7 +73,7 @@ async fn every_read_and_write_of_patient_data_makes_exactly_one_chained_row() {
     let sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
     let sol_user = h
         .store
-        .blocking(|c| mdt::server::store::find_user_by_email(c, "sol.worker@example.gov.uk"))
+        .write_blocking(|c| mdt::server::store::find_user_by_email(c, "sol.worker@example.gov.uk"))
         .unwrap()
         .unwrap()
         .id;
@@ -168,22 +166,23 @@ async fn changing_or_removing_a_row_breaks_verification() {
     assert_eq!(verify(&h), Ok(total));
 
     // The app itself cannot change or delete a row.
-    let refused = h.store.blocking(|conn| {
-        Ok(conn
-            .execute("UPDATE audit SET action = 'read' WHERE seq = 1", [])
-            .is_err()
-            && conn.execute("DELETE FROM audit WHERE seq = 1", []).is_err())
-    });
-    assert!(refused.unwrap(), "append-only");
+    for change in [
+        "UPDATE audit SET action = 'read' WHERE seq = 1",
+        "DELETE FROM audit WHERE seq = 1",
+    ] {
+        let refused = h.store.write_blocking(|db| db.execute(change, &[]));
+        assert!(refused.is_err(), "append-only: {change}");
+    }
+    assert_eq!(verify(&h), Ok(total));
 
     // Someone with the database file drops the guard and edits a row: detected, at that row.
+    drop_audit_guard(&h.store);
     h.store
-        .blocking(|conn| {
-            conn.execute_batch(
-                "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
-                 UPDATE audit SET user_id = '00000000-0000-0000-0000-000000000000' WHERE seq = 2;",
-            )?;
-            Ok(())
+        .write_blocking(|db| {
+            db.execute(
+                "UPDATE audit SET user_id = '00000000-0000-0000-0000-000000000000' WHERE seq = 2",
+                &[],
+            )
         })
         .unwrap();
     let broken = verify(&h).unwrap_err();
@@ -193,15 +192,13 @@ async fn changing_or_removing_a_row_breaks_verification() {
     // Removing a row instead is detected too.
     let h2 = Harness::new();
     a_short_trail(&h2).await;
+    drop_audit_guard(&h2.store);
     h2.store
-        .blocking(|conn| {
-            conn.execute_batch("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 2;")?;
-            Ok(())
-        })
+        .write_blocking(|db| db.execute("DELETE FROM audit WHERE seq = 2", &[]))
         .unwrap();
     let broken = h2
         .store
-        .blocking(|conn| audit::verify(conn))
+        .read_blocking(|db| audit::verify(db))
         .unwrap()
         .unwrap_err();
     assert_eq!(broken.seq, 3);

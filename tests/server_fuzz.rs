@@ -40,7 +40,7 @@ fn fixture() -> &'static Fixture {
         // A site administrator too, so the account routes run past their permission check.
         harness
             .store
-            .blocking(|c| {
+            .write_blocking(|c| {
                 mdt::server::store::set_site_admin(c, "pat.coordinator@example.nhs.net", true)
             })
             .unwrap();

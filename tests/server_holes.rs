@@ -298,7 +298,7 @@ async fn offline_views_are_recorded_only_when_possible_and_bad_history_rows_neve
     };
     let rows_about = |patient: Uuid| {
         h.store
-            .blocking(move |c| mdt::server::audit::entries_for_patient(c, patient))
+            .write_blocking(move |c| mdt::server::audit::entries_for_patient(c, patient))
             .unwrap()
             .0
             .into_iter()
@@ -329,21 +329,13 @@ async fn offline_views_are_recorded_only_when_possible_and_bad_history_rows_neve
     assert_eq!(hidden_answer, real_answer);
 
     // A row that cannot be read (written before these checks) is left out, and said so.
+    drop_audit_guard(&h.store);
     h.store
-        .blocking(|c| {
-            c.execute_batch("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;")?;
-            let triggers: Vec<String> = c
-                .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            for t in triggers {
-                c.execute_batch(&format!("DROP TRIGGER {t}"))?;
-            }
-            c.execute(
-                "UPDATE audit SET at = '-0001-01-01T00:00:00Z' WHERE seq = (SELECT MAX(seq) FROM audit WHERE patient_id = ?1)",
-                [patient_id.to_string()],
-            )?;
-            Ok(())
+        .write_blocking(|db| {
+            db.execute(
+                "UPDATE audit SET at = '-0001-01-01T00:00:00Z' WHERE seq = (SELECT MAX(seq) FROM audit WHERE patient_id = $1)",
+                mdt::args![patient_id],
+            )
         })
         .unwrap();
     let (status, _, history) = h

@@ -75,7 +75,7 @@ fn fixture() -> &'static Fixture {
             let sam = harness.user("sam.admin@example.nhs.net", "Sam Admin", Role::Other);
             harness
                 .store
-                .blocking(|c| {
+                .write_blocking(|c| {
                     mdt::server::store::set_site_admin(c, "sam.admin@example.nhs.net", true)
                 })
                 .unwrap();
@@ -150,7 +150,7 @@ fn fixture() -> &'static Fixture {
                        receipt_id, action_id, event_id, attendance_id, availability_id, series_id] {
                 let (record, _) = harness
                     .store
-                    .blocking(|c| mdt::server::store::load_record(c, id))
+                    .write_blocking(|c| mdt::server::store::load_record(c, id))
                     .unwrap()
                     .unwrap();
                 templates.push((record.entity, id, record.fields));
@@ -467,7 +467,7 @@ fn run(c: Case) -> Result<(), TestCaseError> {
     }
     let current = h
         .store
-        .blocking(|conn| mdt::server::store::current_version(conn, id))
+        .write_blocking(|conn| mdt::server::store::current_version(conn, id))
         .unwrap();
     let base_version = match (c.op, c.base) {
         (0, _) | (_, 1) => 0,
@@ -498,7 +498,7 @@ fn run(c: Case) -> Result<(), TestCaseError> {
         "entity": kind.as_str(), "id": id, "base_version": base_version, "op": op}]});
     let team_before = h
         .store
-        .blocking(|conn| {
+        .write_blocking(|conn| {
             mdt::server::store::record_with_version::<mdt::core::entities::Team>(conn, f.team)
         })
         .unwrap();
@@ -517,7 +517,7 @@ fn run(c: Case) -> Result<(), TestCaseError> {
     // Invariants: the team is there, coordinated by Pat, and changed by nobody but Pat.
     let team = h
         .store
-        .blocking(|conn| {
+        .write_blocking(|conn| {
             mdt::server::store::record_with_version::<mdt::core::entities::Team>(conn, f.team)
         })
         .unwrap();

@@ -91,10 +91,10 @@ async fn idle_and_absolute_timeouts_end_sessions_on_a_simulated_clock() {
     let me = h.coordinator();
     let set_times = |created: chrono::DateTime<Utc>, seen: chrono::DateTime<Utc>| {
         h.store
-            .blocking(|conn| {
+            .write_blocking(|conn| {
                 conn.execute(
-                    "UPDATE sessions SET created_at = ?1, last_seen_at = ?2",
-                    [created.to_rfc3339(), seen.to_rfc3339()],
+                    "UPDATE sessions SET created_at = $1, last_seen_at = $2",
+                    mdt::args![created, seen],
                 )?;
                 Ok(())
             })
@@ -144,7 +144,7 @@ async fn disabling_an_account_or_resetting_its_password_ends_its_sessions() {
 
     let found = h
         .store
-        .blocking(|conn| store::set_disabled(conn, email, true))
+        .write_blocking(|conn| store::set_disabled(conn, email, true))
         .unwrap();
     assert!(found);
     assert_eq!(
@@ -158,14 +158,14 @@ async fn disabling_an_account_or_resetting_its_password_ends_its_sessions() {
         "a disabled account is not revealed"
     );
     h.store
-        .blocking(|conn| store::set_disabled(conn, email, false))
+        .write_blocking(|conn| store::set_disabled(conn, email, false))
         .unwrap();
     let client = h.sign_in(email, me).await;
 
     // An administrator resets the password: the old sessions end, the old password fails.
     let hash = mdt::server::auth::hash_password("a new long passphrase").unwrap();
     h.store
-        .blocking(|conn| store::set_password_hash(conn, email, &hash))
+        .write_blocking(|conn| store::set_password_hash(conn, email, &hash))
         .unwrap();
     assert_eq!(
         h.send(get("/api/session", Some(&client.cookie))).await.0,
@@ -183,6 +183,6 @@ async fn disabling_an_account_or_resetting_its_password_ends_its_sessions() {
     );
     assert!(!h
         .store
-        .blocking(|conn| store::set_disabled(conn, "nobody@example.nhs.net", true))
+        .write_blocking(|conn| store::set_disabled(conn, "nobody@example.nhs.net", true))
         .unwrap());
 }

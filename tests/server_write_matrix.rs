@@ -276,7 +276,9 @@ async fn world(h: &Harness, who: Who) -> World<'_> {
     let xan = h.user("xan.other@example.nhs.net", "Xan Other", Role::Gp);
     let sam = h.user("sam.admin@example.nhs.net", "Sam Admin", Role::Other);
     h.store
-        .blocking(|c| mdt::server::store::set_site_admin(c, "sam.admin@example.nhs.net", true))
+        .write_blocking(|c| {
+            mdt::server::store::set_site_admin(c, "sam.admin@example.nhs.net", true)
+        })
         .unwrap();
     let mut sol_client = h.sign_in("sol.subject@example.gov.uk", sol).await;
     let mut xan_client = h.sign_in("xan.other@example.nhs.net", xan).await;
@@ -398,7 +400,7 @@ impl<'a> World<'a> {
     async fn version(&self, id: Uuid) -> u64 {
         self.h
             .store
-            .blocking(|c| mdt::server::store::current_version(c, id))
+            .write_blocking(|c| mdt::server::store::current_version(c, id))
             .unwrap()
     }
 
@@ -750,7 +752,7 @@ async fn cases_for(kind: EntityKind, who: Who) -> Vec<String> {
             "sam.admin@example.nhs.net"
         };
         h.store
-            .blocking(|c| mdt::server::store::find_user_by_email(c, email))
+            .write_blocking(|c| mdt::server::store::find_user_by_email(c, email))
             .unwrap()
             .unwrap()
             .person_id

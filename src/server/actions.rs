@@ -32,21 +32,19 @@ async fn export_csv(
     let actor = session.actor.clone();
     let csv = state
         .store
-        .call(move |conn| {
-            let tx = conn.transaction()?;
-            let conn = &*tx;
+        .write(move |db| {
             // Only the team's members may export, and someone else's team looks like no team.
-            if !store::teams_of(conn, person)?.contains(&team_id) {
+            if !store::teams_of(db, person)?.contains(&team_id) {
                 return Err(Error::NotFound);
             }
-            let mut actions = team_records::<Action>(conn, team_id)?;
+            let mut actions = team_records::<Action>(db, team_id)?;
             // Actions from a restricted item only for those who may see them.
             let mut visible = Vec::with_capacity(actions.len());
             for (id, action) in actions {
-                let Some((record, _)) = store::load_record(conn, id)? else {
+                let Some((record, _)) = store::load_record(db, id)? else {
                     continue;
                 };
-                if store::sight_of(conn, person, &record)? == Sight::Full {
+                if store::sight_of(db, person, &record)? == Sight::Full {
                     visible.push((id, action));
                 }
             }
@@ -54,20 +52,18 @@ async fn export_csv(
             actions.sort_by(|(ia, a), (ib, b)| {
                 (a.due, &a.description, ia).cmp(&(b.due, &b.description, ib))
             });
-            let people = records_by_id::<Person>(conn, actions.iter().map(|(_, a)| a.owner_id))?;
+            let people = records_by_id::<Person>(db, actions.iter().map(|(_, a)| a.owner_id))?;
             let organisations = records_by_id::<Organisation>(
-                conn,
+                db,
                 people.values().filter_map(|p| p.organisation_id),
             )?;
             let patients: std::collections::HashMap<Uuid, Patient> =
-                team_records::<Patient>(conn, team_id)?
-                    .into_iter()
-                    .collect();
+                team_records::<Patient>(db, team_id)?.into_iter().collect();
             // Every action in the file is an export of its patient's data.
             let now = Utc::now();
             for (id, a) in &actions {
                 super::audit::append(
-                    conn,
+                    db,
                     &actor,
                     super::audit::AuditAction::Export,
                     crate::core::entities::EntityKind::Action,
@@ -94,9 +90,7 @@ async fn export_csv(
                     ActionRow::new(id, a, owner_name, organisation, patient)
                 })
                 .collect();
-            let csv = actions_csv(&rows, now);
-            tx.commit()?;
-            Ok(csv)
+            Ok(actions_csv(&rows, now))
         })
         .await?;
     let filename = format!(

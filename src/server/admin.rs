@@ -37,9 +37,9 @@ fn require_admin(session: &Session) -> Result<(), Error> {
     }
 }
 
-fn account(conn: &rusqlite::Connection, row: AccountRow) -> Result<Account, Error> {
+fn account(db: &dyn store::Db, row: AccountRow) -> Result<Account, Error> {
     // The role comes from the person's own directory entry.
-    let role = store::records_by_id::<Person>(conn, [row.user.person_id])?
+    let role = store::records_by_id::<Person>(db, [row.user.person_id])?
         .remove(&row.user.person_id)
         .map_or(Role::Other, |p| p.role);
     Ok(Account {
@@ -61,10 +61,10 @@ async fn list(
     require_admin(&session)?;
     let accounts = state
         .store
-        .call(|conn| {
-            store::accounts(conn, None)?
+        .read(|db| {
+            store::accounts(db, None)?
                 .into_iter()
-                .map(|row| account(conn, row))
+                .map(|row| account(db, row))
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
@@ -96,11 +96,11 @@ async fn create(
     let id = user.id;
     let account = state
         .store
-        .call(move |conn| {
-            let row = store::accounts(conn, Some(id))?
+        .read(move |db| {
+            let row = store::accounts(db, Some(id))?
                 .pop()
                 .ok_or(Error::NotFound)?;
-            account(conn, row)
+            account(db, row)
         })
         .await?;
     Ok(ApiJson(account))
@@ -118,7 +118,7 @@ async fn target(state: &AppState, admin: &Session, id: &str) -> Result<String, E
     }
     let user = state
         .store
-        .call(move |conn| store::find_user_by_id(conn, id))
+        .read(move |db| store::find_user_by_id(db, id))
         .await?
         .ok_or(Error::NotFound)?;
     Ok(user.email)
@@ -134,7 +134,7 @@ async fn set_disabled(
     let email = target(&state, &admin, &id).await?;
     state
         .store
-        .call(move |conn| store::set_disabled(conn, &email, disabled))
+        .write(move |db| store::set_disabled(db, &email, disabled))
         .await?;
     tracing::info!(admin = %admin.actor.user_id, account = %id, disabled, "account changed");
     Ok(ApiJson(serde_json::json!({ "disabled": disabled })))
@@ -171,7 +171,7 @@ async fn reset_password(
         .map_err(Error::Internal)?;
     state
         .store
-        .call(move |conn| store::set_password_hash(conn, &email, &hash))
+        .write(move |db| store::set_password_hash(db, &email, &hash))
         .await?;
     tracing::info!(admin = %admin.actor.user_id, account = %id, "password reset");
     Ok(ApiJson(serde_json::json!({ "sessions_ended": true })))

@@ -69,63 +69,23 @@ pub const ADDRESS_ATTEMPTS: usize = 20;
 /// How long failed sign-ins count.
 pub const ATTEMPT_WINDOW: Duration = Duration::minutes(15);
 
-/// Counts failed sign-ins by account and by client address, in memory (a restart forgets them,
-/// which only ever helps the person locked out).
-#[derive(Debug, Default)]
-pub struct SignInLimiter {
-    failures: std::sync::Mutex<std::collections::HashMap<String, Vec<chrono::DateTime<Utc>>>>,
+/// The keys failed sign-ins are counted under, with how many each allows: the account, and
+/// the client's address when known.
+fn limit_keys(email: &str, address: Option<std::net::IpAddr>) -> Vec<(String, usize)> {
+    let mut keys = vec![(account_key(email), ACCOUNT_ATTEMPTS)];
+    if let Some(ip) = address {
+        keys.push((format!("address:{ip}"), ADDRESS_ATTEMPTS));
+    }
+    keys
 }
 
-impl SignInLimiter {
-    fn keys(email: &str, address: Option<std::net::IpAddr>) -> Vec<(String, usize)> {
-        let mut keys = vec![(
-            format!("account:{}", email.to_lowercase()),
-            ACCOUNT_ATTEMPTS,
-        )];
-        if let Some(ip) = address {
-            keys.push((format!("address:{ip}"), ADDRESS_ATTEMPTS));
-        }
-        keys
-    }
-
-    /// Refuses when the account or the address has used up its attempts.
-    pub fn check(
-        &self,
-        email: &str,
-        address: Option<std::net::IpAddr>,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<(), Error> {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, limit) in Self::keys(email, address) {
-            if let Some(times) = failures.get_mut(&key) {
-                times.retain(|t| now - *t < ATTEMPT_WINDOW);
-                if times.len() >= limit {
-                    return Err(Error::TooManyAttempts);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts a failed attempt against the account and the address.
-    pub fn failed(
-        &self,
-        email: &str,
-        address: Option<std::net::IpAddr>,
-        now: chrono::DateTime<Utc>,
-    ) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, _) in Self::keys(email, address) {
-            failures.entry(key).or_default().push(now);
-        }
-    }
-
-    /// A successful sign-in clears the account's count (not the address's).
-    pub fn succeeded(&self, email: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.remove(&format!("account:{}", email.to_lowercase()));
-    }
+fn account_key(email: &str) -> String {
+    format!("account:{}", email.to_lowercase())
 }
+
+/// How long a used session goes without its last-seen time being written again: reads do not
+/// write, and the idle timeout is kept to within this much.
+pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
 /// The client's address, when the server knows it (it does when serving directly).
 pub struct ClientAddress(pub Option<std::net::IpAddr>);
@@ -207,31 +167,43 @@ impl FromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let token = session_token(&parts.headers).ok_or(Error::Unauthorized)?;
         let hash = token_hash(&token);
-        state
+        let lookup = hash.clone();
+        let found = state
             .store
-            .call(move |conn| {
-                let now = Utc::now();
-                let found = store::find_session(conn, &hash)?.ok_or(Error::Unauthorized)?;
-                if now - found.last_seen_at > IDLE_TIMEOUT
-                    || now - found.created_at > ABSOLUTE_TIMEOUT
-                {
-                    store::delete_session(conn, &hash)?;
-                    return Err(Error::Unauthorized);
-                }
-                store::touch_session(conn, &hash, now)?;
-                Ok(Session {
-                    actor: Actor {
-                        user_id: found.user.id,
-                        person_id: found.user.person_id,
-                        name: found.user.name,
-                        session: hash[..16].to_owned(),
-                    },
-                    email: found.user.email,
-                    site_admin: found.user.site_admin,
-                    token_hash: hash,
+            .read(move |db| store::find_session(db, &lookup))
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        let now = Utc::now();
+        let expired =
+            now - found.last_seen_at > IDLE_TIMEOUT || now - found.created_at > ABSOLUTE_TIMEOUT;
+        // Written only when it ends or once a minute, so reads do not queue behind writes.
+        if expired || now - found.last_seen_at >= TOUCH_INTERVAL {
+            let hash = hash.clone();
+            state
+                .store
+                .write(move |db| {
+                    if expired {
+                        store::delete_session(db, &hash)
+                    } else {
+                        store::touch_session(db, &hash, now)
+                    }
                 })
-            })
-            .await
+                .await?;
+        }
+        if expired {
+            return Err(Error::Unauthorized);
+        }
+        Ok(Session {
+            actor: Actor {
+                user_id: found.user.id,
+                person_id: found.user.person_id,
+                name: found.user.name,
+                session: hash[..16].to_owned(),
+            },
+            email: found.user.email,
+            site_admin: found.user.site_admin,
+            token_hash: hash,
+        })
     }
 }
 
@@ -247,11 +219,19 @@ async fn sign_in(
             "Enter your email address and password.".into(),
         ));
     }
-    state.sign_in_limiter.check(&email, address, Utc::now())?;
     let lookup = email.clone();
     let user = state
         .store
-        .call(move |conn| store::find_user_by_email(conn, &lookup))
+        .read(move |db| {
+            // Counted in the database, so every server of a region shares the counts.
+            let since = Utc::now() - ATTEMPT_WINDOW;
+            for (key, limit) in limit_keys(&lookup, address) {
+                if store::failures_since(db, &key, since)? >= limit as u64 {
+                    return Err(Error::TooManyAttempts);
+                }
+            }
+            store::find_user_by_email(db, &lookup)
+        })
         .await?;
     let hash = user
         .as_ref()
@@ -261,22 +241,33 @@ async fn sign_in(
         .await
         .map_err(|e| Error::Internal(e.into()))?;
     let Some(user) = user.filter(|u| matches && !u.disabled) else {
-        state.sign_in_limiter.failed(&email, address, Utc::now());
+        state
+            .store
+            .write(move |db| {
+                let now = Utc::now();
+                for (key, _) in limit_keys(&email, address) {
+                    store::record_failure(db, &key, now, now - ATTEMPT_WINDOW)?;
+                }
+                Ok(())
+            })
+            .await?;
         return Err(Error::BadCredentials);
     };
-    state.sign_in_limiter.succeeded(&email);
 
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let new_hash = token_hash(&token);
     let old_hash = session_token(&headers).map(|t| token_hash(&t));
     let user_id = user.id;
+    let signed_in = account_key(&user.email);
     state
         .store
-        .call(move |conn| {
+        .write(move |db| {
+            // A successful sign-in clears the account's count (not the address's).
+            store::clear_failures(db, &signed_in)?;
             if let Some(old) = old_hash {
-                store::delete_session(conn, &old)?;
+                store::delete_session(db, &old)?;
             }
-            store::insert_session(conn, &new_hash, user_id, Utc::now())
+            store::insert_session(db, &new_hash, user_id, Utc::now())
         })
         .await?;
     tracing::info!(user = %user.id, "signed in");
@@ -307,7 +298,7 @@ async fn device_key(
     let user_id = session.current_user().user_id;
     let device_key = state
         .store
-        .call(move |conn| store::device_key(conn, user_id))
+        .write(move |db| store::device_key(db, user_id))
         .await?;
     Ok(ApiJson(DeviceKey { device_key }))
 }
@@ -316,7 +307,7 @@ async fn sign_out(State(state): State<AppState>, session: Session) -> Result<Res
     let hash = session.token_hash.clone();
     state
         .store
-        .call(move |conn| store::delete_session(conn, &hash))
+        .write(move |db| store::delete_session(db, &hash))
         .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response

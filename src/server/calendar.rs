@@ -44,14 +44,14 @@ async fn series_calendar(
     let person = session.actor.person_id;
     let ics = state
         .store
-        .call(move |conn| {
-            let teams = store::teams_of(conn, person)?;
+        .read(move |db| {
+            let teams = store::teams_of(db, person)?;
             let (series, _) =
-                store::record_with_version::<Series>(conn, series_id)?.ok_or(Error::NotFound)?;
+                store::record_with_version::<Series>(db, series_id)?.ok_or(Error::NotFound)?;
             if !teams.contains(&series.team_id) {
                 return Err(Error::NotFound);
             }
-            let team = records_by_id::<Team>(conn, [series.team_id])?
+            let team = records_by_id::<Team>(db, [series.team_id])?
                 .remove(&series.team_id)
                 .ok_or(Error::NotFound)?;
             let about = EventText {
@@ -96,14 +96,14 @@ async fn meeting_calendar(
     let person = session.actor.person_id;
     let ics = state
         .store
-        .call(move |conn| {
-            let teams = store::teams_of(conn, person)?;
+        .read(move |db| {
+            let teams = store::teams_of(db, person)?;
             let (meeting, version) =
-                store::record_with_version::<Meeting>(conn, meeting_id)?.ok_or(Error::NotFound)?;
+                store::record_with_version::<Meeting>(db, meeting_id)?.ok_or(Error::NotFound)?;
             if !teams.contains(&meeting.team_id) {
                 return Err(Error::NotFound);
             }
-            let team = records_by_id::<Team>(conn, [meeting.team_id])?
+            let team = records_by_id::<Team>(db, [meeting.team_id])?
                 .remove(&meeting.team_id)
                 .ok_or(Error::NotFound)?;
             let about = EventText {

@@ -26,9 +26,13 @@ pub struct Cli {
         global = true
     )]
     pub addr: SocketAddr,
-    /// Where the SQLite database lives (created if missing).
+    /// Where the SQLite database lives (created if missing). Not used with `--database-url`.
     #[arg(long, env = "MDT_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://user@host:port/name`) shared by every server of a
+    /// region, instead of the embedded SQLite file.
+    #[arg(long, env = "MDT_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
     /// The built app (Trunk's output).
     #[arg(long, env = "MDT_DIST", default_value = "./dist", global = true)]
     pub dist: PathBuf,
@@ -146,7 +150,10 @@ pub fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let store = Store::open(&cli.data_dir)?;
+    let store = match &cli.database_url {
+        Some(url) if !url.trim().is_empty() => Store::connect(url)?,
+        _ => Store::open(&cli.data_dir)?,
+    };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let bank_holidays = match &cli.bank_holidays {
@@ -196,7 +203,7 @@ pub fn main() -> anyhow::Result<()> {
             .map_err(anyhow::Error::from)?;
             if site_admin {
                 store
-                    .blocking(|conn| store::set_site_admin(conn, &user.email, true))
+                    .write_blocking(|db| store::set_site_admin(db, &user.email, true))
                     .map_err(anyhow::Error::from)?;
             }
             println!(
@@ -220,7 +227,7 @@ pub fn main() -> anyhow::Result<()> {
                 _ => unreachable!("matched above"),
             };
             let found = store
-                .blocking(|conn| store::set_site_admin(conn, &email, admin))
+                .write_blocking(|db| store::set_site_admin(db, &email, admin))
                 .map_err(anyhow::Error::from)?;
             anyhow::ensure!(found, "no account has the email address {email}");
             if admin {
@@ -240,7 +247,7 @@ pub fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let hash = super::auth::hash_password(&password)?;
             let found = store
-                .blocking(|conn| store::set_password_hash(conn, &email, &hash))
+                .write_blocking(|db| store::set_password_hash(db, &email, &hash))
                 .map_err(anyhow::Error::from)?;
             anyhow::ensure!(found, "no account has the email address {email}");
             println!("New password set for {email}; their sessions have ended.");
@@ -255,7 +262,7 @@ pub fn main() -> anyhow::Result<()> {
                 _ => unreachable!("matched above"),
             };
             let found = store
-                .blocking(|conn| store::set_disabled(conn, &email, disable))
+                .write_blocking(|db| store::set_disabled(db, &email, disable))
                 .map_err(anyhow::Error::from)?;
             anyhow::ensure!(found, "no account has the email address {email}");
             if disable {
@@ -269,7 +276,7 @@ pub fn main() -> anyhow::Result<()> {
             action: AuditCommand::Verify,
         } => {
             let result = store
-                .blocking(|conn| super::audit::verify(conn))
+                .read_blocking(|db| super::audit::verify(db))
                 .map_err(anyhow::Error::from)?;
             match result {
                 Ok(count) => {

@@ -43,7 +43,7 @@ impl Author<'_> {
         self.seq += 1;
         let base_version = self
             .store
-            .blocking(|conn| store::current_version(conn, id))?;
+            .read_blocking(|db| store::current_version(db, id))?;
         let m = Mutation {
             mutation_id: Uuid::new_v4(),
             seq: self.seq,
@@ -55,9 +55,7 @@ impl Author<'_> {
             },
         };
         let (actor, device, now) = (self.actor.clone(), self.device, self.now);
-        let results = self
-            .store
-            .blocking(|conn| store::push(conn, &actor, device, &[m], now))?;
+        let results = self.store.push_blocking(&actor, device, &[m], now)?;
         match results.first() {
             Some(MutationResult::Applied { .. }) => Ok(()),
             Some(MutationResult::Rejected { reason, .. }) => Err(Error::BadRequest(reason.clone())),
@@ -83,7 +81,7 @@ pub fn add_user(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<
         disabled: false,
         site_admin: false,
     };
-    store.blocking(|conn| store::insert_user(conn, &user, now))?;
+    store.write_blocking(|db| store::insert_user(db, &user, now))?;
     let mut author = Author {
         store,
         actor: Actor {
@@ -164,7 +162,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         .map(|(e, _, what)| (e.to_string(), what.to_string()))
         .collect();
     if store
-        .blocking(|conn| store::setting(conn, "demo_loaded"))?
+        .read_blocking(|db| store::setting(db, "demo_loaded"))?
         .is_some()
     {
         return Ok(DemoSummary {
@@ -189,7 +187,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
     let tom = user(1, Role::SocialWorker)?;
     let hana = user(2, Role::PracticeManager)?;
     let admin = user(3, Role::Other)?;
-    store.blocking(|conn| store::set_site_admin(conn, &admin.email, true))?;
+    store.write_blocking(|db| store::set_site_admin(db, &admin.email, true))?;
 
     let author = |u: &UserRow| Author {
         store,
@@ -574,7 +572,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             },
         )?;
     }
-    store.blocking(|conn| store::set_setting(conn, "demo_loaded", &now.to_rfc3339()))?;
+    store.write_blocking(|db| store::set_setting(db, "demo_loaded", &now.to_rfc3339()))?;
     Ok(DemoSummary {
         already_loaded: false,
         accounts,

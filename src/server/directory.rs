@@ -6,10 +6,7 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::Router;
-use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use uuid::Uuid;
+use chrono::{Duration, Utc};
 
 use super::auth::Session;
 use super::error::{ApiJson, Error};
@@ -28,29 +25,6 @@ pub const LOOKUPS_PER_WINDOW: usize = 30;
 /// How long look-ups count.
 pub const LOOKUP_WINDOW: Duration = Duration::minutes(15);
 
-/// Counts each person's colleague look-ups, in memory (as the sign-in limits are).
-#[derive(Debug, Default)]
-pub struct LookupLimiter {
-    recent: Mutex<HashMap<Uuid, Vec<DateTime<Utc>>>>,
-}
-
-impl LookupLimiter {
-    /// Counts a look-up by `person`, refusing it when they have used up their look-ups.
-    pub fn take(&self, person: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        recent.retain(|_, times| {
-            times.retain(|t| now - *t < LOOKUP_WINDOW);
-            !times.is_empty()
-        });
-        let times = recent.entry(person).or_default();
-        if times.len() >= LOOKUPS_PER_WINDOW {
-            return Err(Error::TooManyLookups);
-        }
-        times.push(now);
-        Ok(())
-    }
-}
-
 async fn lookup(
     State(state): State<AppState>,
     session: Session,
@@ -67,12 +41,23 @@ async fn lookup(
             "That is not an email address: check it and try again.".into(),
         ));
     }
-    state
-        .lookup_limiter
-        .take(session.actor.person_id, Utc::now())?;
+    // Counted in the database, so that every server of a region shares one count.
+    let person = session.actor.person_id;
     let user = state
         .store
-        .call(move |conn| store::find_user_by_email(conn, &email))
+        .write(move |db| {
+            let now = Utc::now();
+            if !store::take_lookup(
+                db,
+                person,
+                now,
+                now - LOOKUP_WINDOW,
+                LOOKUPS_PER_WINDOW as u64,
+            )? {
+                return Err(Error::TooManyLookups);
+            }
+            store::find_user_by_email(db, &email)
+        })
         .await?;
     match user {
         Some(u) => Ok(ApiJson(Colleague {

@@ -42,6 +42,10 @@ pub enum Error {
     /// The disk under the database is full: nothing was saved, the device keeps its changes.
     #[error("The server has run out of storage space, so nothing was saved. Your changes are kept on this device and will be sent again; tell your system administrator.")]
     StorageFull,
+    /// The database cannot be reached just now (restarting, or every connection busy): nothing
+    /// was saved; try again shortly (the answer says when, in `Retry-After`).
+    #[error("The server cannot reach its database just now, so nothing was saved. Your changes are kept on this device; try again in a few seconds.")]
+    Unavailable,
     /// A failure inside the server; details are logged, never sent.
     #[error("Something went wrong on the server and nothing was saved. Try again in a minute; if it keeps happening, tell your system administrator.")]
     Internal(#[source] anyhow::Error),
@@ -58,6 +62,7 @@ impl Error {
             Self::TooManyAttempts | Self::TooManyLookups => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,10 +79,15 @@ impl IntoResponse for Error {
             error: self.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, Self::TooManyAttempts | Self::TooManyLookups) {
+        let retry_after = match self {
+            Self::TooManyAttempts | Self::TooManyLookups => Some("900"),
+            Self::Unavailable => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("900"),
+                axum::http::HeaderValue::from_static(seconds),
             );
         }
         response
@@ -89,6 +99,38 @@ impl From<rusqlite::Error> for Error {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DiskFull) => Self::StorageFull,
             _ => Self::Internal(e.into()),
+        }
+    }
+}
+
+/// What a 503 asks the client to wait, in seconds: a database restart takes a few.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: &str = "2";
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        let unavailable = e.is_closed()
+            || e.code().is_some_and(|c| {
+                [
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                    SqlState::CONNECTION_FAILURE,
+                    SqlState::CONNECTION_EXCEPTION,
+                    SqlState::TOO_MANY_CONNECTIONS,
+                    SqlState::READ_ONLY_SQL_TRANSACTION,
+                ]
+                .contains(c)
+            })
+            || (e.code().is_none()
+                && std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()));
+        if e.code() == Some(&SqlState::DISK_FULL) {
+            Self::StorageFull
+        } else if unavailable {
+            tracing::warn!(error = %e, "the database is unavailable");
+            Self::Unavailable
+        } else {
+            Self::Internal(e.into())
         }
     }
 }

@@ -79,11 +79,6 @@ impl Default for Config {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
-    /// Failed sign-ins by account and address (429 after too many).
-    pub sign_in_limiter: Arc<auth::SignInLimiter>,
-    /// Colleague look-ups by person (429 after too many), so nobody can turn a list of
-    /// emails into person ids.
-    pub lookup_limiter: Arc<directory::LookupLimiter>,
 }
 
 impl AppState {
@@ -92,8 +87,6 @@ impl AppState {
         Self {
             store,
             config: Arc::new(config),
-            sign_in_limiter: Arc::new(auth::SignInLimiter::default()),
-            lookup_limiter: Arc::new(directory::LookupLimiter::default()),
         }
     }
 }

@@ -3,12 +3,10 @@
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::Session;
 use super::error::{ApiJson, ApiQuery, Error};
-use super::store;
 use super::AppState;
 use crate::core::sync::{PullResponse, PushRequest, PushResponse, MAX_PUSH_MUTATIONS};
 
@@ -32,7 +30,7 @@ async fn push(
     let actor = session.actor;
     let results = state
         .store
-        .call(move |conn| store::push(conn, &actor, req.device_id, &req.mutations, Utc::now()))
+        .push(actor, req.device_id, req.mutations)
         .await?;
     Ok(ApiJson(PushResponse { results }))
 }
@@ -51,9 +49,6 @@ async fn pull(
     ApiQuery(params): ApiQuery<PullParams>,
 ) -> Result<ApiJson<PullResponse>, Error> {
     let actor = session.actor;
-    let response = state
-        .store
-        .call(move |conn| store::pull(conn, &actor, params.since))
-        .await?;
+    let response = state.store.pull(actor, params.since).await?;
     Ok(ApiJson(response))
 }

@@ -1,5 +1,9 @@
-//! Shared harness of the server tests: a store in a temporary directory, `app(state)` driven
-//! with `oneshot`, signed-in clients that push and pull. Synthetic people only.
+//! Shared harness of the server tests: a store, `app(state)` driven with `oneshot`, signed-in
+//! clients that push and pull. Synthetic people only.
+//!
+//! Every test runs on the engine the run asks for: SQLite in a temporary directory by default,
+//! or, when `MDT_TEST_DATABASE_URL` names a PostgreSQL database, a fresh schema of its own in
+//! that database (dropped afterwards). `./scripts/test.sh` runs the server tests both ways.
 #![allow(dead_code)]
 
 use axum::body::Body;
@@ -16,7 +20,7 @@ use mdt::core::agenda::{AgendaItem, ItemKind, ItemStatus};
 use mdt::core::entities::{Entity, Meeting, MeetingStatus, Person, Role, Team};
 use mdt::core::patient::Patient;
 use mdt::server::demo::{add_user, NewUser};
-use mdt::server::store::Store;
+use mdt::server::store::{Engine, Store};
 use mdt::server::{app, AppState, Config};
 
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -24,7 +28,7 @@ pub const PASSWORD: &str = "correct-horse-battery";
 pub struct Harness {
     pub app: Router,
     pub store: Store,
-    _dir: tempfile::TempDir,
+    _place: TestDatabase,
 }
 
 pub struct Client<'a> {
@@ -36,13 +40,13 @@ pub struct Client<'a> {
 
 impl Harness {
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let place = TestDatabase::new();
+        let store = place.open();
         let app = app(AppState::new(store.clone(), Config::default()));
         Self {
             app,
             store,
-            _dir: dir,
+            _place: place,
         }
     }
 
@@ -109,6 +113,86 @@ impl Harness {
             seq: 0,
         }
     }
+}
+
+/// Where a test's data lives: a temporary directory for SQLite, and on PostgreSQL a schema of
+/// its own (so tests running at once never see each other's rows), dropped at the end.
+pub struct TestDatabase {
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+/// The PostgreSQL database the tests run on, if the run asks for one.
+pub fn test_database_url() -> Option<String> {
+    std::env::var("MDT_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
+impl TestDatabase {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let postgres = test_database_url().map(|url| {
+            let schema = format!("test_{}", Uuid::new_v4().simple());
+            let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+                .expect("the test database (MDT_TEST_DATABASE_URL) answers");
+            admin
+                .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .unwrap();
+            (url, schema)
+        });
+        Self { dir, postgres }
+    }
+
+    /// The address of this test's data: the database URL with the schema chosen, or `None`
+    /// for SQLite (use [`TestDatabase::dir`]).
+    pub fn url(&self) -> Option<String> {
+        self.postgres.as_ref().map(|(url, schema)| {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{separator}options=-csearch_path%3D{schema}")
+        })
+    }
+
+    /// A store on this test's data (another handle each call, as another server would have).
+    pub fn open(&self) -> Store {
+        match self.url() {
+            Some(url) => Store::connect(&url).unwrap(),
+            None => Store::open(self.dir.path()).unwrap(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.postgres {
+            if let Ok(mut admin) = postgres::Client::connect(url, postgres::NoTls) {
+                let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+/// Removes the database's guard against changing or deleting audit rows, as someone with
+/// direct access to the database could.
+pub fn drop_audit_guard(store: &Store) {
+    let statements: &[&str] = match store.engine() {
+        Engine::Sqlite => &[
+            "DROP TRIGGER IF EXISTS audit_no_update",
+            "DROP TRIGGER IF EXISTS audit_no_delete",
+        ],
+        Engine::Postgres => &[
+            "DROP TRIGGER IF EXISTS audit_no_change ON audit",
+            "DROP TRIGGER IF EXISTS audit_no_truncate ON audit",
+        ],
+    };
+    store
+        .write_blocking(|db| {
+            for sql in statements {
+                db.execute(sql, &[])?;
+            }
+            Ok(())
+        })
+        .unwrap();
 }
 
 /// Sends `request` to the app from a thread (and runtime) of its own and waits at most `limit`
@@ -371,7 +455,9 @@ pub async fn setup(h: &Harness, pat_client: &mut Client<'_>) -> Setup {
 
 pub fn pat_client_person(h: &Harness) -> Uuid {
     h.store
-        .blocking(|c| mdt::server::store::find_user_by_email(c, "pat.coordinator@example.nhs.net"))
+        .write_blocking(|c| {
+            mdt::server::store::find_user_by_email(c, "pat.coordinator@example.nhs.net")
+        })
         .unwrap()
         .unwrap()
         .person_id

@@ -1,0 +1,325 @@
+//! Accounts, sessions, settings and the counters that limit sign-ins and look-ups: everything a
+//! server needs to know about people signing in, kept in the database so any server of a
+//! region can answer any request.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::db::{Db, Row};
+use crate::args;
+use crate::server::error::Error;
+
+/// A signed-in user, as the store knows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub person_id: Uuid,
+    pub password_hash: String,
+    /// A disabled account cannot sign in and has no sessions.
+    pub disabled: bool,
+    /// Manages accounts (see [`crate::server::admin`]); no access to patient data by it.
+    pub site_admin: bool,
+}
+
+/// A session found by its token.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user: UserRow,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.person_id, u.password_hash, u.disabled, u.site_admin";
+
+fn user_from_row(row: &Row) -> Result<UserRow, Error> {
+    Ok(UserRow {
+        id: row.uuid(0)?,
+        email: row.text(1)?,
+        name: row.text(2)?,
+        person_id: row.uuid(3)?,
+        password_hash: row.text(4)?,
+        disabled: row.bool(5)?,
+        site_admin: row.bool(6)?,
+    })
+}
+
+/// The user's device key (created on first use): with it, a signed-in session opens the
+/// encrypted offline copy without the password.
+pub fn device_key(db: &dyn Db, user_id: Uuid) -> Result<String, Error> {
+    let read = || -> Result<Option<String>, Error> {
+        Ok(db
+            .query_opt("SELECT device_key FROM users WHERE id = $1", args![user_id])?
+            .map(|r| r.opt_text(0))
+            .transpose()?
+            .flatten())
+    };
+    if let Some(key) = read()? {
+        return Ok(key);
+    }
+    let key: String = rand::random::<[u8; 32]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    db.execute(
+        "UPDATE users SET device_key = $2 WHERE id = $1 AND device_key IS NULL",
+        args![user_id, key],
+    )?;
+    // Whoever wrote first wins; read back what is stored.
+    read()?.ok_or_else(|| Error::Internal(anyhow::anyhow!("device key not stored")))
+}
+
+/// Disables (or enables again) an account; disabling ends all its sessions at once. False
+/// when no account has that email.
+pub fn set_disabled(db: &dyn Db, email: &str, disabled: bool) -> Result<bool, Error> {
+    let changed = db.execute(
+        "UPDATE users SET disabled = $2 WHERE lower(email) = lower($1)",
+        args![email.trim(), disabled],
+    )?;
+    if changed > 0 && disabled {
+        end_sessions_of(db, email)?;
+    }
+    Ok(changed > 0)
+}
+
+/// Replaces an account's password hash and ends all its sessions. False when no account has
+/// that email.
+pub fn set_password_hash(db: &dyn Db, email: &str, hash: &str) -> Result<bool, Error> {
+    let changed = db.execute(
+        "UPDATE users SET password_hash = $2 WHERE lower(email) = lower($1)",
+        args![email.trim(), hash],
+    )?;
+    if changed > 0 {
+        end_sessions_of(db, email)?;
+    }
+    Ok(changed > 0)
+}
+
+fn end_sessions_of(db: &dyn Db, email: &str) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE lower(email) = lower($1))",
+        args![email.trim()],
+    )?;
+    Ok(())
+}
+
+/// The enabled account with this email (compared without case).
+pub fn find_user_by_email(db: &dyn Db, email: &str) -> Result<Option<UserRow>, Error> {
+    db.query_opt(
+        &format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE lower(u.email) = lower($1) AND u.disabled = 0"
+        ),
+        args![email.trim()],
+    )?
+    .as_ref()
+    .map(user_from_row)
+    .transpose()
+}
+
+/// Creates a user; the email must be new.
+pub fn insert_user(db: &dyn Db, user: &UserRow, now: DateTime<Utc>) -> Result<(), Error> {
+    if db.exists(
+        "SELECT EXISTS(SELECT 1 FROM users WHERE lower(email) = lower($1))",
+        args![&user.email],
+    )? {
+        return Err(Error::BadRequest(format!(
+            "A user with the email {} already exists",
+            user.email
+        )));
+    }
+    db.execute(
+        "INSERT INTO users (id, email, name, password_hash, person_id, created_at, site_admin) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        args![user.id, &user.email, &user.name, &user.password_hash, user.person_id, now, user.site_admin],
+    )?;
+    Ok(())
+}
+
+/// Makes the account a site administrator, or not; false when no account has the email.
+pub fn set_site_admin(db: &dyn Db, email: &str, site_admin: bool) -> Result<bool, Error> {
+    Ok(db.execute(
+        "UPDATE users SET site_admin = $2 WHERE lower(email) = lower($1)",
+        args![email.trim(), site_admin],
+    )? > 0)
+}
+
+/// An account as site administrators see it: who, what role, and whether it can sign in.
+pub struct AccountRow {
+    pub user: UserRow,
+    pub created_at: DateTime<Utc>,
+    pub last_active: Option<DateTime<Utc>>,
+}
+
+/// Every account by name, or only the account `only`.
+pub fn accounts(db: &dyn Db, only: Option<Uuid>) -> Result<Vec<AccountRow>, Error> {
+    let select = format!(
+        "SELECT {USER_COLUMNS}, u.created_at, (SELECT MAX(s.last_seen_at) FROM sessions s WHERE s.user_id = u.id) \
+         FROM users u"
+    );
+    let rows = match only {
+        Some(id) => db.query(&format!("{select} WHERE u.id = $1"), args![id])?,
+        None => db.query(&format!("{select} ORDER BY lower(u.name), u.email"), &[])?,
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(AccountRow {
+                user: user_from_row(r)?,
+                created_at: r.time(7)?,
+                last_active: r.opt_time(8)?,
+            })
+        })
+        .collect()
+}
+
+/// The account with this id, disabled or not.
+pub fn find_user_by_id(db: &dyn Db, id: Uuid) -> Result<Option<UserRow>, Error> {
+    db.query_opt(
+        &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"),
+        args![id],
+    )?
+    .as_ref()
+    .map(user_from_row)
+    .transpose()
+}
+
+/// When the account `user` was made (`None`: no such account).
+pub fn account_created_at(db: &dyn Db, user: Uuid) -> Result<Option<DateTime<Utc>>, Error> {
+    Ok(db
+        .query_opt("SELECT created_at FROM users WHERE id = $1", args![user])?
+        .and_then(|r| r.time(0).ok()))
+}
+
+/// Sessions, stored by the SHA-256 of their token so a copy of the database cannot sign in.
+pub fn insert_session(
+    db: &dyn Db,
+    token_hash: &str,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    db.execute(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+        args![token_hash, user_id, now],
+    )?;
+    Ok(())
+}
+
+/// The session for a token hash, with its user (if the user is still enabled).
+pub fn find_session(db: &dyn Db, token_hash: &str) -> Result<Option<SessionRow>, Error> {
+    db.query_opt(
+        &format!(
+            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND u.disabled = 0"
+        ),
+        args![token_hash],
+    )?
+    .map(|row| {
+        Ok(SessionRow {
+            user: user_from_row(&row)?,
+            created_at: row.time(7)?,
+            last_seen_at: row.time(8)?,
+        })
+    })
+    .transpose()
+}
+
+/// Marks a session as used now (for the idle timeout).
+pub fn touch_session(db: &dyn Db, token_hash: &str, now: DateTime<Utc>) -> Result<(), Error> {
+    db.execute(
+        "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1",
+        args![token_hash, now],
+    )?;
+    Ok(())
+}
+
+/// Ends a session.
+pub fn delete_session(db: &dyn Db, token_hash: &str) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM sessions WHERE token_hash = $1",
+        args![token_hash],
+    )?;
+    Ok(())
+}
+
+/// A setting (e.g. whether the demo data is loaded).
+pub fn setting(db: &dyn Db, key: &str) -> Result<Option<String>, Error> {
+    db.query_opt("SELECT value FROM settings WHERE key = $1", args![key])?
+        .map(|r| r.text(0))
+        .transpose()
+}
+
+/// Stores a setting.
+pub fn set_setting(db: &dyn Db, key: &str, value: &str) -> Result<(), Error> {
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        args![key, value],
+    )?;
+    Ok(())
+}
+
+/// How many failures were counted under `key` at or after `since` (sign-in limits: the key
+/// names an account or a client address).
+pub fn failures_since(db: &dyn Db, key: &str, since: DateTime<Utc>) -> Result<u64, Error> {
+    Ok(db
+        .query_one(
+            "SELECT COUNT(*) FROM sign_in_failures WHERE key = $1 AND at >= $2",
+            args![key, since],
+        )?
+        .int(0)?
+        .max(0) as u64)
+}
+
+/// Counts one failure under `key` at `now`, forgetting that key's failures from before
+/// `forget_before`.
+pub fn record_failure(
+    db: &dyn Db,
+    key: &str,
+    now: DateTime<Utc>,
+    forget_before: DateTime<Utc>,
+) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM sign_in_failures WHERE key = $1 AND at < $2",
+        args![key, forget_before],
+    )?;
+    db.execute(
+        "INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)",
+        args![key, now],
+    )?;
+    Ok(())
+}
+
+/// Forgets the failures counted under `key` (a successful sign-in to the account).
+pub fn clear_failures(db: &dyn Db, key: &str) -> Result<(), Error> {
+    db.execute("DELETE FROM sign_in_failures WHERE key = $1", args![key])?;
+    Ok(())
+}
+
+/// Counts a colleague look-up by `person` at `now`, unless they have made `limit` since
+/// `since`; whether it was counted.
+pub fn take_lookup(
+    db: &dyn Db,
+    person: Uuid,
+    now: DateTime<Utc>,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> Result<bool, Error> {
+    db.execute(
+        "DELETE FROM directory_lookups WHERE person_id = $1 AND at < $2",
+        args![person, since],
+    )?;
+    let made = db
+        .query_one(
+            "SELECT COUNT(*) FROM directory_lookups WHERE person_id = $1",
+            args![person],
+        )?
+        .int(0)?
+        .max(0) as u64;
+    if made >= limit {
+        return Ok(false);
+    }
+    db.execute(
+        "INSERT INTO directory_lookups (person_id, at) VALUES ($1, $2)",
+        args![person, now],
+    )?;
+    Ok(true)
+}

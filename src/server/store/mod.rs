@@ -1,0 +1,196 @@
+//! The store: everything the server keeps, behind one handle that works the same on the
+//! embedded SQLite file and on a region's PostgreSQL database.
+//!
+//! Split by what it holds: [`accounts`] (users, sessions, settings, sign-in counters),
+//! [`records`] (synced records and the change log, pushes and pulls), [`visibility`]
+//! (need-to-know) and [`audit_log`] (the hash-chained trail). Each is written once against
+//! [`Db`], one open transaction of either engine; [`schema`] holds the tables in both dialects.
+//! Handlers ask the [`Store`] for a read snapshot or a write transaction and call those
+//! modules inside it, without knowing which engine is underneath.
+
+pub mod accounts;
+pub mod audit_log;
+pub mod db;
+pub mod postgres;
+pub mod records;
+pub mod schema;
+pub mod sqlite;
+pub mod visibility;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use self::accounts::*;
+pub use self::db::{Db, Engine};
+pub use self::records::{
+    current_version, latest_change, load_record, record_with_version, records_by_id, team_records,
+};
+pub use self::visibility::{sight_of, teams_of, StoredFacts};
+use super::error::Error;
+use crate::core::sync::{Mutation, MutationResult, PullResponse};
+
+/// Who is reading or writing synced data: their user and their entry in the directory.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub person_id: Uuid,
+    pub name: String,
+    /// A short, non-secret identifier of the session, for the audit trail ("command line"
+    /// for server commands).
+    pub session: String,
+}
+
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+/// The database handle shared by every request (cheap to clone).
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<Backend>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the embedded database in `data_dir`.
+    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            backend: Arc::new(Backend::Sqlite(sqlite::Sqlite::open(data_dir)?)),
+        })
+    }
+
+    /// Connects to a PostgreSQL database (`postgres://…`) and brings its schema up to date.
+    pub fn connect(url: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            backend: Arc::new(Backend::Postgres(postgres::Postgres::open(url)?)),
+        })
+    }
+
+    /// The engine underneath (for logs and the health check).
+    pub fn engine(&self) -> Engine {
+        match &*self.backend {
+            Backend::Sqlite(_) => Engine::Sqlite,
+            Backend::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Runs `f` in one read-only snapshot, on this thread (commands, and inside
+    /// [`Store::read`]).
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&dyn Db) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match &*self.backend {
+            Backend::Sqlite(db) => db.read(f),
+            Backend::Postgres(db) => db.read(f),
+        }
+    }
+
+    /// Runs `f` in one write transaction, on this thread; committed when `f` returns `Ok`.
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&dyn Db) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match &*self.backend {
+            Backend::Sqlite(db) => db.write(f),
+            Backend::Postgres(db) => db.write(f),
+        }
+    }
+
+    /// Runs `f` in one read-only snapshot on a blocking thread. Reads never wait for writers.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// Runs `f` in one write transaction on a blocking thread; committed (durably) when `f`
+    /// returns `Ok`, rolled back otherwise.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.write_blocking(f))
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// Applies a device's batch of changes as `actor`, in one durable transaction.
+    pub fn push_blocking(
+        &self,
+        actor: &Actor,
+        device: Uuid,
+        mutations: &[Mutation],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MutationResult>, Error> {
+        self.write_blocking(|db| records::push(db, actor, device, mutations, now))
+    }
+
+    /// Every change after `since` that `actor` may see (one page), with the whole records
+    /// among them audited as reads before it is returned.
+    pub fn pull_blocking(&self, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
+        let (response, withheld) = self.read_blocking(|db| records::pull(db, actor, since))?;
+        let reads: Vec<_> = response
+            .records
+            .iter()
+            .zip(&withheld)
+            .filter(|(_, withheld)| !**withheld)
+            .map(|(record, _)| record)
+            .filter(|record| crate::core::offline::holds_patient_data(record.entity))
+            .collect();
+        if !reads.is_empty() {
+            let now = Utc::now();
+            self.write_blocking(|db| audit_log::record_reads(db, actor, reads, now))?;
+        }
+        Ok(response)
+    }
+
+    /// [`Store::push_blocking`] on a blocking thread.
+    pub async fn push(
+        &self,
+        actor: Actor,
+        device: Uuid,
+        mutations: Vec<Mutation>,
+    ) -> Result<Vec<MutationResult>, Error> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            store.push_blocking(&actor, device, &mutations, Utc::now())
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// [`Store::pull_blocking`] on a blocking thread.
+    pub async fn pull(&self, actor: Actor, since: u64) -> Result<PullResponse, Error> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.pull_blocking(&actor, since))
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// The SQLite writer connection, for tests of the embedded schema (`None` on PostgreSQL).
+    pub fn with_sqlite_connection<T>(
+        &self,
+        f: impl FnOnce(&mut rusqlite::Connection) -> T,
+    ) -> Option<T> {
+        match &*self.backend {
+            Backend::Sqlite(db) => Some(db.with_writer_connection(f)),
+            Backend::Postgres(_) => None,
+        }
+    }
+}
+
+/// Checks a typed entity would be valid, for commands that build records directly.
+pub fn valid<E: crate::core::entities::Entity>(entity: &E) -> Result<(), Error> {
+    entity.validate().map_err(|e| Error::BadRequest(e.message))
+}

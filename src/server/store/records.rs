@@ -1,0 +1,747 @@
+//! Synced records and their change log: reading records, applying a device's push (the rules
+//! are the core's: [`process_push`] and the write-permission table, checked here against the
+//! stored data) and answering pulls in change order.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::db::{Db, Lock};
+use super::visibility::{
+    governing_item_id, is_restricted, may_see, people_in, restricted_items, restriction_of,
+    sight_of, team_of, teams_of, StoredFacts,
+};
+use super::Actor;
+use crate::args;
+use crate::core::access::{self, Sight};
+use crate::core::action::{conclusion_blockers, Action, ActionEvent};
+use crate::core::agenda::{actions_review_id, AgendaItem, ItemKind};
+use crate::core::attendance::Attendance;
+use crate::core::authorize;
+use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
+use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Team};
+use crate::core::patient::Patient;
+use crate::core::schedule::PersonAvailability;
+use crate::core::sync::{
+    process_push, Mutation, MutationResult, PullResponse, SyncRecord, SyncStore, Writer,
+    MAX_PULL_RECORDS,
+};
+use crate::server::audit;
+use crate::server::error::Error;
+
+fn json_err(e: serde_json::Error) -> Error {
+    Error::Internal(e.into())
+}
+
+/// A stored record (tombstones included) and who created it.
+pub fn load_record(db: &dyn Db, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>, Error> {
+    let Some(row) = db.query_opt(
+        "SELECT body, created_by FROM records WHERE id = $1",
+        args![id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let record = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
+    Ok(Some((record, row.uuid(1)?)))
+}
+
+/// Every live record of one kind belonging to a team, typed.
+pub fn team_records<E: Entity>(db: &dyn Db, team_id: Uuid) -> Result<Vec<(Uuid, E)>, Error> {
+    let mut out = Vec::new();
+    for row in db.query(
+        "SELECT body FROM records WHERE team_id = $1 AND entity = $2",
+        args![team_id, E::KIND.as_str()],
+    )? {
+        let record: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
+        if let Some(entity) = record.typed::<E>().filter(|_| !record.deleted) {
+            out.push((record.id, entity));
+        }
+    }
+    Ok(out)
+}
+
+/// One live record, typed, with its version.
+pub fn record_with_version<E: Entity>(db: &dyn Db, id: Uuid) -> Result<Option<(E, u64)>, Error> {
+    Ok(load_record(db, id)?.and_then(|(r, _)| {
+        r.typed::<E>()
+            .filter(|_| !r.deleted)
+            .map(|e| (e, r.version))
+    }))
+}
+
+/// Records of one kind by id (live ones only), typed.
+pub fn records_by_id<E: Entity>(
+    db: &dyn Db,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, E>, Error> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if let Some((record, _)) = load_record(db, id)? {
+            if let Some(entity) = record.typed::<E>().filter(|_| !record.deleted) {
+                out.insert(id, entity);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The stored version of a record (0 if there is none), for writers that are not devices.
+pub fn current_version(db: &dyn Db, id: Uuid) -> Result<u64, Error> {
+    Ok(load_record(db, id)?.map_or(0, |(r, _)| r.version))
+}
+
+/// The newest change number (0 before the first change).
+pub fn latest_change(db: &dyn Db) -> Result<u64, Error> {
+    let latest = db
+        .query_one("SELECT MAX(change_seq) FROM records", &[])?
+        .opt_int(0)?;
+    Ok(latest.map_or(0, |n| n.max(0) as u64))
+}
+
+/// The number the next change gets. Only called under [`Lock::ChangeLog`], so two servers never
+/// hand out the same number and numbers commit in order.
+fn next_change_seq(db: &dyn Db) -> Result<i64, Error> {
+    db.lock(Lock::ChangeLog)?;
+    Ok(latest_change(db)? as i64 + 1)
+}
+
+/// Moves records to the end of the change log, so every device pulls them again (and is given
+/// what it may now see of them).
+fn reannounce(db: &dyn Db, ids: impl IntoIterator<Item = String>) -> Result<(), Error> {
+    for id in ids {
+        db.execute(
+            "UPDATE records SET change_seq = $2 WHERE id = $1",
+            args![id, next_change_seq(db)?],
+        )?;
+    }
+    Ok(())
+}
+
+/// Ids of the records that belong to agenda item `item` (its brief, receipts, actions and
+/// their history), not the item itself.
+fn records_of_item(db: &dyn Db, item: Uuid) -> Result<Vec<String>, Error> {
+    db.query(
+        "SELECT id FROM records WHERE item_id = $1 AND id != $1",
+        args![item],
+    )?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}
+
+/// A push applied inside one write transaction, as `actor`.
+struct StorePush<'a> {
+    db: &'a dyn Db,
+    actor: &'a Actor,
+    now: DateTime<Utc>,
+}
+
+impl StorePush<'_> {
+    fn person_exists(&self, id: Uuid) -> Result<bool, Error> {
+        Ok(load_record(self.db, id)?
+            .is_some_and(|(r, _)| r.entity == EntityKind::Person && !r.deleted))
+    }
+
+    /// Integrity of a team (who may change it is the table's): everyone it names is in the
+    /// directory.
+    fn check_team_change(&self, after: &SyncRecord) -> Result<Result<(), String>, Error> {
+        let Some(team) = after.typed::<Team>().filter(|_| !after.deleted) else {
+            return Ok(Ok(()));
+        };
+        for person in std::iter::once(team.coordinator_id)
+            .chain(team.member_ids.iter().copied())
+            .chain(team.observer_ids.iter().copied())
+        {
+            if !self.person_exists(person)? {
+                return Ok(Err(
+                    "A member or the coordinator of the team is not in the directory".into(),
+                ));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    fn check_meeting_change(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
+        let concluding = after
+            .typed::<Meeting>()
+            .is_some_and(|m| m.status == MeetingStatus::Closed)
+            && before
+                .and_then(|b| b.typed::<Meeting>())
+                .is_none_or(|m| m.status != MeetingStatus::Closed);
+        if concluding {
+            let team_id = after.uuid_field("team_id").unwrap_or_default();
+            let items: Vec<(Uuid, AgendaItem)> = team_records::<AgendaItem>(self.db, team_id)?
+                .into_iter()
+                .filter(|(_, i)| i.meeting_id == after.id)
+                .collect();
+            let actions = team_records::<Action>(self.db, team_id)?;
+            let blockers = conclusion_blockers(&items, &actions);
+            if !blockers.is_empty() {
+                return Ok(Err(format!(
+                    "The meeting cannot be concluded: {} patient item{} still need{} an outcome (a decision with at least one action, no action needed, or deferred)",
+                    blockers.len(),
+                    if blockers.len() == 1 { "" } else { "s" },
+                    if blockers.len() == 1 { "s" } else { "" }
+                )));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    fn check_action(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+        team_id: Uuid,
+    ) -> Result<Option<String>, Error> {
+        let Some(action) = after.typed::<Action>() else {
+            return Ok(None);
+        };
+        let team = self.team_record::<Team>(Some(team_id), team_id)?;
+        if !team.is_some_and(|t| t.includes(action.owner_id)) {
+            return Ok(Some(
+                "An action's owner must be one person in the team; add them to the team first"
+                    .into(),
+            ));
+        }
+        if action.item_id.is_some()
+            && self
+                .team_record::<AgendaItem>(action.item_id, team_id)?
+                .is_none()
+        {
+            return Ok(Some(
+                "The action's agenda item is not on the team's agenda".into(),
+            ));
+        }
+        if action.patient_id.is_some()
+            && self
+                .team_record::<Patient>(action.patient_id, team_id)?
+                .is_none()
+        {
+            return Ok(Some("The patient is not on the team's list".into()));
+        }
+        let previous = before.and_then(|b| b.typed::<Action>());
+        if let Some(previous) = &previous {
+            if !previous.status.can_become(action.status) {
+                return Ok(Some(format!(
+                    "An action that is {} cannot become {}",
+                    previous.status.label().to_lowercase(),
+                    action.status.label().to_lowercase()
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Integrity of availability (who may set it is the table's): one record per person, at
+    /// the id derived from them.
+    fn check_availability(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
+        let Some(person) = after.uuid_field("person_id") else {
+            return Ok(Ok(()));
+        };
+        if before.is_some_and(|b| b.uuid_field("person_id") != Some(person))
+            || after.id != PersonAvailability::id_for(person)
+        {
+            return Ok(Err(
+                "Availability belongs to one person and cannot be moved to another".into(),
+            ));
+        }
+        Ok(Ok(()))
+    }
+
+    fn check_attendance(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
+        let Some(answer) = after.typed::<Attendance>() else {
+            return Ok(None);
+        };
+        let Some(team) = self.team_record::<Team>(Some(team_id), team_id)? else {
+            return Ok(None);
+        };
+        if !team.includes(answer.person_id) {
+            return Ok(Some(
+                "Attendance can only be recorded for members of the team".into(),
+            ));
+        }
+        if self
+            .team_record::<Meeting>(Some(answer.meeting_id), team_id)?
+            .is_none()
+        {
+            return Ok(Some("The meeting is not one of the team's meetings".into()));
+        }
+        if after.id != Attendance::id_for(answer.meeting_id, answer.person_id) {
+            return Ok(Some(
+                "This person already has an answer for this meeting: change that one".into(),
+            ));
+        }
+        if let Some(deputy) = answer.deputy_id {
+            if !self.person_exists(deputy)? {
+                return Ok(Some("The deputy is not in the directory".into()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn check_action_event(
+        &self,
+        after: &SyncRecord,
+        team_id: Uuid,
+    ) -> Result<Option<String>, Error> {
+        let Some(event) = after.typed::<ActionEvent>() else {
+            return Ok(None);
+        };
+        if self
+            .team_record::<Action>(Some(event.action_id), team_id)?
+            .is_none()
+        {
+            return Ok(Some(
+                "The history entry does not belong to an action of the team".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// A live record of `kind` belonging to `team`, if there is one.
+    fn team_record<E: Entity>(&self, id: Option<Uuid>, team: Uuid) -> Result<Option<E>, Error> {
+        let Some(id) = id else { return Ok(None) };
+        Ok(load_record(self.db, id)?
+            .filter(|(r, _)| !r.deleted && team_of(r) == Some(team))
+            .and_then(|(r, _)| r.typed::<E>()))
+    }
+
+    /// Integrity of a team's records (who may write them is the table's): everything they point
+    /// at belongs to the same team, and the safeguarding restriction holds.
+    fn check_team_record(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
+        let Some(team_id) = team_of(after) else {
+            return Ok(Err("The record does not name its team".into()));
+        };
+        if let Some(refusal) = self.check_restriction(before, after)? {
+            return Ok(Err(refusal));
+        }
+        if after.deleted {
+            return Ok(Ok(()));
+        }
+        let refusal = match after.entity {
+            EntityKind::Patient => self.check_patient(after, team_id)?,
+            EntityKind::AgendaItem => self.check_item(before, after, team_id)?,
+            EntityKind::Brief => self.check_brief(after, team_id)?,
+            EntityKind::ReadReceipt => self.check_receipt(after, team_id)?,
+            EntityKind::Action => self.check_action(before, after, team_id)?,
+            EntityKind::ActionEvent => self.check_action_event(after, team_id)?,
+            EntityKind::Attendance => self.check_attendance(after, team_id)?,
+            _ => None,
+        };
+        Ok(refusal.map_or(Ok(()), Err))
+    }
+
+    /// The safeguarding restriction rules ([`access`]) for a change to a team record.
+    fn check_restriction(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Option<String>, Error> {
+        let person = self.actor.person_id;
+        if after.entity == EntityKind::Action && before.is_none() {
+            // Only those who see the discussion set its actions, whoever will own them.
+            let hidden = restriction_of(self.db, after)?
+                .is_some_and(|(item, team)| !access::may_see_restricted(&item, &team, person));
+            return Ok(hidden
+                .then(|| "Action: it belongs to a restricted item that you may not see".into()));
+        }
+        if sight_of(self.db, person, after)? != Sight::Hidden {
+            return Ok(None);
+        }
+        Ok(Some(match (after.entity, before) {
+            (EntityKind::Action, Some(_)) => "This action comes from a restricted item: ask the item's lead or the team's coordinator to give it to someone else".into(),
+            _ => format!(
+                "{}: it belongs to a restricted item that you may not see",
+                after.entity.label()
+            ),
+        }))
+    }
+
+    fn check_patient(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
+        let Some(patient) = after.typed::<Patient>() else {
+            return Ok(None);
+        };
+        let same_number = self.db.query(
+            &format!(
+                "SELECT body FROM records WHERE entity = 'patient' AND team_id = $1 AND id != $2 AND {} = $3",
+                self.db.engine().json_text("body", &["fields", "nhs_number"])
+            ),
+            args![team_id, after.id, &patient.nhs_number],
+        )?;
+        let mut duplicate = false;
+        for row in same_number {
+            let other: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
+            duplicate |= !other.deleted;
+        }
+        // The message must not repeat the NHS number (no identifiers in error messages).
+        Ok(duplicate.then(|| "This patient is already on the team's list: choose them from the list instead of adding them again".into()))
+    }
+
+    fn check_item(
+        &self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+        team_id: Uuid,
+    ) -> Result<Option<String>, Error> {
+        let Some(item) = after.typed::<AgendaItem>() else {
+            return Ok(None);
+        };
+        let Some(meeting) = self.team_record::<Meeting>(Some(item.meeting_id), team_id)? else {
+            return Ok(Some(
+                "The meeting for this item is not one of the team's meetings".into(),
+            ));
+        };
+        if item.patient_id.is_some()
+            && self
+                .team_record::<Patient>(item.patient_id, team_id)?
+                .is_none()
+        {
+            return Ok(Some("The patient is not on the team's list".into()));
+        }
+        let automatic =
+            item.carried_from.is_some() || after.id == actions_review_id(item.meeting_id);
+        if before.is_none() && !automatic {
+            let team = self.team_record::<Team>(Some(team_id), team_id)?;
+            if let Some(team) = team {
+                match team.may_add_item(meeting.starts_at, self.actor.person_id, self.now) {
+                    Err(reason) => return Ok(Some(reason)),
+                    Ok(true) if !item.late => {
+                        return Ok(Some(
+                            "The agenda has closed, so this item must be marked as late".into(),
+                        ))
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn check_brief(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
+        let Some(brief) = after.typed::<Brief>() else {
+            return Ok(None);
+        };
+        let item = self.team_record::<AgendaItem>(Some(brief.item_id), team_id)?;
+        if !item.is_some_and(|i| i.kind == ItemKind::PatientDiscussion) {
+            return Ok(Some(
+                "A brief must belong to a patient discussion on the team's agenda".into(),
+            ));
+        }
+        if after.id != brief_id_for(brief.item_id) {
+            return Ok(Some(
+                "This item already has a brief: open it from the agenda".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    fn check_receipt(&self, after: &SyncRecord, team_id: Uuid) -> Result<Option<String>, Error> {
+        let Some(receipt) = after.typed::<ReadReceipt>() else {
+            return Ok(None);
+        };
+        if after.id != ReadReceipt::id_for(receipt.brief_id, receipt.person_id)
+            || self
+                .team_record::<Brief>(Some(receipt.brief_id), team_id)?
+                .is_none()
+        {
+            return Ok(Some(
+                "The receipt does not match a brief of the team".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Re-sends a team's records and people to pulls, so that someone who has just joined
+    /// the team receives records changed before they joined.
+    fn reannounce_team(&self, team_id: Uuid, team: Option<&Team>) -> Result<(), Error> {
+        let mut ids: Vec<String> = self
+            .db
+            .query(
+                "SELECT id FROM records WHERE team_id = $1 AND entity = 'meeting'",
+                args![team_id],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?;
+        if let Some(team) = team {
+            for person in std::iter::once(team.coordinator_id)
+                .chain(team.member_ids.iter().copied())
+                .chain(team.observer_ids.iter().copied())
+            {
+                ids.push(person.to_string());
+                ids.push(PersonAvailability::id_for(person).to_string());
+            }
+        }
+        // A new coordinator sees every restricted item; the old one no longer does.
+        for row in self.db.query(
+            "SELECT r.id FROM records r JOIN records i ON r.item_id = i.id \
+             WHERE i.team_id = $1 AND i.restricted = 1",
+            args![team_id],
+        )? {
+            ids.push(row.text(0)?);
+        }
+        reannounce(self.db, ids)
+    }
+}
+
+impl SyncStore for StorePush<'_> {
+    type Error = Error;
+
+    fn processed(&mut self, mutation_id: Uuid) -> Result<Option<MutationResult>, Error> {
+        self.db
+            .query_opt(
+                "SELECT result FROM processed_mutations WHERE mutation_id = $1",
+                args![mutation_id],
+            )?
+            .map(|r| serde_json::from_str(&r.text(0)?).map_err(json_err))
+            .transpose()
+    }
+
+    fn last_seq(&mut self, device: Uuid) -> Result<u64, Error> {
+        let seq = self
+            .db
+            .query_opt(
+                "SELECT last_seq FROM devices WHERE device_id = $1",
+                args![device],
+            )?
+            .map(|r| r.int(0))
+            .transpose()?;
+        Ok(seq.map_or(0, |s| s.max(0) as u64))
+    }
+
+    fn record(&mut self, id: Uuid) -> Result<Option<SyncRecord>, Error> {
+        Ok(load_record(self.db, id)?.map(|(record, _)| record))
+    }
+
+    fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Error> {
+        let created_by = load_record(self.db, record.id)?.map_or(self.actor.user_id, |(_, c)| c);
+        let teams = teams_of(self.db, self.actor.person_id)?;
+        let people = people_in(self.db, &teams)?;
+        Ok(may_see(self.actor, record, created_by, &teams, &people)
+            && sight_of(self.db, self.actor.person_id, record)? != Sight::Hidden)
+    }
+
+    fn authorize(
+        &mut self,
+        before: Option<&SyncRecord>,
+        after: &SyncRecord,
+    ) -> Result<Result<(), String>, Error> {
+        let me = self.actor.person_id;
+        if let Err(refusal) = authorize::decide(&mut StoredFacts(self.db), me, before, after)? {
+            return Ok(Err(refusal.0));
+        }
+        match after.entity {
+            EntityKind::Organisation | EntityKind::Person => Ok(Ok(())),
+            EntityKind::Team => self.check_team_change(after),
+            EntityKind::Meeting => self.check_meeting_change(before, after),
+            EntityKind::Availability => self.check_availability(before, after),
+            _ => self.check_team_record(before, after),
+        }
+    }
+
+    fn save_record(&mut self, record: &SyncRecord) -> Result<(), Error> {
+        let action = if record.deleted {
+            audit::AuditAction::Delete
+        } else if record.version == 1 {
+            audit::AuditAction::Create
+        } else {
+            audit::AuditAction::Change
+        };
+        super::audit_log::record_access(self.db, self.actor, action, record, self.now)?;
+        let body = serde_json::to_string(record).map_err(json_err)?;
+        let governing_item = governing_item_id(self.db, record)?;
+        let restricted = record.entity == EntityKind::AgendaItem
+            && record.fields.get("restricted") == Some(&serde_json::Value::Bool(true));
+        let was_restricted = record.entity == EntityKind::AgendaItem
+            && is_restricted(self.db, record.id)? == Some(true);
+        self.db.execute(
+            "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body, \
+             item_id = COALESCE(excluded.item_id, records.item_id), restricted = excluded.restricted",
+            args![
+                record.id,
+                record.entity.as_str(),
+                team_of(record),
+                self.actor.user_id,
+                next_change_seq(self.db)?,
+                body,
+                governing_item,
+                restricted
+            ],
+        )?;
+        // Who sees a restricted item's brief and actions may have changed: send them again,
+        // so that each device is given (or loses) what it may now see.
+        if record.entity == EntityKind::AgendaItem && (restricted || was_restricted) {
+            reannounce(self.db, records_of_item(self.db, record.id)?)?;
+        }
+        if record.entity == EntityKind::Action {
+            let item_restricted = match governing_item {
+                Some(item) => is_restricted(self.db, item)? == Some(true),
+                None => false,
+            };
+            if item_restricted {
+                // The owner sees the action's history: a new owner gets it, the old one loses it.
+                let events: Vec<String> = self
+                    .db
+                    .query(
+                        &format!(
+                            "SELECT id FROM records WHERE entity = 'action_event' AND {} = $1",
+                            self.db.engine().json_text("body", &["fields", "action_id"])
+                        ),
+                        args![record.id],
+                    )?
+                    .iter()
+                    .map(|r| r.text(0))
+                    .collect::<Result<_, _>>()?;
+                reannounce(self.db, events)?;
+            }
+        }
+        if record.entity == EntityKind::Team {
+            let team = record.typed::<Team>().filter(|_| !record.deleted);
+            self.db.execute(
+                "DELETE FROM team_members WHERE team_id = $1",
+                args![record.id],
+            )?;
+            if let Some(team) = &team {
+                let insert = "INSERT INTO team_members (team_id, person_id, may_write) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+                for person in
+                    std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied())
+                {
+                    self.db.execute(insert, args![record.id, person, 1])?;
+                }
+                for person in &team.observer_ids {
+                    self.db.execute(insert, args![record.id, person, 0])?;
+                }
+            }
+            self.reannounce_team(record.id, team.as_ref())?;
+        }
+        Ok(())
+    }
+
+    fn save_processed(
+        &mut self,
+        device: Uuid,
+        seq: u64,
+        result: &MutationResult,
+    ) -> Result<(), Error> {
+        self.db.execute(
+            "INSERT INTO devices (device_id, user_id, last_seq) VALUES ($1, $2, $3) \
+             ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
+            args![device, self.actor.user_id, seq as i64],
+        )?;
+        self.db.execute(
+            "INSERT INTO processed_mutations (mutation_id, device_id, result, processed_at) VALUES ($1, $2, $3, $4)",
+            args![
+                result.mutation_id(),
+                device,
+                serde_json::to_string(result).map_err(json_err)?,
+                Utc::now()
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// Applies a device's batch of mutations as `actor`. Call inside one write transaction: the
+/// change log is locked from the first read, so the batch is applied as if alone.
+pub fn push(
+    db: &dyn Db,
+    actor: &Actor,
+    device: Uuid,
+    mutations: &[Mutation],
+    now: DateTime<Utc>,
+) -> Result<Vec<MutationResult>, Error> {
+    db.lock(Lock::ChangeLog)?;
+    let owner = db
+        .query_opt(
+            "SELECT user_id FROM devices WHERE device_id = $1",
+            args![device],
+        )?
+        .map(|r| r.uuid(0))
+        .transpose()?;
+    if owner.is_some_and(|o| o != actor.user_id) {
+        return Err(Error::Forbidden(
+            "This device is registered to another user. Sign out and sign in again to start afresh.".into(),
+        ));
+    }
+    let writer = Writer {
+        device,
+        name: &actor.name,
+        now,
+    };
+    process_push(&mut StorePush { db, actor, now }, &writer, mutations)
+}
+
+/// Every change after `since` that `actor` may see, in change order, at most
+/// [`MAX_PULL_RECORDS`] at a time, and for each whether it is a withheld copy (not the whole
+/// record). Run in one read snapshot; the whole records sent are then audited as reads
+/// ([`super::audit_log::record_reads`]) before the answer goes out.
+pub fn pull(db: &dyn Db, actor: &Actor, since: u64) -> Result<(PullResponse, Vec<bool>), Error> {
+    // Nothing new (most polls): one look at the head of the change log.
+    if latest_change(db)? <= since {
+        return Ok((
+            PullResponse {
+                records: Vec::new(),
+                cursor: since,
+                more: false,
+            },
+            Vec::new(),
+        ));
+    }
+    let teams = teams_of(db, actor.person_id)?;
+    let people = people_in(db, &teams)?;
+    let restricted = restricted_items(db, &teams)?;
+    let rows = db.query(
+        "SELECT change_seq, created_by, body, item_id FROM records WHERE change_seq > $1 ORDER BY change_seq LIMIT $2",
+        args![since as i64, MAX_PULL_RECORDS as i64],
+    )?;
+    let scanned = rows.len();
+    let mut records = Vec::new();
+    let mut withheld = Vec::new();
+    let mut cursor = since;
+    for row in rows {
+        cursor = row.int(0)? as u64;
+        let record: SyncRecord = serde_json::from_str(&row.text(2)?).map_err(json_err)?;
+        if !may_see(actor, &record, row.uuid(1)?, &teams, &people) {
+            continue;
+        }
+        let governed_by_restricted = row
+            .opt_uuid(3)
+            .ok()
+            .flatten()
+            .is_some_and(|i| restricted.contains(&i));
+        let sight = if governed_by_restricted {
+            sight_of(db, actor.person_id, &record)?
+        } else {
+            Sight::Full
+        };
+        withheld.push(sight != Sight::Full);
+        records.push(match sight {
+            Sight::Full => record,
+            _ => access::copy_for(&record, sight),
+        });
+    }
+    Ok((
+        PullResponse {
+            records,
+            cursor,
+            more: scanned == MAX_PULL_RECORDS,
+        },
+        withheld,
+    ))
+}

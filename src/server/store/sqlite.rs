@@ -1,0 +1,200 @@
+//! The embedded engine: one SQLite file in WAL mode, one writer connection (SQLite allows one
+//! writer at a time anyway) and a few reader connections beside it, so reads never wait behind
+//! a push. `synchronous=FULL` makes an acknowledged push durable.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::{Condvar, Mutex};
+
+use anyhow::Context;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::db::{Db, Engine, Lock, Row, Value};
+use super::schema::MIGRATIONS;
+use crate::server::error::Error;
+
+/// How many connections serve reads at once.
+const READERS: usize = 4;
+
+/// The SQLite engine: a writer and a small pool of readers on one file.
+pub struct Sqlite {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    reader_free: Condvar,
+}
+
+fn configure(conn: &Connection) -> anyhow::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Brings the schema up to date; `PRAGMA user_version` records how many steps have run.
+pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step.sql(Engine::Sqlite))
+            .with_context(|| format!("migration {} failed", i + 1))?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database schema migrated");
+    }
+    Ok(())
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) `mdt.sqlite3` in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let path = data_dir.join("mdt.sqlite3");
+        let open = || -> anyhow::Result<Connection> {
+            let conn = Connection::open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            configure(&conn)?;
+            Ok(conn)
+        };
+        let mut writer = open()?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| open())
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(readers),
+            reader_free: Condvar::new(),
+        })
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: the writer lock is taken at once).
+    pub fn write<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&SqliteTx(&tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in a read transaction on a reader connection: one consistent snapshot, never
+    /// behind the writer.
+    pub fn read<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = {
+            let mut free = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if let Some(conn) = free.pop() {
+                    break conn;
+                }
+                free = self
+                    .reader_free
+                    .wait(free)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+        };
+        let out = (|| {
+            let tx = conn.transaction()?;
+            f(&SqliteTx(&tx))
+        })();
+        self.readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(conn);
+        self.reader_free.notify_one();
+        out
+    }
+
+    /// The writer connection itself, for tests of the schema.
+    pub fn with_writer_connection<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
+        f(&mut self.writer.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Rewrites `$1` placeholders to SQLite's `?1` (a `$` before a digit is never anything else in
+/// the store's statements: JSON paths are `'$.field'`).
+fn sqlite_sql(sql: &str) -> Cow<'_, str> {
+    let bytes = sql.as_bytes();
+    if !bytes
+        .windows(2)
+        .any(|w| w[0] == b'$' && w[1].is_ascii_digit())
+    {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+/// One SQLite transaction as a [`Db`].
+struct SqliteTx<'a>(&'a Connection);
+
+impl Db for SqliteTx<'_> {
+    fn engine(&self) -> Engine {
+        Engine::Sqlite
+    }
+
+    fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, Error> {
+        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql))?;
+        Ok(stmt.execute(rusqlite::params_from_iter(args))? as u64)
+    }
+
+    fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, Error> {
+        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql))?;
+        let columns = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match row.get_ref(i)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::Int(n),
+                    ValueRef::Real(f) => Value::Int(f as i64),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+
+    fn lock(&self, _: Lock) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_sqlites_and_json_paths_stay() {
+        assert_eq!(
+            sqlite_sql("SELECT json_extract(body, '$.fields.x') FROM t WHERE a = $1 AND b = $12"),
+            "SELECT json_extract(body, '$.fields.x') FROM t WHERE a = ?1 AND b = ?12"
+        );
+        assert!(matches!(sqlite_sql("SELECT 1"), Cow::Borrowed(_)));
+    }
+}

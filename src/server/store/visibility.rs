@@ -1,0 +1,201 @@
+//! Need-to-know: which teams a person is in, which records they may see, and how much of a
+//! record under a safeguarding restriction they are given. Pulls filter by it; pushes ask it
+//! before accepting a change (with the write-permission table of [`authorize`]).
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use super::db::Db;
+use super::records::{load_record, records_by_id};
+use super::Actor;
+use crate::args;
+use crate::core::access::{self, Sight};
+use crate::core::action::Action;
+use crate::core::agenda::AgendaItem;
+use crate::core::authorize;
+use crate::core::entities::{Entity, EntityKind, Person, Team};
+use crate::core::sync::SyncRecord;
+use crate::server::error::Error;
+
+/// The teams `person` may read: coordinated, belonged to or observed.
+pub fn teams_of(db: &dyn Db, person: Uuid) -> Result<HashSet<Uuid>, Error> {
+    db.query(
+        "SELECT team_id FROM team_members WHERE person_id = $1",
+        args![person],
+    )?
+    .iter()
+    .map(|r| r.uuid(0))
+    .collect()
+}
+
+/// Everyone in any of `teams`.
+pub fn people_in(db: &dyn Db, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
+    let mut people = HashSet::new();
+    for team in teams {
+        for row in db.query(
+            "SELECT person_id FROM team_members WHERE team_id = $1",
+            args![team],
+        )? {
+            people.insert(row.uuid(0)?);
+        }
+    }
+    Ok(people)
+}
+
+/// The team a record belongs to, for access checks and pulls.
+pub fn team_of(record: &SyncRecord) -> Option<Uuid> {
+    match record.entity {
+        EntityKind::Team => Some(record.id),
+        EntityKind::Organisation | EntityKind::Person | EntityKind::Availability => None,
+        _ => record.uuid_field("team_id"),
+    }
+}
+
+/// Whether `actor` may see `record` (created by `created_by`), given the teams they are in and
+/// the people in those teams. Organisations are a shared directory of public bodies; people
+/// are seen by those who share a team with them or added them; teams, meetings and the
+/// team's patients, items, briefs and receipts only by its members.
+pub fn may_see(
+    actor: &Actor,
+    record: &SyncRecord,
+    created_by: Uuid,
+    teams: &HashSet<Uuid>,
+    people: &HashSet<Uuid>,
+) -> bool {
+    match record.entity {
+        EntityKind::Organisation => true,
+        EntityKind::Person => {
+            record.id == actor.person_id
+                || created_by == actor.user_id
+                || people.contains(&record.id)
+        }
+        EntityKind::Availability => record.uuid_field("person_id").is_some_and(|p| {
+            p == actor.person_id || created_by == actor.user_id || people.contains(&p)
+        }),
+        _ => team_of(record).is_some_and(|t| teams.contains(&t)),
+    }
+}
+
+/// The agenda item whose restriction governs `record`: the item itself, the item of a brief or
+/// an action, or (through the brief or action they belong to) of a read receipt or an action's
+/// history line.
+pub fn governing_item_id(db: &dyn Db, record: &SyncRecord) -> Result<Option<Uuid>, Error> {
+    let via = |field: &str| -> Result<Option<Uuid>, Error> {
+        let Some(parent) = record.uuid_field(field) else {
+            return Ok(None);
+        };
+        let item = db
+            .query_opt("SELECT item_id FROM records WHERE id = $1", args![parent])?
+            .map(|r| r.opt_text(0))
+            .transpose()?
+            .flatten();
+        Ok(item.and_then(|s| Uuid::parse_str(&s).ok()))
+    };
+    match record.entity {
+        EntityKind::AgendaItem => Ok(Some(record.id)),
+        EntityKind::Brief | EntityKind::Action => Ok(record.uuid_field("item_id")),
+        EntityKind::ReadReceipt => via("brief_id"),
+        EntityKind::ActionEvent => via("action_id"),
+        _ => Ok(None),
+    }
+}
+
+/// How much of `record` `person` is given under the safeguarding restriction of the agenda item
+/// it belongs to ([`access::sight`]); [`Sight::Full`] for records of items that are not
+/// restricted. `record` may be a change not yet stored (a new brief or action).
+pub fn sight_of(db: &dyn Db, person: Uuid, record: &SyncRecord) -> Result<Sight, Error> {
+    let Some((item, team)) = restriction_of(db, record)? else {
+        return Ok(Sight::Full);
+    };
+    let owner = match record.entity {
+        EntityKind::Action => record.typed::<Action>().map(|a| a.owner_id),
+        EntityKind::ActionEvent => match record.uuid_field("action_id") {
+            Some(action) => load_record(db, action)?
+                .and_then(|(r, _)| Action::from_fields(&r.fields).ok())
+                .map(|a| a.owner_id),
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(access::sight(record.entity, &item, &team, person, owner))
+}
+
+/// The restricted agenda item (as stored) that `record` belongs to, with its team; `None` when
+/// the record is not governed by a restricted item.
+pub fn restriction_of(
+    db: &dyn Db,
+    record: &SyncRecord,
+) -> Result<Option<(AgendaItem, Team)>, Error> {
+    let Some(item_id) = governing_item_id(db, record)? else {
+        return Ok(None);
+    };
+    // The stored flag answers the usual case (not restricted) without reading the item.
+    let item = match is_restricted(db, item_id)? {
+        Some(false) => return Ok(None),
+        Some(true) => match load_record(db, item_id)? {
+            Some((r, _)) => r,
+            None => return Ok(None),
+        },
+        // A new item, not stored yet: as sent.
+        None if record.entity == EntityKind::AgendaItem => record.clone(),
+        None => return Ok(None),
+    };
+    let Some(item) = AgendaItem::from_fields(&item.fields)
+        .ok()
+        .filter(|i| i.restricted)
+    else {
+        return Ok(None);
+    };
+    let team = records_by_id::<Team>(db, [item.team_id])?.remove(&item.team_id);
+    Ok(team.map(|team| (item, team)))
+}
+
+/// Whether the stored record `id` is a restricted agenda item (`None`: nothing stored).
+pub fn is_restricted(db: &dyn Db, id: Uuid) -> Result<Option<bool>, Error> {
+    db.query_opt("SELECT restricted FROM records WHERE id = $1", args![id])?
+        .map(|r| r.bool(0))
+        .transpose()
+}
+
+/// The restricted agenda items of `teams` (ids only: who may see each is decided per record).
+pub fn restricted_items(db: &dyn Db, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
+    let mut ids = HashSet::new();
+    for team_id in teams {
+        for row in db.query(
+            "SELECT id FROM records WHERE team_id = $1 AND restricted = 1",
+            args![team_id],
+        )? {
+            ids.insert(row.uuid(0)?);
+        }
+    }
+    Ok(ids)
+}
+
+/// The stored data the write-permission table asks about ([`authorize::Facts`]).
+pub struct StoredFacts<'a>(pub &'a dyn Db);
+
+impl authorize::Facts for StoredFacts<'_> {
+    type Error = Error;
+
+    fn team(&mut self, id: Uuid) -> Result<Option<Team>, Error> {
+        Ok(records_by_id::<Team>(self.0, [id])?.remove(&id))
+    }
+
+    fn teams_of(&mut self, person: Uuid) -> Result<Vec<Team>, Error> {
+        Ok(records_by_id::<Team>(self.0, teams_of(self.0, person)?)?
+            .into_values()
+            .collect())
+    }
+
+    fn person(&mut self, id: Uuid) -> Result<Option<Person>, Error> {
+        Ok(records_by_id::<Person>(self.0, [id])?.remove(&id))
+    }
+
+    fn has_account(&mut self, person: Uuid) -> Result<Option<bool>, Error> {
+        Ok(Some(self.0.exists(
+            "SELECT EXISTS(SELECT 1 FROM users WHERE person_id = $1)",
+            args![person],
+        )?))
+    }
+}
