@@ -76,7 +76,12 @@ mod native {
 
     pub fn run() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path()).expect("store");
+        // `MDT_BENCH_DATABASE_URL=postgres://…` measures PostgreSQL instead (an empty database).
+        let store = match std::env::var("MDT_BENCH_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Store::connect(&url).expect("database"),
+            _ => Store::open(dir.path()).expect("store"),
+        };
+        println!("engine: {:?}", store.engine());
         let user = add_user(
             &store,
             &NewUser {

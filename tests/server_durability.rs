@@ -222,7 +222,14 @@ impl CrashClient {
         if self.outbox.is_empty() {
             return;
         }
-        let body = json!({"device_id": self.device, "mutations": self.outbox.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>()});
+        // As the app does, at most a push's worth at a time, oldest first.
+        let batch: Vec<Value> = self
+            .outbox
+            .iter()
+            .take(mdt::core::sync::MAX_PUSH_MUTATIONS)
+            .map(|(_, m)| m.clone())
+            .collect();
+        let body = json!({"device_id": self.device, "mutations": batch});
         let text = match request(addr, "POST", "/api/sync/push", Some(cookie), Some(&body)).await {
             Ok((200, _, text)) => text,
             Ok((status, _, text)) => panic!("push answered {status}: {text}"),
@@ -234,9 +241,10 @@ impl CrashClient {
         };
         let answer: Value = serde_json::from_str(&text).expect("a push answer is JSON");
         let results = answer["results"].as_array().expect("results");
-        assert_eq!(results.len(), self.outbox.len());
+        assert_eq!(results.len(), batch.len());
         let mut kept = Vec::new();
-        for ((id, m), result) in self.outbox.drain(..).zip(results) {
+        let sent: Vec<_> = self.outbox.drain(..batch.len()).collect();
+        for ((id, m), result) in sent.into_iter().zip(results) {
             assert_eq!(result["mutation_id"], m["mutation_id"]);
             match result["status"].as_str() {
                 Some("applied") => {
@@ -246,6 +254,7 @@ impl CrashClient {
                 other => panic!("unexpected answer {other:?}: {result}"),
             }
         }
+        kept.append(&mut self.outbox);
         self.outbox = kept;
     }
 }

@@ -134,11 +134,8 @@ impl TestDatabase {
         let dir = tempfile::tempdir().unwrap();
         let postgres = test_database_url().map(|url| {
             let schema = format!("test_{}", Uuid::new_v4().simple());
-            let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+            on_own_thread(&url, &format!("CREATE SCHEMA {schema}"))
                 .expect("the test database (MDT_TEST_DATABASE_URL) answers");
-            admin
-                .batch_execute(&format!("CREATE SCHEMA {schema}"))
-                .unwrap();
             (url, schema)
         });
         Self { dir, postgres }
@@ -165,11 +162,20 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((url, schema)) = &self.postgres {
-            if let Ok(mut admin) = postgres::Client::connect(url, postgres::NoTls) {
-                let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
+            let _ = on_own_thread(url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
+}
+
+/// Runs `sql` on a connection of its own, from a thread of its own (the driver may not block
+/// a thread that drives async tasks).
+pub fn on_own_thread(url: &str, sql: &str) -> Result<(), postgres::Error> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        postgres::Client::connect(&url, postgres::NoTls)?.batch_execute(&sql)
+    })
+    .join()
+    .unwrap()
 }
 
 /// Removes the database's guard against changing or deleting audit rows, as someone with

@@ -64,8 +64,15 @@ impl Store {
 
     /// Connects to a PostgreSQL database (`postgres://…`) and brings its schema up to date.
     pub fn connect(url: &str) -> anyhow::Result<Self> {
+        let open = || postgres::Postgres::open(url);
+        let engine = if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|scope| scope.spawn(open).join())
+                .map_err(|_| anyhow::anyhow!("connecting to the database panicked"))??
+        } else {
+            open()?
+        };
         Ok(Self {
-            backend: Arc::new(Backend::Postgres(postgres::Postgres::open(url)?)),
+            backend: Arc::new(Backend::Postgres(engine)),
         })
     }
 
@@ -77,23 +84,48 @@ impl Store {
         }
     }
 
-    /// Runs `f` in one read-only snapshot, on this thread (commands, and inside
-    /// [`Store::read`]).
-    pub fn read_blocking<T>(
+    /// Runs `f` in one read-only snapshot and waits for it (commands, tests).
+    pub fn read_blocking<T: Send>(
         &self,
-        f: impl FnOnce(&dyn Db) -> Result<T, Error>,
+        f: impl FnOnce(&dyn Db) -> Result<T, Error> + Send,
     ) -> Result<T, Error> {
+        self.off_runtime(|| self.read_here(f))
+    }
+
+    /// Runs `f` in one write transaction and waits for it; committed when `f` returns `Ok`.
+    pub fn write_blocking<T: Send>(
+        &self,
+        f: impl FnOnce(&dyn Db) -> Result<T, Error> + Send,
+    ) -> Result<T, Error> {
+        self.off_runtime(|| self.write_here(f))
+    }
+
+    /// Runs `work` on this thread, or, when this thread may be driving async tasks (where the
+    /// PostgreSQL driver must not block), on a thread of its own.
+    fn off_runtime<T: Send>(
+        &self,
+        work: impl FnOnce() -> Result<T, Error> + Send,
+    ) -> Result<T, Error> {
+        let on_runtime = tokio::runtime::Handle::try_current().is_ok();
+        if !on_runtime || self.engine() == Engine::Sqlite {
+            return work();
+        }
+        std::thread::scope(|scope| {
+            scope
+                .spawn(work)
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+
+    fn read_here<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
         match &*self.backend {
             Backend::Sqlite(db) => db.read(f),
             Backend::Postgres(db) => db.read(f),
         }
     }
 
-    /// Runs `f` in one write transaction, on this thread; committed when `f` returns `Ok`.
-    pub fn write_blocking<T>(
-        &self,
-        f: impl FnOnce(&dyn Db) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+    fn write_here<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
         match &*self.backend {
             Backend::Sqlite(db) => db.write(f),
             Backend::Postgres(db) => db.write(f),
@@ -107,7 +139,7 @@ impl Store {
         F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.read_blocking(f))
+        tokio::task::spawn_blocking(move || store.read_here(f))
             .await
             .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
     }
@@ -120,7 +152,7 @@ impl Store {
         F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.write_blocking(f))
+        tokio::task::spawn_blocking(move || store.write_here(f))
             .await
             .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
     }
@@ -133,13 +165,27 @@ impl Store {
         mutations: &[Mutation],
         now: DateTime<Utc>,
     ) -> Result<Vec<MutationResult>, Error> {
-        self.write_blocking(|db| records::push(db, actor, device, mutations, now))
+        self.off_runtime(|| self.push_here(actor, device, mutations, now))
+    }
+
+    fn push_here(
+        &self,
+        actor: &Actor,
+        device: Uuid,
+        mutations: &[Mutation],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MutationResult>, Error> {
+        self.write_here(|db| records::push(db, actor, device, mutations, now))
     }
 
     /// Every change after `since` that `actor` may see (one page), with the whole records
     /// among them audited as reads before it is returned.
     pub fn pull_blocking(&self, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
-        let (response, withheld) = self.read_blocking(|db| records::pull(db, actor, since))?;
+        self.off_runtime(|| self.pull_here(actor, since))
+    }
+
+    fn pull_here(&self, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
+        let (response, withheld) = self.read_here(|db| records::pull(db, actor, since))?;
         let reads: Vec<_> = response
             .records
             .iter()
@@ -150,7 +196,7 @@ impl Store {
             .collect();
         if !reads.is_empty() {
             let now = Utc::now();
-            self.write_blocking(|db| audit_log::record_reads(db, actor, reads, now))?;
+            self.write_here(|db| audit_log::record_reads(db, actor, reads, now))?;
         }
         Ok(response)
     }
@@ -163,17 +209,15 @@ impl Store {
         mutations: Vec<Mutation>,
     ) -> Result<Vec<MutationResult>, Error> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || {
-            store.push_blocking(&actor, device, &mutations, Utc::now())
-        })
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+        tokio::task::spawn_blocking(move || store.push_here(&actor, device, &mutations, Utc::now()))
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
     }
 
     /// [`Store::pull_blocking`] on a blocking thread.
     pub async fn pull(&self, actor: Actor, since: u64) -> Result<PullResponse, Error> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.pull_blocking(&actor, since))
+        tokio::task::spawn_blocking(move || store.pull_here(&actor, since))
             .await
             .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
     }

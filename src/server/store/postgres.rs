@@ -42,8 +42,29 @@ struct Manager {
 
 /// A pooled connection and the statements prepared on it.
 struct Connection {
-    client: postgres::Client,
+    /// Always `Some` until dropped.
+    client: Option<postgres::Client>,
     statements: HashMap<String, Statement>,
+}
+
+impl Connection {
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client
+            .as_mut()
+            .expect("a pooled connection has its client")
+    }
+}
+
+impl Drop for Connection {
+    /// Closing a connection blocks on the driver's own runtime, which a thread driving async
+    /// tasks must not do: such a thread hands the close to a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(client));
+            }
+        }
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -52,17 +73,17 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Connection, postgres::Error> {
         Ok(Connection {
-            client: self.config.connect(NoTls)?,
+            client: Some(self.config.connect(NoTls)?),
             statements: HashMap::new(),
         })
     }
 
     fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
+        conn.client().simple_query("").map(|_| ())
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
-        conn.client.is_closed()
+        conn.client.as_ref().is_none_or(|c| c.is_closed())
     }
 }
 
@@ -104,7 +125,7 @@ impl Postgres {
 
     fn migrate(&self) -> anyhow::Result<()> {
         let mut conn = self.pool.get().context("cannot connect to the database")?;
-        let mut tx = conn.client.transaction()?;
+        let mut tx = conn.client().transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_SPACE])?;
         tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (steps BIGINT NOT NULL)")?;
         let done: i64 = match tx.query_opt("SELECT steps FROM schema_version", &[])? {
@@ -135,6 +156,7 @@ impl Postgres {
             Error::Unavailable
         })?;
         let Connection { client, statements } = &mut *conn;
+        let client = client.as_mut().expect("a pooled connection has its client");
         let tx = client
             .build_transaction()
             .isolation_level(isolation)
