@@ -57,6 +57,68 @@ ensure_chromium() {
   fi
 }
 
+# Debian's PostgreSQL 15 (the region engine) and nginx (the load balancer of the multi-server
+# tests), for the tests; never a mock of either.
+PG_BIN="/usr/lib/postgresql/15/bin"
+ensure_region_packages() {
+  local missing=()
+  [ -x "$PG_BIN/initdb" ] || missing+=(postgresql)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "Installing Debian's ${missing[*]}"
+    as_root apt-get update -qq
+    # The packages' own services are not used (and cannot start without systemd here).
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" || true
+    [ -x "$PG_BIN/initdb" ] || die "PostgreSQL 15 did not install"
+    [ -x /usr/sbin/nginx ] || die "nginx did not install"
+  fi
+}
+
+# A free TCP port on the loopback interface.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts a throwaway PostgreSQL cluster in a temporary directory on a free loopback port (as
+# the postgres OS user: initdb refuses root) and exports MDT_TEST_DATABASE_URL; stopped and
+# removed by stop_test_postgres (called on exit). Uses MDT_TEST_DATABASE_URL as it is when
+# already set.
+start_test_postgres() {
+  if [ -n "${MDT_TEST_DATABASE_URL:-}" ]; then
+    TEST_PG_DIR=""
+    return
+  fi
+  TEST_PG_DIR="$(mktemp -d /tmp/mdt-test-pg.XXXXXX)"
+  local port
+  port="$(free_port)"
+  chown postgres "$TEST_PG_DIR" 2>/dev/null || true
+  chmod 700 "$TEST_PG_DIR"
+  run_as_postgres "$PG_BIN/initdb" -D "$TEST_PG_DIR/data" -A trust -U postgres -E UTF8 >"$TEST_PG_DIR/initdb.log" 2>&1 \
+    || { cat "$TEST_PG_DIR/initdb.log" >&2; die "initdb failed"; }
+  run_as_postgres "$PG_BIN/pg_ctl" -D "$TEST_PG_DIR/data" -l "$TEST_PG_DIR/server.log" -w -t 60 \
+    -o "-p $port -k $TEST_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=128MB" start >/dev/null \
+    || { cat "$TEST_PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
+  export MDT_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  export TEST_PG_PORT="$port"
+  trap stop_test_postgres EXIT
+}
+
+stop_test_postgres() {
+  if [ -n "${TEST_PG_DIR:-}" ] && [ -d "$TEST_PG_DIR/data" ]; then
+    run_as_postgres "$PG_BIN/pg_ctl" -D "$TEST_PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$TEST_PG_DIR"
+  fi
+}
+
+run_as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then
+    # runuser keeps the arguments as they are (no shell between).
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
 # The browser app, size-optimised (wasm-release profile + wasm-opt -Oz), into dist/.
 build_app() {
   step "Building the browser app (trunk build --release)"

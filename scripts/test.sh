@@ -4,6 +4,8 @@
 # the built app in Chromium. Installs what it needs first.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_chromium
+ensure_region_packages
+start_test_postgres
 
 started=$SECONDS
 timed() { local t=$SECONDS; "$@"; printf '    (%ss)\n' $((SECONDS - t)); }
@@ -13,8 +15,11 @@ timed cargo fmt --all -- --check
 timed cargo clippy --all-targets -- -D warnings
 timed cargo clippy --target wasm32-unknown-unknown --lib --bins --test web -- -D warnings
 
-step "Native tests: domain, sync properties, server API"
-timed cargo test --all-targets
+step "Native tests: domain, sync properties, server API (on SQLite)"
+timed env -u MDT_TEST_DATABASE_URL cargo test --all-targets
+
+step "Server tests again on PostgreSQL ($MDT_TEST_DATABASE_URL)"
+timed cargo test --test 'server_*'
 
 step "Browser tests: wasm-bindgen-test in headless Chromium"
 # Without debug info the test wasm is ~15x smaller and loads in seconds.
