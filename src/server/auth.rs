@@ -149,6 +149,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// The stored hash of the session's token (to check later that it is still live).
+    pub fn token_hash(&self) -> &str {
+        &self.token_hash
+    }
+
     /// The user as the app sees them.
     pub fn current_user(&self) -> CurrentUser {
         CurrentUser {

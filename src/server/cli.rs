@@ -304,6 +304,26 @@ pub fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Ctrl-C, or SIGTERM (what service managers and orchestrators send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match term.as_mut() {
+                    Some(term) => { term.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 fn serve(
     store: Store,
     addr: SocketAddr,
@@ -327,6 +347,7 @@ fn serve(
                 bank_holidays: std::sync::Arc::new(bank_holidays),
             },
         );
+        let shutdown = state.shutdown.clone();
         let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
         let Some((cert, key)) = tls else {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
@@ -335,9 +356,10 @@ fn serve(
             let local = listener.local_addr()?;
             println!("MDT app running at http://{local}/  (press Ctrl-C to stop)");
             axum::serve(listener, service)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                    tracing::info!("shutting down");
+                .with_graceful_shutdown(async move {
+                    stop_signal().await;
+                    tracing::info!("shutting down: finishing requests in flight");
+                    let _ = shutdown.send(true);
                 })
                 .await?;
             return Ok(());
@@ -361,9 +383,10 @@ fn serve(
         let handle = axum_server::Handle::new();
         let stop = handle.clone();
         tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-            stop.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            stop_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            let _ = shutdown.send(true);
+            stop.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
         });
         println!("MDT app running at https://{local}/  (press Ctrl-C to stop)");
         axum_server::from_tcp_rustls(listener, config)?

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod live;
 pub mod store;
 pub mod sync_api;
 
@@ -79,6 +80,9 @@ impl Default for Config {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// Set once when the server starts shutting down: live-update streams end, so the
+    /// graceful shutdown only waits for requests in flight.
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -87,6 +91,7 @@ impl AppState {
         Self {
             store,
             config: Arc::new(config),
+            shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 }
@@ -96,6 +101,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(sync_api::router())
+        .merge(live::router())
         .merge(directory::router())
         .merge(actions::router())
         .merge(calendar::router())
@@ -110,7 +116,9 @@ pub fn app(state: AppState) -> Router {
         ));
 
     let https = state.config.secure_cookies;
-    let router = Router::new().merge(api);
+    let router = Router::new()
+        .merge(api)
+        .route("/healthz", axum::routing::get(health));
     let router = match &state.config.dist_dir {
         Some(dist) => router.fallback_service(
             ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))),
@@ -147,6 +155,31 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// `GET /healthz`: 200 when this server can reach its database (a load balancer's check),
+/// 503 with `Retry-After` when it cannot.
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let engine = state.store.engine();
+    let answer = state
+        .store
+        .read(|db| store::latest_change(db).map(|_| ()))
+        .await;
+    match answer {
+        Ok(()) => axum::Json(serde_json::json!({
+            "status": "ok",
+            "database": match engine {
+                store::Engine::Sqlite => "sqlite",
+                store::Engine::Postgres => "postgres",
+            },
+        }))
+        .into_response(),
+        Err(Error::Internal(e)) => {
+            tracing::warn!(error = %e, "health check failed");
+            Error::Unavailable.into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// A bug in one request answers 500 with the usual message; the server carries on.

@@ -28,7 +28,7 @@ pub const PASSWORD: &str = "correct-horse-battery";
 pub struct Harness {
     pub app: Router,
     pub store: Store,
-    _place: TestDatabase,
+    pub place: TestDatabase,
 }
 
 pub struct Client<'a> {
@@ -43,11 +43,7 @@ impl Harness {
         let place = TestDatabase::new();
         let store = place.open();
         let app = app(AppState::new(store.clone(), Config::default()));
-        Self {
-            app,
-            store,
-            _place: place,
-        }
+        Self { app, store, place }
     }
 
     pub fn user(&self, email: &str, name: &str, role: Role) -> Uuid {

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod audit_log;
+pub mod changes;
 pub mod db;
 pub mod postgres;
 pub mod records;
@@ -18,12 +19,14 @@ pub mod sqlite;
 pub mod visibility;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use self::accounts::*;
+pub use self::changes::Changed;
 pub use self::db::{Db, Engine};
 pub use self::records::{
     current_version, latest_change, load_record, record_with_version, records_by_id, team_records,
@@ -51,15 +54,23 @@ enum Backend {
 /// The database handle shared by every request (cheap to clone).
 #[derive(Clone)]
 pub struct Store {
-    backend: Arc<Backend>,
+    inner: Arc<Inner>,
 }
+
+struct Inner {
+    backend: Backend,
+    /// News of committed pushes, for this server's live-update streams.
+    feed: tokio::sync::broadcast::Sender<Changed>,
+}
+
+/// How many pieces of news a slow listener may fall behind by before it is told to pull
+/// anyway (it then misses nothing: a pull fetches everything new).
+const FEED_CAPACITY: usize = 256;
 
 impl Store {
     /// Opens (creating if needed) the embedded database in `data_dir`.
     pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
-        Ok(Self {
-            backend: Arc::new(Backend::Sqlite(sqlite::Sqlite::open(data_dir)?)),
-        })
+        Ok(Self::over(Backend::Sqlite(sqlite::Sqlite::open(data_dir)?)))
     }
 
     /// Connects to a PostgreSQL database (`postgres://…`) and brings its schema up to date.
@@ -71,14 +82,32 @@ impl Store {
         } else {
             open()?
         };
-        Ok(Self {
-            backend: Arc::new(Backend::Postgres(engine)),
-        })
+        let listen_to = engine.config().clone();
+        let store = Self::over(Backend::Postgres(engine));
+        let weak = Arc::downgrade(&store.inner);
+        std::thread::Builder::new()
+            .name("mdt-listen".into())
+            .spawn(move || listen(listen_to, weak))?;
+        Ok(store)
+    }
+
+    fn over(backend: Backend) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                backend,
+                feed: tokio::sync::broadcast::channel(FEED_CAPACITY).0,
+            }),
+        }
+    }
+
+    /// News of every push committed from now on (by any server sharing the database).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Changed> {
+        self.inner.feed.subscribe()
     }
 
     /// The engine underneath (for logs and the health check).
     pub fn engine(&self) -> Engine {
-        match &*self.backend {
+        match &self.inner.backend {
             Backend::Sqlite(_) => Engine::Sqlite,
             Backend::Postgres(_) => Engine::Postgres,
         }
@@ -119,14 +148,14 @@ impl Store {
     }
 
     fn read_here<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
-        match &*self.backend {
+        match &self.inner.backend {
             Backend::Sqlite(db) => db.read(f),
             Backend::Postgres(db) => db.read(f),
         }
     }
 
     fn write_here<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
-        match &*self.backend {
+        match &self.inner.backend {
             Backend::Sqlite(db) => db.write(f),
             Backend::Postgres(db) => db.write(f),
         }
@@ -175,7 +204,21 @@ impl Store {
         mutations: &[Mutation],
         now: DateTime<Utc>,
     ) -> Result<Vec<MutationResult>, Error> {
-        self.write_here(|db| records::push(db, actor, device, mutations, now))
+        let (results, changed) = self.write_here(|db| {
+            let (results, changed) = records::push(db, actor, device, mutations, now)?;
+            if !changed.is_empty() && db.engine() == Engine::Postgres {
+                // Delivered to every server's listener when (and only if) this commits.
+                db.execute(
+                    "SELECT pg_notify($1, $2)",
+                    crate::args![changes::CHANNEL, changed.to_payload()],
+                )?;
+            }
+            Ok((results, changed))
+        })?;
+        if !changed.is_empty() && self.engine() == Engine::Sqlite {
+            let _ = self.inner.feed.send(changed);
+        }
+        Ok(results)
     }
 
     /// Every change after `since` that `actor` may see (one page), with the whole records
@@ -227,9 +270,62 @@ impl Store {
         &self,
         f: impl FnOnce(&mut rusqlite::Connection) -> T,
     ) -> Option<T> {
-        match &*self.backend {
+        match &self.inner.backend {
             Backend::Sqlite(db) => Some(db.with_writer_connection(f)),
             Backend::Postgres(_) => None,
+        }
+    }
+}
+
+/// Hears the region's news on a connection of its own (`LISTEN`) and passes it to this
+/// server's listeners, until the store is dropped. After a lost connection it reconnects
+/// (waiting longer each time, up to 5 s) and tells everyone to pull, since news may have been
+/// missed meanwhile.
+fn listen(config: ::postgres::Config, store: Weak<Inner>) {
+    let mut wait = Duration::from_millis(100);
+    let mut first = true;
+    loop {
+        let connected = config.connect(::postgres::NoTls).and_then(|mut client| {
+            client.batch_execute(&format!("LISTEN {}", changes::CHANNEL))?;
+            Ok(client)
+        });
+        let mut client = match connected {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for changes; trying again");
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_secs(5));
+                if store.strong_count() == 0 {
+                    return;
+                }
+                continue;
+            }
+        };
+        wait = Duration::from_millis(100);
+        if !first {
+            let Some(inner) = store.upgrade() else { return };
+            let _ = inner.feed.send(Changed::everyone());
+        }
+        first = false;
+        loop {
+            let next = {
+                let mut notifications = client.notifications();
+                let mut heard = notifications.timeout_iter(Duration::from_secs(1));
+                ::postgres::fallible_iterator::FallibleIterator::next(&mut heard)
+                    .map(|note| note.map(|n| n.payload().to_owned()))
+            };
+            let Some(inner) = store.upgrade() else { return };
+            match next {
+                Ok(Some(payload)) => {
+                    let _ = inner.feed.send(Changed::from_payload(&payload));
+                }
+                Ok(None) if client.is_closed() => break,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the change listener's connection");
+                    break;
+                }
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use super::visibility::{
     governing_item_id, is_restricted, may_see, people_in, restricted_items, restriction_of,
     sight_of, team_of, teams_of, StoredFacts,
 };
-use super::Actor;
+use super::{Actor, Changed};
 use crate::args;
 use crate::core::access::{self, Sight};
 use crate::core::action::{conclusion_blockers, Action, ActionEvent};
@@ -136,6 +136,8 @@ struct StorePush<'a> {
     db: &'a dyn Db,
     actor: &'a Actor,
     now: DateTime<Utc>,
+    /// Who should hear of what this push saved.
+    changed: Changed,
 }
 
 impl StorePush<'_> {
@@ -555,6 +557,7 @@ impl SyncStore for StorePush<'_> {
     }
 
     fn save_record(&mut self, record: &SyncRecord) -> Result<(), Error> {
+        self.changed.note(record);
         let action = if record.deleted {
             audit::AuditAction::Delete
         } else if record.version == 1 {
@@ -657,15 +660,16 @@ impl SyncStore for StorePush<'_> {
     }
 }
 
-/// Applies a device's batch of mutations as `actor`. Call inside one write transaction: the
-/// change log is locked from the first read, so the batch is applied as if alone.
+/// Applies a device's batch of mutations as `actor`, and says who should hear of it. Call
+/// inside one write transaction: the change log is locked from the first read, so the batch is
+/// applied as if alone.
 pub fn push(
     db: &dyn Db,
     actor: &Actor,
     device: Uuid,
     mutations: &[Mutation],
     now: DateTime<Utc>,
-) -> Result<Vec<MutationResult>, Error> {
+) -> Result<(Vec<MutationResult>, Changed), Error> {
     db.lock(Lock::ChangeLog)?;
     let owner = db
         .query_opt(
@@ -684,7 +688,14 @@ pub fn push(
         name: &actor.name,
         now,
     };
-    process_push(&mut StorePush { db, actor, now }, &writer, mutations)
+    let mut push = StorePush {
+        db,
+        actor,
+        now,
+        changed: Changed::default(),
+    };
+    let results = process_push(&mut push, &writer, mutations)?;
+    Ok((results, push.changed))
 }
 
 /// Every change after `since` that `actor` may see, in change order, at most

@@ -1,0 +1,171 @@
+//! Live updates: a push tells the devices of the team it concerns to pull, within a second,
+//! from whichever server they are connected to, and nobody else; the stream carries no data.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use http_body_util::BodyExt;
+use mdt::core::entities::Role;
+use mdt::server::store::Engine;
+use mdt::server::{app, AppState, Config};
+use serde_json::json;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use common::*;
+
+/// An open event stream, read event by event.
+struct Events {
+    body: Body,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(app: &axum::Router, cookie: &str) -> Self {
+        let response = app
+            .clone()
+            .oneshot(get("/api/sync/events", Some(cookie)))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/event-stream",
+            "an event stream"
+        );
+        assert_eq!(response.headers()["x-accel-buffering"], "no");
+        Self {
+            body: response.into_body(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments skipped), or `None` if none comes within `limit`.
+    async fn next(&mut self, limit: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                if event.lines().any(|l| l.starts_with("event:")) {
+                    return Some(event);
+                }
+            }
+            let frame = tokio::time::timeout_at(deadline, self.body.frame())
+                .await
+                .ok()??
+                .ok()?;
+            if let Ok(data) = frame.into_data() {
+                self.buffer.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    }
+}
+
+const SOON: Duration = Duration::from_secs(1);
+const QUIET: Duration = Duration::from_millis(600);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_tells_the_teams_devices_to_pull_within_a_second_and_nobody_else() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    let olu_person = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);
+    let olu = h.sign_in("olu.outsider@example.nhs.net", olu_person).await;
+
+    let mut sol_events = Events::open(&h.app, &sol.cookie).await;
+    let mut olu_events = Events::open(&h.app, &olu.cookie).await;
+    // Each stream starts by telling the device to pull (it may have missed news meanwhile).
+    let greeting = sol_events.next(SOON).await.expect("a greeting");
+    assert!(greeting.contains("event: change") && greeting.contains("data: pull"));
+    assert!(olu_events.next(SOON).await.is_some());
+
+    // A change to the team's records: Sol hears it at once, Olu (in no team) does not.
+    let patient_id = Uuid::new_v4();
+    assert_eq!(
+        pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+            .await["status"],
+        "applied"
+    );
+    let event = sol_events
+        .next(SOON)
+        .await
+        .expect("Sol hears of the change");
+    assert!(
+        !event.contains("Ada") && !event.contains(NHS_A),
+        "no data in the event: {event}"
+    );
+    assert_eq!(olu_events.next(QUIET).await, None, "not Olu's team");
+
+    // A refused change saves nothing and tells nobody.
+    let refused = olu
+        .push(vec![json!({
+            "mutation_id": Uuid::new_v4(), "seq": 1, "entity": "patient", "id": patient_id,
+            "base_version": 1, "op": {"kind": "update", "fields": {"name": "Changed"}}
+        })])
+        .await;
+    assert_eq!(refused[0]["status"], "rejected", "{refused:?}");
+    assert_eq!(sol_events.next(QUIET).await, None, "nothing was saved");
+
+    // Olu joins the team: from then on Olu hears of its changes.
+    let joined = team("Riverside MDT", s.pat, vec![s.sol, olu_person]);
+    assert_eq!(pat.put(s.team_id, 1, &joined).await["status"], "applied");
+    assert!(
+        olu_events.next(SOON).await.is_some(),
+        "Olu hears of joining"
+    );
+    assert!(sol_events.next(SOON).await.is_some());
+    pat.put(
+        Uuid::new_v4(),
+        0,
+        &patient(s.team_id, NHS_B, "Bea Synthetic"),
+    )
+    .await;
+    assert!(olu_events.next(SOON).await.is_some(), "now Olu's team");
+
+    // Without a session there is no stream.
+    let (status, _, _) = h.send(get("/api/sync/events", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_to_one_server_reaches_devices_on_another_server_of_the_region() {
+    let h = Harness::new();
+    if h.store.engine() != Engine::Postgres {
+        // One embedded SQLite file is served by one server; nothing to cross.
+        return;
+    }
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    // A second server on the same database, as another process behind the load balancer.
+    let other = app(AppState::new(h.place.open(), Config::default()));
+    let mut on_other = Events::open(&other, &sol.cookie).await;
+    assert!(on_other.next(SOON).await.is_some());
+    pat.put(
+        Uuid::new_v4(),
+        0,
+        &patient(s.team_id, NHS_A, "Ada Synthetic"),
+    )
+    .await;
+    assert!(
+        on_other.next(SOON).await.is_some(),
+        "the other server heard of the push within a second"
+    );
+}
+
+#[tokio::test]
+async fn the_health_check_says_the_database_answers() {
+    let h = Harness::new();
+    let (status, _, body) = h.send(get("/healthz", None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ok");
+    let engine = match h.store.engine() {
+        Engine::Sqlite => "sqlite",
+        Engine::Postgres => "postgres",
+    };
+    assert_eq!(body["database"], engine);
+}
