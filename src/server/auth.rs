@@ -87,19 +87,35 @@ fn account_key(email: &str) -> String {
 /// write, and the idle timeout is kept to within this much.
 pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
-/// The client's address, when the server knows it (it does when serving directly).
+/// The client's address, when the server knows it: the peer's, or behind a trusted proxy
+/// ([`super::Config::behind_proxy`]) the last address the proxy appended to
+/// `X-Forwarded-For`.
 pub struct ClientAddress(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        if !state.config.behind_proxy {
+            return Ok(Self(peer));
+        }
+        // The proxy appends the address it saw last; anything before it came from the client.
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|a| a.trim().parse().ok());
+        Ok(Self(forwarded.or(peer)))
     }
 }
 

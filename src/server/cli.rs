@@ -50,6 +50,15 @@ pub struct Cli {
     /// The private key (PEM) of `--tls-cert`.
     #[arg(long, env = "MDT_TLS_KEY", global = true, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// The server is behind a reverse proxy (nginx, a load balancer) that appends the client's
+    /// address to X-Forwarded-For: sign-in limits count that address. Only set it when the
+    /// proxy is the only way in.
+    #[arg(long, env = "MDT_BEHIND_PROXY", global = true)]
+    pub behind_proxy: bool,
+    /// A name for this server, sent as X-MDT-Server on every response (tells the servers of a
+    /// region apart).
+    #[arg(long, env = "MDT_SERVER_NAME", global = true)]
+    pub server_name: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -167,13 +176,20 @@ pub fn main() -> anyhow::Result<()> {
                 None => BankHolidays::shipped(),
             };
             let tls = cli.tls_cert.zip(cli.tls_key);
+            let https = tls.is_some();
             serve(
                 store,
                 cli.addr,
                 cli.dist,
-                cli.secure_cookies,
                 tls,
-                bank_holidays,
+                Config {
+                    // Served over HTTPS directly: the cookie is Secure and HSTS is sent.
+                    secure_cookies: cli.secure_cookies || https,
+                    dist_dir: None,
+                    bank_holidays: std::sync::Arc::new(bank_holidays),
+                    behind_proxy: cli.behind_proxy,
+                    server_name: cli.server_name,
+                },
             )
         }
         Command::User {
@@ -328,9 +344,8 @@ fn serve(
     store: Store,
     addr: SocketAddr,
     dist: PathBuf,
-    secure_cookies: bool,
     tls: Option<(PathBuf, PathBuf)>,
-    bank_holidays: BankHolidays,
+    config: Config,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -338,15 +353,7 @@ fn serve(
         if dist_dir.is_none() {
             tracing::warn!(dist = %dist.display(), "no built app found; serving the API only");
         }
-        let state = AppState::new(
-            store,
-            Config {
-                // Served over HTTPS directly: the cookie is Secure and HSTS is sent.
-                secure_cookies: secure_cookies || tls.is_some(),
-                dist_dir,
-                bank_holidays: std::sync::Arc::new(bank_holidays),
-            },
-        );
+        let state = AppState::new(store, Config { dist_dir, ..config });
         let shutdown = state.shutdown.clone();
         let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
         let Some((cert, key)) = tls else {

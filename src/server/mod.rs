@@ -63,6 +63,13 @@ pub struct Config {
     pub dist_dir: Option<PathBuf>,
     /// Bank holidays the slot finder skips (replaceable without rebuilding).
     pub bank_holidays: Arc<BankHolidays>,
+    /// The server runs behind a reverse proxy that appends the client's address to
+    /// `X-Forwarded-For`: sign-in limits count that address, not the proxy's (which would
+    /// otherwise lock a whole region out after a few failed sign-ins).
+    pub behind_proxy: bool,
+    /// Sent as `X-MDT-Server` on every response, to tell the servers of a region apart (in
+    /// logs and tests); not sent when `None`.
+    pub server_name: Option<String>,
 }
 
 impl Default for Config {
@@ -71,6 +78,8 @@ impl Default for Config {
             secure_cookies: false,
             dist_dir: None,
             bank_holidays: Arc::new(BankHolidays::shipped()),
+            behind_proxy: false,
+            server_name: None,
         }
     }
 }
@@ -116,6 +125,11 @@ pub fn app(state: AppState) -> Router {
         ));
 
     let https = state.config.secure_cookies;
+    let server_name = state
+        .config
+        .server_name
+        .as_deref()
+        .and_then(|n| HeaderValue::from_str(n).ok());
     let router = Router::new()
         .merge(api)
         .route("/healthz", axum::routing::get(health));
@@ -146,6 +160,10 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-mdt-server"),
+            move |_: &Response| server_name.clone(),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,

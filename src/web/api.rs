@@ -208,6 +208,35 @@ pub fn series_calendar_url(series: uuid::Uuid) -> String {
     format!("/api/series/{series}/calendar.ics")
 }
 
+/// The open live-update stream (`/api/sync/events`): the server says "pull now" whenever a
+/// change concerns one of the person's teams. Closed when dropped; while open, the browser
+/// reconnects by itself after a drop.
+pub struct LiveUpdates {
+    source: web_sys::EventSource,
+    _on_change: wasm_bindgen::closure::Closure<dyn Fn()>,
+}
+
+impl Drop for LiveUpdates {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
+
+/// Opens the live-update stream; `on_change` runs at each "pull now". `None` when the browser
+/// cannot open one (polling carries on regardless).
+pub fn live_updates(on_change: impl Fn() + 'static) -> Option<LiveUpdates> {
+    use wasm_bindgen::JsCast;
+    let source = web_sys::EventSource::new("/api/sync/events").ok()?;
+    let on_change = wasm_bindgen::closure::Closure::<dyn Fn()>::new(on_change);
+    source
+        .add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref())
+        .ok()?;
+    Some(LiveUpdates {
+        source,
+        _on_change: on_change,
+    })
+}
+
 /// Sends queued changes.
 pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
     send(post_json("/api/sync/push", request)).await

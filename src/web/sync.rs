@@ -43,6 +43,12 @@ pub struct SyncStatus {
     pub storage_problem: Option<String>,
 }
 
+thread_local! {
+    /// The open live-update stream of the running sync, closed when it stops.
+    static LIVE_UPDATES: std::cell::RefCell<Option<api::LiveUpdates>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Handle to the sync client, shared through context. Cheap to copy.
 #[derive(Clone, Copy)]
 pub struct SyncClient {
@@ -337,6 +343,7 @@ impl SyncClient {
     /// Stops syncing and saving (the app is locking or signing out).
     pub fn stop(&self) {
         let _ = self.stopped.try_set_value(true);
+        LIVE_UPDATES.with(|live| live.borrow_mut().take());
     }
 
     fn stopped(&self) -> bool {
@@ -707,8 +714,16 @@ impl SyncClient {
     }
 
     /// Starts background sync: now, every few seconds while all is well, backing off after
-    /// failures, and at once whenever the browser says it is online again.
+    /// failures, at once whenever the browser says it is online again, and at once whenever
+    /// the server says a change concerns one of the person's teams (live updates: during a
+    /// meeting, the coordinator's recorded outcome appears on every screen).
     pub fn start(self) {
+        let live = api::live_updates(move || {
+            if !self.stopped() {
+                spawn_local(async move { self.sync_now().await });
+            }
+        });
+        LIVE_UPDATES.with(|slot| *slot.borrow_mut() = live);
         spawn_local(async move {
             loop {
                 self.sync_now().await;

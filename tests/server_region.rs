@@ -1,0 +1,179 @@
+//! Several servers, one database: whatever one server learns (a session, failed sign-ins,
+//! colleague look-ups, a device key, the audit chain) every other server knows, so a client may
+//! reach a different server on every request. Behind a proxy, limits count the client's
+//! address, not the proxy's.
+
+mod common;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use mdt::server::{app, audit, AppState, Config};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use common::*;
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Another server on the same database, behind the same proxy.
+fn second_server(h: &Harness, config: Config) -> Router {
+    app(AppState::new(h.place.open(), config))
+}
+
+fn with_cookie(mut request: Request<Body>, cookie: &str) -> Request<Body> {
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    request
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_limits_and_keys_made_on_one_server_hold_on_every_other() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let other = second_server(&h, Config::default());
+
+    // Signed in on one server, known on the other; the device key is the same on both.
+    let (status, _, me) = send(&other, with_cookie(get("/api/session", None), &pat.cookie)).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["person_id"], json!(s.pat));
+    let (_, _, key_here) = h
+        .send(get("/api/session/device-key", Some(&pat.cookie)))
+        .await;
+    let (_, _, key_there) = send(
+        &other,
+        with_cookie(get("/api/session/device-key", None), &pat.cookie),
+    )
+    .await;
+    assert!(key_here["device_key"].is_string());
+    assert_eq!(key_here, key_there);
+
+    // A push on one server is pulled from the other.
+    let patient_id = Uuid::new_v4();
+    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    let (status, _, pulled) = send(
+        &other,
+        with_cookie(get("/api/sync/pull?since=0", None), &pat.cookie),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(find(&pulled, patient_id).is_some());
+
+    // Failed sign-ins are counted together: wrong passwords spread over both servers lock the
+    // account on both.
+    let wrong = json!({"email": "sol.worker@example.gov.uk", "password": "not-the-password"});
+    for attempt in 0..mdt::server::auth::ACCOUNT_ATTEMPTS {
+        let server = if attempt % 2 == 0 { &h.app } else { &other };
+        let (status, _, _) = send(server, json_request("POST", "/api/session", &wrong, None)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let right = json!({"email": "sol.worker@example.gov.uk", "password": PASSWORD});
+    for server in [&h.app, &other] {
+        let (status, _, _) = send(server, json_request("POST", "/api/session", &right, None)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    // Signing out on one server ends the session on the other.
+    let (status, _, _) = send(
+        &other,
+        with_cookie(
+            json_request("DELETE", "/api/session", &json!({}), None),
+            &pat.cookie,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = h.send(get("/api/session", Some(&pat.cookie))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Both servers appended to one audit chain, which is intact.
+    let entries = h
+        .store
+        .read_blocking(|db| audit::verify(db))
+        .unwrap()
+        .expect("the chain is intact");
+    assert!(entries > 0);
+}
+
+fn sign_in_through_proxy(email: &str, forwarded_for: &str) -> Request<Body> {
+    let mut request = json_request(
+        "POST",
+        "/api/session",
+        &json!({"email": email, "password": "not-the-password"}),
+        None,
+    );
+    request
+        .headers_mut()
+        .insert("x-forwarded-for", forwarded_for.parse().unwrap());
+    // Every request reaches the server from the proxy's own address.
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            50000,
+        ))));
+    request
+}
+
+#[tokio::test]
+async fn behind_a_proxy_sign_in_limits_count_the_clients_address_not_the_proxys() {
+    let h = Harness::new();
+    h.coordinator();
+    let proxied = second_server(
+        &h,
+        Config {
+            behind_proxy: true,
+            server_name: Some("server-b".into()),
+            ..Config::default()
+        },
+    );
+    // One client fails many times (claiming other addresses in front of the real one).
+    for i in 0..mdt::server::auth::ADDRESS_ATTEMPTS {
+        let (status, headers, _) = send(
+            &proxied,
+            sign_in_through_proxy(
+                &format!("guess{i}@example.nhs.net"),
+                &format!("198.51.100.{i}, 203.0.113.9"),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(headers["x-mdt-server"], "server-b");
+    }
+    let (status, _, _) = send(
+        &proxied,
+        sign_in_through_proxy("another.guess@example.nhs.net", "203.0.113.9"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "that client is held");
+    // Everyone else behind the same proxy still signs in.
+    let pat = json!({"email": "pat.coordinator@example.nhs.net", "password": PASSWORD});
+    let mut request = json_request("POST", "/api/session", &pat, None);
+    request
+        .headers_mut()
+        .insert("x-forwarded-for", "203.0.113.77".parse().unwrap());
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            50001,
+        ))));
+    let (status, _, body) = send(&proxied, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
