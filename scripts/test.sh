@@ -6,6 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_chromium
 ensure_region_packages
 start_test_postgres
+# The region tests (several servers, nginx, PostgreSQL restarts) must run, not skip.
+export MDT_REQUIRE_REGION_TESTS=1
 
 started=$SECONDS
 timed() { local t=$SECONDS; "$@"; printf '    (%ss)\n' $((SECONDS - t)); }

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use common::{Harness, PASSWORD};
+use common::{request, Harness, NoAnswer, PASSWORD};
 
 fn organisation(client: &mut common::Client<'_>, name: &str) -> (Uuid, Value) {
     let id = Uuid::new_v4();
@@ -148,50 +148,6 @@ fn start_server(place: &common::TestDatabase, dist: &std::path::Path) -> Server 
         std::thread::sleep(Duration::from_millis(20));
     }
     Server { child, addr }
-}
-
-/// How a request can go without an answer.
-#[derive(Debug, PartialEq)]
-enum NoAnswer {
-    /// Nobody listening (the server is down).
-    Refused,
-    /// Sent, but the connection was cut before the whole answer came (killed mid-request).
-    Cut,
-}
-
-/// One HTTP/1.1 request over a fresh connection.
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    cookie: Option<&str>,
-    body: Option<&Value>,
-) -> Result<(u16, String, String), NoAnswer> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Requested-With: mdt-app\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
-    if let Some(c) = cookie {
-        head.push_str(&format!("Cookie: {c}\r\n"));
-    }
-    head.push_str("\r\n");
-    head.push_str(&body);
-    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
-        return Err(NoAnswer::Refused);
-    };
-    let work = async {
-        stream.write_all(head.as_bytes()).await.ok()?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.ok()?;
-        let text = String::from_utf8(response).ok()?;
-        let (headers, body) = text.split_once("\r\n\r\n")?;
-        let status: u16 = headers.split(' ').nth(1)?.parse().ok()?;
-        Some((status, headers.to_owned(), body.to_owned()))
-    };
-    tokio::time::timeout(Duration::from_secs(10), work)
-        .await
-        .ok()
-        .flatten()
-        .ok_or(NoAnswer::Cut)
 }
 
 /// A client as the app is: an outbox that is sent until the server answers it.

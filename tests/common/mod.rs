@@ -6,6 +6,8 @@
 //! that database (dropped afterwards). `./scripts/test.sh` runs the server tests both ways.
 #![allow(dead_code)]
 
+pub mod region;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -500,4 +502,49 @@ pub async fn add_brief(client: &mut Client<'_>, s: &Setup, item_id: Uuid) -> Uui
     };
     assert_eq!(client.put(brief_id, 0, &brief).await["status"], "applied");
     brief_id
+}
+
+/// How a request can go without an answer.
+#[derive(Debug, PartialEq)]
+pub enum NoAnswer {
+    /// Nobody listening (the server is down).
+    Refused,
+    /// Sent, but the connection was cut before the whole answer came (killed mid-request).
+    Cut,
+}
+
+/// One HTTP/1.1 request over a fresh connection (`Connection: close`), answered within ten
+/// seconds or not at all: status, head and body.
+pub async fn request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<&Value>,
+) -> Result<(u16, String, String), NoAnswer> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Requested-With: mdt-app\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+    if let Some(c) = cookie {
+        head.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    head.push_str("\r\n");
+    head.push_str(&body);
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return Err(NoAnswer::Refused);
+    };
+    let work = async {
+        stream.write_all(head.as_bytes()).await.ok()?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.ok()?;
+        let text = String::from_utf8(response).ok()?;
+        let (headers, body) = text.split_once("\r\n\r\n")?;
+        let status: u16 = headers.split(' ').nth(1)?.parse().ok()?;
+        Some((status, headers.to_owned(), body.to_owned()))
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), work)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(NoAnswer::Cut)
 }
