@@ -139,7 +139,9 @@ impl Writer {
         for _ in 0..n {
             self.seq += 1;
             // A third are renames of an organisation already acknowledged and not in flight.
-            let rename = (self.random() % 3 == 0)
+            let rename = self
+                .random()
+                .is_multiple_of(3)
                 .then(|| {
                     self.acknowledged
                         .iter()
