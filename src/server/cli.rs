@@ -80,6 +80,16 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Copies an embedded installation into an empty PostgreSQL database and checks the copy
+    /// (row counts, the audit chain, the change log). Stop the server first.
+    Migrate {
+        /// The data directory of the SQLite installation (holding mdt.sqlite3).
+        #[arg(long)]
+        from_sqlite: PathBuf,
+        /// The PostgreSQL database to copy into (postgres://user@host:port/name).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// Audit trail commands.
@@ -159,6 +169,25 @@ pub fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(Command::Migrate { from_sqlite, to }) = &cli.command {
+        anyhow::ensure!(
+            from_sqlite.join("mdt.sqlite3").is_file(),
+            "no embedded database at {} (expected {})",
+            from_sqlite.display(),
+            from_sqlite.join("mdt.sqlite3").display()
+        );
+        let from = Store::open(from_sqlite)?;
+        let target = Store::connect(to)?;
+        println!("Copying {} into PostgreSQL…", from_sqlite.display());
+        let copied = store::migrate::copy(&from, &target, &mut |line| println!("{line}"))
+            .map_err(anyhow::Error::from)?;
+        println!(
+            "Copied and checked: every table's rows, {} audit entries chained to the end, the change log up to {}.",
+            copied.audit_entries, copied.latest_change
+        );
+        println!("Start the servers with --database-url to use it.");
+        return Ok(());
+    }
     let store = match &cli.database_url {
         Some(url) if !url.trim().is_empty() => Store::connect(url)?,
         _ => Store::open(&cli.data_dir)?,
@@ -304,6 +333,7 @@ pub fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Migrate { .. } => unreachable!("handled before the store is opened"),
         Command::Demo => {
             let summary = demo::load_demo(&store, Utc::now()).map_err(anyhow::Error::from)?;
             if summary.already_loaded {

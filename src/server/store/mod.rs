@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod audit_log;
 pub mod changes;
 pub mod db;
+pub mod migrate;
 pub mod postgres;
 pub mod records;
 pub mod schema;
