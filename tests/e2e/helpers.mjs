@@ -176,3 +176,82 @@ export async function addPatientItem(page, { nhs, name, born = '1938-04-12', rea
   await page.getByRole('button', { name: 'Add to agenda' }).click();
   await page.getByTestId('agenda-item').filter({ hasText: name }).waitFor();
 }
+
+/**
+ * A region for the live-update tests: two servers on a fresh PostgreSQL database (made in the
+ * cluster of MDT_TEST_DATABASE_URL) behind nginx running deploy/nginx.conf. Returns
+ * { baseUrl, stop }, or null when no PostgreSQL is given (the test script always gives one).
+ */
+export async function startRegion(users) {
+  const cluster = process.env.MDT_TEST_DATABASE_URL;
+  if (!cluster) return null;
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const name = `mdt_e2e_${process.pid}_${Date.now()}`;
+  execFileSync('psql', [cluster, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`]);
+  const url = new URL(cluster);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  for (const [email, person, role, ...flags] of users) {
+    execFileSync(SERVER, ['--database-url', databaseUrl, 'user', 'add', '--email', email, '--name', person, '--role', role, ...flags], {
+      input: `${PASSWORD}\n`,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  }
+  const servers = [];
+  for (const serverName of ['server-a', 'server-b']) {
+    const port = await freePort();
+    let log = '';
+    const child = spawn(SERVER, ['--database-url', databaseUrl, '--addr', `127.0.0.1:${port}`, '--dist', DIST, '--behind-proxy', '--server-name', serverName], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+      } catch {}
+      if (i > 200) throw new Error(`${serverName} did not start:\n${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    servers.push({ child, port });
+  }
+  // nginx with deploy/nginx.conf, the test's ports in place of the example's.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-nginx-'));
+  fs.mkdirSync(path.join(dir, 'logs'));
+  const front = await freePort();
+  const example = fs.readFileSync('deploy/nginx.conf', 'utf8');
+  const upstreams = '        server 127.0.0.1:8081 max_fails=1 fail_timeout=2s;\n        server 127.0.0.1:8082 max_fails=1 fail_timeout=2s;\n';
+  if (!example.includes(upstreams) || !example.includes('listen 127.0.0.1:8080;')) {
+    throw new Error('deploy/nginx.conf no longer has the example upstreams and port');
+  }
+  const conf = example
+    .replace(upstreams, servers.map((s) => `        server 127.0.0.1:${s.port} max_fails=1 fail_timeout=2s;\n`).join(''))
+    .replace('listen 127.0.0.1:8080;', `listen 127.0.0.1:${front};`)
+    .replace('http {\n', `http {\n    client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;\n    access_log ${dir}/logs/access.log;\n`);
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  const globals = `daemon off; pid ${dir}/nginx.pid;${process.getuid?.() === 0 ? ' user root;' : ''}`;
+  const nginx = spawn(fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx', ['-p', dir, '-e', `${dir}/logs/error.log`, '-c', `${dir}/nginx.conf`, '-g', globals], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const baseUrl = `http://127.0.0.1:${front}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${baseUrl}/healthz`)).ok) break;
+    } catch {}
+    if (i > 100) throw new Error(`nginx did not start: ${fs.readFileSync(`${dir}/logs/error.log`, 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    baseUrl,
+    async stop() {
+      nginx.kill('SIGTERM');
+      await new Promise((r) => nginx.once('exit', r));
+      for (const s of servers) {
+        s.child.kill('SIGTERM');
+        await new Promise((r) => s.child.once('exit', r));
+      }
+      execFileSync('psql', [cluster, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
