@@ -33,15 +33,14 @@ trap cleanup EXIT
 
 wait_for() { for _ in $(seq 1 200); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.05; done; die "$1 did not answer"; }
 
-# start_server NAME ARGS… : starts a server, prints its port.
+# start_server NAME ARGS… : starts a server; its port is left in PORT.
 start_server() {
-  local name="$1" port
+  local name="$1"
   shift
-  port="$(free_port)"
-  "$BIN" "$@" --addr "127.0.0.1:$port" --dist "$WORK/dist" --server-name "$name" >"$WORK/$name.log" 2>&1 &
+  PORT="$(free_port)"
+  "$BIN" "$@" --addr "127.0.0.1:$PORT" --dist "$WORK/dist" --server-name "$name" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
-  wait_for "http://127.0.0.1:$port/healthz"
-  echo "$port"
+  wait_for "http://127.0.0.1:$PORT/healthz"
 }
 
 # sign_in PORT : a session cookie for the benchmark account.
@@ -69,18 +68,20 @@ load() {
 }
 
 step "Pull with nothing new: SQLite, one server"
-add_account --data-dir "$WORK/sqlite"
-port="$(start_server sqlite --data-dir "$WORK/sqlite")"
-load "http://127.0.0.1:$port" "$(sign_in "$port")" "SQLite, 1 server"
+add_account --data-dir "$WORK/sqlite" 2>/dev/null
+start_server sqlite --data-dir "$WORK/sqlite"
+load "http://127.0.0.1:$PORT" "$(sign_in "$PORT")" "SQLite, 1 server"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 
 step "Pull with nothing new: PostgreSQL, one server and two behind nginx"
 psql "$MDT_TEST_DATABASE_URL" -qc "CREATE DATABASE bench"
 DB="${MDT_TEST_DATABASE_URL%/*}/bench"
-add_account --database-url "$DB"
-port_a="$(start_server pg-a --database-url "$DB" --behind-proxy)"
+add_account --database-url "$DB" 2>/dev/null
+start_server pg-a --database-url "$DB" --behind-proxy
+port_a="$PORT"
 load "http://127.0.0.1:$port_a" "$(sign_in "$port_a")" "PostgreSQL, 1 server"
-port_b="$(start_server pg-b --database-url "$DB" --behind-proxy)"
+start_server pg-b --database-url "$DB" --behind-proxy
+port_b="$PORT"
 front="$(free_port)"
 mkdir -p "$WORK/nginx/logs"
 python3 - "$ROOT/deploy/nginx.conf" "$WORK/nginx" "$front" "$port_a" "$port_b" <<'PY'
@@ -99,7 +100,7 @@ wait_for "http://127.0.0.1:$front/healthz"
 load "http://127.0.0.1:$front" "$(sign_in "$front")" "PostgreSQL, 2 servers behind nginx"
 
 step "Durable pushes and initial sync of 10,000 records: SQLite"
-"$ROOT/target/release/examples/sync_bench"
+"$ROOT/target/release/examples/sync_bench" 2>/dev/null
 step "Durable pushes and initial sync of 10,000 records: PostgreSQL"
 psql "$MDT_TEST_DATABASE_URL" -qc "CREATE DATABASE bench_sync"
-MDT_BENCH_DATABASE_URL="${MDT_TEST_DATABASE_URL%/*}/bench_sync" "$ROOT/target/release/examples/sync_bench"
+MDT_BENCH_DATABASE_URL="${MDT_TEST_DATABASE_URL%/*}/bench_sync" "$ROOT/target/release/examples/sync_bench" 2>/dev/null

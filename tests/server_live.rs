@@ -158,6 +158,14 @@ async fn a_push_to_one_server_reaches_devices_on_another_server_of_the_region() 
 }
 
 #[tokio::test]
+async fn the_version_needs_no_session() {
+    let h = Harness::new();
+    let (status, _, body) = h.send(get("/api/version", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
 async fn the_health_check_says_the_database_answers() {
     let h = Harness::new();
     let (status, _, body) = h.send(get("/healthz", None)).await;

@@ -191,7 +191,7 @@ impl FromRequestParts<AppState> for Session {
         let lookup = hash.clone();
         let found = state
             .store
-            .read(move |db| store::find_session(db, &lookup))
+            .read_quick(move |db| store::find_session(db, &lookup))
             .await?
             .ok_or(Error::Unauthorized)?;
         let now = Utc::now();

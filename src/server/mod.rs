@@ -116,6 +116,7 @@ pub fn app(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(audit::router())
         .merge(admin::router())
+        .route("/api/version", axum::routing::get(version))
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .layer(middleware::from_fn(require_app_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -173,6 +174,12 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// `GET /api/version`: which release this server runs (no session needed; touches nothing, so
+/// it is also the benchmarks' baseline of a trivial JSON route).
+async fn version() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }))
 }
 
 /// `GET /healthz`: 200 when this server can reach its database (a load balancer's check),

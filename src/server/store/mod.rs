@@ -174,6 +174,29 @@ impl Store {
             .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
     }
 
+    /// Runs `f`, a read of one indexed row or two (a session, the head of the change log),
+    /// without a transaction. On SQLite it runs at once on this thread (a few microseconds,
+    /// less than handing it to another thread); on PostgreSQL on a blocking thread, in one
+    /// round trip per statement. Never for reads that scan: use [`Store::read`].
+    pub async fn read_quick<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
+    {
+        match &self.inner.backend {
+            Backend::Sqlite(db) => db.read_quick(f),
+            Backend::Postgres(_) => {
+                let store = self.clone();
+                tokio::task::spawn_blocking(move || match &store.inner.backend {
+                    Backend::Postgres(db) => db.read_quick(f),
+                    Backend::Sqlite(db) => db.read_quick(f),
+                })
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+            }
+        }
+    }
+
     /// Runs `f` in one write transaction on a blocking thread; committed (durably) when `f`
     /// returns `Ok`, rolled back otherwise.
     pub async fn write<T, F>(&self, f: F) -> Result<T, Error>

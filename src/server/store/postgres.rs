@@ -163,13 +163,32 @@ impl Postgres {
             .read_only(read_only)
             .start()?;
         let db = PgTx {
-            tx: RefCell::new(tx),
+            tx: RefCell::new(PgConn::Transaction(tx)),
             statements: RefCell::new(statements),
             held: Cell::new(0),
         };
         let out = f(&db)?;
-        db.tx.into_inner().commit()?;
+        if let PgConn::Transaction(tx) = db.tx.into_inner() {
+            tx.commit()?;
+        }
         Ok(out)
+    }
+
+    /// Runs `f` without a transaction: each statement is its own snapshot, one round trip.
+    /// For reads of a single indexed row (a session, the head of the change log).
+    pub fn read_quick<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection");
+            Error::Unavailable
+        })?;
+        let Connection { client, statements } = &mut *conn;
+        let client = client.as_mut().expect("a pooled connection has its client");
+        let db = PgTx {
+            tx: RefCell::new(PgConn::Autocommit(client)),
+            statements: RefCell::new(statements),
+            held: Cell::new(0),
+        };
+        f(&db)
     }
 
     /// Runs `f` in a write transaction (`READ COMMITTED`; writers order themselves with
@@ -239,9 +258,46 @@ fn value_at(row: &postgres::Row, i: usize) -> Result<Value, Error> {
     })
 }
 
-/// One PostgreSQL transaction as a [`Db`].
+/// A transaction, or a bare connection whose statements commit one by one.
+enum PgConn<'a> {
+    Transaction(postgres::Transaction<'a>),
+    Autocommit(&'a mut postgres::Client),
+}
+
+impl PgConn<'_> {
+    fn prepare(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        match self {
+            Self::Transaction(tx) => tx.prepare(sql),
+            Self::Autocommit(client) => client.prepare(sql),
+        }
+    }
+
+    fn execute(
+        &mut self,
+        stmt: &Statement,
+        args: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error> {
+        match self {
+            Self::Transaction(tx) => tx.execute(stmt, args),
+            Self::Autocommit(client) => client.execute(stmt, args),
+        }
+    }
+
+    fn query(
+        &mut self,
+        stmt: &Statement,
+        args: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, postgres::Error> {
+        match self {
+            Self::Transaction(tx) => tx.query(stmt, args),
+            Self::Autocommit(client) => client.query(stmt, args),
+        }
+    }
+}
+
+/// One PostgreSQL transaction (or bare connection) as a [`Db`].
 struct PgTx<'a> {
-    tx: RefCell<postgres::Transaction<'a>>,
+    tx: RefCell<PgConn<'a>>,
     statements: RefCell<&'a mut HashMap<String, Statement>>,
     /// Application locks already taken (a bit per [`Lock`]), so each is asked for once.
     held: Cell<u8>,
@@ -293,7 +349,12 @@ impl Db for PgTx<'_> {
         if self.held.get() & bit != 0 {
             return Ok(());
         }
-        self.tx.borrow_mut().execute(
+        let PgConn::Transaction(tx) = &mut *self.tx.borrow_mut() else {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "a lock was asked for outside a transaction"
+            )));
+        };
+        tx.execute(
             "SELECT pg_advisory_xact_lock($1, $2)",
             &[&LOCK_SPACE, &(lock as i32)],
         )?;
