@@ -98,6 +98,17 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+impl Value {
+    /// The value as a key (for telling rows apart by their id).
+    pub fn clone_key(&self) -> String {
+        match self {
+            Self::Null => String::new(),
+            Self::Int(n) => n.to_string(),
+            Self::Text(s) => s.clone(),
+        }
+    }
+}
+
 /// Builds the parameter list of a statement: `args![team_id, "patient", 3]`.
 #[macro_export]
 macro_rules! args {

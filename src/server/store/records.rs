@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::db::{Db, Lock};
+use super::db::{Db, Lock, Value};
 use super::visibility::{
     governing_item_id, is_restricted, may_see, people_in, restricted_items, restriction_of,
     sight_of, team_of, teams_of, StoredFacts,
@@ -100,21 +100,45 @@ pub fn latest_change(db: &dyn Db) -> Result<u64, Error> {
     Ok(latest.map_or(0, |n| n.max(0) as u64))
 }
 
-/// The number the next change gets. Only called under [`Lock::ChangeLog`], so two servers never
-/// hand out the same number and numbers commit in order.
-fn next_change_seq(db: &dyn Db) -> Result<i64, Error> {
-    db.lock(Lock::ChangeLog)?;
-    Ok(latest_change(db)? as i64 + 1)
+/// Hands out change numbers within one push. The push holds [`Lock::ChangeLog`] from before
+/// it reads the head of the log to its commit, so two servers never hand out the same number
+/// and numbers commit in order (see docs/region.md); within the push they are counted here.
+struct ChangeNumbers {
+    next: std::cell::Cell<i64>,
+}
+
+impl ChangeNumbers {
+    fn after(head: u64) -> Self {
+        Self {
+            next: std::cell::Cell::new(head as i64 + 1),
+        }
+    }
+
+    fn take(&self) -> i64 {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        n
+    }
 }
 
 /// Moves records to the end of the change log, so every device pulls them again (and is given
 /// what it may now see of them).
-fn reannounce(db: &dyn Db, ids: impl IntoIterator<Item = String>) -> Result<(), Error> {
+fn reannounce(
+    db: &dyn Db,
+    numbers: &ChangeNumbers,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<(), Error> {
     for id in ids {
-        db.execute(
+        // A number is used only when the record exists (ids of people without a record are
+        // passed along with the rest).
+        let n = numbers.next.get();
+        if db.execute(
             "UPDATE records SET change_seq = $2 WHERE id = $1",
-            args![id, next_change_seq(db)?],
-        )?;
+            args![id, n],
+        )? > 0
+        {
+            numbers.take();
+        }
     }
     Ok(())
 }
@@ -133,11 +157,21 @@ fn records_of_item(db: &dyn Db, item: Uuid) -> Result<Vec<String>, Error> {
 
 /// A push applied inside one write transaction, as `actor`.
 struct StorePush<'a> {
-    db: &'a dyn Db,
+    db: &'a Deferring<'a>,
     actor: &'a Actor,
     now: DateTime<Utc>,
     /// Who should hear of what this push saved.
     changed: Changed,
+    numbers: ChangeNumbers,
+    /// The device's last applied sequence number, as stored and then as this push moves it.
+    last_seq: u64,
+    /// Answers already stored for the batch's mutation ids, and those given in this push.
+    processed: HashMap<Uuid, MutationResult>,
+    /// The batch's records as stored (read in one query; `None`: not stored), kept up to date
+    /// as it saves them.
+    records: HashMap<Uuid, Option<SyncRecord>>,
+    /// Answers of this push, written together at its end (one statement).
+    answered: Vec<(MutationResult, DateTime<Utc>)>,
 }
 
 impl StorePush<'_> {
@@ -497,7 +531,7 @@ impl StorePush<'_> {
         )? {
             ids.push(row.text(0)?);
         }
-        reannounce(self.db, ids)
+        reannounce(self.db, &self.numbers, ids)
     }
 }
 
@@ -505,29 +539,18 @@ impl SyncStore for StorePush<'_> {
     type Error = Error;
 
     fn processed(&mut self, mutation_id: Uuid) -> Result<Option<MutationResult>, Error> {
-        self.db
-            .query_opt(
-                "SELECT result FROM processed_mutations WHERE mutation_id = $1",
-                args![mutation_id],
-            )?
-            .map(|r| serde_json::from_str(&r.text(0)?).map_err(json_err))
-            .transpose()
+        Ok(self.processed.get(&mutation_id).cloned())
     }
 
-    fn last_seq(&mut self, device: Uuid) -> Result<u64, Error> {
-        let seq = self
-            .db
-            .query_opt(
-                "SELECT last_seq FROM devices WHERE device_id = $1",
-                args![device],
-            )?
-            .map(|r| r.int(0))
-            .transpose()?;
-        Ok(seq.map_or(0, |s| s.max(0) as u64))
+    fn last_seq(&mut self, _device: Uuid) -> Result<u64, Error> {
+        Ok(self.last_seq)
     }
 
     fn record(&mut self, id: Uuid) -> Result<Option<SyncRecord>, Error> {
-        Ok(load_record(self.db, id)?.map(|(record, _)| record))
+        match self.records.get(&id) {
+            Some(known) => Ok(known.clone()),
+            None => Ok(load_record(self.db, id)?.map(|(record, _)| record)),
+        }
     }
 
     fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Error> {
@@ -558,6 +581,7 @@ impl SyncStore for StorePush<'_> {
 
     fn save_record(&mut self, record: &SyncRecord) -> Result<(), Error> {
         self.changed.note(record);
+        self.records.insert(record.id, Some(record.clone()));
         let action = if record.deleted {
             audit::AuditAction::Delete
         } else if record.version == 1 {
@@ -572,25 +596,20 @@ impl SyncStore for StorePush<'_> {
             && record.fields.get("restricted") == Some(&serde_json::Value::Bool(true));
         let was_restricted = record.entity == EntityKind::AgendaItem
             && is_restricted(self.db, record.id)? == Some(true);
-        self.db.execute(
-            "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body, \
-             item_id = COALESCE(excluded.item_id, records.item_id), restricted = excluded.restricted",
-            args![
-                record.id,
-                record.entity.as_str(),
-                team_of(record),
-                self.actor.user_id,
-                next_change_seq(self.db)?,
-                body,
-                governing_item,
-                restricted
-            ],
-        )?;
+        self.db.save_record([
+            Value::from(record.id),
+            Value::from(record.entity.as_str()),
+            Value::from(team_of(record)),
+            Value::from(self.actor.user_id),
+            Value::from(self.numbers.take()),
+            Value::from(body),
+            Value::from(governing_item),
+            Value::from(restricted),
+        ]);
         // Who sees a restricted item's brief and actions may have changed: send them again,
         // so that each device is given (or loses) what it may now see.
         if record.entity == EntityKind::AgendaItem && (restricted || was_restricted) {
-            reannounce(self.db, records_of_item(self.db, record.id)?)?;
+            reannounce(self.db, &self.numbers, records_of_item(self.db, record.id)?)?;
         }
         if record.entity == EntityKind::Action {
             let item_restricted = match governing_item {
@@ -611,7 +630,7 @@ impl SyncStore for StorePush<'_> {
                     .iter()
                     .map(|r| r.text(0))
                     .collect::<Result<_, _>>()?;
-                reannounce(self.db, events)?;
+                reannounce(self.db, &self.numbers, events)?;
             }
         }
         if record.entity == EntityKind::Team {
@@ -638,26 +657,143 @@ impl SyncStore for StorePush<'_> {
 
     fn save_processed(
         &mut self,
-        device: Uuid,
+        _device: Uuid,
         seq: u64,
         result: &MutationResult,
     ) -> Result<(), Error> {
+        self.last_seq = seq;
+        self.processed.insert(result.mutation_id(), result.clone());
+        self.answered.push((result.clone(), Utc::now()));
+        Ok(())
+    }
+}
+
+/// Most rows one statement writes (well under either engine's limit on parameters).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// The columns of a saved record, in the order [`Deferring`] writes them.
+const RECORD_COLUMNS: usize = 8;
+
+/// A push's transaction, with the records it saves written in batches: each save is queued,
+/// and the queue is written (a few hundred rows per statement) before anything else touches
+/// the database and before the push ends. Every read therefore still sees every earlier
+/// write, while a batch of changes that needs no reads in between (new organisations, say)
+/// costs one statement instead of one per change.
+struct Deferring<'a> {
+    db: &'a dyn Db,
+    queue: std::cell::RefCell<Vec<[Value; RECORD_COLUMNS]>>,
+}
+
+impl<'a> Deferring<'a> {
+    fn new(db: &'a dyn Db) -> Self {
+        Self {
+            db,
+            queue: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Queues a record's row: id, entity, team, creator, change number, body, item,
+    /// restricted.
+    fn save_record(&self, row: [Value; RECORD_COLUMNS]) {
+        self.queue.borrow_mut().push(row);
+    }
+
+    /// Writes the queue. A record saved twice goes in a later statement than its first save
+    /// (one statement may not change a row twice).
+    fn flush(&self) -> Result<(), Error> {
+        let queue = std::mem::take(&mut *self.queue.borrow_mut());
+        let mut rows = queue.as_slice();
+        while !rows.is_empty() {
+            let mut seen = std::collections::HashSet::new();
+            let take = rows
+                .iter()
+                .take(ROWS_PER_STATEMENT)
+                .take_while(|row| seen.insert(row[0].clone_key()))
+                .count();
+            let (now, later) = rows.split_at(take);
+            let values: Vec<String> = (0..now.len())
+                .map(|i| format!("({})", placeholders(i * RECORD_COLUMNS + 1, RECORD_COLUMNS)))
+                .collect();
+            let bound: Vec<Value> = now.iter().flat_map(|row| row.iter().cloned()).collect();
+            self.db.execute(
+                &format!(
+                    "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted) VALUES {} \
+                     ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body, \
+                     item_id = COALESCE(excluded.item_id, records.item_id), restricted = excluded.restricted",
+                    values.join(", ")
+                ),
+                &bound,
+            )?;
+            rows = later;
+        }
+        Ok(())
+    }
+}
+
+impl Db for Deferring<'_> {
+    fn engine(&self) -> super::db::Engine {
+        self.db.engine()
+    }
+
+    fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, Error> {
+        self.flush()?;
+        self.db.execute(sql, args)
+    }
+
+    fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<super::db::Row>, Error> {
+        self.flush()?;
+        self.db.query(sql, args)
+    }
+
+    fn lock(&self, lock: Lock) -> Result<(), Error> {
+        self.flush()?;
+        self.db.lock(lock)
+    }
+}
+
+impl StorePush<'_> {
+    /// Writes the push's answers and the device's place in one go, at the end of the push (in
+    /// its transaction: all or nothing, as before).
+    fn write_answers(&mut self, device: Uuid) -> Result<(), Error> {
+        if self.answered.is_empty() {
+            return Ok(());
+        }
         self.db.execute(
             "INSERT INTO devices (device_id, user_id, last_seq) VALUES ($1, $2, $3) \
              ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
-            args![device, self.actor.user_id, seq as i64],
+            args![device, self.actor.user_id, self.last_seq as i64],
         )?;
-        self.db.execute(
-            "INSERT INTO processed_mutations (mutation_id, device_id, result, processed_at) VALUES ($1, $2, $3, $4)",
-            args![
-                result.mutation_id(),
-                device,
-                serde_json::to_string(result).map_err(json_err)?,
-                Utc::now()
-            ],
-        )?;
+        for chunk in self.answered.chunks(ROWS_PER_STATEMENT) {
+            let mut values = Vec::with_capacity(chunk.len());
+            let mut bound = Vec::with_capacity(chunk.len() * 4);
+            for (i, (result, at)) in chunk.iter().enumerate() {
+                let n = i * 4;
+                values.push(format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+                bound.extend_from_slice(args![
+                    result.mutation_id(),
+                    device,
+                    serde_json::to_string(result).map_err(json_err)?,
+                    *at
+                ]);
+            }
+            self.db.execute(
+                &format!(
+                    "INSERT INTO processed_mutations (mutation_id, device_id, result, processed_at) VALUES {}",
+                    values.join(", ")
+                ),
+                &bound,
+            )?;
+        }
         Ok(())
     }
+}
+
+/// `$1, $2, … $n` from `first`, for an `IN (…)` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Applies a device's batch of mutations as `actor`, and says who should hear of it. Call
@@ -671,13 +807,16 @@ pub fn push(
     now: DateTime<Utc>,
 ) -> Result<(Vec<MutationResult>, Changed), Error> {
     db.lock(Lock::ChangeLog)?;
-    let owner = db
-        .query_opt(
-            "SELECT user_id FROM devices WHERE device_id = $1",
-            args![device],
-        )?
-        .map(|r| r.uuid(0))
-        .transpose()?;
+    // The head of the change log and the device's place, in one round trip.
+    let head = db.query_one(
+        "SELECT (SELECT MAX(change_seq) FROM records), \
+         (SELECT user_id FROM devices WHERE device_id = $1), \
+         (SELECT last_seq FROM devices WHERE device_id = $1)",
+        args![device],
+    )?;
+    let latest = head.opt_int(0)?.map_or(0, |n| n.max(0) as u64);
+    let owner = head.opt_uuid(1)?;
+    let last_seq = head.opt_int(2)?.map_or(0, |s| s.max(0) as u64);
     if owner.is_some_and(|o| o != actor.user_id) {
         return Err(Error::Forbidden(
             "This device is registered to another user. Sign out and sign in again to start afresh.".into(),
@@ -688,14 +827,54 @@ pub fn push(
         name: &actor.name,
         now,
     };
+    // What the batch needs to know first, a few hundred ids per query: the answers already
+    // given to its mutations (a resent batch) and the records it changes.
+    let mut processed = HashMap::new();
+    let mut records = HashMap::new();
+    for chunk in mutations.chunks(ROWS_PER_STATEMENT) {
+        let ids: Vec<_> = chunk.iter().map(|m| Value::from(m.mutation_id)).collect();
+        for row in db.query(
+            &format!(
+                "SELECT mutation_id, result FROM processed_mutations WHERE mutation_id IN ({})",
+                placeholders(1, ids.len())
+            ),
+            &ids,
+        )? {
+            let result: MutationResult = serde_json::from_str(&row.text(1)?).map_err(json_err)?;
+            processed.insert(row.uuid(0)?, result);
+        }
+        let ids: Vec<_> = chunk.iter().map(|m| Value::from(m.id)).collect();
+        for m in chunk {
+            records.insert(m.id, None);
+        }
+        for row in db.query(
+            &format!(
+                "SELECT body FROM records WHERE id IN ({})",
+                placeholders(1, ids.len())
+            ),
+            &ids,
+        )? {
+            let record: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
+            records.insert(record.id, Some(record));
+        }
+    }
+    let deferring = Deferring::new(db);
     let mut push = StorePush {
-        db,
+        db: &deferring,
         actor,
         now,
         changed: Changed::default(),
+        numbers: ChangeNumbers::after(latest),
+        last_seq,
+        processed,
+        records,
+        answered: Vec::new(),
     };
     let results = process_push(&mut push, &writer, mutations)?;
-    Ok((results, push.changed))
+    push.write_answers(device)?;
+    deferring.flush()?;
+    let changed = push.changed;
+    Ok((results, changed))
 }
 
 /// Every change after `since` that `actor` may see, in change order, at most
