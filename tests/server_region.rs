@@ -177,3 +177,67 @@ async fn behind_a_proxy_sign_in_limits_count_the_clients_address_not_the_proxys(
     let (status, _, body) = send(&proxied, request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn a_batch_saving_one_record_several_times_and_hundreds_at_once_is_stored_in_order() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    // One record created and changed twice in the same push, then 450 new ones (more than one
+    // statement's worth), then the first changed again.
+    let first = Uuid::new_v4();
+    let mut batch = vec![
+        pat.mutation(
+            "patient",
+            first,
+            0,
+            json!({"team_id": s.team_id, "nhs_number": NHS_A, "name": "Ada Synthetic",
+                   "date_of_birth": "1941-03-02", "objects_to_sharing": false}),
+        ),
+        pat.mutation("patient", first, 1, json!({"name": "Ada Synthetic-Two"})),
+        pat.mutation("patient", first, 2, json!({"name": "Ada Synthetic-Three"})),
+    ];
+    let others: Vec<Uuid> = (0..450).map(|_| Uuid::new_v4()).collect();
+    for (i, id) in others.iter().enumerate() {
+        batch.push(pat.mutation(
+            "organisation",
+            *id,
+            0,
+            json!({"name": format!("Synthetic practice {i}"), "kind": "gp_practice"}),
+        ));
+    }
+    batch.push(pat.mutation("patient", first, 3, json!({"name": "Ada Synthetic-Four"})));
+    let results = pat.push(batch.clone()).await;
+    assert_eq!(results.len(), batch.len());
+    assert!(
+        results.iter().all(|r| r["status"] == "applied"),
+        "{:?}",
+        results.iter().find(|r| r["status"] != "applied")
+    );
+    let versions: Vec<u64> = results
+        .iter()
+        .filter(|r| {
+            batch
+                .iter()
+                .any(|m| m["mutation_id"] == r["mutation_id"] && m["id"] == json!(first))
+        })
+        .map(|r| r["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![1, 2, 3, 4]);
+    // Resent as a whole (the answer was lost): the same answers, nothing applied twice.
+    let again = pat.push(batch).await;
+    assert_eq!(again, results);
+    let pulled = pat.pull(0).await;
+    assert_eq!(
+        find(&pulled, first).unwrap()["fields"]["name"],
+        "Ada Synthetic-Four"
+    );
+    assert_eq!(find(&pulled, first).unwrap()["version"], 4);
+    for id in &others {
+        assert_eq!(find(&pulled, *id).unwrap()["version"], 1);
+    }
+    // Change numbers are distinct and the cursor covers them all.
+    let cursor = pulled["cursor"].as_u64().unwrap();
+    assert!(cursor >= 455, "{cursor}");
+    assert_eq!(pat.pull(cursor).await["records"], json!([]));
+}

@@ -228,17 +228,12 @@ impl Store {
         mutations: &[Mutation],
         now: DateTime<Utc>,
     ) -> Result<Vec<MutationResult>, Error> {
-        let (results, changed) = self.write_here(|db| {
-            let (results, changed) = records::push(db, actor, device, mutations, now)?;
-            if !changed.is_empty() && db.engine() == Engine::Postgres {
-                // Delivered to every server's listener when (and only if) this commits.
-                db.execute(
-                    "SELECT pg_notify($1, $2)",
-                    crate::args![changes::CHANNEL, changed.to_payload()],
-                )?;
-            }
-            Ok((results, changed))
-        })?;
+        // On PostgreSQL the push itself notifies the region (when, and only if, it commits).
+        let push = |db: &dyn Db| records::push(db, actor, device, mutations, now);
+        let (results, changed) = match &self.inner.backend {
+            Backend::Sqlite(db) => db.write(push)?,
+            Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, push)?,
+        };
         if !changed.is_empty() && self.engine() == Engine::Sqlite {
             let _ = self.inner.feed.send(changed);
         }

@@ -45,6 +45,9 @@ struct Connection {
     /// Always `Some` until dropped.
     client: Option<postgres::Client>,
     statements: HashMap<String, Statement>,
+    /// Left in an unknown state (a transaction begun by hand that was not ended): the pool
+    /// throws it away instead of handing it out again.
+    poisoned: bool,
 }
 
 impl Connection {
@@ -75,6 +78,7 @@ impl r2d2::ManageConnection for Manager {
         Ok(Connection {
             client: Some(self.config.connect(NoTls)?),
             statements: HashMap::new(),
+            poisoned: false,
         })
     }
 
@@ -83,7 +87,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
-        conn.client.as_ref().is_none_or(|c| c.is_closed())
+        conn.poisoned || conn.client.as_ref().is_none_or(|c| c.is_closed())
     }
 }
 
@@ -155,7 +159,9 @@ impl Postgres {
             tracing::warn!(error = %e, "no database connection");
             Error::Unavailable
         })?;
-        let Connection { client, statements } = &mut *conn;
+        let Connection {
+            client, statements, ..
+        } = &mut *conn;
         let client = client.as_mut().expect("a pooled connection has its client");
         let tx = client
             .build_transaction()
@@ -181,7 +187,9 @@ impl Postgres {
             tracing::warn!(error = %e, "no database connection");
             Error::Unavailable
         })?;
-        let Connection { client, statements } = &mut *conn;
+        let Connection {
+            client, statements, ..
+        } = &mut *conn;
         let client = client.as_mut().expect("a pooled connection has its client");
         let db = PgTx {
             tx: RefCell::new(PgConn::Autocommit(client)),
@@ -195,6 +203,57 @@ impl Postgres {
     /// [`Lock`]).
     pub fn write<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
         self.run(IsolationLevel::ReadCommitted, false, f)
+    }
+
+    /// Runs `f` in a write transaction that holds `lock` from its start: the `START
+    /// TRANSACTION` and the lock go to the database together (one round trip instead of two),
+    /// each its own statement, so everything `f` reads is read after the lock is granted.
+    pub fn write_locked<T>(
+        &self,
+        lock: Lock,
+        f: impl FnOnce(&dyn Db) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut conn = self.pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection");
+            Error::Unavailable
+        })?;
+        let Connection {
+            client,
+            statements,
+            poisoned,
+        } = &mut *conn;
+        // Until the transaction is ended, the connection counts as spoilt (a panic or an
+        // error on the way leaves it to be thrown away, never reused mid-transaction).
+        *poisoned = true;
+        let client = client.as_mut().expect("a pooled connection has its client");
+        client.batch_execute(&format!(
+            "START TRANSACTION ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({LOCK_SPACE}, {})",
+            lock as i32
+        ))?;
+        let db = PgTx {
+            tx: RefCell::new(PgConn::ByHand(client)),
+            statements: RefCell::new(statements),
+            held: Cell::new(1u8 << (lock as u8)),
+        };
+        let out = f(&db);
+        let PgConn::ByHand(client) = db.tx.into_inner() else {
+            unreachable!("begun by hand")
+        };
+        let ended = match &out {
+            Ok(_) => client.batch_execute("COMMIT"),
+            Err(_) => client.batch_execute("ROLLBACK"),
+        };
+        match (out, ended) {
+            (Ok(value), Ok(())) => {
+                *poisoned = false;
+                Ok(value)
+            }
+            (Ok(_), Err(e)) => Err(e.into()),
+            (Err(e), rolled_back) => {
+                *poisoned = rolled_back.is_err();
+                Err(e)
+            }
+        }
     }
 
     /// Runs `f` in a read-only snapshot (`REPEATABLE READ`).
@@ -262,13 +321,15 @@ fn value_at(row: &postgres::Row, i: usize) -> Result<Value, Error> {
 enum PgConn<'a> {
     Transaction(postgres::Transaction<'a>),
     Autocommit(&'a mut postgres::Client),
+    /// Inside a transaction begun (and to be ended) by [`Postgres::write_locked`].
+    ByHand(&'a mut postgres::Client),
 }
 
 impl PgConn<'_> {
     fn prepare(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
         match self {
             Self::Transaction(tx) => tx.prepare(sql),
-            Self::Autocommit(client) => client.prepare(sql),
+            Self::Autocommit(client) | Self::ByHand(client) => client.prepare(sql),
         }
     }
 
@@ -279,7 +340,7 @@ impl PgConn<'_> {
     ) -> Result<u64, postgres::Error> {
         match self {
             Self::Transaction(tx) => tx.execute(stmt, args),
-            Self::Autocommit(client) => client.execute(stmt, args),
+            Self::Autocommit(client) | Self::ByHand(client) => client.execute(stmt, args),
         }
     }
 
@@ -290,7 +351,7 @@ impl PgConn<'_> {
     ) -> Result<Vec<postgres::Row>, postgres::Error> {
         match self {
             Self::Transaction(tx) => tx.query(stmt, args),
-            Self::Autocommit(client) => client.query(stmt, args),
+            Self::Autocommit(client) | Self::ByHand(client) => client.query(stmt, args),
         }
     }
 }
@@ -349,15 +410,18 @@ impl Db for PgTx<'_> {
         if self.held.get() & bit != 0 {
             return Ok(());
         }
-        let PgConn::Transaction(tx) = &mut *self.tx.borrow_mut() else {
-            return Err(Error::Internal(anyhow::anyhow!(
-                "a lock was asked for outside a transaction"
-            )));
+        let args: [&(dyn ToSql + Sync); 2] = [&LOCK_SPACE, &(lock as i32)];
+        match &mut *self.tx.borrow_mut() {
+            PgConn::Transaction(tx) => tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &args)?,
+            PgConn::ByHand(client) => {
+                client.execute("SELECT pg_advisory_xact_lock($1, $2)", &args)?
+            }
+            PgConn::Autocommit(_) => {
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "a lock was asked for outside a transaction"
+                )))
+            }
         };
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, $2)",
-            &[&LOCK_SPACE, &(lock as i32)],
-        )?;
         self.held.set(self.held.get() | bit);
         Ok(())
     }

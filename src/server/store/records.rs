@@ -698,10 +698,27 @@ impl<'a> Deferring<'a> {
         self.queue.borrow_mut().push(row);
     }
 
+    /// How many saves are queued.
+    fn queued(&self) -> usize {
+        self.queue.borrow().len()
+    }
+
+    /// Whether no record is queued twice (so the queue fits in one statement).
+    fn queue_is_distinct(&self) -> bool {
+        let queue = self.queue.borrow();
+        let mut seen = std::collections::HashSet::new();
+        queue.iter().all(|row| seen.insert(row[0].clone_key()))
+    }
+
+    /// Empties the queue for the caller to write.
+    fn take_queue(&self) -> Vec<[Value; RECORD_COLUMNS]> {
+        std::mem::take(&mut *self.queue.borrow_mut())
+    }
+
     /// Writes the queue. A record saved twice goes in a later statement than its first save
     /// (one statement may not change a row twice).
     fn flush(&self) -> Result<(), Error> {
-        let queue = std::mem::take(&mut *self.queue.borrow_mut());
+        let queue = self.take_queue();
         let mut rows = queue.as_slice();
         while !rows.is_empty() {
             let mut seen = std::collections::HashSet::new();
@@ -711,19 +728,8 @@ impl<'a> Deferring<'a> {
                 .take_while(|row| seen.insert(row[0].clone_key()))
                 .count();
             let (now, later) = rows.split_at(take);
-            let values: Vec<String> = (0..now.len())
-                .map(|i| format!("({})", placeholders(i * RECORD_COLUMNS + 1, RECORD_COLUMNS)))
-                .collect();
             let bound: Vec<Value> = now.iter().flat_map(|row| row.iter().cloned()).collect();
-            self.db.execute(
-                &format!(
-                    "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted) VALUES {} \
-                     ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body, \
-                     item_id = COALESCE(excluded.item_id, records.item_id), restricted = excluded.restricted",
-                    values.join(", ")
-                ),
-                &bound,
-            )?;
+            self.db.execute(&records_upsert(1, now.len()), &bound)?;
             rows = later;
         }
         Ok(())
@@ -752,40 +758,106 @@ impl Db for Deferring<'_> {
 }
 
 impl StorePush<'_> {
-    /// Writes the push's answers and the device's place in one go, at the end of the push (in
-    /// its transaction: all or nothing, as before).
-    fn write_answers(&mut self, device: Uuid) -> Result<(), Error> {
+    /// Ends the push: writes the records still queued, the answers, the device's place and
+    /// (on PostgreSQL) the news for other servers. On PostgreSQL that is one statement (the
+    /// writes as data-modifying `WITH` clauses, then `pg_notify`, delivered only if the push
+    /// commits); on SQLite, a few statements in the same process.
+    fn finish(&mut self, device: Uuid) -> Result<(), Error> {
         if self.answered.is_empty() {
+            return self.db.flush();
+        }
+        let mut answers = Vec::with_capacity(self.answered.len());
+        for (result, at) in &self.answered {
+            answers.push([
+                Value::from(result.mutation_id()),
+                Value::from(device),
+                Value::from(serde_json::to_string(result).map_err(json_err)?),
+                Value::from(*at),
+            ]);
+        }
+        let device_row = [
+            Value::from(device),
+            Value::from(self.actor.user_id),
+            Value::from(self.last_seq as i64),
+        ];
+        const DEVICE: &str =
+            "INSERT INTO devices (device_id, user_id, last_seq) VALUES ($1, $2, $3) \
+             ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq";
+        let small = answers.len() <= ROWS_PER_STATEMENT
+            && self.db.queued() <= ROWS_PER_STATEMENT
+            && self.db.queue_is_distinct();
+        if self.db.engine() != super::db::Engine::Postgres || !small {
+            self.db.execute(DEVICE, &device_row)?;
+            for chunk in answers.chunks(ROWS_PER_STATEMENT) {
+                let bound: Vec<Value> = chunk.iter().flatten().cloned().collect();
+                self.db.execute(&answers_insert(1, chunk.len()), &bound)?;
+            }
+            self.db.flush()?;
+            if self.db.engine() == super::db::Engine::Postgres && !self.changed.is_empty() {
+                self.db.execute(
+                    "SELECT pg_notify($1, $2)",
+                    args![super::changes::CHANNEL, self.changed.to_payload()],
+                )?;
+            }
             return Ok(());
         }
-        self.db.execute(
-            "INSERT INTO devices (device_id, user_id, last_seq) VALUES ($1, $2, $3) \
-             ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
-            args![device, self.actor.user_id, self.last_seq as i64],
-        )?;
-        for chunk in self.answered.chunks(ROWS_PER_STATEMENT) {
-            let mut values = Vec::with_capacity(chunk.len());
-            let mut bound = Vec::with_capacity(chunk.len() * 4);
-            for (i, (result, at)) in chunk.iter().enumerate() {
-                let n = i * 4;
-                values.push(format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-                bound.extend_from_slice(args![
-                    result.mutation_id(),
-                    device,
-                    serde_json::to_string(result).map_err(json_err)?,
-                    *at
-                ]);
-            }
-            self.db.execute(
-                &format!(
-                    "INSERT INTO processed_mutations (mutation_id, device_id, result, processed_at) VALUES {}",
-                    values.join(", ")
-                ),
-                &bound,
-            )?;
+        // PostgreSQL, one round trip.
+        let mut bound: Vec<Value> = device_row.to_vec();
+        let mut clauses = vec![format!("device AS ({DEVICE} RETURNING 1)")];
+        clauses.push(format!(
+            "answers AS ({} RETURNING 1)",
+            answers_insert(bound.len() + 1, answers.len())
+        ));
+        bound.extend(answers.iter().flatten().cloned());
+        let queued = self.db.take_queue();
+        if !queued.is_empty() {
+            clauses.push(format!(
+                "saved AS ({} RETURNING 1)",
+                records_upsert(bound.len() + 1, queued.len())
+            ));
+            bound.extend(queued.iter().flatten().cloned());
         }
+        let news = if self.changed.is_empty() {
+            "SELECT 1".to_owned()
+        } else {
+            bound.push(Value::from(super::changes::CHANNEL));
+            bound.push(Value::from(self.changed.to_payload()));
+            format!("SELECT pg_notify(${}, ${})", bound.len() - 1, bound.len())
+        };
+        self.db
+            .db
+            .execute(&format!("WITH {} {news}", clauses.join(", ")), &bound)?;
         Ok(())
     }
+}
+
+/// `INSERT INTO processed_mutations … VALUES` with `rows` rows of placeholders from `$first`.
+fn answers_insert(first: usize, rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| format!("({})", placeholders(first + i * 4, 4)))
+        .collect();
+    format!(
+        "INSERT INTO processed_mutations (mutation_id, device_id, result, processed_at) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// The upsert of `rows` records with placeholders from `$first` (see [`Deferring`]).
+fn records_upsert(first: usize, rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| {
+            format!(
+                "({})",
+                placeholders(first + i * RECORD_COLUMNS, RECORD_COLUMNS)
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted) VALUES {} \
+         ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body, \
+         item_id = COALESCE(excluded.item_id, records.item_id), restricted = excluded.restricted",
+        values.join(", ")
+    )
 }
 
 /// `$1, $2, … $n` from `first`, for an `IN (…)` list.
@@ -807,16 +879,43 @@ pub fn push(
     now: DateTime<Utc>,
 ) -> Result<(Vec<MutationResult>, Changed), Error> {
     db.lock(Lock::ChangeLog)?;
-    // The head of the change log and the device's place, in one round trip.
-    let head = db.query_one(
-        "SELECT (SELECT MAX(change_seq) FROM records), \
-         (SELECT user_id FROM devices WHERE device_id = $1), \
-         (SELECT last_seq FROM devices WHERE device_id = $1)",
-        args![device],
-    )?;
-    let latest = head.opt_int(0)?.map_or(0, |n| n.max(0) as u64);
-    let owner = head.opt_uuid(1)?;
-    let last_seq = head.opt_int(2)?.map_or(0, |s| s.max(0) as u64);
+    // Everything the batch needs to know first, in one round trip: the head of the change
+    // log, the device's place, the answers already given to its mutations (a resent batch)
+    // and the records it changes.
+    let n = mutations.len();
+    let sql = format!(
+        "SELECT 'head', CAST((SELECT MAX(change_seq) FROM records) AS TEXT), NULL \
+         UNION ALL SELECT 'device', user_id, CAST(last_seq AS TEXT) FROM devices WHERE device_id = $1 \
+         UNION ALL SELECT 'answer', mutation_id, result FROM processed_mutations WHERE mutation_id IN ({}) \
+         UNION ALL SELECT 'record', id, body FROM records WHERE id IN ({})",
+        if n == 0 { "NULL".to_owned() } else { placeholders(2, n) },
+        if n == 0 { "NULL".to_owned() } else { placeholders(2 + n, n) },
+    );
+    let mut bound = vec![Value::from(device)];
+    bound.extend(mutations.iter().map(|m| Value::from(m.mutation_id)));
+    bound.extend(mutations.iter().map(|m| Value::from(m.id)));
+    let (mut latest, mut owner, mut last_seq) = (0, None, 0);
+    let mut processed = HashMap::new();
+    let mut records: HashMap<Uuid, Option<SyncRecord>> =
+        mutations.iter().map(|m| (m.id, None)).collect();
+    for row in db.query(&sql, &bound)? {
+        match row.text(0)?.as_str() {
+            "head" => latest = row.opt_text(1)?.and_then(|t| t.parse().ok()).unwrap_or(0),
+            "device" => {
+                owner = Some(row.uuid(1)?);
+                last_seq = row.opt_text(2)?.and_then(|t| t.parse().ok()).unwrap_or(0);
+            }
+            "answer" => {
+                let result: MutationResult =
+                    serde_json::from_str(&row.text(2)?).map_err(json_err)?;
+                processed.insert(row.uuid(1)?, result);
+            }
+            _ => {
+                let record: SyncRecord = serde_json::from_str(&row.text(2)?).map_err(json_err)?;
+                records.insert(record.id, Some(record));
+            }
+        }
+    }
     if owner.is_some_and(|o| o != actor.user_id) {
         return Err(Error::Forbidden(
             "This device is registered to another user. Sign out and sign in again to start afresh.".into(),
@@ -827,37 +926,6 @@ pub fn push(
         name: &actor.name,
         now,
     };
-    // What the batch needs to know first, a few hundred ids per query: the answers already
-    // given to its mutations (a resent batch) and the records it changes.
-    let mut processed = HashMap::new();
-    let mut records = HashMap::new();
-    for chunk in mutations.chunks(ROWS_PER_STATEMENT) {
-        let ids: Vec<_> = chunk.iter().map(|m| Value::from(m.mutation_id)).collect();
-        for row in db.query(
-            &format!(
-                "SELECT mutation_id, result FROM processed_mutations WHERE mutation_id IN ({})",
-                placeholders(1, ids.len())
-            ),
-            &ids,
-        )? {
-            let result: MutationResult = serde_json::from_str(&row.text(1)?).map_err(json_err)?;
-            processed.insert(row.uuid(0)?, result);
-        }
-        let ids: Vec<_> = chunk.iter().map(|m| Value::from(m.id)).collect();
-        for m in chunk {
-            records.insert(m.id, None);
-        }
-        for row in db.query(
-            &format!(
-                "SELECT body FROM records WHERE id IN ({})",
-                placeholders(1, ids.len())
-            ),
-            &ids,
-        )? {
-            let record: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
-            records.insert(record.id, Some(record));
-        }
-    }
     let deferring = Deferring::new(db);
     let mut push = StorePush {
         db: &deferring,
@@ -871,8 +939,7 @@ pub fn push(
         answered: Vec::new(),
     };
     let results = process_push(&mut push, &writer, mutations)?;
-    push.write_answers(device)?;
-    deferring.flush()?;
+    push.finish(device)?;
     let changed = push.changed;
     Ok((results, changed))
 }
