@@ -6,6 +6,8 @@
 #   * durable pushes (1 and 100 changes per push) and the initial sync of 10,000 records, on both
 #     engines (examples/sync_bench.rs).
 # Needs Debian's wrk, postgresql and nginx (installed when missing). Release build.
+# MDT_BENCH_BEFORE=DIR (a release target directory of an older commit, holding mdt-server and
+# examples/sync_bench) adds that build's SQLite figures to the same run, for before/after.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_region_packages
 if ! command -v wrk >/dev/null; then
@@ -66,6 +68,26 @@ load() {
   printf 'BENCH pull-nothing-new %-34s %10s req/s   trivial route %10s req/s   ratio %s\n' \
     "$label" "$pull" "$trivial" "$(python3 -c "print(f'{$pull/$trivial:.2f}')")"
 }
+
+if [ -n "${MDT_BENCH_BEFORE:-}" ]; then
+  step "Before: the older build on SQLite (its trivial route: an unknown /api/ path, 404)"
+  OLD_BIN="$MDT_BENCH_BEFORE/mdt-server"
+  echo "bench-password-2026" | "$OLD_BIN" --data-dir "$WORK/before" user add --email bench.user@example.nhs.net --name "Bench User" --role gp >/dev/null 2>&1
+  PORT="$(free_port)"
+  "$OLD_BIN" --data-dir "$WORK/before" --addr "127.0.0.1:$PORT" --dist "$WORK/dist" >"$WORK/before.log" 2>&1 &
+  PIDS+=($!)
+  wait_for "http://127.0.0.1:$PORT/"
+  cookie="$(sign_in "$PORT")"
+  base="http://127.0.0.1:$PORT"
+  cursor="$(curl -fsS -H "cookie: $cookie" "$base/api/sync/pull?since=0" | python3 -c 'import json,sys; print(json.load(sys.stdin)["cursor"])')"
+  wrk -t2 -c32 -d2s -H "cookie: $cookie" "$base/api/sync/pull?since=$cursor" >/dev/null
+  pull="$(wrk -t2 -c32 -d"${DURATION}s" -H "cookie: $cookie" "$base/api/sync/pull?since=$cursor" | awk '/Requests\/sec/ {print $2}')"
+  trivial="$(wrk -t2 -c32 -d"${DURATION}s" "$base/api/nothing-here" | awk '/Requests\/sec/ {print $2}')"
+  printf 'BENCH before: pull-nothing-new SQLite, 1 server        %10s req/s   404 route     %10s req/s   ratio %s\n' \
+    "$pull" "$trivial" "$(python3 -c "print(f'{$pull/$trivial:.2f}')")"
+  kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+  "$MDT_BENCH_BEFORE/examples/sync_bench" 2>/dev/null | sed 's/^BENCH /BENCH before: /'
+fi
 
 step "Pull with nothing new: SQLite, one server"
 add_account --data-dir "$WORK/sqlite" 2>/dev/null

@@ -150,6 +150,18 @@ pub fn patient_of(db: &dyn Db, record: &SyncRecord) -> Result<Option<Uuid>, Erro
     })
 }
 
+/// One row to append: what was done, to which record, about which patient, when.
+pub struct Entry {
+    pub action: AuditAction,
+    pub entity: EntityKind,
+    pub record_id: Uuid,
+    pub patient_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+/// Rows per INSERT when appending many (a first sync audits thousands of reads).
+const ROWS_PER_STATEMENT: usize = 200;
+
 /// Appends one row, chained to the last. Call inside the transaction that does the read or
 /// write, so the trail and the data never disagree.
 pub fn append(
@@ -161,35 +173,92 @@ pub fn append(
     patient_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    append_all(
+        db,
+        actor,
+        &[Entry {
+            action,
+            entity,
+            record_id,
+            patient_id,
+            at: now,
+        }],
+    )
+}
+
+/// Appends rows in order, each chained to the one before: the last row is read once (under
+/// [`Lock::AuditChain`]), the chain is computed here, and the rows are written a few hundred
+/// per statement.
+pub fn append_all(db: &dyn Db, actor: &Actor, entries: &[Entry]) -> Result<(), Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
     db.lock(Lock::AuditChain)?;
-    let (last_seq, prev) =
+    let (mut seq, mut prev) =
         match db.query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])? {
             Some(row) => (row.int(0)?, row.text(1)?),
             None => (0, GENESIS.to_owned()),
         };
-    let seq = last_seq + 1;
-    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let user = actor.user_id.to_string();
-    let record = record_id.to_string();
-    let patient = patient_id.map(|p| p.to_string()).unwrap_or_default();
-    let hash = row_hash(
-        &prev,
-        seq,
-        [
-            &at,
-            &user,
-            &actor.session,
-            action.as_str(),
-            entity.as_str(),
-            &record,
-            &patient,
-        ],
-    );
-    db.execute(
-        "INSERT INTO audit (seq, at, user_id, session, action, entity, record_id, patient_id, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        args![seq, at, user, &actor.session, action.as_str(), entity.as_str(), record, patient, prev, hash],
-    )?;
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let mut values = Vec::with_capacity(chunk.len());
+        let mut bound = Vec::with_capacity(chunk.len() * 10);
+        for (i, entry) in chunk.iter().enumerate() {
+            seq += 1;
+            let at = entry
+                .at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let record = entry.record_id.to_string();
+            let patient = entry.patient_id.map(|p| p.to_string()).unwrap_or_default();
+            let hash = row_hash(
+                &prev,
+                seq,
+                [
+                    &at,
+                    &user,
+                    &actor.session,
+                    entry.action.as_str(),
+                    entry.entity.as_str(),
+                    &record,
+                    &patient,
+                ],
+            );
+            let n = i * 10;
+            values.push(format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 8,
+                n + 9,
+                n + 10
+            ));
+            bound.extend_from_slice(args![
+                seq,
+                at,
+                &user,
+                &actor.session,
+                entry.action.as_str(),
+                entry.entity.as_str(),
+                record,
+                patient,
+                &prev,
+                &hash
+            ]);
+            prev = hash;
+        }
+        db.execute(
+            &format!(
+                "INSERT INTO audit (seq, at, user_id, session, action, entity, record_id, patient_id, prev_hash, hash) VALUES {}",
+                values.join(", ")
+            ),
+            &bound,
+        )?;
+    }
     Ok(())
 }
 
@@ -217,10 +286,19 @@ pub fn record_reads<'a>(
     records: impl IntoIterator<Item = &'a SyncRecord>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let mut entries = Vec::new();
     for record in records {
-        record_access(db, actor, AuditAction::Read, record, now)?;
+        if holds_patient_data(record.entity) {
+            entries.push(Entry {
+                action: AuditAction::Read,
+                entity: record.entity,
+                record_id: record.id,
+                patient_id: patient_of(db, record)?,
+                at: now,
+            });
+        }
     }
-    Ok(())
+    append_all(db, actor, &entries)
 }
 
 /// Where the chain breaks.
