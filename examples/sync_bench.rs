@@ -109,7 +109,7 @@ mod native {
             id: Uuid::new_v4(),
             seq: 0,
         };
-        let unbatched = 300;
+        let unbatched = 1000;
         let started = Instant::now();
         for i in 0..unbatched {
             let m = device.mutation(Uuid::new_v4(), &org(i));
@@ -122,7 +122,7 @@ mod native {
             unbatched as f64 / seconds,
             seconds * 1000.0 / unbatched as f64
         );
-        let (batches, per_batch) = (30, 100);
+        let (batches, per_batch) = (60, 100);
         let started = Instant::now();
         for b in 0..batches {
             let batch: Vec<Mutation> = (0..per_batch)
