@@ -26,21 +26,122 @@ fn organisation(client: &mut common::Client<'_>, name: &str) -> (Uuid, Value) {
     (id, m)
 }
 
+/// A database with almost no room left. On SQLite, a page limit on the file; on PostgreSQL (a
+/// test cluster on this machine, run as root), the records table moved to a tablespace on a
+/// 48 KiB tmpfs, so writing to it fails with "No space left on device" (SQLSTATE 53100).
+enum SmallDisk {
+    Sqlite,
+    Postgres {
+        mount: std::path::PathBuf,
+        tablespace: String,
+        admin_url: String,
+    },
+}
+
+impl SmallDisk {
+    fn squeeze(h: &Harness) -> Option<Self> {
+        if h.store
+            .with_sqlite_connection(|conn| {
+                let pages: i64 = conn
+                    .pragma_query_value(None, "page_count", |r| r.get(0))
+                    .unwrap();
+                conn.pragma_update(None, "max_page_count", pages + 2)
+                    .unwrap();
+            })
+            .is_some()
+        {
+            return Some(Self::Sqlite);
+        }
+        let admin_url = common::test_database_url()?;
+        let local = admin_url.contains("@127.0.0.1") || admin_url.contains("@localhost");
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if !local || !root {
+            assert!(
+                std::env::var("MDT_REQUIRE_REGION_TESTS").as_deref() != Ok("1"),
+                "the full-disk test on PostgreSQL needs a local cluster and root (to mount a tmpfs)"
+            );
+            eprintln!("skipped on PostgreSQL: needs a local cluster and root to mount a tmpfs");
+            return None;
+        }
+        let name = format!("small_{}", Uuid::new_v4().simple());
+        let mount = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&mount).unwrap();
+        let run = |program: &str, args: &[&str]| {
+            let out = Command::new(program).args(args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{program} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let path = mount.to_str().unwrap();
+        run("mount", &["-t", "tmpfs", "-o", "size=48k", "tmpfs", path]);
+        run("chown", &["postgres", path]);
+        common::on_own_thread(
+            &admin_url,
+            &format!("CREATE TABLESPACE {name} LOCATION '{path}'"),
+        )
+        .unwrap();
+        h.store
+            .write_blocking(|db| {
+                db.execute(&format!("ALTER TABLE records SET TABLESPACE {name}"), &[])
+            })
+            .unwrap();
+        Some(Self::Postgres {
+            mount,
+            tablespace: name,
+            admin_url,
+        })
+    }
+
+    /// Space is freed.
+    fn release(&self, h: &Harness) {
+        match self {
+            Self::Sqlite => {
+                h.store.with_sqlite_connection(|conn| {
+                    conn.pragma_update(None, "max_page_count", 1_073_741_823i64)
+                        .unwrap()
+                });
+            }
+            Self::Postgres { .. } => {
+                h.store
+                    .write_blocking(|db| {
+                        db.execute("ALTER TABLE records SET TABLESPACE pg_default", &[])
+                    })
+                    .unwrap();
+            }
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        if let Self::Postgres {
+            mount,
+            tablespace,
+            admin_url,
+        } = self
+        {
+            let _ = common::on_own_thread(
+                admin_url,
+                &format!("DROP TABLESPACE IF EXISTS {tablespace}"),
+            );
+            let _ = Command::new("umount").arg(&*mount).status();
+            let _ = std::fs::remove_dir(&*mount);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_full_disk_answers_5xx_without_acknowledging_and_the_retry_applies_once() {
     let h = Harness::new();
     let me = h.coordinator();
     let mut client = h.sign_in("pat.coordinator@example.nhs.net", me).await;
     // Leave the database a few pages to grow into: the batch below needs far more.
-    let Some(()) = h.store.with_sqlite_connection(|conn| {
-        let pages: i64 = conn
-            .pragma_query_value(None, "page_count", |r| r.get(0))
-            .unwrap();
-        conn.pragma_update(None, "max_page_count", pages + 2)
-            .unwrap();
-    }) else {
-        // PostgreSQL's full disk (SQLSTATE 53100) is the same `Error::StorageFull`; filling
-        // a real disk under a shared test cluster is left to the operator's own drills.
+    let Some(small) = SmallDisk::squeeze(&h) else {
         return;
     };
     let long_name = "Synthetic Practice ".repeat(10);
@@ -68,10 +169,7 @@ async fn a_full_disk_answers_5xx_without_acknowledging_and_the_retry_applies_onc
     );
 
     // Space is freed; the device sends the very same batch again.
-    h.store.with_sqlite_connection(|conn| {
-        conn.pragma_update(None, "max_page_count", 1_073_741_823i64)
-            .unwrap()
-    });
+    small.release(&h);
     let results = client.push(mutations.clone()).await;
     assert_eq!(results.len(), 200);
     assert!(

@@ -8,7 +8,6 @@ use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 
 use common::{get, Harness};
-use mdt::server::store::Store;
 use mdt::server::{app, AppState, Config};
 
 /// The headers every response must carry, as (name, value).
@@ -35,22 +34,22 @@ fn check_headers(headers: &axum::http::HeaderMap, what: &str) {
     assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
 }
 
-fn harness_with_app(secure: bool) -> (axum::Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let dist = dir.path().join("dist");
+fn harness_with_app(secure: bool) -> (axum::Router, common::TestDatabase) {
+    let place = common::TestDatabase::new();
+    let dist = place.dir.path().join("dist");
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(
         dist.join("index.html"),
         "<!doctype html><title>MDT</title><script type=\"module\" src=\"/boot.js\"></script>",
     )
     .unwrap();
-    let store = Store::open(&dir.path().join("data")).unwrap();
+    let store = place.open();
     let config = Config {
         secure_cookies: secure,
         dist_dir: Some(dist),
         ..Config::default()
     };
-    (app(AppState::new(store, config)), dir)
+    (app(AppState::new(store, config)), place)
 }
 
 async fn headers_of(
