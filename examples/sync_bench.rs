@@ -19,7 +19,7 @@ mod native {
     use mdt::core::entities::{
         Entity, Meeting, MeetingStatus, Organisation, OrganisationKind, Role, Team,
     };
-    use mdt::core::patient::{check_digit, Patient};
+    use mdt::core::patient::Patient;
     use mdt::core::sync::{Mutation, MutationOp, PullResponse, Replica};
     use mdt::server::demo::{add_user, NewUser};
     use mdt::server::store::{Actor, Store};
@@ -56,22 +56,6 @@ mod native {
         {
             panic!("the benchmark's data was not accepted: {refused:?}");
         }
-    }
-
-    /// Synthetic NHS numbers in the 999 test range with valid check digits.
-    fn nhs_numbers() -> impl Iterator<Item = String> {
-        (0u32..).filter_map(|n| {
-            let mut digits = [9u8, 9, 9, 0, 0, 0, 0, 0, 0];
-            let mut rest = n;
-            for d in digits[3..].iter_mut().rev() {
-                *d = (rest % 10) as u8;
-                rest /= 10;
-            }
-            let check = check_digit(&digits)?;
-            let mut s: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
-            s.push(char::from(b'0' + check));
-            Some(s)
-        })
     }
 
     pub fn run() {
@@ -193,7 +177,10 @@ mod native {
             ));
         }
         let born = NaiveDate::from_ymd_opt(1940, 1, 1).expect("date");
-        for (i, nhs) in nhs_numbers().take(4_975).enumerate() {
+        for (i, nhs) in mdt::core::patient::synthetic_nhs_numbers()
+            .take(4_975)
+            .enumerate()
+        {
             let patient_id = Uuid::new_v4();
             all.push(setup.mutation(
                 patient_id,

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use chrono::Utc;
 use mdt::core::entities::{Entity, Role, Team};
-use mdt::core::patient::{check_digit, Patient};
+use mdt::core::patient::Patient;
 use mdt::core::sync::{Mutation, MutationOp};
 use mdt::server::demo::{add_user, load_demo, NewUser, DEMO_PASSWORD};
 use mdt::server::store::{self, migrate, Actor, Store};
@@ -18,22 +18,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use common::*;
-
-/// Synthetic NHS numbers in the 999 test range with valid check digits.
-fn nhs_numbers() -> impl Iterator<Item = String> {
-    (0u32..).filter_map(|n| {
-        let mut digits = [9u8, 9, 9, 0, 0, 0, 0, 0, 0];
-        let mut rest = n;
-        for d in digits[3..].iter_mut().rev() {
-            *d = (rest % 10) as u8;
-            rest /= 10;
-        }
-        let check = check_digit(&digits)?;
-        let mut s: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
-        s.push(char::from(b'0' + check));
-        Some(s)
-    })
-}
 
 /// The demo, and a coordinator whose team holds 10,000 patients (pulled once, so the audit
 /// trail holds their reads too).
@@ -77,7 +61,9 @@ fn embedded_installation(dir: &std::path::Path) -> Store {
     store
         .push_blocking(&actor, device, &first, Utc::now())
         .unwrap();
-    let numbers: Vec<String> = nhs_numbers().take(10_000).collect();
+    let numbers: Vec<String> = mdt::core::patient::synthetic_nhs_numbers()
+        .take(10_000)
+        .collect();
     for chunk in numbers.chunks(500) {
         let batch: Vec<Mutation> = chunk
             .iter()

@@ -22,6 +22,23 @@ pub enum NhsNumberError {
     AllZeros,
 }
 
+/// Synthetic NHS numbers for demos, tests and benchmarks: the 999 range (never issued to
+/// anyone) with valid check digits, in order (`999 000 001 8`, `999 000 002 6`, …).
+pub fn synthetic_nhs_numbers() -> impl Iterator<Item = String> {
+    (0u32..1_000_000).filter_map(|n| {
+        let mut digits = [9u8, 9, 9, 0, 0, 0, 0, 0, 0];
+        let mut rest = n;
+        for d in digits[3..].iter_mut().rev() {
+            *d = (rest % 10) as u8;
+            rest /= 10;
+        }
+        let check = check_digit(&digits)?;
+        let mut s: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+        s.push(char::from(b'0' + check));
+        Some(s)
+    })
+}
+
 /// The Modulus 11 check digit for the first nine digits, or `None` when no digit can be valid
 /// (the remainder gives 10).
 pub fn check_digit(first_nine: &[u8; 9]) -> Option<u8> {
@@ -133,6 +150,17 @@ impl Entity for Patient {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn synthetic_numbers_are_valid_distinct_and_in_the_999_range() {
+        let numbers: Vec<String> = synthetic_nhs_numbers().take(2_000).collect();
+        assert_eq!(numbers[..2], ["9990000018", "9990000026"]);
+        assert!(numbers
+            .iter()
+            .all(|n| n.starts_with("999") && parse_nhs_number(n).as_deref() == Ok(n.as_str())));
+        let distinct: std::collections::HashSet<_> = numbers.iter().collect();
+        assert_eq!(distinct.len(), numbers.len());
+    }
 
     #[test]
     fn an_objection_to_sharing_is_recorded_and_older_records_have_none() {

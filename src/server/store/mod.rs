@@ -169,9 +169,7 @@ impl Store {
         F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.read_here(f))
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+        blocking(move || store.read_here(f)).await
     }
 
     /// Runs `f`, a read of one indexed row or two (a session, the head of the change log),
@@ -187,12 +185,11 @@ impl Store {
             Backend::Sqlite(db) => db.read_quick(f),
             Backend::Postgres(_) => {
                 let store = self.clone();
-                tokio::task::spawn_blocking(move || match &store.inner.backend {
+                blocking(move || match &store.inner.backend {
                     Backend::Postgres(db) => db.read_quick(f),
                     Backend::Sqlite(db) => db.read_quick(f),
                 })
                 .await
-                .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
             }
         }
     }
@@ -205,9 +202,7 @@ impl Store {
         F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.write_here(f))
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+        blocking(move || store.write_here(f)).await
     }
 
     /// Applies a device's batch of changes as `actor`, in one durable transaction.
@@ -271,17 +266,13 @@ impl Store {
         mutations: Vec<Mutation>,
     ) -> Result<Vec<MutationResult>, Error> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.push_here(&actor, device, &mutations, Utc::now()))
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+        blocking(move || store.push_here(&actor, device, &mutations, Utc::now())).await
     }
 
     /// [`Store::pull_blocking`] on a blocking thread.
     pub async fn pull(&self, actor: Actor, since: u64) -> Result<PullResponse, Error> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.pull_here(&actor, since))
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+        blocking(move || store.pull_here(&actor, since)).await
     }
 
     /// The SQLite writer connection, for tests of the embedded schema (`None` on PostgreSQL).
@@ -294,6 +285,15 @@ impl Store {
             Backend::Postgres(_) => None,
         }
     }
+}
+
+/// Runs store work on tokio's blocking threads (database calls block).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
 }
 
 /// Hears the region's news on a connection of its own (`LISTEN`) and passes it to this

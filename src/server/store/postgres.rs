@@ -149,16 +149,22 @@ impl Postgres {
         Ok(())
     }
 
+    /// A connection from the pool; 503 when none comes within [`CHECKOUT_TIMEOUT`] (the
+    /// database is away, or every connection busy).
+    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, Error> {
+        self.pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection");
+            Error::Unavailable
+        })
+    }
+
     fn run<T>(
         &self,
         isolation: IsolationLevel,
         read_only: bool,
         f: impl FnOnce(&dyn Db) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let mut conn = self.pool.get().map_err(|e| {
-            tracing::warn!(error = %e, "no database connection");
-            Error::Unavailable
-        })?;
+        let mut conn = self.checkout()?;
         let Connection {
             client, statements, ..
         } = &mut *conn;
@@ -183,10 +189,7 @@ impl Postgres {
     /// Runs `f` without a transaction: each statement is its own snapshot, one round trip.
     /// For reads of a single indexed row (a session, the head of the change log).
     pub fn read_quick<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
-        let mut conn = self.pool.get().map_err(|e| {
-            tracing::warn!(error = %e, "no database connection");
-            Error::Unavailable
-        })?;
+        let mut conn = self.checkout()?;
         let Connection {
             client, statements, ..
         } = &mut *conn;
@@ -213,10 +216,7 @@ impl Postgres {
         lock: Lock,
         f: impl FnOnce(&dyn Db) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let mut conn = self.pool.get().map_err(|e| {
-            tracing::warn!(error = %e, "no database connection");
-            Error::Unavailable
-        })?;
+        let mut conn = self.checkout()?;
         let Connection {
             client,
             statements,
