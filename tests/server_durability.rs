@@ -1,5 +1,6 @@
-//! Durability: an acknowledged push survives the server being killed at any moment, and a push
-//! the disk cannot hold is answered with a 5xx and no acknowledgement, then succeeds on retry.
+//! Durability: an acknowledged push survives the server being killed at any moment, a push
+//! the disk cannot hold is answered with a 5xx and no acknowledgement, then succeeds on retry,
+//! and a server told to stop (SIGTERM) finishes the push in flight before it exits.
 //! Synthetic data only (organisations with made-up names).
 
 mod common;
@@ -473,4 +474,118 @@ async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
         "crash test: {} rounds, {acknowledged} changes acknowledged, {cut} pushes cut off mid-request",
         rounds()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_push_in_flight_ends_live_streams_and_exits() {
+    let place = common::TestDatabase::new();
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>test</title>",
+    )
+    .unwrap();
+    {
+        let store = place.open();
+        mdt::server::demo::add_user(
+            &store,
+            &mdt::server::demo::NewUser {
+                email: "pat.coordinator@example.nhs.net",
+                name: "Pat Coordinator",
+                role: mdt::core::entities::Role::PracticeManager,
+                password: PASSWORD,
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    }
+    let mut server = start_server(&place, dist.path());
+    let sign_in = json!({"email": "pat.coordinator@example.nhs.net", "password": PASSWORD});
+    let (_, headers, _) = request(server.addr, "POST", "/api/session", None, Some(&sign_in))
+        .await
+        .unwrap();
+    let cookie = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+
+    // A device listening for live updates (a stream that would otherwise never end).
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        stream
+            .write_all(
+                format!("GET /api/sync/events HTTP/1.1\r\nHost: test\r\nCookie: {cookie}\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let mut first = [0u8; 256];
+        let n = stream.read(&mut first).await.unwrap();
+        assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    }
+
+    // A big push, and SIGTERM while it is being applied.
+    let device = Uuid::new_v4();
+    let mutations: Vec<Value> = (0..500)
+        .map(|i| {
+            json!({
+                "mutation_id": Uuid::new_v4(), "seq": i + 1, "entity": "organisation", "id": Uuid::new_v4(),
+                "base_version": 0, "op": {"kind": "update", "fields": {"name": format!("Shutdown practice {i}"), "kind": "gp_practice"}}
+            })
+        })
+        .collect();
+    let body = json!({"device_id": device, "mutations": mutations});
+    let addr = server.addr;
+    let push = tokio::spawn({
+        let cookie = cookie.clone();
+        async move { request(addr, "POST", "/api/sync/push", Some(&cookie), Some(&body)).await }
+    });
+    // The request is on the wire and being read; 500 changes take far longer to apply.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let stopping = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let (status, _, answer) = push.await.unwrap().expect("the push in flight is answered");
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results.len(), 500);
+    assert!(results.iter().all(|r| r["status"] == "applied"));
+    let exited = tokio::task::block_in_place(|| loop {
+        if let Some(code) = server.child.try_wait().unwrap() {
+            break code;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(10),
+            "the server exits despite the open event stream"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    });
+    assert!(exited.success(), "{exited:?}");
+    // The stream was ended by the server, not left hanging.
+    {
+        use tokio::io::AsyncReadExt;
+        let mut rest = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
+        assert!(read.is_ok(), "the event stream was closed");
+    }
+    let stored = place
+        .open()
+        .read_blocking(|db| {
+            db.query_one(
+                "SELECT COUNT(*) FROM records WHERE entity = 'organisation'",
+                &[],
+            )?
+            .int(0)
+        })
+        .unwrap();
+    assert_eq!(stored, 500, "everything acknowledged was stored");
 }
