@@ -314,8 +314,8 @@ impl CrashClient {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
+/// A database with Pat's account (made before any server starts) and a stand-in built app.
+fn place_with_pat() -> (common::TestDatabase, tempfile::TempDir) {
     let place = common::TestDatabase::new();
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -323,21 +323,23 @@ async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
         "<!doctype html><title>test</title>",
     )
     .unwrap();
-    {
-        // The account, made before the server first starts.
-        let store = place.open();
-        mdt::server::demo::add_user(
-            &store,
-            &mdt::server::demo::NewUser {
-                email: "pat.coordinator@example.nhs.net",
-                name: "Pat Coordinator",
-                role: mdt::core::entities::Role::PracticeManager,
-                password: PASSWORD,
-            },
-            chrono::Utc::now(),
-        )
-        .unwrap();
-    }
+    mdt::server::demo::add_user(
+        &place.open(),
+        &mdt::server::demo::NewUser {
+            email: "pat.coordinator@example.nhs.net",
+            name: "Pat Coordinator",
+            role: mdt::core::entities::Role::PracticeManager,
+            password: PASSWORD,
+        },
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    (place, dist)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
+    let (place, dist) = place_with_pat();
     let seed = std::env::var("MDT_CRASH_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -478,27 +480,7 @@ async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_push_in_flight_ends_live_streams_and_exits() {
-    let place = common::TestDatabase::new();
-    let dist = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dist.path().join("index.html"),
-        "<!doctype html><title>test</title>",
-    )
-    .unwrap();
-    {
-        let store = place.open();
-        mdt::server::demo::add_user(
-            &store,
-            &mdt::server::demo::NewUser {
-                email: "pat.coordinator@example.nhs.net",
-                name: "Pat Coordinator",
-                role: mdt::core::entities::Role::PracticeManager,
-                password: PASSWORD,
-            },
-            chrono::Utc::now(),
-        )
-        .unwrap();
-    }
+    let (place, dist) = place_with_pat();
     let mut server = start_server(&place, dist.path());
     let sign_in = json!({"email": "pat.coordinator@example.nhs.net", "password": PASSWORD});
     let (_, headers, _) = request(server.addr, "POST", "/api/session", None, Some(&sign_in))
