@@ -314,6 +314,19 @@ impl CrashClient {
     }
 }
 
+/// How many organisations the database holds.
+fn organisations_stored(store: &mdt::server::store::Store) -> i64 {
+    store
+        .read_blocking(|db| {
+            db.query_one(
+                "SELECT COUNT(*) FROM records WHERE entity = 'organisation'",
+                &[],
+            )?
+            .int(0)
+        })
+        .unwrap()
+}
+
 /// A database with Pat's account (made before any server starts) and a stand-in built app.
 fn place_with_pat() -> (common::TestDatabase, tempfile::TempDir) {
     let place = common::TestDatabase::new();
@@ -457,15 +470,7 @@ async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
     }) {
         assert_eq!(check, "ok");
     }
-    let stored = store
-        .read_blocking(|db| {
-            db.query_one(
-                "SELECT COUNT(*) FROM records WHERE entity = 'organisation'",
-                &[],
-            )?
-            .int(0)
-        })
-        .unwrap();
+    let stored = organisations_stored(&store);
     assert_eq!(
         stored as usize, acknowledged,
         "every stored change was acknowledged once the clients drained their outboxes"
@@ -559,15 +564,6 @@ async fn sigterm_finishes_the_push_in_flight_ends_live_streams_and_exits() {
             tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
         assert!(read.is_ok(), "the event stream was closed");
     }
-    let stored = place
-        .open()
-        .read_blocking(|db| {
-            db.query_one(
-                "SELECT COUNT(*) FROM records WHERE entity = 'organisation'",
-                &[],
-            )?
-            .int(0)
-        })
-        .unwrap();
+    let stored = organisations_stored(&place.open());
     assert_eq!(stored, 500, "everything acknowledged was stored");
 }

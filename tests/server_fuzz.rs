@@ -162,7 +162,7 @@ fn body() -> impl Strategy<Value = Body_> {
 /// (method, path) of every route, with holes filled from the case.
 fn route() -> impl Strategy<Value = (&'static str, String)> {
     (
-        0usize..17,
+        0usize..20,
         prop_oneof![
             Just("00000000-0000-0000-0000-000000000000".to_string()),
             Just("not-a-uuid".to_string()),
@@ -193,6 +193,10 @@ fn route() -> impl Strategy<Value = (&'static str, String)> {
             13 => ("POST", format!("/api/admin/accounts/{id}/disable")),
             14 => ("POST", format!("/api/admin/accounts/{id}/enable")),
             15 => ("POST", format!("/api/admin/accounts/{id}/password")),
+            16 => ("GET", "/api/version".to_string()),
+            17 => ("GET", "/healthz".to_string()),
+            // The live-update stream only answers GET (an open stream is tested in server_live).
+            18 => ("POST", "/api/sync/events".to_string()),
             _ => ("PUT", format!("/api/{id}")),
         })
 }
