@@ -71,15 +71,7 @@ async fn sign_in(front: SocketAddr, email: &str) -> String {
     for _ in 0..100 {
         if let Ok((200, head, _)) = request(front, "POST", "/api/session", None, Some(&body)).await
         {
-            return head
-                .lines()
-                .find_map(|l| {
-                    l.to_lowercase()
-                        .strip_prefix("set-cookie: ")
-                        .map(|_| l[12..].to_owned())
-                })
-                .and_then(|c| c.split(';').next().map(str::to_owned))
-                .expect("a session cookie");
+            return common::session_cookie_in(&head);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -238,15 +238,20 @@ fn start_server(place: &common::TestDatabase, dist: &std::path::Path) -> Server 
         .stderr(Stdio::null())
         .spawn()
         .expect("the server starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::region::wait_until_listening(addr, Duration::from_secs(20), || {
+        "the server did not start listening".into()
+    });
     Server { child, addr }
+}
+
+/// Pat signs in over HTTP; the session cookie.
+async fn sign_in_pat(addr: SocketAddr) -> String {
+    let sign_in = json!({"email": "pat.coordinator@example.nhs.net", "password": PASSWORD});
+    let (status, head, _) = request(addr, "POST", "/api/session", None, Some(&sign_in))
+        .await
+        .expect("sign-in answered");
+    assert_eq!(status, 200);
+    common::session_cookie_in(&head)
 }
 
 /// A client as the app is: an outbox that is sent until the server answers it.
@@ -314,6 +319,57 @@ impl CrashClient {
     }
 }
 
+/// The database's writers held back by another connection: on SQLite a write transaction on
+/// the file, on PostgreSQL the change log's lock. Released when dropped.
+struct HeldWriters {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HeldWriters {
+    fn hold(place: &common::TestDatabase) -> Self {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (held, is_held) = std::sync::mpsc::channel::<()>();
+        let url = place.url();
+        let file = place.dir.path().join("mdt.sqlite3");
+        let thread = std::thread::spawn(move || match url {
+            Some(url) => {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                // The key space and number of `Lock::ChangeLog` ("MDT1", 1).
+                client
+                    .execute("SELECT pg_advisory_lock(1296323633, 1)", &[])
+                    .unwrap();
+                held.send(()).unwrap();
+                let _ = wait.recv();
+                client
+                    .execute("SELECT pg_advisory_unlock(1296323633, 1)", &[])
+                    .unwrap();
+            }
+            None => {
+                let conn = rusqlite::Connection::open(file).unwrap();
+                conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                held.send(()).unwrap();
+                let _ = wait.recv();
+                conn.execute_batch("COMMIT").unwrap();
+            }
+        });
+        is_held.recv().unwrap();
+        Self {
+            release: Some(release),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for HeldWriters {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// How many organisations the database holds.
 fn organisations_stored(store: &mdt::server::store::Store) -> i64 {
     store
@@ -359,17 +415,7 @@ async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
         .unwrap_or(0x5eed_cafe_u64);
     let mut rng = Xorshift(seed);
     let mut server = start_server(&place, dist.path());
-    let sign_in = json!({"email": "pat.coordinator@example.nhs.net", "password": PASSWORD});
-    let (status, headers, _) = request(server.addr, "POST", "/api/session", None, Some(&sign_in))
-        .await
-        .expect("sign-in answered");
-    assert_eq!(status, 200);
-    let cookie = headers
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
+    let cookie = sign_in_pat(server.addr).await;
 
     let mut clients: Vec<CrashClient> = (0..3)
         .map(|_| CrashClient {
@@ -487,16 +533,7 @@ async fn killing_the_server_at_random_moments_loses_no_acknowledged_change() {
 async fn sigterm_finishes_the_push_in_flight_ends_live_streams_and_exits() {
     let (place, dist) = place_with_pat();
     let mut server = start_server(&place, dist.path());
-    let sign_in = json!({"email": "pat.coordinator@example.nhs.net", "password": PASSWORD});
-    let (_, headers, _) = request(server.addr, "POST", "/api/session", None, Some(&sign_in))
-        .await
-        .unwrap();
-    let cookie = headers
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
+    let cookie = sign_in_pat(server.addr).await;
 
     // A device listening for live updates (a stream that would otherwise never end).
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
@@ -526,18 +563,23 @@ async fn sigterm_finishes_the_push_in_flight_ends_live_streams_and_exits() {
         .collect();
     let body = json!({"device_id": device, "mutations": mutations});
     let addr = server.addr;
+    // Writers are held back from outside, so the push is certainly in flight (accepted, read,
+    // waiting to write) when the signal comes.
+    let held = HeldWriters::hold(&place);
     let push = tokio::spawn({
         let cookie = cookie.clone();
         async move { request(addr, "POST", "/api/sync/push", Some(&cookie), Some(&body)).await }
     });
-    // The request is on the wire and being read; 500 changes take far longer to apply.
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let stopping = Instant::now();
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!push.is_finished(), "the push waits for the writers' lock");
+    drop(held);
 
     let (status, _, answer) = push.await.unwrap().expect("the push in flight is answered");
     assert_eq!(status, 200, "{answer}");

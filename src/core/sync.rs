@@ -214,6 +214,17 @@ pub struct PullResponse {
     pub more: bool,
 }
 
+impl PullResponse {
+    /// The answer when nothing changed after `cursor`: no records, the same cursor.
+    pub fn nothing_after(cursor: u64) -> Self {
+        Self {
+            records: Vec::new(),
+            cursor,
+            more: false,
+        }
+    }
+}
+
 /// How a mutation's sequence number relates to what the server has seen from its device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SequenceCheck {

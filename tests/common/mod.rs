@@ -258,6 +258,20 @@ pub fn get(uri: &str, cookie: Option<&str>) -> Request<Body> {
     builder.body(Body::empty()).unwrap()
 }
 
+/// The session cookie (`name=value`) set in a raw HTTP response head, as [`request`] gives it.
+pub fn session_cookie_in(head: &str) -> String {
+    head.lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("set-cookie")
+                .then(|| value.trim())
+        })
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
 pub fn session_cookie(headers: &axum::http::HeaderMap) -> String {
     let set = headers
         .get(header::SET_COOKIE)

@@ -18,6 +18,16 @@ pub fn free_port() -> SocketAddr {
         .unwrap()
 }
 
+/// Waits until something listens on `addr`, failing with `what` (asked only then) after
+/// `limit`.
+pub fn wait_until_listening(addr: SocketAddr, limit: Duration, what: impl Fn() -> String) {
+    let deadline = Instant::now() + limit;
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "{}", what());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -167,11 +177,9 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("the server starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "{name} did not start listening");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until_listening(addr, Duration::from_secs(30), || {
+            format!("{name} did not start listening")
+        });
         Self {
             child,
             addr,
@@ -276,15 +284,12 @@ impl Nginx {
             .stderr(Stdio::piped())
             .spawn()
             .expect("nginx starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
+        wait_until_listening(addr, Duration::from_secs(10), || {
+            format!(
                 "nginx did not start: {}",
                 std::fs::read_to_string(dir.path().join("logs/error.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            )
+        });
         Self {
             child,
             addr,

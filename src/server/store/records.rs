@@ -951,14 +951,7 @@ pub fn push(
 pub fn pull(db: &dyn Db, actor: &Actor, since: u64) -> Result<(PullResponse, Vec<bool>), Error> {
     // Nothing new (most polls): one look at the head of the change log.
     if latest_change(db)? <= since {
-        return Ok((
-            PullResponse {
-                records: Vec::new(),
-                cursor: since,
-                more: false,
-            },
-            Vec::new(),
-        ));
+        return Ok((PullResponse::nothing_after(since), Vec::new()));
     }
     let teams = teams_of(db, actor.person_id)?;
     let people = people_in(db, &teams)?;
