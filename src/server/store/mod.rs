@@ -64,6 +64,9 @@ struct Inner {
     feed: tokio::sync::broadcast::Sender<Changed>,
 }
 
+/// How long opening a PostgreSQL store waits for its change listener to be in place.
+const LISTEN_READY: Duration = Duration::from_secs(10);
+
 /// How many pieces of news a slow listener may fall behind by before it is told to pull
 /// anyway (it then misses nothing: a pull fetches everything new).
 const FEED_CAPACITY: usize = 256;
@@ -86,9 +89,15 @@ impl Store {
         let listen_to = engine.config().clone();
         let store = Self::over(Backend::Postgres(engine));
         let weak = Arc::downgrade(&store.inner);
+        let (listening, is_listening) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("mdt-listen".into())
-            .spawn(move || listen(listen_to, weak))?;
+            .spawn(move || listen(listen_to, weak, listening))?;
+        // Ready only once the region's news is heard: a push committed before would otherwise
+        // be missed by this server's live-update streams.
+        if is_listening.recv_timeout(LISTEN_READY).is_err() {
+            tracing::warn!("not yet listening for changes; live updates start when it is");
+        }
         Ok(store)
     }
 
@@ -305,7 +314,7 @@ async fn blocking<T: Send + 'static>(
 /// server's listeners, until the store is dropped. After a lost connection it reconnects
 /// (waiting longer each time, up to 5 s) and tells everyone to pull, since news may have been
 /// missed meanwhile.
-fn listen(config: ::postgres::Config, store: Weak<Inner>) {
+fn listen(config: ::postgres::Config, store: Weak<Inner>, listening: std::sync::mpsc::Sender<()>) {
     let mut wait = Duration::from_millis(100);
     let mut first = true;
     loop {
@@ -326,7 +335,9 @@ fn listen(config: ::postgres::Config, store: Weak<Inner>) {
             }
         };
         wait = Duration::from_millis(100);
-        if !first {
+        if first {
+            let _ = listening.send(());
+        } else {
             let Some(inner) = store.upgrade() else { return };
             let _ = inner.feed.send(Changed::everyone());
         }
