@@ -122,6 +122,34 @@ mod native {
             (batches * per_batch) as f64 / seconds
         );
 
+        // Many devices at once, as a region's server sees them: eight devices, each pushing one
+        // change at a time, all together. Every push still waits for the one before it to
+        // commit (the change log is written in order), but the work around it overlaps.
+        let (devices, each) = (8, 250);
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for d in 0..devices {
+                let (store, actor) = (&store, &actor);
+                scope.spawn(move || {
+                    let mut device = Device {
+                        id: Uuid::new_v4(),
+                        seq: 0,
+                    };
+                    for i in 0..each {
+                        let m = device.mutation(Uuid::new_v4(), &org(20_000 + d * each + i));
+                        push(store, actor, device.id, &[m]);
+                    }
+                });
+            }
+        });
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "BENCH durable-push concurrent: {devices} devices at once, {} pushes of 1 change in {:.2} s: {:.0} pushes/s",
+            devices * each,
+            seconds,
+            (devices * each) as f64 / seconds
+        );
+
         // A team with 10,000 records: the team, 50 meetings, 4,975 patients and as many items.
         let team_id = Uuid::new_v4();
         let mut setup = Device {
@@ -261,7 +289,7 @@ mod native {
             assert!(held >= 10_000, "the team holds {held} records");
             println!(
             "BENCH initial-sync by {who}: a team of {held} records (plus {} directory records) pulled into a new replica: median {:.0} ms, min {:.0} ms over {runs} runs",
-            unbatched + batches * per_batch,
+            unbatched + batches * per_batch + devices * each,
             times[runs / 2],
             times[0]
         );

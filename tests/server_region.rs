@@ -10,6 +10,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use mdt::args;
 use mdt::server::{app, audit, AppState, Config};
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -240,4 +241,77 @@ async fn a_batch_saving_one_record_several_times_and_hundreds_at_once_is_stored_
     let cursor = pulled["cursor"].as_u64().unwrap();
     assert!(cursor >= 455, "{cursor}");
     assert_eq!(pat.pull(cursor).await["records"], json!([]));
+}
+
+/// The value stored under a setting, read in a fresh snapshot.
+fn setting(store: &mdt::server::store::Store, key: &str) -> Option<String> {
+    let key = key.to_owned();
+    store
+        .read_blocking(move |db| {
+            db.query_opt("SELECT value FROM settings WHERE key = $1", args![key])?
+                .map(|row| row.text(0))
+                .transpose()
+        })
+        .expect("read")
+}
+
+#[test]
+fn a_write_in_which_a_statement_failed_never_commits_even_if_the_caller_carries_on() {
+    let h = Harness::new();
+    let insert = "INSERT INTO settings (key, value) VALUES ($1, $2)";
+    let outcome = h.store.write_blocking(|db| {
+        db.execute(insert, args!["carried-on", "written before the failure"])?;
+        // The same key again breaks the primary key; the caller ignores the failure.
+        let refused = db.execute(insert, args!["carried-on", "again"]);
+        assert!(refused.is_err(), "a duplicate key is refused");
+        Ok(())
+    });
+    assert!(outcome.is_err(), "the write reports the failure");
+    assert_eq!(
+        setting(&h.store, "carried-on"),
+        None,
+        "nothing was committed"
+    );
+    // The store carries on: the next write on the same connection commits.
+    h.store
+        .write_blocking(|db| db.execute(insert, args!["next", "fine"]).map(|_| ()))
+        .expect("a later write");
+    assert_eq!(setting(&h.store, "next").as_deref(), Some("fine"));
+}
+
+#[test]
+fn writes_kept_back_for_the_commit_are_committed_in_order_and_seen_by_later_reads() {
+    let h = Harness::new();
+    let insert = "INSERT INTO settings (key, value) VALUES ($1, $2)";
+    let update = "UPDATE settings SET value = $2 WHERE key = $1";
+    // Nothing but writes kept back: they go with the COMMIT (on PostgreSQL), in order.
+    h.store
+        .write_blocking(|db| {
+            db.execute_later(insert, args!["kept", "first"])?;
+            db.execute_later(update, args!["kept", "second"])?;
+            Ok(())
+        })
+        .expect("write");
+    assert_eq!(setting(&h.store, "kept").as_deref(), Some("second"));
+    // More than are ever kept back at once, then a read in the same transaction sees them all.
+    let seen = h
+        .store
+        .write_blocking(|db| {
+            for i in 0..40 {
+                db.execute_later(insert, args![format!("many-{i:02}"), i.to_string()])?;
+            }
+            db.query_one("SELECT COUNT(*) FROM settings WHERE key LIKE 'many-%'", &[])?
+                .int(0)
+        })
+        .expect("write");
+    assert_eq!(seen, 40);
+    // A write kept back that fails fails the whole transaction, at the commit.
+    let outcome = h.store.write_blocking(|db| {
+        db.execute(insert, args!["before", "x"])?;
+        db.execute_later(insert, args!["kept", "a duplicate key"])?;
+        Ok(())
+    });
+    assert!(outcome.is_err(), "the failed write kept back is reported");
+    assert_eq!(setting(&h.store, "before"), None, "nothing was committed");
+    assert_eq!(setting(&h.store, "kept").as_deref(), Some("second"));
 }

@@ -251,7 +251,7 @@ pub fn append_all(db: &dyn Db, actor: &Actor, entries: &[Entry]) -> Result<(), E
             ]);
             prev = hash;
         }
-        db.execute(
+        db.execute_later(
             &format!(
                 "INSERT INTO audit (seq, at, user_id, session, action, entity, record_id, patient_id, prev_hash, hash) VALUES {}",
                 values.join(", ")

@@ -212,6 +212,14 @@ pub trait Db {
     /// Runs a query; every row.
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, Error>;
 
+    /// Runs a write whose answer nobody reads. SQLite runs it at once; PostgreSQL sends it
+    /// together with the next statement or with the `COMMIT` (one round trip instead of two),
+    /// in order, so every later read still sees it. A failure surfaces there, and fails the
+    /// transaction all the same.
+    fn execute_later(&self, sql: &str, args: &[Value]) -> Result<(), Error> {
+        self.execute(sql, args).map(|_| ())
+    }
+
     /// Takes an application lock until the end of the transaction (see [`Lock`]). On SQLite a
     /// write transaction already excludes every other writer, so this does nothing there.
     fn lock(&self, lock: Lock) -> Result<(), Error>;

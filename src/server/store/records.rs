@@ -635,7 +635,7 @@ impl SyncStore for StorePush<'_> {
         }
         if record.entity == EntityKind::Team {
             let team = record.typed::<Team>().filter(|_| !record.deleted);
-            self.db.execute(
+            self.db.execute_later(
                 "DELETE FROM team_members WHERE team_id = $1",
                 args![record.id],
             )?;
@@ -644,10 +644,10 @@ impl SyncStore for StorePush<'_> {
                 for person in
                     std::iter::once(team.coordinator_id).chain(team.member_ids.iter().copied())
                 {
-                    self.db.execute(insert, args![record.id, person, 1])?;
+                    self.db.execute_later(insert, args![record.id, person, 1])?;
                 }
                 for person in &team.observer_ids {
-                    self.db.execute(insert, args![record.id, person, 0])?;
+                    self.db.execute_later(insert, args![record.id, person, 0])?;
                 }
             }
             self.reannounce_team(record.id, team.as_ref())?;
@@ -729,7 +729,8 @@ impl<'a> Deferring<'a> {
                 .count();
             let (now, later) = rows.split_at(take);
             let bound: Vec<Value> = now.iter().flat_map(|row| row.iter().cloned()).collect();
-            self.db.execute(&records_upsert(1, now.len()), &bound)?;
+            self.db
+                .execute_later(&records_upsert(1, now.len()), &bound)?;
             rows = later;
         }
         Ok(())
@@ -744,6 +745,11 @@ impl Db for Deferring<'_> {
     fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, Error> {
         self.flush()?;
         self.db.execute(sql, args)
+    }
+
+    fn execute_later(&self, sql: &str, args: &[Value]) -> Result<(), Error> {
+        self.flush()?;
+        self.db.execute_later(sql, args)
     }
 
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<super::db::Row>, Error> {
@@ -761,7 +767,7 @@ impl StorePush<'_> {
     /// Ends the push: writes the records still queued, the answers, the device's place and
     /// (on PostgreSQL) the news for other servers. On PostgreSQL that is one statement (the
     /// writes as data-modifying `WITH` clauses, then `pg_notify`, delivered only if the push
-    /// commits); on SQLite, a few statements in the same process.
+    /// commits), sent with the `COMMIT`; on SQLite, a few statements in the same process.
     fn finish(&mut self, device: Uuid) -> Result<(), Error> {
         if self.answered.is_empty() {
             return self.db.flush();
@@ -787,14 +793,15 @@ impl StorePush<'_> {
             && self.db.queued() <= ROWS_PER_STATEMENT
             && self.db.queue_is_distinct();
         if self.db.engine() != super::db::Engine::Postgres || !small {
-            self.db.execute(DEVICE, &device_row)?;
+            self.db.execute_later(DEVICE, &device_row)?;
             for chunk in answers.chunks(ROWS_PER_STATEMENT) {
                 let bound: Vec<Value> = chunk.iter().flatten().cloned().collect();
-                self.db.execute(&answers_insert(1, chunk.len()), &bound)?;
+                self.db
+                    .execute_later(&answers_insert(1, chunk.len()), &bound)?;
             }
             self.db.flush()?;
             if self.db.engine() == super::db::Engine::Postgres && !self.changed.is_empty() {
-                self.db.execute(
+                self.db.execute_later(
                     "SELECT pg_notify($1, $2)",
                     args![super::changes::CHANNEL, self.changed.to_payload()],
                 )?;
@@ -826,7 +833,7 @@ impl StorePush<'_> {
         };
         self.db
             .db
-            .execute(&format!("WITH {} {news}", clauses.join(", ")), &bound)?;
+            .execute_later(&format!("WITH {} {news}", clauses.join(", ")), &bound)?;
         Ok(())
     }
 }

@@ -76,7 +76,14 @@ impl Sqlite {
     pub fn write<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&SqliteTx(&tx))?;
+        let db = SqliteTx::new(&tx);
+        let out = f(&db)?;
+        if db.failed.get() {
+            // As on PostgreSQL, whose aborted transaction cannot commit: never half a write.
+            return Err(Error::Internal(anyhow::anyhow!(
+                "a transaction whose statement failed was to be committed"
+            )));
+        }
         tx.commit()?;
         Ok(out)
     }
@@ -86,14 +93,14 @@ impl Sqlite {
     pub fn read<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
         self.with_reader(|conn| {
             let tx = conn.transaction()?;
-            f(&SqliteTx(&tx))
+            f(&SqliteTx::new(&tx))
         })
     }
 
     /// Runs `f` on a reader connection without a transaction (each statement is its own
     /// snapshot): for reads of one indexed row, a few microseconds.
     pub fn read_quick<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
-        self.with_reader(|conn| f(&SqliteTx(conn)))
+        self.with_reader(|conn| f(&SqliteTx::new(conn)))
     }
 
     fn with_reader<T>(
@@ -160,7 +167,28 @@ impl rusqlite::ToSql for Value {
 }
 
 /// One SQLite transaction as a [`Db`].
-struct SqliteTx<'a>(&'a Connection);
+struct SqliteTx<'a> {
+    conn: &'a Connection,
+    /// A statement failed: the transaction must not commit (see [`Sqlite::write`]).
+    failed: std::cell::Cell<bool>,
+}
+
+impl<'a> SqliteTx<'a> {
+    fn new(conn: &'a Connection) -> Self {
+        Self {
+            conn,
+            failed: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Notes a failure on the way out.
+    fn noted<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        if result.is_err() {
+            self.failed.set(true);
+        }
+        result
+    }
+}
 
 impl Db for SqliteTx<'_> {
     fn engine(&self) -> Engine {
@@ -168,12 +196,24 @@ impl Db for SqliteTx<'_> {
     }
 
     fn execute(&self, sql: &str, args: &[Value]) -> Result<u64, Error> {
-        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql))?;
-        Ok(stmt.execute(rusqlite::params_from_iter(args))? as u64)
+        self.noted((|| {
+            let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql))?;
+            Ok(stmt.execute(rusqlite::params_from_iter(args))? as u64)
+        })())
     }
 
     fn query(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, Error> {
-        let mut stmt = self.0.prepare_cached(&sqlite_sql(sql))?;
+        self.noted(self.rows(sql, args))
+    }
+
+    fn lock(&self, _: Lock) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl SqliteTx<'_> {
+    fn rows(&self, sql: &str, args: &[Value]) -> Result<Vec<Row>, Error> {
+        let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql))?;
         let columns = stmt.column_count();
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         let mut out = Vec::new();
@@ -192,10 +232,6 @@ impl Db for SqliteTx<'_> {
             out.push(Row(values));
         }
         Ok(out)
-    }
-
-    fn lock(&self, _: Lock) -> Result<(), Error> {
-        Ok(())
     }
 }
 
