@@ -31,6 +31,8 @@ timed env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown --test web
 
 build_app
+step "Download size budget (scripts/size-budget.json)"
+node scripts/check-size.mjs dist
 step "End-to-end tests: the real server and the built app in Chromium"
 cargo build --bin mdt-server
 timed env MDT_SERVER_BIN="$ROOT/target/debug/mdt-server" MDT_DIST="$ROOT/dist" node --test --test-concurrency=1 tests/e2e/

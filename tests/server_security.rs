@@ -133,3 +133,81 @@ async fn a_cross_site_post_without_the_app_header_is_refused_and_changes_nothing
     assert_eq!(before, after, "nothing was written");
     assert!(!after.contains(&id.to_string()));
 }
+
+/// Bytes of a response body.
+async fn body_of(
+    app: &axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+fn get_encoded(uri: &str, accept_encoding: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header(header::ACCEPT_ENCODING, accept_encoding)
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_apps_files_go_as_compressed_at_build_time_and_hashed_names_are_cached_for_good() {
+    let (app, place) = harness_with_app(false);
+    let dist = place.dir.path().join("dist");
+    // What the build writes: a hashed wasm with its brotli and gzip copies (stand-ins whose
+    // bytes tell which copy was sent), and a plain file without copies.
+    let wasm = "mdt-web-0123456789abcdef_bg.wasm";
+    std::fs::write(dist.join(wasm), b"\0asm raw").unwrap();
+    std::fs::write(dist.join(format!("{wasm}.br")), b"brotli copy").unwrap();
+    std::fs::write(dist.join(format!("{wasm}.gz")), b"gzip copy").unwrap();
+    std::fs::write(
+        dist.join("sw.js"),
+        b"self.addEventListener('fetch', () => {});",
+    )
+    .unwrap();
+
+    let (status, headers, body) = body_of(&app, get_encoded(&format!("/{wasm}"), "gzip, br")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"brotli copy", "brotli preferred when accepted");
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(
+        headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(headers[header::VARY], "accept-encoding");
+    check_headers(&headers, "the wasm");
+
+    let (_, headers, body) = body_of(&app, get_encoded(&format!("/{wasm}"), "gzip")).await;
+    assert_eq!(
+        (body.as_slice(), &headers[header::CONTENT_ENCODING]),
+        (
+            &b"gzip copy"[..],
+            &"gzip".parse::<axum::http::HeaderValue>().unwrap()
+        )
+    );
+    let (_, headers, body) = body_of(&app, get_encoded(&format!("/{wasm}"), "identity")).await;
+    assert_eq!(body, b"\0asm raw", "no encoding accepted: the file itself");
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+
+    // The page, the service worker and the app's own routes are checked on every load.
+    for path in ["/", "/sw.js", "/teams/abc"] {
+        let (status, headers, _) = body_of(&app, get_encoded(path, "br")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache", "{path}");
+    }
+    // An older build's hashed file is gone: 404, never the page cached for a year.
+    let (status, headers, _) =
+        body_of(&app, get_encoded("/mdt-web-fedcba9876543210_bg.wasm", "br")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    check_headers(&headers, "a missing hashed file");
+}

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod live;
+pub mod static_files;
 pub mod store;
 pub mod sync_api;
 
@@ -29,7 +30,6 @@ use axum::routing::any;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -135,9 +135,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .route("/healthz", axum::routing::get(health));
     let router = match &state.config.dist_dir {
-        Some(dist) => router.fallback_service(
-            ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))),
-        ),
+        Some(dist) => router.merge(static_files::router(dist)),
         None => router.fallback(|| async { Html(NOT_BUILT_PAGE) }),
     };
     router
@@ -170,7 +168,8 @@ pub fn app(state: AppState) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             move |_: &Response| https.then(|| HeaderValue::from_static(STRICT_TRANSPORT_SECURITY)),
         ))
-        // The app's wasm is ~3x smaller over the wire with brotli or gzip.
+        // Answers are smaller over the wire with brotli or gzip; the app's files come
+        // compressed already (at build time, at the best level) and pass through untouched.
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))

@@ -1,0 +1,5 @@
+// Trunk's post-build hook. Trunk runs the hooks of one stage at the same time, so the steps that
+// must follow each other are one hook: first the loader leaves index.html (CSP), then every file
+// is compressed (index.html included, as rewritten).
+await import('./externalize-loader.mjs');
+await import('./precompress.mjs');
