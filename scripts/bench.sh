@@ -16,10 +16,12 @@ env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --release --target wasm32-unknown-unknown --test web bench -- --nocapture 2>&1 | grep BENCH
 
 build_app
-step "Bundle size (raw, gzip -9, brotli 11)"
+step "Bundle size (raw, gzip -9, brotli 11: the copies the build writes and the server sends)"
 for f in dist/*.wasm dist/*.js dist/*.css; do
-  raw=$(stat -c %s "$f")
-  gz=$(gzip -9 -c "$f" | wc -c)
-  if command -v brotli >/dev/null; then br=$(brotli -q 11 -c "$f" | wc -c); else br="(brotli not installed)"; fi
-  printf '%-48s %10s %10s %10s\n' "$(basename "$f")" "$raw" "$gz" "$br"
+  printf '%-48s %10s %10s %10s\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(stat -c %s "$f.gz")" "$(stat -c %s "$f.br")"
 done
+node scripts/check-size.mjs dist
+
+step "Cold first load to a usable sign-in form (headless Chromium, localhost)"
+cargo build --release --quiet --bin mdt-server
+MDT_SERVER_BIN="$ROOT/target/release/mdt-server" MDT_DIST="$ROOT/dist" node scripts/bench_load.mjs
