@@ -1008,3 +1008,73 @@ async fn bench_initial_sync_of_a_10000_record_team() {
         .into(),
     );
 }
+
+/// Every place in the app has one path, and that path leads back to it; a path whose id is not
+/// an id, or that no page answers, leads nowhere (the page says "Page not found").
+#[wasm_bindgen_test]
+fn every_page_has_one_path_that_leads_back_to_it() {
+    use mdt::web::routes::Page;
+    let id = Uuid::new_v4();
+    let pages = [
+        Page::Teams,
+        Page::NewTeam,
+        Page::Team(id),
+        Page::TeamActions(id),
+        Page::FindTime(id),
+        Page::Meeting(id),
+        Page::BriefPack(id),
+        Page::Brief(id),
+        Page::Patient(id),
+        Page::MyActions,
+        Page::MyAvailability,
+        Page::Availability(id),
+        Page::People,
+        Page::Accounts,
+        Page::Conflicts,
+    ];
+    // The list above names every place: a new one fails to compile here until it is added.
+    for page in pages {
+        match page {
+            Page::Teams
+            | Page::NewTeam
+            | Page::Team(_)
+            | Page::TeamActions(_)
+            | Page::FindTime(_)
+            | Page::Meeting(_)
+            | Page::BriefPack(_)
+            | Page::Brief(_)
+            | Page::Patient(_)
+            | Page::MyActions
+            | Page::MyAvailability
+            | Page::Availability(_)
+            | Page::People
+            | Page::Accounts
+            | Page::Conflicts => {}
+        }
+    }
+    let mut paths = std::collections::HashSet::new();
+    for page in pages {
+        let href = page.href();
+        assert!(href.starts_with('/'), "{href}");
+        assert_eq!(Page::from_path(&href), Some(page), "{href}");
+        assert_eq!(Page::from_path(&format!("{href}/")), Some(page), "{href}/");
+        assert!(paths.insert(href.clone()), "two places share {href}");
+    }
+    assert_eq!(paths.len(), 15);
+    for nowhere in [
+        "/teams/not-an-id",
+        "/meetings/12345",
+        "/teams",
+        "/items/{id}",
+        "/unknown",
+        "/patients/",
+        "/availability/someone/else",
+    ] {
+        assert_eq!(Page::from_path(nowhere), None, "{nowhere}");
+    }
+    assert_eq!(
+        Page::from_path(&format!("/items/{id}")),
+        None,
+        "an item has no page of its own, only its brief"
+    );
+}

@@ -8,6 +8,7 @@ use crate::core::action::{ActionChange, ActionStatus};
 use crate::core::api::CurrentUser;
 use crate::core::uk_time;
 use crate::web::action_view::ActionCardData;
+use crate::web::routes::Page;
 use crate::web::sync::SyncClient;
 
 /// Which small form is open under the card.
@@ -65,7 +66,7 @@ pub fn ActionCard(card: ActionCardData) -> impl IntoView {
                 {(!card.owner_organisation.is_empty()).then(|| format!(" ({})", card.owner_organisation))}
             </p>
             {card.patient.clone().map(|(pid, line)| view! {
-                <p class="nhsuk-body-s">"For "<a href=format!("/patients/{pid}")>{line}</a></p>
+                <p class="nhsuk-body-s">"For "<a href=Page::Patient(pid).href()>{line}</a></p>
             })}
             <p class="nhsuk-body-s">
                 <strong class="nhsuk-tag" class:nhsuk-tag--green={status == ActionStatus::Done} class:nhsuk-tag--grey={status == ActionStatus::Cancelled}

@@ -9,6 +9,7 @@ use super::sync::SyncClient;
 use crate::core::api::CurrentUser;
 use crate::core::uk_time;
 use crate::core::ValidationError;
+use crate::web::routes::Page;
 
 /// The NHS-style header: service name, navigation, who is signed in, sync state, sign-out.
 #[component]
@@ -18,7 +19,7 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
     view! {
         <header class="nhsuk-header mdt-header" role="banner">
             <div class="nhsuk-width-container mdt-header__container">
-                <a class="mdt-header__service" href="/" aria-label="MDT coordination: your teams">
+                <a class="mdt-header__service" href=Page::Teams.href() aria-label="MDT coordination: your teams">
                     <span class="mdt-header__logo" aria-hidden="true">"NHS"</span>
                     <span class="mdt-header__name">"MDT coordination"</span>
                 </a>
@@ -33,11 +34,11 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
                 <nav class="mdt-nav" aria-label="Primary navigation">
                     <div class="nhsuk-width-container mdt-nav__container">
                         <ul class="mdt-nav__list">
-                            <li><a class="mdt-nav__link" href="/">"Teams and meetings"</a></li>
-                            <li><a class="mdt-nav__link" href="/actions">"My actions"</a></li>
-                            <li><a class="mdt-nav__link" href="/availability">"My availability"</a></li>
-                            <li><a class="mdt-nav__link" href="/people">"Directory"</a></li>
-                            {site_admin.then(|| view! { <li><a class="mdt-nav__link" href="/accounts">"Accounts"</a></li> })}
+                            <li><a class="mdt-nav__link" href=Page::Teams.href()>"Teams and meetings"</a></li>
+                            <li><a class="mdt-nav__link" href=Page::MyActions.href()>"My actions"</a></li>
+                            <li><a class="mdt-nav__link" href=Page::MyAvailability.href()>"My availability"</a></li>
+                            <li><a class="mdt-nav__link" href=Page::People.href()>"Directory"</a></li>
+                            {site_admin.then(|| view! { <li><a class="mdt-nav__link" href=Page::Accounts.href()>"Accounts"</a></li> })}
                         </ul>
                         <SyncIndicator/>
                     </div>
@@ -145,7 +146,7 @@ pub fn SyncIndicator() -> impl IntoView {
             {move || match conflicts() {
                 0 => None,
                 n => Some(view! {
-                    " · "<a class="mdt-sync__conflicts" href="/conflicts" data-testid="conflicts-link">
+                    " · "<a class="mdt-sync__conflicts" href=Page::Conflicts.href() data-testid="conflicts-link">
                         {if n == 1 { "1 conflict to resolve".to_string() } else { format!("{n} conflicts to resolve") }}
                     </a>
                 }),
@@ -167,7 +168,7 @@ pub fn SessionEnded() -> impl IntoView {
                 <div class="nhsuk-warning-callout" role="alert">
                     <h2 class="nhsuk-warning-callout__label">"Your session has ended"</h2>
                     <p>"Your unsent changes are kept on this device. "
-                        <a href="/">"Sign in again"</a>" to send them."</p>
+                        <a href=Page::Teams.href()>"Sign in again"</a>" to send them."</p>
                 </div>
             }
         })

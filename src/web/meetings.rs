@@ -11,6 +11,7 @@ use crate::web::api;
 use crate::web::components::{
     field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
 };
+use crate::web::routes::Page;
 use crate::web::sync::SyncClient;
 
 /// The meetings of one team, and a form to plan or change one.
@@ -110,7 +111,7 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                 view! {
                                     <tr class="nhsuk-table__row" class:mdt-row--cancelled=cancelled>
                                         <td class="nhsuk-table__cell">
-                                            <a href=format!("/meetings/{id}")>
+                                            <a href=Page::Meeting(id).href()>
                                                 {format!("{}–{}", uk_time::format_uk(m.starts_at), uk_time::format_uk_time(m.ends_at))}
                                             </a>
                                             {v.unsent.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey mdt-tag-inline">"Not sent yet"</strong> })}

@@ -13,13 +13,13 @@ pub mod meetings;
 pub mod outcome;
 pub mod pages;
 pub mod restriction;
+pub mod routes;
 pub mod sync;
 pub mod vault;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::components::Router;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -27,13 +27,8 @@ use std::rc::Rc;
 use crate::core::api::CurrentUser;
 use api::ApiError;
 use components::{Header, RefusedChanges, SessionEnded};
+use pages::sign_in::SignInPage;
 use pages::unlock::{OpenElsewherePage, UnlockPage};
-use pages::{
-    accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
-    find_time::FindTimePage, meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound,
-    pack::PackPage, patient::PatientPage, people::PeoplePage, sign_in::SignInPage, team::TeamPage,
-    team_actions::TeamActionsPage, teams::TeamsPage,
-};
 use sync::SyncClient;
 use vault::{LastUser, Loaded, Vault};
 
@@ -252,22 +247,7 @@ fn SignedIn(opened: Opened, on_lock: Callback<CurrentUser>) -> impl IntoView {
                         </ul>
                     </div>
                 }>
-                    <Routes fallback=NotFound>
-                        <Route path=path!("/") view=TeamsPage/>
-                        <Route path=path!("/teams/:id") view=TeamPage/>
-                        <Route path=path!("/people") view=PeoplePage/>
-                        <Route path=path!("/accounts") view=AccountsPage/>
-                        <Route path=path!("/meetings/:id") view=MeetingPage/>
-                        <Route path=path!("/meetings/:id/pack") view=PackPage/>
-                        <Route path=path!("/items/:id/brief") view=BriefPage/>
-                        <Route path=path!("/actions") view=MyActionsPage/>
-                        <Route path=path!("/teams/:id/actions") view=TeamActionsPage/>
-                        <Route path=path!("/patients/:id") view=PatientPage/>
-                        <Route path=path!("/availability") view=AvailabilityPage/>
-                        <Route path=path!("/availability/:person") view=AvailabilityPage/>
-                        <Route path=path!("/teams/:id/find-a-time") view=FindTimePage/>
-                        <Route path=path!("/conflicts") view=pages::conflicts::ConflictsPage/>
-                    </Routes>
+                    <routes::AppRoutes/>
                 </ErrorBoundary>
             </main>
         </div>

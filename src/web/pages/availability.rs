@@ -3,7 +3,6 @@
 
 use chrono::{NaiveDate, NaiveTime};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::core::api::CurrentUser;
@@ -11,18 +10,16 @@ use crate::core::entities::Person;
 use crate::core::schedule::{Absence, Availability, Commitment, PersonAvailability, WEEKDAY_NAMES};
 use crate::core::{uk_time, ValidationError};
 use crate::web::components::{field_error, ErrorSummary, TextField};
+use crate::web::routes::use_person;
 use crate::web::sync::SyncClient;
 
 /// `/availability` (your own) and `/availability/<person>` (a coordinator for a member).
 #[component]
 pub fn AvailabilityPage() -> impl IntoView {
     let me = expect_context::<CurrentUser>();
-    let params = use_params_map();
+    let person = use_person();
     move || {
-        let person = params
-            .with(|p| p.get("person"))
-            .and_then(|s| Uuid::parse_str(&s).ok())
-            .unwrap_or(me.person_id);
+        let person = person.get().unwrap_or(me.person_id);
         view! { <AvailabilityEditor person_id=person/> }
     }
 }

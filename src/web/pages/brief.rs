@@ -5,7 +5,6 @@
 //! pause, and the page warns before leaving while typing is not yet saved.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
@@ -18,6 +17,7 @@ use crate::core::{uk_time, ValidationError};
 use crate::web::agenda_view::AgendaView;
 use crate::web::components::ConflictNotice;
 use crate::web::pages::not_found::NotFound;
+use crate::web::routes::{use_id, Page};
 use crate::web::sync::SyncClient;
 
 /// Quiet time after the last keystroke before the text goes into the outbox.
@@ -26,11 +26,8 @@ const SAVE_AFTER_MS: u32 = 800;
 /// `/items/<id>/brief`.
 #[component]
 pub fn BriefPage() -> impl IntoView {
-    let params = use_params_map();
-    move || match params
-        .with(|p| p.get("id"))
-        .and_then(|s| Uuid::parse_str(&s).ok())
-    {
+    let id = use_id();
+    move || match id.get() {
         Some(id) => view! { <BriefLoader item_id=id/> }.into_any(),
         None => view! { <NotFound/> }.into_any(),
     }
@@ -57,7 +54,7 @@ fn BriefLoader(item_id: Uuid) -> impl IntoView {
                 <p>"This item is restricted for safeguarding. "{RESTRICTED_EXPLANATION}</p>
                 <p>"Ask the team's coordinator if you need to see it."</p>
             </div>
-            <a class="nhsuk-button nhsuk-button--secondary" role="button" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
+            <a class="nhsuk-button nhsuk-button--secondary" role="button" href=Page::Meeting(meeting_id).href()>"Back to the agenda"</a>
         }
         .into_any(),
         Some((meeting_id, false)) => {
@@ -451,7 +448,7 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
     };
 
     view! {
-        <a class="nhsuk-back-link" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
+        <a class="nhsuk-back-link" href=Page::Meeting(meeting_id).href()>"Back to the agenda"</a>
         {move || heading().map(|((patient, objects), question, meeting)| view! {
             <span class="nhsuk-caption-l">{meeting}</span>
             <h1 class="nhsuk-heading-l">"Brief: "{patient}</h1>
@@ -538,7 +535,7 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
                     (false, true) => view! { <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=back_to_draft>"Put back to draft"</button> }.into_any(),
                     (false, false) => view! { <button type="button" class="nhsuk-button" on:click=mark_ready>"Mark as ready"</button> }.into_any(),
                 }}
-                <a class="nhsuk-button nhsuk-button--secondary" role="button" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
+                <a class="nhsuk-button nhsuk-button--secondary" role="button" href=Page::Meeting(meeting_id).href()>"Back to the agenda"</a>
             </div>
         </form>
         {move || (!read_only()).then(|| view! {

@@ -10,6 +10,7 @@ use crate::core::entities::EntityKind;
 use crate::core::patient::Patient;
 use crate::core::sync::{LocalView, Replica};
 use crate::web::components::ConflictNotice;
+use crate::web::routes::Page;
 use crate::web::sync::SyncClient;
 
 /// What the record is, in words, and where it is edited.
@@ -40,7 +41,7 @@ fn describe(replica: &Replica, view: &LocalView) -> (String, Option<String>) {
                     Some(name) => format!("Brief for {name}"),
                     None => label.to_string(),
                 },
-                item.map(|i| format!("/items/{i}/brief")),
+                item.map(|i| Page::Brief(i).href()),
             )
         }
         EntityKind::AgendaItem => {
@@ -52,16 +53,16 @@ fn describe(replica: &Replica, view: &LocalView) -> (String, Option<String>) {
                         .map(|n| format!(": {n}"))
                         .unwrap_or_default()
                 ),
-                meeting.map(|m| format!("/meetings/{m}")),
+                meeting.map(|m| Page::Meeting(m).href()),
             )
         }
-        EntityKind::Meeting => (label.to_string(), Some(format!("/meetings/{}", view.id))),
+        EntityKind::Meeting => (label.to_string(), Some(Page::Meeting(view.id).href())),
         EntityKind::Team => (
             format!(
                 "Team{}",
                 text("name").map(|n| format!(": {n}")).unwrap_or_default()
             ),
-            Some(format!("/teams/{}", view.id)),
+            Some(Page::Team(view.id).href()),
         ),
         EntityKind::Action => (
             format!(

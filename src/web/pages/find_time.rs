@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use chrono::{Datelike, Duration, NaiveTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::core::calendar::BankHolidays;
@@ -20,6 +19,7 @@ use crate::core::{uk_time, ValidationError};
 use crate::web::api;
 use crate::web::components::{field_error, ErrorSummary, TextField};
 use crate::web::pages::not_found::NotFound;
+use crate::web::routes::{use_id, Page};
 use crate::web::sync::SyncClient;
 
 /// How many meetings of a new series are put in the calendar straight away.
@@ -28,11 +28,8 @@ const SERIES_AHEAD: usize = 6;
 /// `/teams/<id>/find-a-time`.
 #[component]
 pub fn FindTimePage() -> impl IntoView {
-    let params = use_params_map();
-    move || match params
-        .with(|p| p.get("id"))
-        .and_then(|s| Uuid::parse_str(&s).ok())
-    {
+    let id = use_id();
+    move || match id.get() {
         Some(id) => view! { <FindTime team_id=id/> }.into_any(),
         None => view! { <NotFound/> }.into_any(),
     }
@@ -215,13 +212,13 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
     let names = Signal::derive(move || names.get());
 
     view! {
-        <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
+        <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
         <h1>{move || format!("Find a time: {}", team.get().map(|t| t.name).unwrap_or_default())}</h1>
         <p class="nhsuk-body">"Looks at everyone's regular commitments and days away, skips bank holidays, and ranks times by whether the roles the team needs can all come, then by how many people can."</p>
         <ErrorSummary error=err id_prefix="find"/>
         {move || done.get().map(|d| view! {
             <div class="nhsuk-inset-text" role="status" data-testid="planned">
-                <p>{d}" "<a href=format!("/teams/{team_id}")>"See the team's meetings"</a></p>
+                <p>{d}" "<a href=Page::Team(team_id).href()>"See the team's meetings"</a></p>
             </div>
         })}
         <form class="mdt-panel" on:submit=find novalidate>

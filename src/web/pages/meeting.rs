@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
@@ -21,16 +20,14 @@ use crate::web::components::ConflictNotice;
 use crate::web::outcome::OutcomeForm;
 use crate::web::pages::not_found::NotFound;
 use crate::web::restriction::RestrictionControls;
+use crate::web::routes::{use_id, Page};
 use crate::web::sync::SyncClient;
 
 /// `/meetings/<id>`.
 #[component]
 pub fn MeetingPage() -> impl IntoView {
-    let params = use_params_map();
-    move || match params
-        .with(|p| p.get("id"))
-        .and_then(|s| Uuid::parse_str(&s).ok())
-    {
+    let id = use_id();
+    move || match id.get() {
         Some(id) => view! { <MeetingAgenda meeting_id=id/> }.into_any(),
         None => view! { <NotFound/> }.into_any(),
     }
@@ -50,7 +47,7 @@ pub fn MeetingAgenda(meeting_id: Uuid) -> impl IntoView {
         } else {
             view! {
                 <p class="nhsuk-body" role="status">"Loading the meeting… If this does not change, the meeting may have been removed or you may not be in its team."</p>
-                <p class="nhsuk-body"><a href="/">"Back to your teams"</a></p>
+                <p class="nhsuk-body"><a href=Page::Teams.href()>"Back to your teams"</a></p>
             }
             .into_any()
         }
@@ -140,7 +137,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
     };
     let item_count = move || data.with(|d| d.as_ref().map_or(0, |v| v.agenda.items().len()));
     view! {
-        <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
+        <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
         {move || header.get().map(|(team_name, meeting, _, _)| {
             let status_text = match meeting.status {
                 MeetingStatus::Planned => None,
@@ -158,7 +155,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
         })}
         <ConflictNotice id=meeting_id/>
         <div class="nhsuk-button-group">
-            <a class="nhsuk-button nhsuk-button--secondary" href=format!("/meetings/{meeting_id}/pack") role="button">"Brief pack to print"</a>
+            <a class="nhsuk-button nhsuk-button--secondary" href=Page::BriefPack(meeting_id).href() role="button">"Brief pack to print"</a>
             <a class="nhsuk-button nhsuk-button--secondary" href=api::meeting_calendar_url(meeting_id) download="" role="button">"Add to calendar"</a>
             {move || open().then(|| view! {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary"
@@ -371,7 +368,7 @@ fn AgendaList(
                             <h3 class="mdt-agenda__heading">
                                 {row.is_patient.then(|| view! { <span class="nhsuk-u-visually-hidden">"Patient: "</span> })}
                                 {match row.patient_id {
-                                    Some(pid) => view! { <a href=format!("/patients/{pid}") class="mdt-agenda__patient">{heading.clone()}</a> }.into_any(),
+                                    Some(pid) => view! { <a href=Page::Patient(pid).href() class="mdt-agenda__patient">{heading.clone()}</a> }.into_any(),
                                     None => view! { <span>{heading.clone()}</span> }.into_any(),
                                 }}
                             </h3>
@@ -440,7 +437,7 @@ fn AgendaList(
                                     let label = move || if b == BriefBadge::Missing && may_edit.get() { "Write the brief" } else { "Open the brief" };
                                     let heading = heading.clone();
                                     view! {
-                                        <a class="mdt-link-button" href=format!("/items/{id}/brief")
+                                        <a class="mdt-link-button" href=Page::Brief(id).href()
                                             aria-label=move || format!("{} for {}", label(), heading)>
                                             {label}
                                         </a>

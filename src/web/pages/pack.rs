@@ -2,7 +2,6 @@
 //! Print → Save as PDF (one patient per page, the patient's identifiers on every page).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::core::access::RESTRICTED_EXPLANATION;
@@ -11,16 +10,14 @@ use crate::core::brief::{Brief, BriefStatus};
 use crate::core::uk_time;
 use crate::web::agenda_view::AgendaView;
 use crate::web::pages::not_found::NotFound;
+use crate::web::routes::{use_id, Page};
 use crate::web::sync::SyncClient;
 
 /// `/meetings/<id>/pack`.
 #[component]
 pub fn PackPage() -> impl IntoView {
-    let params = use_params_map();
-    move || match params
-        .with(|p| p.get("id"))
-        .and_then(|s| Uuid::parse_str(&s).ok())
-    {
+    let id = use_id();
+    move || match id.get() {
         Some(id) => view! { <BriefPack meeting_id=id/> }.into_any(),
         None => view! { <NotFound/> }.into_any(),
     }
@@ -38,7 +35,7 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
     };
     view! {
         <div class="mdt-pack__controls">
-            <a class="nhsuk-back-link" href=format!("/meetings/{meeting_id}")>"Back to the agenda"</a>
+            <a class="nhsuk-back-link" href=Page::Meeting(meeting_id).href()>"Back to the agenda"</a>
             <button type="button" class="nhsuk-button" on:click=print>"Print or save as PDF"</button>
         </div>
         {move || data.get().map(|v| {

@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::core::agenda::AgendaItem;
@@ -13,16 +12,14 @@ use crate::core::uk_time;
 use crate::web::action_card::ActionCard;
 use crate::web::action_view::{action_cards, Directory};
 use crate::web::pages::not_found::NotFound;
+use crate::web::routes::{use_id, Page};
 use crate::web::sync::SyncClient;
 
 /// `/patients/<id>`.
 #[component]
 pub fn PatientPage() -> impl IntoView {
-    let params = use_params_map();
-    move || match params
-        .with(|p| p.get("id"))
-        .and_then(|s| Uuid::parse_str(&s).ok())
-    {
+    let id = use_id();
+    move || match id.get() {
         Some(id) => view! { <PatientTimeline patient_id=id/> }.into_any(),
         None => view! { <NotFound/> }.into_any(),
     }
@@ -104,7 +101,7 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
         })
     });
     view! {
-        <a class="nhsuk-back-link" href="/">"Back to your teams"</a>
+        <a class="nhsuk-back-link" href=Page::Teams.href()>"Back to your teams"</a>
         {move || match patient.get() {
             None => view! { <p class="nhsuk-body" role="status">"Loading the patient… If this does not change, they may not be on one of your teams' lists."</p> }.into_any(),
             Some(p) => view! {
@@ -125,7 +122,7 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
                 <li>
                     <strong>{uk_time::format_date(uk_time::uk_today(at))}</strong>" "
                     {match meeting {
-                        Some(m) => view! { <a href=format!("/meetings/{m}")>{line}</a> }.into_any(),
+                        Some(m) => view! { <a href=Page::Meeting(m).href()>{line}</a> }.into_any(),
                         None => view! { <span>{line}</span> }.into_any(),
                     }}
                 </li>

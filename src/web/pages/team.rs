@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
 use crate::core::api::{Colleague, CurrentUser};
@@ -14,23 +14,23 @@ use crate::web::components::{
     field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
 };
 use crate::web::meetings::{AttendanceByRole, TeamMeetings};
+use crate::web::routes::{use_id, Page};
 use crate::web::sync::SyncClient;
 
-/// `/teams/new` creates a team; `/teams/<id>` edits one and lists its meetings.
+/// `/teams/<id>`: edits a team and lists its meetings.
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    let params = use_params_map();
-    move || {
-        let raw = params.with(|p| p.get("id")).unwrap_or_default();
-        if raw == "new" {
-            view! { <TeamForm id=Uuid::new_v4() is_new=true/> }.into_any()
-        } else {
-            match Uuid::parse_str(&raw) {
-                Ok(id) => view! { <TeamForm id=id is_new=false/> }.into_any(),
-                Err(_) => view! { <crate::web::pages::not_found::NotFound/> }.into_any(),
-            }
-        }
+    let id = use_id();
+    move || match id.get() {
+        Some(id) => view! { <TeamForm id=id is_new=false/> }.into_any(),
+        None => view! { <crate::web::pages::not_found::NotFound/> }.into_any(),
     }
+}
+
+/// `/teams/new`: creates a team.
+#[component]
+pub fn NewTeamPage() -> impl IntoView {
+    view! { <TeamForm id=Uuid::new_v4() is_new=true/> }
 }
 
 /// The team's details as a form. Edits stay on screen until saved; nothing typed is lost on
@@ -227,7 +227,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 saved.set(true);
                 dirty.set(false);
                 if is_new {
-                    navigate(&format!("/teams/{id}"), Default::default());
+                    navigate(&Page::Team(id).href(), Default::default());
                 }
             }
             Err(e) => error.set(Some(e)),
@@ -236,7 +236,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
 
     let err = Signal::derive(move || error.get());
     view! {
-        <a class="nhsuk-back-link" href="/">"Back to your teams"</a>
+        <a class="nhsuk-back-link" href=Page::Teams.href()>"Back to your teams"</a>
         <h1>{move || if is_new { "Create a team".to_string() } else if name.get().is_empty() { "Team".to_string() } else { name.get() }}</h1>
         <Show when=move || loaded.get() fallback=|| view! { <p class="nhsuk-body" role="status">"Loading the team…"</p> }>
             <ConflictNotice id=id/>
@@ -246,8 +246,8 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             })}
             {(!is_new).then(|| view! {
                 <p class="nhsuk-body">
-                    <a href=format!("/teams/{id}/actions")>"The team's actions"</a>" · "
-                    <a href=format!("/teams/{id}/find-a-time")>"Find a time for the team"</a>
+                    <a href=Page::TeamActions(id).href()>"The team's actions"</a>" · "
+                    <a href=Page::FindTime(id).href()>"Find a time for the team"</a>
                 </p>
                 <TeamMeetings team_id=id/>
                 <AttendanceByRole team_id=id/>
@@ -283,7 +283,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                     <fieldset class="nhsuk-fieldset" id="team-member_ids" aria-describedby="team-members-hint">
                         <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">"Members"</legend>
                         <div class="nhsuk-hint" id="team-members-hint">
-                            "People from the directory. Add someone who is missing on the "<a href="/people">"directory page"</a>"."
+                            "People from the directory. Add someone who is missing on the "<a href=Page::People.href()>"directory page"</a>"."
                         </div>
                         {move || field_error(err, "member_ids").get().map(|e| view! { <span class="nhsuk-error-message">{e}</span> })}
                         <div class="nhsuk-checkboxes" data-testid="member-checkboxes">

@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::core::action::{ActionFilter, ActionRow, ActionStatus};
@@ -12,6 +11,7 @@ use crate::web::action_card::ActionCard;
 use crate::web::action_view::{action_cards, action_rows, Directory};
 use crate::web::api;
 use crate::web::pages::not_found::NotFound;
+use crate::web::routes::{use_id, Page};
 use crate::web::sync::SyncClient;
 
 /// Rows shown at first; "Show more" adds as many again.
@@ -23,11 +23,8 @@ const DECLINED_CARDS: usize = 5;
 /// `/teams/<id>/actions`.
 #[component]
 pub fn TeamActionsPage() -> impl IntoView {
-    let params = use_params_map();
-    move || match params
-        .with(|p| p.get("id"))
-        .and_then(|s| Uuid::parse_str(&s).ok())
-    {
+    let id = use_id();
+    move || match id.get() {
         Some(id) => view! { <TeamActions team_id=id/> }.into_any(),
         None => view! { <NotFound/> }.into_any(),
     }
@@ -111,7 +108,7 @@ pub fn TeamActions(
         limit.set(page_rows);
     };
     view! {
-        <a class="nhsuk-back-link" href=format!("/teams/{team_id}")>"Back to the team"</a>
+        <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
         <h1>{move || format!("Actions: {}", data.with(|d| d.0.clone()))}</h1>
         <p class="nhsuk-body"><a href=api::actions_csv_url(team_id) download="">"Download all the team's actions (CSV)"</a></p>
         {move || (!declined.with(Vec::is_empty)).then(|| view! {
@@ -189,7 +186,7 @@ pub fn TeamActions(
                             <td>{r.action.description.clone()}</td>
                             <td>{r.owner_name.clone()}<br/><span class="nhsuk-body-s">{r.owner_organisation.clone()}</span></td>
                             <td>{match r.action.patient_id {
-                                Some(pid) => view! { <a href=format!("/patients/{pid}")>{r.patient.clone()}</a> }.into_any(),
+                                Some(pid) => view! { <a href=Page::Patient(pid).href()>{r.patient.clone()}</a> }.into_any(),
                                 None => ().into_any(),
                             }}</td>
                             <td class:mdt-overdue=overdue>{uk_time::format_date(r.action.due)}{overdue.then_some(" (overdue)")}</td>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::core::action::{Action, ActionStatus};
 use crate::core::entities::{Meeting, MeetingStatus, Team};
 use crate::core::uk_time;
+use crate::web::routes::Page;
 use crate::web::sync::SyncClient;
 
 /// Lists the signed-in person's teams, each with its next planned meeting.
@@ -58,7 +59,7 @@ pub fn TeamsPage() -> impl IntoView {
     view! {
         <h1>"Your teams"</h1>
         <p class="nhsuk-body">"The multidisciplinary teams you coordinate or belong to."</p>
-        <a class="nhsuk-button" href="/teams/new" role="button" draggable="false">"Create a team"</a>
+        <a class="nhsuk-button" href=Page::NewTeam.href() role="button" draggable="false">"Create a team"</a>
         {move || {
             let teams = teams();
             if teams.is_empty() {
@@ -72,7 +73,7 @@ pub fn TeamsPage() -> impl IntoView {
                             <li class="nhsuk-card">
                                 <div class="nhsuk-card__content">
                                     <h2 class="nhsuk-card__heading nhsuk-heading-m">
-                                        <a class="nhsuk-card__link" href=format!("/teams/{id}")>{team.name.clone()}</a>
+                                        <a class="nhsuk-card__link" href=Page::Team(id).href()>{team.name.clone()}</a>
                                     </h2>
                                     <p class="nhsuk-card__description">
                                         {format!("{} member{} · ", team.member_ids.len(), if team.member_ids.len() == 1 { "" } else { "s" })}
@@ -83,7 +84,7 @@ pub fn TeamsPage() -> impl IntoView {
                                     </p>
                                     {(declined > 0).then(|| view! {
                                         <p class="nhsuk-body mdt-warning">
-                                            <a href=format!("/teams/{id}/actions")>{format!("{declined} declined action{} need{} a new owner", if declined == 1 { "" } else { "s" }, if declined == 1 { "s" } else { "" })}</a>
+                                            <a href=Page::TeamActions(id).href()>{format!("{declined} declined action{} need{} a new owner", if declined == 1 { "" } else { "s" }, if declined == 1 { "s" } else { "" })}</a>
                                         </p>
                                     })}
                                 </div>
@@ -99,7 +100,7 @@ pub fn TeamsPage() -> impl IntoView {
                 <h2>"Archived teams"</h2>
                 <ul class="nhsuk-list" data-testid="archived-teams">
                     {archived.into_iter().map(|(id, name)| view! {
-                        <li><a href=format!("/teams/{id}")>{name}</a></li>
+                        <li><a href=Page::Team(id).href()>{name}</a></li>
                     }).collect_view()}
                 </ul>
             })
