@@ -448,3 +448,81 @@ async fn a_refused_change_never_blocks_the_devices_other_changes() {
     let later = sol.mutation("meeting", s.meeting_id, 2, json!({"place": "Room 8"}));
     assert_eq!(sol.push(vec![later]).await[0]["status"], "applied");
 }
+
+/// A null character cannot be stored by PostgreSQL (in text or JSON), so every engine refuses
+/// it in any field, with a plain reason, and the rest of the batch applies. Found by the
+/// semantic fuzzer on PostgreSQL as a 500.
+#[tokio::test]
+async fn a_null_character_in_any_field_is_refused_on_every_engine() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let (patient, _) = add_patient_item(&mut pat, &s).await;
+    let poisoned = "ñ🙂\u{202e}evil\0";
+    let fresh = Uuid::new_v4();
+    let batch = vec![
+        // A change to an existing patient's name: based on its version, and based on nothing
+        // (a device that never saw it: stored as a conflict, where the fuzzer found it).
+        pat.mutation("patient", patient, 1, json!({"name": poisoned})),
+        pat.mutation("patient", patient, 0, json!({"name": poisoned})),
+        pat.mutation(
+            "patient",
+            fresh,
+            0,
+            json!({"team_id": s.team_id, "nhs_number": NHS_B, "name": "Bo Synthetic",
+                   "date_of_birth": "1950-01-01", "objects_to_sharing": false,
+                   "unknown\u{0}key": "x"}),
+        ),
+        pat.mutation(
+            "organisation",
+            Uuid::new_v4(),
+            0,
+            json!({"name": poisoned, "kind": "gp_practice"}),
+        ),
+        pat.mutation(
+            "organisation",
+            Uuid::new_v4(),
+            0,
+            json!({"name": "Synthetic Surgery", "kind": "gp_practice"}),
+        ),
+    ];
+    let (status, body) = push_within(&pat, batch).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().expect("results");
+    for refused in &results[..4] {
+        assert_eq!(refused["status"], "rejected", "{refused}");
+        let reason = refused["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("cannot be stored"), "{reason}");
+    }
+    assert_eq!(results[4]["status"], "applied", "{}", results[4]);
+    let pulled = pat.pull(0).await;
+    let stored = find(&pulled, patient).expect("the patient is still there");
+    assert_eq!(stored["fields"]["name"], "Ada Synthetic");
+    assert!(find(&pulled, fresh).is_none());
+}
+
+/// Outside pushes too (signing in, looking up a colleague), a null character is a 4xx on every
+/// engine, never a 500.
+#[tokio::test]
+async fn a_null_character_in_a_sign_in_or_a_look_up_is_a_4xx() {
+    let h = Harness::new();
+    let (status, _, body) = h
+        .send(json_request(
+            "POST",
+            "/api/session",
+            &json!({"email": "pat\u{0}@example.nhs.net", "password": "x\u{0}y-long-enough"}),
+            None,
+        ))
+        .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+    let pat = h.pat().await;
+    let (status, _, body) = h
+        .send(json_request(
+            "POST",
+            "/api/directory/lookup",
+            &json!({"email": "someone\u{0}@example.nhs.net"}),
+            Some(&pat.cookie),
+        ))
+        .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+}

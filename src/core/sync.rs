@@ -131,6 +131,39 @@ pub struct Mutation {
     pub op: MutationOp,
 }
 
+impl Mutation {
+    /// Why the change cannot be stored whatever the rules say: a null character in any field
+    /// name or value, at any depth. PostgreSQL stores neither text nor JSON holding one, and
+    /// no person types one, so both engines refuse it the same way, before the rules run.
+    pub fn unstorable(&self) -> Option<String> {
+        fn has_null(value: &serde_json::Value) -> bool {
+            match value {
+                serde_json::Value::String(s) => s.contains('\0'),
+                serde_json::Value::Array(items) => items.iter().any(has_null),
+                serde_json::Value::Object(map) => {
+                    map.iter().any(|(k, v)| k.contains('\0') || has_null(v))
+                }
+                _ => false,
+            }
+        }
+        let MutationOp::Update { fields } = &self.op else {
+            return None;
+        };
+        let (name, _) = fields
+            .iter()
+            .find(|(name, value)| name.contains('\0') || has_null(value))?;
+        let what = if name.contains('\0') {
+            "A field's name".to_owned()
+        } else {
+            format!("The field \"{name}\"")
+        };
+        Some(format!(
+            "{}: {what} contains a character that cannot be stored (a null character); remove it and save again",
+            self.entity.label()
+        ))
+    }
+}
+
 /// A batch of mutations from one device, in sequence order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -471,6 +504,8 @@ pub fn process_push<S: SyncStore>(
                     m.entity.label()
                 ),
             )
+        } else if let Some(reason) = m.unstorable() {
+            MutationResult::rejected(m.mutation_id, reason)
         } else if current.as_ref().is_some_and(|c| m.base_version > c.version) {
             MutationResult::Rejected {
                 mutation_id: m.mutation_id,

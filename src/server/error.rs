@@ -124,8 +124,21 @@ impl From<postgres::Error> for Error {
             })
             || (e.code().is_none()
                 && std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()));
+        let unstorable_text = e.code().is_some_and(|c| {
+            [
+                SqlState::CHARACTER_NOT_IN_REPERTOIRE,
+                SqlState::UNTRANSLATABLE_CHARACTER,
+            ]
+            .contains(c)
+        });
         if e.code() == Some(&SqlState::DISK_FULL) {
             Self::StorageFull
+        } else if unstorable_text {
+            // A null character typed (or sent) into a form: PostgreSQL stores no such text,
+            // and SQLite's answer for the same input is a refusal too, never a 500.
+            Self::BadRequest(
+                "Something you entered contains a character that cannot be stored (a null character); remove it and try again".into(),
+            )
         } else if unavailable {
             tracing::warn!(error = %e, "the database is unavailable");
             Self::Unavailable

@@ -1216,3 +1216,52 @@ fn a_device_ahead_of_the_server_is_refused_and_fetches_everything_again() {
         json!("Riverside Surgery")
     );
 }
+
+#[test]
+fn a_null_character_anywhere_in_a_change_makes_it_unstorable() {
+    let change = |fields: serde_json::Value| Mutation {
+        mutation_id: Uuid::new_v4(),
+        seq: 1,
+        entity: EntityKind::Patient,
+        id: Uuid::new_v4(),
+        base_version: 0,
+        op: MutationOp::Update {
+            fields: fields.as_object().cloned().unwrap_or_default(),
+        },
+    };
+    for (fields, says) in [
+        (
+            serde_json::json!({"name": "Ada\u{0}"}),
+            "The field \"name\"",
+        ),
+        (serde_json::json!({"bad\u{0}name": "x"}), "A field's name"),
+        (
+            serde_json::json!({"list": [["deep", "\u{0}"]]}),
+            "The field \"list\"",
+        ),
+        (
+            serde_json::json!({"map": {"k\u{0}": 1}}),
+            "The field \"map\"",
+        ),
+    ] {
+        let reason = change(fields.clone())
+            .unstorable()
+            .unwrap_or_else(|| panic!("{fields}"));
+        assert!(reason.starts_with("Patient: "), "{reason}");
+        assert!(reason.contains(says), "{reason}");
+        assert!(
+            !reason.contains('\u{0}'),
+            "the reason never repeats the character"
+        );
+    }
+    for fine in [
+        serde_json::json!({"name": "ñ🙂\u{202e}evil \\0 \u{1}"}),
+        serde_json::json!({}),
+        serde_json::json!({"n": null, "x": 0, "b": false}),
+    ] {
+        assert_eq!(change(fine.clone()).unstorable(), None, "{fine}");
+    }
+    let mut delete = change(serde_json::json!({}));
+    delete.op = MutationOp::Delete;
+    assert_eq!(delete.unstorable(), None);
+}
