@@ -1078,3 +1078,68 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         "an item has no page of its own, only its brief"
     );
 }
+
+/// Window listeners go with their owner: three rounds of adding and cleaning up (as a lock and
+/// unlock, or a sign-out and sign-in, does with the signed-in view) leave none behind, and a
+/// removed listener hears nothing.
+#[wasm_bindgen_test]
+fn window_listeners_go_with_their_owner() {
+    use mdt::web::listeners::{active_window_listeners, on_window};
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let before = active_window_listeners();
+    let heard = Rc::new(Cell::new(0u32));
+    let window = web_sys::window().unwrap();
+    let fire = || {
+        let event = web_sys::Event::new("mdt-test-listener").unwrap();
+        window.dispatch_event(&event).unwrap();
+    };
+    for round in 1..=3 {
+        let owner = Owner::new();
+        owner.with(|| {
+            for capture in [false, true] {
+                let heard = heard.clone();
+                on_window("mdt-test-listener", capture, move || {
+                    heard.set(heard.get() + 1)
+                });
+            }
+        });
+        assert_eq!(active_window_listeners(), before + 2, "round {round}");
+        fire();
+        assert_eq!(
+            heard.get(),
+            2 * round,
+            "both heard the event in round {round}"
+        );
+        owner.cleanup();
+        assert_eq!(
+            active_window_listeners(),
+            before,
+            "round {round} left listeners behind"
+        );
+        fire();
+        assert_eq!(heard.get(), 2 * round, "a removed listener heard an event");
+    }
+}
+
+/// Starting and stopping sync inside an owner that is then cleaned up (as the signed-in view
+/// is on every lock) leaves no window listener behind.
+#[wasm_bindgen_test]
+async fn a_sync_client_started_and_stopped_leaves_no_listener_behind() {
+    use mdt::web::listeners::active_window_listeners;
+    // Sync runs its loop as a task: mounting anything sets up the task executor.
+    let _executor = leptos::mount::mount_to(container(), || ());
+    let before = active_window_listeners();
+    for _ in 0..3 {
+        let owner = Owner::new();
+        let sync = owner.with(|| {
+            let sync = SyncClient::new(Uuid::new_v4());
+            sync.start();
+            sync
+        });
+        assert_eq!(active_window_listeners(), before + 1);
+        sync.stop();
+        owner.cleanup();
+        assert_eq!(active_window_listeners(), before);
+    }
+}

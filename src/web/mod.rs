@@ -9,6 +9,7 @@ pub mod api;
 pub mod attendance;
 pub mod components;
 pub mod idb;
+pub mod listeners;
 pub mod meetings;
 pub mod outcome;
 pub mod pages;
@@ -255,22 +256,13 @@ fn SignedIn(opened: Opened, on_lock: Callback<CurrentUser>) -> impl IntoView {
 }
 
 /// Locks the app after [`idle_lock_ms`] without a key press, click, touch or scroll: sync
-/// stops, pending saves finish, and the copy's key is dropped with the signed-in view.
+/// stops, pending saves finish, and the copy's key is dropped with the signed-in view. The
+/// listeners go with the signed-in view (its owner), so a lock and unlock adds none.
 fn watch_idle(sync: SyncClient, user: CurrentUser, on_lock: Callback<CurrentUser>) {
     let last_active = Rc::new(std::cell::Cell::new(js_sys::Date::now()));
-    let Some(window) = web_sys::window() else {
-        return;
-    };
     for event in ["keydown", "pointerdown", "touchstart", "scroll", "input"] {
         let last = last_active.clone();
-        let touch =
-            wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || last.set(js_sys::Date::now()));
-        let _ = window.add_event_listener_with_callback_and_bool(
-            event,
-            wasm_bindgen::JsCast::unchecked_ref(touch.as_ref()),
-            true,
-        );
-        touch.forget();
+        listeners::on_window(event, true, move || last.set(js_sys::Date::now()));
     }
     let limit = idle_lock_ms();
     spawn_local(async move {

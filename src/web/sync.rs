@@ -716,7 +716,8 @@ impl SyncClient {
     /// Starts background sync: now, every few seconds while all is well, backing off after
     /// failures, at once whenever the browser says it is online again, and at once whenever
     /// the server says a change concerns one of the person's teams (live updates: during a
-    /// meeting, the coordinator's recorded outcome appears on every screen).
+    /// meeting, the coordinator's recorded outcome appears on every screen). The "online"
+    /// listener belongs to the caller's owner (the signed-in view) and goes with it.
     pub fn start(self) {
         let live = api::live_updates(move || {
             if !self.stopped() {
@@ -753,20 +754,13 @@ impl SyncClient {
                 }
             }
         });
-        let on_online = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        super::listeners::on_window("online", false, move || {
             if self.stopped() {
                 return;
             }
             let _ = self.failures.try_set_value(0);
             spawn_local(async move { self.sync_now().await });
         });
-        if let Some(window) = web_sys::window() {
-            let _ = window.add_event_listener_with_callback(
-                "online",
-                wasm_bindgen::JsCast::unchecked_ref(on_online.as_ref()),
-            );
-        }
-        on_online.forget();
     }
 
     /// Stops, lets pending saves finish, and deletes this person's copy from the device
