@@ -15,7 +15,8 @@
 use uuid::Uuid;
 
 use super::agenda::AgendaItem;
-use super::entities::{EntityKind, Team};
+use super::entities::Team;
+use super::record::EntityKind;
 use super::sync::SyncRecord;
 
 /// What a person is given of a record that belongs to a restricted item.

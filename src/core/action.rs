@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::agenda::{AgendaItem, ItemKind, ItemStatus, Outcome};
-use super::entities::{Entity, EntityKind};
+use super::record::{Entity, EntityKind};
 use super::uk_time;
 use super::validation::{self as check, ValidationError};
 

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::entities::{Entity, EntityKind, Meeting, MeetingStatus, Team};
+use super::entities::{Meeting, MeetingStatus, Team};
+use super::record::{Entity, EntityKind};
 use super::validation::{self as check, ValidationError};
 
 /// What an agenda item is for.

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::entities::{Entity, EntityKind, Role, Team};
+use super::entities::{Role, Team};
+use super::record::{Entity, EntityKind};
 use super::validation::ValidationError;
 
 /// A member's answer for one meeting (before), or what happened (after).

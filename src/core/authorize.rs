@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::access;
 use super::action::{Action, ActionEvent, ActionStatus};
 use super::agenda::AgendaItem;
-use super::entities::{EntityKind, Person, Team};
+use super::entities::{Person, Team};
+use super::record::EntityKind;
 use super::sync::{MutationOp, Replica, SyncRecord};
 
 /// How the writer stands to a record. A person may hold several at once (a member who owns an

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::agenda::{AgendaItem, ItemKind};
-use super::entities::{Entity, EntityKind};
+use super::record::{Entity, EntityKind};
 use super::validation::{self as check, ValidationError};
 
 /// Highest record version a receipt may name (far beyond any brief's edits; keeps the number

@@ -18,7 +18,8 @@ use uuid::Uuid;
 use super::action::{Action, ActionEvent};
 use super::agenda::AgendaItem;
 use super::brief::{Brief, ReadReceipt};
-use super::entities::{EntityKind, Meeting, MeetingStatus};
+use super::entities::{Meeting, MeetingStatus};
+use super::record::EntityKind;
 use super::sync::Replica;
 
 /// A meeting still counts as "current" this long after it ends, so outcomes and attendance can

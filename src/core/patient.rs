@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::entities::{Entity, EntityKind};
+use super::record::{Entity, EntityKind};
 use super::validation::{self as check, ValidationError};
 
 /// Why a typed NHS number is not acceptable.
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn an_objection_to_sharing_is_recorded_and_older_records_have_none() {
-        use crate::core::entities::Entity;
+        use crate::core::record::Entity;
         let mut fields = serde_json::json!({
             "team_id": Uuid::from_u128(1), "nhs_number": "9990000018",
             "name": "Ada Synthetic", "date_of_birth": "1938-04-12"

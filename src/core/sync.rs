@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::entities::{Entity, EntityKind};
+use super::record::{Entity, EntityKind};
 use super::validation::ValidationError;
 
 /// A record's content: field name → JSON value.
