@@ -15,9 +15,9 @@
 use uuid::Uuid;
 
 use super::agenda::AgendaItem;
-use super::entities::Team;
 use super::record::EntityKind;
 use super::sync::SyncRecord;
+use super::team::Team;
 
 /// What a person is given of a record that belongs to a restricted item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

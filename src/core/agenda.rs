@@ -7,8 +7,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::entities::{Meeting, MeetingStatus, Team};
+use super::meeting::{Meeting, MeetingStatus};
+
 use super::record::{Entity, EntityKind};
+use super::team::Team;
 use super::validation::{self as check, ValidationError};
 
 /// What an agenda item is for.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::entities::Role;
+use super::directory::Role;
 
 /// Sign-in form.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::entities::{Role, Team};
+use super::directory::Role;
+
 use super::record::{Entity, EntityKind};
+use super::team::Team;
 use super::validation::ValidationError;
 
 /// A member's answer for one meeting (before), or what happened (after).

@@ -16,9 +16,10 @@ use uuid::Uuid;
 use super::access;
 use super::action::{Action, ActionEvent, ActionStatus};
 use super::agenda::AgendaItem;
-use super::entities::{Person, Team};
+use super::directory::Person;
 use super::record::EntityKind;
 use super::sync::{MutationOp, Replica, SyncRecord};
+use super::team::Team;
 
 /// How the writer stands to a record. A person may hold several at once (a member who owns an
 /// action is a member and its subject).

@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::entities::{Meeting, MeetingStatus};
+use super::meeting::{Meeting, MeetingStatus};
 use super::schedule::{Recurrence, MAX_OCCURRENCES};
 use super::uk_time;
 use super::validation::{self as check, ValidationError};
@@ -39,8 +39,8 @@ pub struct Series {
     pub cancelled: bool,
 }
 
-impl super::entities::Entity for Series {
-    const KIND: super::entities::EntityKind = super::entities::EntityKind::Series;
+impl super::record::Entity for Series {
+    const KIND: super::record::EntityKind = super::record::EntityKind::Series;
     const FIELDS: &'static [&'static str] = &[
         "team_id",
         "rule",

@@ -6,11 +6,13 @@ use super::action::{Action, ActionEvent};
 use super::agenda::AgendaItem;
 use super::attendance::Attendance;
 use super::brief::{Brief, ReadReceipt};
-use super::entities::{Meeting, Organisation, Person, Team};
+use super::directory::{Organisation, Person};
 use super::ics::Series;
+use super::meeting::Meeting;
 use super::patient::Patient;
 use super::record::{Entity, EntityKind};
 use super::schedule::PersonAvailability;
+use super::team::Team;
 use super::validation::ValidationError;
 
 impl EntityKind {

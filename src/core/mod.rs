@@ -11,14 +11,17 @@ pub mod attendance;
 pub mod authorize;
 pub mod brief;
 pub mod calendar;
+pub mod directory;
 pub mod entities;
 pub mod ics;
 pub mod kinds;
+pub mod meeting;
 pub mod offline;
 pub mod patient;
 pub mod record;
 pub mod schedule;
 pub mod sync;
+pub mod team;
 pub mod uk_time;
 pub mod validation;
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::action::{Action, ActionEvent};
 use super::agenda::AgendaItem;
 use super::brief::{Brief, ReadReceipt};
-use super::entities::{Meeting, MeetingStatus};
+use super::meeting::{Meeting, MeetingStatus};
 use super::record::EntityKind;
 use super::sync::Replica;
 

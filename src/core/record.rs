@@ -116,3 +116,17 @@ pub trait Entity: Serialize + DeserializeOwned {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kinds_names_agree_with_serde() {
+        for kind in EntityKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+            assert_eq!(EntityKind::parse(kind.as_str()), Some(kind));
+        }
+    }
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::calendar::BankHolidays;
-use super::entities::Role;
+use super::directory::Role;
 use super::validation::ValidationError;
 
 /// Weekday names by stored index (0 = Monday).
@@ -163,7 +163,7 @@ impl Availability {
 
 /// A person's availability as a synced record: one per person (see [`PersonAvailability::id_for`]).
 /// Unknown fields are still refused: the inner [`Availability`] denies them, and a mutation naming
-/// anything outside [`Entity::FIELDS`](super::entities::Entity::FIELDS) is refused before merging.
+/// anything outside [`Entity::FIELDS`](super::record::Entity::FIELDS) is refused before merging.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PersonAvailability {
     pub person_id: Uuid,
@@ -180,8 +180,8 @@ impl PersonAvailability {
 
 const AVAILABILITY_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_7461_7661_696c_6162_696c_6974_7901);
 
-impl super::entities::Entity for PersonAvailability {
-    const KIND: super::entities::EntityKind = super::entities::EntityKind::Availability;
+impl super::record::Entity for PersonAvailability {
+    const KIND: super::record::EntityKind = super::record::EntityKind::Availability;
     const FIELDS: &'static [&'static str] =
         &["person_id", "commitments", "absences", "prefers_remote"];
 

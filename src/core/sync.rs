@@ -791,7 +791,7 @@ impl Replica {
     ) -> usize {
         use crate::core::agenda::{carry_forward, AgendaItem};
         use crate::core::brief::{brief_id_for, Brief, BriefStatus};
-        use crate::core::entities::Meeting;
+        use crate::core::meeting::Meeting;
 
         let meetings = self.all::<Meeting>();
         let items = self.all::<AgendaItem>();
@@ -843,7 +843,7 @@ impl Replica {
     ) -> usize {
         use crate::core::action::Action;
         use crate::core::agenda::{actions_review_id, Agenda, AgendaItem, ItemKind, ItemStatus};
-        use crate::core::entities::{Meeting, MeetingStatus};
+        use crate::core::meeting::{Meeting, MeetingStatus};
 
         let actions = self.all::<Action>();
         let meetings = self.all::<Meeting>();
@@ -922,8 +922,8 @@ impl Replica {
         weeks: i64,
         mut new_mutation_id: impl FnMut() -> Uuid,
     ) -> usize {
-        use crate::core::entities::{Meeting, MeetingStatus};
         use crate::core::ics::Series;
+        use crate::core::meeting::{Meeting, MeetingStatus};
         use crate::core::uk_time;
 
         let today = uk_time::uk_today(now);
@@ -971,8 +971,8 @@ impl Replica {
         now: DateTime<Utc>,
         mut new_mutation_id: impl FnMut() -> Uuid,
     ) -> Result<usize, ValidationError> {
-        use crate::core::entities::Meeting;
         use crate::core::ics::Series;
+        use crate::core::meeting::Meeting;
 
         let view = self
             .view(series_id)

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::core::agenda::{ItemKind, ItemStatus, Outcome};
-use crate::core::entities::Entity;
+use crate::core::record::Entity;
 use crate::core::sync::{FieldConflict, FieldStamp};
 
 const COORDINATOR: Uuid = Uuid::from_u128(1);

@@ -254,7 +254,7 @@ fn a_meeting_cannot_conclude_while_a_patient_item_lacks_an_outcome() {
 #[test]
 fn a_deferred_item_carries_forward_and_a_decided_one_does_not() {
     use crate::core::agenda::{carry_forward, AgendaItem};
-    use crate::core::entities::{Meeting, MeetingStatus};
+    use crate::core::meeting::{Meeting, MeetingStatus};
     let start = Utc.with_ymd_and_hms(2026, 11, 3, 13, 0, 0).unwrap();
     let meeting = |starts_at: DateTime<Utc>, status| Meeting {
         team_id: Uuid::from_u128(1),

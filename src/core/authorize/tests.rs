@@ -51,7 +51,9 @@ fn every_field_of_every_kind_has_a_row_and_nobody_deletes_teams_or_history() {
 
 mod on_the_device {
     use super::super::*;
-    use crate::core::entities::{Entity, Meeting, MeetingStatus, Role};
+    use crate::core::directory::Role;
+    use crate::core::meeting::{Meeting, MeetingStatus};
+    use crate::core::record::Entity;
     use crate::core::sync::{PullResponse, Replica};
     use chrono::{TimeZone, Utc};
     use serde_json::json;

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::core::entities::{Organisation, OrganisationKind};
+use crate::core::directory::{Organisation, OrganisationKind};
 
 /// The push algorithm over hash maps: the reference the SQLite store must behave like.
 #[derive(Default)]
@@ -933,7 +933,7 @@ proptest! {
 fn the_replica_carries_undiscussed_items_forward_once_with_their_briefs() {
     use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
     use crate::core::brief::{brief_id_for, Brief, BriefStatus};
-    use crate::core::entities::{Meeting, MeetingStatus};
+    use crate::core::meeting::{Meeting, MeetingStatus};
     use chrono::Duration;
 
     let team = Uuid::from_u128(1);
@@ -1021,7 +1021,7 @@ fn the_replica_carries_undiscussed_items_forward_once_with_their_briefs() {
 fn open_actions_put_a_review_item_on_the_next_meeting_once() {
     use crate::core::action::{Action, ActionStatus};
     use crate::core::agenda::{actions_review_id, AgendaItem, ItemKind};
-    use crate::core::entities::{Meeting, MeetingStatus};
+    use crate::core::meeting::{Meeting, MeetingStatus};
     use chrono::Duration;
 
     let team = Uuid::from_u128(1);
@@ -1076,8 +1076,8 @@ fn open_actions_put_a_review_item_on_the_next_meeting_once() {
 
 #[test]
 fn a_series_keeps_its_next_weeks_of_meetings_in_the_calendar_once() {
-    use crate::core::entities::Meeting;
     use crate::core::ics::Series;
+    use crate::core::meeting::Meeting;
     use crate::core::schedule::Recurrence;
 
     let mut replica = Replica::new(Uuid::from_u128(5));
