@@ -227,8 +227,8 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
 #[tokio::test]
 async fn a_series_calendar_file_has_its_rule_and_goes_only_to_members() {
     use chrono::{NaiveDate, NaiveTime};
-    use mdt::core::ics::Series;
     use mdt::core::schedule::Recurrence;
+    use mdt::core::series::Series;
     let h = Harness::new();
     let me = h.coordinator();
     let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;

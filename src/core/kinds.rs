@@ -7,11 +7,11 @@ use super::agenda::AgendaItem;
 use super::attendance::Attendance;
 use super::brief::{Brief, ReadReceipt};
 use super::directory::{Organisation, Person};
-use super::ics::Series;
 use super::meeting::Meeting;
 use super::patient::Patient;
 use super::record::{Entity, EntityKind};
 use super::schedule::PersonAvailability;
+use super::series::Series;
 use super::team::Team;
 use super::validation::ValidationError;
 

@@ -20,6 +20,7 @@ pub mod offline;
 pub mod patient;
 pub mod record;
 pub mod schedule;
+pub mod series;
 pub mod sync;
 pub mod team;
 pub mod uk_time;

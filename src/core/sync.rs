@@ -922,8 +922,8 @@ impl Replica {
         weeks: i64,
         mut new_mutation_id: impl FnMut() -> Uuid,
     ) -> usize {
-        use crate::core::ics::Series;
         use crate::core::meeting::{Meeting, MeetingStatus};
+        use crate::core::series::Series;
         use crate::core::uk_time;
 
         let today = uk_time::uk_today(now);
@@ -963,16 +963,16 @@ impl Replica {
     /// Queues an edit of series `series_id` (only the fields that changed, with `sequence`
     /// bumped so calendar programs replace their copy) together with the changes it makes to
     /// the series' meetings already in the calendar (see
-    /// [`crate::core::ics::Series::meeting_changes`]). Returns how many meetings changed.
+    /// [`crate::core::series::Series::meeting_changes`]). Returns how many meetings changed.
     pub fn stage_series_change(
         &mut self,
         series_id: Uuid,
-        mut after: crate::core::ics::Series,
+        mut after: crate::core::series::Series,
         now: DateTime<Utc>,
         mut new_mutation_id: impl FnMut() -> Uuid,
     ) -> Result<usize, ValidationError> {
-        use crate::core::ics::Series;
         use crate::core::meeting::Meeting;
+        use crate::core::series::Series;
 
         let view = self
             .view(series_id)

@@ -18,7 +18,8 @@ use super::store::{self, records_by_id};
 use super::AppState;
 use crate::core::calendar::BankHolidays;
 use crate::core::entities::{Meeting, Team};
-use crate::core::ics::{meeting_ics, series_ics, EventText, Series};
+use crate::core::ics::{meeting_ics, series_ics, EventText};
+use crate::core::series::Series;
 
 /// The calendar routes.
 pub fn router() -> Router<AppState> {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::core::entities::{Meeting, MeetingStatus, Team};
-use crate::core::ics::{Series, SeriesException};
+use crate::core::series::{Series, SeriesException};
 use crate::core::{uk_time, ValidationError};
 use crate::web::api;
 use crate::web::components::{

@@ -13,7 +13,7 @@ use super::api::{self, ApiError};
 use super::vault::{Loaded, SavedState, Vault};
 use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
-use crate::core::ics::Series;
+use crate::core::series::Series;
 use crate::core::sync::{
     retry_delay_ms, LocalView, PushRequest, RefusedChange, Replica, SyncRecord, RETRY_MAX_MS,
 };

@@ -1076,9 +1076,9 @@ fn open_actions_put_a_review_item_on_the_next_meeting_once() {
 
 #[test]
 fn a_series_keeps_its_next_weeks_of_meetings_in_the_calendar_once() {
-    use crate::core::ics::Series;
     use crate::core::meeting::Meeting;
     use crate::core::schedule::Recurrence;
+    use crate::core::series::Series;
 
     let mut replica = Replica::new(Uuid::from_u128(5));
     let series_id = Uuid::from_u128(77);
@@ -1093,7 +1093,7 @@ fn a_series_keeps_its_next_weeks_of_meetings_in_the_calendar_once() {
         starts: chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
         minutes: 90,
         until: None,
-        exceptions: vec![crate::core::ics::SeriesException {
+        exceptions: vec![crate::core::series::SeriesException {
             date: chrono::NaiveDate::from_ymd_opt(2026, 11, 17).unwrap(),
             moved_to: None,
         }],

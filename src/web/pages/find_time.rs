@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use crate::core::calendar::BankHolidays;
 use crate::core::entities::{Meeting, MeetingStatus, Person, Team};
-use crate::core::ics::Series;
 use crate::core::schedule::{
     score_series, weekday_index, Availability, Candidate, PersonAvailability, Recurrence,
     SlotFinder, SlotOption, SlotQuery,
 };
+use crate::core::series::Series;
 use crate::core::{uk_time, ValidationError};
 use crate::web::api;
 use crate::web::components::{field_error, ErrorSummary, TextField};
