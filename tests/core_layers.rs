@@ -1,5 +1,6 @@
-//! The core's modules form layers: the record contract at the bottom names no entity, the
-//! per-kind dispatch sits above the entities, and no module imports one that imports it back
+//! The core's modules form layers: the record contract at the bottom names no entity, the sync
+//! protocol builds on it alone, the per-kind dispatch and the automation sit above the
+//! entities, and no module imports one that imports it back
 //! (directly or round a longer circle). Read from the source, so a new import that breaks the
 //! layering fails here.
 #![cfg(not(target_arch = "wasm32"))]
@@ -63,6 +64,13 @@ fn the_record_contract_at_the_bottom_names_no_entity() {
         }
     }
     assert!(graph["kinds"].contains("record"));
+    // The sync protocol (wire types, merge, replica) stands on the contract alone; what stages
+    // agendas, actions reviews and series meetings is core::automation, above the entities.
+    let sync = &graph["sync"];
+    assert!(
+        sync.iter().all(|m| m == "record" || m == "validation"),
+        "core::sync may build on record and validation only, found {sync:?}"
+    );
     // `core::entities` only gathers the directory, team and meeting types for code outside the
     // core; inside it, each module imports what it uses from where it lives.
     for (module, uses) in &graph {

@@ -9,6 +9,7 @@ pub mod agenda;
 pub mod api;
 pub mod attendance;
 pub mod authorize;
+pub mod automation;
 pub mod brief;
 pub mod calendar;
 pub mod directory;
