@@ -10,9 +10,9 @@ use wasm_bindgen_test::*;
 
 use mdt::core::entities::{Entity, Meeting, MeetingStatus, Person, Role, Team};
 use mdt::core::sync::{PullResponse, SyncRecord};
+use mdt::web::client::sync::SyncClient;
 use mdt::web::components::SyncIndicator;
 use mdt::web::pages::teams::TeamsPage;
-use mdt::web::sync::SyncClient;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -124,7 +124,7 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
 #[wasm_bindgen_test]
 async fn unsent_changes_survive_a_reload_encrypted_and_open_only_with_the_password() {
     use mdt::core::api::CurrentUser;
-    use mdt::web::vault::{self, Vault, VaultError};
+    use mdt::web::client::vault::{self, Vault, VaultError};
     let user = CurrentUser {
         user_id: Uuid::new_v4(),
         name: "Pat Coordinator".into(),
@@ -180,10 +180,11 @@ async fn unsent_changes_survive_a_reload_encrypted_and_open_only_with_the_passwo
     sync.flush().await;
 
     // What is on disk is ciphertext: the name typed is nowhere in it.
-    let db = mdt::web::idb::open(&format!("mdt-copy-{}", user.user_id), &["meta", "records"])
-        .await
-        .unwrap();
-    let stored = mdt::web::idb::get(&db, "meta", "state")
+    let db =
+        mdt::web::client::idb::open(&format!("mdt-copy-{}", user.user_id), &["meta", "records"])
+            .await
+            .unwrap();
+    let stored = mdt::web::client::idb::get(&db, "meta", "state")
         .await
         .unwrap()
         .expect("saved");
@@ -624,9 +625,9 @@ fn action_records(n: usize) -> (Uuid, Vec<SyncRecord>) {
 
 /// The same rows as plain strings, for the plain-JavaScript list.
 fn js_rows(replica: &mdt::core::sync::Replica, team: Uuid) -> js_sys::Array {
-    let dir = mdt::web::action_view::Directory::load(replica);
+    let dir = mdt::web::views::actions::Directory::load(replica);
     let rows = js_sys::Array::new();
-    for r in mdt::web::action_view::action_rows(replica, &dir, Some(team)) {
+    for r in mdt::web::views::actions::action_rows(replica, &dir, Some(team)) {
         let row = js_sys::Array::new();
         for cell in [
             r.action.description.clone(),
@@ -932,7 +933,7 @@ fn bench_slot_finder_in_the_browser() {
 async fn bench_initial_sync_of_a_10000_record_team() {
     use mdt::core::api::CurrentUser;
     use mdt::core::sync::{PullResponse, Replica, MAX_PULL_RECORDS};
-    use mdt::web::vault::{self, Vault};
+    use mdt::web::client::vault::{self, Vault};
     // Run alone, nothing has started Leptos's task executor yet: mounting does that.
     let started = leptos::mount::mount_to(container(), || ());
     let (_, _, records) = agenda_records(4_999);
@@ -1084,7 +1085,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
 /// removed listener hears nothing.
 #[wasm_bindgen_test]
 fn window_listeners_go_with_their_owner() {
-    use mdt::web::listeners::{active_window_listeners, on_window};
+    use mdt::web::client::listeners::{active_window_listeners, on_window};
     use std::cell::Cell;
     use std::rc::Rc;
     let before = active_window_listeners();
@@ -1126,7 +1127,7 @@ fn window_listeners_go_with_their_owner() {
 /// is on every lock) leaves no window listener behind.
 #[wasm_bindgen_test]
 async fn a_sync_client_started_and_stopped_leaves_no_listener_behind() {
-    use mdt::web::listeners::active_window_listeners;
+    use mdt::web::client::listeners::active_window_listeners;
     // Sync runs its loop as a task: mounting anything sets up the task executor.
     let _executor = leptos::mount::mount_to(container(), || ());
     let before = active_window_listeners();

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::core::api::{Account, CurrentUser, NewAccount};
 use crate::core::entities::Role;
 use crate::core::uk_time;
-use crate::web::api;
+use crate::web::client::api;
 use crate::web::components::{RoleSelect, TextField};
 
 /// `/accounts`.

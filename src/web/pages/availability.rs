@@ -9,9 +9,9 @@ use crate::core::api::CurrentUser;
 use crate::core::entities::Person;
 use crate::core::schedule::{Absence, Availability, Commitment, PersonAvailability, WEEKDAY_NAMES};
 use crate::core::{uk_time, ValidationError};
+use crate::web::client::sync::SyncClient;
 use crate::web::components::{field_error, ErrorSummary, TextField};
 use crate::web::routes::use_person;
-use crate::web::sync::SyncClient;
 
 /// `/availability` (your own) and `/availability/<person>` (a coordinator for a member).
 #[component]

@@ -14,11 +14,11 @@ use crate::core::agenda::AgendaItem;
 use crate::core::api::CurrentUser;
 use crate::core::brief::{brief_id_for, Brief, BriefStatus};
 use crate::core::{uk_time, ValidationError};
-use crate::web::agenda_view::AgendaView;
+use crate::web::client::sync::SyncClient;
 use crate::web::components::ConflictNotice;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::sync::SyncClient;
+use crate::web::views::agenda::AgendaView;
 
 /// Quiet time after the last keystroke before the text goes into the outbox.
 const SAVE_AFTER_MS: u32 = 800;

@@ -9,9 +9,9 @@ use crate::core::brief::Brief;
 use crate::core::entities::EntityKind;
 use crate::core::patient::Patient;
 use crate::core::sync::{LocalView, Replica};
+use crate::web::client::sync::SyncClient;
 use crate::web::components::ConflictNotice;
 use crate::web::routes::Page;
-use crate::web::sync::SyncClient;
 
 /// What the record is, in words, and where it is edited.
 fn describe(replica: &Replica, view: &LocalView) -> (String, Option<String>) {

@@ -16,11 +16,11 @@ use crate::core::schedule::{
 };
 use crate::core::series::Series;
 use crate::core::{uk_time, ValidationError};
-use crate::web::api;
+use crate::web::client::api;
+use crate::web::client::sync::SyncClient;
 use crate::web::components::{field_error, ErrorSummary, TextField};
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::sync::SyncClient;
 
 /// How many meetings of a new series are put in the calendar straight away.
 const SERIES_AHEAD: usize = 6;

@@ -4,9 +4,9 @@ use chrono::Utc;
 use leptos::prelude::*;
 
 use crate::core::api::CurrentUser;
-use crate::web::action_card::ActionCard;
-use crate::web::action_view::{action_cards, Directory};
-use crate::web::sync::SyncClient;
+use crate::web::client::sync::SyncClient;
+use crate::web::components::action_card::ActionCard;
+use crate::web::views::actions::{action_cards, Directory};
 
 /// `/actions`.
 #[component]

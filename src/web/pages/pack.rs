@@ -8,10 +8,10 @@ use crate::core::access::RESTRICTED_EXPLANATION;
 use crate::core::agenda::ItemKind;
 use crate::core::brief::{Brief, BriefStatus};
 use crate::core::uk_time;
-use crate::web::agenda_view::AgendaView;
+use crate::web::client::sync::SyncClient;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::sync::SyncClient;
+use crate::web::views::agenda::AgendaView;
 
 /// `/meetings/<id>/pack`.
 #[component]

@@ -9,11 +9,11 @@ use crate::core::agenda::AgendaItem;
 use crate::core::entities::Meeting;
 use crate::core::patient::Patient;
 use crate::core::uk_time;
-use crate::web::action_card::ActionCard;
-use crate::web::action_view::{action_cards, Directory};
+use crate::web::client::sync::SyncClient;
+use crate::web::components::action_card::ActionCard;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::sync::SyncClient;
+use crate::web::views::actions::{action_cards, Directory};
 
 /// `/patients/<id>`.
 #[component]
@@ -148,7 +148,7 @@ fn AccessHistory(patient_id: Uuid) -> impl IntoView {
                 .is_some_and(|t| t.coordinator_id == me.person_id)
         })
     });
-    let load = Action::new_local(move |_: &()| crate::web::api::patient_access(patient_id));
+    let load = Action::new_local(move |_: &()| crate::web::client::api::patient_access(patient_id));
     view! {
         <Show when=move || coordinates.get()>
             <h2>"Who has seen or changed this record"</h2>

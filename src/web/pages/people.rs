@@ -9,8 +9,8 @@ use crate::core::entities::{
     Organisation, OrganisationKind, Person, Role, CONFIRM_CONTACT_AFTER_DAYS,
 };
 use crate::core::{uk_time, ValidationError};
+use crate::web::client::sync::SyncClient;
 use crate::web::components::{field_error, ConflictNotice, ErrorSummary, RoleSelect, TextField};
-use crate::web::sync::SyncClient;
 
 /// The directory page.
 #[component]

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::core::api::CurrentUser;
-use crate::web::api;
+use crate::web::client::api;
 
 /// Email and password form. What was typed stays in place when sign-in fails.
 #[component]

@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use crate::core::action::{ActionFilter, ActionRow, ActionStatus};
 use crate::core::uk_time;
-use crate::web::action_card::ActionCard;
-use crate::web::action_view::{action_cards, action_rows, Directory};
-use crate::web::api;
+use crate::web::client::api;
+use crate::web::client::sync::SyncClient;
+use crate::web::components::action_card::ActionCard;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::sync::SyncClient;
+use crate::web::views::actions::{action_cards, action_rows, Directory};
 
 /// Rows shown at first; "Show more" adds as many again.
 pub const PAGE_ROWS: usize = 200;

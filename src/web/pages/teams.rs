@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::core::action::{Action, ActionStatus};
 use crate::core::entities::{Meeting, MeetingStatus, Team};
 use crate::core::uk_time;
+use crate::web::client::sync::SyncClient;
 use crate::web::routes::Page;
-use crate::web::sync::SyncClient;
 
 /// Lists the signed-in person's teams, each with its next planned meeting.
 #[component]

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::web::vault::LastUser;
+use crate::web::client::vault::LastUser;
 
 /// Asks for the password to open the copy kept on this device.
 #[component]

@@ -7,12 +7,12 @@ use uuid::Uuid;
 use crate::core::entities::{Meeting, MeetingStatus, Team};
 use crate::core::series::{Series, SeriesException};
 use crate::core::{uk_time, ValidationError};
-use crate::web::api;
+use crate::web::client::api;
+use crate::web::client::sync::SyncClient;
 use crate::web::components::{
     field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
 };
 use crate::web::routes::Page;
-use crate::web::sync::SyncClient;
 
 /// The meetings of one team, and a form to plan or change one.
 #[component]

@@ -12,9 +12,9 @@ use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
 use crate::core::patient::{parse_nhs_number, Patient};
 use crate::core::{uk_time, ValidationError};
-use crate::web::agenda_view::AgendaView;
+use crate::web::client::sync::SyncClient;
 use crate::web::components::{field_error, ErrorSummary, TextField};
-use crate::web::sync::SyncClient;
+use crate::web::views::agenda::AgendaView;
 
 /// Value of the patient choice meaning "someone not on the list yet".
 const NEW_PATIENT: &str = "new";

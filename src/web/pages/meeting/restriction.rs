@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::core::agenda::AgendaItem;
-use crate::web::agenda_view::AgendaView;
-use crate::web::sync::SyncClient;
+use crate::web::client::sync::SyncClient;
+use crate::web::views::agenda::AgendaView;
 
 /// Shown under a restricted item to the team's coordinator (the server refuses these changes
 /// from anyone else).

@@ -1,14 +1,16 @@
 //! Components shared by several pages, following the NHS design system's markup.
 
+pub mod action_card;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use super::api;
-use super::sync::SyncClient;
 use crate::core::api::CurrentUser;
 use crate::core::uk_time;
 use crate::core::ValidationError;
+use crate::web::client::api;
+use crate::web::client::sync::SyncClient;
 use crate::web::routes::Page;
 
 /// The NHS-style header: service name, navigation, who is signed in, sync state, sign-out.

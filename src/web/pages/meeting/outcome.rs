@@ -10,8 +10,8 @@ use crate::core::agenda::{AgendaItem, ItemStatus, Outcome};
 use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
 use crate::core::{uk_time, ValidationError};
-use crate::web::agenda_view::AgendaView;
-use crate::web::sync::SyncClient;
+use crate::web::client::sync::SyncClient;
+use crate::web::views::agenda::AgendaView;
 
 /// One action being written into the outcome form.
 #[derive(Clone, Copy)]

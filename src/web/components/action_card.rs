@@ -7,9 +7,9 @@ use uuid::Uuid;
 use crate::core::action::{ActionChange, ActionStatus};
 use crate::core::api::CurrentUser;
 use crate::core::uk_time;
-use crate::web::action_view::ActionCardData;
+use crate::web::client::sync::SyncClient;
 use crate::web::routes::Page;
-use crate::web::sync::SyncClient;
+use crate::web::views::actions::ActionCardData;
 
 /// Which small form is open under the card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,7 @@
 //! One team: create it, or change its name, people, quorum and defaults; plan its meetings.
 
+pub mod meetings;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::prelude::*;
@@ -9,13 +11,13 @@ use uuid::Uuid;
 use crate::core::api::{Colleague, CurrentUser};
 use crate::core::entities::{Person, Role, RoleNeed, Team, MAX_ROLE_COUNT};
 use crate::core::ValidationError;
-use crate::web::api;
+use crate::web::client::api;
+use crate::web::client::sync::SyncClient;
 use crate::web::components::{
     field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
 };
-use crate::web::meetings::{AttendanceByRole, TeamMeetings};
+use crate::web::pages::team::meetings::{AttendanceByRole, TeamMeetings};
 use crate::web::routes::{use_id, Page};
-use crate::web::sync::SyncClient;
 
 /// `/teams/<id>`: edits a team and lists its meetings.
 #[component]

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use crate::core::api::CurrentUser;
 use crate::core::attendance::{Attendance as Answer, AttendanceStatus};
-use crate::web::agenda_view::AgendaView;
-use crate::web::sync::SyncClient;
+use crate::web::client::sync::SyncClient;
+use crate::web::views::agenda::AgendaView;
 
 /// The attendance section of a meeting page.
 #[component]

@@ -1,6 +1,11 @@
 //! A meeting's agenda: items in running order with their time slots, reordering by keyboard and
 //! mouse, adding items, the readiness panel, and closing the meeting.
 
+pub mod add_item;
+pub mod attendance;
+pub mod outcome;
+pub mod restriction;
+
 use chrono::Utc;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -12,16 +17,16 @@ use crate::core::agenda::{AgendaItem, ItemKind};
 use crate::core::api::CurrentUser;
 use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
-use crate::web::add_item::AddItemForm;
-use crate::web::agenda_view::{AgendaRow, AgendaView, BriefBadge};
-use crate::web::api;
-use crate::web::attendance::Attendance;
+use crate::web::client::api;
+use crate::web::client::sync::SyncClient;
 use crate::web::components::ConflictNotice;
-use crate::web::outcome::OutcomeForm;
+use crate::web::pages::meeting::add_item::AddItemForm;
+use crate::web::pages::meeting::attendance::Attendance;
+use crate::web::pages::meeting::outcome::OutcomeForm;
+use crate::web::pages::meeting::restriction::RestrictionControls;
 use crate::web::pages::not_found::NotFound;
-use crate::web::restriction::RestrictionControls;
 use crate::web::routes::{use_id, Page};
-use crate::web::sync::SyncClient;
+use crate::web::views::agenda::{AgendaRow, AgendaView, BriefBadge};
 
 /// `/meetings/<id>`.
 #[component]

@@ -1,0 +1,5 @@
+//! View models: what a page shows, computed from the replica (typed, sorted, grouped), so
+//! components stay thin and the rules stay testable.
+
+pub mod actions;
+pub mod agenda;
