@@ -7,6 +7,9 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::validation::ValidationError;
 
+/// A record's content: field name → JSON value.
+pub type Fields = serde_json::Map<String, serde_json::Value>;
+
 /// The kinds of record the app syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,9 +102,7 @@ pub trait Entity: Serialize + DeserializeOwned {
     fn validate(&self) -> Result<(), ValidationError>;
 
     /// Reads and checks a record's fields.
-    fn from_fields(
-        fields: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Self, ValidationError> {
+    fn from_fields(fields: &Fields) -> Result<Self, ValidationError> {
         let entity: Self = serde_json::from_value(serde_json::Value::Object(fields.clone()))
             .map_err(|e| ValidationError::from_serde(Self::KIND.label(), &e))?;
         entity.validate()?;
@@ -109,7 +110,7 @@ pub trait Entity: Serialize + DeserializeOwned {
     }
 
     /// The entity as a record's field map.
-    fn to_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+    fn to_fields(&self) -> Fields {
         match serde_json::to_value(self) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => serde_json::Map::new(),

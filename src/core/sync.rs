@@ -23,8 +23,7 @@ use uuid::Uuid;
 use super::record::{Entity, EntityKind};
 use super::validation::ValidationError;
 
-/// A record's content: field name → JSON value.
-pub type Fields = serde_json::Map<String, Value>;
+pub use super::record::Fields;
 
 /// Largest number of mutations accepted in one push.
 pub const MAX_PUSH_MUTATIONS: usize = 500;
