@@ -103,7 +103,9 @@ pub trait Entity: Serialize + DeserializeOwned {
 
     /// Reads and checks a record's fields.
     fn from_fields(fields: &Fields) -> Result<Self, ValidationError> {
-        let entity: Self = serde_json::from_value(serde_json::Value::Object(fields.clone()))
+        // Read from the map where it is (no copy of the record's fields first): every view of
+        // every record goes through here.
+        let entity = Self::deserialize(fields)
             .map_err(|e| ValidationError::from_serde(Self::KIND.label(), &e))?;
         entity.validate()?;
         Ok(entity)
