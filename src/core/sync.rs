@@ -696,6 +696,34 @@ impl Replica {
             .collect()
     }
 
+    /// Every live record of a kind that is valid as `E`, in id order, as [`Replica::all`] gives
+    /// them but without the rest of each view: a record with no change of this device on top is
+    /// read straight from the server's copy, with nothing copied first. For lists that need
+    /// only the entities (a directory, a team's actions).
+    pub fn entities<E: Entity>(&self) -> Vec<(Uuid, E)> {
+        let changed: std::collections::HashSet<Uuid> = self
+            .outbox
+            .iter()
+            .chain(self.accepted.iter().map(|(m, _)| m))
+            .map(|m| m.id)
+            .collect();
+        let mut out: Vec<(Uuid, E)> = self
+            .confirmed
+            .values()
+            .filter(|r| r.entity == E::KIND && !r.deleted && !changed.contains(&r.id))
+            .filter_map(|r| E::from_fields(&r.fields).ok().map(|e| (r.id, e)))
+            .collect();
+        let mut changed: Vec<Uuid> = changed.into_iter().collect();
+        changed.sort();
+        out.extend(
+            changed
+                .into_iter()
+                .filter_map(|id| self.view(id).and_then(|v| v.typed::<E>()).map(|e| (id, e))),
+        );
+        out.sort_by_key(|(id, _)| *id);
+        out
+    }
+
     /// Records that hold a same-field conflict waiting for a person to choose.
     pub fn conflicted(&self) -> impl Iterator<Item = &SyncRecord> {
         self.confirmed

@@ -731,6 +731,16 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
             Step::Push { .. } | Step::Pull { .. } => {}
             Step::Network { client, online: on } => online[client] = on,
         }
+        // Lists read through `entities` (the server's copy where nothing is on top) show
+        // exactly what the full views show, whatever is unsent, accepted or deleted.
+        for r in &replicas {
+            let through_views: Vec<(Uuid, Organisation)> = r
+                .all::<Organisation>()
+                .into_iter()
+                .map(|(v, e)| (v.id, e))
+                .collect();
+            prop_assert_eq!(r.entities::<Organisation>(), through_views);
+        }
     }
     // The network heals: everyone flushes their outbox and pulls.
     for r in &mut replicas {
@@ -1023,4 +1033,67 @@ fn a_null_character_anywhere_in_a_change_makes_it_unstorable() {
     let mut delete = change(serde_json::json!({}));
     delete.op = MutationOp::Delete;
     assert_eq!(delete.unstorable(), None);
+}
+
+#[test]
+fn entities_lists_what_the_views_show_through_deletes_and_unsent_changes() {
+    fn same_as_views(r: &Replica) {
+        let through_views: Vec<(Uuid, Organisation)> = r
+            .all::<Organisation>()
+            .into_iter()
+            .map(|(v, e)| (v.id, e))
+            .collect();
+        assert_eq!(r.entities::<Organisation>(), through_views);
+    }
+    let mut server = MemoryStore::default();
+    let mut replica = Replica::new(Uuid::from_u128(5));
+    let practice = |i: usize| Organisation {
+        name: format!("Practice {i}"),
+        kind: OrganisationKind::GpPractice,
+    };
+    let ids: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        replica
+            .stage_entity(Uuid::new_v4(), *id, &practice(i))
+            .unwrap();
+    }
+    same_as_views(&replica);
+    let results = server.push(replica.device_id, &replica.outbox.clone());
+    replica.apply_push(&results);
+    // Accepted by the server, not yet pulled back.
+    same_as_views(&replica);
+    replica.apply_pull(server.pull(replica.cursor));
+    same_as_views(&replica);
+    assert_eq!(replica.entities::<Organisation>().len(), 4);
+
+    // One deleted on the server and pulled; one deleted here, unsent; one renamed here; one new.
+    replica.stage_delete(Uuid::new_v4(), ids[0]).unwrap();
+    let results = server.push(replica.device_id, &replica.outbox.clone());
+    replica.apply_push(&results);
+    replica.apply_pull(server.pull(replica.cursor));
+    replica.stage_delete(Uuid::new_v4(), ids[1]).unwrap();
+    replica
+        .stage_update(
+            Uuid::new_v4(),
+            EntityKind::Organisation,
+            ids[2],
+            name("Renamed"),
+        )
+        .unwrap();
+    let new = Uuid::new_v4();
+    replica
+        .stage_entity(Uuid::new_v4(), new, &practice(9))
+        .unwrap();
+    same_as_views(&replica);
+    let listed = replica.entities::<Organisation>();
+    let mut expected = vec![ids[2], ids[3], new];
+    expected.sort();
+    assert_eq!(
+        listed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        expected
+    );
+    let renamed = listed.iter().find(|(id, _)| *id == ids[2]).unwrap();
+    assert_eq!(renamed.1.name, "Renamed");
+    // Another kind never shows up in the list.
+    assert!(replica.entities::<crate::core::team::Team>().is_empty());
 }

@@ -24,7 +24,7 @@ impl Directory {
     /// Everything on this device.
     pub fn load(replica: &Replica) -> Self {
         fn map<E: crate::core::entities::Entity>(r: &Replica) -> HashMap<Uuid, E> {
-            r.all::<E>().into_iter().map(|(v, e)| (v.id, e)).collect()
+            r.entities::<E>().into_iter().collect()
         }
         Self {
             people: map(replica),
@@ -82,14 +82,14 @@ impl Directory {
 /// The rows of a team's action list (or every team's, with `team: None`).
 pub fn action_rows(replica: &Replica, dir: &Directory, team: Option<Uuid>) -> Vec<ActionRow> {
     let mut rows: Vec<ActionRow> = replica
-        .all::<Action>()
+        .entities::<Action>()
         .into_iter()
         .filter(|(_, a)| team.is_none_or(|t| a.team_id == t))
-        .map(|(v, a)| {
+        .map(|(id, a)| {
             let owner = dir.name(a.owner_id);
             let organisation = dir.organisation_of(a.owner_id);
             let patient = dir.patient(a.patient_id);
-            ActionRow::new(v.id, a, owner, organisation, patient)
+            ActionRow::new(id, a, owner, organisation, patient)
         })
         .collect();
     rows.sort_by(|a, b| {
