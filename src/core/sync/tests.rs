@@ -622,6 +622,15 @@ fn step(clients: usize, records: usize) -> impl Strategy<Value = Step> {
     ]
 }
 
+/// The organisations a replica shows, read through each record's full view (what
+/// [`Replica::entities`] must equal).
+fn organisations_through_views(r: &Replica) -> Vec<(Uuid, Organisation)> {
+    r.all::<Organisation>()
+        .into_iter()
+        .map(|(v, e)| (v.id, e))
+        .collect()
+}
+
 fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
     const RECORDS: usize = 3;
     let mut server = MemoryStore::default();
@@ -734,12 +743,7 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
         // Lists read through `entities` (the server's copy where nothing is on top) show
         // exactly what the full views show, whatever is unsent, accepted or deleted.
         for r in &replicas {
-            let through_views: Vec<(Uuid, Organisation)> = r
-                .all::<Organisation>()
-                .into_iter()
-                .map(|(v, e)| (v.id, e))
-                .collect();
-            prop_assert_eq!(r.entities::<Organisation>(), through_views);
+            prop_assert_eq!(r.entities::<Organisation>(), organisations_through_views(r));
         }
     }
     // The network heals: everyone flushes their outbox and pulls.
@@ -1038,12 +1042,7 @@ fn a_null_character_anywhere_in_a_change_makes_it_unstorable() {
 #[test]
 fn entities_lists_what_the_views_show_through_deletes_and_unsent_changes() {
     fn same_as_views(r: &Replica) {
-        let through_views: Vec<(Uuid, Organisation)> = r
-            .all::<Organisation>()
-            .into_iter()
-            .map(|(v, e)| (v.id, e))
-            .collect();
-        assert_eq!(r.entities::<Organisation>(), through_views);
+        assert_eq!(r.entities::<Organisation>(), organisations_through_views(r));
     }
     let mut server = MemoryStore::default();
     let mut replica = Replica::new(Uuid::from_u128(5));
