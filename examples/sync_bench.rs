@@ -279,7 +279,7 @@ mod native {
                 }
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
                 held = replica
-                    .confirmed
+                    .confirmed()
                     .values()
                     .filter(|r| r.fields.get("team_id") == Some(&serde_json::json!(team_id)))
                     .count()

@@ -451,7 +451,7 @@ async fn bench_render_an_agenda_of_200_patient_items() {
         let start = performance.now();
         sync.replica.update(|r| {
             let id = Uuid::from_u128(20_000);
-            let mut rec = r.confirmed[&id].clone();
+            let mut rec = r.confirmed()[&id].clone();
             rec.version += 1;
             rec.fields
                 .insert("position".into(), serde_json::json!(1_000_000));
@@ -476,7 +476,7 @@ async fn bench_render_an_agenda_of_200_patient_items() {
         let start = performance.now();
         sync.replica.update(|r| {
             let id = Uuid::from_u128(20_100);
-            let mut rec = r.confirmed[&id].clone();
+            let mut rec = r.confirmed()[&id].clone();
             rec.version += 1;
             rec.fields
                 .insert("reason".into(), serde_json::json!("Changed reason"));
@@ -986,7 +986,7 @@ async fn bench_initial_sync_of_a_10000_record_team() {
             replica.apply_pull(serde_json::from_str::<PullResponse>(page).unwrap());
         }
         apply_ms.push(performance.now() - start);
-        assert_eq!(replica.confirmed.len(), total);
+        assert_eq!(replica.confirmed().len(), total);
         let vault = Vault::open_signed_in(&user, &"ab".repeat(32), None)
             .await
             .unwrap();
@@ -1002,7 +1002,7 @@ async fn bench_initial_sync_of_a_10000_record_team() {
                 .await
                 .unwrap();
             let loaded = reopened.load().await.unwrap().unwrap();
-            kept = loaded.replica.confirmed.len();
+            kept = loaded.replica.confirmed().len();
             reopened.close();
         }
         sync.wipe().await;

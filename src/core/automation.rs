@@ -164,7 +164,7 @@ impl Replica {
         {
             for occurrence in series.occurrences(today, today + chrono::Duration::weeks(weeks)) {
                 let id = Series::meeting_id(v.id, occurrence.original);
-                if self.view(id).is_some() || self.confirmed.get(&id).is_some_and(|r| r.deleted) {
+                if self.view(id).is_some() || self.confirmed().get(&id).is_some_and(|r| r.deleted) {
                     continue;
                 }
                 let Ok(starts_at) = uk_time::from_uk(occurrence.starts) else {

@@ -65,7 +65,7 @@ pub fn offline_meetings(replica: &Replica, now: DateTime<Utc>) -> HashSet<Uuid> 
 pub fn records_to_keep(replica: &Replica, now: DateTime<Utc>) -> HashSet<Uuid> {
     let meetings = offline_meetings(replica, now);
     let mut keep: HashSet<Uuid> = replica
-        .confirmed
+        .confirmed()
         .values()
         .filter(|r| !holds_patient_data(r.entity))
         .map(|r| r.id)

@@ -92,7 +92,7 @@ impl EntityKind {
 }
 
 /// Behaviour shared by every synced entity.
-pub trait Entity: Serialize + DeserializeOwned {
+pub trait Entity: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// Which kind of record this is.
     const KIND: EntityKind;
     /// Every field name, so a mutation naming anything else is refused before it is stored.

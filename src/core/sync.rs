@@ -13,7 +13,9 @@
 //!   person to choose, and every other field of the mutation is merged.
 //! * A later write to that field from someone who has seen the conflict resolves it.
 
-use std::collections::BTreeMap;
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -605,12 +607,81 @@ pub struct Replica {
     pub next_seq: u64,
     /// Pull cursor: the server's change sequence already held.
     pub cursor: u64,
-    pub confirmed: BTreeMap<Uuid, SyncRecord>,
+    /// The server's copy of each record (changed only through [`Replica::hold`] and the
+    /// replica's own methods, so the parsed entities below never go stale).
+    confirmed: BTreeMap<Uuid, SyncRecord>,
     pub outbox: Vec<Mutation>,
     /// Changes the server applied that no pull has brought back yet, with the version they
     /// made: still shown, so a record never blinks out between the push and the next pull.
     #[serde(default)]
     pub accepted: Vec<(Mutation, u64)>,
+    /// Each server copy's typed entity, parsed on its first read and dropped when the copy is
+    /// replaced: pages re-read the same records on every change, and parsing (deserialising and
+    /// checking) was most of a list's cost.
+    #[serde(skip)]
+    parsed: ParsedEntities,
+}
+
+/// The typed entities of a replica's server copies, by record id. A record that is not valid as
+/// its kind is remembered as such, so it is not parsed again either.
+#[derive(Default)]
+struct ParsedEntities(Mutex<HashMap<Uuid, Arc<dyn Any + Send + Sync>>>);
+
+/// What the cache holds for a record that did not parse as its kind.
+struct NotValid;
+
+impl ParsedEntities {
+    /// The record's entity, parsed now if it was not before.
+    fn get<E: Entity>(&self, record: &SyncRecord) -> Option<Arc<E>> {
+        if record.entity != E::KIND {
+            return None;
+        }
+        let mut held = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let parsed =
+            held.entry(record.id)
+                .or_insert_with(|| match E::from_fields(&record.fields) {
+                    Ok(entity) => Arc::new(entity),
+                    Err(_) => Arc::new(NotValid),
+                });
+        Arc::clone(parsed).downcast::<E>().ok()
+    }
+
+    fn forget(&mut self, id: &Uuid) {
+        self.0
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(id);
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().map_or(0, |held| held.len())
+    }
+}
+
+impl Clone for ParsedEntities {
+    fn clone(&self) -> Self {
+        let held = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Self(Mutex::new(held.clone()))
+    }
+}
+
+/// A cache says nothing about a replica's content.
+impl PartialEq for ParsedEntities {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ParsedEntities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ParsedEntities({} records)", self.len())
+    }
 }
 
 impl Replica {
@@ -623,6 +694,44 @@ impl Replica {
             confirmed: BTreeMap::new(),
             outbox: Vec::new(),
             accepted: Vec::new(),
+            parsed: ParsedEntities::default(),
+        }
+    }
+
+    /// The server's copy of every record this device holds (tombstones included).
+    pub fn confirmed(&self) -> &BTreeMap<Uuid, SyncRecord> {
+        &self.confirmed
+    }
+
+    /// Keeps a server copy of a record as it is (loading the device's saved copy), replacing
+    /// whatever was held for it.
+    pub fn hold(&mut self, record: SyncRecord) {
+        self.parsed.forget(&record.id);
+        self.confirmed.insert(record.id, record);
+    }
+
+    /// The server's copy of a record as `E` when nothing of this device's is on top of it
+    /// (parsed once, shared after), `None` when something is or it is not valid as `E`.
+    fn confirmed_entity<E: Entity>(&self, id: Uuid) -> Option<Arc<E>> {
+        self.confirmed
+            .get(&id)
+            .filter(|r| !r.deleted)
+            .and_then(|r| self.parsed.get::<E>(r))
+    }
+
+    /// Whether any change of this device (unsent, or sent and not yet pulled back) is on top of
+    /// the server's copy of a record.
+    fn changed_here(&self, id: Uuid) -> bool {
+        self.outbox.iter().any(|m| m.id == id) || self.accepted.iter().any(|(m, _)| m.id == id)
+    }
+
+    /// One record as `E` (server copy plus this device's changes), parsed at most once while
+    /// nothing changes it; `None` if unknown, deleted or not valid as `E`.
+    pub fn entity<E: Entity>(&self, id: Uuid) -> Option<E> {
+        if self.changed_here(id) {
+            self.view(id).and_then(|v| v.typed::<E>())
+        } else {
+            self.confirmed_entity::<E>(id).map(|e| (*e).clone())
         }
     }
 
@@ -690,9 +799,26 @@ impl Replica {
             .collect();
         ids.sort();
         ids.dedup();
+        let changed: std::collections::HashSet<Uuid> = self.changed_ids();
         ids.into_iter()
             .filter_map(|id| self.view(id))
-            .filter_map(|v| v.typed::<E>().map(|e| (v, e)))
+            .filter_map(|v| {
+                let entity = if changed.contains(&v.id) {
+                    v.typed::<E>()
+                } else {
+                    self.confirmed_entity::<E>(v.id).map(|e| (*e).clone())
+                };
+                entity.map(|e| (v, e))
+            })
+            .collect()
+    }
+
+    /// Records with a change of this device on top of the server's copy.
+    fn changed_ids(&self) -> std::collections::HashSet<Uuid> {
+        self.outbox
+            .iter()
+            .chain(self.accepted.iter().map(|(m, _)| m))
+            .map(|m| m.id)
             .collect()
     }
 
@@ -701,17 +827,12 @@ impl Replica {
     /// read straight from the server's copy, with nothing copied first. For lists that need
     /// only the entities (a directory, a team's actions).
     pub fn entities<E: Entity>(&self) -> Vec<(Uuid, E)> {
-        let changed: std::collections::HashSet<Uuid> = self
-            .outbox
-            .iter()
-            .chain(self.accepted.iter().map(|(m, _)| m))
-            .map(|m| m.id)
-            .collect();
+        let changed = self.changed_ids();
         let mut out: Vec<(Uuid, E)> = self
             .confirmed
             .values()
             .filter(|r| r.entity == E::KIND && !r.deleted && !changed.contains(&r.id))
-            .filter_map(|r| E::from_fields(&r.fields).ok().map(|e| (r.id, e)))
+            .filter_map(|r| self.parsed.get::<E>(r).map(|e| (r.id, (*e).clone())))
             .collect();
         let mut changed: Vec<Uuid> = changed.into_iter().collect();
         changed.sort();
@@ -877,6 +998,7 @@ impl Replica {
                         // Out of step with the server: fetch everything again, and take the
                         // server's copy of this record whatever version the device holds.
                         self.confirmed.remove(&m.id);
+                        self.parsed.forget(&m.id);
                         self.cursor = 0;
                     }
                     refused.push(RefusedChange {
@@ -900,7 +1022,7 @@ impl Replica {
                 .get(&record.id)
                 .is_none_or(|r| r.version <= record.version);
             if newer {
-                self.confirmed.insert(record.id, record);
+                self.hold(record);
             }
         }
         self.cursor = self.cursor.max(pull.cursor);

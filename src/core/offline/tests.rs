@@ -133,7 +133,7 @@ fn only_the_current_and_next_meetings_and_open_actions_stay_on_disk() {
         more: false,
     });
     // Every record above is valid: the test would prove nothing if one failed to load.
-    for r in replica.confirmed.values() {
+    for r in replica.confirmed().values() {
         if let Err(e) = r.entity.validate_fields(&r.fields) {
             panic!("{:?} {} is invalid: {}", r.entity, r.id, e.message);
         }

@@ -242,7 +242,7 @@ fn same_field_edits_are_kept_as_a_conflict_until_someone_chooses() {
     // Someone who has seen the conflict picks a value: it is resolved, even if they keep the
     // stored one (the replica always sends a resolution).
     let mut replica = Replica::new(Uuid::from_u128(2));
-    replica.confirmed.insert(id, record.clone());
+    replica.hold(record.clone());
     let keep = replica
         .stage_resolution(Uuid::new_v4(), id, "name", json!("Name A"))
         .unwrap()
@@ -624,11 +624,49 @@ fn step(clients: usize, records: usize) -> impl Strategy<Value = Step> {
 
 /// The organisations a replica shows, read through each record's full view (what
 /// [`Replica::entities`] must equal).
+/// Every organisation as the full views show it, each parsed afresh (no cache): what the
+/// cached reads (`entities`, `all`, `entity`) must equal.
 fn organisations_through_views(r: &Replica) -> Vec<(Uuid, Organisation)> {
-    r.all::<Organisation>()
+    let mut ids: Vec<Uuid> = r
+        .confirmed()
+        .keys()
+        .copied()
+        .chain(r.outbox.iter().map(|m| m.id))
+        .chain(r.accepted.iter().map(|(m, _)| m.id))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .filter_map(|id| r.view(id))
+        .filter_map(|v| {
+            (v.entity == EntityKind::Organisation)
+                .then(|| Organisation::from_fields(&v.fields).ok())
+                .flatten()
+                .map(|e| (v.id, e))
+        })
+        .collect()
+}
+
+/// The cached reads of a replica all equal what fresh parsing of the full views gives.
+fn cached_reads_match_views(r: &Replica) -> Result<(), TestCaseError> {
+    let expected = organisations_through_views(r);
+    prop_assert_eq!(&r.entities::<Organisation>(), &expected);
+    let all: Vec<(Uuid, Organisation)> = r
+        .all::<Organisation>()
         .into_iter()
         .map(|(v, e)| (v.id, e))
-        .collect()
+        .collect();
+    prop_assert_eq!(&all, &expected);
+    for id in r.confirmed().keys() {
+        prop_assert_eq!(
+            r.entity::<Organisation>(*id),
+            expected
+                .iter()
+                .find(|(e, _)| e == id)
+                .map(|(_, o)| o.clone())
+        );
+    }
+    Ok(())
 }
 
 fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
@@ -743,7 +781,7 @@ fn run_protocol(clients: usize, steps: &[Step]) -> Result<(), TestCaseError> {
         // Lists read through `entities` (the server's copy where nothing is on top) show
         // exactly what the full views show, whatever is unsent, accepted or deleted.
         for r in &replicas {
-            prop_assert_eq!(r.entities::<Organisation>(), organisations_through_views(r));
+            cached_reads_match_views(r)?;
         }
     }
     // The network heals: everyone flushes their outbox and pulls.
@@ -955,7 +993,9 @@ fn a_device_ahead_of_the_server_is_refused_and_fetches_everything_again() {
     // restored from an older backup).
     let mut device = Replica::new(Uuid::from_u128(2));
     device.apply_pull(server.pull(0));
-    device.confirmed.get_mut(&id).unwrap().version = 7;
+    let mut claimed = device.confirmed()[&id].clone();
+    claimed.version = 7;
+    device.hold(claimed);
     let cursor = device.cursor;
     assert!(cursor > 0);
     device
@@ -1042,7 +1082,7 @@ fn a_null_character_anywhere_in_a_change_makes_it_unstorable() {
 #[test]
 fn entities_lists_what_the_views_show_through_deletes_and_unsent_changes() {
     fn same_as_views(r: &Replica) {
-        assert_eq!(r.entities::<Organisation>(), organisations_through_views(r));
+        cached_reads_match_views(r).unwrap();
     }
     let mut server = MemoryStore::default();
     let mut replica = Replica::new(Uuid::from_u128(5));
@@ -1095,4 +1135,85 @@ fn entities_lists_what_the_views_show_through_deletes_and_unsent_changes() {
     assert_eq!(renamed.1.name, "Renamed");
     // Another kind never shows up in the list.
     assert!(replica.entities::<crate::core::team::Team>().is_empty());
+}
+
+#[test]
+fn a_parsed_entity_is_never_read_after_its_record_changed() {
+    let mut server = MemoryStore::default();
+    let mut device = Replica::new(Uuid::from_u128(7));
+    let id = Uuid::from_u128(70);
+    server.push(Uuid::from_u128(1), &[update(1, id, 0, org("First name"))]);
+    device.apply_pull(server.pull(0));
+    // Read (and so parsed and kept) before each change.
+    assert_eq!(
+        device.entity::<Organisation>(id).unwrap().name,
+        "First name"
+    );
+
+    // A newer copy pulled from the server.
+    server.push(Uuid::from_u128(1), &[update(2, id, 1, name("Second name"))]);
+    device.apply_pull(server.pull(device.cursor));
+    assert_eq!(
+        device.entity::<Organisation>(id).unwrap().name,
+        "Second name"
+    );
+
+    // This device's change on top, then the server's answer, then the pull that brings it back.
+    device
+        .stage_update(
+            Uuid::new_v4(),
+            EntityKind::Organisation,
+            id,
+            name("Third name"),
+        )
+        .unwrap();
+    assert_eq!(
+        device.entity::<Organisation>(id).unwrap().name,
+        "Third name"
+    );
+    let results = server.push(device.device_id, &device.outbox.clone());
+    device.apply_push(&results);
+    assert_eq!(
+        device.entity::<Organisation>(id).unwrap().name,
+        "Third name"
+    );
+    device.apply_pull(server.pull(device.cursor));
+    assert_eq!(
+        device.entity::<Organisation>(id).unwrap().name,
+        "Third name"
+    );
+
+    // A copy held directly (loaded from the device's disk) replaces the parsed one.
+    let mut loaded = device.confirmed()[&id].clone();
+    loaded.fields.insert("name".into(), json!("Loaded name"));
+    device.hold(loaded);
+    assert_eq!(
+        device.entity::<Organisation>(id).unwrap().name,
+        "Loaded name"
+    );
+
+    // A copy that is not valid reads as nothing, and a valid one after it reads again.
+    let mut broken = device.confirmed()[&id].clone();
+    broken.fields.insert("name".into(), json!(""));
+    device.hold(broken);
+    assert_eq!(device.entity::<Organisation>(id), None);
+    assert!(device.entities::<Organisation>().is_empty());
+    let mut mended = device.confirmed()[&id].clone();
+    mended.fields.insert("name".into(), json!("Mended name"));
+    device.hold(mended);
+    assert_eq!(device.entities::<Organisation>()[0].1.name, "Mended name");
+
+    // Deleted on the server: gone from every read.
+    let deleting = Mutation {
+        op: MutationOp::Delete,
+        ..update(3, id, device.confirmed()[&id].version, name("x"))
+    };
+    server.push(Uuid::from_u128(1), &[deleting]);
+    device.apply_pull(server.pull(device.cursor));
+    assert_eq!(device.entity::<Organisation>(id), None);
+    assert!(device.all::<Organisation>().is_empty());
+    // A clone keeps what was parsed but reads the same.
+    let copy = device.clone();
+    assert_eq!(copy, device);
+    assert_eq!(copy.entity::<Organisation>(id), None);
 }

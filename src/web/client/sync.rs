@@ -232,17 +232,17 @@ impl SyncClient {
             let on_disk = self.on_disk.get_value();
             self.replica.with_untracked(|r| {
                 let keep = crate::core::offline::records_to_keep(r, now);
-                for (id, record) in &r.confirmed {
+                for (id, record) in r.confirmed() {
                     if keep.contains(id) && on_disk.get(id) != Some(&record.version) {
                         put.push(record.clone());
                     }
                 }
                 delete = on_disk
                     .keys()
-                    .filter(|id| !keep.contains(id) || !r.confirmed.contains_key(id))
+                    .filter(|id| !keep.contains(id) || !r.confirmed().contains_key(id))
                     .copied()
                     .collect();
-                complete = Some(r.confirmed.keys().all(|id| keep.contains(id)));
+                complete = Some(r.confirmed().keys().all(|id| keep.contains(id)));
             });
         }
         let state = self.replica.with_untracked(|r| SavedState {

@@ -390,7 +390,7 @@ impl Vault {
             };
             if let Ok(record) = serde_json::from_slice::<SyncRecord>(&bytes) {
                 on_disk.insert(record.id, record.version);
-                replica.confirmed.insert(record.id, record);
+                replica.hold(record);
             }
         }
         Ok(Some(Loaded {

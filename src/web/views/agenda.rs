@@ -37,15 +37,14 @@ pub struct AgendaView {
 impl AgendaView {
     /// The view of `meeting_id`, if the meeting and its team are on this device.
     pub fn load(replica: &Replica, meeting_id: Uuid) -> Option<Self> {
-        let meeting = replica.view(meeting_id)?.typed::<Meeting>()?;
-        let team = replica.view(meeting.team_id)?.typed::<Team>()?;
+        let meeting = replica.entity::<Meeting>(meeting_id)?;
+        let team = replica.entity::<Team>(meeting.team_id)?;
         let team_id = meeting.team_id;
-        let all_items = replica.all::<AgendaItem>();
-        let item_ids: HashSet<Uuid> = all_items.iter().map(|(v, _)| v.id).collect();
+        let all_items = replica.entities::<AgendaItem>();
+        let item_ids: HashSet<Uuid> = all_items.iter().map(|(id, _)| *id).collect();
         let items: Vec<(Uuid, AgendaItem)> = all_items
             .into_iter()
             .filter(|(_, i)| i.meeting_id == meeting_id)
-            .map(|(v, i)| (v.id, i))
             .collect();
         let carried_on = items
             .iter()
@@ -56,16 +55,11 @@ impl AgendaView {
         let agenda = Agenda::new(items);
         let slots = agenda.schedule(meeting.starts_at);
         let patients = replica
-            .all::<Patient>()
+            .entities::<Patient>()
             .into_iter()
             .filter(|(_, p)| p.team_id == team_id)
-            .map(|(v, p)| (v.id, p))
             .collect();
-        let people = replica
-            .all::<Person>()
-            .into_iter()
-            .map(|(v, p)| (v.id, p))
-            .collect();
+        let people = replica.entities::<Person>().into_iter().collect();
         let briefs: Vec<(Uuid, u64, Brief)> = replica
             .all::<Brief>()
             .into_iter()
@@ -74,19 +68,18 @@ impl AgendaView {
             .collect();
         let brief_ids: HashSet<Uuid> = briefs.iter().map(|(id, _, _)| *id).collect();
         let receipts = replica
-            .all::<ReadReceipt>()
+            .entities::<ReadReceipt>()
             .into_iter()
             .filter(|(_, r)| brief_ids.contains(&r.brief_id))
             .map(|(_, r)| r)
             .collect();
         let actions = replica
-            .all::<Action>()
+            .entities::<Action>()
             .into_iter()
             .filter(|(_, a)| a.team_id == team_id)
-            .map(|(v, a)| (v.id, a))
             .collect();
         let attendance = replica
-            .all::<Attendance>()
+            .entities::<Attendance>()
             .into_iter()
             .filter(|(_, a)| a.meeting_id == meeting_id)
             .map(|(_, a)| a)
