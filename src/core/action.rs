@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::agenda::{AgendaItem, ItemKind, ItemStatus, Outcome};
 use super::record::{Entity, EntityKind};
+use super::sync::{Change, Replica};
 use super::uk_time;
 use super::validation::{self as check, ValidationError};
 
@@ -276,6 +277,59 @@ impl Entity for ActionEvent {
         check::instant_in_window("at", "the time of the change", self.at)?;
         check::required_text("summary", "what changed", &self.summary, 2100)
     }
+}
+
+/// The command "agree an action": the action (record `id`) and the first line of its history,
+/// together, so no action ever exists without saying who agreed it and when.
+pub fn agree(
+    action: &Action,
+    id: Uuid,
+    history_id: Uuid,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> Vec<Change> {
+    let event = ActionEvent {
+        team_id: action.team_id,
+        action_id: id,
+        by,
+        at,
+        summary: "agreed the action".into(),
+    };
+    vec![Change::put(id, action), Change::put(history_id, &event)]
+}
+
+/// The command "change an action" (accept, decline, reassign, complete…): the action moved
+/// through its state machine as the device shows it, and a line of history saying who did what.
+/// Refused when the action is not on the device or the change is not allowed from where it is.
+pub fn change(
+    replica: &Replica,
+    id: Uuid,
+    change: &ActionChange,
+    history_id: Uuid,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Vec<Change>, ValidationError> {
+    let Some((version, before)) = replica
+        .view(id)
+        .and_then(|v| v.typed::<Action>().map(|a| (v.version, a)))
+    else {
+        return Err(ValidationError::record(
+            "This action is not on this device any more",
+        ));
+    };
+    let mut after = before.clone();
+    let summary = after.apply(change, by)?;
+    let event = ActionEvent {
+        team_id: after.team_id,
+        action_id: id,
+        by,
+        at,
+        summary,
+    };
+    Ok(vec![
+        Change::edit(id, version, Some(&before), &after),
+        Change::put(history_id, &event),
+    ])
 }
 
 /// Why a meeting cannot be concluded yet: an item and what it lacks.

@@ -14,9 +14,8 @@ use crate::core::agenda::{
 };
 use crate::core::brief::{brief_id_for, Brief, BriefStatus};
 use crate::core::meeting::{Meeting, MeetingStatus};
-use crate::core::record::Entity;
 use crate::core::series::Series;
-use crate::core::sync::Replica;
+use crate::core::sync::{Change, Replica};
 use crate::core::uk_time;
 use crate::core::validation::ValidationError;
 
@@ -196,10 +195,25 @@ impl Replica {
     pub fn stage_series_change(
         &mut self,
         series_id: Uuid,
+        after: crate::core::series::Series,
+        now: DateTime<Utc>,
+        new_mutation_id: impl FnMut() -> Uuid,
+    ) -> Result<usize, ValidationError> {
+        let changes = self.series_change(series_id, after, now)?;
+        let meetings = changes.len() - 1;
+        self.stage_all(changes, new_mutation_id, |_, _| Ok(()))?;
+        Ok(meetings)
+    }
+
+    /// The command "change a series": the series (its calendar sequence moved on, so calendar
+    /// programs take the new version) and each of its meetings already in the calendar changed
+    /// to match (skipped ones cancelled, moved ones moved); the series' change comes first.
+    pub fn series_change(
+        &self,
+        series_id: Uuid,
         mut after: crate::core::series::Series,
         now: DateTime<Utc>,
-        mut new_mutation_id: impl FnMut() -> Uuid,
-    ) -> Result<usize, ValidationError> {
+    ) -> Result<Vec<Change>, ValidationError> {
         let view = self
             .view(series_id)
             .ok_or_else(|| ValidationError::record("That series is not on this device"))?;
@@ -207,38 +221,23 @@ impl Replica {
             .typed::<Series>()
             .ok_or_else(|| ValidationError::record("That record is not a series"))?;
         after.sequence = before.sequence + 1;
-        let meetings: Vec<(Uuid, u64, Meeting, Meeting)> = after
-            .meeting_changes(
-                &before,
-                series_id,
-                |id| self.view(id).and_then(|v| v.typed::<Meeting>()),
-                now,
-            )
-            .into_iter()
-            .filter_map(|(id, changed)| {
-                let v = self.view(id)?;
-                Some((id, v.version, v.typed::<Meeting>()?, changed))
-            })
-            .collect();
-        self.stage_edit(
-            new_mutation_id(),
-            Series::KIND,
-            series_id,
-            view.version,
-            &before.to_fields(),
-            after.to_fields(),
-        )?;
-        for (id, version, current, changed) in &meetings {
-            self.stage_edit(
-                new_mutation_id(),
-                Meeting::KIND,
-                *id,
-                *version,
-                &current.to_fields(),
-                changed.to_fields(),
-            )?;
-        }
-        Ok(meetings.len())
+        let mut changes = vec![Change::edit(series_id, view.version, Some(&before), &after)];
+        changes.extend(
+            after
+                .meeting_changes(
+                    &before,
+                    series_id,
+                    |id| self.view(id).and_then(|v| v.typed::<Meeting>()),
+                    now,
+                )
+                .into_iter()
+                .filter_map(|(id, changed)| {
+                    let v = self.view(id)?;
+                    let current = v.typed::<Meeting>()?;
+                    Some(Change::edit(id, v.version, Some(&current), &changed))
+                }),
+        );
+        Ok(changes)
     }
 }
 

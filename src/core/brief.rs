@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::agenda::{AgendaItem, ItemKind};
 use super::record::{Entity, EntityKind};
+use super::sync::{Change, Replica};
 use super::validation::{self as check, ValidationError};
 
 /// Highest record version a receipt may name (far beyond any brief's edits; keeps the number
@@ -200,6 +201,36 @@ impl ReadReceipt {
 }
 
 const RECEIPT_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_7472_6561_6472_6563_6569_7074_0001);
+
+impl ReadReceipt {
+    /// The command "I have read this brief": a receipt for the brief's current version, or
+    /// nothing when the person's receipt already covers it (or the brief is not yet on the
+    /// server), so opening a brief again sends nothing.
+    pub fn reading(
+        replica: &Replica,
+        brief_id: Uuid,
+        team_id: Uuid,
+        person_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Option<Change> {
+        let version = replica.view(brief_id)?.version;
+        let receipt_id = Self::id_for(brief_id, person_id);
+        let already = replica
+            .entity::<ReadReceipt>(receipt_id)
+            .is_some_and(|r| r.brief_version >= version);
+        if version == 0 || already {
+            return None;
+        }
+        let receipt = ReadReceipt {
+            team_id,
+            brief_id,
+            person_id,
+            brief_version: version,
+            read_at: at,
+        };
+        Some(Change::put(receipt_id, &receipt))
+    }
+}
 
 impl Entity for ReadReceipt {
     const KIND: EntityKind = EntityKind::ReadReceipt;

@@ -587,6 +587,69 @@ impl LocalView {
     }
 }
 
+/// A change a person or a command asks for, before it is queued. Commands (agree an action,
+/// record a reading, move a series) are pure functions that return these; the app stages them
+/// through one door ([`Replica::stage_all`]), all or none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A record's content set to these fields (a new record, or every field of one); only
+    /// fields that differ from what the device shows are sent.
+    Put {
+        kind: EntityKind,
+        id: Uuid,
+        fields: Fields,
+    },
+    /// What a form changed: the fields where `after` differs from `before` (what the form
+    /// showed, at `base_version`; 0 for a new record), so edits made elsewhere survive.
+    Edit {
+        kind: EntityKind,
+        id: Uuid,
+        base_version: u64,
+        before: Fields,
+        after: Fields,
+    },
+    /// A record deleted (a tombstone tells other devices).
+    Delete { id: Uuid },
+    /// A same-field conflict settled by choosing a value (always sent, even if unchanged).
+    Resolve {
+        id: Uuid,
+        field: String,
+        value: Value,
+    },
+}
+
+impl Change {
+    /// A typed entity as the whole new content of record `id`.
+    pub fn put<E: Entity>(id: Uuid, entity: &E) -> Self {
+        Self::Put {
+            kind: E::KIND,
+            id,
+            fields: entity.to_fields(),
+        }
+    }
+
+    /// What a form that showed `before` (at `base_version`; `None` for a new record) changed.
+    pub fn edit<E: Entity>(id: Uuid, base_version: u64, before: Option<&E>, after: &E) -> Self {
+        Self::Edit {
+            kind: E::KIND,
+            id,
+            base_version,
+            before: before.map(Entity::to_fields).unwrap_or_default(),
+            after: after.to_fields(),
+        }
+    }
+
+    /// The record the change is to.
+    pub fn id(&self) -> Uuid {
+        match self {
+            Self::Put { id, .. }
+            | Self::Edit { id, .. }
+            | Self::Delete { id }
+            | Self::Resolve { id, .. } => *id,
+        }
+    }
+}
+
 /// A change the server refused, kept so the app can tell the person what was not saved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RefusedChange {
@@ -941,6 +1004,56 @@ impl Replica {
         let mut fields = Fields::new();
         fields.insert(field.to_owned(), value);
         Some(self.push_mutation(mutation_id, view.entity, id, MutationOp::Update { fields }))
+    }
+
+    /// Queues changes as one: each is checked as it is staged (a later change sees the earlier
+    /// ones), then `check` sees the replica with all of them queued (from outbox position
+    /// `queued`); if anything is refused, nothing is kept and the replica is as before.
+    pub fn stage_all(
+        &mut self,
+        changes: Vec<Change>,
+        mut new_mutation_id: impl FnMut() -> Uuid,
+        check: impl FnOnce(&mut Replica, usize) -> Result<(), ValidationError>,
+    ) -> Result<(), ValidationError> {
+        // Staging only appends to the outbox, so undoing it is cheap.
+        let (queued, next_seq) = (self.outbox.len(), self.next_seq);
+        let staged = || -> Result<(), ValidationError> {
+            for change in changes {
+                self.stage_change(new_mutation_id(), change)?;
+            }
+            Ok(())
+        };
+        let result = staged().and_then(|()| check(self, queued));
+        if result.is_err() {
+            self.outbox.truncate(queued);
+            self.next_seq = next_seq;
+        }
+        result
+    }
+
+    /// Queues one change (see [`Change`]).
+    fn stage_change(&mut self, mutation_id: Uuid, change: Change) -> Result<(), ValidationError> {
+        match change {
+            Change::Put { kind, id, fields } => {
+                self.stage_update(mutation_id, kind, id, fields)?;
+            }
+            Change::Edit {
+                kind,
+                id,
+                base_version,
+                before,
+                after,
+            } => {
+                self.stage_edit(mutation_id, kind, id, base_version, &before, after)?;
+            }
+            Change::Delete { id } => {
+                self.stage_delete(mutation_id, id);
+            }
+            Change::Resolve { id, field, value } => {
+                self.stage_resolution(mutation_id, id, &field, value);
+            }
+        }
+        Ok(())
     }
 
     /// Queues a typed entity as the full new content of a record.

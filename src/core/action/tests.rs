@@ -478,3 +478,108 @@ proptest! {
         prop_assert_eq!(history.len(), changes);
     }
 }
+
+#[test]
+fn agreeing_and_changing_an_action_are_changes_staged_all_or_none() {
+    use crate::core::sync::{Change, MutationOp};
+    let at = Utc.with_ymd_and_hms(2026, 11, 30, 10, 0, 0).unwrap();
+    let (id, first_line, second_line) = (
+        Uuid::from_u128(500),
+        Uuid::from_u128(501),
+        Uuid::from_u128(502),
+    );
+    let agreed = agree(&action(date(2026, 12, 1)), id, first_line, owner(), at);
+    assert_eq!(agreed.len(), 2);
+    assert_eq!(agreed[0], Change::put(id, &action(date(2026, 12, 1))));
+    let Change::Put { fields, .. } = &agreed[1] else {
+        panic!("{agreed:?}")
+    };
+    let line = ActionEvent::from_fields(fields).unwrap();
+    assert_eq!((line.action_id, line.by, line.at), (id, owner(), at));
+    assert_eq!(line.summary, "agreed the action");
+
+    let mut replica = Replica::new(Uuid::from_u128(2));
+    let none = |_: &mut Replica, _: usize| Ok(());
+    replica.stage_all(agreed, Uuid::new_v4, none).unwrap();
+    assert_eq!(replica.outbox.len(), 2);
+
+    // Not on the device: refused with a plain reason.
+    let missing = change(
+        &replica,
+        Uuid::from_u128(999),
+        &ActionChange::Accept,
+        second_line,
+        owner(),
+        at,
+    );
+    assert!(missing.unwrap_err().message.contains("not on this device"));
+    // Not allowed to this person: refused, nothing made.
+    let not_theirs = change(
+        &replica,
+        id,
+        &ActionChange::Decline {
+            reason: "Away".into(),
+        },
+        second_line,
+        Uuid::from_u128(99),
+        at,
+    );
+    assert_eq!(
+        not_theirs.unwrap_err().message,
+        "Only the owner can decline an action"
+    );
+
+    let accepted = change(
+        &replica,
+        id,
+        &ActionChange::Accept,
+        second_line,
+        owner(),
+        at,
+    )
+    .unwrap();
+    let Change::Edit { before, after, .. } = &accepted[0] else {
+        panic!("{accepted:?}")
+    };
+    assert_eq!(before["status"], "proposed");
+    assert_eq!(after["status"], "accepted");
+    assert_eq!(accepted[1].id(), second_line);
+
+    // A check that refuses the whole set leaves the replica as it was.
+    let before_outbox = replica.outbox.clone();
+    let seq = replica.next_seq;
+    let refused = replica.stage_all(accepted.clone(), Uuid::new_v4, |r: &mut Replica, queued| {
+        assert_eq!(
+            r.outbox.len(),
+            queued + 2,
+            "the check sees every change queued"
+        );
+        Err(crate::core::ValidationError::record("Not allowed"))
+    });
+    assert_eq!(refused.unwrap_err().message, "Not allowed");
+    assert_eq!(
+        (replica.outbox.clone(), replica.next_seq),
+        (before_outbox.clone(), seq)
+    );
+    // A change that fails its own checks part-way leaves it as it was too.
+    let mut bad = accepted.clone();
+    bad.push(Change::put(
+        Uuid::from_u128(503),
+        &Action {
+            description: String::new(),
+            ..action(date(2026, 12, 1))
+        },
+    ));
+    assert!(replica.stage_all(bad, Uuid::new_v4, none).is_err());
+    assert_eq!(
+        (replica.outbox.clone(), replica.next_seq),
+        (before_outbox, seq)
+    );
+
+    replica.stage_all(accepted, Uuid::new_v4, none).unwrap();
+    assert_eq!(
+        replica.entity::<Action>(id).unwrap().status,
+        ActionStatus::Accepted
+    );
+    assert!(matches!(&replica.outbox[2].op, MutationOp::Update { fields } if fields.len() == 1));
+}

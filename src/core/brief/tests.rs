@@ -172,3 +172,62 @@ fn readiness_shows_ready_missing_and_who_has_read_which_version() {
     assert_eq!(authors.get(&Some(Uuid::from_u128(33))), Some(&1));
     assert_eq!(panel.readers_to_act().get(&late_reader), Some(&1));
 }
+
+#[test]
+fn reading_a_brief_makes_one_receipt_per_version_and_none_for_an_unsent_brief() {
+    use crate::core::sync::{Change, SyncRecord};
+    let at = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+    let (brief_id, team, reader) = (Uuid::from_u128(40), Uuid::from_u128(1), Uuid::from_u128(9));
+    let on_server = |version: u64| SyncRecord {
+        entity: EntityKind::Brief,
+        id: brief_id,
+        version,
+        updated_at: at,
+        updated_by: "Synthetic Author".into(),
+        deleted: false,
+        fields: brief().to_fields(),
+        field_stamps: Default::default(),
+        conflicts: Vec::new(),
+    };
+    let mut replica = Replica::new(Uuid::from_u128(2));
+    let none = |_: &mut Replica, _: usize| Ok(());
+
+    // Written on this device and not yet on the server: nothing to read a version of.
+    replica
+        .stage_all(vec![Change::put(brief_id, &brief())], Uuid::new_v4, none)
+        .unwrap();
+    assert_eq!(
+        ReadReceipt::reading(&replica, brief_id, team, reader, at),
+        None
+    );
+    replica.outbox.clear();
+    assert_eq!(
+        ReadReceipt::reading(&replica, Uuid::from_u128(41), team, reader, at),
+        None
+    );
+
+    replica.hold(on_server(3));
+    let read = ReadReceipt::reading(&replica, brief_id, team, reader, at).unwrap();
+    let Change::Put { id, fields, .. } = &read else {
+        panic!("{read:?}")
+    };
+    assert_eq!(*id, ReadReceipt::id_for(brief_id, reader));
+    let receipt = ReadReceipt::from_fields(fields).unwrap();
+    assert_eq!(
+        (receipt.brief_version, receipt.person_id, receipt.read_at),
+        (3, reader, at)
+    );
+
+    // Read once: opening it again sends nothing; a new version is read again.
+    replica.stage_all(vec![read], Uuid::new_v4, none).unwrap();
+    assert_eq!(
+        ReadReceipt::reading(&replica, brief_id, team, reader, at),
+        None
+    );
+    replica.hold(on_server(4));
+    let again = ReadReceipt::reading(&replica, brief_id, team, reader, at).unwrap();
+    let Change::Put { fields, .. } = &again else {
+        panic!("{again:?}")
+    };
+    assert_eq!(ReadReceipt::from_fields(fields).unwrap().brief_version, 4);
+}

@@ -402,30 +402,27 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
     let status = move || record.get().and_then(|(_, b)| b).map(|b| b.status);
     // How much typing is on disk (encrypted) right now: what a crash or reload would keep.
     let kept_chars = move || {
-        sync.drafts_on_disk.with(|d| {
-            d.get(&draft_key(brief_id))
-                .and_then(|v| serde_json::from_value::<LocalDraft>(v.clone()).ok())
-                .map(|d| {
-                    let b = d.typed;
-                    [
-                        b.situation,
-                        b.background,
-                        b.assessment,
-                        b.request,
-                        b.services_involved,
-                        b.risks,
-                        b.patient_wishes,
-                    ]
-                    .iter()
-                    .map(|t| t.chars().count())
-                    .sum::<usize>()
-                })
-                .unwrap_or(0)
-                .to_string()
-        })
+        sync.draft_on_disk::<LocalDraft>(&draft_key(brief_id))
+            .map(|d| {
+                let b = d.typed;
+                [
+                    b.situation,
+                    b.background,
+                    b.assessment,
+                    b.request,
+                    b.services_involved,
+                    b.risks,
+                    b.patient_wishes,
+                ]
+                .iter()
+                .map(|t| t.chars().count())
+                .sum::<usize>()
+            })
+            .unwrap_or(0)
+            .to_string()
     };
     let save_state = move || {
-        if typing.get() && sync.saving_to_device.get() {
+        if typing.get() && sync.saving_to_device() {
             "Typing…"
         } else if typing.get() {
             "Typing… kept on this device"
