@@ -72,7 +72,7 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
         el.inner_text()
     );
 
-    sync.replica.update(|r| {
+    sync.replica().update(|r| {
         r.apply_pull(PullResponse {
             records: vec![
                 record(person_id, &gp()),
@@ -209,7 +209,7 @@ async fn unsent_changes_survive_a_reload_encrypted_and_open_only_with_the_passwo
     assert_eq!(restored.unsent(), 1);
     assert_eq!(
         restored
-            .replica
+            .replica()
             .with_untracked(|r| r.view(id).and_then(|v| v.typed::<Person>())),
         Some(gp())
     );
@@ -336,7 +336,7 @@ fn signed_in_with(
     person: Uuid,
 ) -> (SyncClient, mdt::core::api::CurrentUser) {
     let sync = owner.with(|| SyncClient::new(Uuid::new_v4()));
-    sync.replica.update(|r| {
+    sync.replica().update(|r| {
         r.apply_pull(PullResponse {
             cursor: records.len() as u64,
             records,
@@ -449,7 +449,7 @@ async fn bench_render_an_agenda_of_200_patient_items() {
 
         // One item changes (as after a reorder or a pull): the agenda re-renders.
         let start = performance.now();
-        sync.replica.update(|r| {
+        sync.replica().update(|r| {
             let id = Uuid::from_u128(20_000);
             let mut rec = r.confirmed()[&id].clone();
             rec.version += 1;
@@ -474,7 +474,7 @@ async fn bench_render_an_agenda_of_200_patient_items() {
 
         // One item's text changes (a typical pull): only its line is re-rendered.
         let start = performance.now();
-        sync.replica.update(|r| {
+        sync.replica().update(|r| {
             let id = Uuid::from_u128(20_100);
             let mut rec = r.confirmed()[&id].clone();
             rec.version += 1;
@@ -760,7 +760,7 @@ async fn bench_team_actions_against_plain_javascript() {
             loading.push(performance.now() - start);
             // And what part is working out the rows (the directory, every action's row).
             let start = performance.now();
-            loaded.replica.with_untracked(|r| {
+            loaded.replica().with_untracked(|r| {
                 let dir = mdt::web::views::actions::Directory::load(r);
                 mdt::web::views::actions::action_rows(r, &dir, Some(team)).len()
             });
@@ -993,7 +993,7 @@ async fn bench_initial_sync_of_a_10000_record_team() {
         let owner = Owner::new();
         let sync = owner.with(|| SyncClient::open(user.clone(), Some(vault), None));
         sync.stop();
-        sync.replica.set(replica);
+        sync.replica().set(replica);
         let start = performance.now();
         sync.save_now().await;
         save_ms.push(performance.now() - start);
@@ -1159,4 +1159,217 @@ async fn a_sync_client_started_and_stopped_leaves_no_listener_behind() {
         owner.cleanup();
         assert_eq!(active_window_listeners(), before);
     }
+}
+
+/// The view models pages read through, worked out from one replica: the teams list (sorted,
+/// next planned meeting, declined actions), a team's meetings and attendance by role over the
+/// meetings held, the slot finder's people, a patient's timeline and who coordinates them.
+#[wasm_bindgen_test]
+fn the_view_models_work_out_what_the_pages_show() {
+    use mdt::core::action::{Action, ActionStatus};
+    use mdt::core::agenda::{AgendaItem, ItemStatus, Outcome};
+    use mdt::core::attendance::{Attendance, AttendanceStatus};
+    use mdt::core::schedule::PersonAvailability;
+    use mdt::core::sync::Replica;
+    use mdt::web::views::{conflicts, patient, team};
+
+    let (me, next_meeting, mut records) = agenda_records(2);
+    let team_id = Uuid::from_u128(2);
+    let nurse = Uuid::from_u128(6);
+    let (held, cancelled, other_team) = (
+        Uuid::from_u128(30),
+        Uuid::from_u128(31),
+        Uuid::from_u128(32),
+    );
+    let next_starts = Meeting::from_fields(
+        &records
+            .iter()
+            .find(|r| r.id == next_meeting)
+            .unwrap()
+            .fields,
+    )
+    .unwrap()
+    .starts_at;
+    let team =
+        Team::from_fields(&records.iter().find(|r| r.id == team_id).unwrap().fields).unwrap();
+    let held_at = Utc::now() - Duration::days(7);
+    let meeting = |starts_at: chrono::DateTime<Utc>, status| Meeting {
+        team_id,
+        starts_at,
+        ends_at: starts_at + Duration::minutes(90),
+        place: "Room 1".into(),
+        video_link: None,
+        status,
+    };
+    let patient0 = Uuid::from_u128(10_000);
+    let earlier_item = AgendaItem::from_fields(
+        &records
+            .iter()
+            .find(|r| r.id == Uuid::from_u128(20_000))
+            .unwrap()
+            .fields,
+    )
+    .unwrap();
+    let action = |owner, status, patient| Action {
+        team_id,
+        description: "Refer to the falls service".into(),
+        owner_id: owner,
+        due: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        patient_id: patient,
+        meeting_id: None,
+        item_id: None,
+        status,
+        completion_note: String::new(),
+        reason: if status == ActionStatus::Declined {
+            "On leave".into()
+        } else {
+            String::new()
+        },
+    };
+    records.extend([
+        record(
+            nurse,
+            &Person {
+                name: "Grace Placeholder".into(),
+                role: Role::DistrictNurse,
+                ..gp()
+            },
+        ),
+        record(
+            team_id,
+            &Team {
+                member_ids: vec![nurse],
+                ..team.clone()
+            },
+        ),
+        record(
+            other_team,
+            &Team {
+                name: "Apple Tree MDT".into(),
+                member_ids: vec![],
+                ..team.clone()
+            },
+        ),
+        record(held, &meeting(held_at, MeetingStatus::Planned)),
+        record(
+            cancelled,
+            &meeting(Utc::now() + Duration::days(2), MeetingStatus::Cancelled),
+        ),
+        record(
+            Uuid::from_u128(40),
+            &AgendaItem {
+                meeting_id: held,
+                status: ItemStatus::Discussed,
+                outcome: Some(Outcome::Decision {
+                    text: "Ask for a care review".into(),
+                }),
+                ..earlier_item
+            },
+        ),
+        record(
+            Attendance::id_for(held, me),
+            &Attendance {
+                team_id,
+                meeting_id: held,
+                person_id: me,
+                status: AttendanceStatus::Attended,
+                deputy_id: None,
+            },
+        ),
+        record(
+            Uuid::from_u128(50),
+            &action(nurse, ActionStatus::Declined, None),
+        ),
+        record(
+            Uuid::from_u128(51),
+            &action(me, ActionStatus::Accepted, Some(patient0)),
+        ),
+        record(
+            PersonAvailability::id_for(nurse),
+            &PersonAvailability {
+                person_id: nurse,
+                availability: Default::default(),
+            },
+        ),
+    ]);
+    let mut replica = Replica::new(Uuid::new_v4());
+    replica.apply_pull(PullResponse {
+        records,
+        cursor: 1,
+        more: false,
+    });
+    let now = Utc::now();
+
+    let teams = team::TeamSummary::list(&replica, now);
+    let names: Vec<&str> = teams.iter().map(|t| t.team.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Apple Tree MDT", "Synthetic Valley MDT"],
+        "sorted by name"
+    );
+    let valley = &teams[1];
+    assert_eq!(
+        valley.next_meeting,
+        Some(next_starts),
+        "the next planned meeting, not the past one or the cancelled one"
+    );
+    assert_eq!(valley.declined, 1);
+    assert_eq!((teams[0].next_meeting, teams[0].declined), (None, 0));
+
+    let meetings: Vec<Uuid> = team::meetings_of(&replica, team_id)
+        .iter()
+        .map(|(v, _)| v.id)
+        .collect();
+    assert_eq!(meetings, [held, cancelled, next_meeting], "earliest first");
+    assert!(team::series_of(&replica, team_id).is_empty());
+
+    // One meeting held; the GP (coordinator) attended, the district nurse did not say.
+    let lines = team::attendance_by_role_of(&replica, team_id, now);
+    let gp_line = lines.iter().find(|l| l.role == Role::Gp.label()).unwrap();
+    assert_eq!(
+        (gp_line.attended, gp_line.expected, gp_line.percent),
+        (1, 1, 100)
+    );
+    assert!(gp_line.meets_target);
+    let nurse_line = lines
+        .iter()
+        .find(|l| l.role == Role::DistrictNurse.label())
+        .unwrap();
+    assert_eq!((nurse_line.attended, nurse_line.percent), (0, 0));
+    assert!(!nurse_line.meets_target);
+    assert!(team::attendance_by_role_of(&replica, Uuid::from_u128(99), now).is_empty());
+
+    let people = team::candidates(&replica, &replica.entity::<Team>(team_id).unwrap(), true);
+    assert_eq!(people.len(), 2);
+    assert!(people[0].must_attend && people[0].id == me);
+    assert!(!people[1].must_attend && people[1].role == Role::DistrictNurse);
+    assert!(team::team_writable(&replica, team_id, nurse));
+    assert!(!team::team_writable(&replica, team_id, Uuid::from_u128(99)));
+    assert!(
+        team::team_writable(&replica, Uuid::from_u128(98), nurse),
+        "a team being made"
+    );
+
+    // The patient's timeline: the coming item, the held one with its decision, the action.
+    let timeline = patient::timeline(&replica, patient0, now);
+    assert_eq!(timeline.len(), 3, "{timeline:?}");
+    assert!(
+        timeline.windows(2).all(|w| w[0].at >= w[1].at),
+        "newest first"
+    );
+    let decided = timeline.iter().find(|l| l.meeting == Some(held)).unwrap();
+    assert!(
+        decided
+            .text
+            .contains("Outcome — Decision: Ask for a care review"),
+        "{}",
+        decided.text
+    );
+    assert!(timeline.iter().any(|l| l.meeting.is_none()
+        && l.text
+            .starts_with("Action due: Refer to the falls service — Dr Ada Synthetic (accepted)")));
+    assert!(patient::coordinates(&replica, patient0, me));
+    assert!(!patient::coordinates(&replica, patient0, nurse));
+
+    assert!(conflicts::conflicted(&replica).is_empty());
 }

@@ -55,7 +55,7 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
 fn SignOutButton() -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let sign_out = move |_| {
-        let unsent = sync.replica.with_untracked(|r| r.outbox.len());
+        let unsent = untrack(|| sync.unsent());
         if unsent > 0 {
             let question = format!(
                 "{unsent} change(s) have not reached the server yet and will be lost if you sign out now. Sign out anyway?"
@@ -138,7 +138,7 @@ pub fn SyncIndicator() -> impl IntoView {
             .unwrap_or_default();
         format!("{connection} · {changes}{oldest} · {last}{retry}")
     };
-    let conflicts = move || sync.replica.with(|r| r.conflicted().count());
+    let conflicts = move || sync.conflict_count();
     view! {
         <p class="mdt-sync" role="status" aria-live="polite" data-testid="sync-status"
             class:mdt-sync--offline=move || !sync.status.get().online
@@ -306,7 +306,7 @@ pub fn TextField(
 pub fn ConflictNotice(id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     move || {
-        let view = sync.replica.with(|r| r.view(id))?;
+        let view = sync.shown(id)?;
         if view.conflicts.is_empty() {
             return None;
         }
@@ -390,17 +390,8 @@ pub fn may_change_team(team_id: Uuid) -> Signal<bool> {
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
     Signal::derive(move || {
-        sync.replica
-            .with(|r| team_writable(r, team_id, me.person_id))
+        sync.read(|r| crate::web::views::team::team_writable(r, team_id, me.person_id))
     })
-}
-
-/// See [`may_change_team`].
-pub fn team_writable(replica: &crate::core::sync::Replica, team_id: Uuid, person: Uuid) -> bool {
-    replica
-        .view(team_id)
-        .and_then(|v| v.typed::<crate::core::entities::Team>())
-        .is_none_or(|t| t.includes(person))
 }
 
 /// The professional role picker ("Role"), used wherever a person's role is chosen.

@@ -30,20 +30,13 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
     let me = expect_context::<CurrentUser>();
     let id = PersonAvailability::id_for(person_id);
     let current = Memo::new(move |_| {
-        sync.replica
-            .with(|r| r.view(id).and_then(|v| v.typed::<PersonAvailability>()))
+        sync.entity::<PersonAvailability>(id)
             .unwrap_or(PersonAvailability {
                 person_id,
                 availability: Availability::default(),
             })
     });
-    let name = Memo::new(move |_| {
-        sync.replica.with(|r| {
-            r.view(person_id)
-                .and_then(|v| v.typed::<Person>())
-                .map(|p| p.name)
-        })
-    });
+    let name = Memo::new(move |_| sync.entity::<Person>(person_id).map(|p| p.name));
     let error = RwSignal::new(None::<ValidationError>);
     let err = Signal::derive(move || error.get());
     let save = move |next: PersonAvailability| match sync.save(id, &next) {

@@ -39,11 +39,8 @@ fn BriefLoader(item_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     // Only the meeting matters here: the editor is not rebuilt when the item is reordered.
     let meeting = Memo::new(move |_| {
-        sync.replica.with(|r| {
-            r.view(item_id)
-                .and_then(|v| v.typed::<AgendaItem>())
-                .map(|i| (i.meeting_id, i.content_withheld))
-        })
+        sync.entity::<AgendaItem>(item_id)
+            .map(|i| (i.meeting_id, i.content_withheld))
     });
     move || {
         match meeting.get() {
@@ -194,15 +191,9 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
     let brief_id = brief_id_for(item_id);
-    let data = Memo::new(move |_| sync.replica.with(|r| AgendaView::load(r, meeting_id)));
-    let record = Memo::new(move |_| {
-        sync.replica
-            .with(|r| r.view(brief_id).map(|v| (v.version, v.typed::<Brief>())))
-    });
-    let unsent = Memo::new(move |_| {
-        sync.replica
-            .with(|r| r.outbox.iter().any(|m| m.id == brief_id))
-    });
+    let data = Memo::new(move |_| sync.read(|r| AgendaView::load(r, meeting_id)));
+    let record = Memo::new(move |_| sync.edit_base::<Brief>(brief_id));
+    let unsent = Memo::new(move |_| sync.is_unsent(brief_id));
 
     // Observers read briefs; they do not write them.
     let read_only =

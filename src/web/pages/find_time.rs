@@ -9,10 +9,9 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::core::calendar::BankHolidays;
-use crate::core::entities::{Meeting, MeetingStatus, Person, Team};
+use crate::core::entities::{Meeting, MeetingStatus, Team};
 use crate::core::schedule::{
-    score_series, weekday_index, Availability, Candidate, PersonAvailability, Recurrence,
-    SlotFinder, SlotOption, SlotQuery,
+    score_series, weekday_index, Recurrence, SlotFinder, SlotOption, SlotQuery,
 };
 use crate::core::series::Series;
 use crate::core::{uk_time, ValidationError};
@@ -21,6 +20,7 @@ use crate::web::client::sync::SyncClient;
 use crate::web::components::{field_error, ErrorSummary, TextField};
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
+use crate::web::views::{self, actions::Directory};
 
 /// How many meetings of a new series are put in the calendar straight away.
 const SERIES_AHEAD: usize = 6;
@@ -46,10 +46,7 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             holidays.set(list);
         }
     });
-    let team = Memo::new(move |_| {
-        sync.replica
-            .with(|r| r.view(team_id).and_then(|v| v.typed::<Team>()))
-    });
+    let team = Memo::new(move |_| sync.entity::<Team>(team_id));
     let weeks = RwSignal::new("6".to_string());
     let earliest = RwSignal::new("08:00".to_string());
     let latest = RwSignal::new("18:00".to_string());
@@ -58,14 +55,7 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
     let error = RwSignal::new(None::<ValidationError>);
     let err = Signal::derive(move || error.get());
     let results = RwSignal::new(None::<(SlotQuery, Vec<SlotOption>)>);
-    let names = Memo::new(move |_| {
-        sync.replica.with(|r| {
-            r.all::<Person>()
-                .into_iter()
-                .map(|(v, p)| (v.id, p.name))
-                .collect::<HashMap<_, _>>()
-        })
-    });
+    let names = Memo::new(move |_| sync.read(Directory::people_names));
 
     let find = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -101,25 +91,8 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
                 return;
             }
         };
-        let people = sync.replica.with_untracked(|r| {
-            std::iter::once(team.coordinator_id)
-                .chain(team.member_ids.iter().copied())
-                .filter_map(|id| {
-                    let person = r.view(id).and_then(|v| v.typed::<Person>())?;
-                    let availability = r
-                        .view(PersonAvailability::id_for(id))
-                        .and_then(|v| v.typed::<PersonAvailability>())
-                        .map(|a| a.availability)
-                        .unwrap_or_else(Availability::default);
-                    Some(Candidate {
-                        id,
-                        role: person.role,
-                        must_attend: coordinator_must.get_untracked() && id == team.coordinator_id,
-                        availability,
-                    })
-                })
-                .collect::<Vec<_>>()
-        });
+        let must = coordinator_must.get_untracked();
+        let people = untrack(|| sync.read(|r| views::team::candidates(r, &team, must)));
         let query = SlotQuery {
             first_day: uk_time::uk_today(Utc::now()) + Duration::days(1),
             weeks: weeks_n,

@@ -16,7 +16,7 @@ pub fn MyActionsPage() -> impl IntoView {
     let show_finished = RwSignal::new(false);
     let cards = Memo::new(move |_| {
         let finished = show_finished.get();
-        sync.replica.with(|r| {
+        sync.read(|r| {
             let dir = Directory::load(r);
             action_cards(r, &dir, Utc::now(), |a| {
                 a.owner_id == me.person_id && (finished || a.status.is_open())

@@ -27,7 +27,7 @@ pub fn PackPage() -> impl IntoView {
 #[component]
 pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let data = Memo::new(move |_| sync.replica.with(|r| AgendaView::load(r, meeting_id)));
+    let data = Memo::new(move |_| sync.read(|r| AgendaView::load(r, meeting_id)));
     let print = move |_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();

@@ -5,8 +5,6 @@ use chrono::Utc;
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::core::agenda::AgendaItem;
-use crate::core::entities::Meeting;
 use crate::core::patient::Patient;
 use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
@@ -14,6 +12,7 @@ use crate::web::components::action_card::ActionCard;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
 use crate::web::views::actions::{action_cards, Directory};
+use crate::web::views::{self, patient::TimelineLine};
 
 /// `/patients/<id>`.
 #[component]
@@ -28,78 +27,18 @@ pub fn PatientPage() -> impl IntoView {
 #[component]
 fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let patient = Memo::new(move |_| {
-        sync.replica
-            .with(|r| r.view(patient_id).and_then(|v| v.typed::<Patient>()))
-    });
+    let patient = Memo::new(move |_| sync.entity::<Patient>(patient_id));
     let open = Memo::new(move |_| {
-        sync.replica.with(|r| {
+        sync.read(|r| {
             let dir = Directory::load(r);
             action_cards(r, &dir, Utc::now(), |a| {
                 a.patient_id == Some(patient_id) && a.status.is_open()
             })
         })
     });
-    // (date, what) lines, newest first: items with their outcomes, and every action.
-    let timeline = Memo::new(move |_| {
-        sync.replica.with(|r| {
-            let dir = Directory::load(r);
-            let meetings: std::collections::HashMap<Uuid, Meeting> = r
-                .all::<Meeting>()
-                .into_iter()
-                .map(|(v, m)| (v.id, m))
-                .collect();
-            let mut lines: Vec<(chrono::DateTime<Utc>, String, Option<Uuid>)> = Vec::new();
-            for (_, item) in r
-                .all::<AgendaItem>()
-                .into_iter()
-                .filter(|(_, i)| i.patient_id == Some(patient_id))
-            {
-                let Some(m) = meetings.get(&item.meeting_id) else {
-                    continue;
-                };
-                let outcome = item
-                    .outcome
-                    .as_ref()
-                    .map(|o| format!(" Outcome — {}: {}", o.label(), o.text()))
-                    .unwrap_or_else(|| " No outcome yet.".into());
-                let deferred = if item.deferrals > 0 {
-                    format!(" (deferred {}×)", item.deferrals)
-                } else {
-                    String::new()
-                };
-                lines.push((
-                    m.starts_at,
-                    format!(
-                        "MDT: “{}”{deferred}.{outcome}",
-                        if item.question.is_empty() {
-                            item.title.clone()
-                        } else {
-                            item.question.clone()
-                        }
-                    ),
-                    Some(item.meeting_id),
-                ));
-            }
-            for card in action_cards(r, &dir, Utc::now(), |a| a.patient_id == Some(patient_id)) {
-                let at = uk_time::from_uk(card.action.due.and_hms_opt(9, 0, 0).unwrap_or_default())
-                    .unwrap_or_else(|_| Utc::now());
-                lines.push((
-                    at,
-                    format!(
-                        "Action due: {} — {} ({}){}",
-                        card.action.description,
-                        card.owner_name,
-                        card.action.status.label().to_lowercase(),
-                        if card.overdue { ", overdue" } else { "" }
-                    ),
-                    None,
-                ));
-            }
-            lines.sort_by_key(|line| std::cmp::Reverse(line.0));
-            lines
-        })
-    });
+    // Items with their outcomes, and every action, newest first.
+    let timeline =
+        Memo::new(move |_| sync.read(|r| views::patient::timeline(r, patient_id, Utc::now())));
     view! {
         <a class="nhsuk-back-link" href=Page::Teams.href()>"Back to your teams"</a>
         {move || match patient.get() {
@@ -118,7 +57,7 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
         <AccessHistory patient_id=patient_id/>
         <h2>"Timeline"</h2>
         <ol class="mdt-timeline" data-testid="patient-timeline">
-            {move || timeline.get().into_iter().map(|(at, line, meeting)| view! {
+            {move || timeline.get().into_iter().map(|TimelineLine { at, text: line, meeting }| view! {
                 <li>
                     <strong>{uk_time::format_date(uk_time::uk_today(at))}</strong>" "
                     {match meeting {
@@ -136,18 +75,10 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
 #[component]
 fn AccessHistory(patient_id: Uuid) -> impl IntoView {
     use crate::core::api::CurrentUser;
-    use crate::core::entities::Team;
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
-    let coordinates = Memo::new(move |_| {
-        sync.replica.with(|r| {
-            r.view(patient_id)
-                .and_then(|v| v.typed::<Patient>())
-                .and_then(|p| r.view(p.team_id))
-                .and_then(|v| v.typed::<Team>())
-                .is_some_and(|t| t.coordinator_id == me.person_id)
-        })
-    });
+    let coordinates =
+        Memo::new(move |_| sync.read(|r| views::patient::coordinates(r, patient_id, me.person_id)));
     let load = Action::new_local(move |_: &()| crate::web::client::api::patient_access(patient_id));
     view! {
         <Show when=move || coordinates.get()>
@@ -185,12 +116,7 @@ fn AccessHistory(patient_id: Uuid) -> impl IntoView {
 #[component]
 fn SharingObjection(patient_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let current = Memo::new(move |_| {
-        sync.replica.with(|r| {
-            r.view(patient_id)
-                .and_then(|v| v.typed::<Patient>().map(|p| (v.version, p)))
-        })
-    });
+    let current = Memo::new(move |_| sync.versioned::<Patient>(patient_id));
     let error = RwSignal::new(None::<String>);
     let set = move |objects: bool| {
         let Some((version, before)) = current.get_untracked() else {
@@ -209,10 +135,7 @@ fn SharingObjection(patient_id: Uuid) -> impl IntoView {
     let me = expect_context::<crate::core::api::CurrentUser>();
     let may_change = Signal::derive(move || {
         let team = current.with(|c| c.as_ref().map(|(_, p)| p.team_id));
-        team.is_none_or(|t| {
-            sync.replica
-                .with(|r| crate::web::components::team_writable(r, t, me.person_id))
-        })
+        team.is_none_or(|t| sync.read(|r| views::team::team_writable(r, t, me.person_id)))
     });
     view! {
         {move || objects().then(|| view! {

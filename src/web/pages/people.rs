@@ -20,12 +20,9 @@ pub fn PeoplePage() -> impl IntoView {
     let editing = RwSignal::new(None::<(Uuid, bool)>);
     let people = move || sync.list_by::<Person>(|e| &e.name);
     let org_name = move |id: Option<Uuid>| {
-        id.and_then(|id| {
-            sync.replica
-                .with(|r| r.view(id).and_then(|v| v.typed::<Organisation>()))
-        })
-        .map(|o| o.name)
-        .unwrap_or_default()
+        id.and_then(|id| sync.entity::<Organisation>(id))
+            .map(|o| o.name)
+            .unwrap_or_default()
     };
     let confirm = move |id: Uuid, person: Person| {
         let _ = sync.save(
@@ -65,9 +62,7 @@ pub fn PeoplePage() -> impl IntoView {
                         let name = p.name.clone();
                         // Only the person or a coordinator of a team they are in keeps their
                         // details (core::authorize): nobody else is offered the buttons.
-                        let may_edit = sync
-                            .replica
-                            .with(|r| crate::core::authorize::may_change(r, me, id, "name"));
+                        let may_edit = sync.may_change(me, id, "name");
                         view! {
                             <tr role="row" class="nhsuk-table__row">
                                 <td class="nhsuk-table__cell">{p.name.clone()}</td>
@@ -110,10 +105,7 @@ pub fn PeoplePage() -> impl IntoView {
 #[component]
 fn PersonForm(id: Uuid, is_new: bool, on_done: Callback<()>) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let (base_version, existing) = sync
-        .replica
-        .with_untracked(|r| r.view(id).map(|v| (v.version, v.typed::<Person>())))
-        .unwrap_or((0, None));
+    let (base_version, existing) = untrack(|| sync.edit_base::<Person>(id)).unwrap_or((0, None));
     let name = RwSignal::new(
         existing
             .as_ref()

@@ -41,7 +41,7 @@ pub fn TeamActions(
     let page_rows = page_rows.unwrap_or(PAGE_ROWS);
     let sync = expect_context::<SyncClient>();
     let data = Memo::new(move |_| {
-        sync.replica.with(|r| {
+        sync.read(|r| {
             let dir = Directory::load(r);
             let rows = action_rows(r, &dir, Some(team_id));
             let team = dir

@@ -3,57 +3,28 @@
 use chrono::Utc;
 use leptos::prelude::*;
 
-use crate::core::action::{Action, ActionStatus};
-use crate::core::entities::{Meeting, MeetingStatus, Team};
 use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
 use crate::web::routes::Page;
+use crate::web::views::team::TeamSummary;
 
 /// Lists the signed-in person's teams, each with its next planned meeting.
 #[component]
 pub fn TeamsPage() -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let teams = move || {
-        sync.replica.with(|r| {
-            let now = Utc::now();
-            let meetings = r.all::<Meeting>();
-            let actions = r.all::<Action>();
-            let mut teams: Vec<_> = r
-                .all::<Team>()
-                .into_iter()
-                .map(|(view, team)| {
-                    let next = meetings
-                        .iter()
-                        .filter(|(_, m)| {
-                            m.team_id == view.id
-                                && m.status == MeetingStatus::Planned
-                                && m.ends_at > now
-                        })
-                        .map(|(_, m)| m.starts_at)
-                        .min();
-                    let declined = actions
-                        .iter()
-                        .filter(|(_, a)| a.team_id == view.id && a.status == ActionStatus::Declined)
-                        .count();
-                    (view.id, team, next, declined)
-                })
-                .collect();
-            teams.sort_by_key(|(_, team, _, _)| team.name.to_lowercase());
-            teams
-        })
-    };
+    let teams = move || sync.read(|r| TeamSummary::list(r, Utc::now()));
     // Archived teams are kept, and listed apart so their coordinator can restore them.
     let archived = move || {
         teams()
             .into_iter()
-            .filter(|(_, t, _, _)| t.archived)
-            .map(|(id, t, _, _)| (id, t.name))
+            .filter(|t| t.team.archived)
+            .map(|t| (t.id, t.team.name))
             .collect::<Vec<_>>()
     };
     let teams = move || {
         teams()
             .into_iter()
-            .filter(|(_, t, _, _)| !t.archived)
+            .filter(|t| !t.team.archived)
             .collect::<Vec<_>>()
     };
     view! {
@@ -69,7 +40,7 @@ pub fn TeamsPage() -> impl IntoView {
             } else {
                 view! {
                     <ul class="nhsuk-list mdt-cards" data-testid="team-list">
-                        {teams.into_iter().map(|(id, team, next, declined)| view! {
+                        {teams.into_iter().map(|TeamSummary { id, team, next_meeting: next, declined }| view! {
                             <li class="nhsuk-card">
                                 <div class="nhsuk-card__content">
                                     <h2 class="nhsuk-card__heading nhsuk-heading-m">

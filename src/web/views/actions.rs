@@ -34,6 +34,15 @@ impl Directory {
         }
     }
 
+    /// Everyone's name on this device, by person (for labelling people in grids and lists).
+    pub fn people_names(replica: &Replica) -> HashMap<Uuid, String> {
+        replica
+            .entities::<Person>()
+            .into_iter()
+            .map(|(id, p)| (id, p.name))
+            .collect()
+    }
+
     /// A person's name, or a placeholder.
     pub fn name(&self, person: Uuid) -> String {
         self.people.get(&person).map_or_else(

@@ -3,3 +3,6 @@
 
 pub mod actions;
 pub mod agenda;
+pub mod conflicts;
+pub mod patient;
+pub mod team;

@@ -51,7 +51,9 @@ pub struct SyncStatus {
 /// Handle to the sync client, shared through context. Cheap to copy.
 #[derive(Clone, Copy)]
 pub struct SyncClient {
-    pub replica: RwSignal<Replica>,
+    /// The device's copy; pages read it through view models ([`SyncClient::read`]) and the
+    /// typed reads below, and change it only through [`SyncClient::apply`].
+    replica: RwSignal<Replica>,
     pub status: RwSignal<SyncStatus>,
     /// When each unsent change was made.
     pub queued_at: RwSignal<BTreeMap<Uuid, DateTime<Utc>>>,
@@ -132,6 +134,67 @@ impl SyncClient {
             drafts: Drafts::new(BTreeMap::new()),
             network: Network::new(!complete),
         }
+    }
+
+    /// Reads the device's copy through a view model (a `views::…` loader), tracked: a render or
+    /// memo that reads through here runs again when the copy changes.
+    pub fn read<T>(&self, view_model: impl FnOnce(&Replica) -> T) -> T {
+        self.replica.with(view_model)
+    }
+
+    /// One record as `E` (this device's changes on top), tracked.
+    pub fn entity<E: Entity>(&self, id: Uuid) -> Option<E> {
+        self.replica.with(|r| r.entity::<E>(id))
+    }
+
+    /// One record as `E` with the server version the device's copy is based on, tracked.
+    pub fn versioned<E: Entity>(&self, id: Uuid) -> Option<(u64, E)> {
+        self.replica.with(|r| {
+            r.view(id)
+                .and_then(|v| v.typed::<E>().map(|e| (v.version, e)))
+        })
+    }
+
+    /// What a form edits from: the server version the device's copy is based on (0 for a
+    /// record not yet on the server) and the record as `E` if it is valid; `None` when the
+    /// record is not on the device. Tracked.
+    pub fn edit_base<E: Entity>(&self, id: Uuid) -> Option<(u64, Option<E>)> {
+        self.replica
+            .with(|r| r.view(id).map(|v| (v.version, v.typed::<E>())))
+    }
+
+    /// Whether the server has the record (not only this device's unsent creation), tracked.
+    pub fn on_server(&self, id: Uuid) -> bool {
+        self.replica
+            .with(|r| r.view(id).is_some_and(|v| !v.unsent || v.version > 0))
+    }
+
+    /// The record as shown, with its conflicts and who last changed it, tracked.
+    pub fn shown(&self, id: Uuid) -> Option<LocalView> {
+        self.replica.with(|r| r.view(id))
+    }
+
+    /// Whether a change of this device to the record has not reached the server, tracked.
+    pub fn is_unsent(&self, id: Uuid) -> bool {
+        self.replica.with(|r| r.outbox.iter().any(|m| m.id == id))
+    }
+
+    /// Records with a same-field conflict waiting for a person to choose, tracked.
+    pub fn conflict_count(&self) -> usize {
+        self.replica.with(|r| r.conflicted().count())
+    }
+
+    /// Whether `me` may change `field` of record `id` (the write table the server applies),
+    /// tracked: pages hide the controls that would only be refused.
+    pub fn may_change(&self, me: Uuid, id: Uuid, field: &str) -> bool {
+        self.replica
+            .with(|r| crate::core::authorize::may_change(r, me, id, field))
+    }
+
+    /// The replica itself, for this client's browser tests and benchmarks, which feed it pulls
+    /// directly; the app's pages and components never use it (tests/web_layers.rs).
+    pub fn replica(&self) -> RwSignal<Replica> {
+        self.replica
     }
 
     /// The oldest unsent change's time, if any.

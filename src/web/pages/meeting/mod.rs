@@ -42,7 +42,7 @@ pub fn MeetingPage() -> impl IntoView {
 #[component]
 pub fn MeetingAgenda(meeting_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let data = Memo::new(move |_| sync.replica.with(|r| AgendaView::load(r, meeting_id)));
+    let data = Memo::new(move |_| sync.read(|r| AgendaView::load(r, meeting_id)));
     // Built once when the meeting arrives; everything inside follows `data` line by line, so
     // running state and open forms survive changes.
     let loaded = Memo::new(move |_| data.with(Option::is_some));

@@ -13,6 +13,7 @@ use crate::web::components::{
     field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
 };
 use crate::web::routes::Page;
+use crate::web::views;
 
 /// The meetings of one team, and a form to plan or change one.
 #[component]
@@ -20,20 +21,8 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     // `None`: the form is closed; `Some(id)`: editing that meeting (or a new one).
     let editing = RwSignal::new(None::<(Uuid, bool)>);
-    let meetings = move || {
-        let mut list: Vec<_> = sync
-            .replica
-            .with(|r| r.all::<Meeting>())
-            .into_iter()
-            .filter(|(_, m)| m.team_id == team_id)
-            .collect();
-        list.sort_by_key(|(_, m)| m.starts_at);
-        list
-    };
-    let team_known = move || {
-        sync.replica
-            .with(|r| r.view(team_id).is_some_and(|v| !v.unsent || v.version > 0))
-    };
+    let meetings = move || sync.read(|r| views::team::meetings_of(r, team_id));
+    let team_known = move || sync.on_server(team_id);
     let set_status = move |id: Uuid, meeting: Meeting, status: MeetingStatus| {
         if status == MeetingStatus::Cancelled {
             let question = format!(
@@ -49,17 +38,7 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
         }
         let _ = sync.save(id, &Meeting { status, ..meeting });
     };
-    let series = move || {
-        let mut list: Vec<(Uuid, Series)> = sync
-            .replica
-            .with(|r| r.all::<Series>())
-            .into_iter()
-            .filter(|(_, s)| s.team_id == team_id && !s.cancelled)
-            .map(|(v, s)| (v.id, s))
-            .collect();
-        list.sort_by_key(|(_, s)| s.first_date);
-        list
-    };
+    let series = move || sync.read(|r| views::team::series_of(r, team_id));
     let editing_series = RwSignal::new(None::<Uuid>);
     let may_change = may_change_team(team_id);
     view! {
@@ -172,10 +151,7 @@ const SERIES_EDITOR_MEETINGS: usize = 12;
 #[component]
 fn SeriesEditor(series_id: Uuid, on_done: Callback<()>) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let series = Memo::new(move |_| {
-        sync.replica
-            .with(|r| r.view(series_id).and_then(|v| v.typed::<Series>()))
-    });
+    let series = Memo::new(move |_| sync.entity::<Series>(series_id));
     let error = RwSignal::new(None::<ValidationError>);
     let err = Signal::derive(move || error.get());
     let notice = RwSignal::new(None::<String>);
@@ -384,13 +360,8 @@ fn SeriesEditor(series_id: Uuid, on_done: Callback<()>) -> impl IntoView {
 #[component]
 fn MeetingForm(team_id: Uuid, id: Uuid, is_new: bool, on_done: Callback<()>) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let team = sync
-        .replica
-        .with_untracked(|r| r.view(team_id).and_then(|v| v.typed::<Team>()));
-    let (base_version, existing) = sync
-        .replica
-        .with_untracked(|r| r.view(id).map(|v| (v.version, v.typed::<Meeting>())))
-        .unwrap_or((0, None));
+    let team = untrack(|| sync.entity::<Team>(team_id));
+    let (base_version, existing) = untrack(|| sync.edit_base::<Meeting>(id)).unwrap_or((0, None));
     let default_minutes = team.as_ref().map_or(90, |t| t.default_minutes);
 
     let (date0, start0, end0, place0, video0, status) = match &existing {
@@ -479,49 +450,9 @@ fn MeetingForm(team_id: Uuid, id: Uuid, is_new: bool, on_done: Callback<()>) -> 
 /// Attendance by role over the team's last six held meetings, against the two-thirds target.
 #[component]
 pub fn AttendanceByRole(team_id: Uuid) -> impl IntoView {
-    use crate::core::attendance::{attendance_by_role, Attendance};
-    use crate::core::entities::Person;
     let sync = expect_context::<SyncClient>();
     let rows = Memo::new(move |_| {
-        sync.replica.with(|r| {
-            let Some(team) = r.view(team_id).and_then(|v| v.typed::<Team>()) else {
-                return Vec::new();
-            };
-            let now = Utc::now();
-            let mut held: Vec<(Uuid, Meeting)> = r
-                .all::<Meeting>()
-                .into_iter()
-                .filter(|(_, m)| {
-                    m.team_id == team_id && m.status != MeetingStatus::Cancelled && m.ends_at < now
-                })
-                .map(|(v, m)| (v.id, m))
-                .collect();
-            held.sort_by_key(|(_, m)| std::cmp::Reverse(m.starts_at));
-            let meetings: Vec<Uuid> = held.iter().take(6).map(|(id, _)| *id).collect();
-            let roles = r
-                .all::<Person>()
-                .into_iter()
-                .map(|(v, p)| (v.id, p.role))
-                .collect();
-            let answers: Vec<Attendance> = r
-                .all::<Attendance>()
-                .into_iter()
-                .map(|(_, a)| a)
-                .filter(|a| meetings.contains(&a.meeting_id))
-                .collect();
-            attendance_by_role(&meetings, &team, &roles, &answers)
-                .into_iter()
-                .map(|a| {
-                    (
-                        a.role.label(),
-                        a.attended,
-                        a.expected,
-                        (a.share() * 100.0).round() as u32,
-                        a.meets_target(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
+        sync.read(|r| views::team::attendance_by_role_of(r, team_id, Utc::now()))
     });
     view! {
         <Show when=move || rows.with(|r| !r.is_empty())>
@@ -530,7 +461,7 @@ pub fn AttendanceByRole(team_id: Uuid) -> impl IntoView {
             <table class="nhsuk-table" data-testid="attendance-by-role">
                 <thead><tr><th scope="col">"Role"</th><th scope="col">"Attended"</th><th scope="col">"Share"</th></tr></thead>
                 <tbody>
-                    {move || rows.get().into_iter().map(|(role, attended, expected, percent, ok)| view! {
+                    {move || rows.get().into_iter().map(|views::team::RoleAttendanceLine { role, attended, expected, percent, meets_target: ok }| view! {
                         <tr>
                             <td>{role}</td>
                             <td>{format!("{attended} of {expected}")}</td>

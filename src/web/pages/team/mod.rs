@@ -44,17 +44,8 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let navigate = use_navigate();
     let may_write = may_change_team(id);
     // The team's details are its coordinator's (core::authorize); a new team is the creator's.
-    let may_change = Signal::derive(move || {
-        is_new
-            || sync
-                .replica
-                .with(|r| crate::core::authorize::may_change(r, me.person_id, id, "name"))
-    });
-    let archived = Signal::derive(move || {
-        sync.replica
-            .with(|r| r.view(id).and_then(|v| v.typed::<Team>()))
-            .is_some_and(|t| t.archived)
-    });
+    let may_change = Signal::derive(move || is_new || sync.may_change(me.person_id, id, "name"));
+    let archived = Signal::derive(move || sync.entity::<Team>(id).is_some_and(|t| t.archived));
     let name = RwSignal::new(String::new());
     let coordinator = RwSignal::new(me.person_id);
     let members = RwSignal::new(BTreeSet::<Uuid>::new());
@@ -78,10 +69,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
         if !confirmed {
             return;
         }
-        let current = sync.replica.with_untracked(|r| {
-            r.view(id)
-                .and_then(|v| v.typed::<Team>().map(|t| (v.version, t)))
-        });
+        let current = untrack(|| sync.versioned::<Team>(id));
         if let Some((version, before)) = current {
             let after = Team {
                 archived: archive,
@@ -105,10 +93,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     // Fill the form when the team reaches this device, and follow changes made elsewhere for
     // as long as the person has not started editing.
     Effect::new(move || {
-        let latest = sync.replica.with(|r| {
-            r.view(id)
-                .and_then(|v| v.typed::<Team>().map(|t| (v.version, t)))
-        });
+        let latest = sync.versioned::<Team>(id);
         let Some((version, team)) = latest else {
             return;
         };

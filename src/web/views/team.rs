@@ -1,0 +1,164 @@
+//! A team as its pages show it: the teams list with each team's next meeting, a team's
+//! meetings and series, and attendance by role over the meetings held.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::core::action::{Action, ActionStatus};
+use crate::core::attendance::{attendance_by_role, Attendance};
+use crate::core::entities::{Meeting, MeetingStatus, Person, Team};
+use crate::core::schedule::{Candidate, PersonAvailability};
+use crate::core::series::Series;
+use crate::core::sync::{LocalView, Replica};
+
+/// One line of the teams list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamSummary {
+    pub id: Uuid,
+    pub team: Team,
+    /// When its next planned meeting starts, if one is planned.
+    pub next_meeting: Option<DateTime<Utc>>,
+    /// Actions declined by their owner, waiting for the coordinator to reassign or cancel.
+    pub declined: usize,
+}
+
+impl TeamSummary {
+    /// Every team on the device, sorted by name (case-insensitive).
+    pub fn list(replica: &Replica, now: DateTime<Utc>) -> Vec<Self> {
+        let meetings = replica.entities::<Meeting>();
+        let actions = replica.entities::<Action>();
+        let mut teams: Vec<Self> = replica
+            .entities::<Team>()
+            .into_iter()
+            .map(|(id, team)| Self {
+                id,
+                next_meeting: meetings
+                    .iter()
+                    .filter(|(_, m)| {
+                        m.team_id == id && m.status == MeetingStatus::Planned && m.ends_at > now
+                    })
+                    .map(|(_, m)| m.starts_at)
+                    .min(),
+                declined: actions
+                    .iter()
+                    .filter(|(_, a)| a.team_id == id && a.status == ActionStatus::Declined)
+                    .count(),
+                team,
+            })
+            .collect();
+        teams.sort_by_key(|t| t.team.name.to_lowercase());
+        teams
+    }
+}
+
+/// A team's meetings, earliest first, each with its view (to say which are not sent yet).
+pub fn meetings_of(replica: &Replica, team_id: Uuid) -> Vec<(LocalView, Meeting)> {
+    let mut list: Vec<(LocalView, Meeting)> = replica
+        .all::<Meeting>()
+        .into_iter()
+        .filter(|(_, m)| m.team_id == team_id)
+        .collect();
+    list.sort_by_key(|(_, m)| m.starts_at);
+    list
+}
+
+/// A team's series that are not cancelled, by first date.
+pub fn series_of(replica: &Replica, team_id: Uuid) -> Vec<(Uuid, Series)> {
+    let mut list: Vec<(Uuid, Series)> = replica
+        .entities::<Series>()
+        .into_iter()
+        .filter(|(_, s)| s.team_id == team_id && !s.cancelled)
+        .collect();
+    list.sort_by_key(|(_, s)| s.first_date);
+    list
+}
+
+/// How many meetings back attendance by role looks.
+pub const ATTENDANCE_MEETINGS: usize = 6;
+
+/// One role's attendance line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleAttendanceLine {
+    pub role: &'static str,
+    pub attended: u32,
+    pub expected: u32,
+    /// Whole percent.
+    pub percent: u32,
+    pub meets_target: bool,
+}
+
+/// Attendance by role over the team's last [`ATTENDANCE_MEETINGS`] held meetings, against the
+/// two-thirds target; empty when the team is not on the device.
+pub fn attendance_by_role_of(
+    replica: &Replica,
+    team_id: Uuid,
+    now: DateTime<Utc>,
+) -> Vec<RoleAttendanceLine> {
+    let Some(team) = replica.entity::<Team>(team_id) else {
+        return Vec::new();
+    };
+    let mut held: Vec<(Uuid, Meeting)> = replica
+        .entities::<Meeting>()
+        .into_iter()
+        .filter(|(_, m)| {
+            m.team_id == team_id && m.status != MeetingStatus::Cancelled && m.ends_at < now
+        })
+        .collect();
+    held.sort_by_key(|(_, m)| std::cmp::Reverse(m.starts_at));
+    let meetings: Vec<Uuid> = held
+        .iter()
+        .take(ATTENDANCE_MEETINGS)
+        .map(|(id, _)| *id)
+        .collect();
+    let roles = replica
+        .entities::<Person>()
+        .into_iter()
+        .map(|(id, p)| (id, p.role))
+        .collect();
+    let answers: Vec<Attendance> = replica
+        .entities::<Attendance>()
+        .into_iter()
+        .map(|(_, a)| a)
+        .filter(|a| meetings.contains(&a.meeting_id))
+        .collect();
+    attendance_by_role(&meetings, &team, &roles, &answers)
+        .into_iter()
+        .map(|a| RoleAttendanceLine {
+            role: a.role.label(),
+            attended: a.attended,
+            expected: a.expected,
+            percent: (a.share() * 100.0).round() as u32,
+            meets_target: a.meets_target(),
+        })
+        .collect()
+}
+
+/// Whether `person` may change the team's records: its coordinator and members may, observers
+/// read only. True while the team is not on the device yet (a team being created).
+pub fn team_writable(replica: &Replica, team_id: Uuid, person: Uuid) -> bool {
+    replica
+        .entity::<Team>(team_id)
+        .is_none_or(|t| t.includes(person))
+}
+
+/// The team's coordinator and members as the slot finder takes them: each with their role and
+/// their recorded availability (none recorded: free at all times); the coordinator must attend
+/// when `coordinator_must_attend`. People not on the device are left out.
+pub fn candidates(replica: &Replica, team: &Team, coordinator_must_attend: bool) -> Vec<Candidate> {
+    std::iter::once(team.coordinator_id)
+        .chain(team.member_ids.iter().copied())
+        .filter_map(|id| {
+            let person = replica.entity::<Person>(id)?;
+            let availability = replica
+                .entity::<PersonAvailability>(PersonAvailability::id_for(id))
+                .map(|a| a.availability)
+                .unwrap_or_default();
+            Some(Candidate {
+                id,
+                role: person.role,
+                must_attend: coordinator_must_attend && id == team.coordinator_id,
+                availability,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! The browser app's layers, read from the source: pages and shared components read the
+//! device's copy only through view models (`web::views`) and the sync client's typed reads, and
+//! change it only through the client's door; they never query the replica themselves, build an
+//! app URL by hand (`web::routes` does) or leak a listener with `forget()`. So a page that
+//! starts poking at the raw replica again fails here, not in review.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under `dir`, recursively.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            found.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// The pages, the shared components and the app shell: what must stay thin.
+fn thin_layers() -> Vec<PathBuf> {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    let mut files = sources(&web.join("pages"));
+    files.extend(sources(&web.join("components")));
+    files.push(web.join("app.rs"));
+    assert!(files.len() > 20, "the web layers moved: {files:?}");
+    files
+}
+
+/// (file, line number, line) for every line of code (comments left out) containing one of
+/// `needles`.
+fn offending_lines(files: &[PathBuf], needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in files {
+        let source = std::fs::read_to_string(file).expect("source");
+        for (n, line) in source.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if needles.iter().any(|needle| code.contains(needle)) {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn pages_and_components_never_query_the_replica_themselves() {
+    let raw_reads = [
+        ".replica",
+        "Replica",
+        ".view(",
+        ".all::<",
+        ".entities::<",
+        ".typed::<",
+        ".outbox",
+        ".confirmed",
+        ".conflicted(",
+        "authorize::may_change(",
+        "stage_",
+    ];
+    let found = offending_lines(&thin_layers(), &raw_reads);
+    assert!(
+        found.is_empty(),
+        "read through a view model (web::views) or a SyncClient read, and change through SyncClient::apply:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn pages_and_components_build_no_url_and_leak_no_listener() {
+    let found = offending_lines(
+        &thin_layers(),
+        &["format!(\"/", "href=\"/", ".forget()", "Closure::forget"],
+    );
+    assert!(
+        found.is_empty(),
+        "links come from web::routes (Page::href); listeners from client::listeners:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_check_finds_a_raw_read_when_there_is_one() {
+    let dir = std::env::temp_dir().join(format!("mdt-web-layers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let page = dir.join("page.rs");
+    std::fs::write(
+        &page,
+        "// sync.replica in a comment is fine\nlet n = sync.replica.with(|r| r.outbox.len());\n",
+    )
+    .expect("write");
+    let found = offending_lines(&[page], &[".replica", ".outbox"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].ends_with("let n = sync.replica.with(|r| r.outbox.len());"));
+}
