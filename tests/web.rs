@@ -1394,3 +1394,106 @@ fn the_view_models_work_out_what_the_pages_show() {
 
     assert!(conflicts::conflicted(&replica).is_empty());
 }
+
+/// An agenda line is written as markup in one piece: whatever a person typed (a name, a reason,
+/// an outcome) stays text and never becomes an element or an attribute, and the line's buttons
+/// carry the actions the list handles.
+#[wasm_bindgen_test]
+fn agenda_lines_written_as_markup_keep_typed_text_as_text() {
+    use mdt::web::components::markup::Markup;
+    use mdt::web::pages::meeting::agenda_line::{actions_markup, summary_markup, LineAction};
+    use mdt::web::views::agenda::AgendaView;
+
+    let mut plain = Markup::new();
+    plain
+        .open(
+            "p",
+            &[
+                ("title", Some("a \"quoted\" <b> & 'x'")),
+                ("hidden", None),
+                ("disabled", Some("")),
+            ],
+        )
+        .text("1 < 2 & 3 > 2")
+        .close("p");
+    assert_eq!(
+        plain.finish(),
+        "<p title=\"a &quot;quoted&quot; &lt;b&gt; &amp; &#39;x&#39;\" disabled>1 &lt; 2 &amp; 3 &gt; 2</p>"
+    );
+
+    let (me, meeting_id, records) = agenda_records(2);
+    let mut replica = mdt::core::sync::Replica::new(Uuid::new_v4());
+    replica.apply_pull(PullResponse {
+        records,
+        cursor: 1,
+        more: false,
+    });
+    let view = AgendaView::load(&replica, meeting_id).unwrap();
+    let mut row = view.rows(true).remove(0);
+    let hostile = "<img src=x onerror=\"alert(1)\"> Ada's \"care\" & <script>alert(2)</script>";
+    row.heading = hostile.into();
+    row.details = vec![("Reason", hostile.into())];
+    row.outcome = Some(("Decision", hostile.into()));
+    row.item_actions = vec![hostile.into()];
+    row.apologies = vec![hostile.into()];
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    let line = document.create_element("div").unwrap();
+    line.set_inner_html(&(summary_markup(&row) + &actions_markup(&row, true)));
+    assert_eq!(line.query_selector_all("img, script").unwrap().length(), 0);
+    let heading = line.query_selector("h3 a").unwrap().unwrap();
+    assert_eq!(heading.text_content().unwrap(), hostile);
+    assert_eq!(
+        heading.get_attribute("href").unwrap(),
+        mdt::web::routes::Page::Patient(row.patient_id.unwrap()).href()
+    );
+    assert_eq!(
+        line.query_selector("dd")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        hostile
+    );
+    assert!(line
+        .query_selector("[data-testid=outcome]")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap()
+        .ends_with(hostile));
+    let record = line
+        .query_selector("button[data-action=record-outcome]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.get_attribute("aria-label").unwrap(),
+        format!("Record the outcome for {hostile}")
+    );
+    // The first line cannot move up; every button names an action the list knows.
+    let up = line
+        .query_selector("button[data-action=move-up]")
+        .unwrap()
+        .unwrap();
+    assert!(up.has_attribute("disabled"));
+    assert_eq!(up.id(), format!("move-up-{}", row.id));
+    let buttons = line.query_selector_all("button").unwrap();
+    assert_eq!(
+        buttons.length(),
+        5,
+        "move up, move down, record, restrict, remove"
+    );
+    for i in 0..buttons.length() {
+        let action = buttons
+            .item(i)
+            .unwrap()
+            .unchecked_into::<web_sys::Element>()
+            .get_attribute("data-action")
+            .unwrap();
+        assert!(LineAction::parse(&action).is_some(), "{action}");
+    }
+    // An observer's line has the brief link and nothing to press.
+    line.set_inner_html(&actions_markup(&row, false));
+    assert_eq!(line.query_selector_all("button").unwrap().length(), 0);
+    let _ = me;
+}

@@ -1,6 +1,7 @@
 //! Components shared by several pages, following the NHS design system's markup.
 
 pub mod action_card;
+pub mod markup;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -2,6 +2,7 @@
 //! mouse, adding items, the readiness panel, and closing the meeting.
 
 pub mod add_item;
+pub mod agenda_line;
 pub mod attendance;
 pub mod outcome;
 pub mod restriction;
@@ -13,7 +14,7 @@ use wasm_bindgen::JsCast;
 
 use crate::core::access::RESTRICTED_EXPLANATION;
 use crate::core::action::conclusion_blockers;
-use crate::core::agenda::{AgendaItem, ItemKind};
+use crate::core::agenda::AgendaItem;
 use crate::core::api::CurrentUser;
 use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
@@ -21,12 +22,11 @@ use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::ConflictNotice;
 use crate::web::pages::meeting::add_item::AddItemForm;
+use crate::web::pages::meeting::agenda_line::{AgendaLine, LineAction};
 use crate::web::pages::meeting::attendance::Attendance;
-use crate::web::pages::meeting::outcome::OutcomeForm;
-use crate::web::pages::meeting::restriction::RestrictionControls;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::views::agenda::{AgendaRow, AgendaView, BriefBadge};
+use crate::web::views::agenda::AgendaView;
 
 /// `/meetings/<id>`.
 #[component]
@@ -326,10 +326,10 @@ fn AgendaList(
             .map(|row| (row, coordinator, edit))
             .collect::<Vec<_>>()
     });
-    // Dragging is handled once for the whole list: the line is found from the event's target.
-    let line_of = |ev: &leptos::ev::DragEvent| -> Option<(Uuid, usize)> {
-        let line = ev
-            .target()?
+    // Dragging and the lines' buttons are handled once for the whole list: the line (and the
+    // button) are found from the event's target.
+    let line_of = |target: Option<web_sys::EventTarget>| -> Option<(Uuid, usize)> {
+        let line = target?
             .dyn_into::<web_sys::Element>()
             .ok()?
             .closest("li[data-index]")
@@ -337,6 +337,36 @@ fn AgendaList(
         let id = Uuid::parse_str(&line.get_attribute("data-id")?).ok()?;
         let index = line.get_attribute("data-index")?.parse().ok()?;
         Some((id, index))
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(action) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|t| t.closest("button[data-action]").ok().flatten())
+            .and_then(|button| button.get_attribute("data-action"))
+        else {
+            return;
+        };
+        let Some((id, index)) = line_of(ev.target()) else {
+            return;
+        };
+        match LineAction::parse(&action) {
+            Some(LineAction::MoveUp) => move_to(id, index.saturating_sub(1), "move-up"),
+            Some(LineAction::MoveDown) => move_to(id, index + 1, "move-down"),
+            Some(LineAction::RecordOutcome) => recording.set(Some(id)),
+            Some(LineAction::Restrict) => restrict(id),
+            Some(LineAction::Remove) => {
+                let heading = rows.with_untracked(|rows| {
+                    rows.iter()
+                        .find(|(row, _, _)| row.id == id)
+                        .map(|(row, _, _)| row.heading.clone())
+                });
+                if let Some(heading) = heading {
+                    remove(id, heading);
+                }
+            }
+            None => {}
+        }
     };
     view! {
         <h2 id="agenda">"Agenda"</h2>
@@ -361,8 +391,9 @@ fn AgendaList(
             <p class="nhsuk-body" data-testid="empty-agenda">"No items yet. Add the first one below."</p>
         </Show>
         <ol class="mdt-agenda" data-testid="agenda-list"
+            on:click=on_click
             on:dragstart=move |ev: leptos::ev::DragEvent| {
-                if let Some((id, _)) = line_of(&ev) {
+                if let Some((id, _)) = line_of(ev.target()) {
                     dragged.set(Some(id));
                     if let Some(dt) = ev.data_transfer() { let _ = dt.set_data("text/plain", &id.to_string()); }
                 }
@@ -370,178 +401,15 @@ fn AgendaList(
             on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
             on:drop=move |ev: leptos::ev::DragEvent| {
                 ev.prevent_default();
-                if let (Some(from), Some((_, index))) = (dragged.get_untracked(), line_of(&ev)) {
+                if let (Some(from), Some((_, index))) = (dragged.get_untracked(), line_of(ev.target())) {
                     move_to(from, index, "move-up");
                 }
                 dragged.set(None);
             }>
             <For each=move || rows.get() key=|line| line.clone() children=move |(row, is_coordinator, may_edit)| {
-                let line = AgendaLineHandles { data, current, recording, move_to: Callback::new(move |(id, to, focus)| move_to(id, to, focus)), remove: Callback::new(move |(id, heading)| remove(id, heading)), restrict: Callback::new(restrict) };
-                view! { <AgendaLine row=row is_coordinator=is_coordinator may_edit=may_edit handles=line/> }
+                view! { <AgendaLine row=row is_coordinator=is_coordinator may_edit=may_edit data=data current=current recording=recording/> }
             }/>
         </ol>
-    }
-}
-
-/// What every line of the agenda shares with the list around it.
-#[derive(Clone, Copy)]
-struct AgendaLineHandles {
-    data: Memo<Option<AgendaView>>,
-    /// The item being discussed when the meeting is run from the app.
-    current: RwSignal<Option<usize>>,
-    /// The item whose outcome form is open.
-    recording: RwSignal<Option<Uuid>>,
-    /// (item, new position, the control to keep focus on).
-    move_to: Callback<(Uuid, usize, &'static str)>,
-    /// (item, its heading for the question).
-    remove: Callback<(Uuid, String)>,
-    restrict: Callback<Uuid>,
-}
-
-/// One line of the agenda. Everything but the running meeting's highlight and the outcome form
-/// is fixed for the line's life: the list rebuilds a line when it or the viewer's rights change.
-#[component]
-fn AgendaLine(
-    row: AgendaRow,
-    is_coordinator: bool,
-    /// False for observers: no reordering, outcomes or removal.
-    may_edit: bool,
-    handles: AgendaLineHandles,
-) -> impl IntoView {
-    let AgendaLineHandles {
-        data,
-        current,
-        recording,
-        move_to,
-        remove,
-        restrict,
-    } = handles;
-    let AgendaRow {
-        id,
-        index,
-        count,
-        heading,
-        ..
-    } = row.clone();
-    let heading_for_remove = heading.clone();
-    let up_label = format!("Move up: {heading}");
-    let down_label = format!("Move down: {heading}");
-    view! {
-        <li class="mdt-agenda__item" class:mdt-agenda__item--discussed=row.discussed
-            class:mdt-agenda__item--current=move || current.get() == Some(index)
-            aria-current=move || (current.get() == Some(index)).then_some("step")
-            draggable=if may_edit { "true" } else { "false" } data-testid="agenda-item"
-            data-id=id.to_string() data-index=index
-            data-withheld=row.withheld.then_some("true")>
-            <div class="mdt-agenda__time">{row.time.clone()}</div>
-            <div class="mdt-agenda__body">
-                <h3 class="mdt-agenda__heading">
-                    {row.is_patient.then(|| view! { <span class="nhsuk-u-visually-hidden">"Patient: "</span> })}
-                    {match row.patient_id {
-                        Some(pid) => view! { <a href=Page::Patient(pid).href() class="mdt-agenda__patient">{heading.clone()}</a> }.into_any(),
-                        None => view! { <span>{heading.clone()}</span> }.into_any(),
-                    }}
-                </h3>
-                <p class="mdt-agenda__tags">
-                    {(!row.is_patient).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">{row.kind_label}</strong> })}
-                    {row.restricted.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--purple" data-testid="restricted" title=RESTRICTED_EXPLANATION>"Restricted"</strong> })}
-                    {row.objects_to_sharing.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--red" data-testid="objects-to-sharing" title="The patient objects to their information being shared: share only what their care needs">"Objects to sharing"</strong> })}
-                    {row.late.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--orange">"Late"</strong> })}
-                    {(row.deferrals > 0).then(|| view! { <strong class="nhsuk-tag nhsuk-tag--yellow" data-testid="deferred">{format!("Deferred {}×", row.deferrals)}</strong> })}
-                    {row.needs_attention.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--red">"Needs your attention"</strong> })}
-                    {row.discussed.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--green">"Discussed"</strong> })}
-                    {row.carried.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Moved to the next meeting"</strong> })}
-                    {row.brief.map(|b| match b {
-                        BriefBadge::Ready => view! { <strong class="nhsuk-tag nhsuk-tag--green">"Brief ready"</strong> }.into_any(),
-                        BriefBadge::Draft => view! { <strong class="nhsuk-tag nhsuk-tag--yellow">"Brief in draft"</strong> }.into_any(),
-                        BriefBadge::Missing => view! { <strong class="nhsuk-tag nhsuk-tag--red">"No brief yet"</strong> }.into_any(),
-                    })}
-                </p>
-                {(!row.details.is_empty()).then(|| view! {
-                    <dl class="mdt-agenda__details">
-                        {row.details.iter().map(|(term, text)| view! { <dt>{*term}</dt><dd>{text.clone()}</dd> }).collect_view()}
-                    </dl>
-                })}
-                {(!row.apologies.is_empty()).then(|| view! {
-                    <p class="mdt-warning" data-testid="apologies-warning">
-                        <strong>"Warning: "</strong>
-                        {format!("{} must be there but sent apologies. Find someone else who knows the patient, or move the item.", row.apologies.join(", "))}
-                    </p>
-                })}
-                {(!row.not_members.is_empty()).then(|| view! {
-                    <p class="mdt-warning" data-testid="presence-warning">
-                        <strong>"Warning: "</strong>
-                        {format!("{} must be there but {} not in the team.", row.not_members.join(", "), if row.not_members.len() == 1 { "is" } else { "are" })}
-                    </p>
-                })}
-                {row.outcome.clone().map(|(label, text)| view! {
-                    <p class="mdt-agenda__outcome" data-testid="outcome"><strong>{format!("Outcome — {label}: ")}</strong>{text}</p>
-                })}
-                {(!row.item_actions.is_empty()).then(|| view! {
-                    <ul class="nhsuk-list nhsuk-list--bullet mdt-compact-list" data-testid="item-actions">
-                        {row.item_actions.iter().map(|a| view! { <li>{a.clone()}</li> }).collect_view()}
-                    </ul>
-                })}
-                {(row.kind == ItemKind::ActionsReview).then(|| if row.review.is_empty() {
-                    view! { <p class="nhsuk-body">"No open actions."</p> }.into_any()
-                } else {
-                    view! {
-                        <div class="mdt-review" data-testid="actions-review">
-                            {row.review.iter().map(|(owner, lines)| view! {
-                                <h4 class="nhsuk-heading-xs">{owner.clone()}</h4>
-                                <ul class="nhsuk-list nhsuk-list--bullet mdt-compact-list">
-                                    {lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}
-                                </ul>
-                            }).collect_view()}
-                        </div>
-                    }.into_any()
-                })}
-                {move || (recording.get() == Some(id)).then(|| view! {
-                    <OutcomeForm data=data item_id=id on_done=Callback::new(move |_| recording.set(None))/>
-                })}
-                {(row.restricted && !row.withheld && is_coordinator).then(|| view! {
-                    <RestrictionControls data=data item_id=id/>
-                })}
-                <div class="mdt-agenda__actions">
-                    {row.brief.map(|b| {
-                        let label = if b == BriefBadge::Missing && may_edit { "Write the brief" } else { "Open the brief" };
-                        view! {
-                            <a class="mdt-link-button" href=Page::Brief(id).href()
-                                aria-label=format!("{label} for {heading}")>
-                                {label}
-                            </a>
-                        }
-                    })}
-                    {may_edit.then(|| view! {
-                        <button type="button" class="mdt-link-button" id=format!("move-up-{id}") disabled=index == 0
-                            aria-label=up_label
-                            on:click=move |_| move_to.run((id, index.saturating_sub(1), "move-up"))>
-                            "Move up"
-                        </button>
-                        <button type="button" class="mdt-link-button" id=format!("move-down-{id}") disabled=index + 1 == count
-                            aria-label=down_label
-                            on:click=move |_| move_to.run((id, index + 1, "move-down"))>
-                            "Move down"
-                        </button>
-                    })}
-                    {(may_edit && !row.withheld).then(|| {
-                        let discussed = row.discussed;
-                        let can_restrict = row.is_patient && !row.restricted;
-                        let outcome_label = if discussed { "Change the outcome" } else { "Record the outcome" };
-                        view! {
-                            <button type="button" class="mdt-link-button" on:click=move |_| recording.set(Some(id))
-                                aria-label=format!("{outcome_label} for {}", row.heading)>
-                                {outcome_label}
-                            </button>
-                            {can_restrict.then(|| view! {
-                                <button type="button" class="mdt-link-button" on:click=move |_| restrict.run(id)>"Restrict"</button>
-                            })}
-                            <button type="button" class="mdt-link-button" on:click=move |_| remove.run((id, heading_for_remove.clone()))>"Remove"</button>
-                        }
-                    })}
-                </div>
-            </div>
-        </li>
     }
 }
 
