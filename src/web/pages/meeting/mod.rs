@@ -20,6 +20,7 @@ use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
+use crate::web::components::markup::Markup;
 use crate::web::components::ConflictNotice;
 use crate::web::pages::meeting::add_item::AddItemForm;
 use crate::web::pages::meeting::agenda_line::{AgendaLine, LineAction};
@@ -440,13 +441,17 @@ fn ReadinessPanel(data: Memo<Option<AgendaView>>) -> impl IntoView {
                     <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Briefs and who has read them"</caption>
                     <thead><tr><th scope="col">"Patient"</th><th scope="col">"Brief"</th><th scope="col">"Written by"</th><th scope="col">"Read by"</th></tr></thead>
                     <tbody>
-                        <For each=move || summary.with(|s| s.lines.clone()) key=|line| line.clone() children=|line| view! {
-                            <tr data-testid="readiness-row">
-                                <td>{line.heading}</td>
-                                <td>{line.state}</td>
-                                <td>{line.author}</td>
-                                <td><ul class="nhsuk-list mdt-compact-list">{line.read.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul></td>
-                            </tr>
+                        // One brief a line, up to one per agenda item: each row is written as
+                        // markup in one piece (components::markup).
+                        <For each=move || summary.with(|s| s.lines.clone()) key=|line| line.clone() children=|line| {
+                            let mut cells = Markup::new();
+                            cells.element("td", &[], &line.heading).element("td", &[], line.state).element("td", &[], &line.author);
+                            cells.open("td", &[]).open("ul", &[("class", Some("nhsuk-list mdt-compact-list"))]);
+                            for reader in &line.read {
+                                cells.element("li", &[], reader);
+                            }
+                            cells.close("ul").close("td");
+                            view! { <tr data-testid="readiness-row" inner_html=cells.finish()></tr> }
                         }/>
                     </tbody>
                 </table>
