@@ -1497,3 +1497,67 @@ fn agenda_lines_written_as_markup_keep_typed_text_as_text() {
     assert_eq!(line.query_selector_all("button").unwrap().length(), 0);
     let _ = me;
 }
+
+/// The team's action rows are written as markup in one piece: typed text stays text, the
+/// patient is a link to their page, and an overdue date is marked.
+#[wasm_bindgen_test]
+fn action_rows_written_as_markup_keep_typed_text_as_text() {
+    use mdt::core::action::{Action, ActionRow, ActionStatus};
+    use mdt::web::pages::team_actions::row_markup;
+    let hostile = "<img src=x onerror=\"alert(1)\"> & 'quoted' <b>bold</b>";
+    let patient = Uuid::from_u128(77);
+    let row = ActionRow::new(
+        Uuid::from_u128(78),
+        Action {
+            team_id: Uuid::from_u128(2),
+            description: hostile.into(),
+            owner_id: Uuid::from_u128(1),
+            due: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            patient_id: Some(patient),
+            meeting_id: None,
+            item_id: None,
+            status: ActionStatus::Accepted,
+            completion_note: String::new(),
+            reason: String::new(),
+        },
+        hostile.into(),
+        hostile.into(),
+        hostile.into(),
+    );
+    let document = web_sys::window().unwrap().document().unwrap();
+    let table = document.create_element("tbody").unwrap();
+    table.set_inner_html(&row_markup(&row, Utc::now()));
+    assert_eq!(table.query_selector_all("img, b").unwrap().length(), 0);
+    let cells = table.query_selector_all("td").unwrap();
+    assert_eq!(cells.length(), 5);
+    let text = |i| cells.item(i).unwrap().text_content().unwrap();
+    assert_eq!(text(0), hostile);
+    assert_eq!(
+        text(1),
+        format!("{hostile}{hostile}"),
+        "owner, then organisation"
+    );
+    assert_eq!(text(2), hostile);
+    assert_eq!(text(3), "5 Jan 2026 (overdue)");
+    assert_eq!(text(4), "Accepted");
+    let link = table.query_selector("td a").unwrap().unwrap();
+    assert_eq!(
+        link.get_attribute("href").unwrap(),
+        mdt::web::routes::Page::Patient(patient).href()
+    );
+    assert!(cells
+        .item(3)
+        .unwrap()
+        .unchecked_into::<web_sys::Element>()
+        .class_list()
+        .contains("mdt-overdue"));
+    assert_eq!(
+        table
+            .query_selector("tr")
+            .unwrap()
+            .unwrap()
+            .get_attribute("data-testid")
+            .as_deref(),
+        Some("action-row")
+    );
+}

@@ -10,6 +10,7 @@ use crate::core::uk_time;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::action_card::ActionCard;
+use crate::web::components::markup::Markup;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
 use crate::web::views::actions::{action_cards, action_rows, Directory};
@@ -178,23 +179,15 @@ pub fn TeamActions(
         <table class="nhsuk-table" data-testid="team-actions">
             <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"The team's actions"</caption>
             <thead><tr><th scope="col">"Action"</th><th scope="col">"Owner"</th><th scope="col">"Patient"</th><th scope="col">"Due"</th><th scope="col">"Status"</th></tr></thead>
-            <tbody>
-                <For each=shown key=|r| (r.id, r.action.clone()) children=move |r| {
-                    let overdue = r.action.is_overdue(now);
-                    view! {
-                        <tr data-testid="action-row">
-                            <td>{r.action.description.clone()}</td>
-                            <td>{r.owner_name.clone()}<br/><span class="nhsuk-body-s">{r.owner_organisation.clone()}</span></td>
-                            <td>{match r.action.patient_id {
-                                Some(pid) => view! { <a href=Page::Patient(pid).href()>{r.patient.clone()}</a> }.into_any(),
-                                None => ().into_any(),
-                            }}</td>
-                            <td class:mdt-overdue=overdue>{uk_time::format_date(r.action.due)}{overdue.then_some(" (overdue)")}</td>
-                            <td>{r.action.status.label()}</td>
-                        </tr>
-                    }
-                }/>
-            </tbody>
+            // Up to hundreds of plain rows (links only): written as markup in one piece and
+            // replaced whole when the filter changes, like a hand-written list would be.
+            <tbody inner_html=move || {
+                let mut body = String::new();
+                for row in shown() {
+                    body.push_str(&row_markup(&row, now));
+                }
+                body
+            }></tbody>
         </table>
         {move || (filtered.with(Vec::len) > limit.get()).then(|| view! {
             <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| limit.update(|l| *l += page_rows)>
@@ -202,4 +195,38 @@ pub fn TeamActions(
             </button>
         })}
     }
+}
+
+/// One row: the action, its owner and their organisation, the patient (a link to their
+/// page), the due date (marked when overdue) and the status.
+pub fn row_markup(row: &ActionRow, now: chrono::DateTime<Utc>) -> String {
+    let overdue = row.action.is_overdue(now);
+    let mut m = Markup::new();
+    m.open("tr", &[("data-testid", Some("action-row"))])
+        .element("td", &[], &row.action.description)
+        .open("td", &[])
+        .text(&row.owner_name)
+        .open("br", &[])
+        .element(
+            "span",
+            &[("class", Some("nhsuk-body-s"))],
+            &row.owner_organisation,
+        )
+        .close("td")
+        .open("td", &[]);
+    if let Some(patient) = row.action.patient_id {
+        m.element(
+            "a",
+            &[("href", Some(&Page::Patient(patient).href()))],
+            &row.patient,
+        );
+    }
+    m.close("td")
+        .open("td", &[("class", overdue.then_some("mdt-overdue"))])
+        .text(&uk_time::format_date(row.action.due))
+        .text(if overdue { " (overdue)" } else { "" })
+        .close("td")
+        .element("td", &[], row.action.status.label())
+        .close("tr");
+    m.finish()
 }
