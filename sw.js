@@ -1,7 +1,7 @@
 // The app's service worker: keeps the app itself (the page, its script, wasm, styles and
 // fonts) so the app starts with no connection, between home visits. It never stores anything
 // from /api/: patient data lives only in the encrypted copy the app keeps in IndexedDB.
-const SHELL = 'mdt-shell-v1';
+const SHELL = 'mdt-shell-v2';
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
@@ -10,8 +10,11 @@ self.addEventListener('install', (event) => {
     if (!page.ok) return;
     const html = await page.clone().text();
     await cache.put('/', page);
-    // Trunk's output names each file by its content hash: the page lists all of them.
+    // Trunk's output names each file by its content hash: the page lists all of them, the
+    // lazily loaded pages' modules in a meta tag (scripts/split-wasm.mjs).
     const files = [...html.matchAll(/(?:href|src)="(\/[^"]+)"/g)].map((m) => m[1]);
+    const lazy = html.match(/<meta name="mdt-lazy-modules" content="([^"]*)"/);
+    if (lazy) files.push(...lazy[1].split(' ').filter(Boolean));
     await cache.addAll(files);
   })());
   self.skipWaiting();

@@ -1,5 +1,7 @@
 // Trunk's post-build hook. Trunk runs the hooks of one stage at the same time, so the steps that
-// must follow each other are one hook: first the loader leaves index.html (CSP), then every file
-// is compressed (index.html included, as rewritten).
+// must follow each other are one hook: first the wasm is split (lazy pages) and optimised, then the
+// loader leaves index.html (CSP), then every file is compressed (index.html included, as
+// rewritten).
+await import('./split-wasm.mjs');
 await import('./externalize-loader.mjs');
 await import('./precompress.mjs');

@@ -8,6 +8,7 @@ cd "$ROOT"
 
 # Trunk 0.22 needs a newer rustc than this machine kind has.
 TRUNK_VERSION="0.21.14"
+WASM_SPLIT_VERSION="0.2.3"
 
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 
@@ -39,6 +40,12 @@ fi
 if ! trunk --version 2>/dev/null | grep -qx "trunk $TRUNK_VERSION"; then
   step "Installing Trunk $TRUNK_VERSION (about 5 minutes)"
   cargo install trunk --version "$TRUNK_VERSION" --locked --debug --force
+fi
+
+# wasm-split-cli splits the lazily loaded pages out of the first download (scripts/split-wasm.mjs).
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  step "Installing wasm-split-cli $WASM_SPLIT_VERSION (about 1 minute)"
+  cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked --force
 fi
 
 # NHS design system styles, wasm-opt (npm binaryen; never Debian's 108, which breaks the wasm)

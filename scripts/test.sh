@@ -16,6 +16,7 @@ step "Formatting and lints (native and wasm32)"
 timed cargo fmt --all -- --check
 timed cargo clippy --all-targets -- -D warnings
 timed cargo clippy --target wasm32-unknown-unknown --lib --bins --test web -- -D warnings
+timed cargo clippy --target wasm32-unknown-unknown --lib --bins --features lazy-pages -- -D warnings
 
 step "Native tests: domain, sync properties, server API (on SQLite)"
 timed env -u MDT_TEST_DATABASE_URL cargo test --all-targets

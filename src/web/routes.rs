@@ -90,6 +90,118 @@ impl Page {
     }
 }
 
+/// A page loaded when it is first visited: with the `lazy-pages` feature (the app as Trunk
+/// builds it) its code is split out of the first download by `scripts/split-wasm.mjs`; without
+/// it (the browser tests, which are not split) the same route renders the page at once.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        #[doc = concat!("The route to [`", stringify!($page), "`], loaded lazily.")]
+        pub struct $route;
+
+        #[cfg(feature = "lazy-pages")]
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+/// The view of a lazily loaded page's route (see [`lazy_page`]).
+#[cfg(feature = "lazy-pages")]
+macro_rules! page {
+    ($route:ident) => {
+        leptos_router::Lazy::<$route>::new()
+    };
+}
+#[cfg(not(feature = "lazy-pages"))]
+macro_rules! page {
+    ($route:ident) => {
+        <$route as EagerPage>::view
+    };
+}
+
+/// Without the `lazy-pages` feature, a lazy page's route is its page, rendered at once.
+#[cfg(not(feature = "lazy-pages"))]
+trait EagerPage {
+    fn view() -> AnyView;
+}
+
+lazy_page!(NewTeamRoute, NewTeamPage);
+lazy_page!(TeamRoute, TeamPage);
+lazy_page!(TeamActionsRoute, TeamActionsPage);
+lazy_page!(FindTimeRoute, FindTimePage);
+lazy_page!(MeetingRoute, MeetingPage);
+lazy_page!(PackRoute, PackPage);
+lazy_page!(BriefRoute, BriefPage);
+lazy_page!(PatientRoute, PatientPage);
+lazy_page!(MyActionsRoute, MyActionsPage);
+lazy_page!(AvailabilityRoute, AvailabilityPage);
+lazy_page!(PeopleRoute, PeoplePage);
+lazy_page!(AccountsRoute, AccountsPage);
+lazy_page!(ConflictsRoute, ConflictsPage);
+
+/// Loads every lazily loaded page's code now (one after another, after a pause that lets the
+/// first page finish), so a page is there when the connection goes before it was ever opened.
+/// Does nothing when the pages are not split.
+pub async fn preload_lazy_pages() {
+    #[cfg(feature = "lazy-pages")]
+    {
+        use leptos_router::LazyRoute;
+        gloo_timers::future::TimeoutFuture::new(1_000).await;
+        macro_rules! preload {
+            ($($route:ident),*) => { $(<$route as LazyRoute>::preload().await;)* };
+        }
+        preload!(
+            MeetingRoute,
+            BriefRoute,
+            TeamRoute,
+            TeamActionsRoute,
+            MyActionsRoute,
+            PatientRoute,
+            AvailabilityRoute,
+            PackRoute,
+            PeopleRoute,
+            FindTimeRoute,
+            ConflictsRoute,
+            NewTeamRoute,
+            AccountsRoute
+        );
+    }
+}
+
+#[cfg(not(feature = "lazy-pages"))]
+macro_rules! eager_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {
+        $(impl EagerPage for $route {
+            fn view() -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        })*
+    };
+}
+#[cfg(not(feature = "lazy-pages"))]
+eager_pages!(
+    NewTeamRoute => NewTeamPage,
+    TeamRoute => TeamPage,
+    TeamActionsRoute => TeamActionsPage,
+    FindTimeRoute => FindTimePage,
+    MeetingRoute => MeetingPage,
+    PackRoute => PackPage,
+    BriefRoute => BriefPage,
+    PatientRoute => PatientPage,
+    MyActionsRoute => MyActionsPage,
+    AvailabilityRoute => AvailabilityPage,
+    PeopleRoute => PeoplePage,
+    AccountsRoute => AccountsPage,
+    ConflictsRoute => ConflictsPage,
+);
+
 /// Which page answers which path. Anything else is "Page not found"; so is a path whose id is
 /// not an id (each page shows [`NotFound`] when [`use_id`] gives `None`).
 #[component]
@@ -97,20 +209,20 @@ pub fn AppRoutes() -> impl IntoView {
     view! {
         <Routes fallback=NotFound>
             <Route path=path!("/") view=TeamsPage/>
-            <Route path=path!("/teams/new") view=NewTeamPage/>
-            <Route path=path!("/teams/:id") view=TeamPage/>
-            <Route path=path!("/teams/:id/actions") view=TeamActionsPage/>
-            <Route path=path!("/teams/:id/find-a-time") view=FindTimePage/>
-            <Route path=path!("/meetings/:id") view=MeetingPage/>
-            <Route path=path!("/meetings/:id/pack") view=PackPage/>
-            <Route path=path!("/items/:id/brief") view=BriefPage/>
-            <Route path=path!("/patients/:id") view=PatientPage/>
-            <Route path=path!("/actions") view=MyActionsPage/>
-            <Route path=path!("/availability") view=AvailabilityPage/>
-            <Route path=path!("/availability/:person") view=AvailabilityPage/>
-            <Route path=path!("/people") view=PeoplePage/>
-            <Route path=path!("/accounts") view=AccountsPage/>
-            <Route path=path!("/conflicts") view=ConflictsPage/>
+            <Route path=path!("/teams/new") view={page!(NewTeamRoute)}/>
+            <Route path=path!("/teams/:id") view={page!(TeamRoute)}/>
+            <Route path=path!("/teams/:id/actions") view={page!(TeamActionsRoute)}/>
+            <Route path=path!("/teams/:id/find-a-time") view={page!(FindTimeRoute)}/>
+            <Route path=path!("/meetings/:id") view={page!(MeetingRoute)}/>
+            <Route path=path!("/meetings/:id/pack") view={page!(PackRoute)}/>
+            <Route path=path!("/items/:id/brief") view={page!(BriefRoute)}/>
+            <Route path=path!("/patients/:id") view={page!(PatientRoute)}/>
+            <Route path=path!("/actions") view={page!(MyActionsRoute)}/>
+            <Route path=path!("/availability") view={page!(AvailabilityRoute)}/>
+            <Route path=path!("/availability/:person") view={page!(AvailabilityRoute)}/>
+            <Route path=path!("/people") view={page!(PeopleRoute)}/>
+            <Route path=path!("/accounts") view={page!(AccountsRoute)}/>
+            <Route path=path!("/conflicts") view={page!(ConflictsRoute)}/>
         </Routes>
     }
 }

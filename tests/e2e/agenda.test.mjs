@@ -124,6 +124,8 @@ test('a coordinator builds an agenda, a brief survives a reload mid-typing, and 
 
   // Pat's readiness panel shows the receipt once the next pull brings it.
   await page.getByRole('link', { name: 'Back to the agenda' }).first().click();
+  // A page is shown once its code is loaded (pages load lazily): the address changes then.
+  await page.waitForURL(/\/meetings\/[^/]+$/);
   await page.reload();
   const adaRow = page.getByTestId('readiness-row').filter({ hasText: 'Ada Synthetic' });
   await adaRow.getByText('Sol Worker ✓').waitFor();

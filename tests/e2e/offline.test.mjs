@@ -149,6 +149,8 @@ test('the app locks itself when left idle and opens again with the password, kee
   await gita.context.addInitScript(() => { window.mdtIdleLockMs = 4000; });
   await signIn(page, baseUrl, 'gita.synthetic@example.nhs.net');
   await waitAllSent(page);
+  // Pages load lazily: offline, they come from the service worker, which holds them once ready.
+  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
   await gita.context.setOffline(true);
   await page.getByRole('link', { name: 'My availability' }).click();
   await page.getByLabel('Day', { exact: true }).selectOption({ label: 'Monday' });

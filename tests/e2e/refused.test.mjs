@@ -35,7 +35,9 @@ test('a refused change is reported and the rest of the outbox is sent', async ()
   await solPage.getByTestId('meeting-list').getByRole('link').first().click();
   await solPage.getByRole('button', { name: 'Add an item' }).waitFor();
 
-  // Offline: two changes, both allowed as far as Sol's device knows.
+  // Offline: two changes, both allowed as far as Sol's device knows. (Pages load lazily:
+  // offline, they come from the service worker, which holds them once ready.)
+  await solPage.evaluate(async () => { await navigator.serviceWorker.ready; });
   await sol.context.setOffline(true);
   await addPatientItem(solPage, { nhs: '9990000026', name: 'Bea Synthetic' });
   await solPage.getByRole('link', { name: 'My availability' }).click();
