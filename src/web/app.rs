@@ -22,9 +22,6 @@ use crate::web::routes;
 pub fn start() {
     register_service_worker();
     leptos::mount::mount_to_body(App);
-    // Once the first page is up, the lazily loaded pages are fetched too, so they are here if
-    // the connection goes (the service worker keeps them for later starts).
-    spawn_local(crate::web::routes::preload_lazy_pages());
 }
 
 /// The service worker keeps the app itself (HTML, script, wasm, styles) so it starts offline;

@@ -90,29 +90,55 @@ impl Page {
     }
 }
 
-/// A page loaded when it is first visited: with the `lazy-pages` feature (the app as Trunk
-/// builds it) its code is split out of the first download by `scripts/split-wasm.mjs`; without
-/// it (the browser tests, which are not split) the same route renders the page at once.
-macro_rules! lazy_page {
-    ($route:ident, $page:ident) => {
-        #[doc = concat!("The route to [`", stringify!($page), "`], loaded lazily.")]
-        pub struct $route;
+/// The pages loaded when first visited: with the `lazy-pages` feature (the app as Trunk builds
+/// it) each one's code is split out of the first download by `scripts/split-wasm.mjs`; without it
+/// (the browser tests, which are not split) each route renders its page at once. Each page's route
+/// type, from one list.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("The route to [`", stringify!($page), "`], loaded when first visited.")]
+            pub struct $route;
 
-        #[cfg(feature = "lazy-pages")]
-        #[leptos_router::lazy_route]
-        impl leptos_router::LazyRoute for $route {
-            fn data() -> Self {
-                Self
+            #[cfg(feature = "lazy-pages")]
+            #[leptos_router::lazy_route]
+            impl leptos_router::LazyRoute for $route {
+                fn data() -> Self {
+                    Self
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    view! { <$page/> }.into_any()
+                }
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { <$page/> }.into_any()
+            #[cfg(not(feature = "lazy-pages"))]
+            impl $route {
+                fn view() -> AnyView {
+                    view! { <$page/> }.into_any()
+                }
             }
-        }
+        )*
     };
 }
 
-/// The view of a lazily loaded page's route (see [`lazy_page`]).
+lazy_pages!(
+    MeetingRoute => MeetingPage,
+    BriefRoute => BriefPage,
+    TeamRoute => TeamPage,
+    TeamActionsRoute => TeamActionsPage,
+    MyActionsRoute => MyActionsPage,
+    PatientRoute => PatientPage,
+    AvailabilityRoute => AvailabilityPage,
+    PackRoute => PackPage,
+    PeopleRoute => PeoplePage,
+    FindTimeRoute => FindTimePage,
+    ConflictsRoute => ConflictsPage,
+    NewTeamRoute => NewTeamPage,
+    AccountsRoute => AccountsPage,
+);
+
+/// The view of a lazily loaded page's route (see [`lazy_pages`]).
 #[cfg(feature = "lazy-pages")]
 macro_rules! page {
     ($route:ident) => {
@@ -122,85 +148,9 @@ macro_rules! page {
 #[cfg(not(feature = "lazy-pages"))]
 macro_rules! page {
     ($route:ident) => {
-        <$route as EagerPage>::view
+        $route::view
     };
 }
-
-/// Without the `lazy-pages` feature, a lazy page's route is its page, rendered at once.
-#[cfg(not(feature = "lazy-pages"))]
-trait EagerPage {
-    fn view() -> AnyView;
-}
-
-lazy_page!(NewTeamRoute, NewTeamPage);
-lazy_page!(TeamRoute, TeamPage);
-lazy_page!(TeamActionsRoute, TeamActionsPage);
-lazy_page!(FindTimeRoute, FindTimePage);
-lazy_page!(MeetingRoute, MeetingPage);
-lazy_page!(PackRoute, PackPage);
-lazy_page!(BriefRoute, BriefPage);
-lazy_page!(PatientRoute, PatientPage);
-lazy_page!(MyActionsRoute, MyActionsPage);
-lazy_page!(AvailabilityRoute, AvailabilityPage);
-lazy_page!(PeopleRoute, PeoplePage);
-lazy_page!(AccountsRoute, AccountsPage);
-lazy_page!(ConflictsRoute, ConflictsPage);
-
-/// Loads every lazily loaded page's code now (one after another, after a pause that lets the
-/// first page finish), so a page is there when the connection goes before it was ever opened.
-/// Does nothing when the pages are not split.
-pub async fn preload_lazy_pages() {
-    #[cfg(feature = "lazy-pages")]
-    {
-        use leptos_router::LazyRoute;
-        gloo_timers::future::TimeoutFuture::new(1_000).await;
-        macro_rules! preload {
-            ($($route:ident),*) => { $(<$route as LazyRoute>::preload().await;)* };
-        }
-        preload!(
-            MeetingRoute,
-            BriefRoute,
-            TeamRoute,
-            TeamActionsRoute,
-            MyActionsRoute,
-            PatientRoute,
-            AvailabilityRoute,
-            PackRoute,
-            PeopleRoute,
-            FindTimeRoute,
-            ConflictsRoute,
-            NewTeamRoute,
-            AccountsRoute
-        );
-    }
-}
-
-#[cfg(not(feature = "lazy-pages"))]
-macro_rules! eager_pages {
-    ($($route:ident => $page:ident),* $(,)?) => {
-        $(impl EagerPage for $route {
-            fn view() -> AnyView {
-                view! { <$page/> }.into_any()
-            }
-        })*
-    };
-}
-#[cfg(not(feature = "lazy-pages"))]
-eager_pages!(
-    NewTeamRoute => NewTeamPage,
-    TeamRoute => TeamPage,
-    TeamActionsRoute => TeamActionsPage,
-    FindTimeRoute => FindTimePage,
-    MeetingRoute => MeetingPage,
-    PackRoute => PackPage,
-    BriefRoute => BriefPage,
-    PatientRoute => PatientPage,
-    MyActionsRoute => MyActionsPage,
-    AvailabilityRoute => AvailabilityPage,
-    PeopleRoute => PeoplePage,
-    AccountsRoute => AccountsPage,
-    ConflictsRoute => ConflictsPage,
-);
 
 /// Which page answers which path. Anything else is "Page not found"; so is a path whose id is
 /// not an id (each page shows [`NotFound`] when [`use_id`] gives `None`).
