@@ -97,6 +97,8 @@ test('a meeting concludes only with outcomes; owners act on their actions; open 
   // The next meeting: the deferred patient is back, and the open action is on the actions review.
   await page.getByRole('link', { name: 'Back to the team' }).click();
   await page.getByTestId('meeting-list').getByRole('link').nth(1).click();
+  // A page is shown once its code is loaded (pages load lazily): the address changes then.
+  await page.waitForURL(/\/meetings\/[^/]+$/);
   await page.reload();
   const review = page.getByTestId('actions-review');
   await review.getByText('Review her medication').waitFor();

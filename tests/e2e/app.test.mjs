@@ -148,6 +148,8 @@ test('a change in one session reaches another after its next pull', async () => 
   await signIn(b.page, 'pat.coordinator@example.nhs.net');
   await a.page.getByRole('link', { name: 'Synthetic Valley MDT' }).click();
   await b.page.getByRole('link', { name: 'Synthetic Valley MDT' }).click();
+  // A page is shown once its code is loaded (pages load lazily): the address changes then.
+  await b.page.waitForURL(/\/teams\/[^/]+$/);
   await a.page.getByLabel('Usual place').fill('Valley Surgery, room 5');
   await a.page.getByRole('button', { name: 'Save team' }).click();
   await a.page.getByText('Team saved.').waitFor();
