@@ -149,10 +149,8 @@ impl SyncClient {
 
     /// One record as `E` with the server version the device's copy is based on, tracked.
     pub fn versioned<E: Entity>(&self, id: Uuid) -> Option<(u64, E)> {
-        self.replica.with(|r| {
-            r.view(id)
-                .and_then(|v| v.typed::<E>().map(|e| (v.version, e)))
-        })
+        self.edit_base::<E>(id)
+            .and_then(|(version, entity)| entity.map(|e| (version, e)))
     }
 
     /// What a form edits from: the server version the device's copy is based on (0 for a
