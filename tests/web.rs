@@ -537,6 +537,285 @@ async fn bench_render_an_agenda_of_200_patient_items() {
     );
 }
 
+/// The agenda's list keeps its lines like a keyed list: an unchanged line keeps its element (so
+/// focus and anything mounted in it stay), a changed line gets a new one, and a move touches
+/// only the moved line.
+#[wasm_bindgen_test]
+fn markup_lines_keep_unchanged_lines_and_move_only_what_moved() {
+    use mdt::web::components::markup_list::{longest_increasing, MarkupLines};
+
+    assert_eq!(
+        longest_increasing(&[Some(1), Some(2), Some(3), Some(4), Some(0)]),
+        vec![true, true, true, true, false]
+    );
+    assert_eq!(
+        longest_increasing(&[None, Some(3), Some(0), None, Some(1), Some(2)]),
+        vec![false, false, true, false, true, true]
+    );
+    assert_eq!(longest_increasing(&[]), Vec::<bool>::new());
+    assert_eq!(longest_increasing(&[None, None]), vec![false, false]);
+
+    let document = web_sys::window().unwrap().document().unwrap();
+    let list = document.create_element("ol").unwrap();
+    document.body().unwrap().append_child(&list).unwrap();
+    let line = |key: u128, text: &str| (Uuid::from_u128(key), format!("<li>{text}</li>"));
+    let texts = |list: &web_sys::Element| {
+        let mut out = Vec::new();
+        let mut next = list.first_element_child();
+        while let Some(e) = next {
+            out.push(e.text_content().unwrap());
+            next = e.next_element_sibling();
+        }
+        out
+    };
+    let first: Vec<_> = (0..5).map(|k| line(k, &format!("line {k}"))).collect();
+    list.set_inner_html(&first.iter().map(|(_, h)| h.as_str()).collect::<String>());
+    let mut lines = MarkupLines::adopt(&list, &first);
+    let before: Vec<web_sys::Element> = lines.elements().cloned().collect();
+
+    // Every node put into the list while it changes is recorded (and read with take_records).
+    let callback = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {});
+    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
+    let options = web_sys::MutationObserverInit::new();
+    options.set_child_list(true);
+    observer.observe_with_options(&list, &options).unwrap();
+    let taken = |observer: &web_sys::MutationObserver| {
+        observer
+            .take_records()
+            .iter()
+            .map(|r| {
+                r.unchecked_into::<web_sys::MutationRecord>()
+                    .added_nodes()
+                    .length()
+            })
+            .sum::<u32>()
+    };
+
+    // The first line moves to the end: one element moves, every element is kept.
+    let moved: Vec<_> = [1, 2, 3, 4, 0]
+        .iter()
+        .map(|&k| line(k, &format!("line {k}")))
+        .collect();
+    lines.update(&list, &moved);
+    assert_eq!(taken(&observer), 1, "only the moved line is inserted");
+    assert_eq!(
+        texts(&list),
+        ["line 1", "line 2", "line 3", "line 4", "line 0"]
+    );
+    let after: Vec<web_sys::Element> = lines.elements().cloned().collect();
+    assert_eq!(after[4], before[0]);
+    assert_eq!(after[0], before[1]);
+
+    // One line changes, one goes, one comes: only the changed and new lines are new elements.
+    let mut changed = moved.clone();
+    changed[1] = line(2, "line 2, changed");
+    changed.remove(3);
+    changed.push(line(9, "line 9"));
+    lines.update(&list, &changed);
+    assert_eq!(taken(&observer), 2, "the changed line and the new one");
+    assert_eq!(
+        texts(&list),
+        ["line 1", "line 2, changed", "line 3", "line 0", "line 9"]
+    );
+    let now: Vec<web_sys::Element> = lines.elements().cloned().collect();
+    assert_eq!(now[0], before[1]);
+    assert_ne!(now[1], before[2]);
+    assert_eq!(now[2], before[3]);
+    assert_eq!(now[3], before[0]);
+    assert!(!list.contains(Some(&before[4])), "the removed line is gone");
+    assert_eq!(list.child_element_count(), 5);
+
+    // Markup that is not one element a line is never shown half right: the list is rewritten.
+    let odd = vec![
+        (Uuid::from_u128(1), "<li>a</li><li>b</li>".to_string()),
+        line(7, "c"),
+    ];
+    lines.update(&list, &odd);
+    assert_eq!(texts(&list), ["a", "b", "c"]);
+    lines.update(&list, &[line(8, "d"), line(7, "c")]);
+    assert_eq!(texts(&list), ["d", "c"]);
+    // A key used twice (which the pages never do) still shows every line, and loses none later.
+    lines.update(&list, &[line(8, "d"), line(8, "d again"), line(7, "c")]);
+    assert_eq!(texts(&list), ["d", "d again", "c"]);
+    lines.update(&list, &[line(7, "c")]);
+    assert_eq!(texts(&list), ["c"]);
+    lines.update(&list, &[]);
+    assert_eq!(list.child_element_count(), 0);
+    observer.disconnect();
+    drop(callback);
+    list.remove();
+}
+
+/// The outcome form and the restriction controls are mounted into their lines by the list: the
+/// form keeps what was typed when a change to its own line arrives from the server or the line
+/// moves, the running meeting's item is marked, a moved line keeps the keyboard, and closing the
+/// form takes it away.
+#[wasm_bindgen_test]
+async fn agenda_lines_keep_an_open_outcome_form_through_a_pulled_change() {
+    let el = container();
+    let owner = Owner::new();
+    let (me, meeting_id, mut records) = agenda_records(3);
+    let restricted = records
+        .iter_mut()
+        .find(|r| r.id == Uuid::from_u128(20_002))
+        .unwrap();
+    restricted
+        .fields
+        .insert("restricted".into(), serde_json::json!(true));
+    let (sync, handle) = mount_agenda(&el, &owner, me, meeting_id, records);
+    settle().await;
+    let line = |n: u128| {
+        el.query_selector(&format!(
+            "[data-testid=agenda-item][data-id=\"{}\"]",
+            Uuid::from_u128(n)
+        ))
+        .unwrap()
+        .unwrap()
+    };
+    assert!(
+        line(20_002)
+            .query_selector("[data-testid=restriction-controls]")
+            .unwrap()
+            .is_some(),
+        "the coordinator sees the restricted item's controls in its line"
+    );
+    assert!(line(20_000)
+        .query_selector("[data-testid=restriction-controls]")
+        .unwrap()
+        .is_none());
+
+    line(20_000)
+        .query_selector("button[data-action=record-outcome]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    settle().await;
+    let textarea: web_sys::HtmlTextAreaElement = line(20_000)
+        .query_selector("[data-testid=outcome-form] textarea")
+        .unwrap()
+        .expect("the form opens in its line")
+        .unchecked_into();
+    textarea.set_value("Half-written decision");
+    textarea
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+
+    // Someone else changes the same item's reason: its line is rewritten, the form moves with it.
+    sync.replica().update(|r| {
+        let id = Uuid::from_u128(20_000);
+        let mut rec = r.confirmed()[&id].clone();
+        rec.version += 1;
+        rec.fields
+            .insert("reason".into(), serde_json::json!("Changed reason"));
+        r.apply_pull(PullResponse {
+            records: vec![rec],
+            cursor: r.cursor + 1,
+            more: false,
+        });
+    });
+    settle().await;
+    assert!(line(20_000)
+        .text_content()
+        .unwrap()
+        .contains("Changed reason"));
+    let forms = el.query_selector_all("[data-testid=outcome-form]").unwrap();
+    assert_eq!(forms.length(), 1);
+    let kept: web_sys::HtmlTextAreaElement = line(20_000)
+        .query_selector("[data-testid=outcome-form] textarea")
+        .unwrap()
+        .expect("the form is still in its line")
+        .unchecked_into();
+    assert_eq!(kept.value(), "Half-written decision");
+    let body = line(20_000)
+        .query_selector(".mdt-agenda__body")
+        .unwrap()
+        .unwrap();
+    let last = body.last_element_child().unwrap();
+    assert!(
+        last.class_list().contains("mdt-agenda__actions"),
+        "the buttons stay last: {}",
+        body.outer_html()
+    );
+
+    // Running the meeting marks the first item as the one being discussed.
+    let run = el.query_selector_all("button").unwrap();
+    let run = (0..run.length())
+        .map(|i| run.get(i).unwrap().unchecked_into::<web_sys::HtmlElement>())
+        .find(|b| b.text_content().unwrap_or_default() == "Run the meeting")
+        .expect("the coordinator can run the meeting");
+    run.click();
+    settle().await;
+    assert_eq!(
+        line(20_000).get_attribute("aria-current").as_deref(),
+        Some("step")
+    );
+    assert!(line(20_000)
+        .class_list()
+        .contains("mdt-agenda__item--current"));
+    assert!(line(20_001).get_attribute("aria-current").is_none());
+
+    // Moving the line down (with its form open) keeps the form in it, and the keyboard on the
+    // same button of the moved line.
+    line(20_000)
+        .query_selector("button[data-action=move-down]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    settle().await;
+    assert_eq!(
+        line(20_000).get_attribute("data-index").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        line(20_000)
+            .query_selector("[data-testid=outcome-form] textarea")
+            .unwrap()
+            .expect("the form moved with its line")
+            .unchecked_into::<web_sys::HtmlTextAreaElement>()
+            .value(),
+        "Half-written decision"
+    );
+    let focused = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .expect("a focused element");
+    assert_eq!(
+        Some(focused),
+        line(20_000)
+            .query_selector("button[data-action=move-down]")
+            .unwrap(),
+        "the keyboard stays on the moved line's Move down"
+    );
+
+    // Cancelling the form takes it away.
+    let cancel = line(20_000)
+        .query_selector_all("[data-testid=outcome-form] button")
+        .unwrap();
+    let cancel = (0..cancel.length())
+        .map(|i| {
+            cancel
+                .get(i)
+                .unwrap()
+                .unchecked_into::<web_sys::HtmlElement>()
+        })
+        .find(|b| b.text_content().unwrap_or_default() == "Cancel")
+        .expect("the form can be cancelled");
+    cancel.click();
+    settle().await;
+    assert_eq!(
+        el.query_selector_all("[data-testid=outcome-form]")
+            .unwrap()
+            .length(),
+        0
+    );
+    drop(handle);
+    el.remove();
+}
+
 /// A team with `n` actions spread over 3 owners and 500 patients, as a pull would deliver it.
 fn action_records(n: usize) -> (Uuid, Vec<SyncRecord>) {
     use mdt::core::action::{Action, ActionStatus};
@@ -1476,7 +1755,6 @@ fn agenda_lines_written_as_markup_keep_typed_text_as_text() {
         .unwrap()
         .unwrap();
     assert!(up.has_attribute("disabled"));
-    assert_eq!(up.id(), format!("move-up-{}", row.id));
     let buttons = line.query_selector_all("button").unwrap();
     assert_eq!(
         buttons.length(),

@@ -23,6 +23,13 @@ impl Markup {
         }
     }
 
+    /// Empty markup with room for `bytes`.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Self {
+            html: String::with_capacity(bytes),
+        }
+    }
+
     /// `<tag name="value"…>`.
     pub fn open(&mut self, tag: &'static str, attributes: &[Attribute<'_>]) -> &mut Self {
         self.html.push('<');

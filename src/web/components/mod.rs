@@ -2,6 +2,7 @@
 
 pub mod action_card;
 pub mod markup;
+pub mod markup_list;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -1,19 +1,15 @@
 //! One line of a meeting's agenda. A meeting can hold 200 items, so a line is written as markup
 //! (`components::markup`, every value escaped) in one piece: its heading, tags, details, warnings,
 //! outcome and actions, and its buttons, which carry a [`LineAction`] the list handles with one
-//! listener. Only the running meeting's highlight and the outcome form react; anything else that
-//! changes (the line, or what the viewer may do) rebuilds the line.
-
-use leptos::prelude::*;
-use uuid::Uuid;
+//! listener. The list keeps the lines with `components::markup_list` (a changed line is
+//! rewritten, an unchanged one kept) and itself marks the running meeting's current item and
+//! mounts the outcome form and restriction controls into the lines that need them.
 
 use crate::core::access::RESTRICTED_EXPLANATION;
 use crate::core::agenda::ItemKind;
 use crate::web::components::markup::Markup;
-use crate::web::pages::meeting::outcome::OutcomeForm;
-use crate::web::pages::meeting::restriction::RestrictionControls;
 use crate::web::routes::Page;
-use crate::web::views::agenda::{AgendaRow, AgendaView, BriefBadge};
+use crate::web::views::agenda::{AgendaRow, BriefBadge};
 
 /// What a line's button asks the list to do (its `data-action`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,48 +47,51 @@ impl LineAction {
     }
 }
 
-/// One line of the agenda; see the module documentation.
-#[component]
-pub fn AgendaLine(
-    row: AgendaRow,
-    is_coordinator: bool,
-    /// False for observers: no reordering, outcomes or removal.
-    may_edit: bool,
-    data: Memo<Option<AgendaView>>,
-    /// The item being discussed when the meeting is run from the app.
-    current: RwSignal<Option<usize>>,
-    /// The item whose outcome form is open.
-    recording: RwSignal<Option<Uuid>>,
-) -> impl IntoView {
-    let (id, index) = (row.id, row.index);
-    let summary = summary_markup(&row);
-    let actions = actions_markup(&row, may_edit);
-    view! {
-        <li class="mdt-agenda__item" class:mdt-agenda__item--discussed=row.discussed
-            class:mdt-agenda__item--current=move || current.get() == Some(index)
-            aria-current=move || (current.get() == Some(index)).then_some("step")
-            draggable=if may_edit { "true" } else { "false" } data-testid="agenda-item"
-            data-id=id.to_string() data-index=index
-            data-withheld=row.withheld.then_some("true")>
-            <div class="mdt-agenda__time">{row.time}</div>
-            <div class="mdt-agenda__body">
-                <div inner_html=summary></div>
-                {move || (recording.get() == Some(id)).then(|| view! {
-                    <OutcomeForm data=data item_id=id on_done=Callback::new(move |_| recording.set(None))/>
-                })}
-                {(row.restricted && !row.withheld && is_coordinator).then(|| view! {
-                    <RestrictionControls data=data item_id=id/>
-                })}
-                <div class="mdt-agenda__actions" inner_html=actions></div>
-            </div>
-        </li>
-    }
+/// One line of the agenda as a whole `<li>`: its time, summary and buttons, with the running
+/// meeting's highlight, the outcome form and the restriction controls left to the list (which
+/// mounts the form and controls into the line it chooses, before `.mdt-agenda__actions`).
+pub fn line_markup(row: &AgendaRow, may_edit: bool) -> String {
+    let mut m = Markup::with_capacity(2048);
+    let index = row.index.to_string();
+    let id = row.id.to_string();
+    m.open(
+        "li",
+        &[
+            (
+                "class",
+                Some(if row.discussed {
+                    "mdt-agenda__item mdt-agenda__item--discussed"
+                } else {
+                    "mdt-agenda__item"
+                }),
+            ),
+            ("draggable", Some(if may_edit { "true" } else { "false" })),
+            ("data-testid", Some("agenda-item")),
+            ("data-id", Some(&id)),
+            ("data-index", Some(&index)),
+            ("data-withheld", row.withheld.then_some("true")),
+        ],
+    )
+    .element("div", &[("class", Some("mdt-agenda__time"))], &row.time)
+    .open("div", &[("class", Some("mdt-agenda__body"))])
+    .open("div", &[]);
+    write_summary(&mut m, row);
+    m.close("div")
+        .open("div", &[("class", Some("mdt-agenda__actions"))]);
+    write_actions(&mut m, row, may_edit);
+    m.close("div").close("div").close("li");
+    m.finish()
 }
 
 /// The line's heading, tags, details, warnings, outcome, actions and (for an actions review)
 /// the team's open actions by owner.
 pub fn summary_markup(row: &AgendaRow) -> String {
     let mut m = Markup::new();
+    write_summary(&mut m, row);
+    m.finish()
+}
+
+fn write_summary(m: &mut Markup, row: &AgendaRow) {
     m.open("h3", &[("class", Some("mdt-agenda__heading"))]);
     if row.is_patient {
         m.element(
@@ -123,7 +122,7 @@ pub fn summary_markup(row: &AgendaRow) -> String {
         );
     };
     if !row.is_patient {
-        tag(&mut m, "nhsuk-tag nhsuk-tag--grey", None, row.kind_label);
+        tag(m, "nhsuk-tag nhsuk-tag--grey", None, row.kind_label);
     }
     if row.restricted {
         m.element(
@@ -148,44 +147,34 @@ pub fn summary_markup(row: &AgendaRow) -> String {
         );
     }
     if row.late {
-        tag(&mut m, "nhsuk-tag nhsuk-tag--orange", None, "Late");
+        tag(m, "nhsuk-tag nhsuk-tag--orange", None, "Late");
     }
     if row.deferrals > 0 {
         tag(
-            &mut m,
+            m,
             "nhsuk-tag nhsuk-tag--yellow",
             Some("deferred"),
             &format!("Deferred {}×", row.deferrals),
         );
     }
     if row.needs_attention {
-        tag(
-            &mut m,
-            "nhsuk-tag nhsuk-tag--red",
-            None,
-            "Needs your attention",
-        );
+        tag(m, "nhsuk-tag nhsuk-tag--red", None, "Needs your attention");
     }
     if row.discussed {
-        tag(&mut m, "nhsuk-tag nhsuk-tag--green", None, "Discussed");
+        tag(m, "nhsuk-tag nhsuk-tag--green", None, "Discussed");
     }
     if row.carried {
         tag(
-            &mut m,
+            m,
             "nhsuk-tag nhsuk-tag--grey",
             None,
             "Moved to the next meeting",
         );
     }
     match row.brief {
-        Some(BriefBadge::Ready) => tag(&mut m, "nhsuk-tag nhsuk-tag--green", None, "Brief ready"),
-        Some(BriefBadge::Draft) => tag(
-            &mut m,
-            "nhsuk-tag nhsuk-tag--yellow",
-            None,
-            "Brief in draft",
-        ),
-        Some(BriefBadge::Missing) => tag(&mut m, "nhsuk-tag nhsuk-tag--red", None, "No brief yet"),
+        Some(BriefBadge::Ready) => tag(m, "nhsuk-tag nhsuk-tag--green", None, "Brief ready"),
+        Some(BriefBadge::Draft) => tag(m, "nhsuk-tag nhsuk-tag--yellow", None, "Brief in draft"),
+        Some(BriefBadge::Missing) => tag(m, "nhsuk-tag nhsuk-tag--red", None, "No brief yet"),
         None => {}
     }
     m.close("p");
@@ -211,7 +200,7 @@ pub fn summary_markup(row: &AgendaRow) -> String {
     };
     if !row.apologies.is_empty() {
         warning(
-            &mut m,
+            m,
             "apologies-warning",
             &format!(
                 "{} must be there but sent apologies. Find someone else who knows the patient, or move the item.",
@@ -221,7 +210,7 @@ pub fn summary_markup(row: &AgendaRow) -> String {
     }
     if !row.not_members.is_empty() {
         warning(
-            &mut m,
+            m,
             "presence-warning",
             &format!(
                 "{} must be there but {} not in the team.",
@@ -263,7 +252,7 @@ pub fn summary_markup(row: &AgendaRow) -> String {
         m.close("ul");
     };
     if !row.item_actions.is_empty() {
-        list(&mut m, Some("item-actions"), &row.item_actions);
+        list(m, Some("item-actions"), &row.item_actions);
     }
     if row.kind == ItemKind::ActionsReview {
         if row.review.is_empty() {
@@ -278,17 +267,21 @@ pub fn summary_markup(row: &AgendaRow) -> String {
             );
             for (owner, lines) in &row.review {
                 m.element("h4", &[("class", Some("nhsuk-heading-xs"))], owner);
-                list(&mut m, None, lines);
+                list(m, None, lines);
             }
             m.close("div");
         }
     }
-    m.finish()
 }
 
 /// The line's link to its brief and its buttons (what the viewer may do).
 pub fn actions_markup(row: &AgendaRow, may_edit: bool) -> String {
     let mut m = Markup::new();
+    write_actions(&mut m, row, may_edit);
+    m.finish()
+}
+
+fn write_actions(m: &mut Markup, row: &AgendaRow, may_edit: bool) {
     let id = row.id;
     if let Some(badge) = row.brief {
         let label = if badge == BriefBadge::Missing && may_edit {
@@ -299,45 +292,37 @@ pub fn actions_markup(row: &AgendaRow, may_edit: bool) -> String {
         m.element(
             "a",
             &[
-                ("class", Some("mdt-link-button")),
                 ("href", Some(&Page::Brief(id).href())),
                 ("aria-label", Some(&format!("{label} for {}", row.heading))),
             ],
             label,
         );
     }
-    let button = |m: &mut Markup,
-                  action: LineAction,
-                  element_id: Option<&str>,
-                  disabled: bool,
-                  label: Option<&str>,
-                  text: &str| {
-        m.element(
-            "button",
-            &[
-                ("type", Some("button")),
-                ("class", Some("mdt-link-button")),
-                ("id", element_id),
-                ("disabled", disabled.then_some("")),
-                ("aria-label", label),
-                ("data-action", Some(action.as_str())),
-            ],
-            text,
-        );
-    };
+    // No class or type on each button (the stylesheet styles `.mdt-agenda__actions > button` as
+    // link buttons, and they are in no form): 200 lines of markup parse faster without them.
+    let button =
+        |m: &mut Markup, action: LineAction, disabled: bool, label: Option<&str>, text: &str| {
+            m.element(
+                "button",
+                &[
+                    ("disabled", disabled.then_some("")),
+                    ("aria-label", label),
+                    ("data-action", Some(action.as_str())),
+                ],
+                text,
+            );
+        };
     if may_edit {
         button(
-            &mut m,
+            m,
             LineAction::MoveUp,
-            Some(&format!("move-up-{id}")),
             row.index == 0,
             Some(&format!("Move up: {}", row.heading)),
             "Move up",
         );
         button(
-            &mut m,
+            m,
             LineAction::MoveDown,
-            Some(&format!("move-down-{id}")),
             row.index + 1 == row.count,
             Some(&format!("Move down: {}", row.heading)),
             "Move down",
@@ -350,17 +335,15 @@ pub fn actions_markup(row: &AgendaRow, may_edit: bool) -> String {
             "Record the outcome"
         };
         button(
-            &mut m,
+            m,
             LineAction::RecordOutcome,
-            None,
             false,
             Some(&format!("{outcome} for {}", row.heading)),
             outcome,
         );
         if row.is_patient && !row.restricted {
-            button(&mut m, LineAction::Restrict, None, false, None, "Restrict");
+            button(m, LineAction::Restrict, false, None, "Restrict");
         }
-        button(&mut m, LineAction::Remove, None, false, None, "Remove");
+        button(m, LineAction::Remove, false, None, "Remove");
     }
-    m.finish()
 }

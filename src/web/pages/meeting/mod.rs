@@ -21,13 +21,17 @@ use crate::core::uk_time;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::markup::Markup;
+use crate::web::components::markup_list::{keep_in_step, MarkupLine, MarkupLines};
 use crate::web::components::ConflictNotice;
 use crate::web::pages::meeting::add_item::AddItemForm;
-use crate::web::pages::meeting::agenda_line::{AgendaLine, LineAction};
+use crate::web::pages::meeting::agenda_line::{line_markup, LineAction};
 use crate::web::pages::meeting::attendance::Attendance;
+use crate::web::pages::meeting::outcome::OutcomeForm;
+use crate::web::pages::meeting::restriction::RestrictionControls;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::views::agenda::AgendaView;
+use crate::web::views::agenda::AgendaRow;
+use crate::web::views::agenda::{AgendaView, ReadinessSummary};
 
 /// `/meetings/<id>`.
 #[component]
@@ -241,7 +245,8 @@ fn AgendaList(
     let dragged = RwSignal::new(None::<Uuid>);
     let recording = RwSignal::new(None::<Uuid>);
     let announce = RwSignal::new(String::new());
-    let move_to = move |id: Uuid, to: usize, focus: &'static str| {
+    let focus_after = StoredValue::new(None::<(Uuid, LineAction)>);
+    let move_to = move |id: Uuid, to: usize, focus: LineAction| {
         let Some(v) = data.get_untracked() else {
             return;
         };
@@ -276,16 +281,11 @@ fn AgendaList(
                 to + 1,
                 agenda.items().len()
             ));
-            // Keep the keyboard where it was: on the same control of the moved item.
-            leptos::task::spawn_local(async move {
-                leptos::task::tick().await;
-                let element = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.get_element_by_id(&format!("{focus}-{id}")));
-                if let Some(el) = element.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-                    let _ = el.focus();
-                }
-            });
+            // Keep the keyboard where it was: on the same control of the moved item, once the
+            // list shows the move.
+            if !changes.is_empty() {
+                focus_after.set_value(Some((id, focus)));
+            }
         }
     };
     let remove = move |id: Uuid, heading: String| {
@@ -318,15 +318,35 @@ fn AgendaList(
             );
         }
     };
-    // Each line with what the viewer may do, worked out once per line: a line is rebuilt when
-    // it or the viewer's rights change, and holds no reactive code for either.
+    // Each line with what the viewer may do, and its markup.
     let rows = Memo::new(move |_| {
-        let (coordinator, edit) = (is_coordinator.get(), may_edit.get());
+        let coordinator = is_coordinator.get();
         data.with(|d| d.as_ref().map(|v| v.rows(coordinator)).unwrap_or_default())
-            .into_iter()
-            .map(|row| (row, coordinator, edit))
-            .collect::<Vec<_>>()
     });
+    let lines = Memo::new(move |_| {
+        let edit = may_edit.get();
+        rows.with(|rows| {
+            rows.iter()
+                .map(|row| (row.id, line_markup(row, edit)))
+                .collect::<Vec<MarkupLine>>()
+        })
+    });
+    let list = NodeRef::<leptos::html::Ol>::new();
+    let first_lines = lines.get_untracked();
+    let first_markup: String = first_lines.iter().map(|(_, html)| html.as_str()).collect();
+    keep_lines(
+        KeptLines {
+            list,
+            lines,
+            rows,
+            data,
+            is_coordinator,
+            current,
+            recording,
+            focus_after,
+        },
+        first_lines,
+    );
     // Dragging and the lines' buttons are handled once for the whole list: the line (and the
     // button) are found from the event's target.
     let line_of = |target: Option<web_sys::EventTarget>| -> Option<(Uuid, usize)> {
@@ -352,15 +372,15 @@ fn AgendaList(
             return;
         };
         match LineAction::parse(&action) {
-            Some(LineAction::MoveUp) => move_to(id, index.saturating_sub(1), "move-up"),
-            Some(LineAction::MoveDown) => move_to(id, index + 1, "move-down"),
+            Some(LineAction::MoveUp) => move_to(id, index.saturating_sub(1), LineAction::MoveUp),
+            Some(LineAction::MoveDown) => move_to(id, index + 1, LineAction::MoveDown),
             Some(LineAction::RecordOutcome) => recording.set(Some(id)),
             Some(LineAction::Restrict) => restrict(id),
             Some(LineAction::Remove) => {
                 let heading = rows.with_untracked(|rows| {
                     rows.iter()
-                        .find(|(row, _, _)| row.id == id)
-                        .map(|(row, _, _)| row.heading.clone())
+                        .find(|row| row.id == id)
+                        .map(|row| row.heading.clone())
                 });
                 if let Some(heading) = heading {
                     remove(id, heading);
@@ -391,7 +411,8 @@ fn AgendaList(
         <Show when=move || rows.with(|r| r.is_empty())>
             <p class="nhsuk-body" data-testid="empty-agenda">"No items yet. Add the first one below."</p>
         </Show>
-        <ol class="mdt-agenda" data-testid="agenda-list"
+        // The lines are written as markup and kept in step by `keep_lines`.
+        <ol class="mdt-agenda" data-testid="agenda-list" node_ref=list inner_html=first_markup
             on:click=on_click
             on:dragstart=move |ev: leptos::ev::DragEvent| {
                 if let Some((id, _)) = line_of(ev.target()) {
@@ -403,15 +424,202 @@ fn AgendaList(
             on:drop=move |ev: leptos::ev::DragEvent| {
                 ev.prevent_default();
                 if let (Some(from), Some((_, index))) = (dragged.get_untracked(), line_of(ev.target())) {
-                    move_to(from, index, "move-up");
+                    move_to(from, index, LineAction::MoveUp);
                 }
                 dragged.set(None);
             }>
-            <For each=move || rows.get() key=|line| line.clone() children=move |(row, is_coordinator, may_edit)| {
-                view! { <AgendaLine row=row is_coordinator=is_coordinator may_edit=may_edit data=data current=current recording=recording/> }
-            }/>
         </ol>
     }
+}
+
+/// The readiness table's rows, one brief a line (up to one per agenda item), written as markup
+/// and kept in step like the agenda's lines (`components::markup_list`).
+#[component]
+fn ReadinessRows(summary: Memo<ReadinessSummary>) -> impl IntoView {
+    let lines = Memo::new(move |_| {
+        summary.with(|s| {
+            s.lines
+                .iter()
+                .map(|line| {
+                    let mut row = Markup::new();
+                    row.open("tr", &[("data-testid", Some("readiness-row"))])
+                        .element("td", &[], &line.heading)
+                        .element("td", &[], line.state)
+                        .element("td", &[], &line.author)
+                        .open("td", &[])
+                        .open("ul", &[("class", Some("nhsuk-list mdt-compact-list"))]);
+                    for reader in &line.read {
+                        row.element("li", &[], reader);
+                    }
+                    row.close("ul").close("td").close("tr");
+                    (line.item_id, row.finish())
+                })
+                .collect::<Vec<MarkupLine>>()
+        })
+    });
+    let body = NodeRef::<leptos::html::Tbody>::new();
+    let first = lines.get_untracked();
+    let first_markup: String = first.iter().map(|(_, html)| html.as_str()).collect();
+    keep_in_step(body, lines, first);
+    view! { <tbody node_ref=body inner_html=first_markup></tbody> }
+}
+
+/// What the agenda's list needs to keep its lines in step (see [`keep_lines`]).
+struct KeptLines {
+    list: NodeRef<leptos::html::Ol>,
+    lines: Memo<Vec<MarkupLine>>,
+    rows: Memo<Vec<AgendaRow>>,
+    data: Memo<Option<AgendaView>>,
+    is_coordinator: Signal<bool>,
+    current: RwSignal<Option<usize>>,
+    recording: RwSignal<Option<Uuid>>,
+    /// The line and the button on it to focus once the list has changed (after a move).
+    focus_after: StoredValue<Option<(Uuid, LineAction)>>,
+}
+
+/// A component mounted into one agenda line.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum LinePart {
+    OutcomeForm,
+    RestrictionControls,
+}
+
+/// A component mounted into a line: the element holding it (moved into the line's new element
+/// when the line is rewritten, so a half-written outcome survives a change pulled from
+/// elsewhere) and the handle that unmounts it when dropped.
+struct Mounted {
+    holder: web_sys::HtmlElement,
+    _handle: leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>,
+}
+
+/// Keeps the list's lines in step with the agenda (`MarkupLines`), marks the item being
+/// discussed, and mounts the outcome form and the restriction controls into the lines that
+/// need them, under this page's owner (so they see its context). Runs after each change; the
+/// first lines are already in the list, written as its `inner_html`.
+fn keep_lines(parts: KeptLines, first_lines: Vec<MarkupLine>) {
+    use std::collections::HashMap;
+
+    let KeptLines {
+        list,
+        lines,
+        rows,
+        data,
+        is_coordinator,
+        current,
+        recording,
+        focus_after,
+    } = parts;
+    let owner = Owner::current().expect("the agenda is rendered under an owner");
+    let mut kept: Option<MarkupLines> = None;
+    let mut first_lines = Some(first_lines);
+    let mut mounted: HashMap<(Uuid, LinePart), Mounted> = HashMap::new();
+    Effect::new(move |_| {
+        let Some(ol) = list.get() else {
+            return;
+        };
+        let (current_index, recording_id, coordinator) =
+            (current.get(), recording.get(), is_coordinator.get());
+        let kept = lines.with(|lines| MarkupLines::step(&mut kept, &mut first_lines, &ol, lines));
+        for (index, line) in kept.elements().enumerate() {
+            let is_current = current_index == Some(index);
+            let _ = line
+                .class_list()
+                .toggle_with_force("mdt-agenda__item--current", is_current);
+            if is_current {
+                let _ = line.set_attribute("aria-current", "step");
+            } else if line.has_attribute("aria-current") {
+                let _ = line.remove_attribute("aria-current");
+            }
+        }
+        // The parts wanted now, each line's from the last to the first: a line shows its
+        // outcome form, then its restriction controls, then its buttons.
+        let wanted: Vec<(Uuid, LinePart)> = rows.with(|rows| {
+            let mut wanted = Vec::new();
+            for row in rows {
+                if row.restricted && !row.withheld && coordinator {
+                    wanted.push((row.id, LinePart::RestrictionControls));
+                }
+                if recording_id == Some(row.id) {
+                    wanted.push((row.id, LinePart::OutcomeForm));
+                }
+            }
+            wanted
+        });
+        mounted.retain(|part, _| wanted.contains(part));
+        // What the part being placed goes straight before: the line's buttons, or the part
+        // placed after it.
+        let mut before: Option<(Uuid, web_sys::Node)> = None;
+        for (id, part) in wanted {
+            let reference = match &before {
+                Some((line, node)) if *line == id => Some(node.clone()),
+                _ => kept
+                    .element(id)
+                    .and_then(|line| line.query_selector(".mdt-agenda__actions").ok().flatten())
+                    .map(web_sys::Node::from),
+            };
+            let Some(reference) = reference else {
+                continue;
+            };
+            let entry = mounted.entry((id, part)).or_insert_with(|| {
+                let holder: web_sys::HtmlElement = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.create_element("div").ok())
+                    .expect("a document to write the agenda in")
+                    .unchecked_into();
+                // Untracked: what the part reads while it is built is its own business, not
+                // a reason to run this effect again.
+                let handle = untrack(|| owner.with(|| {
+                    leptos::mount::mount_to(holder.clone(), move || match part {
+                        LinePart::OutcomeForm => view! {
+                            <OutcomeForm data=data item_id=id on_done=Callback::new(move |_| recording.set(None))/>
+                        }
+                        .into_any(),
+                        LinePart::RestrictionControls => {
+                            view! { <RestrictionControls data=data item_id=id/> }.into_any()
+                        }
+                    })
+                }));
+                Mounted {
+                    holder,
+                    _handle: handle,
+                }
+            });
+            let holder: &web_sys::Node = entry.holder.as_ref();
+            if holder.next_sibling().as_ref() != Some(&reference) {
+                let focused = focused_within(holder);
+                if let Some(body) = reference.parent_node() {
+                    let _ = body.insert_before(holder, Some(&reference));
+                }
+                if let Some(focused) = focused {
+                    let _ = focused.focus();
+                }
+            }
+            before = Some((id, holder.clone()));
+        }
+        if let Some((id, action)) = focus_after.try_update_value(Option::take).flatten() {
+            if let Some(control) = kept
+                .element(id)
+                .and_then(|line| {
+                    line.query_selector(&format!("button[data-action={}]", action.as_str()))
+                        .ok()
+                })
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = control.focus();
+            }
+        }
+    });
+}
+
+/// The element with the keyboard focus if it is inside `holder` (moving an element takes the
+/// focus away, so it is given back).
+fn focused_within(holder: &web_sys::Node) -> Option<web_sys::HtmlElement> {
+    let active = web_sys::window()?.document()?.active_element()?;
+    holder
+        .contains(Some(&active))
+        .then(|| active.dyn_into::<web_sys::HtmlElement>().ok())
+        .flatten()
 }
 
 /// Briefs ready and missing with their authors, who has read which, and who still has to act
@@ -440,20 +648,7 @@ fn ReadinessPanel(data: Memo<Option<AgendaView>>) -> impl IntoView {
                 <table class="nhsuk-table">
                     <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Briefs and who has read them"</caption>
                     <thead><tr><th scope="col">"Patient"</th><th scope="col">"Brief"</th><th scope="col">"Written by"</th><th scope="col">"Read by"</th></tr></thead>
-                    <tbody>
-                        // One brief a line, up to one per agenda item: each row is written as
-                        // markup in one piece (components::markup).
-                        <For each=move || summary.with(|s| s.lines.clone()) key=|line| line.clone() children=|line| {
-                            let mut cells = Markup::new();
-                            cells.element("td", &[], &line.heading).element("td", &[], line.state).element("td", &[], &line.author);
-                            cells.open("td", &[]).open("ul", &[("class", Some("nhsuk-list mdt-compact-list"))]);
-                            for reader in &line.read {
-                                cells.element("li", &[], reader);
-                            }
-                            cells.close("ul").close("td");
-                            view! { <tr data-testid="readiness-row" inner_html=cells.finish()></tr> }
-                        }/>
-                    </tbody>
+                    <ReadinessRows summary=summary/>
                 </table>
                 {move || summary.with(|s| if s.before_cutoff {
                     view! {
