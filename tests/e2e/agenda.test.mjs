@@ -85,6 +85,8 @@ test('a coordinator builds an agenda, a brief survives a reload mid-typing, and 
   await page.getByRole('button', { name: 'Move up: Bertie Example (NHS 999 000 0026, born 30 Sep 1951)' }).focus();
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=agenda-item] h3')[1]?.textContent.includes('Bertie'));
+  // The keyboard stays on the moved item's Move up.
+  await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label')?.startsWith('Move up: Bertie Example'), null, { timeout: 5000 });
   const order = await headings(page);
   assert.ok(order[0].includes('Ada') && order[1].includes('Bertie') && order[2].includes('Safeguarding'), order.join(' | '));
   await page.getByTestId('agenda-item').first().getByText('13:00–13:20').waitFor();

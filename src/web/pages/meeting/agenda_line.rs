@@ -73,11 +73,9 @@ pub fn line_markup(row: &AgendaRow, may_edit: bool) -> String {
         ],
     )
     .element("div", &[("class", Some("mdt-agenda__time"))], &row.time)
-    .open("div", &[("class", Some("mdt-agenda__body"))])
-    .open("div", &[]);
+    .open("div", &[("class", Some("mdt-agenda__body"))]);
     write_summary(&mut m, row);
-    m.close("div")
-        .open("div", &[("class", Some("mdt-agenda__actions"))]);
+    m.open("div", &[("class", Some("mdt-agenda__actions"))]);
     write_actions(&mut m, row, may_edit);
     m.close("div").close("div").close("li");
     m.finish()
