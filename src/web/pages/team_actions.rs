@@ -73,6 +73,9 @@ pub fn TeamActions(
         })
     });
     let declined = Memo::new(move |_| data.with(|d| d.4.clone()));
+    // The filters' choices, apart, so a change to an action does not rewrite them.
+    let owners = Memo::new(move |_| data.with(|d| d.2.clone()));
+    let patients = Memo::new(move |_| data.with(|d| d.3.clone()));
     // Declined actions shown as full cards; a long backlog is shown a few at a time.
     let declined_shown = RwSignal::new(DECLINED_CARDS);
     let filter = RwSignal::new(ActionFilter {
@@ -93,14 +96,16 @@ pub fn TeamActions(
             })
         })
     });
-    let shown = move || {
+    // The rows shown, as markup: written straight from the rows, never copied.
+    let shown_markup = move || {
         let limit = limit.get();
         filtered.with(|f| {
             data.with(|(_, rows, _, _, _)| {
-                f.iter()
-                    .take(limit)
-                    .map(|i| rows[*i].clone())
-                    .collect::<Vec<ActionRow>>()
+                let mut body = String::new();
+                for i in f.iter().take(limit) {
+                    body.push_str(&row_markup(&rows[*i], now));
+                }
+                body
             })
         })
     };
@@ -139,18 +144,20 @@ pub fn TeamActions(
             </div>
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="filter-owner">"Owner"</label>
-                <select class="nhsuk-select" id="filter-owner"
+                <select class="nhsuk-select" id="filter-owner" inner_html=move || {
+                        let chosen = filter.with_untracked(|f| f.owner);
+                        owners.with(|o| options_markup("Anyone", o, chosen))
+                    }
                     on:change=move |ev| { let v = Uuid::parse_str(&event_target_value(&ev)).ok(); set(Box::new(move |f| f.owner = v)); }>
-                    <option value="">"Anyone"</option>
-                    {move || data.with(|d| d.2.clone()).into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                 </select>
             </div>
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="filter-patient">"Patient"</label>
-                <select class="nhsuk-select" id="filter-patient"
+                <select class="nhsuk-select" id="filter-patient" inner_html=move || {
+                        let chosen = filter.with_untracked(|f| f.patient);
+                        patients.with(|p| options_markup("Any patient", p, chosen))
+                    }
                     on:change=move |ev| { let v = Uuid::parse_str(&event_target_value(&ev)).ok(); set(Box::new(move |f| f.patient = v)); }>
-                    <option value="">"Any patient"</option>
-                    {move || data.with(|d| d.3.clone()).into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
                 </select>
             </div>
             <div class="nhsuk-form-group">
@@ -181,13 +188,7 @@ pub fn TeamActions(
             <thead><tr><th scope="col">"Action"</th><th scope="col">"Owner"</th><th scope="col">"Patient"</th><th scope="col">"Due"</th><th scope="col">"Status"</th></tr></thead>
             // Up to hundreds of plain rows (links only): written as markup in one piece and
             // replaced whole when the filter changes, like a hand-written list would be.
-            <tbody inner_html=move || {
-                let mut body = String::new();
-                for row in shown() {
-                    body.push_str(&row_markup(&row, now));
-                }
-                body
-            }></tbody>
+            <tbody inner_html=shown_markup></tbody>
         </table>
         {move || (filtered.with(Vec::len) > limit.get()).then(|| view! {
             <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| limit.update(|l| *l += page_rows)>
@@ -195,6 +196,26 @@ pub fn TeamActions(
             </button>
         })}
     }
+}
+
+/// A filter's `<option>`s: "any" first, then one per choice, the current choice selected (the
+/// choices are rewritten when the team's people or patients change; 500 patients as elements
+/// made one by one were a measurable part of the page's first render).
+fn options_markup(any: &str, choices: &[(Uuid, String)], chosen: Option<Uuid>) -> String {
+    let mut m = Markup::with_capacity(64 * (choices.len() + 1));
+    m.element("option", &[("value", Some(""))], any);
+    for (id, name) in choices {
+        let value = id.to_string();
+        m.element(
+            "option",
+            &[
+                ("value", Some(&value)),
+                ("selected", (chosen == Some(*id)).then_some("")),
+            ],
+            name,
+        );
+    }
+    m.finish()
 }
 
 /// One row: the action, its owner and their organisation, the patient (a link to their
