@@ -57,7 +57,7 @@ pub fn TeamActions(
                 .filter(|(_, p)| p.team_id == team_id)
                 .map(|(id, p)| (*id, p.identity_line()))
                 .collect();
-            patients.sort_by_key(|(_, n)| n.to_lowercase());
+            patients.sort_by_cached_key(|(_, n)| n.to_lowercase());
             // Declined actions (rare) get full cards with their history, for reassignment.
             let declined = if rows
                 .iter()

@@ -83,7 +83,7 @@ impl Directory {
             )
             .map(|p| (p, self.name(p)))
             .collect();
-        people.sort_by_key(|(_, n)| n.to_lowercase());
+        people.sort_by_cached_key(|(_, n)| n.to_lowercase());
         people
     }
 }

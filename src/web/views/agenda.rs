@@ -133,7 +133,7 @@ impl AgendaView {
             .into_iter()
             .map(|m| (m, self.name(Some(m))))
             .collect();
-        people.sort_by_key(|(_, n)| n.to_lowercase());
+        people.sort_by_cached_key(|(_, n)| n.to_lowercase());
         people
     }
 

@@ -46,7 +46,7 @@ impl TeamSummary {
                 team,
             })
             .collect();
-        teams.sort_by_key(|t| t.team.name.to_lowercase());
+        teams.sort_by_cached_key(|t| t.team.name.to_lowercase());
         teams
     }
 }

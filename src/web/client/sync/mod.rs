@@ -216,7 +216,7 @@ impl SyncClient {
     /// Every live record of a kind, sorted by a name (case-insensitive), tracked for renders.
     pub fn list_by<E: Entity>(&self, name: impl Fn(&E) -> &str) -> Vec<(LocalView, E)> {
         let mut list = self.replica.with(|r| r.all::<E>());
-        list.sort_by_key(|(_, e)| name(e).to_lowercase());
+        list.sort_by_cached_key(|(_, e)| name(e).to_lowercase());
         list
     }
 

@@ -214,7 +214,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
                         .iter()
                         .map(|(id, p)| (*id, p.identity_line()))
                         .collect();
-                    list.sort_by_key(|(_, n)| n.to_lowercase());
+                    list.sort_by_cached_key(|(_, n)| n.to_lowercase());
                     list
                 })
                 .unwrap_or_default()
