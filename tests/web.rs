@@ -353,6 +353,20 @@ fn signed_in_with(
     (sync, user)
 }
 
+/// One field of a record changed on the server, arriving as the next pull would bring it.
+fn pull_field_change(sync: &SyncClient, id: Uuid, field: &str, value: serde_json::Value) {
+    sync.replica().update(|r| {
+        let mut rec = r.confirmed()[&id].clone();
+        rec.version += 1;
+        rec.fields.insert(field.into(), value);
+        r.apply_pull(PullResponse {
+            records: vec![rec],
+            cursor: r.cursor + 1,
+            more: false,
+        });
+    });
+}
+
 fn mount_agenda(
     el: &web_sys::HtmlElement,
     owner: &Owner,
@@ -468,18 +482,12 @@ async fn bench_render_an_agenda_of_200_patient_items() {
 
         // One item changes (as after a reorder or a pull): the agenda re-renders.
         let start = performance.now();
-        sync.replica().update(|r| {
-            let id = Uuid::from_u128(20_000);
-            let mut rec = r.confirmed()[&id].clone();
-            rec.version += 1;
-            rec.fields
-                .insert("position".into(), serde_json::json!(1_000_000));
-            r.apply_pull(PullResponse {
-                records: vec![rec],
-                cursor: r.cursor + 1,
-                more: false,
-            });
-        });
+        pull_field_change(
+            &sync,
+            Uuid::from_u128(20_000),
+            "position",
+            serde_json::json!(1_000_000),
+        );
         // Effects run in a microtask; measure to the end of the render.
         leptos::task::tick().await;
         let first = el
@@ -493,18 +501,12 @@ async fn bench_render_an_agenda_of_200_patient_items() {
 
         // One item's text changes (a typical pull): only its line is re-rendered.
         let start = performance.now();
-        sync.replica().update(|r| {
-            let id = Uuid::from_u128(20_100);
-            let mut rec = r.confirmed()[&id].clone();
-            rec.version += 1;
-            rec.fields
-                .insert("reason".into(), serde_json::json!("Changed reason"));
-            r.apply_pull(PullResponse {
-                records: vec![rec],
-                cursor: r.cursor + 1,
-                more: false,
-            });
-        });
+        pull_field_change(
+            &sync,
+            Uuid::from_u128(20_100),
+            "reason",
+            serde_json::json!("Changed reason"),
+        );
         leptos::task::tick().await;
         let changed = el
             .text_content()
@@ -702,18 +704,12 @@ async fn agenda_lines_keep_an_open_outcome_form_through_a_pulled_change() {
         .unwrap();
 
     // Someone else changes the same item's reason: its line is rewritten, the form moves with it.
-    sync.replica().update(|r| {
-        let id = Uuid::from_u128(20_000);
-        let mut rec = r.confirmed()[&id].clone();
-        rec.version += 1;
-        rec.fields
-            .insert("reason".into(), serde_json::json!("Changed reason"));
-        r.apply_pull(PullResponse {
-            records: vec![rec],
-            cursor: r.cursor + 1,
-            more: false,
-        });
-    });
+    pull_field_change(
+        &sync,
+        Uuid::from_u128(20_000),
+        "reason",
+        serde_json::json!("Changed reason"),
+    );
     settle().await;
     assert!(line(20_000)
         .text_content()
