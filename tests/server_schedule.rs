@@ -266,6 +266,6 @@ async fn a_series_calendar_file_has_its_rule_and_goes_only_to_members() {
     };
     assert_eq!(
         pat.put(Uuid::new_v4(), 0, &wrong_day).await["reason"],
-        "The first meeting must fall on the day the rule gives"
+        "The first meeting, Wednesday 13 January 2027, is not the 2nd Tuesday of the month: choose a first date that is, or another repeat"
     );
 }

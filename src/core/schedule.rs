@@ -574,6 +574,30 @@ impl Recurrence {
         Ok(())
     }
 
+    /// The monthly rules a series starting on `date` can have: "the nth weekday of the month"
+    /// when `date` is its month's 1st–4th of that weekday, and "the last weekday of the month"
+    /// when no later one follows in its month. A 29th–31st is only ever "the last" (most
+    /// months have no 5th Monday, so "the 5th" is no rule). Every rule given matches `date`,
+    /// and there is always at least one.
+    pub fn monthly_rules_on(date: NaiveDate) -> Vec<Recurrence> {
+        let weekday = weekday_index(date.weekday());
+        let mut rules = Vec::with_capacity(2);
+        let nth = (date.day() - 1) / 7 + 1;
+        if nth <= 4 {
+            rules.push(Self::Monthly {
+                nth: nth as i8,
+                weekday,
+            });
+        }
+        let is_last = date
+            .checked_add_signed(Duration::weeks(1))
+            .is_none_or(|next| next.month() != date.month());
+        if is_last {
+            rules.push(Self::Monthly { nth: -1, weekday });
+        }
+        rules
+    }
+
     /// Whether the rule can fall on `date` (right weekday; for monthly rules, the right week).
     pub fn matches(self, date: NaiveDate) -> bool {
         match self {

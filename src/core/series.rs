@@ -179,10 +179,18 @@ impl Series {
             }
         }
         if !self.rule.matches(self.first_date) {
-            return Err(ValidationError::field(
-                "first_date",
-                "The first meeting must fall on the day the rule gives",
-            ));
+            let day = self.first_date.format("%A %-d %B %Y");
+            let message = match self.rule {
+                Recurrence::Weekly { weekday, .. } => format!(
+                    "The first meeting, {day}, is not on a {}: choose a first date that is, or another repeat",
+                    super::schedule::WEEKDAY_NAMES[usize::from(weekday.min(6))]
+                ),
+                Recurrence::Monthly { .. } => format!(
+                    "The first meeting, {day}, is not {}: choose a first date that is, or another repeat",
+                    self.rule.describe()
+                ),
+            };
+            return Err(ValidationError::field("first_date", message));
         }
         if !(15..=480).contains(&self.minutes) {
             return Err(ValidationError::field(

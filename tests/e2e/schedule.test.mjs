@@ -76,7 +76,8 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   assert.equal(await green.first().getAttribute('aria-pressed'), 'true');
   await page.screenshot({ path: screenshotPath('slot-finder.png'), fullPage: true });
 
-  await first.getByRole('button', { name: /Monthly:/ }).click();
+  // A date that is both the 4th and the last Tuesday offers both rules; either makes the series.
+  await first.getByRole('button', { name: /Monthly:/ }).first().click();
   await page.getByTestId('planned').filter({ hasText: 'The series is set up and its next 6 meetings are planned.' }).waitFor();
   await page.getByRole('link', { name: "See the team's meetings" }).click();
   await page.getByTestId('meeting-list').waitFor();
@@ -121,5 +122,51 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   assert.deepEqual([...page.errors, ...gita.page.errors, ...sol.page.errors], []);
   await gita.context.close();
   await sol.context.close();
+  await pat.context.close();
+});
+
+/** The first 5th Tuesday of a month at least five weeks from now, as a UTC date at midnight. */
+function nextFifthTuesday() {
+  const day = new Date(Date.now() + 35 * 86400000);
+  day.setUTCHours(0, 0, 0, 0);
+  while (!(day.getUTCDay() === 2 && day.getUTCDate() >= 29)) day.setUTCDate(day.getUTCDate() + 1);
+  return day;
+}
+
+test('a slot on the 5th Tuesday offers "the last Tuesday" and the series is made (issue 15, problem 1)', async () => {
+  const { baseUrl, browser } = env;
+  // The browser's clock is set to the Monday before a 5th Tuesday, so the window starts on it.
+  // (Clinics and home visits from the test above leave only Tuesday afternoons with quorum.)
+  const fifth = nextFifthTuesday();
+  const pat = await session(browser);
+  const page = pat.page;
+  await page.clock.setFixedTime(new Date(fifth.getTime() - 86400000 + 9 * 3600000));
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  await createTeam(page, 'Rowan MDT', {
+    emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net'],
+    roles: ['GP', 'Social worker'],
+  });
+  await waitAllSent(page);
+  await page.getByRole('link', { name: 'Find a time for the team' }).click();
+  await page.getByRole('button', { name: 'Find times' }).click();
+  const first = page.getByTestId('slot-option').first();
+  await first.getByText('Quorum met').waitFor();
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][fifth.getUTCMonth()];
+  const day = `Tue ${fifth.getUTCDate()} ${month}`;
+  const when = `${day} ${fifth.getUTCFullYear()}`;
+  assert.match(await first.locator('h3').innerText(), new RegExp(`^1\\. ${when}, 13:00–14:30`));
+  // Only the rule that fits: the 5th Tuesday is the last, never "the 4th".
+  const monthly = first.getByRole('button', { name: /^Monthly:/ });
+  assert.deepEqual(await monthly.allInnerTexts(), ['Monthly: the last Tuesday of the month']);
+  await first.getByText('Monthly, it would be the last Tuesday of the month.').waitFor();
+  await monthly.click();
+  await page.getByTestId('planned').filter({ hasText: 'The series is set up and its next 6 meetings are planned.' }).waitFor();
+  await page.getByRole('link', { name: "See the team's meetings" }).click();
+  await page.getByTestId('series-list').getByText('Series: the last Tuesday of the month at 13:00').waitFor();
+  const rows = await page.getByTestId('meeting-list').locator('tbody tr').allInnerTexts();
+  assert.equal(rows.length, 6, rows.join('\n'));
+  assert.ok(rows[0].startsWith(day), rows.join('\n'));
+  await waitAllSent(page);
+  assert.deepEqual(page.errors, []);
   await pat.context.close();
 });

@@ -452,3 +452,55 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn monthly_rules_offered_for_a_date_are_the_ones_it_fits() {
+    let monthly = |nth: i8, weekday: u8| Recurrence::Monthly { nth, weekday };
+    // Mon 30 Nov 2026 is the 5th Monday: only "the last Monday" (a "4th Monday" was offered
+    // before, and the series it made was refused).
+    assert_eq!(
+        Recurrence::monthly_rules_on(d(2026, 11, 30)),
+        vec![monthly(-1, 0)]
+    );
+    assert_eq!(monthly(-1, 0).describe(), "the last Monday of the month");
+    // Mon 23 Nov 2026 is the 4th Monday, and not the last.
+    assert_eq!(
+        Recurrence::monthly_rules_on(d(2026, 11, 23)),
+        vec![monthly(4, 0)]
+    );
+    // Tue 24 Nov 2026 is both the 4th and the last Tuesday.
+    assert_eq!(
+        Recurrence::monthly_rules_on(d(2026, 11, 24)),
+        vec![monthly(4, 1), monthly(-1, 1)]
+    );
+    // The 1st of a month, and the 31st of December at the end of the stored dates' range.
+    assert_eq!(
+        Recurrence::monthly_rules_on(d(2026, 12, 1)),
+        vec![monthly(1, 1)]
+    );
+    assert_eq!(
+        Recurrence::monthly_rules_on(NaiveDate::MAX),
+        vec![monthly(-1, weekday_index(NaiveDate::MAX.weekday()))]
+    );
+}
+
+proptest! {
+    /// Every monthly rule offered for a date matches it and starts on it, there is always one,
+    /// and "the last" is offered exactly when the date is the last of its weekday in the month.
+    #[test]
+    fn every_monthly_rule_offered_fits_its_date(days in 0i64..(366 * 12)) {
+        let date = d(2024, 1, 1) + Duration::days(days);
+        let rules = Recurrence::monthly_rules_on(date);
+        prop_assert!(!rules.is_empty());
+        for rule in &rules {
+            prop_assert!(rule.matches(date), "{:?} on {}", rule, date);
+            prop_assert!(rule.validate().is_ok());
+            prop_assert_eq!(rule.dates(date, date, 1), vec![date]);
+        }
+        let is_last = (date + Duration::weeks(1)).month() != date.month();
+        prop_assert_eq!(
+            rules.contains(&Recurrence::Monthly { nth: -1, weekday: weekday_index(date.weekday()) }),
+            is_last
+        );
+    }
+}

@@ -121,13 +121,40 @@ fn a_series_checks_its_end_date_and_exceptions() {
         exceptions: vec![],
         ..series()
     };
-    assert!(weekly.validate().is_err());
+    assert_eq!(
+        weekly.validate().unwrap_err().message,
+        "The first meeting, Monday 12 January 2026, is not on a Tuesday: choose a first date that is, or another repeat"
+    );
     assert!(Series {
         first_date: date(1, 13),
         ..weekly
     }
     .validate()
     .is_ok());
+    // Mon 30 Nov 2026 is the 5th Monday: "the 4th Monday" is refused in words a person reads,
+    // and the rule Find a time offers for that date is accepted.
+    let fifth_monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let fourth = Series {
+        rule: Recurrence::Monthly { nth: 4, weekday: 0 },
+        first_date: fifth_monday,
+        exceptions: vec![],
+        ..series()
+    };
+    assert_eq!(
+        fourth.validate().unwrap_err().message,
+        "The first meeting, Monday 30 November 2026, is not the 4th Monday of the month: choose a first date that is, or another repeat"
+    );
+    for rule in Recurrence::monthly_rules_on(fifth_monday) {
+        assert!(
+            Series {
+                rule,
+                ..fourth.clone()
+            }
+            .validate()
+            .is_ok(),
+            "{rule:?}"
+        );
+    }
 }
 
 #[test]

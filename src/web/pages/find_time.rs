@@ -250,11 +250,13 @@ fn SlotCard(
         interval: 1,
         weekday: weekday_index(option.date.weekday()),
     };
-    let nth = ((option.date.day() - 1) / 7 + 1) as i8;
-    let monthly = Recurrence::Monthly {
-        nth: nth.min(4),
-        weekday: weekday_index(option.date.weekday()),
-    };
+    // Only monthly rules that fit the date: a 5th Monday is "the last Monday", never "the 4th".
+    let monthly = Recurrence::monthly_rules_on(option.date);
+    let monthly_words = monthly
+        .iter()
+        .map(|rule| rule.describe())
+        .collect::<Vec<_>>()
+        .join(" or ");
     let (weeks_total, weeks_ok) =
         holidays.with_untracked(|h| score_series(&query, h, weekly, option.date, option.starts));
     let free: Vec<String> = option.free.iter().map(|p| name(*p)).collect();
@@ -279,16 +281,21 @@ fn SlotCard(
                     view! { <strong class="nhsuk-tag nhsuk-tag--red">"No quorum"</strong> }.into_any()
                 }}
             </h3>
-            <p class="nhsuk-body-s">{format!("Every week at this time meets quorum on {weeks_ok} of the {weeks_total} weeks in the window. Monthly, it would be {}.", monthly.describe())}</p>
+            <p class="nhsuk-body-s">{format!("Every week at this time meets quorum on {weeks_ok} of the {weeks_total} weeks in the window. Monthly, it would be {monthly_words}.")}</p>
             <p class="nhsuk-body-s"><strong>"Free: "</strong>{if free.is_empty() { "nobody".to_string() } else { free.join(", ") }}</p>
             {(!clashes.is_empty()).then(|| view! { <p class="nhsuk-body-s"><strong>"Can't: "</strong>{clashes.join(", ")}</p> })}
             {move || may_plan.get().then(|| {
-                let (o1, o2, o3) = (o1.clone(), o2.clone(), o3.clone());
+                let (o1, o2) = (o1.clone(), o2.clone());
                 view! {
                     <div class="nhsuk-button-group">
                         <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o1.clone(), None))>"Plan this meeting"</button>
                         <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o2.clone(), Some(weekly)))>"Every week at this time"</button>
-                        <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((o3.clone(), Some(monthly)))>{format!("Monthly: {}", monthly.describe())}</button>
+                        {monthly.iter().map(|rule| {
+                            let (option, rule) = (o3.clone(), *rule);
+                            view! {
+                                <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| plan.run((option.clone(), Some(rule)))>{format!("Monthly: {}", rule.describe())}</button>
+                            }
+                        }).collect_view()}
                     </div>
                 }
             })}
