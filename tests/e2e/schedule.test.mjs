@@ -135,8 +135,9 @@ function nextFifthTuesday() {
 
 test('a slot on the 5th Tuesday offers "the last Tuesday" and the series is made (issue 15, problem 1)', async () => {
   const { baseUrl, browser } = env;
-  // The browser's clock is set to the Monday before a 5th Tuesday, so the window starts on it.
-  // (Clinics and home visits from the test above leave only Tuesday afternoons with quorum.)
+  // The browser's clock is set to the Monday before a 5th Tuesday, so the window starts on it
+  // and its first time ranks first (with the test above, only Tuesday afternoons have quorum;
+  // alone, every time does).
   const fifth = nextFifthTuesday();
   const pat = await session(browser);
   const page = pat.page;
@@ -154,7 +155,7 @@ test('a slot on the 5th Tuesday offers "the last Tuesday" and the series is made
   const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][fifth.getUTCMonth()];
   const day = `Tue ${fifth.getUTCDate()} ${month}`;
   const when = `${day} ${fifth.getUTCFullYear()}`;
-  assert.match(await first.locator('h3').innerText(), new RegExp(`^1\\. ${when}, 13:00–14:30`));
+  assert.match(await first.locator('h3').innerText(), new RegExp(`^1\\. ${when}, `));
   // Only the rule that fits: the 5th Tuesday is the last, never "the 4th".
   const monthly = first.getByRole('button', { name: /^Monthly:/ });
   assert.deepEqual(await monthly.allInnerTexts(), ['Monthly: the last Tuesday of the month']);
@@ -162,7 +163,7 @@ test('a slot on the 5th Tuesday offers "the last Tuesday" and the series is made
   await monthly.click();
   await page.getByTestId('planned').filter({ hasText: 'The series is set up and its next 6 meetings are planned.' }).waitFor();
   await page.getByRole('link', { name: "See the team's meetings" }).click();
-  await page.getByTestId('series-list').getByText('Series: the last Tuesday of the month at 13:00').waitFor();
+  await page.getByTestId('series-list').getByText(/^Series: the last Tuesday of the month at \d\d:\d\d/).waitFor();
   const rows = await page.getByTestId('meeting-list').locator('tbody tr').allInnerTexts();
   assert.equal(rows.length, 6, rows.join('\n'));
   assert.ok(rows[0].startsWith(day), rows.join('\n'));
