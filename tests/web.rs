@@ -152,7 +152,8 @@ async fn unsent_changes_survive_a_reload_encrypted_and_open_only_with_the_passwo
             .text_content()
             .unwrap()
     };
-    assert!(status().contains("all changes saved"), "{}", status());
+    // Nothing to send and never synced (no server in this test): it says it is connecting.
+    assert_eq!(status(), "Connecting to the server…");
 
     // A valid change is queued and shown; an invalid one is refused before it is queued.
     let id = Uuid::new_v4();
@@ -1834,4 +1835,102 @@ fn action_rows_written_as_markup_keep_typed_text_as_text() {
             .as_deref(),
         Some("action-row")
     );
+}
+
+/// The header's sync sentence, for every state the sync client can be in: one plain sentence
+/// that never contradicts itself (issue 15, problem 8: "Offline … trying again in 1 s",
+/// "Syncing… · all changes saved · not synced yet").
+#[wasm_bindgen_test]
+fn the_sync_sentence_is_plain_and_true_in_every_state() {
+    use mdt::web::views::sync_status::{sentence, SyncFacts};
+    let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 10, 30, 0).unwrap();
+    let synced = Some(now - Duration::minutes(25)); // 10:05 in London (GMT)
+    let oldest = Some(now - Duration::minutes(5));
+    let case = |online: bool, syncing: bool, unsent: usize, last_synced, retry: bool| {
+        sentence(
+            &SyncFacts {
+                online,
+                syncing,
+                unsent,
+                oldest_unsent: (unsent > 0).then_some(oldest).flatten(),
+                last_synced,
+                retry_at: retry.then_some(now + Duration::seconds(20)),
+            },
+            now,
+        )
+    };
+    let cases = [
+        (
+            case(true, true, 0, None, false),
+            "Getting your teams' records for the first time…",
+        ),
+        (
+            case(false, true, 0, None, false),
+            "Getting your teams' records for the first time…",
+        ),
+        (
+            case(true, true, 0, synced, false),
+            "Checking for new changes · all changes saved · last synced 10:05",
+        ),
+        (
+            case(true, true, 1, synced, false),
+            "Sending 1 unsent change (oldest 5 min ago)…",
+        ),
+        (
+            case(false, true, 3, synced, true),
+            "Sending 3 unsent changes (oldest 5 min ago)…",
+        ),
+        (
+            case(true, false, 0, synced, false),
+            "Online · all changes saved · last synced 10:05",
+        ),
+        (case(true, false, 0, None, false), "Connecting to the server…"),
+        (
+            case(true, false, 2, synced, true),
+            "Online · 2 unsent changes (oldest 5 min ago), kept on this device: the server could not take them, trying again in 20 s · last synced 10:05",
+        ),
+        (
+            case(true, false, 1, None, false),
+            "Online · 1 unsent change (oldest 5 min ago), being sent",
+        ),
+        (
+            case(false, false, 0, synced, true),
+            "Offline · all changes saved · last synced 10:05",
+        ),
+        (
+            case(false, false, 0, None, true),
+            "Offline · not connected yet; the app keeps trying",
+        ),
+        (
+            case(false, false, 3, synced, true),
+            "Offline · 3 unsent changes (oldest 5 min ago), kept on this device and sent when the connection is back · last synced 10:05",
+        ),
+    ];
+    for (said, expected) in &cases {
+        assert_eq!(said, expected);
+    }
+    // Whatever the state, no sentence says two things that cannot both be true.
+    for online in [true, false] {
+        for syncing in [true, false] {
+            for unsent in [0, 1, 7] {
+                for last in [None, synced] {
+                    for retry in [true, false] {
+                        let said = case(online, syncing, unsent, last, retry);
+                        assert!(
+                            !(said.contains("Offline") && said.contains("trying again")),
+                            "{said}"
+                        );
+                        assert!(
+                            !(said.contains("all changes saved") && unsent > 0),
+                            "{said}"
+                        );
+                        assert!(!(said.contains("Sending") && unsent == 0), "{said}");
+                        assert!(!said.contains("not synced yet"), "{said}");
+                        assert!(!(said.starts_with("Online") && !online), "{said}");
+                        assert!(!(said.starts_with("Offline") && online), "{said}");
+                    }
+                }
+            }
+        }
+    }
 }

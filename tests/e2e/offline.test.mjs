@@ -68,6 +68,10 @@ test('edits made offline survive a reload, reach the server once back online, an
   await card.getByTestId('action-status').filter({ hasText: 'Accepted' }).waitFor();
   const status = solPage.getByTestId('sync-status');
   await status.filter({ hasText: /^Offline · 3 unsent changes \(oldest (just now|1 min ago)\)/ }).waitFor();
+  // One plain sentence that does not contradict itself: offline, so the changes wait for the
+  // connection; no "trying again in 1 s" beside "Offline" (issue 15, problem 8).
+  await status.filter({ hasText: 'kept on this device and sent when the connection is back' }).waitFor();
+  assert.doesNotMatch(await status.innerText(), /trying again/);
 
   // Reload while offline: the app starts from the service worker and asks for the password.
   await solPage.reload();

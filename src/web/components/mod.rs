@@ -14,6 +14,7 @@ use crate::core::ValidationError;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::routes::Page;
+use crate::web::views::sync_status::{self, SyncFacts};
 
 /// The NHS-style header: service name, navigation, who is signed in, sync state, sign-out.
 #[component]
@@ -82,18 +83,9 @@ fn SignOutButton() -> impl IntoView {
     }
 }
 
-/// "5 min ago", "just now": how long ago, for the oldest unsent change.
-fn ago(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
-    let minutes = (now - at).num_minutes();
-    match minutes {
-        i64::MIN..=0 => "just now".into(),
-        1..=59 => format!("{minutes} min ago"),
-        _ => format!("{} h {} min ago", minutes / 60, minutes % 60),
-    }
-}
-
-/// Always-visible sync state: online, offline or syncing; unsent changes and how old the
-/// oldest is; when last synced; conflicts to resolve (a link to the conflicts page).
+/// Always-visible sync state in one plain sentence ([`sync_status::sentence`]: online, offline
+/// or syncing; unsent changes and how old the oldest is; when last synced), and conflicts to
+/// resolve (a link to the conflicts page).
 #[component]
 pub fn SyncIndicator() -> impl IntoView {
     let sync = expect_context::<SyncClient>();
@@ -110,35 +102,18 @@ pub fn SyncIndicator() -> impl IntoView {
     });
     let text = move || {
         tick.track();
-        let now = chrono::Utc::now();
         let status = sync.status.get();
-        let unsent = sync.unsent();
-        let connection = if status.syncing {
-            "Syncing…"
-        } else if status.online {
-            "Online"
-        } else {
-            "Offline"
-        };
-        let changes = match unsent {
-            0 => "all changes saved".to_string(),
-            1 => "1 unsent change".to_string(),
-            n => format!("{n} unsent changes"),
-        };
-        let oldest = sync
-            .oldest_unsent()
-            .map(|at| format!(" (oldest {})", ago(at, now)))
-            .unwrap_or_default();
-        let last = status
-            .last_synced
-            .map(|t| format!("last synced {}", uk_time::format_uk_time(t)))
-            .unwrap_or_else(|| "not synced yet".into());
-        let retry = status
-            .retry_at
-            .filter(|_| !status.syncing)
-            .map(|at| format!(" · trying again in {} s", (at - now).num_seconds().max(1)))
-            .unwrap_or_default();
-        format!("{connection} · {changes}{oldest} · {last}{retry}")
+        sync_status::sentence(
+            &SyncFacts {
+                online: status.online,
+                syncing: status.syncing,
+                unsent: sync.unsent(),
+                oldest_unsent: sync.oldest_unsent(),
+                last_synced: status.last_synced,
+                retry_at: status.retry_at,
+            },
+            chrono::Utc::now(),
+        )
     };
     let conflicts = move || sync.conflict_count();
     view! {

@@ -418,7 +418,17 @@ fn BriefEditor(item_id: Uuid, meeting_id: Uuid) -> impl IntoView {
         } else if typing.get() {
             "Typing… kept on this device"
         } else if unsent.get() {
-            "Saved on this device; it will be sent when the connection allows"
+            // Said as it is: offline, being sent, or waiting for the server to take it.
+            sync.status
+                .with(|s| match (s.online, s.retry_at.is_some()) {
+                    (false, _) => {
+                        "Saved on this device; it will be sent when the connection is back"
+                    }
+                    (true, true) => {
+                        "Saved on this device; the server could not take it yet, trying again"
+                    }
+                    (true, false) => "Saved on this device; being sent",
+                })
         } else if record.get().is_some_and(|(v, _)| v > 0) {
             "Saved"
         } else {

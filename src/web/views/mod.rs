@@ -5,4 +5,5 @@ pub mod actions;
 pub mod agenda;
 pub mod conflicts;
 pub mod patient;
+pub mod sync_status;
 pub mod team;
