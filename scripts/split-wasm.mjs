@@ -31,9 +31,10 @@ const wasmSplit = tool('wasm-split-cli', cargoBin);
 const wasmBindgen = tool('wasm-bindgen', cargoBin);
 const wasmOpt = tool('wasm-opt', path.join(root, 'node_modules', '.bin'));
 
-// Trunk's output for the app: mdt-web-<hash>.js and mdt-web-<hash>_bg.wasm.
-const js = fs.readdirSync(stage).find((f) => /^mdt-web-[0-9a-f]{16}\.js$/.test(f));
-if (!js) fail('no mdt-web-<hash>.js in the staging directory');
+// Trunk's output for the app: mdt-web-<hash>.js and mdt-web-<hash>_bg.wasm. Trunk writes its
+// 64-bit hash in hex without leading zeros, so it has 16 digits or fewer (15 in one build of 16).
+const js = fs.readdirSync(stage).find((f) => /^mdt-web-[0-9a-f]{12,16}\.js$/.test(f));
+if (!js) fail(`no mdt-web-<hash>.js in the staging directory ${stage}: ${fs.readdirSync(stage).join(', ')}`);
 const stem = js.slice(0, -'.js'.length);
 const hash = stem.slice('mdt-web-'.length);
 

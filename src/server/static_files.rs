@@ -33,17 +33,19 @@ pub fn router<S: Clone + Send + Sync + 'static>(dist: &Path) -> Router<S> {
         .layer(axum::middleware::from_fn(cache_policy))
 }
 
-/// Whether a file name carries Trunk's content hash: `name-<16 hex digits>` before the
-/// extension (`app-b2c90e6d25a7e706.css`, `mdt-web-be88796753f60311_bg.wasm`).
+/// Whether a file name carries Trunk's content hash: `name-<hex digits>` before the
+/// extension (`app-b2c90e6d25a7e706.css`, `mdt-web-be88796753f60311_bg.wasm`). Trunk writes
+/// its 64-bit hash without leading zeros, so it has 16 digits or fewer (15 in one build of 16);
+/// 12 is the fewest taken as a hash (fewer happens once in 65,536 builds, and then the file
+/// is only not cached for long), so a plain name like `logo-face.svg` is never cached for ever.
 pub fn is_fingerprinted(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     let Some(dash) = name.rfind('-') else {
         return false;
     };
     let rest = &name.as_bytes()[dash + 1..];
-    rest.len() > 16
-        && rest[..16].iter().all(|b| b.is_ascii_hexdigit())
-        && matches!(rest[16], b'.' | b'_')
+    let digits = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    (12..=16).contains(&digits) && matches!(rest.get(digits), Some(b'.' | b'_'))
 }
 
 /// Sets how long a response may be cached. A hashed name that is not a file (an old build's
@@ -86,6 +88,12 @@ mod tests {
             "/mdt-web-be88796753f60311_bg.wasm",
             "/mdt-web-be88796753f60311.js",
             "/boot-64d77ae44dc918a5.js",
+            // Trunk drops a hash's leading zeros: 15 digits in one build of 16 (this broke a
+            // release build once the splitting script expected exactly 16).
+            "/app-b2c90e6d25a7e70.css",
+            "/mdt-web-63d4665ba511f27_bg.wasm",
+            "/mdt-web-chunk_12-63d4665ba511f27.wasm",
+            "/mdt-web-3d4665ba511f.js",
         ] {
             assert!(is_fingerprinted(hashed), "{hashed}");
         }
@@ -95,7 +103,9 @@ mod tests {
             "/sw.js",
             "/assets/favicons/favicon.ico",
             "/teams/6b1a3c1e-7b1f-4e1e-9a55-3f1f5c2f3d1a",
-            "/app-b2c90e6d25a7e70.css",
+            "/app-b2c90e6d25a.css",
+            "/assets/nhs-logo-face.svg",
+            "/app-b2c90e6d25a7e706f.css",
             "/app-b2c90e6d25a7e7zz.css",
             "/app-b2c90e6d25a7e706",
             "/-",
