@@ -65,10 +65,18 @@ test('a meeting concludes only with outcomes; owners act on their actions; open 
   await page.getByLabel('Why it is deferred (it moves to the next meeting)').fill('Her GP is away this week');
   await page.getByRole('button', { name: 'Save outcome' }).click();
   await page.getByTestId('agenda-item').filter({ hasText: 'Cora Placeholder' }).getByTestId('outcome').waitFor();
+  // Every item has its outcome: the refusal has gone by itself (issue 15, problem 4).
+  await refusal.waitFor({ state: 'detached' });
 
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Conclude the meeting' }).click();
   await page.getByText('This meeting is concluded').waitFor();
+  // A concluded meeting is its record: no longer run (the panel and timer go), and nothing on
+  // its agenda can be changed, moved, restricted or removed (issue 15, problem 4).
+  await page.getByTestId('now-discussing').waitFor({ state: 'detached' });
+  const agenda = page.getByTestId('agenda-list');
+  assert.equal(await agenda.getByRole('button').count(), 0, await agenda.innerText());
+  assert.equal(await page.getByRole('button', { name: /Run the meeting|Conclude the meeting|Add an item/ }).count(), 0);
   await waitAllSent(page);
   await page.screenshot({ path: screenshotPath('meeting-concluded.png'), fullPage: true });
 
@@ -96,6 +104,10 @@ test('a meeting concludes only with outcomes; owners act on their actions; open 
 
   // The next meeting: the deferred patient is back, and the open action is on the actions review.
   await page.getByRole('link', { name: 'Back to the team' }).click();
+  // The concluded meeting can be neither changed nor cancelled from the team's list.
+  const concludedRow = page.getByTestId('meeting-list').locator('tbody tr').first();
+  await concludedRow.getByText('Closed').waitFor();
+  assert.equal(await concludedRow.getByRole('button').count(), 0, await concludedRow.innerText());
   await page.getByTestId('meeting-list').getByRole('link').nth(1).click();
   // A page is shown once its code is loaded (pages load lazily): the address changes then.
   await page.waitForURL(/\/meetings\/[^/]+$/);

@@ -81,42 +81,54 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
         })
     });
     let is_coordinator = Signal::derive(move || header.with(|h| h.as_ref().is_some_and(|h| h.2)));
-    // Observers read the agenda; they are shown no controls that change it.
-    let may_edit = Signal::derive(move || header.with(|h| h.as_ref().is_some_and(|h| h.3)));
+    let is_member = Signal::derive(move || header.with(|h| h.as_ref().is_some_and(|h| h.3)));
     let open = move || {
         header.with(|h| {
             h.as_ref()
                 .is_some_and(|h| h.1.status == MeetingStatus::Planned)
         })
     };
+    // Observers read the agenda, and a concluded or cancelled meeting's agenda is its record:
+    // neither is shown controls that change it.
+    let may_edit = Signal::derive(move || is_member.get() && open());
     let team_id =
         data.with_untracked(|d| d.as_ref().map(|v| v.meeting.team_id).unwrap_or_default());
-    // Concluding needs an outcome on every patient item; the refusal names them.
-    let blockers = RwSignal::new(Vec::<String>::new());
+    // Concluding needs an outcome on every patient item; the refusal names them, and follows
+    // the agenda: each item given its outcome leaves the list, and the refusal goes with the
+    // last (it used to stay on screen after every outcome was recorded).
+    let refused = RwSignal::new(false);
+    let blockers = Memo::new(move |_| {
+        if !refused.get() {
+            return Vec::new();
+        }
+        data.with(|d| {
+            let Some(v) = d.as_ref() else {
+                return Vec::new();
+            };
+            conclusion_blockers(v.agenda.items(), &v.actions)
+                .iter()
+                .map(|b| {
+                    let heading = v
+                        .agenda
+                        .items()
+                        .iter()
+                        .find(|(i, _)| *i == b.item_id)
+                        .map(|(_, i)| v.item_heading(i))
+                        .unwrap_or_default();
+                    format!("{heading} {}", b.problem)
+                })
+                .collect::<Vec<String>>()
+        })
+    });
     let conclude = move |_| {
         let Some(v) = data.get_untracked() else {
             return;
         };
-        let found = conclusion_blockers(v.agenda.items(), &v.actions);
-        if !found.is_empty() {
-            blockers.set(
-                found
-                    .iter()
-                    .map(|b| {
-                        let heading = v
-                            .agenda
-                            .items()
-                            .iter()
-                            .find(|(i, _)| *i == b.item_id)
-                            .map(|(_, i)| v.item_heading(i))
-                            .unwrap_or_default();
-                        format!("{heading} {}", b.problem)
-                    })
-                    .collect(),
-            );
+        if !conclusion_blockers(v.agenda.items(), &v.actions).is_empty() {
+            refused.set(true);
             return;
         }
-        blockers.set(Vec::new());
+        refused.set(false);
         let question = "Conclude the meeting? Deferred items move to the team's next meeting.";
         if web_sys::window()
             .and_then(|w| w.confirm_with_message(question).ok())
@@ -146,6 +158,13 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
         );
     };
     let item_count = move || data.with(|d| d.as_ref().map_or(0, |v| v.agenda.items().len()));
+    // Once the meeting is concluded or cancelled (here or on another device), it is no longer
+    // being run: the "Now discussing" panel and its timer go.
+    Effect::new(move |_| {
+        if !open() && current.get_untracked().is_some() {
+            start_item(None);
+        }
+    });
     view! {
         <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
         {move || header.get().map(|(team_name, meeting, _, _)| {
@@ -212,7 +231,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             })
         })))}
         <Attendance data=data is_coordinator=is_coordinator/>
-        {move || (!may_edit.get()).then(|| view! {
+        {move || (!is_member.get()).then(|| view! {
             <div class="nhsuk-inset-text" data-testid="read-only"><p>"You observe this team: you can read its agenda and briefs but not change them."</p></div>
         })}
         <AgendaList data=data is_coordinator=is_coordinator may_edit=may_edit current=current/>

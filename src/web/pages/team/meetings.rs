@@ -87,6 +87,8 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                 let id = v.id;
                                 let (m1, m2) = (m.clone(), m.clone());
                                 let cancelled = m.status == MeetingStatus::Cancelled;
+                                // A concluded meeting's record is final: nothing to change or cancel.
+                                let closed = m.status == MeetingStatus::Closed;
                                 view! {
                                     <tr class="nhsuk-table__row" class:mdt-row--cancelled=cancelled>
                                         <td class="nhsuk-table__cell">
@@ -108,7 +110,7 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                             }}
                                         </td>
                                         <td class="nhsuk-table__cell mdt-actions">
-                                            <Show when=move || may_change.get()>
+                                            <Show when=move || may_change.get() && !closed>
                                             <button type="button" class="mdt-link-button" on:click=move |_| editing.set(Some((id, false)))>
                                                 "Change"<span class="nhsuk-u-visually-hidden">{format!(" meeting on {}", uk_time::format_uk(m.starts_at))}</span>
                                             </button>
