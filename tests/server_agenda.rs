@@ -312,3 +312,135 @@ async fn after_the_agenda_cut_off_only_the_coordinator_adds_late_items() {
         "applied"
     );
 }
+
+/// A concluded meeting's agenda is the record of what was decided: the server refuses adding an
+/// item to it, changing one and removing one, whoever asks (its coordinator too), while the
+/// next meeting's agenda stays open (issue 15, problem 4). Moving an item between meetings is
+/// refused anyway (an item's meeting is fixed once saved).
+#[tokio::test]
+async fn a_concluded_meetings_agenda_cannot_change() {
+    use mdt::core::agenda::ItemStatus;
+    use mdt::core::entities::MeetingStatus;
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let patient_id = Uuid::new_v4();
+    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    let (on_it, second, elsewhere) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let on_meeting = item(s.team_id, s.meeting_id, patient_id, s.sol, 1024);
+    for (id, position) in [(on_it, 1024), (second, 2048)] {
+        let put = AgendaItem {
+            position,
+            ..on_meeting.clone()
+        };
+        assert_eq!(pat.put(id, 0, &put).await["status"], "applied");
+    }
+    let next_id = Uuid::new_v4();
+    let next = Meeting {
+        starts_at: meeting(s.team_id).starts_at + Duration::days(28),
+        ends_at: meeting(s.team_id).ends_at + Duration::days(28),
+        ..meeting(s.team_id)
+    };
+    assert_eq!(pat.put(next_id, 0, &next).await["status"], "applied");
+    let on_next = AgendaItem {
+        meeting_id: next_id,
+        ..on_meeting.clone()
+    };
+    assert_eq!(pat.put(elsewhere, 0, &on_next).await["status"], "applied");
+
+    // The meeting is concluded (the item given its outcome first, as the app asks).
+    let decided = AgendaItem {
+        status: ItemStatus::Discussed,
+        outcome: Some(mdt::core::agenda::Outcome::NoAction {
+            reason: "Stable".into(),
+        }),
+        ..on_meeting.clone()
+    };
+    assert_eq!(pat.put(on_it, 1, &decided).await["status"], "applied");
+    let deferred = AgendaItem {
+        position: 2048,
+        status: ItemStatus::Discussed,
+        outcome: Some(mdt::core::agenda::Outcome::Deferred {
+            reason: "The GP is away".into(),
+        }),
+        ..on_meeting.clone()
+    };
+    assert_eq!(pat.put(second, 1, &deferred).await["status"], "applied");
+    let concluded = Meeting {
+        status: MeetingStatus::Closed,
+        ..meeting(s.team_id)
+    };
+    let stored = find(&pat.pull(0).await, s.meeting_id).unwrap().clone();
+    let version = stored["version"].as_u64().unwrap();
+    let closed = Meeting {
+        starts_at: serde_json::from_value(stored["fields"]["starts_at"].clone()).unwrap(),
+        ends_at: serde_json::from_value(stored["fields"]["ends_at"].clone()).unwrap(),
+        ..concluded
+    };
+    let result = pat.put(s.meeting_id, version, &closed).await;
+    assert_eq!(result["status"], "applied", "{result}");
+
+    let refused = |result: serde_json::Value| {
+        assert_eq!(result["status"], "rejected", "{result}");
+        assert_eq!(
+            result["reason"],
+            mdt::core::authorize::CONCLUDED,
+            "{result}"
+        );
+    };
+    // Adding and changing: refused, for the coordinator and for the requester.
+    refused(pat.put(Uuid::new_v4(), 0, &on_meeting).await);
+    refused(
+        pat.put(
+            on_it,
+            2,
+            &AgendaItem {
+                outcome: Some(mdt::core::agenda::Outcome::NoAction {
+                    reason: "Changed afterwards".into(),
+                }),
+                ..decided.clone()
+            },
+        )
+        .await,
+    );
+    assert_eq!(pat.put(second, 2, &on_next).await["status"], "rejected");
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    refused(
+        sol.put(
+            second,
+            2,
+            &AgendaItem {
+                minutes: 20,
+                ..deferred.clone()
+            },
+        )
+        .await,
+    );
+    assert_eq!(
+        pat.put(elsewhere, 1, &on_meeting).await["status"],
+        "rejected"
+    );
+    // Removing one: refused.
+    let mut delete = pat.mutation("agenda_item", on_it, 2, json!({}));
+    delete["op"] = json!({"kind": "delete"});
+    refused(pat.push(vec![delete]).await.remove(0));
+    // The next meeting's agenda is open as ever.
+    assert_eq!(
+        pat.put(
+            elsewhere,
+            1,
+            &AgendaItem {
+                minutes: 20,
+                ..on_next.clone()
+            }
+        )
+        .await["status"],
+        "applied"
+    );
+    assert_eq!(
+        pat.put(Uuid::new_v4(), 0, &on_next).await["status"],
+        "applied"
+    );
+}

@@ -17,6 +17,7 @@ use super::access;
 use super::action::{Action, ActionEvent, ActionStatus};
 use super::agenda::AgendaItem;
 use super::directory::Person;
+use super::meeting::{Meeting, MeetingStatus};
 use super::record::EntityKind;
 use super::sync::{MutationOp, Replica, SyncRecord};
 use super::team::Team;
@@ -304,6 +305,7 @@ pub const VALUE_RULES: &[&str] = &[
     "Team: the person who creates a team is its coordinator; nobody removes themselves.",
     "Availability and directory entries: a coordinator keeps them only for a team member who cannot sign in.",
     "Agenda item (restricted): people who may not see it may move it or change its length only; only the coordinator lifts the restriction or names people.",
+    "Agenda item: nothing on a concluded meeting's agenda is added, changed or removed.",
 ];
 
 /// Why a team cannot be created with someone else as its coordinator.
@@ -320,6 +322,8 @@ pub trait Facts {
     fn person(&mut self, id: Uuid) -> Result<Option<Person>, Self::Error>;
     /// Whether `person` can sign in (`None`: not known on this side; the server decides).
     fn has_account(&mut self, person: Uuid) -> Result<Option<bool>, Self::Error>;
+    /// A live meeting, as stored.
+    fn meeting(&mut self, id: Uuid) -> Result<Option<Meeting>, Self::Error>;
 }
 
 /// A change refused, with what to do about it.
@@ -514,6 +518,9 @@ pub fn decide<F: Facts>(
     Ok(value_rules(facts, me, before, after, op)?.map_or(Ok(()), |r| Err(Refusal(r))))
 }
 
+/// Why a change to the agenda of a concluded meeting is refused.
+pub const CONCLUDED: &str = "This meeting is concluded: its agenda is the record of what was decided and cannot change. Add the item to the team's next meeting instead";
+
 /// The rules of [`VALUE_RULES`].
 fn value_rules<F: Facts>(
     facts: &mut F,
@@ -523,6 +530,24 @@ fn value_rules<F: Facts>(
     op: Operation,
 ) -> Result<Option<String>, F::Error> {
     use EntityKind as K;
+    if after.entity == K::AgendaItem {
+        // A concluded meeting's agenda is the record of what was decided: no item on it is
+        // added, changed or removed (an item never moves to another meeting: its meeting is
+        // fixed once saved).
+        let item = if op == Operation::Delete {
+            before.and_then(|b| b.typed::<AgendaItem>())
+        } else {
+            after.typed::<AgendaItem>()
+        };
+        if let Some(item) = item {
+            if facts
+                .meeting(item.meeting_id)?
+                .is_some_and(|m| m.status == MeetingStatus::Closed)
+            {
+                return Ok(Some(CONCLUDED.into()));
+            }
+        }
+    }
     if op == Operation::Delete {
         if after.entity == K::AgendaItem {
             let item = before.and_then(|b| b.typed::<AgendaItem>());
@@ -788,6 +813,10 @@ impl Facts for ReplicaFacts<'_> {
 
     fn has_account(&mut self, _person: Uuid) -> Result<Option<bool>, Self::Error> {
         Ok(None)
+    }
+
+    fn meeting(&mut self, id: Uuid) -> Result<Option<Meeting>, Self::Error> {
+        Ok(self.0.view(id).and_then(|v| v.typed::<Meeting>()))
     }
 }
 

@@ -15,6 +15,7 @@ use crate::core::action::Action;
 use crate::core::agenda::AgendaItem;
 use crate::core::authorize;
 use crate::core::entities::{Entity, EntityKind, Person, Team};
+use crate::core::meeting::Meeting;
 use crate::core::sync::SyncRecord;
 use crate::server::error::Error;
 
@@ -197,5 +198,9 @@ impl authorize::Facts for StoredFacts<'_> {
             "SELECT EXISTS(SELECT 1 FROM users WHERE person_id = $1)",
             args![person],
         )?))
+    }
+
+    fn meeting(&mut self, id: Uuid) -> Result<Option<Meeting>, Error> {
+        Ok(records_by_id::<Meeting>(self.0, [id])?.remove(&id))
     }
 }
