@@ -1935,3 +1935,47 @@ fn the_sync_sentence_is_plain_and_true_in_every_state() {
         }
     }
 }
+
+/// The meeting page's "cannot be concluded yet" list comes from the view model: a line per item
+/// without an outcome, named as the agenda names it, and none once each has one.
+#[wasm_bindgen_test]
+fn the_agenda_view_says_why_a_meeting_cannot_be_concluded() {
+    use mdt::web::views::agenda::AgendaView;
+    let (_me, meeting_id, records) = agenda_records(2);
+    let mut replica = mdt::core::sync::Replica::new(Uuid::new_v4());
+    replica.apply_pull(PullResponse {
+        records,
+        cursor: 1,
+        more: false,
+    });
+    let view = AgendaView::load(&replica, meeting_id).unwrap();
+    let lines = view.conclusion_blockers();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("Patient 0 Synthetic (NHS 999 000 0018, born 1 Jan 1940) "),
+        "{lines:?}"
+    );
+    assert!(lines.iter().all(|l| l.contains("no outcome")), "{lines:?}");
+    assert_eq!(view.heading_of(Uuid::new_v4()), "");
+
+    // Both items given an outcome (no action needed): nothing stands in the way.
+    for n in [20_000u128, 20_001] {
+        let id = Uuid::from_u128(n);
+        let mut rec = replica.confirmed()[&id].clone();
+        rec.version += 1;
+        rec.fields
+            .insert("status".into(), serde_json::json!("discussed"));
+        rec.fields.insert(
+            "outcome".into(),
+            serde_json::json!({"kind": "no_action", "reason": "Stable"}),
+        );
+        let cursor = replica.cursor + 1;
+        replica.apply_pull(PullResponse {
+            records: vec![rec],
+            cursor,
+            more: false,
+        });
+    }
+    let view = AgendaView::load(&replica, meeting_id).unwrap();
+    assert_eq!(view.conclusion_blockers(), Vec::<String>::new());
+}

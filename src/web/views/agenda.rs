@@ -180,6 +180,25 @@ impl AgendaView {
             .map(|(_, item)| item)
     }
 
+    /// What to call the item with this id on this agenda ("" when it is not on it).
+    pub fn heading_of(&self, item_id: Uuid) -> String {
+        self.agenda
+            .items()
+            .iter()
+            .find(|(i, _)| *i == item_id)
+            .map(|(_, i)| self.item_heading(i))
+            .unwrap_or_default()
+    }
+
+    /// Why the meeting cannot be concluded yet, a line per item ("Ada Synthetic (…) has no
+    /// outcome yet"); empty when it can be.
+    pub fn conclusion_blockers(&self) -> Vec<String> {
+        crate::core::action::conclusion_blockers(self.agenda.items(), &self.actions)
+            .iter()
+            .map(|b| format!("{} {}", self.heading_of(b.item_id), b.problem))
+            .collect()
+    }
+
     /// What to call an item: the patient (name, NHS number, date of birth) or its title.
     pub fn item_heading(&self, item: &AgendaItem) -> String {
         if item.content_withheld {
@@ -443,13 +462,7 @@ impl AgendaView {
             .rows
             .iter()
             .map(|row| {
-                let heading = self
-                    .agenda
-                    .items()
-                    .iter()
-                    .find(|(i, _)| *i == row.item_id)
-                    .map(|(_, i)| self.item_heading(i))
-                    .unwrap_or_default();
+                let heading = self.heading_of(row.item_id);
                 let state = match row.brief {
                     BriefState::Ready { .. } => "Ready",
                     BriefState::Draft => "Draft",

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
 use crate::core::access::RESTRICTED_EXPLANATION;
-use crate::core::action::conclusion_blockers;
 use crate::core::agenda::AgendaItem;
 use crate::core::api::CurrentUser;
 use crate::core::entities::{Meeting, MeetingStatus};
@@ -102,29 +101,16 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             return Vec::new();
         }
         data.with(|d| {
-            let Some(v) = d.as_ref() else {
-                return Vec::new();
-            };
-            conclusion_blockers(v.agenda.items(), &v.actions)
-                .iter()
-                .map(|b| {
-                    let heading = v
-                        .agenda
-                        .items()
-                        .iter()
-                        .find(|(i, _)| *i == b.item_id)
-                        .map(|(_, i)| v.item_heading(i))
-                        .unwrap_or_default();
-                    format!("{heading} {}", b.problem)
-                })
-                .collect::<Vec<String>>()
+            d.as_ref()
+                .map(AgendaView::conclusion_blockers)
+                .unwrap_or_default()
         })
     });
     let conclude = move |_| {
         let Some(v) = data.get_untracked() else {
             return;
         };
-        if !conclusion_blockers(v.agenda.items(), &v.actions).is_empty() {
+        if !v.conclusion_blockers().is_empty() {
             refused.set(true);
             return;
         }
