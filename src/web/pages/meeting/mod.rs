@@ -346,6 +346,7 @@ fn AgendaList(
             rows,
             data,
             is_coordinator,
+            may_edit,
             current,
             recording,
             focus_after,
@@ -476,6 +477,8 @@ struct KeptLines {
     rows: Memo<Vec<AgendaRow>>,
     data: Memo<Option<AgendaView>>,
     is_coordinator: Signal<bool>,
+    /// False for observers and once the meeting is over: no form or controls are mounted.
+    may_edit: Signal<bool>,
     current: RwSignal<Option<usize>>,
     recording: RwSignal<Option<Uuid>>,
     /// The line and the button on it to focus once the list has changed (after a move).
@@ -510,6 +513,7 @@ fn keep_lines(parts: KeptLines, first_lines: Vec<MarkupLine>) {
         rows,
         data,
         is_coordinator,
+        may_edit,
         current,
         recording,
         focus_after,
@@ -522,8 +526,12 @@ fn keep_lines(parts: KeptLines, first_lines: Vec<MarkupLine>) {
         let Some(ol) = list.get() else {
             return;
         };
-        let (current_index, recording_id, coordinator) =
-            (current.get(), recording.get(), is_coordinator.get());
+        let (current_index, recording_id, coordinator, editable) = (
+            current.get(),
+            recording.get(),
+            is_coordinator.get(),
+            may_edit.get(),
+        );
         let kept = lines.with(|lines| MarkupLines::step(&mut kept, &mut first_lines, &ol, lines));
         for (index, line) in kept.elements().enumerate() {
             let is_current = current_index == Some(index);
@@ -540,8 +548,8 @@ fn keep_lines(parts: KeptLines, first_lines: Vec<MarkupLine>) {
         // outcome form, then its restriction controls, then its buttons.
         let wanted: Vec<(Uuid, LinePart)> = rows.with(|rows| {
             let mut wanted = Vec::new();
-            for row in rows {
-                if row.restricted && !row.withheld && coordinator {
+            for row in rows.iter().filter(|row| editable && !row.withheld) {
+                if row.restricted && coordinator {
                     wanted.push((row.id, LinePart::RestrictionControls));
                 }
                 if recording_id == Some(row.id) {
