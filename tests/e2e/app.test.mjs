@@ -136,6 +136,13 @@ test('a coordinator creates a team with two members and a meeting; it survives a
     assert.ok(!directory.includes(hidden), `outsider must not see ${hidden}`);
   }
   await other.page.screenshot({ path: screenshotPath('outsider-directory.png'), fullPage: true });
+  // Opening the other team's meeting by its address says it cannot be opened, once the device
+  // is up to date, instead of "Loading the meeting…" for ever (issue 15, problem 10).
+  const meetingHref = await page.getByTestId('meeting-list').getByRole('link').first().getAttribute('href');
+  await other.page.goto(new URL(meetingHref, other.page.url()).href);
+  await other.page.getByTestId('not-available').filter({ hasText: 'You cannot open this meeting' }).waitFor();
+  assert.equal(await other.page.getByText('Loading the meeting').count(), 0);
+  assert.ok(!(await other.page.locator('main, body').first().innerText()).includes('Synthetic Valley MDT'));
   assert.deepEqual([...page.errors, ...other.page.errors], []);
   await other.context.close();
   await context.close();

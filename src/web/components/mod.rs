@@ -137,6 +137,33 @@ pub fn SyncIndicator() -> impl IntoView {
     }
 }
 
+/// What a page shows while the record it is about is not on this device: "Loading…" until the
+/// device has brought its copy up to date once, then that the record is not one of theirs (or
+/// was removed), with the way back — never a wait for ever (issue 15, problem 10).
+#[component]
+pub fn RecordNotHere(
+    /// "the meeting".
+    what: &'static str,
+    /// Said once the copy is up to date and the record is still not in it.
+    missing: &'static str,
+) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    move || {
+        if sync.status.with(|s| s.last_synced.is_none() && s.online) {
+            view! { <p class="nhsuk-body" role="status">{format!("Loading {what}…")}</p> }
+                .into_any()
+        } else {
+            view! {
+                <div class="nhsuk-inset-text" data-testid="not-available">
+                    <p>{missing}</p>
+                    <p><a href=Page::Teams.href()>"Back to your teams"</a></p>
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
+
 /// Tells the person their session ended, without losing the outbox.
 #[component]
 pub fn SessionEnded() -> impl IntoView {

@@ -15,7 +15,7 @@ use crate::core::api::CurrentUser;
 use crate::core::brief::{brief_id_for, Brief, BriefStatus};
 use crate::core::{uk_time, ValidationError};
 use crate::web::client::sync::SyncClient;
-use crate::web::components::ConflictNotice;
+use crate::web::components::{ConflictNotice, RecordNotHere};
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
 use crate::web::views::agenda::AgendaView;
@@ -44,7 +44,10 @@ fn BriefLoader(item_id: Uuid) -> impl IntoView {
     });
     move || {
         match meeting.get() {
-        None => view! { <p class="nhsuk-body" role="status">"Loading the brief…"</p> }.into_any(),
+        None => view! {
+            <RecordNotHere what="the brief"
+                missing="You cannot open this brief: its item is not on one of your teams' agendas, or it has been removed."/>
+        }.into_any(),
         Some((meeting_id, true)) => view! {
             <h1 class="nhsuk-heading-l">"Restricted item"</h1>
             <div class="nhsuk-inset-text" data-testid="brief-restricted">

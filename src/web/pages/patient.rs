@@ -9,6 +9,7 @@ use crate::core::patient::Patient;
 use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::action_card::ActionCard;
+use crate::web::components::RecordNotHere;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
 use crate::web::views::actions::{action_cards, Directory};
@@ -42,7 +43,10 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
     view! {
         <a class="nhsuk-back-link" href=Page::Teams.href()>"Back to your teams"</a>
         {move || match patient.get() {
-            None => view! { <p class="nhsuk-body" role="status">"Loading the patient… If this does not change, they may not be on one of your teams' lists."</p> }.into_any(),
+            None => view! {
+                <RecordNotHere what="the patient"
+                    missing="You cannot open this patient: they are not on any of your teams' lists, or their record has been removed."/>
+            }.into_any(),
             Some(p) => view! {
                 <span class="nhsuk-caption-l">"Patient"</span>
                 <h1 class="nhsuk-heading-l">{p.identity_line()}</h1>

@@ -21,7 +21,7 @@ use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::markup::Markup;
 use crate::web::components::markup_list::{keep_in_step, MarkupLine, MarkupLines};
-use crate::web::components::ConflictNotice;
+use crate::web::components::{ConflictNotice, RecordNotHere};
 use crate::web::pages::meeting::add_item::AddItemForm;
 use crate::web::pages::meeting::agenda_line::{line_markup, LineAction};
 use crate::web::pages::meeting::attendance::Attendance;
@@ -55,8 +55,8 @@ pub fn MeetingAgenda(meeting_id: Uuid) -> impl IntoView {
             view! { <AgendaBody data=data meeting_id=meeting_id/> }.into_any()
         } else {
             view! {
-                <p class="nhsuk-body" role="status">"Loading the meeting… If this does not change, the meeting may have been removed or you may not be in its team."</p>
-                <p class="nhsuk-body"><a href=Page::Teams.href()>"Back to your teams"</a></p>
+                <RecordNotHere what="the meeting"
+                    missing="You cannot open this meeting: it is not one of your teams' meetings, or it has been removed."/>
             }
             .into_any()
         }
