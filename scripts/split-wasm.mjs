@@ -38,17 +38,25 @@ if (!js) fail(`no mdt-web-<hash>.js in the staging directory ${stage}: ${fs.read
 const stem = js.slice(0, -'.js'.length);
 const hash = stem.slice('mdt-web-'.length);
 
-// Cargo's output, before wasm-bindgen: the newest of the profiles Trunk may have built.
-const built = ['wasm-release', 'release', 'debug']
-  .map((p) => path.join(root, 'target', 'wasm32-unknown-unknown', p, 'mdt-web.wasm'))
-  .filter((p) => fs.existsSync(p))
-  .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
-if (!built) fail('cargo output target/wasm32-unknown-unknown/*/mdt-web.wasm not found');
+// Cargo's output, before wasm-bindgen, from the profile Trunk built with: index.html's
+// data-cargo-profile for a release build (Trunk sets TRUNK_PROFILE), the dev profile otherwise.
+// (Taking the newest output of any profile once picked the browser tests' build, without the
+// lazy pages, when Trunk's own build was already up to date and so not rewritten.)
+const rustLink = fs.readFileSync(path.join(root, 'index.html'), 'utf8')
+  .match(/<link[^>]*rel="rust"[^>]*>/)?.[0] ?? '';
+const releaseProfile = rustLink.match(/data-cargo-profile="([^"]+)"/)?.[1] ?? 'release';
+const lazyWanted = /data-cargo-features="[^"]*\blazy-pages\b/.test(rustLink);
+const profile = process.env.TRUNK_PROFILE === 'release' ? releaseProfile : 'debug';
+const built = path.join(root, 'target', 'wasm32-unknown-unknown', profile, 'mdt-web.wasm');
+if (!fs.existsSync(built)) fail(`cargo output ${built} not found`);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-split-'));
 try {
   execFileSync(wasmSplit, ['--out-name', stem, built, work], { stdio: ['ignore', 'ignore', 'inherit'] });
   const modules = fs.readdirSync(work).filter((f) => /^(split|chunk)_.*\.wasm$/.test(f));
+  if (lazyWanted && modules.length === 0) {
+    fail(`${built} was built with lazy-pages but holds no lazily loaded page: an older build?`);
+  }
   // Nothing marked lazy (built without the feature): Trunk's output is only optimised.
   if (modules.length > 0) execFileSync(
     wasmBindgen,
