@@ -581,6 +581,52 @@ async fn a_colleague_is_found_only_by_their_exact_email() {
 }
 
 #[tokio::test]
+async fn a_team_says_which_of_its_people_cannot_sign_in_to_its_own_people_only() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = common::setup(&h, &mut pat).await;
+    let gp = common::person_without_account(&mut pat, "Dr Gita Synthetic", Role::Gp).await;
+    let observer = common::person_without_account(&mut pat, "Obi Synthetic", Role::Other).await;
+    let mut team = common::team("Riverside MDT", s.pat, vec![s.sol, gp]);
+    team.observer_ids = vec![observer];
+    assert_eq!(pat.put(s.team_id, 1, &team).await["status"], "applied");
+    let url = format!("/api/teams/{}/without-accounts", s.team_id);
+    // The coordinator and a member both hear: the GP cannot sign in (an observer is nobody's
+    // to act for, and Pat and Sol have accounts).
+    let sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    for client in [&pat, &sol] {
+        let (status, _, body) = h.send(get(&url, Some(&client.cookie))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body, json!({ "person_ids": [gp] }));
+    }
+    let outsider = h.user("omar.outsider@example.nhs.net", "Omar Outsider", Role::Gp);
+    let omar = h.sign_in("omar.outsider@example.nhs.net", outsider).await;
+    // Someone outside the team, an unknown team, a non-id and nobody signed in learn nothing.
+    for (uri, cookie, expected) in [
+        (
+            url.clone(),
+            Some(omar.cookie.clone()),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("/api/teams/{}/without-accounts", uuid::Uuid::new_v4()),
+            Some(pat.cookie.clone()),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/teams/not-a-team/without-accounts".to_string(),
+            Some(pat.cookie.clone()),
+            StatusCode::NOT_FOUND,
+        ),
+        (url.clone(), None, StatusCode::UNAUTHORIZED),
+    ] {
+        let (status, _, body) = h.send(get(&uri, cookie.as_deref())).await;
+        assert_eq!(status, expected, "{uri}: {body}");
+        assert!(!body.to_string().contains(&gp.to_string()), "{body}");
+    }
+}
+
+#[tokio::test]
 async fn each_user_gets_one_device_key_and_only_when_signed_in() {
     let h = Harness::new();
     let pat = h.coordinator();

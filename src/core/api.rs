@@ -83,6 +83,14 @@ pub struct Colleague {
     pub name: String,
 }
 
+/// Which of a team's coordinator and members have no account: a coordinator keeps their
+/// availability and acts for them, and nobody waits on them to answer in the app.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersWithoutAccounts {
+    pub person_ids: Vec<Uuid>,
+}
+
 /// The server's half of the key that opens this user's offline copy on a device (see
 /// `docs/hazard-log.md`, "Offline copy"). Sent only to a signed-in session, so a stolen laptop
 /// without the password or a live session cannot read the copy. 32 bytes, hex.

@@ -240,6 +240,24 @@ pub struct SlotQuery {
     /// Roles needed, with how many of each (e.g. one GP, one social worker, one district nurse).
     pub quorum: Vec<(Role, u32)>,
     pub people: Vec<Candidate>,
+    /// The team's own meetings already planned in the window: no slot is offered over them,
+    /// whoever is free, so a new series never lands on top of the existing meeting.
+    pub booked: Vec<Booked>,
+}
+
+/// A meeting the team already has, in UK wall-clock time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Booked {
+    pub date: NaiveDate,
+    pub starts: NaiveTime,
+    pub ends: NaiveTime,
+}
+
+impl Booked {
+    /// Whether a meeting on `date` from `starts` to `ends` would overlap this one.
+    pub fn overlaps(&self, date: NaiveDate, starts: NaiveTime, ends: NaiveTime) -> bool {
+        self.date == date && starts < self.ends && self.starts < ends
+    }
 }
 
 /// One ranked slot, with who is free and who clashes with what.
@@ -258,6 +276,8 @@ pub struct SlotOption {
     pub free: Vec<Uuid>,
     /// (person, what they have on)
     pub clashes: Vec<(Uuid, String)>,
+    /// The team already meets at (part of) this time; such a slot never meets quorum.
+    pub team_meeting: bool,
 }
 
 /// Most start times one day can hold (24 hours in 5-minute steps).
@@ -281,7 +301,7 @@ fn minutes_of(t: NaiveTime) -> i64 {
 
 /// Ranks meeting slots: quorum met first, then more quorum-role people free, then more others
 /// free, then fewer joining remotely, then earlier. Never offers a slot on a bank holiday or over
-/// the commitments of someone who must attend.
+/// the commitments of someone who must attend, nor over the team's own meetings.
 pub struct SlotFinder<'a> {
     query: &'a SlotQuery,
     holidays: &'a BankHolidays,
@@ -325,8 +345,21 @@ impl<'a> SlotFinder<'a> {
             {
                 continue;
             }
+            // The start indexes of a meeting [start, start + length) that would overlap the
+            // time from `b0` to `b1` (minutes from midnight).
+            let overlapping = |set: &mut StepSet, b0: i64, b1: i64| {
+                // start + length > b0 and start < b1
+                let lo = (b0 - length - day_start).div_euclid(step) + 1;
+                let hi = (b1 - day_start + step - 1).div_euclid(step);
+                set_range(set, lo.max(0) as usize, hi.clamp(0, steps as i64) as usize);
+            };
+            // Starts over the team's own meetings are never offered.
+            let mut team_busy: StepSet = [0; MAX_STEPS.div_ceil(64)];
+            for b in q.booked.iter().filter(|b| b.date == date) {
+                overlapping(&mut team_busy, minutes_of(b.starts), minutes_of(b.ends));
+            }
             // Each person's blocked start indexes today: a start is blocked when the meeting
-            // [start, start + length) would overlap a commitment or absence.
+            // would overlap a commitment or absence.
             for (person, set) in q.people.iter().zip(busy.iter_mut()) {
                 *set = [0; MAX_STEPS.div_ceil(64)];
                 let a = &person.availability;
@@ -338,14 +371,13 @@ impl<'a> SlotFinder<'a> {
                     continue;
                 }
                 for c in a.commitments.iter().filter(|c| c.occurs_on(date)) {
-                    let (b0, b1) = (minutes_of(c.starts), minutes_of(c.ends));
-                    // start + length > b0 and start < b1
-                    let lo = (b0 - length - day_start).div_euclid(step) + 1;
-                    let hi = (b1 - day_start + step - 1).div_euclid(step);
-                    set_range(set, lo.max(0) as usize, hi.clamp(0, steps as i64) as usize);
+                    overlapping(set, minutes_of(c.starts), minutes_of(c.ends));
                 }
             }
             'start: for s in 0..steps {
+                if has(&team_busy, s) {
+                    continue;
+                }
                 let mut counts = [0u32; Role::ALL.len()];
                 let (mut required, mut optional, mut remote) = (0, 0, 0);
                 for (person, set) in q.people.iter().zip(&busy) {
@@ -395,7 +427,7 @@ impl<'a> SlotFinder<'a> {
 
     /// One start time judged on its own: who is free and who clashes with what, and whether the
     /// quorum holds (every role covered and everyone who must attend free; never on a bank
-    /// holiday). The same judgement [`SlotFinder::find`] ranks by.
+    /// holiday or over the team's own meetings). The same judgement [`SlotFinder::find`] ranks by.
     pub fn evaluate(&self, date: NaiveDate, starts: NaiveTime) -> SlotOption {
         let q = self.query;
         let ends = starts + Duration::minutes(i64::from(q.minutes));
@@ -422,7 +454,9 @@ impl<'a> SlotFinder<'a> {
                 }
             }
         }
+        let team_meeting = q.booked.iter().any(|b| b.overlaps(date, starts, ends));
         let quorum_met = must_attend_free
+            && !team_meeting
             && !self.holidays.contains(date)
             && q.quorum
                 .iter()
@@ -437,6 +471,7 @@ impl<'a> SlotFinder<'a> {
             remote,
             free,
             clashes,
+            team_meeting,
         }
     }
 
@@ -664,7 +699,7 @@ pub fn nth_weekday(year: i32, month: u32, nth: i8, weekday: u8) -> Option<NaiveD
 }
 
 /// How well a repeating slot suits the team: of the occurrences in the window, how many meet
-/// quorum (bank holidays and must-attend clashes count as misses).
+/// quorum (bank holidays, must-attend clashes and the team's own meetings count as misses).
 pub fn score_series(
     query: &SlotQuery,
     holidays: &BankHolidays,
@@ -756,5 +791,6 @@ pub fn benchmark_query() -> SlotQuery {
             (Role::DistrictNurse, 1),
         ],
         people,
+        booked: Vec::new(),
     }
 }

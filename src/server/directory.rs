@@ -1,10 +1,11 @@
 //! `POST /api/directory/lookup`: find a colleague with an account by their exact email.
+//! `GET /api/teams/{team}/without-accounts`: which of a team's people cannot sign in.
 //!
 //! People are otherwise visible only to their teammates and whoever added them; this lets a
 //! coordinator add an existing user to a team without listing everyone who can sign in.
 
-use axum::extract::State;
-use axum::routing::post;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::{Duration, Utc};
 
@@ -12,11 +13,41 @@ use super::auth::Session;
 use super::error::{ApiJson, Error};
 use super::store;
 use super::AppState;
-use crate::core::api::{Colleague, ColleagueLookup};
+use crate::core::api::{Colleague, ColleagueLookup, MembersWithoutAccounts};
+use crate::core::entities::Team;
 
 /// The directory routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/directory/lookup", post(lookup))
+    Router::new()
+        .route("/api/directory/lookup", post(lookup))
+        .route("/api/teams/{team}/without-accounts", get(without_accounts))
+}
+
+/// The team's coordinator and members who cannot sign in, for the team's own people only
+/// (anyone else's team looks like no team). Observers are left out: nobody acts for them.
+async fn without_accounts(
+    State(state): State<AppState>,
+    session: Session,
+    Path(team): Path<String>,
+) -> Result<ApiJson<MembersWithoutAccounts>, Error> {
+    let team_id = uuid::Uuid::parse_str(&team).map_err(|_| Error::NotFound)?;
+    let person = session.actor.person_id;
+    let person_ids = state
+        .store
+        .read(move |db| {
+            if !store::teams_of(db, person)?.contains(&team_id) {
+                return Err(Error::NotFound);
+            }
+            let Some(team) = store::records_by_id::<Team>(db, [team_id])?.remove(&team_id) else {
+                return Err(Error::NotFound);
+            };
+            let people: Vec<uuid::Uuid> = std::iter::once(team.coordinator_id)
+                .chain(team.member_ids.iter().copied())
+                .collect();
+            store::without_accounts(db, &people)
+        })
+        .await?;
+    Ok(ApiJson(MembersWithoutAccounts { person_ids }))
 }
 
 /// Look-ups one person may make within [`LOOKUP_WINDOW`]: enough to build a large team at

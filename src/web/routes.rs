@@ -90,6 +90,21 @@ impl Page {
     }
 }
 
+impl Page {
+    /// The entry of the primary navigation this page belongs to, marked as the current one
+    /// (`aria-current`) so people know where they are: a meeting, brief or patient is reached
+    /// through "Teams and meetings", another person's availability through their team.
+    pub fn nav_entry(self) -> Page {
+        match self {
+            Self::MyActions => Self::MyActions,
+            Self::MyAvailability => Self::MyAvailability,
+            Self::People => Self::People,
+            Self::Accounts => Self::Accounts,
+            _ => Self::Teams,
+        }
+    }
+}
+
 /// The pages loaded when first visited: with the `lazy-pages` feature (the app as Trunk builds
 /// it) each one's code is split out of the first download by `scripts/split-wasm.mjs`; without it
 /// (the browser tests, which are not split) each route renders its page at once. Each page's route

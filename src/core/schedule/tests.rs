@@ -50,6 +50,7 @@ fn query(people: Vec<Candidate>) -> SlotQuery {
         step_minutes: 30,
         quorum: vec![(Role::Gp, 1), (Role::SocialWorker, 1)],
         people,
+        booked: vec![],
     }
 }
 
@@ -425,6 +426,7 @@ proptest! {
         must in prop::collection::vec(prop::bool::ANY, 7),
         minutes in prop::sample::select(vec![30u32, 45, 60, 90]),
         step in prop::sample::select(vec![5u32, 15, 30]),
+        booked in prop::collection::vec((0i64..14, 16u32..36, 1u32..6), 0..4),
     ) {
         let roles = [Role::Gp, Role::SocialWorker, Role::DistrictNurse, Role::Gp, Role::CareNavigator, Role::SocialWorker, Role::Pharmacist];
         let people: Vec<Candidate> = patterns
@@ -432,7 +434,15 @@ proptest! {
             .enumerate()
             .map(|(i, c)| person(i as u128 + 1, roles[i], must[i], c))
             .collect();
-        let q = SlotQuery { minutes, step_minutes: step, ..query(people) };
+        let booked: Vec<Booked> = booked
+            .into_iter()
+            .map(|(day, start, length)| Booked {
+                date: d(2026, 11, 30) + Duration::days(day),
+                starts: t(start / 2, (start % 2) * 30),
+                ends: t(start / 2, (start % 2) * 30) + Duration::minutes(i64::from(length) * 30),
+            })
+            .collect();
+        let q = SlotQuery { minutes, step_minutes: step, booked, ..query(people) };
         // Every slot the window holds, not only the best few, so a bad one cannot hide.
         let options = SlotFinder::new(&q, &no_holidays()).find(5000);
         // The finder's internal ranking agrees with each slot judged on its own.
@@ -446,11 +456,68 @@ proptest! {
             // Independently: quorum from who is actually free.
             let free: Vec<&Candidate> = q.people.iter().filter(|p| option.free.contains(&p.id)).collect();
             let quorum = q.quorum.iter().all(|(r, n)| free.iter().filter(|p| p.role == *r).count() as u32 >= *n);
+            prop_assert!(!q.booked.iter().any(|b| b.overlaps(option.date, option.starts, option.ends)),
+                "{:?} offered over the team's own meeting", option);
+            prop_assert!(!option.team_meeting);
             prop_assert_eq!(option.quorum_met, quorum);
             prop_assert_eq!(option.free.len() + option.clashes.len(), q.people.len());
             prop_assert!(option.starts >= q.earliest && option.ends <= q.latest);
         }
     }
+}
+
+#[test]
+fn the_teams_own_meetings_are_never_offered_and_count_against_a_series() {
+    // Everyone is free all week, but the team already meets on Tuesdays 13:00–14:30.
+    let people = vec![
+        person(1, Role::Gp, false, vec![]),
+        person(2, Role::SocialWorker, false, vec![]),
+    ];
+    let tuesday = |week: i64| d(2026, 12, 1) + Duration::weeks(week);
+    let q = SlotQuery {
+        weekdays: vec![1],
+        weeks: 2,
+        step_minutes: 30,
+        booked: (0..2)
+            .map(|w| Booked {
+                date: tuesday(w),
+                starts: t(13, 0),
+                ends: t(14, 30),
+            })
+            .collect(),
+        ..query(people)
+    };
+    let holidays = no_holidays();
+    let finder = SlotFinder::new(&q, &holidays);
+    let all = finder.find(1000);
+    assert!(!all.is_empty());
+    // A 60-minute meeting may end at 13:00 or start at 14:30, nothing in between.
+    for o in &all {
+        assert!(o.ends <= t(13, 0) || o.starts >= t(14, 30), "{o:?}");
+    }
+    assert!(all.iter().any(|o| o.ends == t(13, 0)));
+    assert!(all.iter().any(|o| o.starts == t(14, 30)));
+    // Judged on its own, the booked hour shows as the team's meeting and has no quorum.
+    let over = finder.evaluate(tuesday(0), t(13, 30));
+    assert!(over.team_meeting && !over.quorum_met, "{over:?}");
+    assert_eq!(over.free.len(), 2, "people are free; the team is not");
+    // The week grid marks the same cells.
+    let grid = finder.week(d(2026, 11, 30), 30);
+    let row = grid.starts.iter().position(|s| *s == t(13, 0)).unwrap();
+    assert!(grid.days[0].slots[row].team_meeting);
+    // A weekly series at the booked time fits none of its weeks.
+    let weekly = Recurrence::Weekly {
+        interval: 1,
+        weekday: 1,
+    };
+    assert_eq!(
+        score_series(&q, &no_holidays(), weekly, tuesday(0), t(13, 0)),
+        (2, 0)
+    );
+    assert_eq!(
+        score_series(&q, &no_holidays(), weekly, tuesday(0), t(9, 0)),
+        (2, 2)
+    );
 }
 
 #[test]

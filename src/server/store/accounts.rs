@@ -118,6 +118,21 @@ pub fn find_user_by_email(db: &dyn Db, email: &str) -> Result<Option<UserRow>, E
     .transpose()
 }
 
+/// Which of `people` have no account: the people a coordinator keeps records for (the same
+/// test as the write rules' `has_account`; a disabled account still counts as theirs).
+pub fn without_accounts(db: &dyn Db, people: &[Uuid]) -> Result<Vec<Uuid>, Error> {
+    let mut out = Vec::new();
+    for person in people {
+        if !db.exists(
+            "SELECT EXISTS(SELECT 1 FROM users WHERE person_id = $1)",
+            args![*person],
+        )? {
+            out.push(*person);
+        }
+    }
+    Ok(out)
+}
+
 /// Creates a user; the email must be new.
 pub fn insert_user(db: &dyn Db, user: &UserRow, now: DateTime<Utc>) -> Result<(), Error> {
     if db.exists(

@@ -177,6 +177,14 @@ pub async fn sign_out() -> Result<(), ApiError> {
     }
 }
 
+/// Which of a team's coordinator and members cannot sign in, for the coordinator to act for
+/// them. Online only: offline, the page says nothing rather than guessing.
+pub async fn members_without_accounts(
+    team: uuid::Uuid,
+) -> Result<crate::core::api::MembersWithoutAccounts, ApiError> {
+    send(Request::get(&format!("/api/teams/{team}/without-accounts")).build()).await
+}
+
 /// Finds a colleague who can sign in, by their exact email.
 pub async fn lookup_colleague(email: &str) -> Result<Colleague, ApiError> {
     send(post_json(

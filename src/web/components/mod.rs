@@ -21,12 +21,27 @@ use crate::web::views::sync_status::{self, SyncFacts};
 pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
     let signed_in = user.is_some();
     let site_admin = user.as_ref().is_some_and(|u| u.site_admin);
+    let location = leptos_router::hooks::use_location();
+    let current = Memo::new(move |_| {
+        location
+            .pathname
+            .with(|p| Page::from_path(p).map(Page::nav_entry))
+    });
+    // One navigation link, marked when the page shown belongs to it.
+    let link = move |page: Page, text: &'static str| {
+        view! {
+            <li><a class="mdt-nav__link" href=page.href()
+                aria-current=move || (current.get() == Some(page)).then_some("page")>{text}</a></li>
+        }
+    };
     view! {
         <header class="nhsuk-header mdt-header" role="banner">
             <div class="nhsuk-width-container mdt-header__container">
-                <a class="mdt-header__service" href=Page::Teams.href() aria-label="MDT coordination: your teams">
+                // Its name starts with the words shown (WCAG 2.5.3); the logo is decoration.
+                <a class="mdt-header__service" href=Page::Teams.href()>
                     <span class="mdt-header__logo" aria-hidden="true">"NHS"</span>
                     <span class="mdt-header__name">"MDT coordination"</span>
+                    <span class="nhsuk-u-visually-hidden">" homepage"</span>
                 </a>
                 {user.map(|u| view! {
                     <div class="mdt-header__account">
@@ -39,11 +54,11 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
                 <nav class="mdt-nav" aria-label="Primary navigation">
                     <div class="nhsuk-width-container mdt-nav__container">
                         <ul class="mdt-nav__list">
-                            <li><a class="mdt-nav__link" href=Page::Teams.href()>"Teams and meetings"</a></li>
-                            <li><a class="mdt-nav__link" href=Page::MyActions.href()>"My actions"</a></li>
-                            <li><a class="mdt-nav__link" href=Page::MyAvailability.href()>"My availability"</a></li>
-                            <li><a class="mdt-nav__link" href=Page::People.href()>"Directory"</a></li>
-                            {site_admin.then(|| view! { <li><a class="mdt-nav__link" href=Page::Accounts.href()>"Accounts"</a></li> })}
+                            {link(Page::Teams, "Teams and meetings")}
+                            {link(Page::MyActions, "My actions")}
+                            {link(Page::MyAvailability, "My availability")}
+                            {link(Page::People, "Directory")}
+                            {site_admin.then(|| link(Page::Accounts, "Accounts"))}
                         </ul>
                         <SyncIndicator/>
                     </div>
@@ -217,18 +232,55 @@ pub fn ErrorSummary(
 ) -> impl IntoView {
     move || {
         error.get().map(|e| {
-            let href = e.field.as_ref().map(|f| format!("#{id_prefix}-{f}")).unwrap_or_default();
+            // A link to the field at fault that moves focus to it (the router would treat a
+            // bare `#id` as a navigation); an error about the whole form is plain text.
+            let line = match e.field {
+                Some(field) => {
+                    let target = format!("{id_prefix}-{field}");
+                    let href = format!("#{target}");
+                    let go = move |ev: leptos::ev::MouseEvent| {
+                        ev.prevent_default();
+                        focus_field(&target);
+                    };
+                    view! { <a href=href on:click=go>{e.message}</a> }.into_any()
+                }
+                None => view! { <span>{e.message}</span> }.into_any(),
+            };
             view! {
                 <div class="nhsuk-error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1">
                     <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
                     <div class="nhsuk-error-summary__body">
                         <ul class="nhsuk-list nhsuk-error-summary__list">
-                            <li><a href=href>{e.message}</a></li>
+                            <li>{line}</li>
                         </ul>
                     </div>
                 </div>
             }
         })
+    }
+}
+
+/// Moves focus to the form field with `id` (or, for a group of checkboxes or radios, its first
+/// input) and brings it into view, as the design system's error summary does.
+fn focus_field(id: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(element) = document.get_element_by_id(id) else {
+        return;
+    };
+    let input = if matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA") {
+        Some(element)
+    } else {
+        element
+            .query_selector("input, select, textarea")
+            .ok()
+            .flatten()
+    };
+    if let Some(target) = input.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        target.scroll_into_view();
+        let _ = target.focus();
     }
 }
 

@@ -56,6 +56,14 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
     let err = Signal::derive(move || error.get());
     let results = RwSignal::new(None::<(SlotQuery, Vec<SlotOption>)>);
     let names = Memo::new(move |_| sync.read(Directory::people_names));
+    // People whose clinics Find a time cannot know: nothing recorded.
+    let unknown = Memo::new(move |_| {
+        sync.read(|r| views::team::members_of(r, team_id, uk_time::uk_today(Utc::now())))
+            .into_iter()
+            .filter(|m| m.commitments == 0 && m.absences == 0)
+            .map(|m| m.name)
+            .collect::<Vec<_>>()
+    });
 
     let find = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -93,8 +101,19 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
         };
         let must = coordinator_must.get_untracked();
         let people = untrack(|| sync.read(|r| views::team::candidates(r, &team, must)));
+        let first_day = uk_time::uk_today(Utc::now()) + Duration::days(1);
+        let booked = untrack(|| {
+            sync.read(|r| {
+                views::team::booked_times(
+                    r,
+                    team_id,
+                    first_day,
+                    first_day + Duration::weeks(i64::from(weeks_n)),
+                )
+            })
+        });
         let query = SlotQuery {
-            first_day: uk_time::uk_today(Utc::now()) + Duration::days(1),
+            first_day,
             weeks: weeks_n,
             weekdays: vec![0, 1, 2, 3, 4],
             earliest: from,
@@ -103,6 +122,7 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             step_minutes: 15,
             quorum: team.quorum(),
             people,
+            booked,
         };
         // The best time on each of the ten best days: a choice of days, not ten starts on one.
         let mut days = std::collections::HashSet::new();
@@ -187,7 +207,16 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
     view! {
         <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
         <h1>{move || format!("Find a time: {}", team.get().map(|t| t.name).unwrap_or_default())}</h1>
-        <p class="nhsuk-body">"Looks at everyone's regular commitments and days away, skips bank holidays, and ranks times by whether the roles the team needs can all come, then by how many people can."</p>
+        <p class="nhsuk-body">"Looks at everyone's regular commitments and days away and the team's own meetings, skips bank holidays, and ranks times by whether the roles the team needs can all come, then by how many people can."</p>
+        {move || {
+            let names = unknown.get();
+            (!names.is_empty()).then(|| view! {
+                <div class="nhsuk-inset-text" data-testid="nothing-recorded">
+                    <p>{format!("Nothing is recorded for {}, so every time looks free for them. ", names.join(", "))}
+                    <a href=Page::Team(team_id).href()>"Record their clinics and days away from the team page"</a></p>
+                </div>
+            })
+        }}
         <ErrorSummary error=err id_prefix="find"/>
         {move || done.get().map(|d| view! {
             <div class="nhsuk-inset-text" role="status" data-testid="planned">
@@ -282,6 +311,7 @@ fn SlotCard(
                 }}
             </h3>
             <p class="nhsuk-body-s">{format!("Every week at this time meets quorum on {weeks_ok} of the {weeks_total} weeks in the window. Monthly, it would be {monthly_words}.")}</p>
+            {option.team_meeting.then(|| view! { <p class="nhsuk-body-s"><strong>"The team already meets at this time."</strong></p> })}
             <p class="nhsuk-body-s"><strong>"Free: "</strong>{if free.is_empty() { "nobody".to_string() } else { free.join(", ") }}</p>
             {(!clashes.is_empty()).then(|| view! { <p class="nhsuk-body-s"><strong>"Can't: "</strong>{clashes.join(", ")}</p> })}
             {move || may_plan.get().then(|| {
@@ -332,7 +362,7 @@ fn WeekAtAGlance(
     let first_day = query.first_day;
     view! {
         <h2 id="week-grid-title">"Week at a glance"</h2>
-        <p class="nhsuk-body-s">"How many of the team are free for a meeting starting at each time. Green: the quorum can come. Choose a time to see who."</p>
+        <p class="nhsuk-body-s">"How many of the team are free for a meeting starting at each time. Green: the quorum can come. MDT: the team already meets then. Choose a time to see who."</p>
         <div class="nhsuk-button-group">
             <button type="button" class="nhsuk-button nhsuk-button--secondary" disabled=move || week.get() == 0
                 on:click=move |_| { week.update(|w| *w = w.saturating_sub(1)); chosen.set(None); }>"Previous week"</button>
@@ -361,18 +391,22 @@ fn WeekAtAGlance(
                                     return view! { <td class="mdt-week-grid__closed">"–"</td> }.into_any();
                                 }
                                 let free = slot.free.len();
-                                let label = format!("{} {}: {free} of {people} free{}", slot.date.format("%A %-d %B"), slot.starts.format("%H:%M"),
-                                    if slot.quorum_met { ", quorum met" } else { ", no quorum" });
+                                // The visible "3/5" starts the button's name (WCAG 2.5.3); the
+                                // rest is for screen readers, who do not see the row and column.
+                                let said = format!(" free, {} {}{}", slot.date.format("%A %-d %B"), slot.starts.format("%H:%M"),
+                                    if slot.team_meeting { ", the team already meets" } else if slot.quorum_met { ", quorum met" } else { ", no quorum" });
                                 let ok = slot.quorum_met;
+                                let booked = slot.team_meeting;
                                 let selected = {
                                     let slot = slot.clone();
                                     move || chosen.with(|c| c.as_ref().is_some_and(|c| c.date == slot.date && c.starts == slot.starts))
                                 };
                                 view! {
-                                    <td class:mdt-week-grid__quorum=ok>
-                                        <button type="button" class="mdt-week-grid__cell" aria-label=label aria-pressed=move || selected().to_string()
+                                    <td class:mdt-week-grid__quorum=ok class:mdt-week-grid__booked=booked>
+                                        <button type="button" class="mdt-week-grid__cell" aria-pressed=move || selected().to_string()
                                             on:click=move |_| chosen.set(Some(slot.clone()))>
-                                            {format!("{free}/{people}")}
+                                            {format!("{free}/{people}")}{booked.then_some(" MDT")}
+                                            <span class="nhsuk-u-visually-hidden">{said}</span>
                                         </button>
                                     </td>
                                 }.into_any()

@@ -1,15 +1,16 @@
 //! A team as its pages show it: the teams list with each team's next meeting, a team's
 //! meetings and series, and attendance by role over the meetings held.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::core::action::{Action, ActionStatus};
 use crate::core::attendance::{attendance_by_role, Attendance};
 use crate::core::entities::{Meeting, MeetingStatus, Person, Team};
-use crate::core::schedule::{Candidate, PersonAvailability};
+use crate::core::schedule::{Booked, Candidate, PersonAvailability};
 use crate::core::series::Series;
 use crate::core::sync::{LocalView, Replica};
+use crate::core::uk_time;
 
 /// One line of the teams list.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +61,61 @@ pub fn meetings_of(replica: &Replica, team_id: Uuid) -> Vec<(LocalView, Meeting)
         .collect();
     list.sort_by_key(|(_, m)| m.starts_at);
     list
+}
+
+/// The times the team already meets from `from` to `until` (UK dates), for the slot finder to
+/// keep clear: its planned meetings and the occurrences of its series (also those further
+/// ahead than the meetings a series puts in the calendar straight away).
+pub fn booked_times(
+    replica: &Replica,
+    team_id: Uuid,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Vec<Booked> {
+    let meetings = meetings_of(replica, team_id)
+        .into_iter()
+        .filter(|(_, m)| m.status == MeetingStatus::Planned)
+        .map(|(_, m)| {
+            let (starts, ends) = (uk_time::to_uk(m.starts_at), uk_time::to_uk(m.ends_at));
+            Booked {
+                date: starts.date(),
+                starts: starts.time(),
+                // A meeting past midnight blocks the rest of its first day.
+                ends: if ends.date() == starts.date() {
+                    ends.time()
+                } else {
+                    end_of_day()
+                },
+            }
+        });
+    let series = series_of(replica, team_id).into_iter().flat_map(|(_, s)| {
+        s.occurrences(from, until).into_iter().map(move |o| {
+            let (ends, past_midnight) = o
+                .starts
+                .time()
+                .overflowing_add_signed(Duration::minutes(i64::from(s.minutes)));
+            Booked {
+                date: o.starts.date(),
+                starts: o.starts.time(),
+                ends: if past_midnight == 0 {
+                    ends
+                } else {
+                    end_of_day()
+                },
+            }
+        })
+    });
+    let mut booked: Vec<Booked> = meetings
+        .chain(series)
+        .filter(|b| from <= b.date && b.date <= until)
+        .collect();
+    booked.sort_by_key(|b| (b.date, b.starts));
+    booked.dedup();
+    booked
+}
+
+fn end_of_day() -> chrono::NaiveTime {
+    chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default()
 }
 
 /// A team's series that are not cancelled, by first date.
@@ -131,6 +187,57 @@ pub fn attendance_by_role_of(
             meets_target: a.meets_target(),
         })
         .collect()
+}
+
+/// One of the team's people as the team page lists them with their availability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberLine {
+    pub id: Uuid,
+    pub name: String,
+    pub role: &'static str,
+    pub coordinator: bool,
+    /// Regular commitments recorded (clinics, rounds).
+    pub commitments: usize,
+    /// Days away recorded that have not ended by `today`.
+    pub absences: usize,
+}
+
+/// The team's coordinator (first) and members (by name) with how much of their availability
+/// is recorded, so the coordinator sees whose clinics Find a time does not know; people not on
+/// the device yet are left out.
+pub fn members_of(replica: &Replica, team_id: Uuid, today: NaiveDate) -> Vec<MemberLine> {
+    let Some(team) = replica.entity::<Team>(team_id) else {
+        return Vec::new();
+    };
+    let mut lines: Vec<MemberLine> = std::iter::once(team.coordinator_id)
+        .chain(
+            team.member_ids
+                .iter()
+                .copied()
+                .filter(|m| *m != team.coordinator_id),
+        )
+        .filter_map(|id| {
+            let person = replica.entity::<Person>(id)?;
+            let availability = replica
+                .entity::<PersonAvailability>(PersonAvailability::id_for(id))
+                .map(|a| a.availability)
+                .unwrap_or_default();
+            Some(MemberLine {
+                id,
+                name: person.name,
+                role: person.role.label(),
+                coordinator: id == team.coordinator_id,
+                commitments: availability.commitments.len(),
+                absences: availability
+                    .absences
+                    .iter()
+                    .filter(|a| a.until >= today)
+                    .count(),
+            })
+        })
+        .collect();
+    lines.sort_by(|a, b| (!a.coordinator, &a.name).cmp(&(!b.coordinator, &b.name)));
+    lines
 }
 
 /// Whether `person` may change the team's records: its coordinator and members may, observers

@@ -1,6 +1,7 @@
 //! One team: create it, or change its name, people, quorum and defaults; plan its meetings.
 
 pub mod meetings;
+pub mod people;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +18,7 @@ use crate::web::components::{
     field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
 };
 use crate::web::pages::team::meetings::{AttendanceByRole, TeamMeetings};
+use crate::web::pages::team::people::TeamPeople;
 use crate::web::routes::{use_id, Page};
 
 /// `/teams/<id>`: edits a team and lists its meetings.
@@ -238,6 +240,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 </p>
                 <TeamMeetings team_id=id/>
                 <AttendanceByRole team_id=id/>
+                <TeamPeople team_id=id/>
                 <h2 id="team-details">"Team details"</h2>
             })}
             {move || (!may_write.get()).then(|| view! {
