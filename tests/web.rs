@@ -1621,7 +1621,10 @@ fn the_view_models_work_out_what_the_pages_show() {
     assert!(team::series_of(&replica, team_id).is_empty());
 
     // One meeting held; the GP (coordinator) attended, the district nurse did not say.
-    let lines = team::attendance_by_role_of(&replica, team_id, now);
+    let summary = team::attendance_by_role_of(&replica, team_id, now);
+    assert_eq!(summary.meetings_counted, 1);
+    assert!(summary.unrecorded.is_empty(), "{:?}", summary.unrecorded);
+    let lines = summary.lines;
     let gp_line = lines.iter().find(|l| l.role == Role::Gp.label()).unwrap();
     assert_eq!(
         (gp_line.attended, gp_line.expected, gp_line.percent),
@@ -1634,7 +1637,27 @@ fn the_view_models_work_out_what_the_pages_show() {
         .unwrap();
     assert_eq!((nurse_line.attended, nurse_line.percent), (0, 0));
     assert!(!nurse_line.meets_target);
-    assert!(team::attendance_by_role_of(&replica, Uuid::from_u128(99), now).is_empty());
+    assert_eq!(
+        team::attendance_by_role_of(&replica, Uuid::from_u128(99), now),
+        team::AttendanceSummary::default()
+    );
+
+    // Find a time keeps clear of the planned meeting, not of the cancelled or past ones.
+    let today = mdt::core::uk_time::uk_today(now);
+    let booked = team::booked_times(
+        &replica,
+        team_id,
+        today,
+        today + chrono::Duration::days(400),
+    );
+    let next_uk = mdt::core::uk_time::to_uk(next_starts);
+    assert_eq!(
+        booked
+            .iter()
+            .map(|b| (b.date, b.starts))
+            .collect::<Vec<_>>(),
+        [(next_uk.date(), next_uk.time())]
+    );
 
     let people = team::candidates(&replica, &replica.entity::<Team>(team_id).unwrap(), true);
     assert_eq!(people.len(), 2);

@@ -53,6 +53,16 @@ impl AttendanceStatus {
     pub fn expected(self) -> bool {
         !matches!(self, Self::Apologies | Self::Absent)
     }
+
+    /// The person has said they are coming (or was there): more than merely not having said no.
+    pub fn confirmed(self) -> bool {
+        matches!(self, Self::Attending | Self::Remote | Self::Attended)
+    }
+
+    /// What happened, recorded after the meeting (not an answer beforehand).
+    pub fn is_record_of_the_meeting(self) -> bool {
+        matches!(self, Self::Attended | Self::Absent)
+    }
 }
 
 /// One member's attendance at one meeting.
@@ -144,14 +154,21 @@ pub fn record_expected_as_attended(
 pub struct RoleCover {
     pub role: Role,
     pub needed: u32,
-    /// People expected who hold the role (deputies included).
+    /// People expected who hold the role (deputies included): nobody has said they cannot come.
     pub covered_by: Vec<Uuid>,
+    /// Of those, the people who have said they are coming (or attended): silence is not a yes.
+    pub confirmed_by: Vec<Uuid>,
 }
 
 impl RoleCover {
     /// Enough people of this role are expected.
     pub fn met(&self) -> bool {
         self.covered_by.len() as u32 >= self.needed
+    }
+
+    /// Enough people of this role have said they are coming.
+    pub fn confirmed(&self) -> bool {
+        self.confirmed_by.len() as u32 >= self.needed
     }
 }
 
@@ -186,14 +203,23 @@ impl QuorumPanel {
         let covers = team
             .quorum()
             .into_iter()
-            .map(|(role, needed)| RoleCover {
-                role,
-                needed,
-                covered_by: expected
+            .map(|(role, needed)| {
+                let covered_by: Vec<Uuid> = expected
                     .iter()
                     .copied()
                     .filter(|p| roles.get(p) == Some(&role))
-                    .collect(),
+                    .collect();
+                let confirmed_by = covered_by
+                    .iter()
+                    .copied()
+                    .filter(|p| status(*p).confirmed())
+                    .collect();
+                RoleCover {
+                    role,
+                    needed,
+                    covered_by,
+                    confirmed_by,
+                }
             })
             .collect();
         Self { roles: covers }
@@ -202,6 +228,11 @@ impl QuorumPanel {
     /// Every required role is covered.
     pub fn met(&self) -> bool {
         self.roles.iter().all(RoleCover::met)
+    }
+
+    /// Every required role is covered by people who have said they are coming.
+    pub fn confirmed(&self) -> bool {
+        self.roles.iter().all(RoleCover::confirmed)
     }
 
     /// Roles nobody will cover: what the coordinator is warned about.
@@ -241,9 +272,18 @@ impl RoleAttendance {
     }
 }
 
-/// Attendance by role over `meetings` (held ones): each member is expected at each meeting; a
-/// meeting counts as attended for them when recorded `Attended` (in person or remotely), or
-/// when their deputy attended.
+/// Whether who came to `meeting` was recorded: someone is recorded as attended or absent.
+/// Until then the meeting says nothing about attendance (answers beforehand are not records).
+pub fn attendance_recorded(meeting: Uuid, attendance: &[Attendance]) -> bool {
+    attendance
+        .iter()
+        .any(|a| a.meeting_id == meeting && a.status.is_record_of_the_meeting())
+}
+
+/// Attendance by role over `meetings` (held ones) whose attendance was recorded (see
+/// [`attendance_recorded`]; the others are left out, not counted as everyone missing): each
+/// member is expected at each meeting; a meeting counts as attended for them when recorded
+/// `Attended` (in person or remotely), or when their deputy attended.
 pub fn attendance_by_role(
     meetings: &[Uuid],
     team: &Team,
@@ -254,7 +294,10 @@ pub fn attendance_by_role(
         .chain(team.member_ids.iter().copied())
         .collect();
     let mut by_role: Vec<RoleAttendance> = Vec::new();
-    for m in meetings {
+    for m in meetings
+        .iter()
+        .filter(|m| attendance_recorded(**m, attendance))
+    {
         for person in &members {
             let Some(role) = roles.get(person) else {
                 continue;
@@ -366,6 +409,88 @@ mod tests {
                 .is_err(),
             "deputies only with apologies"
         );
+    }
+
+    #[test]
+    fn a_role_is_confirmed_only_by_people_who_said_they_are_coming() {
+        let (team, roles) = team();
+        // Nobody has answered: every role is expected, none confirmed.
+        let silent = QuorumPanel::of(&team, &roles, &[]);
+        assert!(silent.met() && !silent.confirmed());
+        assert!(silent.roles.iter().all(|r| r.confirmed_by.is_empty()));
+        // One GP says yes (remotely counts), the social worker says yes, the nurse attended.
+        let answers = [
+            answer(2, AttendanceStatus::Remote, None),
+            answer(4, AttendanceStatus::Attending, None),
+            answer(5, AttendanceStatus::Attended, None),
+        ];
+        let panel = QuorumPanel::of(&team, &roles, &answers);
+        assert!(panel.met() && panel.confirmed());
+        assert_eq!(panel.roles[0].confirmed_by, vec![Uuid::from_u128(2)]);
+        assert_eq!(
+            panel.roles[0].covered_by,
+            vec![Uuid::from_u128(2), Uuid::from_u128(3)],
+            "the GP who has not answered is still expected"
+        );
+        // A deputy confirms a role only once the deputy says they are coming.
+        let mut roles = roles.clone();
+        roles.insert(Uuid::from_u128(7), Role::SocialWorker);
+        let deputised = [
+            answer(2, AttendanceStatus::Attending, None),
+            answer(5, AttendanceStatus::Attending, None),
+            answer(4, AttendanceStatus::Apologies, Some(7)),
+        ];
+        let panel = QuorumPanel::of(&team, &roles, &deputised);
+        assert!(panel.met() && !panel.confirmed());
+        let deputy_says_yes = [
+            deputised[0].clone(),
+            deputised[1].clone(),
+            deputised[2].clone(),
+            answer(7, AttendanceStatus::Attending, None),
+        ];
+        assert!(QuorumPanel::of(&team, &roles, &deputy_says_yes).confirmed());
+        // Confirmed never outruns expected.
+        for status in AttendanceStatus::ALL {
+            assert!(!status.confirmed() || status.expected(), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn meetings_without_recorded_attendance_do_not_count() {
+        let (team, roles) = team();
+        let (recorded, unrecorded, answered) = (
+            Uuid::from_u128(100),
+            Uuid::from_u128(101),
+            Uuid::from_u128(102),
+        );
+        let at = |meeting: Uuid, person: u128, status| Attendance {
+            meeting_id: meeting,
+            ..answer(person, status, None)
+        };
+        let records = vec![
+            at(recorded, 5, AttendanceStatus::Attended),
+            at(recorded, 4, AttendanceStatus::Absent),
+            // Answers beforehand only: nobody recorded who came.
+            at(answered, 5, AttendanceStatus::Attending),
+            at(answered, 2, AttendanceStatus::Apologies),
+        ];
+        assert!(attendance_recorded(recorded, &records));
+        assert!(!attendance_recorded(unrecorded, &records));
+        assert!(!attendance_recorded(answered, &records));
+        let by_role =
+            attendance_by_role(&[recorded, unrecorded, answered], &team, &roles, &records);
+        let dn = by_role
+            .iter()
+            .find(|r| r.role == Role::DistrictNurse)
+            .unwrap();
+        assert_eq!((dn.attended, dn.expected), (1, 1), "one recorded meeting");
+        let sw = by_role
+            .iter()
+            .find(|r| r.role == Role::SocialWorker)
+            .unwrap();
+        assert_eq!((sw.attended, sw.expected), (0, 1));
+        // No meeting recorded: no figures at all rather than everyone at 0%.
+        assert!(attendance_by_role(&[unrecorded, answered], &team, &roles, &records).is_empty());
     }
 
     #[test]

@@ -60,6 +60,26 @@ test('a restricted item is seen only by the people it names, and an observer can
   await waitAllSent(pat.page);
   const meetingUrl = pat.page.url();
 
+  // The brief pack leaves the restricted item out unless Pat, who may see it, asks for it; a
+  // restricted sheet is then marked on every printed page (issue 15, problem 7).
+  await pat.page.getByRole('button', { name: 'Brief pack to print' }).click();
+  const pack = pat.page.getByTestId('brief-pack');
+  await pack.waitFor();
+  assert.equal(await pat.page.getByTestId('pack-patient').count(), 1);
+  const packText = await pack.innerText();
+  assert.ok(packText.includes('Ada Synthetic') && packText.includes('Restricted: left out of this pack'), packText);
+  assert.ok(!packText.includes('Ivy Synthetic') && !packText.includes(SECRET), packText);
+  await pat.page.getByLabel('Include restricted (safeguarding) items').check();
+  const ivySheet = pat.page.getByTestId('pack-patient').filter({ hasText: 'Ivy Synthetic' });
+  await ivySheet.getByTestId('pack-restricted').waitFor();
+  assert.match(await ivySheet.locator('thead').innerText(), /^RESTRICTED \(safeguarding\) · Ivy Synthetic/);
+  await pat.page.emulateMedia({ media: 'print' });
+  assert.ok(await ivySheet.getByTestId('pack-restricted').isVisible(), 'the mark stays in print');
+  await pat.page.screenshot({ path: screenshotPath('brief-pack-restricted-print.png'), fullPage: true });
+  await pat.page.emulateMedia({ media: 'screen' });
+  await pat.page.goto(meetingUrl);
+  await pat.page.getByTestId('agenda-item').filter({ hasText: 'Ivy Synthetic' }).waitFor();
+
   // Gita is in the team but not allowed: she sees a restricted item of the same length, and
   // nothing of who it is about or why.
   const gita = await session(env.browser);

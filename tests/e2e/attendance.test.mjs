@@ -21,6 +21,14 @@ test('apologies from the only social worker break quorum; the calendar file has 
   await page.getByTestId('meeting-list').getByRole('link').first().click();
   await page.getByTestId('quorum-panel').getByText('Social worker:').waitFor();
   assert.equal(await page.getByTestId('quorum-warning').count(), 0, 'quorum holds while everyone is expected');
+  // Nobody has answered: every role is expected, none confirmed (issue 15, problem 5).
+  const panelLines = async () => (await page.getByTestId('quorum-panel').locator('li').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  assert.deepEqual(await panelLines(), [
+    'GP: Dr Gita Synthetic (not answered) Expected, not confirmed',
+    'Social worker: Sol Worker (not answered) Expected, not confirmed',
+  ]);
+  await page.getByLabel('Answer for Dr Gita Synthetic').selectOption({ label: 'Attending in person' });
+  await page.getByTestId('quorum-panel').getByText('GP: Dr Gita Synthetic Confirmed').waitFor();
 
   // A patient on the agenda, to check the calendar file leaves them out.
   await addPatientItem(page, { nhs: '9990000018', name: 'Ada Synthetic' });
@@ -56,7 +64,13 @@ test('apologies from the only social worker break quorum; the calendar file has 
   await page.getByRole('link', { name: 'Orchard MDT' }).click();
   await planMeeting(page, -1);
   await page.getByTestId('meeting-list').locator('tbody tr').nth(1).waitFor();
-  await page.getByTestId('meeting-list').getByRole('link').first().click();
+  // Held but not recorded: left out of the figures, and the coordinator is asked to record it
+  // (issue 15, problem 6: it showed "0 of 1 · 0% · Below target" for everyone).
+  const unrecorded = page.getByTestId('attendance-unrecorded');
+  await unrecorded.waitFor();
+  assert.match(await unrecorded.innerText(), /not recorded for these meetings[\s\S]*Record it on each meeting's page/);
+  assert.equal(await page.getByTestId('attendance-by-role').count(), 0, 'no figures before anything is recorded');
+  await unrecorded.getByRole('link').click();
   await page.getByRole('button', { name: 'Mark everyone expected as attended' }).click();
   await page.getByTestId('record-attendance').waitFor({ state: 'detached' });
   await page.getByLabel('Answer for Dr Gita Synthetic').selectOption({ label: 'Absent' });
@@ -65,6 +79,7 @@ test('apologies from the only social worker break quorum; the calendar file has 
   await page.goBack();
   const byRole = page.getByTestId('attendance-by-role');
   await byRole.waitFor();
+  assert.equal(await page.getByTestId('attendance-unrecorded').count(), 0, 'the prompt goes once recorded');
   const rows = (await byRole.locator('tbody tr').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
   assert.deepEqual(rows.sort(), [
     'GP 0 of 1 0% Below target',

@@ -3,7 +3,7 @@
 // meetings, skipping a meeting in the series editor, and the series' calendar file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, createTeam, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, createTeam, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -63,10 +63,11 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   assert.ok(await page.getByRole('button', { name: 'Previous week' }).isDisabled(), 'the window starts this week');
   const green = grid.locator('td.mdt-week-grid__quorum button');
   if ((await green.count()) === 0) await page.getByRole('button', { name: 'Next week' }).click();
-  const labels = await green.evaluateAll((cells) => cells.map((c) => c.getAttribute('aria-label')));
+  // Each cell's name starts with what it shows (WCAG 2.5.3), then says when, for a screen reader.
+  const labels = await green.evaluateAll((cells) => cells.map((c) => c.textContent));
   assert.ok(labels.length > 0, 'some time has quorum');
-  for (const label of labels) assert.match(label, /^Tuesday .* (1[3-6]):(00|30): 3 of 3 free, quorum met$/);
-  const morning = grid.getByRole('button', { name: /^Tuesday .* 10:00: 2 of 3 free, no quorum$/ });
+  for (const label of labels) assert.match(label, /^3\/3 free, Tuesday .* (1[3-6]):(00|30), quorum met$/);
+  const morning = grid.getByRole('button', { name: /^2\/3 free, Tuesday .* 10:00, no quorum$/ });
   await morning.click();
   const chosen = page.getByTestId('chosen-slot');
   await chosen.getByText('No quorum').waitFor();
@@ -168,6 +169,75 @@ test('a slot on the 5th Tuesday offers "the last Tuesday" and the series is made
   assert.equal(rows.length, 6, rows.join('\n'));
   assert.ok(rows[0].startsWith(day), rows.join('\n'));
   await waitAllSent(page);
+  assert.deepEqual(page.errors, []);
+  await pat.context.close();
+});
+
+test("Find a time keeps clear of the team's own meeting; the coordinator records clinics for a member who cannot sign in (issue 15, problem 2)", async () => {
+  const { baseUrl, browser } = env;
+  const pat = await session(browser);
+  const page = pat.page;
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  // Dr Nia Synthetic never signs in: she is only in the directory.
+  await page.getByRole('link', { name: 'Directory' }).click();
+  await page.getByRole('button', { name: 'Add a person' }).click();
+  await page.getByLabel('Full name').fill('Dr Nia Synthetic');
+  await page.getByLabel('Role').selectOption({ label: 'GP' });
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await page.getByTestId('people-list').getByRole('cell', { name: 'Dr Nia Synthetic', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Teams and meetings' }).click();
+  await createTeam(page, 'Hazel MDT', { emails: ['sol.worker@example.gov.uk'], roles: ['GP', 'Social worker'] });
+  await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();
+  await page.getByRole('button', { name: 'Save team' }).click();
+  await page.getByText('Team saved.').waitFor();
+  // The team already meets on the next weekday at least two days ahead, 13:00–14:30.
+  let days = 2;
+  while ([0, 6].includes(new Date(Date.now() + days * 86400000).getUTCDay())) days += 1;
+  await planMeeting(page, days);
+  await page.getByTestId('meeting-list').locator('tbody tr').first().waitFor();
+  await waitAllSent(page);
+
+  // The navigation marks where Pat is.
+  assert.equal(await page.getByRole('link', { name: 'Teams and meetings' }).getAttribute('aria-current'), 'page');
+  assert.equal(await page.getByRole('link', { name: 'My actions' }).getAttribute('aria-current'), null);
+
+  // The team page lists its people; only Nia, who cannot sign in, has a way in for Pat.
+  const people = page.getByTestId('team-people');
+  await people.getByText('Cannot sign in').waitFor();
+  const record = people.getByRole('link', { name: 'Record clinics and days away for Dr Nia Synthetic' });
+  assert.equal(await people.getByRole('link', { name: /Record clinics and days away for Sol Worker/ }).count(), 0);
+  await record.click();
+  await page.getByRole('heading', { name: 'Availability: Dr Nia Synthetic' }).waitFor();
+  await addCommitment(page, 'Monday', '08:00', '12:00', 'Clinic');
+  await waitAllSent(page);
+  assert.equal(await page.getByRole('alert').filter({ hasText: 'not saved' }).count(), 0, 'the server took it');
+  await page.goBack();
+  await people.getByText('1 regular commitment, 0 days away coming up').waitFor();
+
+  // Only 13:00–14:30 each weekday is asked for: the day the team already meets is not offered.
+  await page.getByRole('link', { name: 'Find a time for the team' }).click();
+  await page.getByLabel('Weeks ahead').fill('1');
+  await page.getByLabel('Not before').fill('13:00');
+  await page.getByLabel('Finished by').fill('14:30');
+  await page.getByRole('button', { name: 'Find times' }).click();
+  await page.getByTestId('slot-option').first().waitFor();
+  const booked = new Date(isoDateFromToday(days) + 'T12:00:00Z');
+  const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  const [weekday, month] = [DAYS[booked.getUTCDay()], MONTHS[booked.getUTCMonth()]];
+  const bookedDay = `${weekday.slice(0, 3)} ${booked.getUTCDate()} ${month.slice(0, 3)}`;
+  const headings = await page.getByTestId('slot-option').locator('h3').allInnerTexts();
+  assert.ok(headings.length > 0);
+  for (const h of headings) assert.ok(!h.includes(`${bookedDay} `), `offered over the team's meeting: ${headings.join(' | ')}`);
+  // The week grid shows it as the team's meeting, not as a free (green) time.
+  const grid = page.getByTestId('week-grid');
+  const bookedLong = `${weekday} ${booked.getUTCDate()} ${month}`;
+  const cell = grid.getByRole('button', { name: new RegExp(`free, ${bookedLong} 13:00, the team already meets$`) });
+  if ((await cell.count()) === 0) await page.getByRole('button', { name: 'Next week' }).click();
+  await cell.waitFor();
+  assert.match(await cell.innerText(), /MDT/);
+  assert.equal(await cell.evaluate((b) => b.closest('td').classList.contains('mdt-week-grid__quorum')), false);
+  await page.screenshot({ path: screenshotPath('find-a-time-team-meeting.png'), fullPage: true });
   assert.deepEqual(page.errors, []);
   await pat.context.close();
 });

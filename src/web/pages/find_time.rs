@@ -212,8 +212,8 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             let names = unknown.get();
             (!names.is_empty()).then(|| view! {
                 <div class="nhsuk-inset-text" data-testid="nothing-recorded">
-                    <p>{format!("Nothing is recorded for {}, so every time looks free for them. ", names.join(", "))}
-                    <a href=Page::Team(team_id).href()>"Record their clinics and days away from the team page"</a></p>
+                    <p>{format!("Nothing is recorded for {}, so every time looks free for them. People who sign in record their own clinics and days away under My availability; the coordinator records them for anyone who cannot, ", names.join(", "))}
+                    <a href=Page::Team(team_id).href()>"from the team page"</a>"."</p>
                 </div>
             })
         }}

@@ -28,6 +28,19 @@ pub fn PackPage() -> impl IntoView {
 pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let data = Memo::new(move |_| sync.read(|r| AgendaView::load(r, meeting_id)));
+    // Restricted (safeguarding) items are left out unless someone allowed to see them chooses
+    // to print them: a pack is easily left on a printer or forwarded.
+    let include_restricted = RwSignal::new(false);
+    let has_restricted = move || {
+        data.with(|d| {
+            d.as_ref().is_some_and(|v| {
+                v.agenda
+                    .items()
+                    .iter()
+                    .any(|(_, i)| i.restricted && !i.content_withheld)
+            })
+        })
+    };
     let print = move |_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
@@ -36,9 +49,26 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
     view! {
         <div class="mdt-pack__controls">
             <a class="nhsuk-back-link" href=Page::Meeting(meeting_id).href()>"Back to the agenda"</a>
+            <Show when=has_restricted>
+                <div class="nhsuk-checkboxes nhsuk-form-group">
+                    <div class="nhsuk-checkboxes__item">
+                        <input class="nhsuk-checkboxes__input" id="pack-include-restricted" type="checkbox"
+                            aria-describedby="pack-include-restricted-hint"
+                            prop:checked=move || include_restricted.get()
+                            on:change=move |ev| include_restricted.set(event_target_checked(&ev))/>
+                        <label class="nhsuk-label nhsuk-checkboxes__label" for="pack-include-restricted">"Include restricted (safeguarding) items"</label>
+                        <div class="nhsuk-hint nhsuk-checkboxes__hint" id="pack-include-restricted-hint">
+                            "Left out unless you need them on paper. Each restricted sheet is marked on every printed page."
+                        </div>
+                    </div>
+                </div>
+            </Show>
             <button type="button" class="nhsuk-button" on:click=print>"Print or save as PDF"</button>
         </div>
         {move || data.get().map(|v| {
+            let include_restricted = include_restricted.get();
+            // Left out of this pack: shown on the cover without who it is about.
+            let left_out = move |item: &crate::core::agenda::AgendaItem| item.restricted && !include_restricted;
             let title = format!("{} — {}", v.team.name, uk_time::format_uk(v.meeting.starts_at));
             let sheet_title = title.clone();
             view! {
@@ -58,6 +88,7 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
                                 {v.agenda.items().iter().zip(v.slots.iter()).map(|((id, item), slot)| {
                                     let brief = match (item.kind, v.brief_of(*id)) {
                                         _ if item.content_withheld => "Restricted",
+                                        _ if left_out(item) => "Restricted: left out of this pack",
                                         (ItemKind::PatientDiscussion, Some((_, _, b))) if b.status == BriefStatus::Ready => "Ready",
                                         (ItemKind::PatientDiscussion, Some((_, _, b))) if !b.is_blank() => "Draft",
                                         (ItemKind::PatientDiscussion, _) => "Missing",
@@ -66,7 +97,7 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
                                     view! {
                                         <tr>
                                             <td>{format!("{}–{}", uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))}</td>
-                                            <td>{v.item_heading(item)}</td>
+                                            <td>{if left_out(item) { "Restricted item (safeguarding)".to_string() } else { v.item_heading(item) }}</td>
                                             <td>{item.lead_professional_id.map(|l| v.name(Some(l))).unwrap_or_default()}</td>
                                             <td>{brief}</td>
                                         </tr>
@@ -75,18 +106,26 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
                             </tbody>
                         </table>
                     </section>
-                    {v.agenda.items().iter().zip(v.slots.iter()).filter(|((_, i), _)| i.kind == ItemKind::PatientDiscussion && !i.content_withheld).enumerate().map(|(n, ((id, item), slot))| {
+                    {v.agenda.items().iter().zip(v.slots.iter()).filter(|((_, i), _)| i.kind == ItemKind::PatientDiscussion && !i.content_withheld && !left_out(i)).enumerate().map(|(n, ((id, item), slot))| {
                         let identity = v.item_heading(item);
                         let brief = v.brief_of(*id).map(|(_, _, b)| b.clone());
+                        // The running header repeats on every printed page of the sheet.
+                        let running = if item.restricted {
+                            format!("RESTRICTED (safeguarding) · {identity} · {sheet_title}")
+                        } else {
+                            format!("{identity} · {sheet_title}")
+                        };
                         view! {
-                            <section class="mdt-pack__patient" data-testid="pack-patient">
+                            <section class="mdt-pack__patient" class:mdt-pack__patient--restricted=item.restricted data-testid="pack-patient">
                                 <table class="mdt-pack__sheet">
-                                    <thead><tr><th class="mdt-pack__running">{format!("{identity} · {sheet_title}")}</th></tr></thead>
+                                    <thead><tr><th class="mdt-pack__running">{running}</th></tr></thead>
                                     <tbody><tr><td>
-                                        <h2 class="nhsuk-heading-m">{format!("{}. {}", n + 1, identity)}</h2>
                                         {item.restricted.then(|| view! {
-                                            <p class="nhsuk-body"><strong>"Restricted (safeguarding): "</strong>{RESTRICTED_EXPLANATION}" Do not share this page."</p>
+                                            <div class="mdt-pack__restricted" data-testid="pack-restricted">
+                                                <p class="nhsuk-body"><strong>"Restricted (safeguarding). "</strong>{RESTRICTED_EXPLANATION}" Do not share this page."</p>
+                                            </div>
                                         })}
+                                        <h2 class="nhsuk-heading-m">{format!("{}. {}", n + 1, identity)}</h2>
                                         <dl class="mdt-agenda__details">
                                             <dt>"Time"</dt><dd>{format!("{}–{}", uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))}</dd>
                                             <dt>"Reason"</dt><dd>{item.reason.clone()}</dd>

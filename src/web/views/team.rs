@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::core::action::{Action, ActionStatus};
-use crate::core::attendance::{attendance_by_role, Attendance};
+use crate::core::attendance::{attendance_by_role, attendance_recorded, Attendance};
 use crate::core::entities::{Meeting, MeetingStatus, Person, Team};
 use crate::core::schedule::{Booked, Candidate, PersonAvailability};
 use crate::core::series::Series;
@@ -143,15 +143,27 @@ pub struct RoleAttendanceLine {
     pub meets_target: bool,
 }
 
-/// Attendance by role over the team's last [`ATTENDANCE_MEETINGS`] held meetings, against the
-/// two-thirds target; empty when the team is not on the device.
+/// Attendance by role over the team's last [`ATTENDANCE_MEETINGS`] meetings held whose
+/// attendance was recorded, and the meetings held since the oldest of those (or, with fewer
+/// recorded, any of the last few held) whose attendance nobody has recorded yet.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttendanceSummary {
+    /// Empty when no meeting's attendance is recorded: no figures rather than everyone at 0%.
+    pub lines: Vec<RoleAttendanceLine>,
+    /// How many recorded meetings the lines are over.
+    pub meetings_counted: usize,
+    /// (meeting, when it started), newest first: for the coordinator to record.
+    pub unrecorded: Vec<(Uuid, DateTime<Utc>)>,
+}
+
+/// See [`AttendanceSummary`]; empty when the team is not on the device.
 pub fn attendance_by_role_of(
     replica: &Replica,
     team_id: Uuid,
     now: DateTime<Utc>,
-) -> Vec<RoleAttendanceLine> {
+) -> AttendanceSummary {
     let Some(team) = replica.entity::<Team>(team_id) else {
-        return Vec::new();
+        return AttendanceSummary::default();
     };
     let mut held: Vec<(Uuid, Meeting)> = replica
         .entities::<Meeting>()
@@ -161,23 +173,31 @@ pub fn attendance_by_role_of(
         })
         .collect();
     held.sort_by_key(|(_, m)| std::cmp::Reverse(m.starts_at));
-    let meetings: Vec<Uuid> = held
-        .iter()
-        .take(ATTENDANCE_MEETINGS)
-        .map(|(id, _)| *id)
+    let held_ids: Vec<Uuid> = held.iter().map(|(id, _)| *id).collect();
+    let answers: Vec<Attendance> = replica
+        .entities::<Attendance>()
+        .into_iter()
+        .map(|(_, a)| a)
+        .filter(|a| held_ids.contains(&a.meeting_id))
         .collect();
+    let mut meetings = Vec::new();
+    let mut unrecorded = Vec::new();
+    for (id, meeting) in &held {
+        if meetings.len() == ATTENDANCE_MEETINGS {
+            break;
+        }
+        if attendance_recorded(*id, &answers) {
+            meetings.push(*id);
+        } else if unrecorded.len() < ATTENDANCE_MEETINGS {
+            unrecorded.push((*id, meeting.starts_at));
+        }
+    }
     let roles = replica
         .entities::<Person>()
         .into_iter()
         .map(|(id, p)| (id, p.role))
         .collect();
-    let answers: Vec<Attendance> = replica
-        .entities::<Attendance>()
-        .into_iter()
-        .map(|(_, a)| a)
-        .filter(|a| meetings.contains(&a.meeting_id))
-        .collect();
-    attendance_by_role(&meetings, &team, &roles, &answers)
+    let lines = attendance_by_role(&meetings, &team, &roles, &answers)
         .into_iter()
         .map(|a| RoleAttendanceLine {
             role: a.role.label(),
@@ -186,7 +206,12 @@ pub fn attendance_by_role_of(
             percent: (a.share() * 100.0).round() as u32,
             meets_target: a.meets_target(),
         })
-        .collect()
+        .collect();
+    AttendanceSummary {
+        lines,
+        meetings_counted: meetings.len(),
+        unrecorded,
+    }
 }
 
 /// One of the team's people as the team page lists them with their availability.

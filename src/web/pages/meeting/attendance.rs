@@ -94,7 +94,7 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                 .unwrap_or_default()
         })
     });
-    // (role, who covers it, covered) per required role.
+    // (role, who covers it, covered, confirmed) per required role.
     let quorum = Memo::new(move |_| {
         data.with(|d| {
             d.as_ref()
@@ -103,13 +103,22 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                         .roles
                         .iter()
                         .map(|c| {
+                            let said_yes = |p: &Uuid| c.confirmed_by.contains(p);
                             (
                                 c.role,
                                 c.covered_by
                                     .iter()
-                                    .map(|p| v.name(Some(*p)))
+                                    .map(|p| {
+                                        let name = v.name(Some(*p));
+                                        if said_yes(p) {
+                                            name
+                                        } else {
+                                            format!("{name} (not answered)")
+                                        }
+                                    })
                                     .collect::<Vec<_>>(),
                                 c.met(),
+                                c.confirmed(),
                             )
                         })
                         .collect::<Vec<_>>()
@@ -122,7 +131,7 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
             <h2 id="attendance-title">"Who is coming"</h2>
             {move || {
                 let roles = quorum.get();
-                let missing: Vec<&str> = roles.iter().filter(|(_, _, met)| !met).map(|(r, _, _)| r.label()).collect();
+                let missing: Vec<&str> = roles.iter().filter(|(_, _, met, _)| !met).map(|(r, _, _, _)| r.label()).collect();
                 view! {
                     {(!missing.is_empty()).then(|| view! {
                         <div class="nhsuk-warning-callout" data-testid="quorum-warning">
@@ -131,11 +140,17 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                         </div>
                     })}
                     <ul class="nhsuk-list" data-testid="quorum-panel">
-                        {roles.iter().map(|(role, names, met)| view! {
+                        {roles.iter().map(|(role, names, met, confirmed)| view! {
                             <li>
                                 <strong>{format!("{}: ", role.label())}</strong>
                                 {if names.is_empty() { "nobody expected".to_string() } else { names.join(", ") }}
-                                {met.then(|| view! { " " <strong class="nhsuk-tag nhsuk-tag--green">"Covered"</strong> })}
+                                " "
+                                // Expected is not confirmed: silence is not a yes.
+                                {match (*met, *confirmed) {
+                                    (_, true) => view! { <strong class="nhsuk-tag nhsuk-tag--green">"Confirmed"</strong> }.into_any(),
+                                    (true, false) => view! { <strong class="nhsuk-tag nhsuk-tag--yellow">"Expected, not confirmed"</strong> }.into_any(),
+                                    (false, false) => view! { <strong class="nhsuk-tag nhsuk-tag--red">"Not covered"</strong> }.into_any(),
+                                }}
                             </li>
                         }).collect_view()}
                     </ul>

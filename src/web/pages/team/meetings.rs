@@ -4,6 +4,7 @@ use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::core::api::CurrentUser;
 use crate::core::entities::{Meeting, MeetingStatus, Team};
 use crate::core::series::{Series, SeriesException};
 use crate::core::{uk_time, ValidationError};
@@ -453,25 +454,59 @@ fn MeetingForm(team_id: Uuid, id: Uuid, is_new: bool, on_done: Callback<()>) -> 
 #[component]
 pub fn AttendanceByRole(team_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
-    let rows = Memo::new(move |_| {
+    let me = expect_context::<CurrentUser>();
+    let summary = Memo::new(move |_| {
         sync.read(|r| views::team::attendance_by_role_of(r, team_id, Utc::now()))
     });
+    let coordinating = Memo::new(move |_| {
+        sync.entity::<Team>(team_id)
+            .is_some_and(|t| t.coordinator_id == me.person_id)
+    });
     view! {
-        <Show when=move || rows.with(|r| !r.is_empty())>
-            <h2>"Attendance by role"</h2>
-            <p class="nhsuk-body-s">"Over the last six meetings held. The target is two thirds. Record who attended on each meeting's page."</p>
-            <table class="nhsuk-table" data-testid="attendance-by-role">
-                <thead><tr><th scope="col">"Role"</th><th scope="col">"Attended"</th><th scope="col">"Share"</th></tr></thead>
-                <tbody>
-                    {move || rows.get().into_iter().map(|views::team::RoleAttendanceLine { role, attended, expected, percent, meets_target: ok }| view! {
-                        <tr>
-                            <td>{role}</td>
-                            <td>{format!("{attended} of {expected}")}</td>
-                            <td>{format!("{percent}%")}{(!ok).then(|| view! { " " <strong class="nhsuk-tag nhsuk-tag--orange">"Below target"</strong> })}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+        <Show when=move || summary.with(|s| !s.lines.is_empty() || !s.unrecorded.is_empty())>
+            <h2 id="attendance-by-role">"Attendance by role"</h2>
+            {move || {
+                let unrecorded = summary.with(|s| s.unrecorded.clone());
+                (!unrecorded.is_empty()).then(|| view! {
+                    <div class="nhsuk-inset-text" data-testid="attendance-unrecorded">
+                        <p>{if coordinating.get() {
+                            "Who came is not recorded for these meetings, so they are left out of the figures. Record it on each meeting's page:"
+                        } else {
+                            "Who came is not recorded for these meetings, so they are left out of the figures:"
+                        }}</p>
+                        <ul class="nhsuk-list">
+                            {unrecorded.into_iter().map(|(id, starts)| view! {
+                                <li><a href=Page::Meeting(id).href()>{format!("Meeting on {}", uk_time::format_uk(starts))}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                })
+            }}
+            {move || summary.with(|s| if s.lines.is_empty() {
+                view! { <p class="nhsuk-body-s">"No figures yet: no meeting's attendance has been recorded."</p> }.into_any()
+            } else {
+                let counted = s.meetings_counted;
+                view! {
+                    <p class="nhsuk-body-s">{format!(
+                        "Over the last {} held with attendance recorded. The target is two thirds.",
+                        if counted == 1 { "meeting".to_string() } else { format!("{counted} meetings") }
+                    )}</p>
+                    <table class="nhsuk-table-responsive" data-testid="attendance-by-role">
+                        <thead class="nhsuk-table__head" role="rowgroup"><tr role="row">
+                            <th scope="col" role="columnheader">"Role"</th><th scope="col" role="columnheader">"Attended"</th><th scope="col" role="columnheader">"Share"</th>
+                        </tr></thead>
+                        <tbody class="nhsuk-table__body">
+                            {s.lines.iter().map(|&views::team::RoleAttendanceLine { role, attended, expected, percent, meets_target: ok }| view! {
+                                <tr role="row" class="nhsuk-table__row">
+                                    <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Role "</span>{role}</td>
+                                    <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Attended "</span>{format!("{attended} of {expected}")}</td>
+                                    <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Share "</span>{format!("{percent}%")}{(!ok).then(|| view! { " " <strong class="nhsuk-tag nhsuk-tag--orange">"Below target"</strong> })}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
         </Show>
     }
 }

@@ -16,13 +16,21 @@ use crate::web::routes::Page;
 use crate::web::views::team::{members_of, MemberLine};
 
 /// Which of the team's people cannot sign in, as the server says (`None` until it answers, or
-/// offline: then nobody is marked either way).
+/// offline: then nobody is marked either way). Asked again whenever the server's copy of the
+/// team changes (someone joins or leaves), never about a team the server does not have yet.
 pub fn use_members_without_accounts(team_id: Uuid) -> RwSignal<Option<Vec<Uuid>>> {
+    let sync = expect_context::<SyncClient>();
     let without = RwSignal::new(None::<Vec<Uuid>>);
-    spawn_local(async move {
-        if let Ok(answer) = api::members_without_accounts(team_id).await {
-            let _ = without.try_set(Some(answer.person_ids));
+    let server_version = Memo::new(move |_| sync.versioned::<Team>(team_id).map(|(v, _)| v));
+    Effect::new(move || {
+        if server_version.get().unwrap_or(0) == 0 {
+            return;
         }
+        spawn_local(async move {
+            if let Ok(answer) = api::members_without_accounts(team_id).await {
+                let _ = without.try_set(Some(answer.person_ids));
+            }
+        });
     });
     without
 }
