@@ -51,7 +51,7 @@ fi
 # NHS design system styles, wasm-opt (npm binaryen; never Debian's 108, which breaks the wasm)
 # and playwright-core, pinned by package-lock.json.
 if ! npm ls --depth=0 >/dev/null 2>&1 || [ ! -x node_modules/.bin/wasm-opt ]; then
-  step "Installing npm packages (nhsuk-frontend, binaryen, playwright-core)"
+  step "Installing npm packages (nhsuk-frontend, binaryen, playwright-core, axe-core)"
   npm ci --no-audit --no-fund
 fi
 

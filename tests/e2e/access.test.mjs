@@ -100,7 +100,7 @@ test('a restricted item is seen only by the people it names, and an observer can
   // Pat lets Gita see it; on her next visit she does.
   await ivy.getByLabel('Let someone else see it').selectOption({ label: 'Dr Gita Synthetic' });
   await ivy.getByRole('button', { name: 'Allow' }).click();
-  await ivy.getByRole('button', { name: 'Stop Dr Gita Synthetic seeing this item' }).waitFor();
+  await ivy.getByRole('button', { name: 'Remove Dr Gita Synthetic from who can see this item' }).waitFor();
   await waitAllSent(pat.page);
   await gita.page.goto(meetingUrl);
   const gitaIvy = gita.page.getByTestId('agenda-item').filter({ hasText: 'Ivy Synthetic' });

@@ -70,21 +70,21 @@ fn AccountTable(
     });
     view! {
         {move || error.get().map(|e| view! { <p class="nhsuk-error-message" role="alert">{e}</p> })}
-        <table class="nhsuk-table" data-testid="accounts">
+        <table class="nhsuk-table-responsive" data-testid="accounts">
             <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Accounts"</caption>
-            <thead>
-                <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Last active"</th><th scope="col">"Actions"</th></tr>
+            <thead class="nhsuk-table__head" role="rowgroup">
+                <tr role="row"><th scope="col" role="columnheader">"Name"</th><th scope="col" role="columnheader">"Email"</th><th scope="col" role="columnheader">"Role"</th><th scope="col" role="columnheader">"Status"</th><th scope="col" role="columnheader">"Last active"</th><th scope="col" role="columnheader">"Actions"</th></tr>
             </thead>
-            <tbody>
+            <tbody class="nhsuk-table__body">
                 {accounts.into_iter().map(|a| {
                     let (id, name) = (a.user_id, a.name.clone());
                     let own = id == me;
                     view! {
-                        <tr data-testid="account-row">
-                            <td>{a.name.clone()}</td>
-                            <td>{a.email.clone()}</td>
-                            <td>{a.role.label()}</td>
-                            <td>
+                        <tr role="row" class="nhsuk-table__row" data-testid="account-row">
+                            <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Name "</span>{a.name.clone()}</td>
+                            <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Email "</span>{a.email.clone()}</td>
+                            <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Role "</span>{a.role.label()}</td>
+                            <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Status "</span>
                                 {if a.disabled {
                                     view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Disabled"</strong> }.into_any()
                                 } else {
@@ -92,14 +92,14 @@ fn AccountTable(
                                 }}
                                 {a.site_admin.then(|| view! { " "<strong class="nhsuk-tag nhsuk-tag--blue">"Site administrator"</strong> })}
                             </td>
-                            <td>{a.last_active.map_or_else(|| "No session now".to_string(), uk_time::format_uk)}</td>
-                            <td class="mdt-actions">
+                            <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Last active "</span>{a.last_active.map_or_else(|| "No session now".to_string(), uk_time::format_uk)}</td>
+                            <td role="cell" class="nhsuk-table__cell mdt-actions">
                                 {(!own).then(|| {
                                     let disabled = a.disabled;
                                     let name_for_reset = name.clone();
+                                    let name_shown = name.clone();
                                     view! {
                                         <button type="button" class="mdt-link-button"
-                                            aria-label=format!("{} {name}", if disabled { "Enable" } else { "Disable" })
                                             on:click=move |_| {
                                                 // Disabling ends their sessions at once: ask first.
                                                 let confirmed = !disabled
@@ -110,13 +110,12 @@ fn AccountTable(
                                                     set_disabled.dispatch((id, name.clone(), !disabled));
                                                 }
                                             }>
-                                            {if disabled { "Enable" } else { "Disable" }}
+                                            {if disabled { "Enable" } else { "Disable" }}<span class="nhsuk-u-visually-hidden">{format!(" {name_shown}")}</span>
                                         </button>
                                         " "
                                         <button type="button" class="mdt-link-button" aria-expanded=move || (resetting.get() == Some(id)).to_string()
-                                            aria-label=format!("Set a new password for {name_for_reset}")
                                             on:click=move |_| resetting.update(|r| *r = if *r == Some(id) { None } else { Some(id) })>
-                                            "Set a new password"
+                                            "Set a new password"<span class="nhsuk-u-visually-hidden">{format!(" for {name_for_reset}")}</span>
                                         </button>
                                     }
                                 })}

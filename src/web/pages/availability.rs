@@ -155,8 +155,8 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
                 }
                 view! {
                     <li>{text.clone()}" "
-                        <button type="button" class="mdt-link-button" aria-label=format!("Remove {text}")
-                            on:click=move |_| { let mut next = current.get_untracked(); next.availability.commitments.remove(i); save(next); }>"Remove"</button>
+                        <button type="button" class="mdt-link-button"
+                            on:click=move |_| { let mut next = current.get_untracked(); next.availability.commitments.remove(i); save(next); }>"Remove"<span class="nhsuk-u-visually-hidden">{format!(" {text}")}</span></button>
                     </li>
                 }
             }).collect_view()}
@@ -194,7 +194,9 @@ fn AvailabilityEditor(person_id: Uuid) -> impl IntoView {
             {move || current.get().availability.absences.into_iter().enumerate().map(|(i, a)| view! {
                 <li>{format!("{} to {}: {}", uk_time::format_date(a.from), uk_time::format_date(a.until), a.label)}" "
                     <button type="button" class="mdt-link-button"
-                        on:click=move |_| { let mut next = current.get_untracked(); next.availability.absences.remove(i); save(next); }>"Remove"</button>
+                        on:click=move |_| { let mut next = current.get_untracked(); next.availability.absences.remove(i); save(next); }>
+                        "Remove"<span class="nhsuk-u-visually-hidden">{format!(" {} from {}", a.label, uk_time::format_date(a.from))}</span>
+                    </button>
                 </li>
             }).collect_view()}
         </ul>

@@ -54,14 +54,14 @@ pub fn RestrictionControls(data: Memo<Option<AgendaView>>, item_id: Uuid) -> imp
                 {move || named().into_iter().map(|(person, name)| view! {
                     <li>
                         {name.clone()}" "
-                        <button type="button" class="mdt-link-button" aria-label=format!("Stop {name} seeing this item")
+                        <button type="button" class="mdt-link-button"
                             on:click=move |_| if let Some(item) = item() {
                                 save(AgendaItem {
                                     restricted_to: item.restricted_to.iter().copied().filter(|p| *p != person).collect(),
                                     ..item
                                 });
                             }>
-                            "Remove"
+                            "Remove"<span class="nhsuk-u-visually-hidden">{format!(" {name} from who can see this item")}</span>
                         </button>
                     </li>
                 }).collect_view()}

@@ -78,10 +78,10 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                 view! { <p class="nhsuk-body" data-testid="no-meetings">"No meetings planned yet."</p> }.into_any()
             } else {
                 view! {
-                    <table class="nhsuk-table" data-testid="meeting-list">
+                    <table class="nhsuk-table-responsive" data-testid="meeting-list">
                         <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Meetings of this team"</caption>
-                        <thead class="nhsuk-table__head"><tr>
-                            <th scope="col">"When"</th><th scope="col">"Where"</th><th scope="col">"Status"</th><th scope="col"><span class="nhsuk-u-visually-hidden">"Actions"</span></th>
+                        <thead class="nhsuk-table__head" role="rowgroup"><tr role="row">
+                            <th scope="col" role="columnheader">"When"</th><th scope="col" role="columnheader">"Where"</th><th scope="col" role="columnheader">"Status"</th><th scope="col" role="columnheader"><span class="nhsuk-u-visually-hidden">"Actions"</span></th>
                         </tr></thead>
                         <tbody class="nhsuk-table__body">
                             {list.into_iter().map(|(v, m)| {
@@ -91,18 +91,21 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                 // A concluded meeting's record is final: nothing to change or cancel.
                                 let closed = m.status == MeetingStatus::Closed;
                                 view! {
-                                    <tr class="nhsuk-table__row" class:mdt-row--cancelled=cancelled>
-                                        <td class="nhsuk-table__cell">
+                                    <tr role="row" class="nhsuk-table__row" class:mdt-row--cancelled=cancelled>
+                                        <td role="cell" class="nhsuk-table__cell">
+                                            <span class="nhsuk-table-responsive__heading" aria-hidden="true">"When "</span>
                                             <a href=Page::Meeting(id).href()>
                                                 {format!("{}–{}", uk_time::format_uk(m.starts_at), uk_time::format_uk_time(m.ends_at))}
                                             </a>
                                             {v.unsent.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey mdt-tag-inline">"Not sent yet"</strong> })}
                                         </td>
-                                        <td class="nhsuk-table__cell">
+                                        <td role="cell" class="nhsuk-table__cell">
+                                            <span class="nhsuk-table-responsive__heading" aria-hidden="true">"Where "</span>
                                             {m.place.clone()}
                                             {m.video_link.clone().map(|l| view! { <br/><a href=l.clone() rel="noreferrer" target="_blank">"Video link"</a> })}
                                         </td>
-                                        <td class="nhsuk-table__cell">
+                                        <td role="cell" class="nhsuk-table__cell">
+                                            <span class="nhsuk-table-responsive__heading" aria-hidden="true">"Status "</span>
                                             {match m.status {
                                                 MeetingStatus::Cancelled => view! { <strong class="nhsuk-tag nhsuk-tag--red">"Cancelled"</strong> }.into_any(),
                                                 MeetingStatus::Closed => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Closed"</strong> }.into_any(),
@@ -110,7 +113,7 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
                                                 MeetingStatus::Planned => view! { <strong class="nhsuk-tag nhsuk-tag--blue">"Planned"</strong> }.into_any(),
                                             }}
                                         </td>
-                                        <td class="nhsuk-table__cell mdt-actions">
+                                        <td role="cell" class="nhsuk-table__cell mdt-actions">
                                             <Show when=move || may_change.get() && !closed>
                                             <button type="button" class="mdt-link-button" on:click=move |_| editing.set(Some((id, false)))>
                                                 "Change"<span class="nhsuk-u-visually-hidden">{format!(" meeting on {}", uk_time::format_uk(m.starts_at))}</span>
@@ -280,21 +283,21 @@ fn SeriesEditor(series_id: Uuid, on_done: Callback<()>) -> impl IntoView {
             <ErrorSummary error=err id_prefix="series"/>
             {move || notice.get().map(|n| view! { <div class="nhsuk-inset-text" role="status"><p>{n}</p></div> })}
             <p class="nhsuk-body-s">"Changes go into everyone's calendar when they download the series again."</p>
-            <table class="nhsuk-table" id="series-exceptions" tabindex="-1" data-testid="series-meetings">
+            <table class="nhsuk-table-responsive" id="series-exceptions" tabindex="-1" data-testid="series-meetings">
                 <caption class="nhsuk-table__caption nhsuk-table__caption--s">"Coming meetings of the series"</caption>
-                <thead><tr><th scope="col">"Under the rule"</th><th scope="col">"Now"</th><th scope="col"><span class="nhsuk-u-visually-hidden">"Change"</span></th></tr></thead>
-                <tbody>
+                <thead class="nhsuk-table__head" role="rowgroup"><tr role="row"><th scope="col" role="columnheader">"Under the rule"</th><th scope="col" role="columnheader">"Now"</th><th scope="col" role="columnheader"><span class="nhsuk-u-visually-hidden">"Change"</span></th></tr></thead>
+                <tbody class="nhsuk-table__body">
                     {move || coming().into_iter().map(|(date, at)| {
                         let day = uk_time::format_date(date);
                         view! {
-                            <tr>
-                                <td>{date.format("%a %-d %b %Y").to_string()}</td>
-                                <td>{match at {
+                            <tr role="row" class="nhsuk-table__row">
+                                <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Under the rule "</span>{date.format("%a %-d %b %Y").to_string()}</td>
+                                <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">"Now "</span>{match at {
                                     None => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Skipped"</strong> }.into_any(),
                                     Some(at) if at.date() == date => view! { <span>{at.format("%H:%M").to_string()}</span> }.into_any(),
                                     Some(at) => view! { <span>{format!("Moved to {}", at.format("%a %-d %b, %H:%M"))}</span> }.into_any(),
                                 }}</td>
-                                <td class="mdt-actions">
+                                <td role="cell" class="nhsuk-table__cell mdt-actions">
                                     {if at.is_none() || at.is_some_and(|a| a.date() != date || a.time() != series.get_untracked().map(|s| s.starts).unwrap_or_default()) {
                                         let day = day.clone();
                                         view! {

@@ -308,8 +308,8 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                                     let name = names.get(&pid).cloned().unwrap_or_else(|| "someone not in your directory".into());
                                     view! {
                                         <li>{name.clone()}" "
-                                            <button type="button" class="mdt-link-button" aria-label=format!("Stop {name} observing")
-                                                on:click=move |_| { observers.update(|o| { o.remove(&pid); }); dirty.set(true); }>"Remove"</button>
+                                            <button type="button" class="mdt-link-button"
+                                                on:click=move |_| { observers.update(|o| { o.remove(&pid); }); dirty.set(true); }>"Remove"<span class="nhsuk-u-visually-hidden">{format!(" {name} from the observers")}</span></button>
                                         </li>
                                     }
                                 }).collect_view()

@@ -1,0 +1,174 @@
+// End-to-end: every page of the app, for each role that sees it (coordinator, member, observer,
+// site administrator, signed out), checked with axe-core against WCAG 2.2 A and AA, and at phone
+// widths of 390 and 320 CSS pixels for sideways scrolling (WCAG 1.4.10, reflow). Screenshots of
+// each page at 320 px are kept as artefacts. Synthetic people and patients only.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import {
+  COLLEAGUES,
+  addPatientItem,
+  createTeam,
+  planMeeting,
+  screenshotPath,
+  session,
+  signIn,
+  useServerAndBrowser,
+  waitAllSent,
+} from './helpers.mjs';
+
+const env = useServerAndBrowser(before, after, [
+  ...COLLEAGUES,
+  ['olu.observer@example.nhs.net', 'Olu Observer', 'other'],
+  ['sam.admin@example.nhs.net', 'Sam Admin', 'other', '--site-admin'],
+]);
+
+const AXE = fs.readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+const PHONE_WIDTHS = [390, 320];
+const DESKTOP = { width: 1280, height: 800 };
+
+/** Waits until the page shows its content: a main heading, and nothing still loading. */
+async function settled(page) {
+  await page.locator('main h1').first().waitFor();
+  await page.waitForFunction(() => !/Loading|Opening your work/.test(document.querySelector('main')?.innerText ?? ''), null, { timeout: 15000 });
+}
+
+/**
+ * The page's faults: axe-core violations (WCAG 2.2 A/AA) at desktop width and at each phone
+ * width, and any sideways scrolling at a phone width (naming what sticks out).
+ */
+async function faultsOf(page, name) {
+  const faults = [];
+  const axe = async (width) => {
+    // Injected through the browser's debugging protocol, which the app's CSP does not govern.
+    await page.evaluate(AXE);
+    const violations = await page.evaluate(async (tags) => {
+      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
+    }, WCAG_TAGS);
+    for (const v of violations) faults.push(`${name} at ${width} px: ${v}`);
+  };
+  await page.setViewportSize(DESKTOP);
+  await axe(DESKTOP.width);
+  for (const width of PHONE_WIDTHS) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.waitForTimeout(100);
+    const overflow = await page.evaluate(() => {
+      const viewport = document.documentElement.clientWidth;
+      const page = document.documentElement.scrollWidth;
+      if (page <= viewport) return null;
+      const culprits = [...document.querySelectorAll('main *, header *')]
+        .filter((e) => e.getBoundingClientRect().right > viewport + 1)
+        .filter((e) => !e.parentElement || e.parentElement.getBoundingClientRect().right <= viewport + 1)
+        .slice(0, 4)
+        .map((e) => `${e.tagName.toLowerCase()}${e.className ? '.' + String(e.className).trim().split(/\s+/).join('.') : ''}`);
+      return `page ${page} px wide in a ${viewport} px viewport (${culprits.join(', ')})`;
+    });
+    if (overflow) faults.push(`${name} at ${width} px scrolls sideways: ${overflow}`);
+    if (width === 320) {
+      await axe(width);
+      await page.screenshot({ path: screenshotPath(`phone-320-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`), fullPage: true });
+    }
+  }
+  await page.setViewportSize(DESKTOP);
+  return faults;
+}
+
+/** Opens `path` in a fresh load (pages load lazily) and checks it. */
+async function check(page, path, name, prepare) {
+  await page.goto(`${env.baseUrl}${path}`);
+  await settled(page);
+  if (prepare) await prepare(page);
+  return faultsOf(page, name);
+}
+
+test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideways scrolling on a phone (issue 15)', async () => {
+  const { baseUrl, browser } = env;
+  const faults = [];
+
+  // Signed out: the sign-in page.
+  const visitor = await session(browser);
+  await visitor.page.setViewportSize(DESKTOP);
+  await visitor.page.goto(`${baseUrl}/`);
+  await visitor.page.getByLabel('Email address').waitFor();
+  faults.push(...(await faultsOf(visitor.page, 'sign-in')));
+  await visitor.context.close();
+
+  // Pat coordinates a team of Sol and Gita, Olu observing, with a meeting, a patient with a
+  // brief, and Nia in the directory (she cannot sign in).
+  const pat = await session(browser);
+  const page = pat.page;
+  await page.setViewportSize(DESKTOP);
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  faults.push(...(await faultsOf(page, 'coordinator home, no team yet')));
+  await page.getByRole('link', { name: 'Directory' }).click();
+  await page.getByRole('button', { name: 'Add a person' }).click();
+  await page.getByLabel('Full name').fill('Dr Nia Synthetic');
+  await page.getByLabel('Role').selectOption({ label: 'GP' });
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await page.getByTestId('people-list').getByRole('cell', { name: 'Dr Nia Synthetic', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Teams and meetings' }).click();
+  await createTeam(page, 'Linden MDT', {
+    emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net', 'olu.observer@example.nhs.net'],
+    roles: ['GP', 'Social worker'],
+  });
+  await page.getByTestId('member-checkboxes').getByLabel(/Olu Observer/).uncheck();
+  await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();
+  const olu = await page.locator('#observer-add option', { hasText: 'Olu Observer' }).getAttribute('value');
+  await page.selectOption('#observer-add', olu);
+  await page.getByRole('button', { name: 'Save team' }).click();
+  await page.getByText('Team saved.').waitFor();
+  const teamPath = new URL(page.url()).pathname;
+  await planMeeting(page, 9);
+  await page.getByTestId('meeting-list').getByRole('link').first().click();
+  await page.getByRole('button', { name: 'Add an item' }).waitFor();
+  const meetingPath = new URL(page.url()).pathname;
+  await addPatientItem(page, { nhs: '9990000018', name: 'Ada Synthetic' });
+  const ada = page.getByTestId('agenda-item').filter({ hasText: 'Ada Synthetic' });
+  const briefPath = await ada.getByRole('link', { name: /brief for Ada Synthetic/ }).getAttribute('href');
+  const patientPath = await ada.getByRole('link', { name: 'Ada Synthetic' }).first().getAttribute('href');
+  await waitAllSent(page);
+  await page.goto(`${baseUrl}${teamPath}`);
+  const niaPath = await page.getByRole('link', { name: 'Record clinics and days away for Dr Nia Synthetic' }).getAttribute('href');
+
+  const coordinatorPages = [
+    ['/', 'coordinator home'],
+    ['/teams/new', 'create a team'],
+    [teamPath, 'team (coordinator)'],
+    [`${teamPath}/actions`, "team's actions"],
+    [`${teamPath}/find-a-time`, 'find a time', async (p) => {
+      await p.getByRole('button', { name: 'Find times' }).click();
+      await p.getByTestId('week-grid').waitFor();
+    }],
+    [meetingPath, 'meeting (coordinator)'],
+    [`${meetingPath}/pack`, 'brief pack'],
+    [briefPath, 'brief (coordinator)'],
+    [patientPath, 'patient'],
+    ['/actions', 'my actions'],
+    ['/availability', 'my availability'],
+    [niaPath, "a member's availability"],
+    ['/people', 'directory'],
+    ['/conflicts', 'conflicts'],
+    ['/no-such-page', 'page not found'],
+  ];
+  for (const [path, name, prepare] of coordinatorPages) faults.push(...(await check(page, path, name, prepare)));
+
+  // Sol, a member; Olu, an observer; Sam, a site administrator in no team.
+  for (const [email, role, paths] of [
+    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions']]],
+    ['olu.observer@example.nhs.net', 'observer', [[teamPath, 'team'], [meetingPath, 'meeting'], [briefPath, 'brief']]],
+    ['sam.admin@example.nhs.net', 'site administrator', [['/', 'home'], ['/accounts', 'accounts']]],
+  ]) {
+    const s = await session(browser);
+    await s.page.setViewportSize(DESKTOP);
+    await signIn(s.page, baseUrl, email);
+    await waitAllSent(s.page);
+    for (const [path, name] of paths) faults.push(...(await check(s.page, path, `${name} (${role})`)));
+    assert.deepEqual(s.page.errors, []);
+    await s.context.close();
+  }
+  assert.deepEqual(page.errors, []);
+  await pat.context.close();
+  assert.deepEqual(faults, [], `${faults.length} faults:\n${faults.join('\n')}`);
+});
