@@ -55,7 +55,7 @@ impl AttendanceStatus {
     }
 
     /// The person has said they are coming (or was there): more than merely not having said no.
-    pub fn confirmed(self) -> bool {
+    pub fn says_coming(self) -> bool {
         matches!(self, Self::Attending | Self::Remote | Self::Attended)
     }
 
@@ -157,7 +157,7 @@ pub struct RoleCover {
     /// People expected who hold the role (deputies included): nobody has said they cannot come.
     pub covered_by: Vec<Uuid>,
     /// Of those, the people who have said they are coming (or attended): silence is not a yes.
-    pub confirmed_by: Vec<Uuid>,
+    pub said_coming: Vec<Uuid>,
 }
 
 impl RoleCover {
@@ -167,8 +167,8 @@ impl RoleCover {
     }
 
     /// Enough people of this role have said they are coming.
-    pub fn confirmed(&self) -> bool {
-        self.confirmed_by.len() as u32 >= self.needed
+    pub fn is_confirmed(&self) -> bool {
+        self.said_coming.len() as u32 >= self.needed
     }
 }
 
@@ -209,16 +209,16 @@ impl QuorumPanel {
                     .copied()
                     .filter(|p| roles.get(p) == Some(&role))
                     .collect();
-                let confirmed_by = covered_by
+                let said_coming = covered_by
                     .iter()
                     .copied()
-                    .filter(|p| status(*p).confirmed())
+                    .filter(|p| status(*p).says_coming())
                     .collect();
                 RoleCover {
                     role,
                     needed,
                     covered_by,
-                    confirmed_by,
+                    said_coming,
                 }
             })
             .collect();
@@ -231,8 +231,8 @@ impl QuorumPanel {
     }
 
     /// Every required role is covered by people who have said they are coming.
-    pub fn confirmed(&self) -> bool {
-        self.roles.iter().all(RoleCover::confirmed)
+    pub fn is_confirmed(&self) -> bool {
+        self.roles.iter().all(RoleCover::is_confirmed)
     }
 
     /// Roles nobody will cover: what the coordinator is warned about.
@@ -416,8 +416,8 @@ mod tests {
         let (team, roles) = team();
         // Nobody has answered: every role is expected, none confirmed.
         let silent = QuorumPanel::of(&team, &roles, &[]);
-        assert!(silent.met() && !silent.confirmed());
-        assert!(silent.roles.iter().all(|r| r.confirmed_by.is_empty()));
+        assert!(silent.met() && !silent.is_confirmed());
+        assert!(silent.roles.iter().all(|r| r.said_coming.is_empty()));
         // One GP says yes (remotely counts), the social worker says yes, the nurse attended.
         let answers = [
             answer(2, AttendanceStatus::Remote, None),
@@ -425,8 +425,8 @@ mod tests {
             answer(5, AttendanceStatus::Attended, None),
         ];
         let panel = QuorumPanel::of(&team, &roles, &answers);
-        assert!(panel.met() && panel.confirmed());
-        assert_eq!(panel.roles[0].confirmed_by, vec![Uuid::from_u128(2)]);
+        assert!(panel.met() && panel.is_confirmed());
+        assert_eq!(panel.roles[0].said_coming, vec![Uuid::from_u128(2)]);
         assert_eq!(
             panel.roles[0].covered_by,
             vec![Uuid::from_u128(2), Uuid::from_u128(3)],
@@ -441,17 +441,17 @@ mod tests {
             answer(4, AttendanceStatus::Apologies, Some(7)),
         ];
         let panel = QuorumPanel::of(&team, &roles, &deputised);
-        assert!(panel.met() && !panel.confirmed());
+        assert!(panel.met() && !panel.is_confirmed());
         let deputy_says_yes = [
             deputised[0].clone(),
             deputised[1].clone(),
             deputised[2].clone(),
             answer(7, AttendanceStatus::Attending, None),
         ];
-        assert!(QuorumPanel::of(&team, &roles, &deputy_says_yes).confirmed());
+        assert!(QuorumPanel::of(&team, &roles, &deputy_says_yes).is_confirmed());
         // Confirmed never outruns expected.
         for status in AttendanceStatus::ALL {
-            assert!(!status.confirmed() || status.expected(), "{status:?}");
+            assert!(!status.says_coming() || status.expected(), "{status:?}");
         }
     }
 

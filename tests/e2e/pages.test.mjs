@@ -125,6 +125,8 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
   await page.getByRole('button', { name: 'Add an item' }).waitFor();
   const meetingPath = new URL(page.url()).pathname;
   await addPatientItem(page, { nhs: '9990000018', name: 'Ada Synthetic' });
+  await addPatientItem(page, { nhs: '9990000026', name: 'Bea Synthetic' });
+  await addPatientItem(page, { nhs: '9990000034', name: 'Cy Synthetic' });
   const ada = page.getByTestId('agenda-item').filter({ hasText: 'Ada Synthetic' });
   const briefPath = await ada.getByRole('link', { name: /brief for Ada Synthetic/ }).getAttribute('href');
   const patientPath = await ada.getByRole('link', { name: 'Ada Synthetic' }).first().getAttribute('href');
@@ -153,6 +155,43 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
     ['/no-such-page', 'page not found'],
   ];
   for (const [path, name, prepare] of coordinatorPages) faults.push(...(await check(page, path, name, prepare)));
+
+  // Running the meeting: the sticky "Now discussing" panel never covers the focused control
+  // (WCAG 2.2, 2.4.11), at every focus stop of the page.
+  await page.goto(`${baseUrl}${meetingPath}`);
+  await settled(page);
+  await page.getByRole('button', { name: 'Run the meeting' }).click();
+  const panel = page.getByTestId('now-discussing');
+  await panel.waitFor();
+  let stops = 0;
+  let whileStuck = 0;
+  // Forwards down the page, then backwards up it (going back, the browser scrolls each control
+  // to the top edge, where the panel is).
+  for (let i = 0; i < 400; i++) {
+    await page.keyboard.press(i < 200 ? 'Tab' : 'Shift+Tab');
+    // What a person sees: once the page has settled (two frames after the key).
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const seen = await page.evaluate(() => {
+      const el = document.activeElement;
+      const panel = document.querySelector('[data-testid="now-discussing"]');
+      if (!el || el === document.body || !panel) return { done: !panel };
+      if (panel.contains(el)) return {};
+      const p = panel.getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      const covered = r.top >= p.top && r.bottom <= p.bottom && r.left >= p.left && r.right <= p.right;
+      const name = `${el.tagName.toLowerCase()} "${(el.innerText || el.getAttribute('aria-label') || el.id || '').trim().slice(0, 40)}"`;
+      return { checked: true, stuck: window.scrollY > 0 && Math.abs(p.top) < 1, covered: covered ? name : null };
+    });
+    if (seen.done) break;
+    if (!seen.checked) continue;
+    seen.covered &&= `${seen.covered} (going ${i < 200 ? 'forwards' : 'backwards'})`;
+    stops += 1;
+    if (seen.stuck) whileStuck += 1;
+    if (seen.covered) faults.push(`meeting, running: the "Now discussing" panel covers the focused ${seen.covered}`);
+  }
+  assert.ok(stops > 40, `${stops} focus stops checked`);
+  assert.ok(whileStuck > 5, `the panel was stuck to the top for ${whileStuck} of them`);
+  await page.getByRole('button', { name: 'Stop running the meeting' }).click();
 
   // Sol, a member; Olu, an observer; Sam, a site administrator in no team.
   for (const [email, role, paths] of [

@@ -103,7 +103,7 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                         .roles
                         .iter()
                         .map(|c| {
-                            let said_yes = |p: &Uuid| c.confirmed_by.contains(p);
+                            let said_yes = |p: &Uuid| c.said_coming.contains(p);
                             (
                                 c.role,
                                 c.covered_by
@@ -118,7 +118,7 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                                     })
                                     .collect::<Vec<_>>(),
                                 c.met(),
-                                c.confirmed(),
+                                c.is_confirmed(),
                             )
                         })
                         .collect::<Vec<_>>()

@@ -18,6 +18,7 @@ use crate::core::api::CurrentUser;
 use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
 use crate::web::client::api;
+use crate::web::client::listeners::on_window;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::markup::Markup;
 use crate::web::components::markup_list::{keep_in_step, MarkupLine, MarkupLines};
@@ -131,6 +132,13 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
     };
     // Running the meeting: which item is being discussed, and since when.
     let current = RwSignal::new(None::<usize>);
+    // While the "Now discussing" panel sticks to the top of the screen, a control that gets
+    // focus underneath it is scrolled clear (WCAG 2.2, 2.4.11).
+    let now_panel = NodeRef::<leptos::html::Div>::new();
+    on_window("focusin", true, move || {
+        // After the browser's own scrolling to the control, which may put it under the panel.
+        request_animation_frame(move || keep_focus_clear_of(now_panel));
+    });
     let started = RwSignal::new(0.0f64);
     let clock = RwSignal::new(0.0f64);
     let now_ms = || js_sys::Date::now();
@@ -201,7 +209,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             let over = elapsed > allowed;
             let count = item_count();
             Some(view! {
-                <div class="mdt-now" role="region" aria-label="Now discussing" data-testid="now-discussing">
+                <div class="mdt-now" role="region" aria-label="Now discussing" data-testid="now-discussing" node_ref=now_panel>
                     <p class="mdt-now__label">{format!("Now discussing (item {} of {count}), slot {}–{}", index + 1, uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))}</p>
                     <p class="mdt-now__heading">{v.item_heading(item)}</p>
                     <p class="mdt-now__timer" class:mdt-now__timer--over=over>
@@ -223,6 +231,32 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
         <AgendaList data=data is_coordinator=is_coordinator may_edit=may_edit current=current/>
         {move || (open() && may_edit.get()).then(|| view! { <AddItemForm data=data/> })}
         <ReadinessPanel data=data/>
+    }
+}
+
+/// Scrolls the page so the focused control is not under the sticky `panel` (when the panel is
+/// shown, stuck to the top of the screen, and the control is not in it).
+fn keep_focus_clear_of(panel: NodeRef<leptos::html::Div>) {
+    let Some(panel) = panel.get_untracked() else {
+        return;
+    };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(focused) = window.document().and_then(|d| d.active_element()) else {
+        return;
+    };
+    if panel.contains(Some(&focused)) {
+        return;
+    }
+    let (stuck, control) = (
+        panel.get_bounding_client_rect(),
+        focused.get_bounding_client_rect(),
+    );
+    // Stuck: at the top edge (on a phone the panel scrolls with the page, see style/app.css).
+    let is_stuck = stuck.top().abs() < 1.0;
+    if is_stuck && control.top() < stuck.bottom() {
+        window.scroll_by_with_x_and_y(0.0, control.top() - stuck.bottom() - 16.0);
     }
 }
 
