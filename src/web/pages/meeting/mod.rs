@@ -237,7 +237,8 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
 /// Scrolls the page so the focused control is not under the sticky `panel` (when the panel is
 /// shown, stuck to the top of the screen, and the control is not in it).
 fn keep_focus_clear_of(panel: NodeRef<leptos::html::Div>) {
-    let Some(panel) = panel.get_untracked() else {
+    // The page may be gone by the time the frame comes (a link was followed): then nothing.
+    let Some(panel) = panel.try_get_untracked().flatten() else {
         return;
     };
     let Some(window) = web_sys::window() else {
