@@ -148,6 +148,16 @@ export async function createTeam(page, name, { emails = [], roles = [] } = {}) {
   await page.getByRole('heading', { name }).waitFor();
 }
 
+/** Adds someone who cannot sign in to the directory (from any page with the navigation). */
+export async function addDirectoryPerson(page, name, role) {
+  await page.getByRole('link', { name: 'Directory' }).click();
+  await page.getByRole('button', { name: 'Add a person' }).click();
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Role').selectOption({ label: role });
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await page.getByTestId('people-list').getByRole('cell', { name, exact: true }).waitFor();
+}
+
 /** Plans a meeting `days` from today, 13:00–14:30 UK time, from the team page. */
 export async function planMeeting(page, days) {
   await page.getByRole('button', { name: 'Plan a meeting' }).click();

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
   COLLEAGUES,
+  addDirectoryPerson,
   addPatientItem,
   createTeam,
   planMeeting,
@@ -102,12 +103,7 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
   await page.setViewportSize(DESKTOP);
   await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
   faults.push(...(await faultsOf(page, 'coordinator home, no team yet')));
-  await page.getByRole('link', { name: 'Directory' }).click();
-  await page.getByRole('button', { name: 'Add a person' }).click();
-  await page.getByLabel('Full name').fill('Dr Nia Synthetic');
-  await page.getByLabel('Role').selectOption({ label: 'GP' });
-  await page.getByRole('button', { name: 'Add person' }).click();
-  await page.getByTestId('people-list').getByRole('cell', { name: 'Dr Nia Synthetic', exact: true }).waitFor();
+  await addDirectoryPerson(page, 'Dr Nia Synthetic', 'GP');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
   await createTeam(page, 'Linden MDT', {
     emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net', 'olu.observer@example.nhs.net'],

@@ -3,7 +3,7 @@
 // meetings, skipping a meeting in the series editor, and the series' calendar file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, createTeam, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addDirectoryPerson, createTeam, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -179,12 +179,7 @@ test("Find a time keeps clear of the team's own meeting; the coordinator records
   const page = pat.page;
   await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
   // Dr Nia Synthetic never signs in: she is only in the directory.
-  await page.getByRole('link', { name: 'Directory' }).click();
-  await page.getByRole('button', { name: 'Add a person' }).click();
-  await page.getByLabel('Full name').fill('Dr Nia Synthetic');
-  await page.getByLabel('Role').selectOption({ label: 'GP' });
-  await page.getByRole('button', { name: 'Add person' }).click();
-  await page.getByTestId('people-list').getByRole('cell', { name: 'Dr Nia Synthetic', exact: true }).waitFor();
+  await addDirectoryPerson(page, 'Dr Nia Synthetic', 'GP');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
   await createTeam(page, 'Hazel MDT', { emails: ['sol.worker@example.gov.uk'], roles: ['GP', 'Social worker'] });
   await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();

@@ -243,10 +243,7 @@ pub fn members_of(replica: &Replica, team_id: Uuid, today: NaiveDate) -> Vec<Mem
         )
         .filter_map(|id| {
             let person = replica.entity::<Person>(id)?;
-            let availability = replica
-                .entity::<PersonAvailability>(PersonAvailability::id_for(id))
-                .map(|a| a.availability)
-                .unwrap_or_default();
+            let availability = availability_of(replica, id);
             Some(MemberLine {
                 id,
                 name: person.name,
@@ -265,6 +262,14 @@ pub fn members_of(replica: &Replica, team_id: Uuid, today: NaiveDate) -> Vec<Mem
     lines
 }
 
+/// What `person` has recorded of their availability (nothing recorded: free at all times).
+fn availability_of(replica: &Replica, person: Uuid) -> crate::core::schedule::Availability {
+    replica
+        .entity::<PersonAvailability>(PersonAvailability::id_for(person))
+        .map(|a| a.availability)
+        .unwrap_or_default()
+}
+
 /// Whether `person` may change the team's records: its coordinator and members may, observers
 /// read only. True while the team is not on the device yet (a team being created).
 pub fn team_writable(replica: &Replica, team_id: Uuid, person: Uuid) -> bool {
@@ -281,10 +286,7 @@ pub fn candidates(replica: &Replica, team: &Team, coordinator_must_attend: bool)
         .chain(team.member_ids.iter().copied())
         .filter_map(|id| {
             let person = replica.entity::<Person>(id)?;
-            let availability = replica
-                .entity::<PersonAvailability>(PersonAvailability::id_for(id))
-                .map(|a| a.availability)
-                .unwrap_or_default();
+            let availability = availability_of(replica, id);
             Some(Candidate {
                 id,
                 role: person.role,
