@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  COLLEAGUES,
+  EVERY_ROLE,
   createTeam,
   planMeeting,
   screenshotPath,
@@ -15,11 +15,7 @@ import {
   waitAllSent,
 } from './helpers.mjs';
 
-const env = useServerAndBrowser(before, after, [
-  ...COLLEAGUES,
-  ['olu.observer@example.nhs.net', 'Olu Observer', 'other'],
-  ['sam.admin@example.nhs.net', 'Sam Admin', 'other', '--site-admin'],
-]);
+const env = useServerAndBrowser(before, after, EVERY_ROLE);
 
 const SECRET = 'Bruising seen at a home visit';
 

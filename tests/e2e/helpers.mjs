@@ -174,6 +174,13 @@ export const COLLEAGUES = [
   ['gita.synthetic@example.nhs.net', 'Dr Gita Synthetic', 'gp'],
 ];
 
+/** The three colleagues, an observer and a site administrator (in no team): every role. */
+export const EVERY_ROLE = [
+  ...COLLEAGUES,
+  ['olu.observer@example.nhs.net', 'Olu Observer', 'other'],
+  ['sam.admin@example.nhs.net', 'Sam Admin', 'other', '--site-admin'],
+];
+
 /** Adds a patient not yet on the team's list to the meeting page's agenda. */
 export async function addPatientItem(page, { nhs, name, born = '1938-04-12', reason = 'Two falls', question = 'Care package review?' }) {
   await page.getByRole('button', { name: 'Add an item' }).click();

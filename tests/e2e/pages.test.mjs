@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-  COLLEAGUES,
+  EVERY_ROLE,
   addDirectoryPerson,
   addPatientItem,
   createTeam,
@@ -18,11 +18,7 @@ import {
   waitAllSent,
 } from './helpers.mjs';
 
-const env = useServerAndBrowser(before, after, [
-  ...COLLEAGUES,
-  ['olu.observer@example.nhs.net', 'Olu Observer', 'other'],
-  ['sam.admin@example.nhs.net', 'Sam Admin', 'other', '--site-admin'],
-]);
+const env = useServerAndBrowser(before, after, EVERY_ROLE);
 
 const AXE = fs.readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
