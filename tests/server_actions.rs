@@ -61,7 +61,7 @@ async fn an_action_is_owned_by_one_team_member_who_accepts_and_completes_it() {
     let by_pat = pat.mutation("action", action_id, 1, json!({"status": "accepted"}));
     assert_eq!(
         pat.push(vec![by_pat]).await[0]["reason"],
-        "Only the owner can accept or decline an action"
+        "Only the owner can accept or decline an action: they can sign in, so ask them to answer it"
     );
 
     let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
@@ -123,6 +123,94 @@ async fn an_action_is_owned_by_one_team_member_who_accepts_and_completes_it() {
     let record = find(&pat.pull(0).await, action_id).unwrap().clone();
     assert_eq!(record["fields"]["status"], "done");
     assert_eq!(record["updated_by"], "Sol Worker");
+}
+
+/// A GP who never signs in used to leave their actions proposed for ever. The coordinator
+/// answers for them (in their own name, the history saying for whom); nobody else does, and
+/// nobody answers for a colleague who can sign in.
+#[tokio::test]
+async fn the_coordinator_answers_for_an_owner_who_cannot_sign_in_and_nobody_else_does() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let mut pat = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let s = setup(&h, &mut pat).await;
+    let (patient_id, item_id) = add_patient_item(&mut pat, &s).await;
+    let gp = person_without_account(&mut pat, "Dr Gita Synthetic", Role::Gp).await;
+    let mut t = team("Riverside MDT", s.pat, vec![s.sol, gp]);
+    assert_eq!(pat.put(s.team_id, 1, &t).await["status"], "applied");
+
+    let for_gp = Uuid::new_v4();
+    let for_sol = Uuid::new_v4();
+    for (id, owner) in [(for_gp, gp), (for_sol, s.sol)] {
+        assert_eq!(
+            pat.put(id, 0, &action(s.team_id, owner, item_id, patient_id))
+                .await["status"],
+            "applied"
+        );
+    }
+
+    // Sol, a member, cannot answer for the GP, accepting or declining.
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    for fields in [
+        json!({"status": "accepted"}),
+        json!({"status": "declined", "reason": "Not theirs"}),
+    ] {
+        let by_sol = sol.mutation("action", for_gp, 1, fields);
+        assert_eq!(
+            sol.push(vec![by_sol]).await[0]["reason"],
+            "Only the owner can accept or decline an action"
+        );
+    }
+    // The coordinator cannot answer for Sol, who can sign in.
+    let for_colleague = pat.mutation("action", for_sol, 1, json!({"status": "accepted"}));
+    assert_eq!(
+        pat.push(vec![for_colleague]).await[0]["reason"],
+        "Only the owner can accept or decline an action: they can sign in, so ask them to answer it"
+    );
+
+    // The coordinator accepts for the GP, with a history line in the coordinator's own name.
+    let accept = pat.mutation("action", for_gp, 1, json!({"status": "accepted"}));
+    let line = ActionEvent {
+        team_id: s.team_id,
+        action_id: for_gp,
+        by: s.pat,
+        at: Utc::now(),
+        summary: "accepted the action for Dr Gita Synthetic, who does not sign in".into(),
+    };
+    let line = pat.mutation(
+        "action_event",
+        Uuid::new_v4(),
+        0,
+        serde_json::Value::Object(mdt::core::entities::Entity::to_fields(&line)),
+    );
+    let results = pat.push(vec![accept, line]).await;
+    assert!(
+        results.iter().all(|r| r["status"] == "applied"),
+        "{results:?}"
+    );
+    // And can then record it done, the step such actions never reached.
+    let done = pat.mutation(
+        "action",
+        for_gp,
+        2,
+        json!({"status": "done", "completion_note": "Dr Synthetic phoned the family"}),
+    );
+    assert_eq!(pat.push(vec![done]).await[0]["status"], "applied");
+
+    // Once the GP is no longer in the team, nobody answers for them there.
+    let later = Uuid::new_v4();
+    assert_eq!(
+        pat.put(later, 0, &action(s.team_id, gp, item_id, patient_id))
+            .await["status"],
+        "applied"
+    );
+    t.member_ids = vec![s.sol];
+    assert_eq!(pat.put(s.team_id, 2, &t).await["status"], "applied");
+    let after_leaving = pat.mutation("action", later, 1, json!({"status": "accepted"}));
+    assert_eq!(
+        pat.push(vec![after_leaving]).await[0]["reason"],
+        "Only the owner can accept or decline an action"
+    );
 }
 
 #[tokio::test]

@@ -1334,6 +1334,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         Page::NewTeam,
         Page::Team(id),
         Page::TeamActions(id),
+        Page::TeamCalendar(id),
         Page::FindTime(id),
         Page::Meeting(id),
         Page::BriefPack(id),
@@ -1345,6 +1346,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         Page::People,
         Page::Accounts,
         Page::Conflicts,
+        Page::Search,
     ];
     // The list above names every place: a new one fails to compile here until it is added.
     for page in pages {
@@ -1353,6 +1355,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
             | Page::NewTeam
             | Page::Team(_)
             | Page::TeamActions(_)
+            | Page::TeamCalendar(_)
             | Page::FindTime(_)
             | Page::Meeting(_)
             | Page::BriefPack(_)
@@ -1363,7 +1366,8 @@ fn every_page_has_one_path_that_leads_back_to_it() {
             | Page::Availability(_)
             | Page::People
             | Page::Accounts
-            | Page::Conflicts => {}
+            | Page::Conflicts
+            | Page::Search => {}
         }
     }
     let mut paths = std::collections::HashSet::new();
@@ -1374,7 +1378,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         assert_eq!(Page::from_path(&format!("{href}/")), Some(page), "{href}/");
         assert!(paths.insert(href.clone()), "two places share {href}");
     }
-    assert_eq!(paths.len(), 15);
+    assert_eq!(paths.len(), 17);
     for nowhere in [
         "/teams/not-an-id",
         "/meetings/12345",

@@ -139,6 +139,52 @@ pub enum ActionChange {
     },
 }
 
+/// Who changes an action: the person signed in and, when they are the team's coordinator
+/// accepting or declining for an owner who does not sign in (a GP who never logs on), that
+/// owner's name, so the history says who really answered and for whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangedBy<'a> {
+    pub person: Uuid,
+    pub for_owner: Option<&'a str>,
+}
+
+impl ChangedBy<'_> {
+    /// The person acting for themselves.
+    pub fn person(person: Uuid) -> Self {
+        Self {
+            person,
+            for_owner: None,
+        }
+    }
+}
+
+impl<'a> ChangedBy<'a> {
+    /// A coordinator acting for an owner who cannot sign in, named `owner_name`.
+    pub fn for_owner(coordinator: Uuid, owner_name: &'a str) -> Self {
+        Self {
+            person: coordinator,
+            for_owner: Some(owner_name),
+        }
+    }
+}
+
+/// Refuses a due date before today in the UK: an action agreed (or moved) to a day already gone
+/// would be overdue from the start, which is nearly always a mistyped year or month.
+pub fn check_due_not_past(due: NaiveDate, now: DateTime<Utc>) -> Result<(), ValidationError> {
+    let today = uk_time::uk_today(now);
+    if due < today {
+        return Err(ValidationError::field(
+            "due",
+            format!(
+                "The due date, {}, has passed: choose today ({}) or a later day",
+                uk_time::format_date(due),
+                uk_time::format_date(today)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Action {
     /// Overdue: still open and its due date has passed in the UK (the day after the due date
     /// starts at UK midnight, BST or GMT).
@@ -146,22 +192,40 @@ impl Action {
         self.status.is_open() && uk_time::uk_today(now) > self.due
     }
 
-    /// Applies a change made by `by`, checking it is legal, and returns the history entry to
-    /// store with it. On error the action is unchanged.
+    /// Applies a change made by `by` for themselves, checking it is legal, and returns the
+    /// history entry to store with it. On error the action is unchanged.
     pub fn apply(&mut self, change: &ActionChange, by: Uuid) -> Result<String, ValidationError> {
+        self.apply_as(change, ChangedBy::person(by))
+    }
+
+    /// [`Action::apply`], possibly by a coordinator answering for an owner who does not sign in
+    /// (whether they may is the server's to check: see `authorize`).
+    pub fn apply_as(
+        &mut self,
+        change: &ActionChange,
+        by: ChangedBy<'_>,
+    ) -> Result<String, ValidationError> {
         let mut next = self.clone();
+        let for_owner = match by.for_owner {
+            Some(name) if by.person != self.owner_id => Some(name),
+            _ => None,
+        };
+        let answering = by.person == self.owner_id || for_owner.is_some();
+        let on_behalf = for_owner
+            .map(|name| format!(" for {name}, who does not sign in"))
+            .unwrap_or_default();
         let summary = match change {
             ActionChange::Accept => {
-                if by != self.owner_id {
+                if !answering {
                     return Err(ValidationError::record(
                         "Only the owner can accept an action",
                     ));
                 }
                 next.status = ActionStatus::Accepted;
-                "accepted the action".to_string()
+                format!("accepted the action{on_behalf}")
             }
             ActionChange::Decline { reason } => {
-                if by != self.owner_id {
+                if !answering {
                     return Err(ValidationError::record(
                         "Only the owner can decline an action",
                     ));
@@ -169,7 +233,7 @@ impl Action {
                 check::required_text("reason", "why you cannot take this on", reason, 1000)?;
                 next.status = ActionStatus::Declined;
                 next.reason = reason.trim().to_owned();
-                format!("declined: {}", next.reason)
+                format!("declined{on_behalf}: {}", next.reason)
             }
             ActionChange::Complete { note } => {
                 check::required_text("completion_note", "what was done", note, 2000)?;
@@ -280,14 +344,17 @@ impl Entity for ActionEvent {
 }
 
 /// The command "agree an action": the action (record `id`) and the first line of its history,
-/// together, so no action ever exists without saying who agreed it and when.
+/// together, so no action ever exists without saying who agreed it and when. Refused when the
+/// action is not valid or is due before `at`'s day.
 pub fn agree(
     action: &Action,
     id: Uuid,
     history_id: Uuid,
     by: Uuid,
     at: DateTime<Utc>,
-) -> Vec<Change> {
+) -> Result<Vec<Change>, ValidationError> {
+    action.validate()?;
+    check_due_not_past(action.due, at)?;
     let event = ActionEvent {
         team_id: action.team_id,
         action_id: id,
@@ -295,20 +362,27 @@ pub fn agree(
         at,
         summary: "agreed the action".into(),
     };
-    vec![Change::put(id, action), Change::put(history_id, &event)]
+    Ok(vec![
+        Change::put(id, action),
+        Change::put(history_id, &event),
+    ])
 }
 
 /// The command "change an action" (accept, decline, reassign, complete…): the action moved
 /// through its state machine as the device shows it, and a line of history saying who did what.
-/// Refused when the action is not on the device or the change is not allowed from where it is.
+/// Refused when the action is not on the device, the change is not allowed from where it is, or
+/// it moves the due date to a day already gone.
 pub fn change(
     replica: &Replica,
     id: Uuid,
     change: &ActionChange,
     history_id: Uuid,
-    by: Uuid,
+    by: ChangedBy<'_>,
     at: DateTime<Utc>,
 ) -> Result<Vec<Change>, ValidationError> {
+    if let ActionChange::Reschedule { due } = change {
+        check_due_not_past(*due, at)?;
+    }
     let Some((version, before)) = replica
         .view(id)
         .and_then(|v| v.typed::<Action>().map(|a| (v.version, a)))
@@ -318,11 +392,11 @@ pub fn change(
         ));
     };
     let mut after = before.clone();
-    let summary = after.apply(change, by)?;
+    let summary = after.apply_as(change, by)?;
     let event = ActionEvent {
         team_id: after.team_id,
         action_id: id,
-        by,
+        by: by.person,
         at,
         summary,
     };

@@ -300,7 +300,7 @@ pub fn who_may(kind: EntityKind, op: Operation, field: &str) -> &'static [Relati
 
 /// Rules that depend on the value written as well as on who writes it, listed with the table.
 pub const VALUE_RULES: &[&str] = &[
-    "Action: only its owner accepts or declines it.",
+    "Action: only its owner accepts or declines it, or the team's coordinator for an owner who cannot sign in.",
     "Action history: a line is written in the writer's own name.",
     "Team: the person who creates a team is its coordinator; nobody removes themselves.",
     "Availability and directory entries: a coordinator keeps them only for a team member who cannot sign in.",
@@ -572,13 +572,27 @@ fn value_rules<F: Facts>(
                 .map_or(action.status != ActionStatus::Proposed, |p| {
                     p.status != action.status
                 });
-            (status_changed
+            let answering = status_changed
                 && matches!(
                     action.status,
                     ActionStatus::Accepted | ActionStatus::Declined
-                )
-                && action.owner_id != me)
-                .then(|| "Only the owner can accept or decline an action".into())
+                );
+            if !answering || action.owner_id == me {
+                return Ok(None);
+            }
+            // The coordinator answers for an owner who cannot sign in (a GP who never logs
+            // on), never for a colleague who can answer for themselves.
+            let coordinates = facts
+                .team(action.team_id)?
+                .is_some_and(|t| t.coordinator_id == me && t.includes(action.owner_id));
+            if coordinates && facts.has_account(action.owner_id)? != Some(true) {
+                return Ok(None);
+            }
+            Some(if coordinates {
+                "Only the owner can accept or decline an action: they can sign in, so ask them to answer it".into()
+            } else {
+                "Only the owner can accept or decline an action".into()
+            })
         }
         K::ActionEvent => after
             .typed::<ActionEvent>()

@@ -146,10 +146,168 @@ impl Entity for Patient {
     }
 }
 
+/// Reads a date of birth typed as the design system's day, month and year boxes, with the
+/// design system's messages for what is missing or wrong (a birth date cannot be after `today`
+/// or before [`check::EARLIEST_BIRTH_DATE`]).
+pub fn date_of_birth_from_parts(
+    day: &str,
+    month: &str,
+    year: &str,
+    today: NaiveDate,
+) -> Result<NaiveDate, ValidationError> {
+    let field = "date_of_birth";
+    let parts = [
+        ("day", day.trim()),
+        ("month", month.trim()),
+        ("year", year.trim()),
+    ];
+    let missing: Vec<&str> = parts
+        .iter()
+        .filter(|(_, v)| v.is_empty())
+        .map(|(name, _)| *name)
+        .collect();
+    match missing.as_slice() {
+        [] => {}
+        [_, _, _] => {
+            return Err(ValidationError::field(
+                field,
+                "Enter the patient's date of birth",
+            ))
+        }
+        [one] => {
+            return Err(ValidationError::field(
+                field,
+                format!("Date of birth must include a {one}"),
+            ))
+        }
+        [first, second] => {
+            return Err(ValidationError::field(
+                field,
+                format!("Date of birth must include a {first} and {second}"),
+            ))
+        }
+        _ => unreachable!("three parts"),
+    }
+    let number = |s: &str, max_digits: usize| {
+        (s.len() <= max_digits && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let real_date = || ValidationError::field(field, "Date of birth must be a real date");
+    let (Some(d), Some(m)) = (number(parts[0].1, 2), number(parts[1].1, 2)) else {
+        return Err(real_date());
+    };
+    if parts[2].1.len() != 4 {
+        return Err(ValidationError::field(
+            field,
+            "Year must include 4 numbers, like 1941",
+        ));
+    }
+    let Some(y) = number(parts[2].1, 4) else {
+        return Err(real_date());
+    };
+    let date = NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(real_date)?;
+    if date > today {
+        return Err(ValidationError::field(
+            field,
+            "Date of birth must be today or in the past",
+        ));
+    }
+    if date < check::EARLIEST_BIRTH_DATE {
+        return Err(ValidationError::field(
+            field,
+            format!(
+                "Date of birth must be after {}",
+                super::uk_time::format_date(check::EARLIEST_BIRTH_DATE)
+            ),
+        ));
+    }
+    Ok(date)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_date_of_birth_from_day_month_and_year_boxes_with_the_design_systems_messages() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let dob = |d: &str, m: &str, y: &str| date_of_birth_from_parts(d, m, y, today);
+        let message = |d: &str, m: &str, y: &str| {
+            let e = dob(d, m, y).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("date_of_birth"));
+            e.message
+        };
+        assert_eq!(
+            dob(" 2", "03 ", "1941"),
+            Ok(NaiveDate::from_ymd_opt(1941, 3, 2).unwrap())
+        );
+        assert_eq!(dob("30", "11", "2026"), Ok(today), "born today");
+        assert_eq!(message("", " ", ""), "Enter the patient's date of birth");
+        assert_eq!(
+            message("2", "", "1941"),
+            "Date of birth must include a month"
+        );
+        assert_eq!(
+            message("", "", "1941"),
+            "Date of birth must include a day and month"
+        );
+        assert_eq!(
+            message("2", "", ""),
+            "Date of birth must include a month and year"
+        );
+        assert_eq!(
+            message("31", "2", "1941"),
+            "Date of birth must be a real date"
+        );
+        assert_eq!(
+            message("29", "2", "1941"),
+            "Date of birth must be a real date"
+        );
+        assert_eq!(dob("29", "2", "1940").unwrap().to_string(), "1940-02-29");
+        for (d, m) in [
+            ("0", "3"),
+            ("2", "13"),
+            ("2", "0"),
+            ("-1", "3"),
+            ("2.", "3"),
+            ("٣", "3"),
+            ("002", "3"),
+        ] {
+            assert_eq!(
+                message(d, m, "1941"),
+                "Date of birth must be a real date",
+                "{d}/{m}"
+            );
+        }
+        // Edges of what the numbers hold: never a panic or an overflow.
+        assert_eq!(
+            message("4294967296", "1", "1941"),
+            "Date of birth must be a real date"
+        );
+        assert_eq!(
+            message("2", "3", "41"),
+            "Year must include 4 numbers, like 1941"
+        );
+        assert_eq!(
+            message("2", "3", "+1941"),
+            "Year must include 4 numbers, like 1941"
+        );
+        assert_eq!(
+            message("2", "3", "19x1"),
+            "Date of birth must be a real date"
+        );
+        assert_eq!(
+            message("1", "12", "2026"),
+            "Date of birth must be today or in the past"
+        );
+        assert_eq!(
+            message("31", "12", "1889"),
+            "Date of birth must be after 1 Jan 1890"
+        );
+        assert!(dob("1", "1", "1890").is_ok());
+    }
 
     #[test]
     fn synthetic_numbers_are_valid_distinct_and_in_the_999_range() {

@@ -13,8 +13,8 @@ use crate::web::pages::{
     accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
     conflicts::ConflictsPage, find_time::FindTimePage, meeting::MeetingPage,
     my_actions::MyActionsPage, not_found::NotFound, pack::PackPage, patient::PatientPage,
-    people::PeoplePage, team::NewTeamPage, team::TeamPage, team_actions::TeamActionsPage,
-    teams::TeamsPage,
+    people::PeoplePage, search::SearchPage, team::NewTeamPage, team::TeamPage,
+    team_actions::TeamActionsPage, team_calendar::TeamCalendarPage, teams::TeamsPage,
 };
 
 /// A place in the app that a link can lead to.
@@ -26,6 +26,8 @@ pub enum Page {
     NewTeam,
     Team(Uuid),
     TeamActions(Uuid),
+    /// The team's meetings by month.
+    TeamCalendar(Uuid),
     FindTime(Uuid),
     Meeting(Uuid),
     /// The printable brief pack of a meeting.
@@ -40,6 +42,8 @@ pub enum Page {
     People,
     Accounts,
     Conflicts,
+    /// Search across the directory and the teams' patients.
+    Search,
 }
 
 impl Page {
@@ -50,6 +54,7 @@ impl Page {
             Self::NewTeam => "/teams/new".into(),
             Self::Team(id) => format!("/teams/{id}"),
             Self::TeamActions(id) => format!("/teams/{id}/actions"),
+            Self::TeamCalendar(id) => format!("/teams/{id}/calendar"),
             Self::FindTime(id) => format!("/teams/{id}/find-a-time"),
             Self::Meeting(id) => format!("/meetings/{id}"),
             Self::BriefPack(id) => format!("/meetings/{id}/pack"),
@@ -61,6 +66,7 @@ impl Page {
             Self::People => "/people".into(),
             Self::Accounts => "/accounts".into(),
             Self::Conflicts => "/conflicts".into(),
+            Self::Search => "/search".into(),
         }
     }
 
@@ -74,6 +80,7 @@ impl Page {
             ["teams", "new"] => Self::NewTeam,
             ["teams", team] => Self::Team(id(team)?),
             ["teams", team, "actions"] => Self::TeamActions(id(team)?),
+            ["teams", team, "calendar"] => Self::TeamCalendar(id(team)?),
             ["teams", team, "find-a-time"] => Self::FindTime(id(team)?),
             ["meetings", meeting] => Self::Meeting(id(meeting)?),
             ["meetings", meeting, "pack"] => Self::BriefPack(id(meeting)?),
@@ -85,6 +92,7 @@ impl Page {
             ["people"] => Self::People,
             ["accounts"] => Self::Accounts,
             ["conflicts"] => Self::Conflicts,
+            ["search"] => Self::Search,
             _ => return None,
         })
     }
@@ -100,6 +108,7 @@ impl Page {
             Self::MyAvailability => Self::MyAvailability,
             Self::People => Self::People,
             Self::Accounts => Self::Accounts,
+            Self::Search => Self::Search,
             _ => Self::Teams,
         }
     }
@@ -151,6 +160,8 @@ lazy_pages!(
     ConflictsRoute => ConflictsPage,
     NewTeamRoute => NewTeamPage,
     AccountsRoute => AccountsPage,
+    TeamCalendarRoute => TeamCalendarPage,
+    SearchRoute => SearchPage,
 );
 
 /// The view of a lazily loaded page's route (see [`lazy_pages`]).
@@ -177,6 +188,7 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/teams/new") view={page!(NewTeamRoute)}/>
             <Route path=path!("/teams/:id") view={page!(TeamRoute)}/>
             <Route path=path!("/teams/:id/actions") view={page!(TeamActionsRoute)}/>
+            <Route path=path!("/teams/:id/calendar") view={page!(TeamCalendarRoute)}/>
             <Route path=path!("/teams/:id/find-a-time") view={page!(FindTimeRoute)}/>
             <Route path=path!("/meetings/:id") view={page!(MeetingRoute)}/>
             <Route path=path!("/meetings/:id/pack") view={page!(PackRoute)}/>
@@ -188,6 +200,7 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/people") view={page!(PeopleRoute)}/>
             <Route path=path!("/accounts") view={page!(AccountsRoute)}/>
             <Route path=path!("/conflicts") view={page!(ConflictsRoute)}/>
+            <Route path=path!("/search") view={page!(SearchRoute)}/>
         </Routes>
     }
 }

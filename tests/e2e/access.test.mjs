@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import {
   EVERY_ROLE,
   createTeam,
+  fillDateOfBirth,
   planMeeting,
   screenshotPath,
   session,
@@ -40,7 +41,7 @@ test('a restricted item is seen only by the people it names, and an observer can
     await pat.page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
     await pat.page.getByLabel('NHS number').fill(nhs);
     await pat.page.getByLabel('Full name').fill(name);
-    await pat.page.getByLabel('Date of birth').fill('1940-02-03');
+    await fillDateOfBirth(pat.page, '1940-02-03');
     await pat.page.getByLabel('Reason for discussion').fill(reason);
     await pat.page.getByLabel('Question for the MDT').fill('What should happen next?');
     await pat.page.getByLabel('Lead professional').selectOption({ label: 'Sol Worker' });

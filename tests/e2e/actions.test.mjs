@@ -3,7 +3,7 @@
 // action, and open actions coming back on the next meeting's actions review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addDirectoryPerson, addPatientItem, createTeam, fillDateOfBirth, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -151,5 +151,94 @@ test('a meeting concludes only with outcomes; owners act on their actions; open 
   assert.deepEqual([...page.errors, ...sol.page.errors, ...gita.page.errors], []);
   await gita.context.close();
   await sol.context.close();
+  await pat.context.close();
+});
+
+// Issue 15, problems 5 and 10: a GP who never signs in left their actions proposed for ever and
+// readiness waiting for them to read; a due date already gone was accepted without a word.
+test('the coordinator answers for a GP who never signs in; readiness does not wait on them; past due dates are refused', async () => {
+  const { baseUrl, browser } = env;
+  const pat = await session(browser);
+  const page = pat.page;
+  await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
+  await addDirectoryPerson(page, 'Dr Nia Synthetic', 'GP');
+  await page.getByRole('link', { name: 'Teams and meetings' }).click();
+  await createTeam(page, 'Rowan MDT', { emails: ['sol.worker@example.gov.uk'] });
+  await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();
+  await page.getByRole('button', { name: 'Save team' }).click();
+  await page.getByText('Team saved.').waitFor();
+  await planMeeting(page, 14);
+  await page.getByTestId('meeting-list').getByRole('link').first().click();
+  await page.getByRole('heading', { name: 'Agenda' }).waitFor();
+  // Date of birth is the design system's day, month and year boxes, never the browser's picker,
+  // and a birth date still to come is refused with the design system's words.
+  await page.getByRole('button', { name: 'Add an item' }).click();
+  await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
+  await page.getByLabel('NHS number').fill('9990000042');
+  await page.getByLabel('Full name').fill('Dora Synthetic');
+  await fillDateOfBirth(page, `${new Date().getUTCFullYear() + 1}-01-02`);
+  assert.equal(await page.locator('input[type=date]').count(), 0, 'no browser date picker on the form');
+  await page.getByLabel('Reason for discussion').fill('Increasing needs at home');
+  await page.getByLabel('Question for the MDT').fill('What support is needed?');
+  await page.getByRole('button', { name: 'Add to agenda' }).click();
+  const summaryLink = page.locator('.nhsuk-error-summary').getByRole('link', { name: 'Date of birth must be today or in the past' });
+  await summaryLink.click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'item-date_of_birth', 'the summary link lands on the day box');
+  await page.getByRole('group', { name: 'Date of birth' }).getByLabel('Year').fill('1940');
+  await page.getByRole('button', { name: 'Add to agenda' }).click();
+  await page.getByTestId('agenda-item').filter({ hasText: 'Dora Synthetic' }).waitFor();
+  await waitAllSent(page);
+
+  // A brief made ready: Sol is still to read it, Dr Nia is not expected to (she never signs in).
+  await page.getByRole('link', { name: /Write the brief for Dora Synthetic/ }).click();
+  await page.getByLabel('Situation (required)').fill('Lives alone; two falls this month');
+  await page.getByLabel('Request (required)').fill('Who reviews her medication?');
+  await page.getByLabel('Yes').check();
+  await page.getByRole('button', { name: 'Mark as ready' }).click();
+  await page.getByTestId('brief-status').filter({ hasText: 'Ready' }).waitFor();
+  await waitAllSent(page);
+  await page.getByRole('link', { name: 'Back to the agenda' }).first().click();
+  const readiness = page.getByTestId('readiness');
+  await readiness.getByText('Dr Nia Synthetic (does not sign in)').waitFor();
+  await readiness.getByText('Sol Worker — not yet').waitFor();
+  const toAct = await page.getByTestId('to-act').innerText();
+  assert.match(toAct, /Sol Worker: read 1 brief/);
+  assert.ok(!toAct.includes('Dr Nia Synthetic'), `nobody waits for Dr Nia to read: ${toAct}`);
+
+  // An action due yesterday is refused with the reason; then agreed for Dr Nia, due in a week.
+  await page.getByRole('button', { name: /Record the outcome for Dora Synthetic/ }).click();
+  await page.getByLabel('Decision', { exact: true }).check();
+  await page.getByLabel('The decision').fill('Medication review at home');
+  await page.getByLabel('Action 1: what needs doing').fill('Review her medication at home');
+  await page.getByLabel('Action 1: owner').selectOption({ label: 'Dr Nia Synthetic' });
+  await page.getByLabel('Action 1: due date').fill(isoDateFromToday(-1));
+  await page.getByRole('button', { name: 'Save outcome' }).click();
+  await page.getByTestId('outcome-form').getByText(/Action 1: The due date, .* has passed: choose today/).waitFor();
+  await page.getByLabel('Action 1: due date').fill(isoDateFromToday(7));
+  await page.getByRole('button', { name: 'Save outcome' }).click();
+  await page.getByTestId('agenda-item').filter({ hasText: 'Dora Synthetic' }).getByTestId('outcome').waitFor();
+  await waitAllSent(page);
+
+  // The team's actions: the coordinator answers for Dr Nia, then records it done.
+  await page.getByRole('link', { name: 'Back to the team' }).click();
+  await page.getByRole('link', { name: "The team's actions" }).click();
+  const card = page.getByTestId('actions-for-others').getByTestId('action-card').filter({ hasText: 'Review her medication at home' });
+  await card.getByTestId('answer-for-owner').getByText('Dr Nia Synthetic does not sign in').waitFor();
+  await card.getByRole('button', { name: 'Accept for Dr Nia Synthetic' }).click();
+  await card.getByTestId('action-status').filter({ hasText: 'Accepted' }).waitFor();
+  await card.getByRole('button', { name: 'Mark done' }).click();
+  await card.getByLabel('What was done?').fill('Dr Nia reviewed it on her home visit');
+  await card.getByRole('button', { name: 'Mark as done' }).click();
+  await page.getByTestId('actions-for-others').waitFor({ state: 'detached' });
+  await waitAllSent(page);
+  // The server took both (a reload shows them from the server's copy) and the history says who.
+  await page.reload();
+  await page.getByLabel('Status').selectOption({ label: 'Done' });
+  await page.getByTestId('action-row').filter({ hasText: 'Review her medication at home' }).waitFor();
+  await page.getByTestId('action-row').filter({ hasText: 'Review her medication at home' }).getByRole('link').first().click();
+  await page.getByTestId('patient-timeline').waitFor();
+  const timeline = await page.getByTestId('patient-timeline').innerText();
+  assert.match(timeline, /Review her medication at home/);
+  assert.deepEqual(page.errors, []);
   await pat.context.close();
 });

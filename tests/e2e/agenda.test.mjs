@@ -3,7 +3,7 @@
 // Synthetic patients only: NHS numbers in the 999 test range.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { isoDateFromToday, launchBrowser, screenshotPath, session, signIn, startServer, waitAllSent } from './helpers.mjs';
+import { fillDateOfBirth, isoDateFromToday, launchBrowser, screenshotPath, session, signIn, startServer, waitAllSent } from './helpers.mjs';
 
 let server;
 let browser;
@@ -27,7 +27,7 @@ async function addPatientItem(page, { nhs, name, dob, reason, question, minutes,
   await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
   await page.getByLabel('NHS number').fill(nhs);
   await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Date of birth').fill(dob);
+  await fillDateOfBirth(page, dob);
   await page.getByLabel('Reason for discussion').fill(reason);
   await page.getByLabel('Question for the MDT').fill(question);
   if (mustAttend) await page.getByRole('group', { name: 'Who must be there' }).getByLabel(mustAttend).check();

@@ -181,13 +181,22 @@ export const EVERY_ROLE = [
   ['sam.admin@example.nhs.net', 'Sam Admin', 'other', '--site-admin'],
 ];
 
+/** Types an ISO date ('1938-04-12') into the day, month and year boxes of "Date of birth". */
+export async function fillDateOfBirth(page, iso) {
+  const [year, month, day] = iso.split('-');
+  const group = page.getByRole('group', { name: 'Date of birth' });
+  await group.getByLabel('Day').fill(String(Number(day)));
+  await group.getByLabel('Month').fill(String(Number(month)));
+  await group.getByLabel('Year').fill(year);
+}
+
 /** Adds a patient not yet on the team's list to the meeting page's agenda. */
 export async function addPatientItem(page, { nhs, name, born = '1938-04-12', reason = 'Two falls', question = 'Care package review?' }) {
   await page.getByRole('button', { name: 'Add an item' }).click();
   await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
   await page.getByLabel('NHS number').fill(nhs);
   await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Date of birth').fill(born);
+  await fillDateOfBirth(page, born);
   await page.getByLabel('Reason for discussion').fill(reason);
   await page.getByLabel('Question for the MDT').fill(question);
   await page.getByRole('button', { name: 'Add to agenda' }).click();

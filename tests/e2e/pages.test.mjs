@@ -131,6 +131,11 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
     ['/teams/new', 'create a team'],
     [teamPath, 'team (coordinator)'],
     [`${teamPath}/actions`, "team's actions"],
+    [`${teamPath}/calendar`, 'team calendar'],
+    ['/search', 'search', async (p) => {
+      await p.getByLabel('Search for a person, organisation or patient').fill('synthetic');
+      await p.getByTestId('search-patients').waitFor();
+    }],
     [`${teamPath}/find-a-time`, 'find a time', async (p) => {
       await p.getByRole('button', { name: 'Find times' }).click();
       await p.getByTestId('week-grid').waitFor();
@@ -187,7 +192,7 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
 
   // Sol, a member; Olu, an observer; Sam, a site administrator in no team.
   for (const [email, role, paths] of [
-    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions']]],
+    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions'], [`${teamPath}/calendar`, 'team calendar'], ['/search', 'search']]],
     ['olu.observer@example.nhs.net', 'observer', [[teamPath, 'team'], [meetingPath, 'meeting'], [briefPath, 'brief']]],
     ['sam.admin@example.nhs.net', 'site administrator', [['/', 'home'], ['/accounts', 'accounts']]],
   ]) {

@@ -488,7 +488,7 @@ fn agreeing_and_changing_an_action_are_changes_staged_all_or_none() {
         Uuid::from_u128(501),
         Uuid::from_u128(502),
     );
-    let agreed = agree(&action(date(2026, 12, 1)), id, first_line, owner(), at);
+    let agreed = agree(&action(date(2026, 12, 1)), id, first_line, owner(), at).unwrap();
     assert_eq!(agreed.len(), 2);
     assert_eq!(agreed[0], Change::put(id, &action(date(2026, 12, 1))));
     let Change::Put { fields, .. } = &agreed[1] else {
@@ -509,7 +509,7 @@ fn agreeing_and_changing_an_action_are_changes_staged_all_or_none() {
         Uuid::from_u128(999),
         &ActionChange::Accept,
         second_line,
-        owner(),
+        ChangedBy::person(owner()),
         at,
     );
     assert!(missing.unwrap_err().message.contains("not on this device"));
@@ -521,7 +521,7 @@ fn agreeing_and_changing_an_action_are_changes_staged_all_or_none() {
             reason: "Away".into(),
         },
         second_line,
-        Uuid::from_u128(99),
+        ChangedBy::person(Uuid::from_u128(99)),
         at,
     );
     assert_eq!(
@@ -534,7 +534,7 @@ fn agreeing_and_changing_an_action_are_changes_staged_all_or_none() {
         id,
         &ActionChange::Accept,
         second_line,
-        owner(),
+        ChangedBy::person(owner()),
         at,
     )
     .unwrap();
@@ -582,4 +582,118 @@ fn agreeing_and_changing_an_action_are_changes_staged_all_or_none() {
         ActionStatus::Accepted
     );
     assert!(matches!(&replica.outbox[2].op, MutationOp::Update { fields } if fields.len() == 1));
+}
+
+#[test]
+fn a_coordinator_answers_for_an_owner_who_does_not_sign_in_and_the_history_says_so() {
+    let coordinator = Uuid::from_u128(99);
+    let mut a = action(date(2026, 12, 1));
+    // Without saying whom they act for, a coordinator is refused as before.
+    assert_eq!(
+        a.apply(&ActionChange::Accept, coordinator)
+            .unwrap_err()
+            .message,
+        "Only the owner can accept an action"
+    );
+    let for_gp = ChangedBy::for_owner(coordinator, "Dr Alex Test");
+    let mut declined = a.clone();
+    assert_eq!(
+        declined
+            .apply_as(
+                &ActionChange::Decline {
+                    reason: "Retired in March".into()
+                },
+                for_gp
+            )
+            .unwrap(),
+        "declined for Dr Alex Test, who does not sign in: Retired in March"
+    );
+    assert_eq!(declined.status, ActionStatus::Declined);
+    assert_eq!(
+        a.apply_as(&ActionChange::Accept, for_gp).unwrap(),
+        "accepted the action for Dr Alex Test, who does not sign in"
+    );
+    assert_eq!(a.status, ActionStatus::Accepted);
+    assert_eq!(a.owner_id, owner(), "still the owner's action");
+    // Then it can be completed: the step that was never reachable for such owners.
+    a.apply_as(
+        &ActionChange::Complete {
+            note: "Referral faxed 3 Dec".into(),
+        },
+        for_gp,
+    )
+    .unwrap();
+    assert_eq!(a.status, ActionStatus::Done);
+    // The owner answering for themselves is never written as "for" anyone.
+    let mut own = action(date(2026, 12, 1));
+    assert_eq!(
+        own.apply_as(&ActionChange::Accept, ChangedBy::for_owner(owner(), "x"))
+            .unwrap(),
+        "accepted the action"
+    );
+}
+
+#[test]
+fn due_dates_already_gone_are_refused_when_agreed_or_moved_and_today_is_accepted() {
+    // 00:30 on 1 Dec in London (GMT): today is 1 Dec, 30 Nov has passed.
+    let at = Utc.with_ymd_and_hms(2026, 12, 1, 0, 30, 0).unwrap();
+    let id = Uuid::from_u128(500);
+    let past = agree(
+        &action(date(2026, 11, 30)),
+        id,
+        Uuid::from_u128(501),
+        owner(),
+        at,
+    )
+    .unwrap_err();
+    assert_eq!(past.field.as_deref(), Some("due"));
+    assert_eq!(
+        past.message,
+        "The due date, 30 Nov 2026, has passed: choose today (1 Dec 2026) or a later day"
+    );
+    // In summer the UK day starts an hour before UTC's: 23:30 UTC on 30 Jun is 1 Jul in London.
+    let summer = Utc.with_ymd_and_hms(2027, 6, 30, 23, 30, 0).unwrap();
+    assert!(check_due_not_past(date(2027, 6, 30), summer).is_err());
+    assert!(check_due_not_past(date(2027, 7, 1), summer).is_ok());
+
+    let agreed = agree(
+        &action(date(2026, 12, 1)),
+        id,
+        Uuid::from_u128(501),
+        owner(),
+        at,
+    )
+    .unwrap();
+    let mut replica = Replica::new(Uuid::from_u128(2));
+    replica
+        .stage_all(agreed, Uuid::new_v4, |_: &mut Replica, _| Ok(()))
+        .unwrap();
+    let moved_back = change(
+        &replica,
+        id,
+        &ActionChange::Reschedule {
+            due: date(2026, 11, 1),
+        },
+        Uuid::from_u128(502),
+        ChangedBy::person(owner()),
+        at,
+    );
+    assert_eq!(moved_back.unwrap_err().field.as_deref(), Some("due"));
+    assert!(change(
+        &replica,
+        id,
+        &ActionChange::Reschedule {
+            due: date(2026, 12, 24),
+        },
+        Uuid::from_u128(502),
+        ChangedBy::person(owner()),
+        at,
+    )
+    .is_ok());
+    // An invalid action is refused by the command too, not only by the form.
+    let blank = Action {
+        description: " ".into(),
+        ..action(date(2026, 12, 1))
+    };
+    assert!(agree(&blank, id, Uuid::from_u128(501), owner(), at).is_err());
 }

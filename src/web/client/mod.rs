@@ -2,6 +2,7 @@
 //! keeps the replica (`sync`), the encrypted copy on the device (`vault` over `idb`), and
 //! listeners on the window tied to their owner (`listeners`).
 
+pub mod accounts;
 pub mod api;
 pub mod idb;
 pub mod listeners;

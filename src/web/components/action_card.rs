@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::core::action::{ActionChange, ActionStatus};
+use crate::core::action::{ActionChange, ActionStatus, ChangedBy};
 use crate::core::api::CurrentUser;
 use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
@@ -29,20 +29,35 @@ pub fn ActionCard(card: ActionCardData) -> impl IntoView {
     let step = RwSignal::new(Step::None);
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let apply = move |change: ActionChange| match sync.change_action(id, &change, me.person_id) {
-        Ok(()) => {
-            step.set(Step::None);
-            text.set(String::new());
-            error.set(None);
-        }
-        Err(e) => error.set(Some(e.message)),
-    };
     let a = card.action.clone();
     let is_owner = a.owner_id == me.person_id;
     let is_coordinator = card.coordinator == Some(me.person_id);
+    // A coordinator answers for an owner who cannot sign in; the history names them both.
+    let for_owner =
+        (!is_owner && is_coordinator && card.owner_cannot_sign_in).then(|| card.owner_name.clone());
+    let answers = is_owner || for_owner.is_some();
+    let owner_name = StoredValue::new(for_owner);
+    let apply = move |change: ActionChange| {
+        let result = owner_name.with_value(|name| {
+            let by = match name {
+                Some(name) => ChangedBy::for_owner(me.person_id, name),
+                None => ChangedBy::person(me.person_id),
+            };
+            sync.change_action(id, &change, by)
+        });
+        match result {
+            Ok(()) => {
+                step.set(Step::None);
+                text.set(String::new());
+                error.set(None);
+            }
+            Err(e) => error.set(Some(e.message)),
+        }
+    };
     let status = a.status;
     let members = card.members.clone();
     let field_label = move || match step.get() {
+        Step::Decline if !is_owner => ("Why can they not take this on?", "Decline the action"),
         Step::Decline => ("Why can you not take this on?", "Decline the action"),
         Step::Complete => ("What was done?", "Mark as done"),
         Step::Cancel => ("Why is it no longer needed?", "Cancel the action"),
@@ -79,11 +94,23 @@ pub fn ActionCard(card: ActionCardData) -> impl IntoView {
                     {is_coordinator.then_some(" Give it to someone else or cancel it.")}</p>
             })}
             {(status == ActionStatus::Done).then(|| view! { <p class="nhsuk-body-s">{format!("Done: {}", a.completion_note)}</p> })}
+            {(answers && !is_owner && status.is_open()).then(|| view! {
+                <p class="nhsuk-inset-text" data-testid="answer-for-owner">
+                    {format!("{} does not sign in: as the team's coordinator you answer for them once you have asked them. The history records that you did.", card.owner_name)}
+                </p>
+            })}
             {move || error.get().map(|e| view! { <p class="nhsuk-error-message" role="alert">{e}</p> })}
             <div class="nhsuk-button-group">
                 {(is_owner && status == ActionStatus::Proposed).then(|| view! {
                     <button type="button" class="nhsuk-button" on:click=move |_| apply(ActionChange::Accept)>"Accept"</button>
                     <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| step.set(Step::Decline)>"Decline"</button>
+                })}
+                {(answers && !is_owner && status == ActionStatus::Proposed).then(|| {
+                    let first = card.owner_name.clone();
+                    view! {
+                        <button type="button" class="nhsuk-button" on:click=move |_| apply(ActionChange::Accept)>{format!("Accept for {first}")}</button>
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| step.set(Step::Decline)>"Decline for them"</button>
+                    }
                 })}
                 {(status == ActionStatus::Accepted).then(|| view! {
                     <button type="button" class="nhsuk-button" on:click=move |_| step.set(Step::Complete)>"Mark done"</button>

@@ -58,6 +58,7 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
                             {link(Page::MyActions, "My actions")}
                             {link(Page::MyAvailability, "My availability")}
                             {link(Page::People, "Directory")}
+                            {link(Page::Search, "Search")}
                             {site_admin.then(|| link(Page::Accounts, "Accounts"))}
                         </ul>
                         <SyncIndicator/>
@@ -351,6 +352,69 @@ pub fn TextField(
                 aria-describedby=described_by
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))/>
+        </div>
+    }
+}
+
+/// The design system's date input: day, month and year boxes in a fieldset (never the
+/// browser's date picker, which is hard to use for a date decades ago and reads differently in
+/// every browser). The day box carries `id`, so an error summary link lands on it.
+#[component]
+pub fn DateInput(
+    id: String,
+    #[prop(into)] legend: String,
+    day: RwSignal<String>,
+    month: RwSignal<String>,
+    year: RwSignal<String>,
+    #[prop(into)] hint: String,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            if error.get().is_some() {
+                format!("{hint_id} {error_id}")
+            } else {
+                hint_id.clone()
+            }
+        }
+    };
+    let boxes = [
+        (id.clone(), "Day", day, "nhsuk-input--width-2"),
+        (
+            format!("{id}-month"),
+            "Month",
+            month,
+            "nhsuk-input--width-2",
+        ),
+        (format!("{id}-year"), "Year", year, "nhsuk-input--width-4"),
+    ];
+    view! {
+        <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || error.get().is_some()>
+            <fieldset class="nhsuk-fieldset" role="group" aria-describedby=described_by>
+                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{legend}</legend>
+                <div class="nhsuk-hint" id=hint_id>{hint}</div>
+                {move || error.get().map(|e| view! {
+                    <span class="nhsuk-error-message" id=error_id.clone()>
+                        <span class="nhsuk-u-visually-hidden">"Error: "</span>{e}
+                    </span>
+                })}
+                <div class="nhsuk-date-input">
+                    {boxes.into_iter().map(|(box_id, label, value, width)| view! {
+                        <div class="nhsuk-date-input__item">
+                            <div class="nhsuk-form-group">
+                                <label class="nhsuk-label nhsuk-date-input__label" for=box_id.clone()>{label}</label>
+                                <input class=move || format!("nhsuk-input nhsuk-date-input__input {width}{}", if error.get().is_some() { " nhsuk-input--error" } else { "" })
+                                    id=box_id.clone() name=box_id type="text" inputmode="numeric" autocomplete="off"
+                                    prop:value=move || value.get()
+                                    on:input=move |ev| value.set(event_target_value(&ev))/>
+                            </div>
+                        </div>
+                    }).collect_view()}
+                </div>
+            </fieldset>
         </div>
     }
 }

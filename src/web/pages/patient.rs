@@ -7,12 +7,13 @@ use uuid::Uuid;
 
 use crate::core::patient::Patient;
 use crate::core::uk_time;
+use crate::web::client::accounts::use_without_accounts_of;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::action_card::ActionCard;
 use crate::web::components::RecordNotHere;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::views::actions::{action_cards, Directory};
+use crate::web::views::actions::{action_cards, mark_owners_without_accounts, Directory};
 use crate::web::views::{self, patient::TimelineLine};
 
 /// `/patients/<id>`.
@@ -29,13 +30,18 @@ pub fn PatientPage() -> impl IntoView {
 fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let patient = Memo::new(move |_| sync.entity::<Patient>(patient_id));
+    let without_accounts =
+        use_without_accounts_of(move || patient.with(|p| p.as_ref().map(|p| p.team_id)));
     let open = Memo::new(move |_| {
-        sync.read(|r| {
+        let mut cards = sync.read(|r| {
             let dir = Directory::load(r);
             action_cards(r, &dir, Utc::now(), |a| {
                 a.patient_id == Some(patient_id) && a.status.is_open()
             })
-        })
+        });
+        without_accounts
+            .with(|w| mark_owners_without_accounts(&mut cards, w.as_deref().unwrap_or_default()));
+        cards
     });
     // Items with their outcomes, and every action, newest first.
     let timeline =
@@ -56,7 +62,7 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
         <h2>"Who is doing what now"</h2>
         {move || open.with(|o| o.is_empty()).then(|| view! { <p class="nhsuk-body">"No open actions for this patient."</p> })}
         <ul class="mdt-card-list" data-testid="patient-actions">
-            <For each=move || open.get() key=|c| (c.id, c.action.clone(), c.history.len()) children=|card| view! { <ActionCard card=card/> }/>
+            <For each=move || open.get() key=|c| (c.id, c.action.clone(), c.history.len(), c.owner_cannot_sign_in) children=|card| view! { <ActionCard card=card/> }/>
         </ul>
         <AccessHistory patient_id=patient_id/>
         <h2>"Timeline"</h2>

@@ -6,14 +6,19 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::core::action::{ActionFilter, ActionRow, ActionStatus};
+use crate::core::api::CurrentUser;
+use crate::core::entities::Team;
 use crate::core::uk_time;
+use crate::web::client::accounts::use_members_without_accounts;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::action_card::ActionCard;
 use crate::web::components::markup::Markup;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
-use crate::web::views::actions::{action_cards, action_rows, Directory};
+use crate::web::views::actions::{
+    action_cards, action_rows, mark_owners_without_accounts, Directory,
+};
 
 /// Rows shown at first; "Show more" adds as many again.
 pub const PAGE_ROWS: usize = 200;
@@ -73,6 +78,34 @@ pub fn TeamActions(
         })
     });
     let declined = Memo::new(move |_| data.with(|d| d.4.clone()));
+    // For the coordinator: open actions of people who cannot sign in, to answer for them.
+    let me = expect_context::<CurrentUser>();
+    let without_accounts = use_members_without_accounts(team_id);
+    let coordinating = Memo::new(move |_| {
+        sync.entity::<Team>(team_id)
+            .is_some_and(|t| t.coordinator_id == me.person_id)
+    });
+    let for_others = Memo::new(move |_| {
+        if !coordinating.get() {
+            return Vec::new();
+        }
+        without_accounts.with(|people| {
+            let people = people.as_deref().unwrap_or_default();
+            if people.is_empty() {
+                return Vec::new();
+            }
+            let mut cards = sync.read(|r| {
+                let dir = Directory::load(r);
+                action_cards(r, &dir, Utc::now(), |a| {
+                    a.team_id == team_id
+                        && matches!(a.status, ActionStatus::Proposed | ActionStatus::Accepted)
+                        && people.contains(&a.owner_id)
+                })
+            });
+            mark_owners_without_accounts(&mut cards, people);
+            cards
+        })
+    });
     // The filters' choices, apart, so a change to an action does not rewrite them.
     let owners = Memo::new(move |_| data.with(|d| d.2.clone()));
     let patients = Memo::new(move |_| data.with(|d| d.3.clone()));
@@ -134,6 +167,16 @@ pub fn TeamActions(
                         </button>
                     })
                 }}
+            </section>
+        })}
+        {move || (!for_others.with(Vec::is_empty)).then(|| view! {
+            <section aria-labelledby="for-others-title" data-testid="actions-for-others">
+                <h2 id="for-others-title">"Waiting on people who do not sign in"</h2>
+                <p class="nhsuk-body">"Ask them, then accept, decline or mark done for them here. Each answer is recorded in your name, for them."</p>
+                <ul class="mdt-card-list">
+                    <For each=move || for_others.get()
+                        key=|c| (c.id, c.action.clone(), c.history.len()) children=|card| view! { <ActionCard card=card/> }/>
+                </ul>
             </section>
         })}
         <div class="mdt-filters" role="search" aria-label="Filter actions">

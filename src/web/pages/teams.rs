@@ -1,10 +1,12 @@
-//! The home page: the teams you belong to and their next meetings.
+//! The home page: what needs you this week, then the teams you belong to and their next
+//! meetings.
 
 use chrono::Utc;
 use leptos::prelude::*;
 
 use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
+use crate::web::pages::needs::WhatNeedsYou;
 use crate::web::routes::Page;
 use crate::web::views::team::TeamSummary;
 
@@ -28,7 +30,8 @@ pub fn TeamsPage() -> impl IntoView {
             .collect::<Vec<_>>()
     };
     view! {
-        <h1>"Your teams"</h1>
+        <WhatNeedsYou/>
+        <h2>"Your teams"</h2>
         <p class="nhsuk-body">"The multidisciplinary teams you coordinate or belong to."</p>
         <a class="nhsuk-button" href=Page::NewTeam.href() role="button" draggable="false">"Create a team"</a>
         {move || {
@@ -43,9 +46,9 @@ pub fn TeamsPage() -> impl IntoView {
                         {teams.into_iter().map(|TeamSummary { id, team, next_meeting: next, declined }| view! {
                             <li class="nhsuk-card">
                                 <div class="nhsuk-card__content">
-                                    <h2 class="nhsuk-card__heading nhsuk-heading-m">
+                                    <h3 class="nhsuk-card__heading nhsuk-heading-m">
                                         <a class="nhsuk-card__link" href=Page::Team(id).href()>{team.name.clone()}</a>
-                                    </h2>
+                                    </h3>
                                     <p class="nhsuk-card__description">
                                         {format!("{} member{} · ", team.member_ids.len(), if team.member_ids.len() == 1 { "" } else { "s" })}
                                         {match next {
@@ -68,7 +71,7 @@ pub fn TeamsPage() -> impl IntoView {
         {move || {
             let archived = archived();
             (!archived.is_empty()).then(|| view! {
-                <h2>"Archived teams"</h2>
+                <h3>"Archived teams"</h3>
                 <ul class="nhsuk-list" data-testid="archived-teams">
                     {archived.into_iter().map(|(id, name)| view! {
                         <li><a href=Page::Team(id).href()>{name}</a></li>

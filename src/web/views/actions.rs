@@ -126,6 +126,16 @@ pub struct ActionCardData {
     pub history: Vec<String>,
     /// Who the action could be given to.
     pub members: Vec<(Uuid, String)>,
+    /// The owner cannot sign in, as the server told this page: the coordinator answers for
+    /// them (false until known).
+    pub owner_cannot_sign_in: bool,
+}
+
+/// Marks the cards whose owner is among `without_accounts` (see [`ActionCardData`]).
+pub fn mark_owners_without_accounts(cards: &mut [ActionCardData], without_accounts: &[Uuid]) {
+    for card in cards {
+        card.owner_cannot_sign_in = without_accounts.contains(&card.action.owner_id);
+    }
 }
 
 /// Cards for the actions that pass `keep`, with their history, in the order given by `order`.
@@ -182,6 +192,7 @@ pub fn action_cards(
                     })
                     .collect(),
                 members: dir.members_of(a.team_id),
+                owner_cannot_sign_in: false,
                 action: a,
             }
         })

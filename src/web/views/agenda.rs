@@ -150,8 +150,9 @@ impl AgendaView {
         self.briefs.iter().find(|(_, _, b)| b.item_id == item)
     }
 
-    /// The readiness panel for this meeting.
-    pub fn readiness(&self) -> Readiness {
+    /// The readiness panel for this meeting. People in `cannot_sign_in` (a GP who never logs
+    /// on) are not expected to read briefs in the app.
+    pub fn readiness(&self, cannot_sign_in: &[Uuid]) -> Readiness {
         // Items withheld from this device are prepared by the people who may see them, and a
         // restricted item's brief is expected to be read only by them.
         let items: Vec<(Uuid, AgendaItem)> = self
@@ -161,7 +162,12 @@ impl AgendaView {
             .filter(|(_, i)| !i.content_withheld)
             .cloned()
             .collect();
-        let mut readiness = Readiness::of(&items, &self.briefs, &self.receipts, &self.members());
+        let readers: Vec<Uuid> = self
+            .members()
+            .into_iter()
+            .filter(|m| !cannot_sign_in.contains(m))
+            .collect();
+        let mut readiness = Readiness::of(&items, &self.briefs, &self.receipts, &readers);
         for row in &mut readiness.rows {
             if let Some((_, item)) = items.iter().find(|(id, _)| *id == row.item_id) {
                 row.readers
@@ -452,10 +458,15 @@ pub struct ReadinessSummary {
 }
 
 impl AgendaView {
-    /// The readiness panel at `now`.
-    pub fn readiness_summary(&self, now: chrono::DateTime<chrono::Utc>) -> ReadinessSummary {
+    /// The readiness panel at `now`; `cannot_sign_in` as for [`AgendaView::readiness`]: they
+    /// are listed as not reading in the app, never as someone still to act.
+    pub fn readiness_summary(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        cannot_sign_in: &[Uuid],
+    ) -> ReadinessSummary {
         use crate::core::brief::BriefState;
-        let readiness = self.readiness();
+        let readiness = self.readiness(cannot_sign_in);
         let members = self.members();
         let plural = |n: usize| if n == 1 { "" } else { "s" };
         let lines = readiness
@@ -475,6 +486,9 @@ impl AgendaView {
                         .iter()
                         .map(|m| {
                             let name = self.name(Some(*m));
+                            if cannot_sign_in.contains(m) {
+                                return format!("{name} (does not sign in)");
+                            }
                             match (row.readers.get(m).copied().flatten(), &row.brief) {
                                 (Some(seen), BriefState::Ready { version }) if seen < *version => {
                                     format!("{name} (an earlier version)")

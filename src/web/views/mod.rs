@@ -5,5 +5,6 @@ pub mod actions;
 pub mod agenda;
 pub mod conflicts;
 pub mod patient;
+pub mod search;
 pub mod sync_status;
 pub mod team;

@@ -129,6 +129,27 @@ pub fn series_of(replica: &Replica, team_id: Uuid) -> Vec<(Uuid, Series)> {
     list
 }
 
+/// A month of the team's meetings for the calendar page (series marked, bank holidays shown).
+pub fn month_of(
+    replica: &Replica,
+    team_id: Uuid,
+    month: NaiveDate,
+    holidays: &crate::core::calendar::BankHolidays,
+    today: NaiveDate,
+) -> crate::core::month::MonthGrid {
+    let meetings: Vec<(Uuid, Meeting)> = replica
+        .entities::<Meeting>()
+        .into_iter()
+        .filter(|(_, m)| m.team_id == team_id)
+        .collect();
+    let series: Vec<(Uuid, Series)> = replica
+        .entities::<Series>()
+        .into_iter()
+        .filter(|(_, s)| s.team_id == team_id)
+        .collect();
+    crate::core::month::MonthGrid::of(month, &meetings, &series, holidays, today)
+}
+
 /// How many meetings back attendance by role looks.
 pub const ATTENDANCE_MEETINGS: usize = 6;
 
@@ -268,6 +289,18 @@ fn availability_of(replica: &Replica, person: Uuid) -> crate::core::schedule::Av
         .entity::<PersonAvailability>(PersonAvailability::id_for(person))
         .map(|a| a.availability)
         .unwrap_or_default()
+}
+
+/// The live teams `person` coordinates (whose warnings the home page shows), in a stable order.
+pub fn teams_coordinated_by(replica: &Replica, person: Uuid) -> Vec<Uuid> {
+    let mut teams: Vec<Uuid> = replica
+        .entities::<Team>()
+        .into_iter()
+        .filter(|(_, t)| t.coordinator_id == person && !t.archived)
+        .map(|(id, _)| id)
+        .collect();
+    teams.sort();
+    teams
 }
 
 /// Whether `person` may change the team's records: its coordinator and members may, observers

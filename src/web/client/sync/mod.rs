@@ -324,16 +324,17 @@ impl SyncClient {
             Uuid::new_v4(),
             by,
             Utc::now(),
-        ))?;
+        )?)?;
         Ok(id)
     }
 
-    /// Changes an action through its state machine and records who did what in its history.
+    /// Changes an action through its state machine and records who did what (and for whom) in
+    /// its history.
     pub fn change_action(
         &self,
         id: Uuid,
         change: &crate::core::action::ActionChange,
-        by: Uuid,
+        by: crate::core::action::ChangedBy<'_>,
     ) -> Result<(), ValidationError> {
         let changes = self.replica.with_untracked(|r| {
             crate::core::action::change(r, id, change, Uuid::new_v4(), by, Utc::now())

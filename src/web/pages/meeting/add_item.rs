@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -10,10 +10,10 @@ use crate::core::access::RESTRICTED_EXPLANATION;
 use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
 use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
-use crate::core::patient::{parse_nhs_number, Patient};
+use crate::core::patient::{date_of_birth_from_parts, parse_nhs_number, Patient};
 use crate::core::{uk_time, ValidationError};
 use crate::web::client::sync::SyncClient;
-use crate::web::components::{field_error, ErrorSummary, TextField};
+use crate::web::components::{field_error, DateInput, ErrorSummary, TextField};
 use crate::web::views::agenda::AgendaView;
 
 /// Value of the patient choice meaning "someone not on the list yet".
@@ -29,7 +29,9 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
     let patient = RwSignal::new(String::new());
     let nhs_number = RwSignal::new(String::new());
     let patient_name = RwSignal::new(String::new());
-    let date_of_birth = RwSignal::new(String::new());
+    let birth_day = RwSignal::new(String::new());
+    let birth_month = RwSignal::new(String::new());
+    let birth_year = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let question = RwSignal::new(String::new());
@@ -57,7 +59,9 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
             patient,
             nhs_number,
             patient_name,
-            date_of_birth,
+            birth_day,
+            birth_month,
+            birth_year,
             title,
             reason,
             question,
@@ -116,14 +120,17 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
                     )));
                     return;
                 }
-                let Ok(dob) =
-                    NaiveDate::parse_from_str(date_of_birth.get_untracked().trim(), "%Y-%m-%d")
-                else {
-                    error.set(Some(ValidationError::field(
-                        "date_of_birth",
-                        "Enter the patient's date of birth",
-                    )));
-                    return;
+                let dob = match date_of_birth_from_parts(
+                    &birth_day.get_untracked(),
+                    &birth_month.get_untracked(),
+                    &birth_year.get_untracked(),
+                    uk_time::uk_today(Utc::now()),
+                ) {
+                    Ok(dob) => dob,
+                    Err(e) => {
+                        error.set(Some(e));
+                        return;
+                    }
                 };
                 let p = Patient {
                     team_id,
@@ -290,8 +297,8 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
                                 <TextField id="item-nhs_number".into() label="NHS number" value=nhs_number
                                     error=field_error(err, "nhs_number") hint="10 digits, like 943 476 5919" width_class="nhsuk-input--width-10"/>
                                 <TextField id="item-name".into() label="Full name" value=patient_name error=field_error(err, "name")/>
-                                <TextField id="item-date_of_birth".into() label="Date of birth" value=date_of_birth input_type="date"
-                                    error=field_error(err, "date_of_birth") width_class="nhsuk-input--width-10"/>
+                                <DateInput id="item-date_of_birth".into() legend="Date of birth" day=birth_day month=birth_month year=birth_year
+                                    hint="For example, 12 4 1938" error=field_error(err, "date_of_birth")/>
                             </fieldset>
                         })}
                         {move || (kind.get() == ItemKind::PatientDiscussion).then(|| view! {

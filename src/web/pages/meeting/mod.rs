@@ -17,6 +17,7 @@ use crate::core::agenda::AgendaItem;
 use crate::core::api::CurrentUser;
 use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
+use crate::web::client::accounts::use_without_accounts_of;
 use crate::web::client::api;
 use crate::web::client::listeners::on_window;
 use crate::web::client::sync::SyncClient;
@@ -674,11 +675,17 @@ fn focused_within(holder: &web_sys::Node) -> Option<web_sys::HtmlElement> {
 /// before the brief cut-off.
 #[component]
 fn ReadinessPanel(data: Memo<Option<AgendaView>>) -> impl IntoView {
+    let cannot_sign_in =
+        use_without_accounts_of(move || data.with(|d| d.as_ref().map(|v| v.meeting.team_id)));
     let summary = Memo::new(move |_| {
-        data.with(|d| {
-            d.as_ref()
-                .map(|v| v.readiness_summary(Utc::now()))
-                .unwrap_or_default()
+        cannot_sign_in.with(|without| {
+            data.with(|d| {
+                d.as_ref()
+                    .map(|v| {
+                        v.readiness_summary(Utc::now(), without.as_deref().unwrap_or_default())
+                    })
+                    .unwrap_or_default()
+            })
         })
     });
     let total = move || summary.with(|s| s.lines.len());

@@ -101,6 +101,13 @@ pub fn OutcomeForm(
                     ));
                     continue;
                 };
+                if let Err(e) = crate::core::action::check_due_not_past(due, Utc::now()) {
+                    problems.push(ValidationError {
+                        message: format!("{label}: {}", e.message),
+                        ..e
+                    });
+                    continue;
+                }
                 let action = Action {
                     team_id: item.team_id,
                     description,

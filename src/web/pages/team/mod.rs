@@ -236,7 +236,8 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             {(!is_new).then(|| view! {
                 <p class="nhsuk-body">
                     <a href=Page::TeamActions(id).href()>"The team's actions"</a>" · "
-                    <a href=Page::FindTime(id).href()>"Find a time for the team"</a>
+                    <a href=Page::FindTime(id).href()>"Find a time for the team"</a>" · "
+                    <a href=Page::TeamCalendar(id).href()>"Calendar"</a>
                 </p>
                 <TeamMeetings team_id=id/>
                 <AttendanceByRole team_id=id/>

@@ -4,36 +4,15 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::core::api::CurrentUser;
 use crate::core::entities::Team;
 use crate::core::uk_time;
-use crate::web::client::api;
+use crate::web::client::accounts::use_members_without_accounts;
 use crate::web::client::sync::SyncClient;
 use crate::web::routes::Page;
 use crate::web::views::team::{members_of, MemberLine};
-
-/// Which of the team's people cannot sign in, as the server says (`None` until it answers, or
-/// offline: then nobody is marked either way). Asked again whenever the server's copy of the
-/// team changes (someone joins or leaves), never about a team the server does not have yet.
-pub fn use_members_without_accounts(team_id: Uuid) -> RwSignal<Option<Vec<Uuid>>> {
-    let sync = expect_context::<SyncClient>();
-    let without = RwSignal::new(None::<Vec<Uuid>>);
-    let server_version = Memo::new(move |_| sync.versioned::<Team>(team_id).map(|(v, _)| v));
-    Effect::new(move || {
-        if server_version.get().unwrap_or(0) == 0 {
-            return;
-        }
-        spawn_local(async move {
-            if let Ok(answer) = api::members_without_accounts(team_id).await {
-                let _ = without.try_set(Some(answer.person_ids));
-            }
-        });
-    });
-    without
-}
 
 /// `people` on the team page: each person, their role, what of their availability is recorded
 /// and, for the coordinator, a way in to record it for people who cannot sign in.
