@@ -117,7 +117,7 @@ test('a coordinator builds an agenda, a brief survives a reload mid-typing, and 
   // Sol opens it in her own session: that records her reading.
   const sol = await session(browser);
   await signIn(sol.page, baseUrl, 'sol.worker@example.gov.uk');
-  await sol.page.getByRole('link', { name: 'Brook MDT' }).click();
+  await sol.page.getByRole('link', { name: 'Brook MDT', exact: true }).click();
   await sol.page.getByTestId('meeting-list').getByRole('link').first().click();
   await sol.page.getByRole('link', { name: /Open the brief for Ada Synthetic/ }).click();
   await sol.page.getByLabel('Situation (required)').waitFor();

@@ -153,8 +153,8 @@ test('a change in one session reaches another after its next pull', async () => 
   const b = await session();
   await signIn(a.page, 'pat.coordinator@example.nhs.net');
   await signIn(b.page, 'pat.coordinator@example.nhs.net');
-  await a.page.getByRole('link', { name: 'Synthetic Valley MDT' }).click();
-  await b.page.getByRole('link', { name: 'Synthetic Valley MDT' }).click();
+  await a.page.getByRole('link', { name: 'Synthetic Valley MDT', exact: true }).click();
+  await b.page.getByRole('link', { name: 'Synthetic Valley MDT', exact: true }).click();
   // A page is shown once its code is loaded (pages load lazily): the address changes then.
   await b.page.waitForURL(/\/teams\/[^/]+$/);
   await a.page.getByLabel('Usual place').fill('Valley Surgery, room 5');

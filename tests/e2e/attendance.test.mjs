@@ -36,7 +36,7 @@ test('apologies from the only social worker break quorum; the calendar file has 
 
   const sol = await session(browser);
   await signIn(sol.page, baseUrl, 'sol.worker@example.gov.uk');
-  await sol.page.getByRole('link', { name: 'Orchard MDT' }).click();
+  await sol.page.getByRole('link', { name: 'Orchard MDT', exact: true }).click();
   await sol.page.getByTestId('meeting-list').getByRole('link').first().click();
   await sol.page.getByLabel('Answer for Sol Worker').selectOption({ label: 'Apologies' });
   await sol.page.getByLabel('Deputy for Sol Worker').waitFor();
@@ -61,7 +61,7 @@ test('apologies from the only social worker break quorum; the calendar file has 
 
   // Yesterday's meeting: record who came in two clicks, and see attendance by role on the team.
   await page.goto(`${baseUrl}/`);
-  await page.getByRole('link', { name: 'Orchard MDT' }).click();
+  await page.getByRole('link', { name: 'Orchard MDT', exact: true }).click();
   await planMeeting(page, -1);
   await page.getByTestId('meeting-list').locator('tbody tr').nth(1).waitFor();
   // Held but not recorded: left out of the figures, and the coordinator is asked to record it

@@ -12,7 +12,7 @@ const env = useServerAndBrowser(before, after, COLLEAGUES);
 /** Opens Ada's brief by following links inside the app (no page load, so it works offline). */
 async function openBrief(page) {
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
-  await page.getByRole('link', { name: 'Brook MDT' }).click();
+  await page.getByRole('link', { name: 'Brook MDT', exact: true }).click();
   await page.getByTestId('meeting-list').getByRole('link').first().click();
   await page.getByRole('link', { name: /(Write|Open) the brief for Ada Synthetic/ }).click();
   await page.getByLabel('Situation (required)').waitFor();
@@ -96,7 +96,7 @@ test('edits made offline survive a reload, reach the server once back online, an
   await openBrief(page);
   assert.equal(await page.getByLabel('Situation (required)').inputValue(), 'Lives alone; two falls this month');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
-  await page.getByRole('link', { name: 'Brook MDT' }).click();
+  await page.getByRole('link', { name: 'Brook MDT', exact: true }).click();
   await page.getByRole('link', { name: "The team's actions" }).click();
   await page.getByRole('row').filter({ hasText: 'Refer to the falls service' }).filter({ hasText: 'Accepted' }).waitFor();
 

@@ -31,7 +31,7 @@ test('a refused change is reported and the rest of the outbox is sent', async ()
   const solPage = sol.page;
   await signIn(solPage, baseUrl, 'sol.worker@example.gov.uk');
   await waitAllSent(solPage);
-  await solPage.getByRole('link', { name: 'Ford MDT' }).click();
+  await solPage.getByRole('link', { name: 'Ford MDT', exact: true }).click();
   await solPage.getByTestId('meeting-list').getByRole('link').first().click();
   await solPage.getByRole('button', { name: 'Add an item' }).waitFor();
 
@@ -80,7 +80,7 @@ test('a team is archived by its coordinator after a question, listed apart, and 
   // A member is told the details are the coordinator's and has no archive button.
   const gita = await session(browser);
   await signIn(gita.page, baseUrl, 'gita.synthetic@example.nhs.net');
-  await gita.page.getByRole('link', { name: 'Ash MDT' }).click();
+  await gita.page.getByRole('link', { name: 'Ash MDT', exact: true }).click();
   await gita.page.getByTestId('coordinator-only').waitFor();
   assert.equal(await gita.page.getByRole('button', { name: 'Archive this team' }).count(), 0);
   assert.equal(await gita.page.getByRole('button', { name: 'Save team' }).count(), 0);
@@ -96,16 +96,16 @@ test('a team is archived by its coordinator after a question, listed apart, and 
   await page.getByTestId('archived').waitFor();
   await waitAllSent(page);
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
-  await page.getByTestId('archived-teams').getByRole('link', { name: 'Ash MDT' }).waitFor();
-  assert.equal(await page.getByTestId('team-list').getByRole('link', { name: 'Ash MDT' }).count(), 0);
+  await page.getByTestId('archived-teams').getByRole('link', { name: 'Ash MDT', exact: true }).waitFor();
+  assert.equal(await page.getByTestId('team-list').getByRole('link', { name: 'Ash MDT', exact: true }).count(), 0);
   await page.screenshot({ path: screenshotPath('archived-team.png'), fullPage: true });
 
   // Restored from the archived list.
-  await page.getByTestId('archived-teams').getByRole('link', { name: 'Ash MDT' }).click();
+  await page.getByTestId('archived-teams').getByRole('link', { name: 'Ash MDT', exact: true }).click();
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Restore this team' }).click();
   await page.getByRole('button', { name: 'Archive this team' }).waitFor();
   await waitAllSent(page);
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
-  await page.getByTestId('team-list').getByRole('link', { name: 'Ash MDT' }).waitFor();
+  await page.getByTestId('team-list').getByRole('link', { name: 'Ash MDT', exact: true }).waitFor();
 });

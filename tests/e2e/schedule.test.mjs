@@ -91,7 +91,7 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
 
   // Sol sends apologies for the first meeting of the series: the social worker quorum is lost.
   await sol.page.goto(`${baseUrl}/`);
-  await sol.page.getByRole('link', { name: 'Willow MDT' }).click();
+  await sol.page.getByRole('link', { name: 'Willow MDT', exact: true }).click();
   await sol.page.getByTestId('meeting-list').getByRole('link').first().click();
   await sol.page.getByLabel('Answer for Sol Worker').selectOption({ label: 'Apologies' });
   await waitAllSent(sol.page);
