@@ -198,7 +198,7 @@ impl QuorumPanel {
                 .filter(|a| a.status == AttendanceStatus::Apologies)
                 .filter_map(|a| a.deputy_id),
         );
-        expected.sort();
+        expected.sort_unstable();
         expected.dedup();
         let covers = team
             .quorum()

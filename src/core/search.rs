@@ -148,7 +148,7 @@ pub fn search(
             })
         })
         .collect();
-    found_people.sort_by_cached_key(|h| (rank(&h.name, &words), h.id));
+    found_people.sort_by_cached_key(|h| (rank(&h.name, &words), String::new(), h.id));
 
     let mut found_orgs: Vec<OrganisationHit> = organisations
         .iter()
@@ -162,7 +162,7 @@ pub fn search(
                 .count(),
         })
         .collect();
-    found_orgs.sort_by_cached_key(|h| (rank(&h.name, &words), h.id));
+    found_orgs.sort_by_cached_key(|h| (rank(&h.name, &words), String::new(), h.id));
 
     let mut found_patients: Vec<PatientHit> = patients
         .iter()
@@ -184,6 +184,7 @@ pub fn search(
         .collect();
     found_patients.sort_by_cached_key(|h| (rank(&h.identity, &words), h.team.clone(), h.id));
 
+    // (The three lists share one key type, so the app carries one copy of the sort.)
     let cut = |n: usize| n.min(MAX_HITS);
     let (people_total, organisations_total, patients_total) =
         (found_people.len(), found_orgs.len(), found_patients.len());

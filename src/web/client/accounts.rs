@@ -69,7 +69,7 @@ pub fn use_without_accounts_of_teams(
     });
     Memo::new(move |_| {
         let mut people: Vec<Uuid> = answers.with(|a| a.values().flatten().copied().collect());
-        people.sort();
+        people.sort_unstable();
         people.dedup();
         people
     })

@@ -25,14 +25,16 @@ pub fn WhatNeedsYou() -> impl IntoView {
     let me = expect_context::<CurrentUser>();
     let cannot_sign_in =
         use_without_accounts_of_teams(move || sync.read(|r| teams_coordinated_by(r, me.person_id)));
-    let needs = Memo::new(move |_| {
-        cannot_sign_in
-            .with(|without| sync.read(|r| WhatNeedsMe::of(r, me.person_id, Utc::now(), without)))
+    // The markup itself is kept: comparing text is all a change costs.
+    let markup = Memo::new(move |_| {
+        cannot_sign_in.with(|without| {
+            sync.read(|r| needs_markup(&WhatNeedsMe::of(r, me.person_id, Utc::now(), without)))
+        })
     });
     view! {
         <section aria-labelledby="needs-title" data-testid="what-needs-you">
             <h1 id="needs-title">"What needs you"</h1>
-            <div inner_html=move || needs.with(needs_markup)></div>
+            <div inner_html=markup></div>
         </section>
     }
 }

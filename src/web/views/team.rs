@@ -299,7 +299,7 @@ pub fn teams_coordinated_by(replica: &Replica, person: Uuid) -> Vec<Uuid> {
         .filter(|(_, t)| t.coordinator_id == person && !t.archived)
         .map(|(id, _)| id)
         .collect();
-    teams.sort();
+    teams.sort_unstable();
     teams
 }
 
