@@ -61,11 +61,24 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
     let starts_at = Utc::now() + Duration::days(3);
     let owner = Owner::new();
     let sync = owner.with(|| SyncClient::new(Uuid::new_v4()));
+    let me = mdt::core::api::CurrentUser {
+        user_id: Uuid::new_v4(),
+        name: "Dr Gita Synthetic".into(),
+        email: "gita.synthetic@example.nhs.net".into(),
+        person_id,
+        site_admin: false,
+    };
     let handle = leptos::mount::mount_to(el.clone(), move || {
         provide_context(sync);
+        provide_context(me.clone());
         view! { <TeamsPage/> }
     });
     settle().await;
+    assert!(
+        el.inner_text().contains("Nothing needs you this week"),
+        "{}",
+        el.inner_text()
+    );
     assert!(
         el.inner_text().contains("You are not in any team yet"),
         "{}",
@@ -111,6 +124,15 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
     settle().await;
     let text = el.inner_text();
     assert!(text.contains("Synthetic Valley MDT"), "{text}");
+    // What needs them: the meeting in three days, not answered; as its coordinator, the GP
+    // the quorum needs is only expected (themselves, not yet answered).
+    for line in [
+        "Your meetings this week",
+        "Not answered: say if you are coming",
+        "not yet confirmed who comes for GP",
+    ] {
+        assert!(text.contains(line), "{text} should contain {line}");
+    }
     let expected = format!("next meeting {}", mdt::core::uk_time::format_uk(starts_at));
     assert!(text.contains(&expected), "{text} should contain {expected}");
     let link = el.query_selector("a.nhsuk-card__link").unwrap().unwrap();
@@ -1333,6 +1355,9 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         Page::Teams,
         Page::NewTeam,
         Page::Team(id),
+        Page::TeamPeople(id),
+        Page::TeamAttendance(id),
+        Page::TeamDetails(id),
         Page::TeamActions(id),
         Page::TeamCalendar(id),
         Page::FindTime(id),
@@ -1354,6 +1379,9 @@ fn every_page_has_one_path_that_leads_back_to_it() {
             Page::Teams
             | Page::NewTeam
             | Page::Team(_)
+            | Page::TeamPeople(_)
+            | Page::TeamAttendance(_)
+            | Page::TeamDetails(_)
             | Page::TeamActions(_)
             | Page::TeamCalendar(_)
             | Page::FindTime(_)
@@ -1378,7 +1406,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         assert_eq!(Page::from_path(&format!("{href}/")), Some(page), "{href}/");
         assert!(paths.insert(href.clone()), "two places share {href}");
     }
-    assert_eq!(paths.len(), 17);
+    assert_eq!(paths.len(), 20);
     for nowhere in [
         "/teams/not-an-id",
         "/meetings/12345",

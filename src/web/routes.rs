@@ -13,8 +13,9 @@ use crate::web::pages::{
     accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
     conflicts::ConflictsPage, find_time::FindTimePage, meeting::MeetingPage,
     my_actions::MyActionsPage, not_found::NotFound, pack::PackPage, patient::PatientPage,
-    people::PeoplePage, search::SearchPage, team::NewTeamPage, team::TeamPage,
-    team_actions::TeamActionsPage, team_calendar::TeamCalendarPage, teams::TeamsPage,
+    people::PeoplePage, search::SearchPage, team::NewTeamPage, team::TeamAttendancePage,
+    team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage, team_actions::TeamActionsPage,
+    team_calendar::TeamCalendarPage, teams::TeamsPage,
 };
 
 /// A place in the app that a link can lead to.
@@ -24,7 +25,14 @@ pub enum Page {
     Teams,
     /// The form that creates a team.
     NewTeam,
+    /// A team's meetings (the team's first page).
     Team(Uuid),
+    /// A team's people and what is recorded of their availability.
+    TeamPeople(Uuid),
+    /// A team's attendance by role.
+    TeamAttendance(Uuid),
+    /// A team's details: name, people, quorum, cut-offs (the coordinator's to change).
+    TeamDetails(Uuid),
     TeamActions(Uuid),
     /// The team's meetings by month.
     TeamCalendar(Uuid),
@@ -53,6 +61,9 @@ impl Page {
             Self::Teams => "/".into(),
             Self::NewTeam => "/teams/new".into(),
             Self::Team(id) => format!("/teams/{id}"),
+            Self::TeamPeople(id) => format!("/teams/{id}/people"),
+            Self::TeamAttendance(id) => format!("/teams/{id}/attendance"),
+            Self::TeamDetails(id) => format!("/teams/{id}/details"),
             Self::TeamActions(id) => format!("/teams/{id}/actions"),
             Self::TeamCalendar(id) => format!("/teams/{id}/calendar"),
             Self::FindTime(id) => format!("/teams/{id}/find-a-time"),
@@ -79,6 +90,9 @@ impl Page {
             [] => Self::Teams,
             ["teams", "new"] => Self::NewTeam,
             ["teams", team] => Self::Team(id(team)?),
+            ["teams", team, "people"] => Self::TeamPeople(id(team)?),
+            ["teams", team, "attendance"] => Self::TeamAttendance(id(team)?),
+            ["teams", team, "details"] => Self::TeamDetails(id(team)?),
             ["teams", team, "actions"] => Self::TeamActions(id(team)?),
             ["teams", team, "calendar"] => Self::TeamCalendar(id(team)?),
             ["teams", team, "find-a-time"] => Self::FindTime(id(team)?),
@@ -150,6 +164,9 @@ lazy_pages!(
     MeetingRoute => MeetingPage,
     BriefRoute => BriefPage,
     TeamRoute => TeamPage,
+    TeamPeopleRoute => TeamPeoplePage,
+    TeamAttendanceRoute => TeamAttendancePage,
+    TeamDetailsRoute => TeamDetailsPage,
     TeamActionsRoute => TeamActionsPage,
     MyActionsRoute => MyActionsPage,
     PatientRoute => PatientPage,
@@ -187,6 +204,9 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/") view=TeamsPage/>
             <Route path=path!("/teams/new") view={page!(NewTeamRoute)}/>
             <Route path=path!("/teams/:id") view={page!(TeamRoute)}/>
+            <Route path=path!("/teams/:id/people") view={page!(TeamPeopleRoute)}/>
+            <Route path=path!("/teams/:id/attendance") view={page!(TeamAttendanceRoute)}/>
+            <Route path=path!("/teams/:id/details") view={page!(TeamDetailsRoute)}/>
             <Route path=path!("/teams/:id/actions") view={page!(TeamActionsRoute)}/>
             <Route path=path!("/teams/:id/calendar") view={page!(TeamCalendarRoute)}/>
             <Route path=path!("/teams/:id/find-a-time") view={page!(FindTimeRoute)}/>

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  openTeamPage,
   EVERY_ROLE,
   createTeam,
   fillDateOfBirth,
@@ -27,11 +28,13 @@ test('a restricted item is seen only by the people it names, and an observer can
     emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net', 'olu.observer@example.nhs.net'],
   });
   // Olu observes rather than belongs.
+  await openTeamPage(pat.page, 'Team details');
   await pat.page.getByTestId('member-checkboxes').getByLabel(/Olu Observer/).uncheck();
   const olu = await pat.page.locator('#observer-add option', { hasText: 'Olu Observer' }).getAttribute('value');
   await pat.page.selectOption('#observer-add', olu);
   await pat.page.getByRole('button', { name: 'Save team' }).click();
   await pat.page.getByText('Team saved.').waitFor();
+  await openTeamPage(pat.page, 'Meetings');
   await planMeeting(pat.page, 14);
   await pat.page.getByTestId('meeting-list').getByRole('link').first().click();
 

@@ -3,7 +3,7 @@
 // action, and open actions coming back on the next meeting's actions review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, addDirectoryPerson, addPatientItem, createTeam, fillDateOfBirth, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { openTeamPage, COLLEAGUES, addDirectoryPerson, addPatientItem, createTeam, fillDateOfBirth, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -121,7 +121,7 @@ test('a meeting concludes only with outcomes; owners act on their actions; open 
 
   // The team's action list filters live, and the CSV link is there.
   await page.getByRole('link', { name: 'Back to the team' }).click();
-  await page.getByRole('link', { name: "The team's actions" }).click();
+  await openTeamPage(page, 'Actions');
   await page.getByTestId('action-count').filter({ hasText: '1 action' }).waitFor();
   await page.getByLabel('Status').selectOption({ label: 'Done' });
   await page.getByTestId('action-row').filter({ hasText: 'Refer to the falls service' }).waitFor();
@@ -164,9 +164,11 @@ test('the coordinator answers for a GP who never signs in; readiness does not wa
   await addDirectoryPerson(page, 'Dr Nia Synthetic', 'GP');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
   await createTeam(page, 'Rowan MDT', { emails: ['sol.worker@example.gov.uk'] });
+  await openTeamPage(page, 'Team details');
   await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();
   await page.getByRole('button', { name: 'Save team' }).click();
   await page.getByText('Team saved.').waitFor();
+  await openTeamPage(page, 'Meetings');
   await planMeeting(page, 14);
   await page.getByTestId('meeting-list').getByRole('link').first().click();
   await page.getByRole('heading', { name: 'Agenda' }).waitFor();
@@ -221,7 +223,7 @@ test('the coordinator answers for a GP who never signs in; readiness does not wa
 
   // The team's actions: the coordinator answers for Dr Nia, then records it done.
   await page.getByRole('link', { name: 'Back to the team' }).click();
-  await page.getByRole('link', { name: "The team's actions" }).click();
+  await openTeamPage(page, 'Actions');
   const card = page.getByTestId('actions-for-others').getByTestId('action-card').filter({ hasText: 'Review her medication at home' });
   await card.getByTestId('answer-for-owner').getByText('Dr Nia Synthetic does not sign in').waitFor();
   await card.getByRole('button', { name: 'Accept for Dr Nia Synthetic' }).click();

@@ -2,7 +2,7 @@
 // Debian's Chromium through playwright-core. Synthetic people only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, screenshotPath, session as newSession, signIn as signInAt, startServer, waitAllSent } from './helpers.mjs';
+import { launchBrowser, openTeamPage, screenshotPath, session as newSession, signIn as signInAt, startServer, waitAllSent } from './helpers.mjs';
 
 let server;
 let browser;
@@ -105,6 +105,7 @@ test('a coordinator creates a team with two members and a meeting; it survives a
   // Reload: everything is still there, from the server.
   await page.reload();
   await page.getByTestId('meeting-list').getByText('Tue 1 Dec 2026, 13:00–14:30').waitFor();
+  await openTeamPage(page, 'Team details');
   assert.equal(await page.getByLabel('Team name').inputValue(), 'Synthetic Valley MDT');
   assert.ok(await page.getByLabel('Dr Gita Synthetic — GP').isChecked());
   assert.ok(await page.getByLabel('Sol Worker — Social worker').isChecked());
@@ -155,8 +156,8 @@ test('a change in one session reaches another after its next pull', async () => 
   await signIn(b.page, 'pat.coordinator@example.nhs.net');
   await a.page.getByRole('link', { name: 'Synthetic Valley MDT', exact: true }).click();
   await b.page.getByRole('link', { name: 'Synthetic Valley MDT', exact: true }).click();
-  // A page is shown once its code is loaded (pages load lazily): the address changes then.
-  await b.page.waitForURL(/\/teams\/[^/]+$/);
+  await openTeamPage(a.page, 'Team details');
+  await openTeamPage(b.page, 'Team details');
   await a.page.getByLabel('Usual place').fill('Valley Surgery, room 5');
   await a.page.getByRole('button', { name: 'Save team' }).click();
   await a.page.getByText('Team saved.').waitFor();

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { openTeamPage, COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -77,6 +77,8 @@ test('apologies from the only social worker break quorum; the calendar file has 
   assert.equal(await page.getByLabel('Answer for Sol Worker').inputValue(), 'Attended');
   await waitAllSent(page);
   await page.goBack();
+  await page.getByTestId('attendance-unrecorded').waitFor({ state: 'detached' });
+  await openTeamPage(page, 'Attendance');
   const byRole = page.getByTestId('attendance-by-role');
   await byRole.waitFor();
   assert.equal(await page.getByTestId('attendance-unrecorded').count(), 0, 'the prompt goes once recorded');

@@ -148,6 +148,12 @@ export async function createTeam(page, name, { emails = [], roles = [] } = {}) {
   await page.getByRole('heading', { name }).waitFor();
 }
 
+/** Opens one of the team's pages from its own navigation ('Meetings', 'Team details', 'People'…). */
+export async function openTeamPage(page, name) {
+  await page.getByRole('navigation', { name: 'Team' }).getByRole('link', { name, exact: true }).click();
+  await page.getByRole('navigation', { name: 'Team' }).locator('[aria-current="page"]', { hasText: name }).waitFor();
+}
+
 /** Adds someone who cannot sign in to the directory (from any page with the navigation). */
 export async function addDirectoryPerson(page, name, role) {
   await page.getByRole('link', { name: 'Directory' }).click();

@@ -5,7 +5,7 @@
 // conflict is resolved on the conflicts page. A second tab of the same person does not send.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, addPatientItem, PASSWORD, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { openTeamPage, COLLEAGUES, addPatientItem, PASSWORD, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -97,7 +97,7 @@ test('edits made offline survive a reload, reach the server once back online, an
   assert.equal(await page.getByLabel('Situation (required)').inputValue(), 'Lives alone; two falls this month');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
   await page.getByRole('link', { name: 'Brook MDT', exact: true }).click();
-  await page.getByRole('link', { name: "The team's actions" }).click();
+  await openTeamPage(page, 'Actions');
   await page.getByRole('row').filter({ hasText: 'Refer to the falls service' }).filter({ hasText: 'Accepted' }).waitFor();
 
   // Both change the brief's background at once: Sol offline, Pat online.

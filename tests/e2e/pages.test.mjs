@@ -10,6 +10,7 @@ import {
   addDirectoryPerson,
   addPatientItem,
   createTeam,
+  openTeamPage,
   planMeeting,
   screenshotPath,
   session,
@@ -105,12 +106,14 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
     emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net', 'olu.observer@example.nhs.net'],
     roles: ['GP', 'Social worker'],
   });
+  await openTeamPage(page, 'Team details');
   await page.getByTestId('member-checkboxes').getByLabel(/Olu Observer/).uncheck();
   await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();
   const olu = await page.locator('#observer-add option', { hasText: 'Olu Observer' }).getAttribute('value');
   await page.selectOption('#observer-add', olu);
   await page.getByRole('button', { name: 'Save team' }).click();
   await page.getByText('Team saved.').waitFor();
+  await openTeamPage(page, 'Meetings');
   const teamPath = new URL(page.url()).pathname;
   await planMeeting(page, 9);
   await page.getByTestId('meeting-list').getByRole('link').first().click();
@@ -123,13 +126,16 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
   const briefPath = await ada.getByRole('link', { name: /brief for Ada Synthetic/ }).getAttribute('href');
   const patientPath = await ada.getByRole('link', { name: 'Ada Synthetic' }).first().getAttribute('href');
   await waitAllSent(page);
-  await page.goto(`${baseUrl}${teamPath}`);
+  await page.goto(`${baseUrl}${teamPath}/people`);
   const niaPath = await page.getByRole('link', { name: 'Record clinics and days away for Dr Nia Synthetic' }).getAttribute('href');
 
   const coordinatorPages = [
     ['/', 'coordinator home'],
     ['/teams/new', 'create a team'],
-    [teamPath, 'team (coordinator)'],
+    [teamPath, 'team meetings (coordinator)'],
+    [`${teamPath}/people`, 'team people (coordinator)'],
+    [`${teamPath}/attendance`, 'team attendance'],
+    [`${teamPath}/details`, 'team details (coordinator)'],
     [`${teamPath}/actions`, "team's actions"],
     [`${teamPath}/calendar`, 'team calendar'],
     ['/search', 'search', async (p) => {
@@ -192,8 +198,8 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
 
   // Sol, a member; Olu, an observer; Sam, a site administrator in no team.
   for (const [email, role, paths] of [
-    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions'], [`${teamPath}/calendar`, 'team calendar'], ['/search', 'search']]],
-    ['olu.observer@example.nhs.net', 'observer', [[teamPath, 'team'], [meetingPath, 'meeting'], [briefPath, 'brief']]],
+    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [`${teamPath}/details`, 'team details'], [`${teamPath}/people`, 'team people'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions'], [`${teamPath}/calendar`, 'team calendar'], ['/search', 'search']]],
+    ['olu.observer@example.nhs.net', 'observer', [[teamPath, 'team'], [`${teamPath}/details`, 'team details'], [meetingPath, 'meeting'], [briefPath, 'brief']]],
     ['sam.admin@example.nhs.net', 'site administrator', [['/', 'home'], ['/accounts', 'accounts']]],
   ]) {
     const s = await session(browser);

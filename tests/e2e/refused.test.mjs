@@ -5,7 +5,7 @@
 // waiting, and her next change is sent at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { openTeamPage, COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -45,6 +45,7 @@ test('a refused change is reported and the rest of the outbox is sent', async ()
   await solPage.getByTestId('sync-status').filter({ hasText: /^Offline · \d+ unsent changes?/ }).waitFor();
 
   // Meanwhile the coordinator makes Sol an observer.
+  await openTeamPage(page, 'Team details');
   await page.getByTestId('member-checkboxes').getByLabel(/Sol Worker/).uncheck();
   const solId = await page.locator('#observer-add option', { hasText: 'Sol Worker' }).getAttribute('value');
   await page.selectOption('#observer-add', solId);
@@ -81,11 +82,13 @@ test('a team is archived by its coordinator after a question, listed apart, and 
   const gita = await session(browser);
   await signIn(gita.page, baseUrl, 'gita.synthetic@example.nhs.net');
   await gita.page.getByRole('link', { name: 'Ash MDT', exact: true }).click();
+  await openTeamPage(gita.page, 'Team details');
   await gita.page.getByTestId('coordinator-only').waitFor();
   assert.equal(await gita.page.getByRole('button', { name: 'Archive this team' }).count(), 0);
   assert.equal(await gita.page.getByRole('button', { name: 'Save team' }).count(), 0);
 
   // The coordinator says no to the question first: nothing changes.
+  await openTeamPage(page, 'Team details');
   const questions = [];
   page.once('dialog', (d) => { questions.push(d.message()); d.dismiss(); });
   await page.getByRole('button', { name: 'Archive this team' }).click();
@@ -102,6 +105,8 @@ test('a team is archived by its coordinator after a question, listed apart, and 
 
   // Restored from the archived list.
   await page.getByTestId('archived-teams').getByRole('link', { name: 'Ash MDT', exact: true }).click();
+  await page.getByTestId('archived').waitFor();
+  await openTeamPage(page, 'Team details');
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Restore this team' }).click();
   await page.getByRole('button', { name: 'Archive this team' }).waitFor();

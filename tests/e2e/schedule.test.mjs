@@ -3,7 +3,7 @@
 // meetings, skipping a meeting in the series editor, and the series' calendar file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, addDirectoryPerson, createTeam, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { openTeamPage, COLLEAGUES, addDirectoryPerson, createTeam, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -43,7 +43,7 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   });
   await waitAllSent(page);
   await page.reload();
-  await page.getByRole('link', { name: 'Find a time for the team' }).click();
+  await openTeamPage(page, 'Find a time');
   await page.getByRole('button', { name: 'Find times' }).click();
   const first = page.getByTestId('slot-option').first();
   await first.getByText('Quorum met').waitFor();
@@ -149,7 +149,7 @@ test('a slot on the 5th Tuesday offers "the last Tuesday" and the series is made
     roles: ['GP', 'Social worker'],
   });
   await waitAllSent(page);
-  await page.getByRole('link', { name: 'Find a time for the team' }).click();
+  await openTeamPage(page, 'Find a time');
   await page.getByRole('button', { name: 'Find times' }).click();
   const first = page.getByTestId('slot-option').first();
   await first.getByText('Quorum met').waitFor();
@@ -182,9 +182,11 @@ test("Find a time keeps clear of the team's own meeting; the coordinator records
   await addDirectoryPerson(page, 'Dr Nia Synthetic', 'GP');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
   await createTeam(page, 'Hazel MDT', { emails: ['sol.worker@example.gov.uk'], roles: ['GP', 'Social worker'] });
+  await openTeamPage(page, 'Team details');
   await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();
   await page.getByRole('button', { name: 'Save team' }).click();
   await page.getByText('Team saved.').waitFor();
+  await openTeamPage(page, 'Meetings');
   // The team already meets on the next weekday at least two days ahead, 13:00–14:30.
   let days = 2;
   while ([0, 6].includes(new Date(Date.now() + days * 86400000).getUTCDay())) days += 1;
@@ -196,7 +198,8 @@ test("Find a time keeps clear of the team's own meeting; the coordinator records
   assert.equal(await page.getByRole('link', { name: 'Teams and meetings' }).getAttribute('aria-current'), 'page');
   assert.equal(await page.getByRole('link', { name: 'My actions' }).getAttribute('aria-current'), null);
 
-  // The team page lists its people; only Nia, who cannot sign in, has a way in for Pat.
+  // The team's people page lists them; only Nia, who cannot sign in, has a way in for Pat.
+  await openTeamPage(page, 'People');
   const people = page.getByTestId('team-people');
   await people.getByText('Cannot sign in').waitFor();
   const record = people.getByRole('link', { name: 'Record clinics and days away for Dr Nia Synthetic' });
@@ -210,7 +213,7 @@ test("Find a time keeps clear of the team's own meeting; the coordinator records
   await people.getByText('1 regular commitment, 0 days away coming up').waitFor();
 
   // Only 13:00–14:30 each weekday is asked for: the day the team already meets is not offered.
-  await page.getByRole('link', { name: 'Find a time for the team' }).click();
+  await openTeamPage(page, 'Find a time');
   await page.getByLabel('Weeks ahead').fill('1');
   await page.getByLabel('Not before').fill('13:00');
   await page.getByLabel('Finished by').fill('14:30');

@@ -3,6 +3,7 @@
 pub mod action_card;
 pub mod markup;
 pub mod markup_list;
+pub mod team_nav;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

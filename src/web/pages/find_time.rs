@@ -17,6 +17,7 @@ use crate::core::series::Series;
 use crate::core::{uk_time, ValidationError};
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
+use crate::web::components::team_nav::TeamNav;
 use crate::web::components::{field_error, ErrorSummary, TextField};
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
@@ -207,6 +208,7 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
     view! {
         <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
         <h1>{move || format!("Find a time: {}", team.get().map(|t| t.name).unwrap_or_default())}</h1>
+        <TeamNav team_id=team_id current=Page::FindTime(team_id)/>
         <p class="nhsuk-body">"Looks at everyone's regular commitments and days away and the team's own meetings, skips bank holidays, and ranks times by whether the roles the team needs can all come, then by how many people can."</p>
         {move || {
             let names = unknown.get();

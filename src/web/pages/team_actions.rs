@@ -14,6 +14,7 @@ use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::action_card::ActionCard;
 use crate::web::components::markup::Markup;
+use crate::web::components::team_nav::TeamNav;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
 use crate::web::views::actions::{
@@ -149,6 +150,7 @@ pub fn TeamActions(
     view! {
         <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
         <h1>{move || format!("Actions: {}", data.with(|d| d.0.clone()))}</h1>
+        <TeamNav team_id=team_id current=Page::TeamActions(team_id)/>
         <p class="nhsuk-body"><a href=api::actions_csv_url(team_id) download="">"Download all the team's actions (CSV)"</a></p>
         {move || (!declined.with(Vec::is_empty)).then(|| view! {
             <section aria-labelledby="declined-title" data-testid="declined-actions">

@@ -13,6 +13,7 @@ use crate::core::month::{month_of, months_from, CalendarDay, CalendarMeeting};
 use crate::core::uk_time;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
+use crate::web::components::team_nav::TeamNav;
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
 use crate::web::views::team::month_of as team_month;
@@ -77,6 +78,7 @@ fn TeamCalendar(team_id: Uuid) -> impl IntoView {
         <div on:keydown=keys>
             <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
             <h1>{move || format!("Calendar: {}", team_name.get())}</h1>
+        <TeamNav team_id=team_id current=Page::TeamCalendar(team_id)/>
             <div class="mdt-calendar__nav">
                 <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| step(-1)>"Previous month"</button>
                 <h2 class="mdt-calendar__title" aria-live="polite" data-testid="calendar-month">{move || grid.with(|g| g.title())}</h2>

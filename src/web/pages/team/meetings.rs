@@ -453,9 +453,11 @@ fn MeetingForm(team_id: Uuid, id: Uuid, is_new: bool, on_done: Callback<()>) -> 
     }
 }
 
-/// Attendance by role over the team's last six held meetings, against the two-thirds target.
+/// Attendance by role over the team's last six held meetings, against the two-thirds target
+/// (`figures`), or only the held meetings whose attendance is still to record (the prompt the
+/// meetings page shows after each meeting).
 #[component]
-pub fn AttendanceByRole(team_id: Uuid) -> impl IntoView {
+pub fn AttendanceByRole(team_id: Uuid, figures: bool) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
     let summary = Memo::new(move |_| {
@@ -466,8 +468,8 @@ pub fn AttendanceByRole(team_id: Uuid) -> impl IntoView {
             .is_some_and(|t| t.coordinator_id == me.person_id)
     });
     view! {
-        <Show when=move || summary.with(|s| !s.lines.is_empty() || !s.unrecorded.is_empty())>
-            <h2 id="attendance-by-role">"Attendance by role"</h2>
+        <Show when=move || figures || summary.with(|s| !s.unrecorded.is_empty())>
+            <h2 id="attendance-by-role">{if figures { "Attendance by role" } else { "Attendance to record" }}</h2>
             {move || {
                 let unrecorded = summary.with(|s| s.unrecorded.clone());
                 (!unrecorded.is_empty()).then(|| view! {
@@ -485,7 +487,9 @@ pub fn AttendanceByRole(team_id: Uuid) -> impl IntoView {
                     </div>
                 })
             }}
-            {move || summary.with(|s| if s.lines.is_empty() {
+            {move || summary.with(|s| if !figures {
+                ().into_any()
+            } else if s.lines.is_empty() {
                 view! { <p class="nhsuk-body-s">"No figures yet: no meeting's attendance has been recorded."</p> }.into_any()
             } else {
                 let counted = s.meetings_counted;

@@ -1,4 +1,5 @@
-//! One team: create it, or change its name, people, quorum and defaults; plan its meetings.
+//! One team, over several pages reached from its own navigation (`components::team_nav`): its
+//! meetings (the first), people, attendance and details; and the form that creates a team.
 
 pub mod meetings;
 pub mod people;
@@ -14,27 +15,82 @@ use crate::core::entities::{Person, Role, RoleNeed, Team, MAX_ROLE_COUNT};
 use crate::core::ValidationError;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
+use crate::web::components::team_nav::TeamHeader;
 use crate::web::components::{
     field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
 };
+use crate::web::pages::not_found::NotFound;
 use crate::web::pages::team::meetings::{AttendanceByRole, TeamMeetings};
 use crate::web::pages::team::people::TeamPeople;
 use crate::web::routes::{use_id, Page};
 
-/// `/teams/<id>`: edits a team and lists its meetings.
+/// `/teams/<id>`: the team's meetings, and a prompt to record who came to those held.
 #[component]
 pub fn TeamPage() -> impl IntoView {
+    with_team(|id| {
+        view! {
+            <TeamHeader team_id=id current=Page::Team(id)/>
+            <TeamMeetings team_id=id/>
+            <AttendanceByRole team_id=id figures=false/>
+        }
+        .into_any()
+    })
+}
+
+/// `/teams/<id>/people`: who is in the team and what Find a time knows of each.
+#[component]
+pub fn TeamPeoplePage() -> impl IntoView {
+    with_team(|id| {
+        view! {
+            <TeamHeader team_id=id current=Page::TeamPeople(id)/>
+            <TeamPeople team_id=id/>
+        }
+        .into_any()
+    })
+}
+
+/// `/teams/<id>/attendance`: attendance by role against the target.
+#[component]
+pub fn TeamAttendancePage() -> impl IntoView {
+    with_team(|id| {
+        view! {
+            <TeamHeader team_id=id current=Page::TeamAttendance(id)/>
+            <AttendanceByRole team_id=id figures=true/>
+        }
+        .into_any()
+    })
+}
+
+/// `/teams/<id>/details`: the team's details as a form (the coordinator's to change).
+#[component]
+pub fn TeamDetailsPage() -> impl IntoView {
+    with_team(|id| {
+        view! {
+            <TeamHeader team_id=id current=Page::TeamDetails(id)/>
+            <h2 id="team-details">"Team details"</h2>
+            <TeamForm id=id is_new=false/>
+        }
+        .into_any()
+    })
+}
+
+/// The page for the team in the path, or "Page not found" when the path's id is not an id.
+fn with_team(page: fn(Uuid) -> AnyView) -> impl IntoView {
     let id = use_id();
     move || match id.get() {
-        Some(id) => view! { <TeamForm id=id is_new=false/> }.into_any(),
-        None => view! { <crate::web::pages::not_found::NotFound/> }.into_any(),
+        Some(id) => page(id),
+        None => view! { <NotFound/> }.into_any(),
     }
 }
 
 /// `/teams/new`: creates a team.
 #[component]
 pub fn NewTeamPage() -> impl IntoView {
-    view! { <TeamForm id=Uuid::new_v4() is_new=true/> }
+    view! {
+        <a class="nhsuk-back-link" href=Page::Teams.href()>"Back to your teams"</a>
+        <h1>"Create a team"</h1>
+        <TeamForm id=Uuid::new_v4() is_new=true/>
+    }
 }
 
 /// The team's details as a form. Edits stay on screen until saved; nothing typed is lost on
@@ -225,34 +281,14 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
 
     let err = Signal::derive(move || error.get());
     view! {
-        <a class="nhsuk-back-link" href=Page::Teams.href()>"Back to your teams"</a>
-        <h1>{move || if is_new { "Create a team".to_string() } else if name.get().is_empty() { "Team".to_string() } else { name.get() }}</h1>
         <Show when=move || loaded.get() fallback=|| view! { <p class="nhsuk-body" role="status">"Loading the team…"</p> }>
             <ConflictNotice id=id/>
             <ErrorSummary error=err id_prefix="team"/>
             {move || saved.get().then(|| view! {
                 <div class="nhsuk-inset-text" role="status"><p>"Team saved."</p></div>
             })}
-            {(!is_new).then(|| view! {
-                <p class="nhsuk-body">
-                    <a href=Page::TeamActions(id).href()>"The team's actions"</a>" · "
-                    <a href=Page::FindTime(id).href()>"Find a time for the team"</a>" · "
-                    <a href=Page::TeamCalendar(id).href()>"Calendar"</a>
-                </p>
-                <TeamMeetings team_id=id/>
-                <AttendanceByRole team_id=id/>
-                <TeamPeople team_id=id/>
-                <h2 id="team-details">"Team details"</h2>
-            })}
-            {move || (!may_write.get()).then(|| view! {
-                <div class="nhsuk-inset-text" data-testid="read-only"><p>"You observe this team: you can read its meetings, agendas and briefs but not change them."</p></div>
-            })}
             {move || (may_write.get() && !may_change.get()).then(|| view! {
                 <p class="nhsuk-body" data-testid="coordinator-only">"Only the team's coordinator changes its details, members and quorum."</p>
-            })}
-            {move || archived.get().then(|| view! {
-                <div class="nhsuk-warning-callout" data-testid="archived"><h3 class="nhsuk-warning-callout__label">"Archived"</h3>
-                <p>"This team is archived: it is kept, with its meetings, patients and history, but is not on anyone's list of teams."</p></div>
             })}
             <form on:submit=save.clone() novalidate
                 on:input=move |_| { dirty.set(true); saved.set(false); }
