@@ -774,6 +774,30 @@ async fn agenda_lines_keep_an_open_outcome_form_through_a_pulled_change() {
         .contains("mdt-agenda__item--current"));
     assert!(line(20_001).get_attribute("aria-current").is_none());
 
+    // Move up and down show only once the order is being changed (the stylesheet hides them
+    // outside `.mdt-agenda--reordering`; the e2e agenda test checks what is seen).
+    let reordering = || {
+        el.query_selector("ol.mdt-agenda")
+            .unwrap()
+            .unwrap()
+            .class_list()
+            .contains("mdt-agenda--reordering")
+    };
+    assert!(!reordering(), "no Move up or down until asked for");
+    let buttons = el.query_selector_all("button").unwrap();
+    (0..buttons.length())
+        .map(|i| {
+            buttons
+                .get(i)
+                .unwrap()
+                .unchecked_into::<web_sys::HtmlElement>()
+        })
+        .find(|b| b.text_content().unwrap_or_default() == "Change the order")
+        .expect("the coordinator can change the order")
+        .click();
+    settle().await;
+    assert!(reordering(), "Move up and down shown while reordering");
+
     // Moving the line down (with its form open) keeps the form in it, and the keyboard on the
     // same button of the moved line.
     line(20_000)

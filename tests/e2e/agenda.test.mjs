@@ -82,6 +82,12 @@ test('a coordinator builds an agenda, a brief survives a reload mid-typing, and 
   await page.getByTestId('agenda-total').filter({ hasText: '45 minutes of 90 minutes planned' }).waitFor();
 
   // Reorder from the keyboard: Bertie moves above the standing item.
+  // Move up and down are offered once asked for (a line otherwise shows its brief, its
+  // outcome and "More": issue 15, problem 9).
+  const moveUps = page.getByTestId('agenda-list').locator('button[data-action=move-up]');
+  assert.equal(await moveUps.count(), 3);
+  assert.equal(await moveUps.first().isVisible(), false);
+  await page.getByRole('button', { name: 'Change the order' }).click();
   await page.getByRole('button', { name: 'Move up: Bertie Example (NHS 999 000 0026, born 30 Sep 1951)' }).focus();
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=agenda-item] h3')[1]?.textContent.includes('Bertie'));

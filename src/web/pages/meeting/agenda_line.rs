@@ -296,8 +296,9 @@ fn write_actions(m: &mut Markup, row: &AgendaRow, may_edit: bool) {
             label,
         );
     }
-    // No class or type on each button (the stylesheet styles `.mdt-agenda__actions > button` as
-    // link buttons, and they are in no form): 200 lines of markup parse faster without them.
+    // No class or type on each button (the stylesheet styles the line's buttons as link buttons,
+    // and they are in no form): 200 lines of markup parse faster without them. Move up and down
+    // show only while the agenda is being reordered (`.mdt-agenda--reordering`).
     let button =
         |m: &mut Markup, action: LineAction, disabled: bool, label: Option<&str>, text: &str| {
             m.element(
@@ -339,9 +340,20 @@ fn write_actions(m: &mut Markup, row: &AgendaRow, may_edit: bool) {
             Some(&format!("{outcome} for {}", row.heading)),
             outcome,
         );
+        // Less used and harder to undo: behind "More", so a line shows one thing to do.
+        m.open("details", &[("class", Some("mdt-agenda__more"))]);
+        m.open("summary", &[]);
+        m.text("More");
+        m.element(
+            "span",
+            &[("class", Some("nhsuk-u-visually-hidden"))],
+            &format!(" for {}", row.heading),
+        );
+        m.close("summary");
         if row.is_patient && !row.restricted {
             button(m, LineAction::Restrict, false, None, "Restrict");
         }
         button(m, LineAction::Remove, false, None, "Remove");
+        m.close("details");
     }
 }

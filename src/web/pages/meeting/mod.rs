@@ -284,6 +284,9 @@ fn AgendaList(
 ) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let dragged = RwSignal::new(None::<Uuid>);
+    // Move up and down are shown only while the order is being changed: the rest of the time a
+    // line offers its brief, its outcome and "More".
+    let reordering = RwSignal::new(false);
     let recording = RwSignal::new(None::<Uuid>);
     let announce = RwSignal::new(String::new());
     let focus_after = StoredValue::new(None::<(Uuid, LineAction)>);
@@ -453,8 +456,14 @@ fn AgendaList(
         <Show when=move || rows.with(|r| r.is_empty())>
             <p class="nhsuk-body" data-testid="empty-agenda">"No items yet. Add the first one below."</p>
         </Show>
+        <Show when=move || may_edit.get() && rows.with(|r| r.len() > 1)>
+            <button type="button" class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" aria-pressed=move || reordering.get().to_string()
+                on:click=move |_| reordering.update(|r| *r = !*r)>
+                {move || if reordering.get() { "Finish changing the order" } else { "Change the order" }}
+            </button>
+        </Show>
         // The lines are written as markup and kept in step by `keep_lines`.
-        <ol class="mdt-agenda" data-testid="agenda-list" node_ref=list inner_html=first_markup
+        <ol class="mdt-agenda" class:mdt-agenda--reordering=move || reordering.get() data-testid="agenda-list" node_ref=list inner_html=first_markup
             on:click=on_click
             on:dragstart=move |ev: leptos::ev::DragEvent| {
                 if let Some((id, _)) = line_of(ev.target()) {
