@@ -62,7 +62,7 @@ test('a restricted item is seen only by the people it names, and an observer can
 
   // The brief pack leaves the restricted item out unless Pat, who may see it, asks for it; a
   // restricted sheet is then marked on every printed page (issue 15, problem 7).
-  await pat.page.getByRole('button', { name: 'Brief pack to print' }).click();
+  await pat.page.getByRole('link', { name: 'Brief pack to print' }).click();
   const pack = pat.page.getByTestId('brief-pack');
   await pack.waitFor();
   assert.equal(await pat.page.getByTestId('pack-patient').count(), 1);

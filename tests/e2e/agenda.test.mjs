@@ -141,7 +141,7 @@ test('a coordinator builds an agenda, a brief survives a reload mid-typing, and 
   await page.screenshot({ path: screenshotPath('agenda-readiness.png'), fullPage: true });
 
   // The print view: one patient a page, identifiers on each; saved as a PDF too.
-  await page.getByRole('button', { name: 'Brief pack to print' }).click();
+  await page.getByRole('link', { name: 'Brief pack to print' }).click();
   await page.getByTestId('brief-pack').waitFor();
   assert.equal(await page.getByTestId('pack-patient').count(), 2);
   await page.emulateMedia({ media: 'print' });

@@ -110,6 +110,7 @@ test('a coordinator creates a team with two members and a meeting; it survives a
   assert.ok(await page.getByLabel('Dr Gita Synthetic — GP').isChecked());
   assert.ok(await page.getByLabel('Sol Worker — Social worker').isChecked());
   await page.screenshot({ path: screenshotPath('team-after-reload.png'), fullPage: true });
+  await openTeamPage(page, 'Meetings');
 
   // A second browser session of the same person sees it after its pull.
   const second = await session();

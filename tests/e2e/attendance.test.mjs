@@ -48,7 +48,7 @@ test('apologies from the only social worker break quorum; the calendar file has 
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Add to calendar' }).click(),
+    page.getByRole('link', { name: 'Add to calendar' }).click(),
   ]);
   const file = await download.path();
   const ics = fs.readFileSync(file, 'utf8');

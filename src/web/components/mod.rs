@@ -286,6 +286,48 @@ fn focus_field(id: &str) {
     }
 }
 
+/// "On this page": links to a long page's sections (the design system's contents list), each
+/// moving the view and the keyboard to its heading. `sections` gives (heading id, words, shown).
+#[component]
+pub fn SectionLinks(sections: Vec<(&'static str, &'static str, Signal<bool>)>) -> impl IntoView {
+    view! {
+        <nav class="nhsuk-contents-list mdt-section-links" aria-label="On this page">
+            <ol class="nhsuk-contents-list__list">
+                {sections.into_iter().map(|(id, text, shown)| {
+                    let go = move |ev: leptos::ev::MouseEvent| {
+                        ev.prevent_default();
+                        go_to_heading(id);
+                    };
+                    view! {
+                        <Show when=move || shown.get()>
+                            <li class="nhsuk-contents-list__item">
+                                <a class="nhsuk-contents-list__link" href=format!("#{id}") on:click=go>{text}</a>
+                            </li>
+                        </Show>
+                    }
+                }).collect_view()}
+            </ol>
+        </nav>
+    }
+}
+
+/// Scrolls to the heading with `id` and puts the keyboard there (the router would treat a bare
+/// `#id` link as a navigation).
+fn go_to_heading(id: &str) {
+    use wasm_bindgen::JsCast;
+    let heading = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(heading) = heading {
+        if !heading.has_attribute("tabindex") {
+            let _ = heading.set_attribute("tabindex", "-1");
+        }
+        heading.scroll_into_view();
+        let _ = heading.focus();
+    }
+}
+
 /// The message for `field` out of a form's current error.
 pub fn field_error(
     error: Signal<Option<ValidationError>>,

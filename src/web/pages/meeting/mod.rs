@@ -13,7 +13,7 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 
 use crate::core::access::RESTRICTED_EXPLANATION;
-use crate::core::agenda::AgendaItem;
+use crate::core::agenda::{AgendaItem, ItemKind};
 use crate::core::api::CurrentUser;
 use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::uk_time;
@@ -23,7 +23,7 @@ use crate::web::client::listeners::on_window;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::markup::Markup;
 use crate::web::components::markup_list::{keep_in_step, MarkupLine, MarkupLines};
-use crate::web::components::{ConflictNotice, RecordNotHere};
+use crate::web::components::{ConflictNotice, RecordNotHere, SectionLinks};
 use crate::web::pages::meeting::add_item::AddItemForm;
 use crate::web::pages::meeting::agenda_line::{line_markup, LineAction};
 use crate::web::pages::meeting::attendance::Attendance;
@@ -160,6 +160,17 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             start_item(None);
         }
     });
+    // The readiness panel is shown once there is a patient item (whose brief it follows).
+    let has_patient_items = Signal::derive(move || {
+        data.with(|d| {
+            d.as_ref().is_some_and(|v| {
+                v.agenda
+                    .items()
+                    .iter()
+                    .any(|(_, i)| i.kind == ItemKind::PatientDiscussion && !i.content_withheld)
+            })
+        })
+    });
     view! {
         <a class="nhsuk-back-link" href=Page::Team(team_id).href()>"Back to the team"</a>
         {move || header.get().map(|(team_name, meeting, _, _)| {
@@ -178,11 +189,19 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             }
         })}
         <ConflictNotice id=meeting_id/>
+        <ul class="nhsuk-list mdt-inline-links">
+            <li><a href=Page::BriefPack(meeting_id).href()>"Brief pack to print"</a></li>
+            <li><a href=api::meeting_calendar_url(meeting_id) download="">"Add to calendar"</a></li>
+        </ul>
+        <SectionLinks sections=vec![
+            ("attendance-title", "Who is coming", Signal::stored(true)),
+            ("agenda", "Agenda", Signal::stored(true)),
+            ("readiness-title", "Readiness", has_patient_items),
+        ]/>
+        // One primary action: running the meeting (concluding it is the coordinator's, after).
         <div class="nhsuk-button-group">
-            <a class="nhsuk-button nhsuk-button--secondary" href=Page::BriefPack(meeting_id).href() role="button">"Brief pack to print"</a>
-            <a class="nhsuk-button nhsuk-button--secondary" href=api::meeting_calendar_url(meeting_id) download="" role="button">"Add to calendar"</a>
             {move || open().then(|| view! {
-                <button type="button" class="nhsuk-button nhsuk-button--secondary"
+                <button type="button" class="nhsuk-button"
                     on:click=move |_| start_item(if current.get_untracked().is_some() { None } else { Some(0) })>
                     {move || if current.get().is_some() { "Stop running the meeting" } else { "Run the meeting" }}
                 </button>
@@ -492,13 +511,38 @@ fn ReadinessRows(summary: Memo<ReadinessSummary>) -> impl IntoView {
             s.lines
                 .iter()
                 .map(|line| {
+                    // The design system's responsive table: on a phone each cell is a line
+                    // with its column's name before it.
                     let mut row = Markup::new();
-                    row.open("tr", &[("data-testid", Some("readiness-row"))])
-                        .element("td", &[], &line.heading)
-                        .element("td", &[], line.state)
-                        .element("td", &[], &line.author)
-                        .open("td", &[])
-                        .open("ul", &[("class", Some("nhsuk-list mdt-compact-list"))]);
+                    let cell = |row: &mut Markup, heading: &str| {
+                        row.open("td", &[("class", Some("nhsuk-table__cell"))])
+                            .element(
+                                "span",
+                                &[
+                                    ("class", Some("nhsuk-table-responsive__heading")),
+                                    ("aria-hidden", Some("true")),
+                                ],
+                                heading,
+                            );
+                    };
+                    row.open(
+                        "tr",
+                        &[
+                            ("class", Some("nhsuk-table__row")),
+                            ("role", Some("row")),
+                            ("data-testid", Some("readiness-row")),
+                        ],
+                    );
+                    for (heading, text) in [
+                        ("Patient ", line.heading.as_str()),
+                        ("Brief ", line.state),
+                        ("Written by ", line.author.as_str()),
+                    ] {
+                        cell(&mut row, heading);
+                        row.text(text).close("td");
+                    }
+                    cell(&mut row, "Read by ");
+                    row.open("ul", &[("class", Some("nhsuk-list mdt-compact-list"))]);
                     for reader in &line.read {
                         row.element("li", &[], reader);
                     }
@@ -512,7 +556,7 @@ fn ReadinessRows(summary: Memo<ReadinessSummary>) -> impl IntoView {
     let first = lines.get_untracked();
     let first_markup: String = first.iter().map(|(_, html)| html.as_str()).collect();
     keep_in_step(body, lines, first);
-    view! { <tbody node_ref=body inner_html=first_markup></tbody> }
+    view! { <tbody class="nhsuk-table__body" role="rowgroup" node_ref=body inner_html=first_markup></tbody> }
 }
 
 /// What the agenda's list needs to keep its lines in step (see [`keep_lines`]).
@@ -709,9 +753,9 @@ fn ReadinessPanel(data: Memo<Option<AgendaView>>) -> impl IntoView {
                 <p class="nhsuk-body">
                     {move || summary.with(|s| s.due.map(|d| format!("Briefs are due by {} (UK time).", uk_time::format_uk(d))))}
                 </p>
-                <table class="nhsuk-table">
+                <table class="nhsuk-table-responsive">
                     <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Briefs and who has read them"</caption>
-                    <thead><tr><th scope="col">"Patient"</th><th scope="col">"Brief"</th><th scope="col">"Written by"</th><th scope="col">"Read by"</th></tr></thead>
+                    <thead class="nhsuk-table__head" role="rowgroup"><tr role="row"><th scope="col" role="columnheader">"Patient"</th><th scope="col" role="columnheader">"Brief"</th><th scope="col" role="columnheader">"Written by"</th><th scope="col" role="columnheader">"Read by"</th></tr></thead>
                     <ReadinessRows summary=summary/>
                 </table>
                 {move || summary.with(|s| if s.before_cutoff {
