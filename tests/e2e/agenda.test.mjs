@@ -138,6 +138,12 @@ test('a coordinator builds an agenda, a brief survives a reload mid-typing, and 
   const adaRow = page.getByTestId('readiness-row').filter({ hasText: 'Ada Synthetic' });
   await adaRow.getByText('Sol Worker ✓').waitFor();
   await page.getByTestId('readiness-count').filter({ hasText: '1 of 2 briefs ready' }).waitFor();
+  // "On this page" takes the view and the keyboard to each section of the long page.
+  const onThisPage = page.getByRole('navigation', { name: 'On this page' });
+  for (const [link, heading] of [['Readiness', 'readiness-title'], ['Agenda', 'agenda'], ['Who is coming', 'attendance-title']]) {
+    await onThisPage.getByRole('link', { name: link, exact: true }).click();
+    await page.waitForFunction((id) => document.activeElement?.id === id, heading);
+  }
   await page.screenshot({ path: screenshotPath('agenda-readiness.png'), fullPage: true });
 
   // The print view: one patient a page, identifiers on each; saved as a PDF too.
