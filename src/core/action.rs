@@ -239,7 +239,7 @@ impl Action {
                 check::required_text("completion_note", "what was done", note, 2000)?;
                 next.status = ActionStatus::Done;
                 next.completion_note = note.trim().to_owned();
-                format!("marked it done: {}", next.completion_note)
+                format!("marked it done{on_behalf}: {}", next.completion_note)
             }
             ActionChange::Cancel { reason } => {
                 check::required_text("reason", "why the action is cancelled", reason, 1000)?;

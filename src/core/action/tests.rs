@@ -616,13 +616,16 @@ fn a_coordinator_answers_for_an_owner_who_does_not_sign_in_and_the_history_says_
     assert_eq!(a.status, ActionStatus::Accepted);
     assert_eq!(a.owner_id, owner(), "still the owner's action");
     // Then it can be completed: the step that was never reachable for such owners.
-    a.apply_as(
-        &ActionChange::Complete {
-            note: "Referral faxed 3 Dec".into(),
-        },
-        for_gp,
-    )
-    .unwrap();
+    assert_eq!(
+        a.apply_as(
+            &ActionChange::Complete {
+                note: "Referral faxed 3 Dec".into(),
+            },
+            for_gp,
+        )
+        .unwrap(),
+        "marked it done for Dr Alex Test, who does not sign in: Referral faxed 3 Dec"
+    );
     assert_eq!(a.status, ActionStatus::Done);
     // The owner answering for themselves is never written as "for" anyone.
     let mut own = action(date(2026, 12, 1));

@@ -106,9 +106,9 @@ pub fn ActionCard(card: ActionCardData) -> impl IntoView {
                     <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| step.set(Step::Decline)>"Decline"</button>
                 })}
                 {(answers && !is_owner && status == ActionStatus::Proposed).then(|| {
-                    let first = card.owner_name.clone();
+                    let owner = card.owner_name.clone();
                     view! {
-                        <button type="button" class="nhsuk-button" on:click=move |_| apply(ActionChange::Accept)>{format!("Accept for {first}")}</button>
+                        <button type="button" class="nhsuk-button" on:click=move |_| apply(ActionChange::Accept)>{format!("Accept for {owner}")}</button>
                         <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| step.set(Step::Decline)>"Decline for them"</button>
                     }
                 })}
