@@ -139,6 +139,10 @@ pub enum ActionChange {
     },
 }
 
+/// How the history line of an action marked done starts ("marked it done: referral sent"):
+/// the measures read when an action was done from it.
+pub const DONE_SUMMARY: &str = "marked it done";
+
 /// Who changes an action: the person signed in and, when they are the team's coordinator
 /// accepting or declining for an owner who does not sign in (a GP who never logs on), that
 /// owner's name, so the history says who really answered and for whom.
@@ -239,7 +243,7 @@ impl Action {
                 check::required_text("completion_note", "what was done", note, 2000)?;
                 next.status = ActionStatus::Done;
                 next.completion_note = note.trim().to_owned();
-                format!("marked it done{on_behalf}: {}", next.completion_note)
+                format!("{DONE_SUMMARY}{on_behalf}: {}", next.completion_note)
             }
             ActionChange::Cancel { reason } => {
                 check::required_text("reason", "why the action is cancelled", reason, 1000)?;

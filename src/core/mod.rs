@@ -16,6 +16,7 @@ pub mod directory;
 pub mod entities;
 pub mod ics;
 pub mod kinds;
+pub mod measures;
 pub mod meeting;
 pub mod month;
 pub mod needs;

@@ -1,0 +1,379 @@
+//! The measures against a quarter of synthetic records worked out by hand (the working is in
+//! the comments), with an empty month and the start of summer time at the edges.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::*;
+use crate::core::agenda::Outcome;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn at(y: i32, m: u32, day: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, day, h, min, 0).unwrap()
+}
+
+const TEAM: Uuid = Uuid::from_u128(1);
+const M_JAN: Uuid = Uuid::from_u128(10);
+const M_FEB: Uuid = Uuid::from_u128(11);
+/// 23:30 UTC on 31 March 2027 is 00:30 on 1 April in London (summer time began on 28 March).
+const M_BST: Uuid = Uuid::from_u128(12);
+const M_APR: Uuid = Uuid::from_u128(13);
+const M_CANCELLED: Uuid = Uuid::from_u128(14);
+
+fn meeting(starts_at: DateTime<Utc>, status: MeetingStatus) -> Meeting {
+    Meeting {
+        team_id: TEAM,
+        starts_at,
+        ends_at: starts_at + Duration::minutes(60),
+        place: String::new(),
+        video_link: None,
+        status,
+    }
+}
+
+fn item(
+    meeting_id: Uuid,
+    requested_on: NaiveDate,
+    status: ItemStatus,
+    outcome: Option<Outcome>,
+    deferrals: u32,
+) -> AgendaItem {
+    AgendaItem {
+        team_id: TEAM,
+        meeting_id,
+        kind: ItemKind::PatientDiscussion,
+        title: String::new(),
+        patient_id: Some(Uuid::from_u128(99)),
+        reason: "Two falls".into(),
+        question: "Care package?".into(),
+        requested_by: None,
+        requested_on,
+        lead_professional_id: None,
+        minutes: 15,
+        position: 0,
+        required_people: vec![],
+        late: false,
+        deferrals,
+        carried_from: None,
+        status,
+        outcome,
+        restricted: false,
+        restricted_to: vec![],
+        content_withheld: false,
+    }
+}
+
+fn decision() -> Option<Outcome> {
+    Some(Outcome::Decision {
+        text: "Refer".into(),
+    })
+}
+
+fn action(due: NaiveDate, status: ActionStatus) -> Action {
+    Action {
+        team_id: TEAM,
+        description: "Do it".into(),
+        owner_id: Uuid::from_u128(7),
+        due,
+        patient_id: None,
+        meeting_id: None,
+        item_id: None,
+        status,
+        completion_note: if status == ActionStatus::Done {
+            "Done".into()
+        } else {
+            String::new()
+        },
+        reason: if status == ActionStatus::Declined {
+            "Not mine".into()
+        } else {
+            String::new()
+        },
+    }
+}
+
+fn done_at(action_id: u128, when: DateTime<Utc>) -> ActionEvent {
+    ActionEvent {
+        team_id: TEAM,
+        action_id: Uuid::from_u128(action_id),
+        by: Uuid::from_u128(7),
+        at: when,
+        summary: "marked it done: sent".into(),
+    }
+}
+
+struct Fixture {
+    meetings: Vec<(Uuid, Meeting)>,
+    items: Vec<(Uuid, AgendaItem)>,
+    actions: Vec<(Uuid, Action)>,
+    events: Vec<ActionEvent>,
+}
+
+impl Fixture {
+    fn records(&self) -> TeamRecords<'_> {
+        TeamRecords {
+            meetings: &self.meetings,
+            items: &self.items,
+            actions: &self.actions,
+            events: &self.events,
+        }
+    }
+}
+
+fn fixture() -> Fixture {
+    let mut standing = item(M_JAN, d(2027, 1, 1), ItemStatus::Discussed, decision(), 0);
+    standing.kind = ItemKind::StandingItem;
+    let id = Uuid::from_u128;
+    Fixture {
+        meetings: vec![
+            (
+                M_JAN,
+                meeting(at(2027, 1, 12, 13, 0), MeetingStatus::Closed),
+            ),
+            (M_FEB, meeting(at(2027, 2, 9, 13, 0), MeetingStatus::Closed)),
+            (
+                M_BST,
+                meeting(at(2027, 3, 31, 23, 30), MeetingStatus::Closed),
+            ),
+            (
+                M_APR,
+                meeting(at(2027, 4, 13, 12, 0), MeetingStatus::Planned),
+            ),
+            (
+                M_CANCELLED,
+                meeting(at(2027, 1, 26, 13, 0), MeetingStatus::Cancelled),
+            ),
+        ],
+        items: vec![
+            // January: A concluded 10 days after its request; B 28 days, deferred once
+            // before; C deferred; a standing item (not a patient item).
+            (
+                id(20),
+                item(M_JAN, d(2027, 1, 2), ItemStatus::Discussed, decision(), 0),
+            ),
+            (
+                id(21),
+                item(
+                    M_JAN,
+                    d(2026, 12, 15),
+                    ItemStatus::Discussed,
+                    Some(Outcome::NoAction {
+                        reason: "Stable".into(),
+                    }),
+                    1,
+                ),
+            ),
+            (
+                id(22),
+                item(
+                    M_JAN,
+                    d(2027, 1, 5),
+                    ItemStatus::Discussed,
+                    Some(Outcome::Deferred {
+                        reason: "GP away".into(),
+                    }),
+                    0,
+                ),
+            ),
+            (id(23), standing),
+            // February: D concluded 20 days after its request, deferred twice; E never reached.
+            (
+                id(24),
+                item(M_FEB, d(2027, 1, 20), ItemStatus::Discussed, decision(), 2),
+            ),
+            (
+                id(25),
+                item(M_FEB, d(2027, 2, 1), ItemStatus::Open, None, 0),
+            ),
+            // The meeting on 1 April (UK): F concluded 31 days after its request.
+            (
+                id(26),
+                item(M_BST, d(2027, 3, 1), ItemStatus::Discussed, decision(), 0),
+            ),
+            // Waiting on the April meeting: G since 5 March, H since 20 March.
+            (
+                id(27),
+                item(M_APR, d(2027, 3, 5), ItemStatus::Open, None, 0),
+            ),
+            (
+                id(28),
+                item(M_APR, d(2027, 3, 20), ItemStatus::Open, None, 0),
+            ),
+            // On the cancelled meeting: neither measured nor waiting.
+            (
+                id(29),
+                item(M_CANCELLED, d(2027, 1, 1), ItemStatus::Open, None, 0),
+            ),
+        ],
+        actions: vec![
+            (id(41), action(d(2027, 1, 20), ActionStatus::Done)),
+            (id(42), action(d(2027, 1, 25), ActionStatus::Done)),
+            (id(43), action(d(2027, 1, 28), ActionStatus::Accepted)),
+            (id(44), action(d(2027, 1, 29), ActionStatus::Cancelled)),
+            (id(45), action(d(2027, 2, 15), ActionStatus::Done)),
+            (id(46), action(d(2027, 3, 31), ActionStatus::Done)),
+            (id(47), action(d(2027, 4, 30), ActionStatus::Proposed)),
+            (id(48), action(d(2027, 5, 15), ActionStatus::Declined)),
+        ],
+        events: vec![
+            // On time: 23:30 UTC on 20 January is still 20 January in London (winter).
+            done_at(41, at(2027, 1, 20, 23, 30)),
+            // Late by ten minutes past midnight.
+            done_at(42, at(2027, 1, 26, 0, 10)),
+            done_at(45, at(2027, 2, 10, 9, 0)),
+            // Late: 23:30 UTC on 31 March is 1 April in London (summer).
+            done_at(46, at(2027, 3, 31, 23, 30)),
+        ],
+    }
+}
+
+#[test]
+fn a_quarter_worked_out_by_hand() {
+    let f = fixture();
+    let q1 = f.records().measure(Period {
+        from: d(2027, 1, 1),
+        to: d(2027, 3, 31),
+    });
+    // Held: January and February (the 31 March 23:30 UTC meeting is 1 April in London).
+    assert_eq!(q1.meetings_held, 2);
+    // Patient items A, B, C, D, E; concluded A, B, D; not C (deferred) or E (never reached).
+    assert_eq!(
+        (q1.patient_items, q1.concluded, q1.not_concluded),
+        (5, 3, 2)
+    );
+    let mut days = q1.days_to_discussion.clone();
+    days.sort_unstable();
+    assert_eq!(days, vec![10, 20, 28]);
+    // Nearest rank: median is the 2nd of 3 (20), the 90th percentile the 3rd (28).
+    assert_eq!((q1.median_days(), q1.p90_days()), (Some(20), Some(28)));
+    // Deferrals before being concluded: B once, D twice.
+    assert_eq!(q1.deferrals, 3);
+    // Due in the quarter, not cancelled: 41, 42, 43, 45, 46; on time: 41 and 45.
+    assert_eq!((q1.actions_due, q1.done_by_due), (5, 2));
+}
+
+#[test]
+fn months_include_an_empty_one_and_the_summer_time_edge() {
+    let f = fixture();
+    let months: Vec<PeriodMeasures> = periods(d(2027, 1, 1), d(2027, 4, 30), Granularity::Month)
+        .into_iter()
+        .map(|p| f.records().measure(p))
+        .collect();
+    let row = |m: &PeriodMeasures| {
+        (
+            m.meetings_held,
+            m.patient_items,
+            m.concluded,
+            m.median_days(),
+            m.p90_days(),
+            m.actions_due,
+            m.done_by_due,
+        )
+    };
+    // January: A (10 days) and B (28): median the 1st of 2, 90th percentile the 2nd.
+    assert_eq!(row(&months[0]), (1, 3, 2, Some(10), Some(28), 3, 1));
+    assert_eq!(row(&months[1]), (1, 2, 1, Some(20), Some(20), 1, 1));
+    // March: no meeting held; one action due, done late (the summer time edge).
+    assert_eq!(row(&months[2]), (0, 0, 0, None, None, 1, 0));
+    // April: the meeting of 1 April (UK) with F; the proposed action due on the 30th.
+    assert_eq!(row(&months[3]), (1, 1, 1, Some(31), Some(31), 1, 0));
+    assert_eq!(months[0].deferrals, 1);
+    assert_eq!(months[1].deferrals, 2);
+}
+
+#[test]
+fn the_backlog_now_and_actions_nobody_has_taken_on() {
+    let f = fixture();
+    let backlog = f.records().backlog(d(2027, 4, 1));
+    // G and H wait for the April meeting; the cancelled meeting's item does not count.
+    assert_eq!(backlog.waiting, 2);
+    assert_eq!(backlog.oldest, Some((Uuid::from_u128(27), d(2027, 3, 5))));
+    // Proposed (47) and declined (48); accepted and finished ones are someone's.
+    assert_eq!(backlog.unallocated, 2);
+    // After the April meeting's day nothing waits on it.
+    assert_eq!(f.records().backlog(d(2027, 4, 14)).waiting, 0);
+    let empty = TeamRecords {
+        meetings: &[],
+        items: &[],
+        actions: &[],
+        events: &[],
+    };
+    assert_eq!(
+        empty.backlog(d(2027, 4, 1)),
+        Backlog {
+            waiting: 0,
+            oldest: None,
+            unallocated: 0
+        }
+    );
+}
+
+#[test]
+fn periods_cut_to_the_range_and_percentiles_at_their_edges() {
+    let by_month = periods(d(2027, 1, 15), d(2027, 4, 1), Granularity::Month);
+    assert_eq!(
+        by_month,
+        vec![
+            Period {
+                from: d(2027, 1, 15),
+                to: d(2027, 1, 31)
+            },
+            Period {
+                from: d(2027, 2, 1),
+                to: d(2027, 2, 28)
+            },
+            Period {
+                from: d(2027, 3, 1),
+                to: d(2027, 3, 31)
+            },
+            Period {
+                from: d(2027, 4, 1),
+                to: d(2027, 4, 1)
+            },
+        ]
+    );
+    assert_eq!(
+        periods(d(2026, 11, 20), d(2027, 4, 1), Granularity::Quarter),
+        vec![
+            Period {
+                from: d(2026, 11, 20),
+                to: d(2026, 12, 31)
+            },
+            Period {
+                from: d(2027, 1, 1),
+                to: d(2027, 3, 31)
+            },
+            Period {
+                from: d(2027, 4, 1),
+                to: d(2027, 4, 1)
+            },
+        ]
+    );
+    assert!(periods(d(2027, 2, 1), d(2027, 1, 31), Granularity::Month).is_empty());
+    // The last month dates can hold ends the list without a panic.
+    let end = periods(
+        NaiveDate::MAX.with_day(1).unwrap(),
+        NaiveDate::MAX,
+        Granularity::Quarter,
+    );
+    assert_eq!(end.last().map(|p| p.to), Some(NaiveDate::MAX));
+
+    assert_eq!(percentile(&[], 50), None);
+    assert_eq!(percentile(&[5], 50), Some(5));
+    assert_eq!(percentile(&[5], 90), Some(5));
+    assert_eq!(percentile(&[4, 1, 3, 2], 50), Some(2));
+    assert_eq!(percentile(&[4, 1, 3, 2], 90), Some(4));
+    assert_eq!(
+        percentile(&[4, 1, 3, 2], 0),
+        Some(1),
+        "0 is taken as the least"
+    );
+    assert_eq!(
+        percentile(&[4, 1, 3, 2], 250),
+        Some(4),
+        "above 100 is the most"
+    );
+    assert_eq!(percentile(&[i64::MIN, i64::MAX], 50), Some(i64::MIN));
+}
