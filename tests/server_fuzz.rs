@@ -162,7 +162,7 @@ fn body() -> impl Strategy<Value = Body_> {
 /// (method, path) of every route, with holes filled from the case.
 fn route() -> impl Strategy<Value = (&'static str, String)> {
     (
-        0usize..21,
+        0usize..22,
         prop_oneof![
             Just("00000000-0000-0000-0000-000000000000".to_string()),
             Just("not-a-uuid".to_string()),
@@ -198,6 +198,10 @@ fn route() -> impl Strategy<Value = (&'static str, String)> {
             // The live-update stream only answers GET (an open stream is tested in server_live).
             18 => ("POST", "/api/sync/events".to_string()),
             19 => ("GET", format!("/api/teams/{id}/without-accounts")),
+            20 => (
+                "GET",
+                format!("/api/teams/{id}/measures?from={since}&to={id}&by={since}"),
+            ),
             _ => ("PUT", format!("/api/{id}")),
         })
 }

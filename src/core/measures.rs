@@ -8,12 +8,14 @@
 //! action is done on time when it was marked done by the end of its due date in London.
 
 use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::action::{Action, ActionEvent, ActionStatus, DONE_SUMMARY};
 use super::agenda::{AgendaItem, ItemKind, ItemStatus, Outcome};
 use super::meeting::{Meeting, MeetingStatus};
 use super::uk_time;
+use super::validation::ValidationError;
 
 /// A run of UK dates, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -229,6 +231,132 @@ pub struct Backlog {
     pub oldest: Option<(Uuid, NaiveDate)>,
     /// Open actions with no owner who has taken them on.
     pub unallocated: usize,
+}
+
+/// Longest range one request covers (ten years of months is 120 lines).
+pub const MAX_RANGE_DAYS: i64 = 3660;
+
+/// What a measures request asks for: a range of UK dates (by default the twelve months to
+/// today) cut by month (the default) or by quarter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuresQuery {
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    /// "month" or "quarter".
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+impl MeasuresQuery {
+    /// The range and the cut, with defaults filled in, or what is wrong with them in words.
+    pub fn resolve(&self, today: NaiveDate) -> Result<(Period, Granularity), ValidationError> {
+        let granularity = match self.by.as_deref() {
+            None | Some("month") => Granularity::Month,
+            Some("quarter") => Granularity::Quarter,
+            Some(_) => {
+                return Err(ValidationError::field(
+                    "by",
+                    "Choose measures by month or by quarter",
+                ))
+            }
+        };
+        let to = self.to.unwrap_or(today);
+        let from = match self.from {
+            Some(from) => from,
+            // The first day of the month eleven months before `to`'s: twelve whole months.
+            None => {
+                let first = to.with_day(1).unwrap_or(to);
+                (0..11).fold(first, |d, _| {
+                    d.pred_opt().and_then(|p| p.with_day(1)).unwrap_or(d)
+                })
+            }
+        };
+        if from > to {
+            return Err(ValidationError::field(
+                "from",
+                "The start of the range must be on or before its end",
+            ));
+        }
+        if (to - from).num_days() > MAX_RANGE_DAYS {
+            return Err(ValidationError::field(
+                "from",
+                "Choose a range of ten years or less",
+            ));
+        }
+        Ok((Period { from, to }, granularity))
+    }
+}
+
+/// One period's figures as sent (the list of waiting times worked into its median and 90th
+/// percentile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuresLine {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub meetings_held: usize,
+    pub patient_items: usize,
+    pub concluded: usize,
+    pub not_concluded: usize,
+    pub median_days_to_discussion: Option<i64>,
+    pub p90_days_to_discussion: Option<i64>,
+    pub deferrals: u32,
+    pub actions_due: usize,
+    pub done_by_due: usize,
+}
+
+impl From<&PeriodMeasures> for MeasuresLine {
+    fn from(m: &PeriodMeasures) -> Self {
+        Self {
+            from: m.period.from,
+            to: m.period.to,
+            meetings_held: m.meetings_held,
+            patient_items: m.patient_items,
+            concluded: m.concluded,
+            not_concluded: m.not_concluded,
+            median_days_to_discussion: m.median_days(),
+            p90_days_to_discussion: m.p90_days(),
+            deferrals: m.deferrals,
+            actions_due: m.actions_due,
+            done_by_due: m.done_by_due,
+        }
+    }
+}
+
+/// A team's measures as the server sends them: a line per period and what waits now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamMeasures {
+    pub lines: Vec<MeasuresLine>,
+    pub waiting: usize,
+    /// When the item waiting longest was asked for.
+    pub waiting_since: Option<NaiveDate>,
+    pub unallocated_actions: usize,
+}
+
+impl TeamRecords<'_> {
+    /// The measures `query` asks for, on `today`.
+    pub fn report(
+        &self,
+        query: &MeasuresQuery,
+        today: NaiveDate,
+    ) -> Result<TeamMeasures, ValidationError> {
+        let (range, granularity) = query.resolve(today)?;
+        let lines = periods(range.from, range.to, granularity)
+            .into_iter()
+            .map(|p| MeasuresLine::from(&self.measure(p)))
+            .collect();
+        let backlog = self.backlog(today);
+        Ok(TeamMeasures {
+            lines,
+            waiting: backlog.waiting,
+            waiting_since: backlog.oldest.map(|(_, since)| since),
+            unallocated_actions: backlog.unallocated,
+        })
+    }
 }
 
 #[cfg(test)]

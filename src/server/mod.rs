@@ -13,6 +13,7 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod live;
+pub mod measures;
 pub mod static_files;
 pub mod store;
 pub mod sync_api;
@@ -113,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .merge(live::router())
         .merge(directory::router())
         .merge(actions::router())
+        .merge(measures::router())
         .merge(calendar::router())
         .merge(audit::router())
         .merge(admin::router())

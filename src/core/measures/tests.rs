@@ -377,3 +377,86 @@ fn periods_cut_to_the_range_and_percentiles_at_their_edges() {
     );
     assert_eq!(percentile(&[i64::MIN, i64::MAX], 50), Some(i64::MIN));
 }
+
+#[test]
+fn a_request_defaults_to_twelve_months_by_month_and_refuses_bad_ranges() {
+    let today = d(2027, 4, 1);
+    let f = fixture();
+    let report = f
+        .records()
+        .report(&MeasuresQuery::default(), today)
+        .unwrap();
+    // 1 May 2026 to 1 April 2027: twelve lines, the last one day long.
+    assert_eq!(report.lines.len(), 12);
+    assert_eq!(report.lines[0].from, d(2026, 5, 1));
+    assert_eq!(report.lines[11].from, d(2027, 4, 1));
+    assert_eq!(report.lines[11].to, today);
+    let january = &report.lines[8];
+    assert_eq!(january.from, d(2027, 1, 1));
+    assert_eq!(
+        (
+            january.concluded,
+            january.median_days_to_discussion,
+            january.done_by_due
+        ),
+        (2, Some(10), 1)
+    );
+    assert_eq!(
+        (
+            report.waiting,
+            report.waiting_since,
+            report.unallocated_actions
+        ),
+        (2, Some(d(2027, 3, 5)), 2)
+    );
+    // By quarter, a given range.
+    let by_quarter = MeasuresQuery {
+        from: Some(d(2027, 1, 1)),
+        to: Some(d(2027, 6, 30)),
+        by: Some("quarter".into()),
+    };
+    let report = f.records().report(&by_quarter, today).unwrap();
+    assert_eq!(report.lines.len(), 2);
+    assert_eq!(
+        (report.lines[0].actions_due, report.lines[0].done_by_due),
+        (5, 2)
+    );
+    // Wrong cut, reversed range, too long a range: refused in words.
+    let refused = |q: MeasuresQuery| f.records().report(&q, today).unwrap_err().message;
+    assert_eq!(
+        refused(MeasuresQuery {
+            by: Some("week".into()),
+            ..MeasuresQuery::default()
+        }),
+        "Choose measures by month or by quarter"
+    );
+    assert_eq!(
+        refused(MeasuresQuery {
+            from: Some(d(2027, 2, 1)),
+            to: Some(d(2027, 1, 1)),
+            by: None,
+        }),
+        "The start of the range must be on or before its end"
+    );
+    assert_eq!(
+        refused(MeasuresQuery {
+            from: Some(NaiveDate::MIN),
+            to: Some(NaiveDate::MAX),
+            by: None,
+        }),
+        "Choose a range of ten years or less"
+    );
+    // The widest range allowed, at the end of what dates hold: answered, never a panic.
+    let last = MeasuresQuery {
+        from: Some(NaiveDate::MAX - Duration::days(MAX_RANGE_DAYS)),
+        to: Some(NaiveDate::MAX),
+        by: Some("quarter".into()),
+    };
+    assert!(f.records().report(&last, today).unwrap().lines.len() >= 40);
+    // A default range starting near the first date there is.
+    let early = MeasuresQuery {
+        to: Some(NaiveDate::MIN),
+        ..MeasuresQuery::default()
+    };
+    assert_eq!(f.records().report(&early, today).unwrap().lines.len(), 1);
+}

@@ -1,0 +1,68 @@
+//! `GET /api/teams/{team}/measures?from=&to=&by=month|quarter`: a team's measures over its whole
+//! history (a device keeps only recent meetings), worked out by `core::measures`. Counts only: no
+//! patient is named. For the team's coordinator and members; observers are told they may not.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::Router;
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::auth::Session;
+use super::error::{ApiJson, ApiQuery, Error};
+use super::store::{self, records_by_id, team_records};
+use super::AppState;
+use crate::core::action::{Action, ActionEvent};
+use crate::core::agenda::AgendaItem;
+use crate::core::entities::{Meeting, Team};
+use crate::core::measures::{MeasuresQuery, TeamMeasures, TeamRecords};
+use crate::core::uk_time;
+
+/// The measures routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/teams/{team}/measures", get(measures))
+}
+
+async fn measures(
+    State(state): State<AppState>,
+    session: Session,
+    Path(team): Path<String>,
+    ApiQuery(query): ApiQuery<MeasuresQuery>,
+) -> Result<ApiJson<TeamMeasures>, Error> {
+    let team_id = Uuid::parse_str(&team).map_err(|_| Error::NotFound)?;
+    let person = session.actor.person_id;
+    let report = state
+        .store
+        .read(move |db| {
+            // Someone else's team looks like no team.
+            if !store::teams_of(db, person)?.contains(&team_id) {
+                return Err(Error::NotFound);
+            }
+            let Some(team) = records_by_id::<Team>(db, [team_id])?.remove(&team_id) else {
+                return Err(Error::NotFound);
+            };
+            if !team.includes(person) {
+                return Err(Error::Forbidden(
+                    "The team's measures are for its coordinator and members".into(),
+                ));
+            }
+            let meetings = team_records::<Meeting>(db, team_id)?;
+            let items = team_records::<AgendaItem>(db, team_id)?;
+            let actions = team_records::<Action>(db, team_id)?;
+            let events: Vec<ActionEvent> = team_records::<ActionEvent>(db, team_id)?
+                .into_iter()
+                .map(|(_, e)| e)
+                .collect();
+            let records = TeamRecords {
+                meetings: &meetings,
+                items: &items,
+                actions: &actions,
+                events: &events,
+            };
+            records
+                .report(&query, uk_time::uk_today(Utc::now()))
+                .map_err(|e| Error::BadRequest(e.message))
+        })
+        .await?;
+    Ok(ApiJson(report))
+}

@@ -1,0 +1,153 @@
+//! A team's measures from the server: figures from the records stored (a concluded meeting, an
+//! action done on time), the query's defaults and refusals, and extreme or hostile parameters
+//! answered with a clear 400, never a crash. Who may read them is in `server_access`.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::{Duration, NaiveDate, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use common::*;
+use mdt::core::action::{Action, ActionStatus};
+use mdt::core::agenda::{ItemStatus, Outcome};
+use mdt::core::entities::{Meeting, MeetingStatus};
+use mdt::core::uk_time;
+
+#[tokio::test]
+async fn measures_count_what_the_team_recorded_and_bad_queries_are_refused_in_words() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let today = uk_time::uk_today(Utc::now());
+    let url = format!("/api/teams/{}/measures", s.team_id);
+
+    // Nothing recorded yet: twelve empty months, nothing waiting.
+    let (status, _, body) = h.send(get(&url, Some(&pat.cookie))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["lines"].as_array().unwrap().len(), 12);
+    assert!(body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["meetings_held"] == 0 && l["median_days_to_discussion"].is_null()));
+
+    // A meeting held a week ago with one item concluded seven days after it was asked for, and
+    // an action due yesterday, proposed (nobody has taken it on).
+    let held_id = Uuid::new_v4();
+    let starts = Utc::now() - Duration::days(7);
+    let held = Meeting {
+        team_id: s.team_id,
+        starts_at: starts,
+        ends_at: starts + Duration::hours(1),
+        place: String::new(),
+        video_link: None,
+        status: MeetingStatus::Planned,
+    };
+    assert_eq!(pat.put(held_id, 0, &held).await["status"], "applied");
+    let patient_id = Uuid::new_v4();
+    pat.put(patient_id, 0, &patient(s.team_id, NHS_A, "Ada Synthetic"))
+        .await;
+    let item_id = Uuid::new_v4();
+    let mut it = item(s.team_id, held_id, patient_id, s.sol, 1024);
+    it.requested_on = uk_time::uk_today(starts) - Duration::days(7);
+    // Added now, after the meeting's agenda closed: the coordinator's, marked late.
+    it.late = true;
+    let put = pat.put(item_id, 0, &it).await;
+    assert_eq!(put["status"], "applied", "{put}");
+    let decided = pat.mutation(
+        "agenda_item",
+        item_id,
+        1,
+        json!({"status": ItemStatus::Discussed, "outcome": Outcome::NoAction { reason: "Stable".into() }}),
+    );
+    assert_eq!(pat.push(vec![decided]).await[0]["status"], "applied");
+    let close = pat.mutation("meeting", held_id, 1, json!({"status": "closed"}));
+    assert_eq!(
+        pat.push(vec![close]).await[0]["status"],
+        "applied",
+        "concluded"
+    );
+    let action = Action {
+        team_id: s.team_id,
+        description: "Phone the family".into(),
+        owner_id: s.sol,
+        due: today - Duration::days(1),
+        patient_id: Some(patient_id),
+        meeting_id: Some(held_id),
+        item_id: Some(item_id),
+        status: ActionStatus::Proposed,
+        completion_note: String::new(),
+        reason: String::new(),
+    };
+    assert_eq!(
+        pat.put(Uuid::new_v4(), 0, &action).await["status"],
+        "applied"
+    );
+
+    let from = today - Duration::days(40);
+    let (status, _, body) = h
+        .send(get(
+            &format!("{url}?from={from}&to={today}&by=quarter"),
+            Some(&pat.cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let lines = body["lines"].as_array().unwrap();
+    let held_line = lines
+        .iter()
+        .find(|l| l["meetings_held"] == 1)
+        .unwrap_or_else(|| panic!("the held meeting is counted: {body}"));
+    assert_eq!(held_line["concluded"], 1);
+    assert_eq!(held_line["median_days_to_discussion"], 7);
+    let due: u64 = lines
+        .iter()
+        .map(|l| l["actions_due"].as_u64().unwrap())
+        .sum();
+    let on_time: u64 = lines
+        .iter()
+        .map(|l| l["done_by_due"].as_u64().unwrap())
+        .sum();
+    assert_eq!((due, on_time), (1, 0));
+    assert_eq!(body["unallocated_actions"], 1);
+    // Counts only: nobody is named.
+    assert!(!body.to_string().contains("Ada"), "{body}");
+
+    // Refused in words: a cut that does not exist, a reversed or too long range, a date that is
+    // not a date, an unknown parameter, extremes of what dates hold.
+    for (query, words) in [
+        ("by=week", "Choose measures by month or by quarter"),
+        (
+            "from=2027-02-01&to=2027-01-01",
+            "The start of the range must be on or before its end",
+        ),
+        (
+            // ("+" is written %2B in an address.)
+            "from=-262143-01-01&to=%2B262142-12-31",
+            "Choose a range of ten years or less",
+        ),
+        ("from=2027-02-30", "bad parameter"),
+        ("from=yesterday", "bad parameter"),
+        ("colour=red", "bad parameter"),
+        ("to=99999999999999999999", "bad parameter"),
+    ] {
+        let (status, _, body) = h
+            .send(get(&format!("{url}?{query}"), Some(&pat.cookie)))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body.to_string().contains(words), "{query}: {body}");
+    }
+    // The widest range at the end of what dates hold is answered.
+    let last = NaiveDate::MAX;
+    let first = last - Duration::days(mdt::core::measures::MAX_RANGE_DAYS);
+    let (status, _, body) = h
+        .send(get(
+            &format!("{url}?from={first}&to={last}&by=month").replace('+', "%2B"),
+            Some(&pat.cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["lines"].as_array().unwrap().len() >= 120);
+}
