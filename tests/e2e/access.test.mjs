@@ -5,10 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  openTeamPage,
   EVERY_ROLE,
   createTeam,
   fillDateOfBirth,
+  openTeamPage,
   planMeeting,
   screenshotPath,
   session,

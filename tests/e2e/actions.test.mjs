@@ -3,7 +3,7 @@
 // action, and open actions coming back on the next meeting's actions review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTeamPage, COLLEAGUES, addDirectoryPerson, addPatientItem, createTeam, fillDateOfBirth, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addDirectoryPerson, addPatientItem, addTeamMembers, createTeam, fillDateOfBirth, isoDateFromToday, openTeamPage, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -164,11 +164,7 @@ test('the coordinator answers for a GP who never signs in; readiness does not wa
   await addDirectoryPerson(page, 'Dr Nia Synthetic', 'GP');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
   await createTeam(page, 'Rowan MDT', { emails: ['sol.worker@example.gov.uk'] });
-  await openTeamPage(page, 'Team details');
-  await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();
-  await page.getByRole('button', { name: 'Save team' }).click();
-  await page.getByText('Team saved.').waitFor();
-  await openTeamPage(page, 'Meetings');
+  await addTeamMembers(page, ['Dr Nia Synthetic']);
   await planMeeting(page, 14);
   await page.getByTestId('meeting-list').getByRole('link').first().click();
   await page.getByRole('heading', { name: 'Agenda' }).waitFor();

@@ -154,6 +154,15 @@ export async function openTeamPage(page, name) {
   await page.getByRole('navigation', { name: 'Team' }).locator('[aria-current="page"]', { hasText: name }).waitFor();
 }
 
+/** Adds people from the directory to the team shown, on its details page, then goes back to its meetings. */
+export async function addTeamMembers(page, names) {
+  await openTeamPage(page, 'Team details');
+  for (const name of names) await page.getByTestId('member-checkboxes').getByLabel(new RegExp(name)).check();
+  await page.getByRole('button', { name: 'Save team' }).click();
+  await page.getByText('Team saved.').waitFor();
+  await openTeamPage(page, 'Meetings');
+}
+
 /** Adds someone who cannot sign in to the directory (from any page with the navigation). */
 export async function addDirectoryPerson(page, name, role) {
   await page.getByRole('link', { name: 'Directory' }).click();

@@ -5,7 +5,7 @@
 // conflict is resolved on the conflicts page. A second tab of the same person does not send.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTeamPage, COLLEAGUES, addPatientItem, PASSWORD, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, PASSWORD, addPatientItem, createTeam, openTeamPage, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 

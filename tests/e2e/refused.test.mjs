@@ -5,7 +5,7 @@
 // waiting, and her next change is sent at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTeamPage, COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addPatientItem, createTeam, openTeamPage, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 

@@ -3,7 +3,7 @@
 // meetings, skipping a meeting in the series editor, and the series' calendar file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openTeamPage, COLLEAGUES, addDirectoryPerson, createTeam, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addDirectoryPerson, addTeamMembers, createTeam, isoDateFromToday, openTeamPage, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -182,11 +182,7 @@ test("Find a time keeps clear of the team's own meeting; the coordinator records
   await addDirectoryPerson(page, 'Dr Nia Synthetic', 'GP');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
   await createTeam(page, 'Hazel MDT', { emails: ['sol.worker@example.gov.uk'], roles: ['GP', 'Social worker'] });
-  await openTeamPage(page, 'Team details');
-  await page.getByTestId('member-checkboxes').getByLabel(/Dr Nia Synthetic/).check();
-  await page.getByRole('button', { name: 'Save team' }).click();
-  await page.getByText('Team saved.').waitFor();
-  await openTeamPage(page, 'Meetings');
+  await addTeamMembers(page, ['Dr Nia Synthetic']);
   // The team already meets on the next weekday at least two days ahead, 13:00–14:30.
   let days = 2;
   while ([0, 6].includes(new Date(Date.now() + days * 86400000).getUTCDay())) days += 1;
