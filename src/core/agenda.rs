@@ -556,4 +556,35 @@ impl Team {
 }
 
 #[cfg(test)]
+impl AgendaItem {
+    /// A patient item for tests elsewhere in the core: 15 minutes, open, asked for on 1 Nov
+    /// 2026 by nobody in particular; each test sets what it is about.
+    pub(crate) fn example(team_id: Uuid, meeting_id: Uuid) -> Self {
+        Self {
+            team_id,
+            meeting_id,
+            kind: ItemKind::PatientDiscussion,
+            title: String::new(),
+            patient_id: None,
+            reason: "Two falls".into(),
+            question: "Care package review?".into(),
+            requested_by: None,
+            requested_on: NaiveDate::from_ymd_opt(2026, 11, 1).expect("a date"),
+            lead_professional_id: None,
+            minutes: 15,
+            position: 0,
+            required_people: vec![],
+            late: false,
+            deferrals: 0,
+            carried_from: None,
+            status: ItemStatus::Open,
+            outcome: None,
+            restricted: false,
+            restricted_to: vec![],
+            content_withheld: false,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests;

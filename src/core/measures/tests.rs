@@ -41,27 +41,12 @@ fn item(
     deferrals: u32,
 ) -> AgendaItem {
     AgendaItem {
-        team_id: TEAM,
-        meeting_id,
-        kind: ItemKind::PatientDiscussion,
-        title: String::new(),
         patient_id: Some(Uuid::from_u128(99)),
-        reason: "Two falls".into(),
-        question: "Care package?".into(),
-        requested_by: None,
         requested_on,
-        lead_professional_id: None,
-        minutes: 15,
-        position: 0,
-        required_people: vec![],
-        late: false,
         deferrals,
-        carried_from: None,
         status,
         outcome,
-        restricted: false,
-        restricted_to: vec![],
-        content_withheld: false,
+        ..AgendaItem::example(TEAM, meeting_id)
     }
 }
 

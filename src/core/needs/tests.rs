@@ -122,27 +122,13 @@ fn patient(nhs: &str, name: &str) -> Patient {
 
 fn item(meeting_id: Uuid, patient: Option<Uuid>, lead: Uuid, position: i64) -> AgendaItem {
     AgendaItem {
-        team_id: TEAM,
-        meeting_id,
-        kind: ItemKind::PatientDiscussion,
-        title: String::new(),
         patient_id: patient,
-        reason: "Two falls".into(),
-        question: "Care package review?".into(),
         requested_by: Some(SOL),
         requested_on: date(2026, 11, 20),
         lead_professional_id: Some(lead),
         minutes: 20,
         position,
-        required_people: vec![],
-        late: false,
-        deferrals: 0,
-        carried_from: None,
-        status: ItemStatus::Open,
-        outcome: None,
-        restricted: false,
-        restricted_to: vec![],
-        content_withheld: false,
+        ..AgendaItem::example(TEAM, meeting_id)
     }
 }
 
