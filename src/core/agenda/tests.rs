@@ -11,8 +11,6 @@ fn at(h: u32, m: u32) -> DateTime<Utc> {
 
 fn item(meeting: Uuid, kind: ItemKind, minutes: u32, position: i64) -> AgendaItem {
     AgendaItem {
-        team_id: Uuid::from_u128(1),
-        meeting_id: meeting,
         kind,
         title: "Safeguarding updates".into(),
         patient_id: Some(Uuid::from_u128(50)),
@@ -20,18 +18,9 @@ fn item(meeting: Uuid, kind: ItemKind, minutes: u32, position: i64) -> AgendaIte
         question: "Is a care package review needed?".into(),
         requested_by: Some(Uuid::from_u128(60)),
         requested_on: NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
-        lead_professional_id: None,
         minutes,
         position,
-        required_people: vec![],
-        late: false,
-        deferrals: 0,
-        carried_from: None,
-        status: ItemStatus::Open,
-        outcome: None,
-        restricted: false,
-        restricted_to: vec![],
-        content_withheld: false,
+        ..AgendaItem::example(Uuid::from_u128(1), meeting)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::core::sync::{MutationOp, Replica};
 
 #[test]
 fn the_replica_carries_undiscussed_items_forward_once_with_their_briefs() {
-    use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
+    use crate::core::agenda::AgendaItem;
     use crate::core::brief::{brief_id_for, Brief, BriefStatus};
     use crate::core::meeting::{Meeting, MeetingStatus};
     use chrono::Duration;
@@ -29,27 +29,14 @@ fn the_replica_carries_undiscussed_items_forward_once_with_their_briefs() {
     }
     let item_id = Uuid::from_u128(20);
     let item = AgendaItem {
-        team_id: team,
-        meeting_id: past,
-        kind: ItemKind::PatientDiscussion,
-        title: String::new(),
         patient_id: Some(Uuid::from_u128(30)),
         reason: "Falls".into(),
         question: "Care review?".into(),
         requested_by: Some(Uuid::from_u128(40)),
         requested_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
-        lead_professional_id: None,
         minutes: 15,
         position: 1024,
-        required_people: vec![],
-        late: false,
-        deferrals: 0,
-        carried_from: None,
-        status: ItemStatus::Open,
-        outcome: None,
-        restricted: false,
-        restricted_to: vec![],
-        content_withheld: false,
+        ..AgendaItem::example(team, past)
     };
     replica
         .stage_entity(Uuid::new_v4(), item_id, &item)

@@ -1,10 +1,9 @@
 //! Brief rules, the draft/ready cycle and the readiness panel.
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::TimeZone;
 use serde_json::json;
 
 use super::*;
-use crate::core::agenda::ItemStatus;
 
 fn brief() -> Brief {
     Brief {
@@ -92,27 +91,14 @@ fn readiness_shows_ready_missing_and_who_has_read_which_version() {
         (
             Uuid::from_u128(n),
             AgendaItem {
-                team_id: Uuid::from_u128(1),
-                meeting_id: meeting,
-                kind: ItemKind::PatientDiscussion,
-                title: String::new(),
                 patient_id: Some(Uuid::from_u128(100 + n)),
                 reason: "r".into(),
                 question: "q".into(),
                 requested_by: Some(Uuid::from_u128(70)),
-                requested_on: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
                 lead_professional_id: Some(Uuid::from_u128(lead)),
                 minutes: 10,
                 position: n as i64,
-                required_people: vec![],
-                late: false,
-                deferrals: 0,
-                carried_from: None,
-                status: ItemStatus::Open,
-                outcome: None,
-                restricted: false,
-                restricted_to: vec![],
-                content_withheld: false,
+                ..AgendaItem::example(Uuid::from_u128(1), meeting)
             },
         )
     };
