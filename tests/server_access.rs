@@ -142,18 +142,20 @@ async fn each_role_reads_and_writes_exactly_what_the_rules_allow() {
         }
         // The team's measures: its coordinator and members; an observer is told no; anyone
         // else finds no team.
-        let (status, _, _) = h
-            .send(get(
-                &format!("/api/teams/{}/measures", s.team_id),
-                Some(&client.cookie),
-            ))
-            .await;
-        let expected = match who {
-            Who::Coordinator | Who::Member => StatusCode::OK,
-            Who::Observer => StatusCode::FORBIDDEN,
-            Who::Outsider | Who::SiteAdmin => StatusCode::NOT_FOUND,
-        };
-        assert_eq!(status, expected, "{who:?} reads the measures");
+        for file in ["measures", "measures.csv"] {
+            let (status, _, _) = h
+                .send(get(
+                    &format!("/api/teams/{}/{file}", s.team_id),
+                    Some(&client.cookie),
+                ))
+                .await;
+            let expected = match who {
+                Who::Coordinator | Who::Member => StatusCode::OK,
+                Who::Observer => StatusCode::FORBIDDEN,
+                Who::Outsider | Who::SiteAdmin => StatusCode::NOT_FOUND,
+            };
+            assert_eq!(status, expected, "{who:?} reads the {file}");
+        }
 
         // Write: change one field of each record (based on the version just pulled).
         for (kind, id, change) in &records {

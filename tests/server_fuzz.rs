@@ -162,7 +162,7 @@ fn body() -> impl Strategy<Value = Body_> {
 /// (method, path) of every route, with holes filled from the case.
 fn route() -> impl Strategy<Value = (&'static str, String)> {
     (
-        0usize..22,
+        0usize..23,
         prop_oneof![
             Just("00000000-0000-0000-0000-000000000000".to_string()),
             Just("not-a-uuid".to_string()),
@@ -201,6 +201,10 @@ fn route() -> impl Strategy<Value = (&'static str, String)> {
             20 => (
                 "GET",
                 format!("/api/teams/{id}/measures?from={since}&to={id}&by={since}"),
+            ),
+            21 => (
+                "GET",
+                format!("/api/teams/{id}/measures.csv?by={since}&from={id}"),
             ),
             _ => ("PUT", format!("/api/{id}")),
         })

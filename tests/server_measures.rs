@@ -13,6 +13,7 @@ use uuid::Uuid;
 use common::*;
 use mdt::core::action::{Action, ActionStatus};
 use mdt::core::agenda::{ItemStatus, Outcome};
+use mdt::core::attendance::{Attendance, AttendanceStatus};
 use mdt::core::entities::{Meeting, MeetingStatus};
 use mdt::core::uk_time;
 
@@ -64,6 +65,38 @@ async fn measures_count_what_the_team_recorded_and_bad_queries_are_refused_in_wo
         json!({"status": ItemStatus::Discussed, "outcome": Outcome::NoAction { reason: "Stable".into() }}),
     );
     assert_eq!(pat.push(vec![decided]).await[0]["status"], "applied");
+    // Its brief marked ready now: after the meeting, so not ready by the cut-off. Pat was there
+    // (attendance recorded), Sol was not.
+    let brief = mdt::core::brief::Brief {
+        team_id: s.team_id,
+        item_id,
+        author_id: s.pat,
+        situation: "Lives alone".into(),
+        request: "Review".into(),
+        consent_to_share: Some(true),
+        status: mdt::core::brief::BriefStatus::Ready,
+        ..mdt::core::brief::Brief::default()
+    };
+    let put = pat
+        .put(mdt::core::brief::brief_id_for(item_id), 0, &brief)
+        .await;
+    assert_eq!(put["status"], "applied", "{put}");
+    for (person, status) in [
+        (s.pat, AttendanceStatus::Attended),
+        (s.sol, AttendanceStatus::Absent),
+    ] {
+        let record = Attendance {
+            team_id: s.team_id,
+            meeting_id: held_id,
+            person_id: person,
+            status,
+            deputy_id: None,
+        };
+        let put = pat
+            .put(Attendance::id_for(held_id, person), 0, &record)
+            .await;
+        assert_eq!(put["status"], "applied", "{put}");
+    }
     let close = pat.mutation("meeting", held_id, 1, json!({"status": "closed"}));
     assert_eq!(
         pat.push(vec![close]).await[0]["status"],
@@ -102,6 +135,30 @@ async fn measures_count_what_the_team_recorded_and_bad_queries_are_refused_in_wo
         .unwrap_or_else(|| panic!("the held meeting is counted: {body}"));
     assert_eq!(held_line["concluded"], 1);
     assert_eq!(held_line["median_days_to_discussion"], 7);
+    assert_eq!(
+        held_line["briefs_ready_by_cutoff"], 0,
+        "ready after the meeting"
+    );
+    let roles: Vec<(String, u64, u64)> = held_line["attendance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["role"].as_str().unwrap().to_owned(),
+                r["attended"].as_u64().unwrap(),
+                r["expected"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            ("practice_manager".to_owned(), 1, 1),
+            ("social_worker".to_owned(), 0, 1)
+        ],
+        "{body}"
+    );
     let due: u64 = lines
         .iter()
         .map(|l| l["actions_due"].as_u64().unwrap())
@@ -114,6 +171,45 @@ async fn measures_count_what_the_team_recorded_and_bad_queries_are_refused_in_wo
     assert_eq!(body["unallocated_actions"], 1);
     // Counts only: nobody is named.
     assert!(!body.to_string().contains("Ada"), "{body}");
+
+    // The same figures as a spreadsheet file.
+    let (status, headers, csv) = h
+        .send(get(
+            &format!(
+                "/api/teams/{}/measures.csv?from={from}&to={today}&by=quarter",
+                s.team_id
+            ),
+            Some(&pat.cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with(&format!(
+            "attachment; filename=\"team-measures-{from}-to-{today}"
+        )));
+    let csv = csv.as_str().unwrap().to_owned();
+    assert!(csv.starts_with("From,To,Meetings held,Patient items,Concluded with an outcome,"));
+    assert!(csv.contains(",Practice manager attended,Practice manager expected,Social worker attended,Social worker expected\r\n"), "{csv}");
+    assert!(
+        csv.ends_with(
+            "Patient items waiting now,Waiting since,Actions nobody has taken on\r\n0,,1\r\n"
+        ),
+        "{csv}"
+    );
+    assert!(!csv.contains("Ada"));
+    let (status, _, refused) = h
+        .send(get(
+            &format!("/api/teams/{}/measures.csv?by=week", s.team_id),
+            Some(&pat.cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(refused
+        .to_string()
+        .contains("Choose measures by month or by quarter"));
 
     // Refused in words: a cut that does not exist, a reversed or too long range, a date that is
     // not a date, an unknown parameter, extremes of what dates hold.

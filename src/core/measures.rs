@@ -6,14 +6,25 @@
 //!
 //! Dates are UK dates: a meeting belongs to the day (and so the month) it starts in London, an
 //! action is done on time when it was marked done by the end of its due date in London.
+//!
+//! Attendance by role counts only meetings whose attendance was recorded afterwards (see
+//! [`attendance_recorded`](super::attendance::attendance_recorded)); a brief counts as ready by
+//! the cut-off when it is ready now and the server stored "ready" at or before the meeting's
+//! start less the team's brief cut-off (a brief edited back to draft and marked ready again
+//! counts from the later time).
 
-use chrono::{Datelike, NaiveDate};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::action::{Action, ActionEvent, ActionStatus, DONE_SUMMARY};
+use super::action::{csv_line, Action, ActionEvent, ActionStatus, DONE_SUMMARY};
 use super::agenda::{AgendaItem, ItemKind, ItemStatus, Outcome};
+use super::attendance::{attendance_by_role, Attendance, RoleAttendance};
+use super::directory::Role;
 use super::meeting::{Meeting, MeetingStatus};
+use super::team::Team;
 use super::uk_time;
 use super::validation::ValidationError;
 
@@ -78,7 +89,7 @@ pub fn percentile(values: &[i64], p: u32) -> Option<i64> {
 }
 
 /// The figures of one period.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PeriodMeasures {
     pub period: Period,
     /// Meetings concluded that started in the period.
@@ -97,6 +108,10 @@ pub struct PeriodMeasures {
     pub actions_due: usize,
     /// Of those, marked done by the end of their due date.
     pub done_by_due: usize,
+    /// Attendance by role at the held meetings whose attendance was recorded.
+    pub attendance: Vec<RoleAttendance>,
+    /// Patient items on the held meetings whose brief was ready by the brief cut-off.
+    pub briefs_ready_by_cutoff: usize,
 }
 
 impl PeriodMeasures {
@@ -114,10 +129,16 @@ impl PeriodMeasures {
 /// The team's records the measures are worked out from.
 #[derive(Debug, Clone, Copy)]
 pub struct TeamRecords<'a> {
+    pub team: &'a Team,
+    /// The role of each of the team's people.
+    pub roles: &'a HashMap<Uuid, Role>,
     pub meetings: &'a [(Uuid, Meeting)],
     pub items: &'a [(Uuid, AgendaItem)],
     pub actions: &'a [(Uuid, Action)],
     pub events: &'a [ActionEvent],
+    pub attendance: &'a [Attendance],
+    /// For each brief ready now, its item and when it was stored as ready.
+    pub briefs_ready: &'a [(Uuid, DateTime<Utc>)],
 }
 
 /// When an action was marked done (the UK date of the latest "marked it done" in its history).
@@ -133,13 +154,16 @@ fn done_on(events: &[ActionEvent], action: Uuid) -> Option<NaiveDate> {
 impl TeamRecords<'_> {
     /// The figures of `period`.
     pub fn measure(&self, period: Period) -> PeriodMeasures {
-        let held: Vec<(Uuid, NaiveDate)> = self
+        let held: Vec<(Uuid, NaiveDate, DateTime<Utc>)> = self
             .meetings
             .iter()
             .filter(|(_, m)| m.status == MeetingStatus::Closed)
-            .map(|(id, m)| (*id, uk_time::uk_today(m.starts_at)))
-            .filter(|(_, day)| period.contains(*day))
+            .map(|(id, m)| (*id, uk_time::uk_today(m.starts_at), m.starts_at))
+            .filter(|(_, day, _)| period.contains(*day))
             .collect();
+        let held_ids: Vec<Uuid> = held.iter().map(|(id, _, _)| *id).collect();
+        let ready_at: HashMap<Uuid, DateTime<Utc>> = self.briefs_ready.iter().copied().collect();
+        let cutoff = Duration::hours(i64::from(self.team.brief_cutoff_hours));
         let mut measures = PeriodMeasures {
             period,
             meetings_held: held.len(),
@@ -150,15 +174,26 @@ impl TeamRecords<'_> {
             deferrals: 0,
             actions_due: 0,
             done_by_due: 0,
+            attendance: attendance_by_role(&held_ids, self.team, self.roles, self.attendance),
+            briefs_ready_by_cutoff: 0,
         };
-        for (_, item) in self.items {
-            let Some((_, day)) = held.iter().find(|(id, _)| *id == item.meeting_id) else {
+        for (item_id, item) in self.items {
+            let Some((_, day, starts_at)) = held.iter().find(|(id, _, _)| *id == item.meeting_id)
+            else {
                 continue;
             };
             if item.kind != ItemKind::PatientDiscussion {
                 continue;
             }
             measures.patient_items += 1;
+            let due = starts_at.checked_sub_signed(cutoff);
+            if ready_at
+                .get(item_id)
+                .zip(due)
+                .is_some_and(|(ready, due)| *ready <= due)
+            {
+                measures.briefs_ready_by_cutoff += 1;
+            }
             let concluded = item.status == ItemStatus::Discussed
                 && matches!(
                     item.outcome,
@@ -290,6 +325,27 @@ impl MeasuresQuery {
     }
 }
 
+/// Attendance of one role over a period's recorded meetings, as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleLine {
+    pub role: Role,
+    pub attended: u32,
+    pub expected: u32,
+}
+
+impl RoleLine {
+    /// Attended at least two-thirds of the meetings expected.
+    pub fn meets_target(&self) -> bool {
+        RoleAttendance {
+            role: self.role,
+            attended: self.attended,
+            expected: self.expected,
+        }
+        .meets_target()
+    }
+}
+
 /// One period's figures as sent (the list of waiting times worked into its median and 90th
 /// percentile).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,6 +362,9 @@ pub struct MeasuresLine {
     pub deferrals: u32,
     pub actions_due: usize,
     pub done_by_due: usize,
+    /// Attendance by role at the meetings whose attendance was recorded.
+    pub attendance: Vec<RoleLine>,
+    pub briefs_ready_by_cutoff: usize,
 }
 
 impl From<&PeriodMeasures> for MeasuresLine {
@@ -322,6 +381,16 @@ impl From<&PeriodMeasures> for MeasuresLine {
             deferrals: m.deferrals,
             actions_due: m.actions_due,
             done_by_due: m.done_by_due,
+            attendance: m
+                .attendance
+                .iter()
+                .map(|r| RoleLine {
+                    role: r.role,
+                    attended: r.attended,
+                    expected: r.expected,
+                })
+                .collect(),
+            briefs_ready_by_cutoff: m.briefs_ready_by_cutoff,
         }
     }
 }
@@ -331,6 +400,9 @@ impl From<&PeriodMeasures> for MeasuresLine {
 #[serde(deny_unknown_fields)]
 pub struct TeamMeasures {
     pub lines: Vec<MeasuresLine>,
+    /// The whole range as one period (its median is of every wait in the range, not a median
+    /// of the lines' medians).
+    pub whole: MeasuresLine,
     pub waiting: usize,
     /// When the item waiting longest was asked for.
     pub waiting_since: Option<NaiveDate>,
@@ -352,10 +424,257 @@ impl TeamRecords<'_> {
         let backlog = self.backlog(today);
         Ok(TeamMeasures {
             lines,
+            whole: MeasuresLine::from(&self.measure(range)),
             waiting: backlog.waiting,
             waiting_since: backlog.oldest.map(|(_, since)| since),
             unallocated_actions: backlog.unallocated,
         })
+    }
+}
+
+/// `part` of `whole` as a whole percentage, rounded half up; `None` when `whole` is 0.
+pub fn percent(part: usize, whole: usize) -> Option<u32> {
+    if whole == 0 {
+        return None;
+    }
+    let (part, whole) = (part.min(whole) as u128, whole as u128);
+    Some(((part * 200 + whole) / (whole * 2)) as u32)
+}
+
+impl MeasuresLine {
+    /// Share of patient items closed with an outcome.
+    pub fn concluded_percent(&self) -> Option<u32> {
+        percent(self.concluded, self.patient_items)
+    }
+
+    /// Share of actions due that were done by their due date.
+    pub fn done_by_due_percent(&self) -> Option<u32> {
+        percent(self.done_by_due, self.actions_due)
+    }
+
+    /// Share of patient items whose brief was ready by the cut-off.
+    pub fn briefs_ready_percent(&self) -> Option<u32> {
+        percent(self.briefs_ready_by_cutoff, self.patient_items)
+    }
+
+    /// Deferrals per concluded item, in tenths ("1.5" is 15), rounded half up.
+    pub fn deferrals_per_item_tenths(&self) -> Option<u64> {
+        (self.concluded > 0).then(|| {
+            let c = self.concluded as u64;
+            (u64::from(self.deferrals) * 20 + c) / (c * 2)
+        })
+    }
+
+    /// The share of each role's expected attendances that happened.
+    pub fn attendance_percent(&self, role: Role) -> Option<u32> {
+        self.attendance
+            .iter()
+            .find(|r| r.role == role)
+            .and_then(|r| percent(r.attended as usize, r.expected as usize))
+    }
+}
+
+/// Tenths as words' digits: 15 is "1.5".
+pub fn tenths(n: u64) -> String {
+    format!("{}.{}", n / 10, n % 10)
+}
+
+/// Target share of meetings each role attends, as a percentage (two-thirds, rounded down).
+pub const ATTENDANCE_TARGET_PERCENT: u32 = 66;
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl TeamMeasures {
+    /// Every role with expected attendance in any period, in the order roles are offered.
+    pub fn roles(&self) -> Vec<Role> {
+        Role::ALL
+            .into_iter()
+            .filter(|role| {
+                self.lines
+                    .iter()
+                    .any(|l| l.attendance.iter().any(|r| r.role == *role))
+            })
+            .collect()
+    }
+
+    /// The figures as CSV (RFC 4180, CRLF line ends): a row per period, then a blank line and
+    /// what waits now. Counts and dates only, no patient.
+    pub fn to_csv(&self) -> String {
+        let roles = self.roles();
+        let mut header: Vec<String> = [
+            "From",
+            "To",
+            "Meetings held",
+            "Patient items",
+            "Concluded with an outcome",
+            "Concluded %",
+            "Median days to discussion",
+            "90th percentile days to discussion",
+            "Deferrals of concluded items",
+            "Deferrals per concluded item",
+            "Actions due",
+            "Done by due date",
+            "Done by due date %",
+            "Briefs ready by cut-off",
+            "Briefs ready by cut-off %",
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+        for role in &roles {
+            header.push(format!("{} attended", role.label()));
+            header.push(format!("{} expected", role.label()));
+        }
+        let mut rows = vec![header];
+        for line in &self.lines {
+            let mut row = vec![
+                line.from.to_string(),
+                line.to.to_string(),
+                line.meetings_held.to_string(),
+                line.patient_items.to_string(),
+                line.concluded.to_string(),
+                opt(line.concluded_percent()),
+                opt(line.median_days_to_discussion),
+                opt(line.p90_days_to_discussion),
+                line.deferrals.to_string(),
+                opt(line.deferrals_per_item_tenths().map(tenths)),
+                line.actions_due.to_string(),
+                line.done_by_due.to_string(),
+                opt(line.done_by_due_percent()),
+                line.briefs_ready_by_cutoff.to_string(),
+                opt(line.briefs_ready_percent()),
+            ];
+            for role in &roles {
+                let found = line.attendance.iter().find(|r| r.role == *role);
+                row.push(opt(found.map(|r| r.attended)));
+                row.push(opt(found.map(|r| r.expected)));
+            }
+            rows.push(row);
+        }
+        rows.push(Vec::new());
+        rows.push(vec![
+            "Patient items waiting now".into(),
+            "Waiting since".into(),
+            "Actions nobody has taken on".into(),
+        ]);
+        rows.push(vec![
+            self.waiting.to_string(),
+            opt(self.waiting_since),
+            self.unallocated_actions.to_string(),
+        ]);
+        rows.iter()
+            .map(|row| csv_line(&row.iter().map(String::as_str).collect::<Vec<_>>()))
+            .collect()
+    }
+}
+
+/// "3 patient items", "1 patient item".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl TeamMeasures {
+    /// The range in words: "from 1 December 2025 to 30 November 2026".
+    fn range_words(&self) -> String {
+        format!(
+            "from {} to {}",
+            uk_time::format_date(self.whole.from),
+            uk_time::format_date(self.whole.to)
+        )
+    }
+
+    /// One sentence on items concluded with an outcome.
+    pub fn concluded_summary(&self) -> String {
+        let w = &self.whole;
+        match w.concluded_percent() {
+            None => format!("No patient items were discussed {}.", self.range_words()),
+            Some(p) => format!(
+                "{p}% of {} discussed {} were concluded with an outcome.",
+                count(w.patient_items, "patient item", "patient items"),
+                self.range_words()
+            ),
+        }
+    }
+
+    /// One sentence on actions done by their due date.
+    pub fn done_by_due_summary(&self) -> String {
+        let w = &self.whole;
+        match w.done_by_due_percent() {
+            None => format!("No actions were due {}.", self.range_words()),
+            Some(p) => format!(
+                "{p}% of {} due {} were done by their due date.",
+                count(w.actions_due, "action", "actions"),
+                self.range_words()
+            ),
+        }
+    }
+
+    /// One sentence on how long people waited to be discussed, and how often they were deferred.
+    pub fn waiting_summary(&self) -> String {
+        let w = &self.whole;
+        match (w.median_days_to_discussion, w.p90_days_to_discussion) {
+            (Some(median), Some(p90)) => format!(
+                "People waited a median of {} from the request to the discussion that concluded their item (9 in 10 within {}); each had been deferred {} times on average.",
+                count(median.max(0) as usize, "day", "days"),
+                count(p90.max(0) as usize, "day", "days"),
+                w.deferrals_per_item_tenths().map(tenths).unwrap_or_default()
+            ),
+            _ => format!("No patient items were concluded {}.", self.range_words()),
+        }
+    }
+
+    /// One sentence on attendance by role against the two-thirds target.
+    pub fn attendance_summary(&self) -> String {
+        let below: Vec<String> = self
+            .whole
+            .attendance
+            .iter()
+            .filter(|r| !r.meets_target())
+            .map(|r| r.role.plural())
+            .collect();
+        if self.whole.attendance.is_empty() {
+            format!(
+                "No meeting's attendance was recorded {}.",
+                self.range_words()
+            )
+        } else if below.is_empty() {
+            "Every role attended at least two-thirds of the recorded meetings.".into()
+        } else {
+            format!(
+                "Below the two-thirds attendance target: {}.",
+                below.join(", ")
+            )
+        }
+    }
+
+    /// One sentence on briefs ready by the cut-off.
+    pub fn briefs_summary(&self) -> String {
+        let w = &self.whole;
+        match w.briefs_ready_percent() {
+            None => format!("No patient items were discussed {}.", self.range_words()),
+            Some(p) => format!(
+                "{p}% of {} had their brief ready by the cut-off.",
+                count(w.patient_items, "patient item", "patient items")
+            ),
+        }
+    }
+
+    /// One sentence on what waits now.
+    pub fn backlog_summary(&self) -> String {
+        let waiting = match self.waiting_since {
+            Some(since) if self.waiting > 0 => format!(
+                "{} waiting to be discussed, the oldest asked for on {}",
+                count(self.waiting, "patient item is", "patient items are"),
+                uk_time::format_date(since)
+            ),
+            _ => "No patient items are waiting to be discussed".into(),
+        };
+        format!(
+            "{waiting}; {} nobody has taken on.",
+            count(self.unallocated_actions, "action", "actions")
+        )
     }
 }
 

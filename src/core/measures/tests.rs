@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;
 use crate::core::agenda::Outcome;
+use crate::core::attendance::AttendanceStatus;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -89,20 +90,68 @@ fn done_at(action_id: u128, when: DateTime<Utc>) -> ActionEvent {
     }
 }
 
+const COORDINATOR: Uuid = Uuid::from_u128(100);
+const GP: Uuid = Uuid::from_u128(101);
+const SOCIAL_WORKER: Uuid = Uuid::from_u128(102);
+const GP_DEPUTY: Uuid = Uuid::from_u128(103);
+
+fn team() -> Team {
+    Team {
+        name: "Test MDT".into(),
+        coordinator_id: COORDINATOR,
+        member_ids: vec![GP, SOCIAL_WORKER],
+        observer_ids: Vec::new(),
+        required_roles: Vec::new(),
+        default_minutes: 60,
+        place: String::new(),
+        video_link: None,
+        agenda_cutoff_hours: 48,
+        brief_cutoff_hours: 24,
+        archived: false,
+    }
+}
+
+fn roles() -> HashMap<Uuid, Role> {
+    HashMap::from([
+        (COORDINATOR, Role::PracticeManager),
+        (GP, Role::Gp),
+        (SOCIAL_WORKER, Role::SocialWorker),
+        (GP_DEPUTY, Role::Gp),
+    ])
+}
+
+fn attended(meeting_id: Uuid, person_id: Uuid, status: AttendanceStatus) -> Attendance {
+    Attendance {
+        team_id: TEAM,
+        meeting_id,
+        person_id,
+        status,
+        deputy_id: None,
+    }
+}
+
 struct Fixture {
+    team: Team,
+    roles: HashMap<Uuid, Role>,
     meetings: Vec<(Uuid, Meeting)>,
     items: Vec<(Uuid, AgendaItem)>,
     actions: Vec<(Uuid, Action)>,
     events: Vec<ActionEvent>,
+    attendance: Vec<Attendance>,
+    briefs_ready: Vec<(Uuid, DateTime<Utc>)>,
 }
 
 impl Fixture {
     fn records(&self) -> TeamRecords<'_> {
         TeamRecords {
+            team: &self.team,
+            roles: &self.roles,
             meetings: &self.meetings,
             items: &self.items,
             actions: &self.actions,
             events: &self.events,
+            attendance: &self.attendance,
+            briefs_ready: &self.briefs_ready,
         }
     }
 }
@@ -111,7 +160,39 @@ fn fixture() -> Fixture {
     let mut standing = item(M_JAN, d(2027, 1, 1), ItemStatus::Discussed, decision(), 0);
     standing.kind = ItemKind::StandingItem;
     let id = Uuid::from_u128;
+    use AttendanceStatus::{Absent, Apologies, Attended, Attending};
     Fixture {
+        team: team(),
+        roles: roles(),
+        attendance: vec![
+            // January, recorded: the coordinator and the GP came, the social worker did not.
+            attended(M_JAN, COORDINATOR, Attended),
+            attended(M_JAN, GP, Attended),
+            attended(M_JAN, SOCIAL_WORKER, Absent),
+            // February: only answers beforehand, never recorded, so left out.
+            attended(M_FEB, COORDINATOR, Attending),
+            attended(M_FEB, GP, Attending),
+            // 1 April (UK): the GP sent apologies and a deputy who came; the social worker came;
+            // the coordinator was not recorded at all (expected, so missed).
+            Attendance {
+                deputy_id: Some(GP_DEPUTY),
+                ..attended(M_BST, GP, Apologies)
+            },
+            attended(M_BST, GP_DEPUTY, Attended),
+            attended(M_BST, SOCIAL_WORKER, Attended),
+        ],
+        briefs_ready: vec![
+            // The January meeting starts 13:00 UTC on 12 January; with a 24-hour cut-off the
+            // briefs are due by 13:00 on the 11th: A exactly then (in time), B a minute late.
+            (id(20), at(2027, 1, 11, 13, 0)),
+            (id(21), at(2027, 1, 11, 13, 1)),
+            // D well before the February meeting.
+            (id(24), at(2027, 2, 1, 9, 0)),
+            // F exactly 24 hours before 23:30 UTC on 31 March.
+            (id(26), at(2027, 3, 30, 23, 30)),
+            // A brief for an item on the meeting to come: not in any held period.
+            (id(27), at(2027, 3, 10, 9, 0)),
+        ],
         meetings: vec![
             (
                 M_JAN,
@@ -237,6 +318,151 @@ fn a_quarter_worked_out_by_hand() {
     assert_eq!(q1.deferrals, 3);
     // Due in the quarter, not cancelled: 41, 42, 43, 45, 46; on time: 41 and 45.
     assert_eq!((q1.actions_due, q1.done_by_due), (5, 2));
+    // Briefs of the five patient items ready by the cut-off: A and D (B a minute late; C and E
+    // had none).
+    assert_eq!(q1.briefs_ready_by_cutoff, 2);
+    // Attendance: only January was recorded (February's answers are not records).
+    assert_eq!(
+        q1.attendance
+            .iter()
+            .map(|r| (r.role, r.attended, r.expected))
+            .collect::<Vec<_>>(),
+        vec![
+            (Role::Gp, 1, 1),
+            (Role::PracticeManager, 1, 1),
+            (Role::SocialWorker, 0, 1)
+        ]
+    );
+}
+
+#[test]
+fn attendance_and_briefs_in_the_month_summer_time_began() {
+    let f = fixture();
+    let april = f.records().measure(Period {
+        from: d(2027, 4, 1),
+        to: d(2027, 4, 30),
+    });
+    // F's brief was ready exactly at the cut-off.
+    assert_eq!((april.patient_items, april.briefs_ready_by_cutoff), (1, 1));
+    // The GP counts as attending through the deputy who came; the deputy is not a member so
+    // is not expected; the coordinator, not recorded, missed it.
+    assert_eq!(
+        april
+            .attendance
+            .iter()
+            .map(|r| (r.role, r.attended, r.expected))
+            .collect::<Vec<_>>(),
+        vec![
+            (Role::Gp, 1, 1),
+            (Role::PracticeManager, 0, 1),
+            (Role::SocialWorker, 1, 1)
+        ]
+    );
+    // A month with no held meeting has no attendance and no briefs.
+    let march = f.records().measure(Period {
+        from: d(2027, 3, 1),
+        to: d(2027, 3, 31),
+    });
+    assert!(march.attendance.is_empty());
+    assert_eq!(march.briefs_ready_by_cutoff, 0);
+}
+
+#[test]
+fn shares_csv_and_sentences_from_the_hand_worked_quarter() {
+    let f = fixture();
+    let query = MeasuresQuery {
+        from: Some(d(2027, 1, 1)),
+        to: Some(d(2027, 4, 30)),
+        by: Some("quarter".into()),
+    };
+    let report = f.records().report(&query, d(2027, 4, 1)).unwrap();
+    let q1 = &report.lines[0];
+    // 3 of 5 concluded is 60%; 2 of 5 on time is 40%; 2 of 5 briefs 40%; 3 deferrals over 3
+    // concluded items is 1.0 each.
+    assert_eq!(q1.concluded_percent(), Some(60));
+    assert_eq!(q1.done_by_due_percent(), Some(40));
+    assert_eq!(q1.briefs_ready_percent(), Some(40));
+    assert_eq!(
+        q1.deferrals_per_item_tenths().map(tenths),
+        Some("1.0".into())
+    );
+    assert_eq!(q1.attendance_percent(Role::SocialWorker), Some(0));
+    assert_eq!(q1.attendance_percent(Role::Pharmacist), None);
+    // The whole range (1 January to 30 April): A, B, D, F concluded of 6 patient items; waits
+    // 10, 20, 28, 31: median the 2nd (20), 90th percentile the 4th (31).
+    let w = &report.whole;
+    assert_eq!((w.patient_items, w.concluded), (6, 4));
+    assert_eq!(
+        (w.median_days_to_discussion, w.p90_days_to_discussion),
+        (Some(20), Some(31))
+    );
+    assert_eq!(
+        report.concluded_summary(),
+        "67% of 6 patient items discussed from 1 Jan 2027 to 30 Apr 2027 were concluded with an outcome."
+    );
+    // Due in the range: 41, 42, 43, 45, 46, 47; on time 41 and 45: 2 of 6 is 33%.
+    assert_eq!(
+        report.done_by_due_summary(),
+        "33% of 6 actions due from 1 Jan 2027 to 30 Apr 2027 were done by their due date."
+    );
+    // Deferrals 1 + 2 over 4 concluded items: 0.75, shown to one place rounded half up.
+    assert_eq!(
+        report.waiting_summary(),
+        "People waited a median of 20 days from the request to the discussion that concluded their item (9 in 10 within 31 days); each had been deferred 0.8 times on average."
+    );
+    // Over both recorded meetings: GP 2 of 2, practice manager 1 of 2, social worker 1 of 2.
+    assert_eq!(
+        report.attendance_summary(),
+        "Below the two-thirds attendance target: practice managers, social workers."
+    );
+    // A, D and F of 6.
+    assert_eq!(
+        report.briefs_summary(),
+        "50% of 6 patient items had their brief ready by the cut-off."
+    );
+    assert_eq!(
+        report.backlog_summary(),
+        "2 patient items are waiting to be discussed, the oldest asked for on 5 Mar 2027; 2 actions nobody has taken on."
+    );
+
+    let csv = report.to_csv();
+    let rows: Vec<&str> = csv.split("\r\n").collect();
+    assert!(rows[0].starts_with("From,To,Meetings held,Patient items,"));
+    assert!(rows[0].ends_with(
+        "GP attended,GP expected,Practice manager attended,Practice manager expected,Social worker attended,Social worker expected"
+    ));
+    assert_eq!(
+        rows[1],
+        "2027-01-01,2027-03-31,2,5,3,60,20,28,3,1.0,5,2,40,2,40,1,1,1,1,0,1"
+    );
+    // April: the 1 April meeting; the proposed action due on the 30th; F's brief in time.
+    assert_eq!(
+        rows[2],
+        "2027-04-01,2027-04-30,1,1,1,100,31,31,0,0.0,1,0,0,1,100,1,1,0,1,1,1"
+    );
+    assert_eq!(rows[3], "");
+    assert_eq!(
+        &rows[4..],
+        &[
+            "Patient items waiting now,Waiting since,Actions nobody has taken on",
+            "2,2027-03-05,2",
+            ""
+        ]
+    );
+}
+
+#[test]
+fn shares_round_half_up_and_never_divide_by_nothing() {
+    assert_eq!(percent(0, 0), None);
+    assert_eq!(percent(1, 3), Some(33));
+    assert_eq!(percent(2, 3), Some(67));
+    assert_eq!(percent(1, 8), Some(13), "12.5 rounds up");
+    assert_eq!(percent(5, 3), Some(100), "a part above the whole is capped");
+    assert_eq!(percent(usize::MAX, usize::MAX), Some(100));
+    assert_eq!(percent(1, usize::MAX), Some(0));
+    assert_eq!(tenths(0), "0.0");
+    assert_eq!(tenths(15), "1.5");
+    assert_eq!(tenths(u64::MAX), "1844674407370955161.5");
 }
 
 #[test]
@@ -279,11 +505,16 @@ fn the_backlog_now_and_actions_nobody_has_taken_on() {
     assert_eq!(backlog.unallocated, 2);
     // After the April meeting's day nothing waits on it.
     assert_eq!(f.records().backlog(d(2027, 4, 14)).waiting, 0);
+    let (team, roles) = (team(), roles());
     let empty = TeamRecords {
+        team: &team,
+        roles: &roles,
         meetings: &[],
         items: &[],
         actions: &[],
         events: &[],
+        attendance: &[],
+        briefs_ready: &[],
     };
     assert_eq!(
         empty.backlog(d(2027, 4, 1)),

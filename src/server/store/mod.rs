@@ -30,7 +30,8 @@ pub use self::accounts::*;
 pub use self::changes::Changed;
 pub use self::db::{Db, Engine};
 pub use self::records::{
-    current_version, latest_change, load_record, record_with_version, records_by_id, team_records,
+    briefs_ready_at, current_version, latest_change, load_record, record_with_version,
+    records_by_id, team_records,
 };
 pub use self::visibility::{sight_of, teams_of, StoredFacts};
 use super::error::Error;

@@ -62,6 +62,27 @@ pub fn team_records<E: Entity>(db: &dyn Db, team_id: Uuid) -> Result<Vec<(Uuid, 
     Ok(out)
 }
 
+/// For each of a team's briefs that is ready now, its agenda item and when the server stored
+/// it as ready (the time stamped on its `status` field).
+pub fn briefs_ready_at(db: &dyn Db, team_id: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, Error> {
+    let mut out = Vec::new();
+    for row in db.query(
+        "SELECT body FROM records WHERE team_id = $1 AND entity = $2",
+        args![team_id, EntityKind::Brief.as_str()],
+    )? {
+        let record: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
+        let ready_at = record.field_stamps.get("status").and_then(|s| s.at);
+        if let Some((brief, at)) = record
+            .typed::<Brief>()
+            .filter(|b| !record.deleted && b.status == crate::core::brief::BriefStatus::Ready)
+            .zip(ready_at)
+        {
+            out.push((brief.item_id, at));
+        }
+    }
+    Ok(out)
+}
+
 /// One live record, typed, with its version.
 pub fn record_with_version<E: Entity>(db: &dyn Db, id: Uuid) -> Result<Option<(E, u64)>, Error> {
     Ok(load_record(db, id)?.and_then(|(r, _)| {
