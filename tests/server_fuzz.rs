@@ -162,7 +162,7 @@ fn body() -> impl Strategy<Value = Body_> {
 /// (method, path) of every route, with holes filled from the case.
 fn route() -> impl Strategy<Value = (&'static str, String)> {
     (
-        0usize..23,
+        0usize..24,
         prop_oneof![
             Just("00000000-0000-0000-0000-000000000000".to_string()),
             Just("not-a-uuid".to_string()),
@@ -206,6 +206,7 @@ fn route() -> impl Strategy<Value = (&'static str, String)> {
                 "GET",
                 format!("/api/teams/{id}/measures.csv?by={since}&from={id}"),
             ),
+            22 => ("GET", format!("/api/meetings/{id}/bundle.fhir.json")),
             _ => ("PUT", format!("/api/{id}")),
         })
 }

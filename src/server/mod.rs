@@ -12,6 +12,7 @@ pub mod cli;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod exports;
 pub mod live;
 pub mod measures;
 pub mod static_files;
@@ -115,6 +116,7 @@ pub fn app(state: AppState) -> Router {
         .merge(directory::router())
         .merge(actions::router())
         .merge(measures::router())
+        .merge(exports::router())
         .merge(calendar::router())
         .merge(audit::router())
         .merge(admin::router())
