@@ -1384,6 +1384,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         Page::TeamDetails(id),
         Page::TeamActions(id),
         Page::TeamCalendar(id),
+        Page::TeamMeasures(id),
         Page::FindTime(id),
         Page::Meeting(id),
         Page::BriefPack(id),
@@ -1408,6 +1409,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
             | Page::TeamDetails(_)
             | Page::TeamActions(_)
             | Page::TeamCalendar(_)
+            | Page::TeamMeasures(_)
             | Page::FindTime(_)
             | Page::Meeting(_)
             | Page::BriefPack(_)
@@ -1430,7 +1432,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         assert_eq!(Page::from_path(&format!("{href}/")), Some(page), "{href}/");
         assert!(paths.insert(href.clone()), "two places share {href}");
     }
-    assert_eq!(paths.len(), 20);
+    assert_eq!(paths.len(), 21);
     for nowhere in [
         "/teams/not-an-id",
         "/meetings/12345",
@@ -2057,4 +2059,132 @@ fn the_agenda_view_says_why_a_meeting_cannot_be_concluded() {
     }
     let view = AgendaView::load(&replica, meeting_id).unwrap();
     assert_eq!(view.conclusion_blockers(), Vec::<String>::new());
+}
+
+/// The measures page's charts from a report: labels of months, quarters and part-months, a
+/// chart and a table per measure with the same figures, an empty period drawn as no bar, and
+/// the chart rendered as an image summarised in words with its bars in proportion.
+#[wasm_bindgen_test]
+async fn measures_charts_carry_the_figures_of_their_tables() {
+    use chrono::NaiveDate;
+    use mdt::core::measures::{MeasuresLine, RoleLine, TeamMeasures};
+    use mdt::web::components::bar_chart::BarChart;
+    use mdt::web::views::measures::{charts, period_label};
+
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let line = |from, to, items: usize, concluded: usize| MeasuresLine {
+        from,
+        to,
+        meetings_held: usize::from(items > 0),
+        patient_items: items,
+        concluded,
+        not_concluded: items - concluded,
+        median_days_to_discussion: (concluded > 0).then_some(12),
+        p90_days_to_discussion: (concluded > 0).then_some(30),
+        deferrals: 1,
+        actions_due: 4,
+        done_by_due: 3,
+        attendance: vec![
+            RoleLine {
+                role: Role::Gp,
+                attended: 2,
+                expected: 2,
+            },
+            RoleLine {
+                role: Role::SocialWorker,
+                attended: 1,
+                expected: 2,
+            },
+        ],
+        briefs_ready_by_cutoff: concluded,
+    };
+    let jan = line(d(2026, 1, 1), d(2026, 1, 31), 4, 3);
+    let feb = line(d(2026, 2, 1), d(2026, 2, 28), 0, 0);
+    assert_eq!(period_label(&jan), "Jan 2026");
+    assert_eq!(
+        period_label(&line(d(2026, 1, 1), d(2026, 3, 31), 0, 0)),
+        "Jan–Mar 2026"
+    );
+    assert_eq!(
+        period_label(&line(d(2026, 1, 14), d(2026, 1, 31), 0, 0)),
+        "14–31 Jan 2026"
+    );
+    assert_eq!(
+        period_label(&line(d(2026, 3, 2), d(2026, 3, 2), 0, 0)),
+        "2 Mar 2026"
+    );
+    assert_eq!(
+        period_label(&line(d(2025, 11, 1), d(2026, 1, 31), 0, 0)),
+        "Nov 2025–Jan 2026"
+    );
+    let report = TeamMeasures {
+        lines: vec![jan.clone(), feb],
+        whole: line(d(2026, 1, 1), d(2026, 2, 28), 4, 3),
+        waiting: 2,
+        waiting_since: Some(d(2026, 1, 20)),
+        unallocated_actions: 1,
+    };
+    let all = charts(&report);
+    assert_eq!(
+        all.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![
+            "concluded",
+            "waiting",
+            "done-by-due",
+            "attendance",
+            "briefs"
+        ]
+    );
+    let concluded = &all[0];
+    assert_eq!(concluded.rows[0].values, vec![Some(75.0)]);
+    assert_eq!(
+        concluded.rows[1].values,
+        vec![None],
+        "February had no items"
+    );
+    assert_eq!(concluded.table[0], vec!["Jan 2026", "4", "3", "75%"]);
+    assert_eq!(concluded.table[1], vec!["Feb 2026", "0", "0", "–"]);
+    assert_eq!(all[1].table[0], vec!["Jan 2026", "3", "12", "30", "0.3"]);
+    let attendance = &all[3];
+    assert_eq!(
+        attendance.table,
+        vec![
+            vec!["GP".to_owned(), "2".into(), "2".into(), "100%".into()],
+            vec![
+                "Social worker".to_owned(),
+                "1".into(),
+                "2".into(),
+                "50%".into()
+            ],
+        ]
+    );
+    assert!(attendance.target.is_some());
+
+    // Drawn: an image named by its sentence, a bar per row, January's three-quarters as long as
+    // a full bar would be.
+    let div = container();
+    let chart = concluded.clone();
+    let _handle = mount_to(
+        div.clone(),
+        move || view! { <BarChart chart=chart.clone()/> },
+    );
+    settle().await;
+    let svg = div.query_selector("svg").unwrap().unwrap();
+    assert_eq!(svg.get_attribute("role").as_deref(), Some("img"));
+    assert_eq!(
+        svg.get_attribute("aria-label"),
+        Some(report.concluded_summary())
+    );
+    let bars = div.query_selector_all("rect.mdt-chart__bar").unwrap();
+    assert_eq!(bars.length(), 2);
+    let width = |i| {
+        bars.item(i)
+            .unwrap()
+            .unchecked_into::<web_sys::Element>()
+            .get_attribute("width")
+            .unwrap()
+    };
+    assert_eq!(width(0), "34.50%", "75% of a 46% span");
+    assert_eq!(width(1), "0.00%");
+    assert!(div.text_content().unwrap().contains("none"));
 }

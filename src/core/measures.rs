@@ -346,6 +346,40 @@ impl RoleLine {
     }
 }
 
+/// Reads one end of a range typed as the design system's day, month and year boxes: `None`
+/// when all three are blank (the default end), otherwise a real date or, for the form's field
+/// `field`, what is wrong in words.
+pub fn date_from_parts(
+    field: &'static str,
+    label: &str,
+    day: &str,
+    month: &str,
+    year: &str,
+) -> Result<Option<NaiveDate>, ValidationError> {
+    let (day, month, year) = (day.trim(), month.trim(), year.trim());
+    if day.is_empty() && month.is_empty() && year.is_empty() {
+        return Ok(None);
+    }
+    let number = |s: &str, digits: std::ops::RangeInclusive<usize>| {
+        (digits.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    match (
+        number(day, 1..=2),
+        number(month, 1..=2),
+        number(year, 4..=4),
+    ) {
+        (Some(d), Some(m), Some(y)) => NaiveDate::from_ymd_opt(y as i32, m, d)
+            .map(Some)
+            .ok_or_else(|| ValidationError::field(field, format!("{label} must be a real date"))),
+        _ => Err(ValidationError::field(
+            field,
+            format!("{label} must be a day, month and year, like 1 4 2026"),
+        )),
+    }
+}
+
 /// One period's figures as sent (the list of waiting times worked into its median and 90th
 /// percentile).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use crate::web::pages::{
     my_actions::MyActionsPage, not_found::NotFound, pack::PackPage, patient::PatientPage,
     people::PeoplePage, search::SearchPage, team::NewTeamPage, team::TeamAttendancePage,
     team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage, team_actions::TeamActionsPage,
-    team_calendar::TeamCalendarPage, teams::TeamsPage,
+    team_calendar::TeamCalendarPage, team_measures::TeamMeasuresPage, teams::TeamsPage,
 };
 
 /// A place in the app that a link can lead to.
@@ -36,6 +36,8 @@ pub enum Page {
     TeamActions(Uuid),
     /// The team's meetings by month.
     TeamCalendar(Uuid),
+    /// The team's measures over time.
+    TeamMeasures(Uuid),
     FindTime(Uuid),
     Meeting(Uuid),
     /// The printable brief pack of a meeting.
@@ -66,6 +68,7 @@ impl Page {
             Self::TeamDetails(id) => format!("/teams/{id}/details"),
             Self::TeamActions(id) => format!("/teams/{id}/actions"),
             Self::TeamCalendar(id) => format!("/teams/{id}/calendar"),
+            Self::TeamMeasures(id) => format!("/teams/{id}/measures"),
             Self::FindTime(id) => format!("/teams/{id}/find-a-time"),
             Self::Meeting(id) => format!("/meetings/{id}"),
             Self::BriefPack(id) => format!("/meetings/{id}/pack"),
@@ -95,6 +98,7 @@ impl Page {
             ["teams", team, "details"] => Self::TeamDetails(id(team)?),
             ["teams", team, "actions"] => Self::TeamActions(id(team)?),
             ["teams", team, "calendar"] => Self::TeamCalendar(id(team)?),
+            ["teams", team, "measures"] => Self::TeamMeasures(id(team)?),
             ["teams", team, "find-a-time"] => Self::FindTime(id(team)?),
             ["meetings", meeting] => Self::Meeting(id(meeting)?),
             ["meetings", meeting, "pack"] => Self::BriefPack(id(meeting)?),
@@ -178,6 +182,7 @@ lazy_pages!(
     NewTeamRoute => NewTeamPage,
     AccountsRoute => AccountsPage,
     TeamCalendarRoute => TeamCalendarPage,
+    TeamMeasuresRoute => TeamMeasuresPage,
     SearchRoute => SearchPage,
 );
 
@@ -209,6 +214,7 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/teams/:id/details") view={page!(TeamDetailsRoute)}/>
             <Route path=path!("/teams/:id/actions") view={page!(TeamActionsRoute)}/>
             <Route path=path!("/teams/:id/calendar") view={page!(TeamCalendarRoute)}/>
+            <Route path=path!("/teams/:id/measures") view={page!(TeamMeasuresRoute)}/>
             <Route path=path!("/teams/:id/find-a-time") view={page!(FindTimeRoute)}/>
             <Route path=path!("/meetings/:id") view={page!(MeetingRoute)}/>
             <Route path=path!("/meetings/:id/pack") view={page!(PackRoute)}/>

@@ -676,3 +676,30 @@ fn a_request_defaults_to_twelve_months_by_month_and_refuses_bad_ranges() {
     };
     assert_eq!(f.records().report(&early, today).unwrap().lines.len(), 1);
 }
+
+#[test]
+fn range_ends_typed_as_day_month_and_year() {
+    let read = |d, m, y| date_from_parts("from", "The start of the range", d, m, y);
+    assert_eq!(read("", " ", ""), Ok(None));
+    assert_eq!(read("1", "4", "2026"), Ok(Some(d(2026, 4, 1))));
+    assert_eq!(read(" 29", "02 ", "2028"), Ok(Some(d(2028, 2, 29))));
+    assert_eq!(
+        read("29", "2", "2027").unwrap_err().message,
+        "The start of the range must be a real date"
+    );
+    for (day, month, year) in [
+        ("1", "", "2026"),
+        ("1", "4", "26"),
+        ("x", "4", "2026"),
+        ("1", "4", "-2026"),
+        ("123", "4", "2026"),
+        ("1", "4", "99999999999"),
+    ] {
+        let error = read(day, month, year).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("from"));
+        assert_eq!(
+            error.message,
+            "The start of the range must be a day, month and year, like 1 4 2026"
+        );
+    }
+}

@@ -201,6 +201,50 @@ pub fn actions_csv_url(team: uuid::Uuid) -> String {
     format!("/api/teams/{team}/actions.csv")
 }
 
+/// The query string of a measures request (dates and a cut: nothing to escape).
+fn measures_query(query: &crate::core::measures::MeasuresQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(from) = query.from {
+        parts.push(format!("from={from}"));
+    }
+    if let Some(to) = query.to {
+        parts.push(format!("to={to}"));
+    }
+    if let Some(by) = &query.by {
+        parts.push(format!("by={by}"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// A team's measures, worked out by the server over the team's whole history. Online only.
+pub async fn team_measures(
+    team: uuid::Uuid,
+    query: &crate::core::measures::MeasuresQuery,
+) -> Result<crate::core::measures::TeamMeasures, ApiError> {
+    send(
+        Request::get(&format!(
+            "/api/teams/{team}/measures{}",
+            measures_query(query)
+        ))
+        .build(),
+    )
+    .await
+}
+
+/// Where the browser downloads the same measures as CSV.
+pub fn measures_csv_url(team: uuid::Uuid, query: &crate::core::measures::MeasuresQuery) -> String {
+    format!("/api/teams/{team}/measures.csv{}", measures_query(query))
+}
+
+/// Where the browser downloads a meeting as a FHIR R4 bundle (what the reader may see of it).
+pub fn meeting_fhir_url(meeting: uuid::Uuid) -> String {
+    format!("/api/meetings/{meeting}/bundle.fhir.json")
+}
+
 /// Where the browser downloads a meeting's calendar file.
 pub fn meeting_calendar_url(meeting: uuid::Uuid) -> String {
     format!("/api/meetings/{meeting}/calendar.ics")

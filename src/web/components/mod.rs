@@ -1,6 +1,8 @@
 //! Components shared by several pages, following the NHS design system's markup.
 
 pub mod action_card;
+pub mod bar_chart;
+pub mod data_table;
 pub mod markup;
 pub mod markup_list;
 pub mod team_nav;

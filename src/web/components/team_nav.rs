@@ -1,6 +1,6 @@
 //! The team's own navigation, on each of its pages: its meetings, calendar, actions, a time
-//! for a meeting, people, attendance and details, each a page of its own (one job a page), the
-//! one shown marked for assistive technology and by sight.
+//! for a meeting, people, attendance, measures and details, each a page of its own (one job a
+//! page), the one shown marked for assistive technology and by sight.
 
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -10,7 +10,7 @@ use crate::web::client::sync::SyncClient;
 use crate::web::routes::Page;
 
 /// The team's pages in the order the navigation lists them.
-fn team_pages(team_id: Uuid) -> [(Page, &'static str); 7] {
+fn team_pages(team_id: Uuid) -> [(Page, &'static str); 8] {
     [
         (Page::Team(team_id), "Meetings"),
         (Page::TeamCalendar(team_id), "Calendar"),
@@ -18,6 +18,7 @@ fn team_pages(team_id: Uuid) -> [(Page, &'static str); 7] {
         (Page::FindTime(team_id), "Find a time"),
         (Page::TeamPeople(team_id), "People"),
         (Page::TeamAttendance(team_id), "Attendance"),
+        (Page::TeamMeasures(team_id), "Measures"),
         (Page::TeamDetails(team_id), "Team details"),
     ]
 }

@@ -17,5 +17,6 @@ pub mod sign_in;
 pub mod team;
 pub mod team_actions;
 pub mod team_calendar;
+pub mod team_measures;
 pub mod teams;
 pub mod unlock;

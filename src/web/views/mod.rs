@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod agenda;
 pub mod conflicts;
+pub mod measures;
 pub mod patient;
 pub mod search;
 pub mod sync_status;
