@@ -243,6 +243,7 @@ mod native {
                     carried_from: None,
                     status: ItemStatus::default(),
                     outcome: None,
+                    summary_sent_on: None,
                     // One item in ten is restricted (safeguarding).
                     restricted: i % 10 == 0,
                     restricted_to: vec![],

@@ -307,3 +307,127 @@ async fn a_meetings_fhir_bundle_is_valid_r4_and_holds_only_what_its_reader_may_s
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn only_the_coordinator_marks_a_concluded_items_summary_sent_and_nothing_else_changes() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let mo = h.user("mo.member@example.nhs.net", "Mo Member", Role::Gp);
+    let olu = h.user("olu.observer@example.nhs.net", "Olu Observer", Role::Other);
+    let e = meeting_with_outcomes(&h, &mut pat, mo, olu).await;
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", e.sol).await;
+    let pulled = pat.pull(0).await;
+    let items: Vec<(Uuid, u64, Value)> = pulled["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["entity"] == "agenda_item" && r["fields"]["meeting_id"] == json!(e.meeting_id)
+        })
+        .map(|r| {
+            (
+                Uuid::parse_str(r["id"].as_str().unwrap()).unwrap(),
+                r["version"].as_u64().unwrap(),
+                r["fields"].clone(),
+            )
+        })
+        .collect();
+    let (ada_item, version, _) = items
+        .iter()
+        .find(|(_, _, f)| f["restricted"] == json!(false))
+        .cloned()
+        .unwrap();
+    let today = uk_time::uk_today(Utc::now());
+
+    // Sol (the item's requester and lead) may not; nor may anyone slip another change in with
+    // the mark, on a concluded meeting.
+    let by_sol = sol.mutation(
+        "agenda_item",
+        ada_item,
+        version,
+        json!({"summary_sent_on": today}),
+    );
+    let refused = &sol.push(vec![by_sol]).await[0];
+    assert_eq!(refused["status"], "rejected", "{refused}");
+    let with_more = pat.mutation(
+        "agenda_item",
+        ada_item,
+        version,
+        json!({"summary_sent_on": today, "question": "Changed afterwards?"}),
+    );
+    let refused = &pat.push(vec![with_more]).await[0];
+    assert_eq!(refused["status"], "rejected", "{refused}");
+    assert!(
+        refused["reason"].as_str().unwrap().contains("concluded"),
+        "{refused}"
+    );
+    // The coordinator marks it sent, and can clear a mistaken mark.
+    let mark = pat.mutation(
+        "agenda_item",
+        ada_item,
+        version,
+        json!({"summary_sent_on": today}),
+    );
+    let applied = &pat.push(vec![mark]).await[0];
+    assert_eq!(applied["status"], "applied", "{applied}");
+    let clear = pat.mutation(
+        "agenda_item",
+        ada_item,
+        version + 1,
+        json!({"summary_sent_on": null}),
+    );
+    assert_eq!(pat.push(vec![clear]).await[0]["status"], "applied");
+    // Far outside the dates the app accepts: refused in words.
+    let absurd = pat.mutation(
+        "agenda_item",
+        ada_item,
+        version + 2,
+        json!({"summary_sent_on": "2999-01-01"}),
+    );
+    let refused = &pat.push(vec![absurd]).await[0];
+    assert_eq!(refused["status"], "rejected", "{refused}");
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .contains("between 2000 and 2100"),
+        "{refused}"
+    );
+
+    // An item not concluded has no summary to mark.
+    let (_, _, ada_fields) = items
+        .iter()
+        .find(|(id, _, _)| *id == ada_item)
+        .cloned()
+        .unwrap();
+    let ada: Uuid = serde_json::from_value(ada_fields["patient_id"].clone()).unwrap();
+    let next_meeting = Uuid::new_v4();
+    assert_eq!(
+        pat.put(next_meeting, 0, &meeting(e.team_id)).await["status"],
+        "applied"
+    );
+    let open_item = Uuid::new_v4();
+    let put = pat
+        .put(
+            open_item,
+            0,
+            &item(e.team_id, next_meeting, ada, e.sol, 1024),
+        )
+        .await;
+    assert_eq!(put["status"], "applied", "{put}");
+    let early = pat.mutation(
+        "agenda_item",
+        open_item,
+        1,
+        json!({"summary_sent_on": today}),
+    );
+    let refused = &pat.push(vec![early]).await[0];
+    assert_eq!(refused["status"], "rejected", "{refused}");
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .contains("only once the item is concluded"),
+        "{refused}"
+    );
+}

@@ -329,7 +329,8 @@ fn exceptions() -> impl Strategy<Value = Value> {
 fn value_for(f: &'static Fixture, field: &'static str) -> BoxedStrategy<Value> {
     let suited: BoxedStrategy<Value> = match field {
         "starts_at" | "ends_at" | "read_at" | "at" => instant().boxed(),
-        "requested_on" | "due" | "last_confirmed" | "first_date" | "until" | "date_of_birth" => {
+        "requested_on" | "due" | "last_confirmed" | "first_date" | "until" | "date_of_birth"
+        | "summary_sent_on" => {
             prop_oneof![date(), Just(Value::Null)].boxed()
         }
         "rule" => rule().boxed(),

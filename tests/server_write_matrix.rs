@@ -128,6 +128,7 @@ agenda_item change deferrals: CSN
 agenda_item change carried_from: CSN
 agenda_item change status: CSN
 agenda_item change outcome: CSN
+agenda_item change summary_sent_on: C
 agenda_item change restricted: C
 agenda_item change restricted_to: C
 agenda_item change content_withheld: -
@@ -664,6 +665,9 @@ impl<'a> World<'a> {
             }
             (EntityKind::AgendaItem, "outcome") => {
                 json!({"kind": "deferred", "reason": "Await the OT"})
+            }
+            (EntityKind::AgendaItem, "summary_sent_on") => {
+                return json!({"status": "discussed", "outcome": {"kind": "no_action", "reason": "Settled"}, "summary_sent_on": day(0)})
             }
             (EntityKind::AgendaItem, "restricted") => json!(false),
             (EntityKind::AgendaItem, "restricted_to") => json!([self.nia, self.mo]),

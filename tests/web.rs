@@ -343,6 +343,7 @@ fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
                 carried_from: None,
                 status: ItemStatus::Open,
                 outcome: None,
+                summary_sent_on: None,
                 restricted: false,
                 restricted_to: vec![],
                 content_withheld: false,

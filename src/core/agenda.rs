@@ -127,6 +127,10 @@ pub struct AgendaItem {
     /// How the discussion ended; required before the item is closed.
     #[serde(default)]
     pub outcome: Option<Outcome>,
+    /// When the coordinator sent the item's outcome summary to the patient's GP record and
+    /// the social care record (the one change a concluded meeting's item still takes).
+    #[serde(default)]
+    pub summary_sent_on: Option<NaiveDate>,
     /// Safeguarding-restricted: the item's content, brief and outcome are seen only by the
     /// people [`crate::core::access::may_see_restricted`] names; the rest of the team sees that
     /// a restricted item exists (see `content_withheld`).
@@ -182,6 +186,17 @@ impl AgendaItem {
         }
     }
 
+    /// A patient item concluded with a decision or "no action needed": it has an outcome
+    /// summary to send to the patient's records.
+    pub fn has_summary(&self) -> bool {
+        self.kind == ItemKind::PatientDiscussion
+            && self.status == ItemStatus::Discussed
+            && matches!(
+                self.outcome,
+                Some(Outcome::Decision { .. } | Outcome::NoAction { .. })
+            )
+    }
+
     /// Deferred twice or more: the coordinator should make sure it is reached next time.
     pub fn needs_coordinator_attention(&self) -> bool {
         self.deferrals >= 2
@@ -209,6 +224,7 @@ impl Entity for AgendaItem {
         "carried_from",
         "status",
         "outcome",
+        "summary_sent_on",
         "restricted",
         "restricted_to",
         "content_withheld",
@@ -304,6 +320,15 @@ impl Entity for AgendaItem {
                 Outcome::Deferred { .. } => "why the item is deferred",
             };
             check::required_text("outcome", what, outcome.text(), 2000)?;
+        }
+        if let Some(sent) = self.summary_sent_on {
+            check::date_in_window("summary_sent_on", "the date the summary was sent", sent)?;
+            if !self.has_summary() {
+                return Err(ValidationError::field(
+                    "summary_sent_on",
+                    "An outcome summary can be marked sent only once the item is concluded with a decision or no action needed",
+                ));
+            }
         }
         if self.status == ItemStatus::Discussed && self.outcome.is_none() {
             return Err(ValidationError::field(
@@ -514,6 +539,7 @@ pub fn carry_forward(
                     carried_from: Some(id),
                     status: ItemStatus::Open,
                     outcome: None,
+                    summary_sent_on: None,
                     ..item
                 },
             ));
@@ -579,6 +605,7 @@ impl AgendaItem {
             carried_from: None,
             status: ItemStatus::Open,
             outcome: None,
+            summary_sent_on: None,
             restricted: false,
             restricted_to: vec![],
             content_withheld: false,

@@ -11,6 +11,7 @@
 //! a new record), so a change cannot grant its writer the relation that permits it: a member
 //! who writes themselves in as coordinator is still judged as a member.
 
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::access;
@@ -226,7 +227,7 @@ pub fn who_may(kind: EntityKind, op: Operation, field: &str) -> &'static [Relati
         // coordinator's choice alone (and the restriction narrows the rest, see `access`).
         (K::AgendaItem, Create | Delete) => TEAM_WRITERS,
         (K::AgendaItem, Change) => match field {
-            "restricted_to" => COORDINATOR,
+            "restricted_to" | "summary_sent_on" => COORDINATOR,
             "kind"
             | "title"
             | "patient_id"
@@ -539,7 +540,17 @@ fn value_rules<F: Facts>(
         } else {
             after.typed::<AgendaItem>()
         };
-        if let Some(item) = item {
+        // Marking the outcome summary sent is the one change its items still take.
+        let marks_summary_sent = op == Operation::Change
+            && before.is_some_and(|b| {
+                b.fields.iter().all(|(k, v)| {
+                    k == "summary_sent_on" || after.fields.get(k).unwrap_or(&Value::Null) == v
+                }) && after
+                    .fields
+                    .keys()
+                    .all(|k| k == "summary_sent_on" || b.fields.contains_key(k))
+            });
+        if let Some(item) = item.filter(|_| !marks_summary_sent) {
             if facts
                 .meeting(item.meeting_id)?
                 .is_some_and(|m| m.status == MeetingStatus::Closed)

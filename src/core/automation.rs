@@ -131,6 +131,7 @@ impl Replica {
                 carried_from: None,
                 status: ItemStatus::Open,
                 outcome: None,
+                summary_sent_on: None,
                 restricted: false,
                 restricted_to: vec![],
                 content_withheld: false,

@@ -412,6 +412,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         carried_from: None,
         status: ItemStatus::Open,
         outcome: None,
+        summary_sent_on: None,
         restricted: false,
         restricted_to: vec![],
         content_withheld: false,

@@ -430,6 +430,7 @@ pub fn item(
         carried_from: None,
         status: ItemStatus::Open,
         outcome: None,
+        summary_sent_on: None,
         restricted: false,
         restricted_to: vec![],
         content_withheld: false,

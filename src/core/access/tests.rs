@@ -54,6 +54,7 @@ fn item(restricted: bool) -> AgendaItem {
         outcome: Some(Outcome::Decision {
             text: "Referral to the local authority today".into(),
         }),
+        summary_sent_on: None,
         restricted,
         restricted_to: if restricted { vec![NAMED] } else { vec![] },
         content_withheld: false,
@@ -172,6 +173,7 @@ fn a_withheld_copy_keeps_the_agenda_slot_and_drops_the_content() {
         reason: String::new(),
         question: String::new(),
         outcome: None,
+        summary_sent_on: None,
         restricted_to: vec![],
         ..item(true)
     }
@@ -241,6 +243,7 @@ fn people_who_may_not_see_an_item_may_move_it_but_not_change_it() {
         },
         AgendaItem {
             outcome: None,
+            summary_sent_on: None,
             status: ItemStatus::Open,
             ..before.clone()
         },

@@ -177,6 +177,7 @@ fn a_meeting_cannot_conclude_while_a_patient_item_lacks_an_outcome() {
             ItemStatus::Open
         },
         outcome,
+        summary_sent_on: None,
         restricted: false,
         restricted_to: vec![],
         content_withheld: false,
@@ -243,6 +244,7 @@ fn a_meeting_cannot_conclude_while_a_patient_item_lacks_an_outcome() {
     let closed_without = AgendaItem {
         status: ItemStatus::Discussed,
         outcome: None,
+        summary_sent_on: None,
         ..item(ItemKind::PatientDiscussion, None)
     };
     assert_eq!(
@@ -292,6 +294,7 @@ fn a_deferred_item_carries_forward_and_a_decided_one_does_not() {
         outcome: Some(Outcome::Deferred {
             reason: "GP away".into(),
         }),
+        summary_sent_on: None,
         restricted: false,
         restricted_to: vec![],
         content_withheld: false,

@@ -177,6 +177,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
             carried_from: None,
             status: ItemStatus::Open,
             outcome: None,
+            summary_sent_on: None,
             restricted: kind_now == ItemKind::PatientDiscussion && restricted.get_untracked(),
             restricted_to: vec![],
             content_withheld: false,
