@@ -1389,6 +1389,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         Page::FindTime(id),
         Page::Meeting(id),
         Page::BriefPack(id),
+        Page::OutcomeSummaries(id),
         Page::Brief(id),
         Page::Patient(id),
         Page::MyActions,
@@ -1414,6 +1415,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
             | Page::FindTime(_)
             | Page::Meeting(_)
             | Page::BriefPack(_)
+            | Page::OutcomeSummaries(_)
             | Page::Brief(_)
             | Page::Patient(_)
             | Page::MyActions
@@ -1433,7 +1435,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         assert_eq!(Page::from_path(&format!("{href}/")), Some(page), "{href}/");
         assert!(paths.insert(href.clone()), "two places share {href}");
     }
-    assert_eq!(paths.len(), 21);
+    assert_eq!(paths.len(), 22);
     for nowhere in [
         "/teams/not-an-id",
         "/meetings/12345",

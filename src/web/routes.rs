@@ -13,9 +13,10 @@ use crate::web::pages::{
     accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
     conflicts::ConflictsPage, find_time::FindTimePage, meeting::MeetingPage,
     my_actions::MyActionsPage, not_found::NotFound, pack::PackPage, patient::PatientPage,
-    people::PeoplePage, search::SearchPage, team::NewTeamPage, team::TeamAttendancePage,
-    team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage, team_actions::TeamActionsPage,
-    team_calendar::TeamCalendarPage, team_measures::TeamMeasuresPage, teams::TeamsPage,
+    people::PeoplePage, search::SearchPage, summaries::SummariesPage, team::NewTeamPage,
+    team::TeamAttendancePage, team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage,
+    team_actions::TeamActionsPage, team_calendar::TeamCalendarPage,
+    team_measures::TeamMeasuresPage, teams::TeamsPage,
 };
 
 /// A place in the app that a link can lead to.
@@ -42,6 +43,8 @@ pub enum Page {
     Meeting(Uuid),
     /// The printable brief pack of a meeting.
     BriefPack(Uuid),
+    /// A concluded meeting's outcome summaries, one per patient item.
+    OutcomeSummaries(Uuid),
     /// The brief of an agenda item (by the item's id).
     Brief(Uuid),
     Patient(Uuid),
@@ -72,6 +75,7 @@ impl Page {
             Self::FindTime(id) => format!("/teams/{id}/find-a-time"),
             Self::Meeting(id) => format!("/meetings/{id}"),
             Self::BriefPack(id) => format!("/meetings/{id}/pack"),
+            Self::OutcomeSummaries(id) => format!("/meetings/{id}/summaries"),
             Self::Brief(item) => format!("/items/{item}/brief"),
             Self::Patient(id) => format!("/patients/{id}"),
             Self::MyActions => "/actions".into(),
@@ -102,6 +106,7 @@ impl Page {
             ["teams", team, "find-a-time"] => Self::FindTime(id(team)?),
             ["meetings", meeting] => Self::Meeting(id(meeting)?),
             ["meetings", meeting, "pack"] => Self::BriefPack(id(meeting)?),
+            ["meetings", meeting, "summaries"] => Self::OutcomeSummaries(id(meeting)?),
             ["items", item, "brief"] => Self::Brief(id(item)?),
             ["patients", patient] => Self::Patient(id(patient)?),
             ["actions"] => Self::MyActions,
@@ -176,6 +181,7 @@ lazy_pages!(
     PatientRoute => PatientPage,
     AvailabilityRoute => AvailabilityPage,
     PackRoute => PackPage,
+    SummariesRoute => SummariesPage,
     PeopleRoute => PeoplePage,
     FindTimeRoute => FindTimePage,
     ConflictsRoute => ConflictsPage,
@@ -218,6 +224,7 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/teams/:id/find-a-time") view={page!(FindTimeRoute)}/>
             <Route path=path!("/meetings/:id") view={page!(MeetingRoute)}/>
             <Route path=path!("/meetings/:id/pack") view={page!(PackRoute)}/>
+            <Route path=path!("/meetings/:id/summaries") view={page!(SummariesRoute)}/>
             <Route path=path!("/items/:id/brief") view={page!(BriefRoute)}/>
             <Route path=path!("/patients/:id") view={page!(PatientRoute)}/>
             <Route path=path!("/actions") view={page!(MyActionsRoute)}/>

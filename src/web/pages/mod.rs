@@ -14,6 +14,7 @@ pub mod patient;
 pub mod people;
 pub mod search;
 pub mod sign_in;
+pub mod summaries;
 pub mod team;
 pub mod team_actions;
 pub mod team_calendar;

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::core::action::Action;
@@ -11,6 +12,7 @@ use crate::core::attendance::{Attendance, AttendanceStatus, QuorumPanel};
 use crate::core::brief::{Brief, ReadReceipt, Readiness};
 use crate::core::entities::{Meeting, Person, Team};
 use crate::core::patient::Patient;
+use crate::core::summary::{MeetingRecords, OutcomeSummary};
 use crate::core::sync::Replica;
 
 /// One meeting with its team, agenda and everything the agenda refers to.
@@ -98,6 +100,41 @@ impl AgendaView {
             carried_on,
             actions,
         })
+    }
+
+    /// The outcome summary of each concluded patient item `viewer` may see, in agenda order
+    /// (`core::summary`), with when each was marked sent.
+    pub fn summaries(&self, viewer: Uuid) -> Vec<(OutcomeSummary, Option<NaiveDate>)> {
+        let organisations = HashMap::new();
+        let records = MeetingRecords {
+            meeting_id: self.meeting_id,
+            meeting: &self.meeting,
+            team_id: self.meeting.team_id,
+            team: &self.team,
+            people: &self.people,
+            organisations: &organisations,
+            patients: &self.patients,
+            items: self.agenda.items(),
+            actions: &self.actions,
+            events: &[],
+            attendance: &self.attendance,
+        };
+        records
+            .summaries(viewer)
+            .into_iter()
+            .map(|s| {
+                let sent = self.item(s.item_id).and_then(|i| i.summary_sent_on);
+                (s, sent)
+            })
+            .collect()
+    }
+
+    /// How many of the meeting's outcome summaries are still to send, of how many (those the
+    /// viewer may see).
+    pub fn summaries_to_send(&self, viewer: Uuid) -> (usize, usize) {
+        let all = self.summaries(viewer);
+        let unsent = all.iter().filter(|(_, sent)| sent.is_none()).count();
+        (unsent, all.len())
     }
 
     /// The coordinator and members: who is expected to read the briefs.

@@ -89,6 +89,15 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
                 .is_some_and(|h| h.1.status == MeetingStatus::Planned)
         })
     };
+    // Once the meeting is concluded: its outcome summaries, and how many are still to send.
+    let summaries_to_send = Memo::new(move |_| {
+        data.with(|d| {
+            d.as_ref()
+                .filter(|v| v.meeting.status == MeetingStatus::Closed)
+                .map(|v| v.summaries_to_send(me.person_id))
+                .filter(|(_, all)| *all > 0)
+        })
+    });
     // Observers read the agenda, and a concluded or cancelled meeting's agenda is its record:
     // neither is shown controls that change it.
     let may_edit = Signal::derive(move || is_member.get() && open());
@@ -191,6 +200,12 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
         <ConflictNotice id=meeting_id/>
         <ul class="nhsuk-list mdt-inline-links">
             <li><a href=Page::BriefPack(meeting_id).href()>"Brief pack to print"</a></li>
+            {move || summaries_to_send.get().map(|(unsent, all)| view! {
+                <li><a href=Page::OutcomeSummaries(meeting_id).href() data-testid="summaries-link">{match unsent {
+                    0 => format!("Outcome summaries ({all}, all sent)"),
+                    n => format!("Outcome summaries ({n} of {all} still to send)"),
+                }}</a></li>
+            })}
             <li><a href=api::meeting_calendar_url(meeting_id) download="">"Add to calendar"</a></li>
         </ul>
         <SectionLinks sections=vec![
