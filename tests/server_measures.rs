@@ -247,3 +247,83 @@ async fn measures_count_what_the_team_recorded_and_bad_queries_are_refused_in_wo
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["lines"].as_array().unwrap().len() >= 120);
 }
+
+/// The demo's year of history fills every measure: meetings held in most months (August
+/// skipped), items concluded and deferred, actions done on time and late, a role below the
+/// attendance target, briefs both in time and late; and the meeting's FHIR export of the last
+/// one holds its patients.
+#[tokio::test]
+async fn the_demo_team_has_a_year_of_measures() {
+    let h = Harness::new();
+    let started = std::time::Instant::now();
+    mdt::server::demo::load_demo(&h.store, Utc::now()).unwrap();
+    eprintln!("demo loaded in {:?}", started.elapsed());
+    let body = json!({"email": "priya.example@demo.nhs.test", "password": mdt::server::demo::DEMO_PASSWORD});
+    let (status, headers, _) = h
+        .send(json_request("POST", "/api/session", &body, None))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = session_cookie(&headers);
+    let (_, _, pulled) = h.send(get("/api/sync/pull", Some(&cookie))).await;
+    let records = pulled["records"].as_array().unwrap();
+    let team = records.iter().find(|r| r["entity"] == "team").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _, m) = h
+        .send(get(&format!("/api/teams/{team}/measures"), Some(&cookie)))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{m}");
+    let lines = m["lines"].as_array().unwrap();
+    let held = lines
+        .iter()
+        .filter(|l| l["meetings_held"].as_u64() > Some(0))
+        .count();
+    assert!(
+        (9..=12).contains(&held),
+        "{held} months with a meeting: {m}"
+    );
+    let sum = |key: &str| -> u64 { lines.iter().map(|l| l[key].as_u64().unwrap()).sum() };
+    let whole = &m["whole"];
+    assert!(whole["patient_items"].as_u64().unwrap() >= 36, "{whole}");
+    assert!(sum("concluded") < sum("patient_items"), "some deferred");
+    assert!(
+        whole["deferrals"].as_u64().unwrap() > 0,
+        "carried items were deferred once"
+    );
+    let (due, on_time) = (sum("actions_due"), sum("done_by_due"));
+    assert!(
+        due > 0 && on_time > 0 && on_time < due,
+        "{on_time} of {due} on time"
+    );
+    let ready = whole["briefs_ready_by_cutoff"].as_u64().unwrap();
+    assert!(
+        ready > 0 && ready < whole["patient_items"].as_u64().unwrap(),
+        "{whole}"
+    );
+    let nurse = whole["attendance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "district_nurse")
+        .unwrap();
+    assert!(
+        nurse["attended"].as_u64().unwrap() * 3 < nurse["expected"].as_u64().unwrap() * 2,
+        "the district nurse is below the two-thirds target: {nurse}"
+    );
+    // A summer month skipped: the series has a month with no meeting between held ones.
+    let first_held = lines
+        .iter()
+        .position(|l| l["meetings_held"].as_u64() > Some(0))
+        .unwrap();
+    let last_held = lines
+        .iter()
+        .rposition(|l| l["meetings_held"].as_u64() > Some(0))
+        .unwrap();
+    assert!(
+        lines[first_held..=last_held]
+            .iter()
+            .any(|l| l["meetings_held"] == 0),
+        "a skipped month: {m}"
+    );
+}

@@ -8,6 +8,8 @@ use crate::core::brief::{brief_id_for, Brief, BriefStatus};
 use crate::core::patient::Patient;
 use uuid::Uuid;
 
+mod history;
+
 use super::auth::hash_password;
 use super::error::Error;
 use super::store::{self, Actor, Store, UserRow};
@@ -40,29 +42,52 @@ struct Author<'a> {
 
 impl Author<'_> {
     fn put<E: Entity>(&mut self, id: Uuid, entity: &E) -> Result<(), Error> {
-        self.seq += 1;
         let base_version = self
             .store
             .read_blocking(|db| store::current_version(db, id))?;
-        let m = Mutation {
+        let m = self.mutation(id, base_version, entity);
+        let now = self.now;
+        self.push_all(vec![m], now)
+    }
+
+    /// A mutation of this author's device writing `entity` over version `base_version` (its
+    /// sequence number is given when it is pushed).
+    fn mutation<E: Entity>(&mut self, id: Uuid, base_version: u64, entity: &E) -> Mutation {
+        Mutation {
             mutation_id: Uuid::new_v4(),
-            seq: self.seq,
+            seq: 0,
             entity: E::KIND,
             id,
             base_version,
             op: MutationOp::Update {
                 fields: entity.to_fields(),
             },
-        };
-        let (actor, device, now) = (self.actor.clone(), self.device, self.now);
-        let results = self.store.push_blocking(&actor, device, &[m], now)?;
-        match results.first() {
-            Some(MutationResult::Applied { .. }) => Ok(()),
-            Some(MutationResult::Rejected { reason, .. }) => Err(Error::BadRequest(reason.clone())),
-            other => Err(Error::Internal(anyhow::anyhow!(
-                "unexpected push result {other:?}"
-            ))),
         }
+    }
+
+    /// Pushes `mutations` in one transaction as if at `at` (the history is written as it
+    /// happened, so a brief is stored as ready when it was); every one must apply.
+    fn push_all(&mut self, mut mutations: Vec<Mutation>, at: DateTime<Utc>) -> Result<(), Error> {
+        for m in &mut mutations {
+            self.seq += 1;
+            m.seq = self.seq;
+        }
+        let (actor, device) = (self.actor.clone(), self.device);
+        let results = self.store.push_blocking(&actor, device, &mutations, at)?;
+        for result in &results {
+            match result {
+                MutationResult::Applied { .. } => {}
+                MutationResult::Rejected { reason, .. } => {
+                    return Err(Error::BadRequest(reason.clone()))
+                }
+                other => {
+                    return Err(Error::Internal(anyhow::anyhow!(
+                        "unexpected push result {other:?}"
+                    )))
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -380,6 +405,25 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         riverside.put(id, p)?;
         patient_ids.push(id);
     }
+    history::write(
+        &mut riverside,
+        &mut tom_author,
+        &history::Team {
+            id: riverside_team,
+            coordinator: priya.person_id,
+            members: [people[0], people[1], people[2], people[3], people[4]],
+            names: [
+                tom.name.clone(),
+                "Dr Asha Testwell".into(),
+                "Grace Placeholder".into(),
+                "Ian Fictional".into(),
+                "Maya Demo".into(),
+            ],
+            practice: surgery,
+            patients: patient_ids.clone(),
+        },
+        today,
+    )?;
     let item = |meeting: (Uuid, DateTime<Utc>),
                 kind,
                 patient: Option<usize>,
