@@ -10,6 +10,9 @@ cargo run --release --quiet --example slot_finder_bench
 step "Sync: durable pushes and initial sync (native, release)"
 cargo run --release --quiet --example sync_bench
 
+step "Measures: a year of a 10,000-record team's measures on the server (native, release)"
+cargo run --release --quiet --example measures_bench
+
 step "Browser benchmarks (release wasm, headless Chromium)"
 env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   CHROMEDRIVER="$(command -v chromedriver)" \
