@@ -2139,7 +2139,11 @@ async fn measures_charts_carry_the_figures_of_their_tables() {
         ]
     );
     let concluded = &all[0];
-    assert_eq!(concluded.rows[0].values, vec![Some(75.0)]);
+    assert_eq!(
+        concluded.rows[0].values,
+        vec![Some(7500)],
+        "hundredths of a percent"
+    );
     assert_eq!(
         concluded.rows[1].values,
         vec![None],

@@ -12,11 +12,10 @@ use uuid::Uuid;
 use crate::web::pages::{
     accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
     conflicts::ConflictsPage, find_time::FindTimePage, meeting::MeetingPage,
-    my_actions::MyActionsPage, not_found::NotFound, pack::PackPage, patient::PatientPage,
-    people::PeoplePage, search::SearchPage, summaries::SummariesPage, team::NewTeamPage,
-    team::TeamAttendancePage, team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage,
-    team_actions::TeamActionsPage, team_calendar::TeamCalendarPage,
-    team_measures::TeamMeasuresPage, teams::TeamsPage,
+    my_actions::MyActionsPage, not_found::NotFound, pack::PrintoutsPage, patient::PatientPage,
+    people::PeoplePage, search::SearchPage, team::NewTeamPage, team::TeamAttendancePage,
+    team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage, team_actions::TeamActionsPage,
+    team_calendar::TeamCalendarPage, team_measures::TeamMeasuresPage, teams::TeamsPage,
 };
 
 /// A place in the app that a link can lead to.
@@ -180,8 +179,8 @@ lazy_pages!(
     MyActionsRoute => MyActionsPage,
     PatientRoute => PatientPage,
     AvailabilityRoute => AvailabilityPage,
-    PackRoute => PackPage,
-    SummariesRoute => SummariesPage,
+    // The brief pack and the outcome summaries: one module (see `PrintoutsPage`).
+    PrintoutsRoute => PrintoutsPage,
     PeopleRoute => PeoplePage,
     FindTimeRoute => FindTimePage,
     ConflictsRoute => ConflictsPage,
@@ -223,8 +222,8 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/teams/:id/measures") view={page!(TeamMeasuresRoute)}/>
             <Route path=path!("/teams/:id/find-a-time") view={page!(FindTimeRoute)}/>
             <Route path=path!("/meetings/:id") view={page!(MeetingRoute)}/>
-            <Route path=path!("/meetings/:id/pack") view={page!(PackRoute)}/>
-            <Route path=path!("/meetings/:id/summaries") view={page!(SummariesRoute)}/>
+            <Route path=path!("/meetings/:id/pack") view={page!(PrintoutsRoute)}/>
+            <Route path=path!("/meetings/:id/summaries") view={page!(PrintoutsRoute)}/>
             <Route path=path!("/items/:id/brief") view={page!(BriefRoute)}/>
             <Route path=path!("/patients/:id") view={page!(PatientRoute)}/>
             <Route path=path!("/actions") view={page!(MyActionsRoute)}/>

@@ -23,10 +23,14 @@ function freePort() {
   });
 }
 
-/** Starts the server with these accounts ([email, name, role, ...flags of `user add`]); returns { baseUrl, stop }. */
-export async function startServer(users) {
+/**
+ * Starts the server with these accounts ([email, name, role, ...flags of `user add`]), and the
+ * synthetic demo teams too with `{ demo: true }`; returns { baseUrl, stop }.
+ */
+export async function startServer(users, { demo = false } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-data-'));
+  if (demo) execFileSync(SERVER, ['--data-dir', dataDir, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const [email, name, role, ...flags] of users) {
     execFileSync(SERVER, ['--data-dir', dataDir, 'user', 'add', '--email', email, '--name', name, '--role', role, ...flags], {
       input: `${PASSWORD}\n`,
@@ -91,10 +95,13 @@ export async function session(browser) {
   return { context, page };
 }
 
-export async function signIn(page, baseUrl, email) {
+/** The password of the demo's accounts (`mdt-server demo`). */
+export const DEMO_PASSWORD = 'demo-password-2026';
+
+export async function signIn(page, baseUrl, email, password = PASSWORD) {
   await page.goto(`${baseUrl}/`);
   await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Your teams' }).waitFor();
 }
@@ -119,10 +126,10 @@ export function screenshotPath(name) {
  * Registers node:test hooks that start a server with these accounts and a browser, and returns
  * an object whose `baseUrl` and `browser` are set once the hooks have run.
  */
-export function useServerAndBrowser(before, after, users) {
+export function useServerAndBrowser(before, after, users, options) {
   const env = { server: null, browser: null, baseUrl: null };
   before(async () => {
-    env.server = await startServer(users);
+    env.server = await startServer(users, options);
     env.baseUrl = env.server.baseUrl;
     env.browser = await launchBrowser();
   });

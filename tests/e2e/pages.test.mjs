@@ -138,6 +138,9 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
     [`${teamPath}/details`, 'team details (coordinator)'],
     [`${teamPath}/actions`, "team's actions"],
     [`${teamPath}/calendar`, 'team calendar'],
+    [`${teamPath}/measures`, 'team measures', async (p) => {
+      await p.getByTestId('measures-backlog').waitFor();
+    }],
     ['/search', 'search', async (p) => {
       await p.getByLabel('Search for a person, organisation or patient').fill('synthetic');
       await p.getByTestId('search-patients').waitFor();
@@ -148,6 +151,7 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
     }],
     [meetingPath, 'meeting (coordinator)'],
     [`${meetingPath}/pack`, 'brief pack'],
+    [`${meetingPath}/summaries`, 'outcome summaries'],
     [briefPath, 'brief (coordinator)'],
     [patientPath, 'patient'],
     ['/actions', 'my actions'],

@@ -10,16 +10,21 @@ use crate::core::brief::{Brief, BriefStatus};
 use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
 use crate::web::pages::not_found::NotFound;
-use crate::web::routes::{use_id, Page};
+use crate::web::pages::summaries::Summaries;
+use crate::web::routes::Page;
 use crate::web::views::agenda::AgendaView;
 
-/// `/meetings/<id>/pack`.
+/// `/meetings/<id>/pack` and `/meetings/<id>/summaries`: a meeting's printouts, before it (the
+/// brief pack) and after it (the outcome summaries). One lazily loaded module for both: a third
+/// module reading a meeting's agenda made wasm-split keep every lazy page's text in the first
+/// download (+75 KB, BENCHMARKS.md, issue 16).
 #[component]
-pub fn PackPage() -> impl IntoView {
-    let id = use_id();
-    move || match id.get() {
-        Some(id) => view! { <BriefPack meeting_id=id/> }.into_any(),
-        None => view! { <NotFound/> }.into_any(),
+pub fn PrintoutsPage() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    move || match location.pathname.with(|p| Page::from_path(p)) {
+        Some(Page::BriefPack(id)) => view! { <BriefPack meeting_id=id/> }.into_any(),
+        Some(Page::OutcomeSummaries(id)) => view! { <Summaries meeting_id=id/> }.into_any(),
+        _ => view! { <NotFound/> }.into_any(),
     }
 }
 

@@ -14,22 +14,13 @@ use crate::core::summary::OutcomeSummary;
 use crate::core::uk_time;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
-use crate::web::pages::not_found::NotFound;
-use crate::web::routes::{use_id, Page};
+use crate::web::routes::Page;
 use crate::web::views::agenda::AgendaView;
 
-/// `/meetings/<id>/summaries`.
+/// The outcome summaries of one meeting (at `/meetings/<id>/summaries`, served with the brief
+/// pack by [`crate::web::pages::pack::PrintoutsPage`]).
 #[component]
-pub fn SummariesPage() -> impl IntoView {
-    let id = use_id();
-    move || match id.get() {
-        Some(id) => view! { <Summaries meeting_id=id/> }.into_any(),
-        None => view! { <NotFound/> }.into_any(),
-    }
-}
-
-#[component]
-fn Summaries(meeting_id: Uuid) -> impl IntoView {
+pub fn Summaries(meeting_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let me = expect_context::<CurrentUser>();
     let data = Memo::new(move |_| sync.read(|r| AgendaView::load(r, meeting_id)));

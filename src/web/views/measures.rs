@@ -16,11 +16,13 @@ pub struct Series {
 }
 
 /// One row of a chart: its label and a value per series (`None`: nothing to measure), with the
-/// value as written beside the bar.
+/// value as written beside the bar. Values are whole numbers in the chart's own unit (a share in
+/// hundredths of a percent, days), so drawing needs no floating point (whose formatting code
+/// would double the page's download).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartRow {
     pub label: String,
-    pub values: Vec<Option<f64>>,
+    pub values: Vec<Option<u64>>,
     pub texts: Vec<String>,
 }
 
@@ -35,9 +37,9 @@ pub struct Chart {
     pub series: Vec<Series>,
     pub rows: Vec<ChartRow>,
     /// The value a full-length bar stands for.
-    pub max: f64,
+    pub max: u64,
     /// A target drawn across the bars, with its label.
-    pub target: Option<(f64, &'static str)>,
+    pub target: Option<(u64, &'static str)>,
     pub headers: Vec<&'static str>,
     pub table: Vec<Vec<String>>,
 }
@@ -67,6 +69,13 @@ const SHARE: Series = Series {
     class: "a",
 };
 
+/// A whole share of 100 in the charts' unit for shares (hundredths of a percent).
+const FULL_SHARE: u64 = 10_000;
+
+fn share_value(p: Option<u32>) -> Option<u64> {
+    p.map(|p| u64::from(p) * 100)
+}
+
 fn percent_text(p: Option<u32>) -> String {
     p.map_or_else(|| "–".into(), |p| format!("{p}%"))
 }
@@ -86,7 +95,7 @@ fn share_chart(
         .iter()
         .map(|l| ChartRow {
             label: period_label(l),
-            values: vec![share(l).map(f64::from)],
+            values: vec![share_value(share(l))],
             texts: vec![share(l).map_or_else(|| "none".into(), |p| format!("{p}%"))],
         })
         .collect();
@@ -109,7 +118,7 @@ fn share_chart(
         summary,
         series: vec![SHARE],
         rows,
-        max: 100.0,
+        max: FULL_SHARE,
         target: None,
         headers: vec!["Period", headers[0], headers[1], headers[2]],
         table,
@@ -166,7 +175,8 @@ fn waiting_chart(measures: &TeamMeasures) -> Chart {
         .filter_map(|l| l.p90_days_to_discussion)
         .max()
         .unwrap_or(0)
-        .max(7) as f64;
+        .max(7)
+        .unsigned_abs();
     Chart {
         id: "waiting",
         title: "Days from request to discussion",
@@ -187,8 +197,8 @@ fn waiting_chart(measures: &TeamMeasures) -> Chart {
             .map(|l| ChartRow {
                 label: period_label(l),
                 values: vec![
-                    l.median_days_to_discussion.map(|d| d as f64),
-                    l.p90_days_to_discussion.map(|d| d as f64),
+                    l.median_days_to_discussion.map(i64::unsigned_abs),
+                    l.p90_days_to_discussion.map(i64::unsigned_abs),
                 ],
                 texts: vec![
                     l.median_days_to_discussion
@@ -243,14 +253,15 @@ fn attendance_chart(measures: &TeamMeasures) -> Chart {
                 let p = measures.whole.attendance_percent(*role);
                 ChartRow {
                     label: role.label().into(),
-                    values: vec![p.map(f64::from)],
+                    values: vec![share_value(p)],
                     texts: vec![percent_text(p)],
                 }
             })
             .collect(),
-        max: 100.0,
+        max: FULL_SHARE,
+        // Two-thirds, in hundredths of a percent.
         target: Some((
-            f64::from(ATTENDANCE_TARGET_PERCENT) + 2.0 / 3.0,
+            u64::from(ATTENDANCE_TARGET_PERCENT) * 100 + 67,
             "Target: two-thirds",
         )),
         headers: vec!["Role", "Attended", "Expected", "Share"],
