@@ -130,6 +130,7 @@ mod native {
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         };
         w.put(team_id, 0, &team);
         let patients: Vec<Uuid> = synthetic_nhs_numbers()
@@ -272,7 +273,7 @@ mod native {
                         team_id,
                         meeting_id,
                         person_id: person,
-                        status: if (i + week as usize) % 4 == 0 {
+                        status: if (i + week as usize).is_multiple_of(4) {
                             AttendanceStatus::Absent
                         } else {
                             AttendanceStatus::Attended

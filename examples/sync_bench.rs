@@ -186,6 +186,7 @@ mod native {
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         };
         let mut all = vec![setup.mutation(team_id, &team)];
         let first = Utc::now() + Duration::days(7);

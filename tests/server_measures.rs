@@ -327,3 +327,58 @@ async fn the_demo_team_has_a_year_of_measures() {
         "a skipped month: {m}"
     );
 }
+
+#[tokio::test]
+async fn observers_see_the_measures_only_when_the_coordinator_allows() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let olu = h.user(
+        "olu.observer@example.nhs.net",
+        "Olu Observer",
+        mdt::core::entities::Role::Other,
+    );
+    let mut t = team("Riverside MDT", s.pat, vec![s.sol]);
+    t.observer_ids = vec![olu];
+    assert_eq!(pat.put(s.team_id, 1, &t).await["status"], "applied");
+    let observer = h.sign_in("olu.observer@example.nhs.net", olu).await;
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    let files = ["measures", "measures.csv"].map(|f| format!("/api/teams/{}/{f}", s.team_id));
+    for url in &files {
+        let (status, _, body) = h.send(get(url, Some(&observer.cookie))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{url}");
+        assert!(
+            body.to_string()
+                .contains("its coordinator can let observers see them"),
+            "{body}"
+        );
+    }
+    // A member may not open them to observers; the coordinator may, and close them again.
+    let by_member = sol.mutation(
+        "team",
+        s.team_id,
+        2,
+        json!({"observers_see_measures": true}),
+    );
+    assert_eq!(sol.push(vec![by_member]).await[0]["status"], "rejected");
+    let allow = pat.mutation(
+        "team",
+        s.team_id,
+        2,
+        json!({"observers_see_measures": true}),
+    );
+    assert_eq!(pat.push(vec![allow]).await[0]["status"], "applied");
+    for url in &files {
+        let (status, _, body) = h.send(get(url, Some(&observer.cookie))).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {body}");
+    }
+    let close = pat.mutation(
+        "team",
+        s.team_id,
+        3,
+        json!({"observers_see_measures": false}),
+    );
+    assert_eq!(pat.push(vec![close]).await[0]["status"], "applied");
+    let (status, _, _) = h.send(get(&files[0], Some(&observer.cookie))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

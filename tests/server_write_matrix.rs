@@ -91,6 +91,7 @@ team change video_link: C
 team change agenda_cutoff_hours: C
 team change brief_cutoff_hours: C
 team change archived: C
+team change observers_see_measures: C
 team delete *: -
 meeting create *: CMSN
 meeting change team_id: -
@@ -627,6 +628,7 @@ impl<'a> World<'a> {
             (EntityKind::Team, "agenda_cutoff_hours") => json!(72),
             (EntityKind::Team, "brief_cutoff_hours") => json!(12),
             (EntityKind::Team, "archived") => json!(true),
+            (EntityKind::Team, "observers_see_measures") => json!(true),
             (_, "team_id") => json!(self.other_team),
             (EntityKind::Meeting, "starts_at") => {
                 let m = meeting(self.team);

@@ -103,6 +103,7 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
                         agenda_cutoff_hours: 48,
                         brief_cutoff_hours: 24,
                         archived: false,
+                        observers_see_measures: false,
                     },
                 ),
                 record(
@@ -284,6 +285,7 @@ fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
                 agenda_cutoff_hours: 48,
                 brief_cutoff_hours: 24,
                 archived: false,
+                observers_see_measures: false,
             },
         ),
         record(
@@ -897,6 +899,7 @@ fn action_records(n: usize) -> (Uuid, Vec<SyncRecord>) {
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         },
     ));
     let patients = 500.min(n.max(1));

@@ -360,6 +360,7 @@ mod tests {
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         };
         let roles = [
             (coordinator, Role::PracticeManager),

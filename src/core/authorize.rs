@@ -196,7 +196,8 @@ pub fn who_may(kind: EntityKind, op: Operation, field: &str) -> &'static [Relati
             | "video_link"
             | "agenda_cutoff_hours"
             | "brief_cutoff_hours"
-            | "archived" => COORDINATOR,
+            | "archived"
+            | "observers_see_measures" => COORDINATOR,
             _ => NOBODY,
         },
         (K::Team, Delete) => NOBODY,

@@ -43,6 +43,10 @@ pub struct Team {
     /// records (and its patients' history) and can be restored; the app lists it apart.
     #[serde(default)]
     pub archived: bool,
+    /// The coordinator lets the team's observers (a commissioner reviewing the MDT) see its
+    /// measures, which are otherwise for the coordinator and members only.
+    #[serde(default)]
+    pub observers_see_measures: bool,
 }
 
 /// A role the meeting needs, and how many people of it must come (the quorum).
@@ -112,6 +116,13 @@ impl Team {
         self.coordinator_id == person || self.member_ids.contains(&person)
     }
 
+    /// Whether `person` may see the team's measures: its coordinator and members, and its
+    /// observers when the coordinator allows.
+    pub fn may_see_measures(&self, person: Uuid) -> bool {
+        self.includes(person)
+            || (self.observers_see_measures && self.observer_ids.contains(&person))
+    }
+
     /// True when `person` may read the team's records: its coordinator, members and observers.
     pub fn can_read(&self, person: Uuid) -> bool {
         self.includes(person) || self.observer_ids.contains(&person)
@@ -140,6 +151,7 @@ impl Entity for Team {
         "agenda_cutoff_hours",
         "brief_cutoff_hours",
         "archived",
+        "observers_see_measures",
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
@@ -237,6 +249,7 @@ mod tests {
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         }
     }
 

@@ -346,6 +346,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         },
     )?;
     let riverside_team_record = Team {
@@ -360,6 +361,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         agenda_cutoff_hours: 48,
         brief_cutoff_hours: 24,
         archived: false,
+        observers_see_measures: false,
     };
     let last_tuesday = (1..=7)
         .map(|d| today - Duration::days(d))
@@ -601,6 +603,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         },
     )?;
     for date in next_weekdays(today, Weekday::Thu, 2) {

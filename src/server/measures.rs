@@ -1,6 +1,7 @@
 //! `GET /api/teams/{team}/measures?from=&to=&by=month|quarter` (and `measures.csv`, the same
 //! figures as a file): a team's measures over its whole history (a device keeps only recent
-//! meetings), worked out by `core::measures`. Counts only: no patient is named. For the team's coordinator and members; observers are told they may not.
+//! meetings), worked out by `core::measures`. Counts only: no patient is named. For the team's coordinator and members,
+//! and its observers when the coordinator allows; other observers are told they may not.
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -80,9 +81,9 @@ async fn team_measures(
             let Some(team) = records_by_id::<Team>(db, [team_id])?.remove(&team_id) else {
                 return Err(Error::NotFound);
             };
-            if !team.includes(person) {
+            if !team.may_see_measures(person) {
                 return Err(Error::Forbidden(
-                    "The team's measures are for its coordinator and members".into(),
+                    "The team's measures are for its coordinator and members; its coordinator can let observers see them".into(),
                 ));
             }
             StoredRecords::load(db, team_id)?

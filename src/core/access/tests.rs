@@ -29,6 +29,7 @@ fn team() -> Team {
         agenda_cutoff_hours: 48,
         brief_cutoff_hours: 24,
         archived: false,
+        observers_see_measures: false,
     }
 }
 

@@ -113,6 +113,7 @@ fn the_agenda_cut_off_lets_only_the_coordinator_add_late_items() {
         agenda_cutoff_hours: 48,
         brief_cutoff_hours: 24,
         archived: false,
+        observers_see_measures: false,
     };
     let start = at(13, 0);
     let before = start - Duration::hours(49);

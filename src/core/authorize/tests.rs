@@ -91,6 +91,7 @@ mod on_the_device {
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         };
         let start = Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap();
         let meeting = Meeting {

@@ -83,6 +83,7 @@ fn team(name: &str, coordinator: Uuid, members: Vec<Uuid>) -> Team {
         agenda_cutoff_hours: 48,
         brief_cutoff_hours: 24,
         archived: false,
+        observers_see_measures: false,
     }
 }
 

@@ -169,6 +169,7 @@ pub(crate) fn fixture() -> Fixture {
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
             archived: false,
+            observers_see_measures: false,
         },
         people: HashMap::from([
             (PAT, person("Pat Coordinator", Role::PracticeManager)),

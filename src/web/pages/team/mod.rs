@@ -114,6 +114,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let brief_cutoff = RwSignal::new("24".to_string());
     let place = RwSignal::new(String::new());
     let video = RwSignal::new(String::new());
+    let observers_see_measures = RwSignal::new(false);
     let error = RwSignal::new(None::<ValidationError>);
     let set_archived = move |archive: bool| {
         let question = if archive {
@@ -176,6 +177,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
         brief_cutoff.set(team.brief_cutoff_hours.to_string());
         place.set(team.place);
         video.set(team.video_link.unwrap_or_default());
+        observers_see_measures.set(team.observers_see_measures);
         loaded.set(true);
     });
 
@@ -257,6 +259,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             place: place.get_untracked().trim().to_owned(),
             video_link: Some(video.get_untracked().trim().to_owned()).filter(|v| !v.is_empty()),
             archived: shown.with_value(|(_, b)| b.as_ref().is_some_and(|t| t.archived)),
+            observers_see_measures: observers_see_measures.get_untracked(),
         };
         if !team.includes(me.person_id) {
             error.set(Some(ValidationError::field(
@@ -425,6 +428,20 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                             }).collect_view()}
                         </div>
                     </fieldset>
+                </div>
+                <div class="nhsuk-form-group">
+                    <div class="nhsuk-checkboxes">
+                        <div class="nhsuk-checkboxes__item">
+                            <input class="nhsuk-checkboxes__input" id="team-observers_see_measures" type="checkbox"
+                                aria-describedby="team-observers_see_measures-hint"
+                                prop:checked=move || observers_see_measures.get()
+                                on:change=move |ev| observers_see_measures.set(event_target_checked(&ev))/>
+                            <label class="nhsuk-label nhsuk-checkboxes__label" for="team-observers_see_measures">"Let observers see the team's measures"</label>
+                            <div class="nhsuk-hint nhsuk-checkboxes__hint" id="team-observers_see_measures-hint">
+                                "For example a commissioner reviewing the MDT. The measures are counts: no patient is named."
+                            </div>
+                        </div>
+                    </div>
                 </div>
                 <TextField id="team-default_minutes".into() label="Default meeting length (minutes)" value=minutes
                     error=field_error(err, "default_minutes") input_type="text" width_class="nhsuk-input--width-4"/>
