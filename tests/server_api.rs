@@ -466,12 +466,7 @@ async fn the_demo_loads_once_and_its_coordinator_sees_the_demo_team() {
             .unwrap()
             .already_loaded
     );
-    let body = json!({"email": "priya.example@demo.nhs.test", "password": mdt::server::demo::DEMO_PASSWORD});
-    let (status, headers, _) = h
-        .send(json_request("POST", "/api/session", &body, None))
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let cookie = session_cookie(&headers);
+    let cookie = h.demo_cookie("priya.example@demo.nhs.test").await;
     let (_, _, pulled) = h.send(get("/api/sync/pull", Some(&cookie))).await;
     let names: Vec<&str> = pulled["records"]
         .as_array()

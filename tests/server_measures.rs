@@ -258,12 +258,7 @@ async fn the_demo_team_has_a_year_of_measures() {
     let started = std::time::Instant::now();
     mdt::server::demo::load_demo(&h.store, Utc::now()).unwrap();
     eprintln!("demo loaded in {:?}", started.elapsed());
-    let body = json!({"email": "priya.example@demo.nhs.test", "password": mdt::server::demo::DEMO_PASSWORD});
-    let (status, headers, _) = h
-        .send(json_request("POST", "/api/session", &body, None))
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let cookie = session_cookie(&headers);
+    let cookie = h.demo_cookie("priya.example@demo.nhs.test").await;
     let (_, _, pulled) = h.send(get("/api/sync/pull", Some(&cookie))).await;
     let records = pulled["records"].as_array().unwrap();
     let team = records.iter().find(|r| r["entity"] == "team").unwrap()["id"]

@@ -227,6 +227,28 @@ impl Entity for Team {
 }
 
 #[cfg(test)]
+impl Team {
+    /// A team for tests elsewhere in the core: no observers, no quorum, 90 minutes, cut-offs of
+    /// 48 hours (agenda) and 24 hours (briefs); each test sets what it is about.
+    pub(crate) fn example(name: &str, coordinator_id: Uuid, member_ids: Vec<Uuid>) -> Self {
+        Self {
+            name: name.into(),
+            coordinator_id,
+            member_ids,
+            observer_ids: Vec::new(),
+            required_roles: Vec::new(),
+            default_minutes: 90,
+            place: String::new(),
+            video_link: None,
+            agenda_cutoff_hours: 48,
+            brief_cutoff_hours: 24,
+            archived: false,
+            observers_see_measures: false,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::directory::Person;

@@ -93,6 +93,16 @@ impl Harness {
         (status, headers, body)
     }
 
+    /// Signs in one of the demo's accounts (after `load_demo`); returns the session cookie.
+    pub async fn demo_cookie(&self, email: &str) -> String {
+        let body = json!({"email": email, "password": mdt::server::demo::DEMO_PASSWORD});
+        let (status, headers, _) = self
+            .send(json_request("POST", "/api/session", &body, None))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        session_cookie(&headers)
+    }
+
     pub async fn sign_in(&self, email: &str, person_id: Uuid) -> Client<'_> {
         let (status, headers, body) = self
             .send(json_request(

@@ -96,20 +96,7 @@ const SOCIAL_WORKER: Uuid = Uuid::from_u128(102);
 const GP_DEPUTY: Uuid = Uuid::from_u128(103);
 
 fn team() -> Team {
-    Team {
-        name: "Test MDT".into(),
-        coordinator_id: COORDINATOR,
-        member_ids: vec![GP, SOCIAL_WORKER],
-        observer_ids: Vec::new(),
-        required_roles: Vec::new(),
-        default_minutes: 60,
-        place: String::new(),
-        video_link: None,
-        agenda_cutoff_hours: 48,
-        brief_cutoff_hours: 24,
-        archived: false,
-        observers_see_measures: false,
-    }
+    Team::example("Test MDT", COORDINATOR, vec![GP, SOCIAL_WORKER])
 }
 
 fn roles() -> HashMap<Uuid, Role> {

@@ -401,6 +401,30 @@ pub fn TextField(
     }
 }
 
+/// One checkbox with its label and hint (the design system's checkbox), bound to `checked`.
+#[component]
+pub fn Checkbox(
+    id: &'static str,
+    #[prop(into)] label: String,
+    #[prop(into)] hint: String,
+    checked: RwSignal<bool>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="nhsuk-form-group">
+            <div class="nhsuk-checkboxes">
+                <div class="nhsuk-checkboxes__item">
+                    <input class="nhsuk-checkboxes__input" id=id type="checkbox" aria-describedby=hint_id.clone()
+                        prop:checked=move || checked.get()
+                        on:change=move |ev| checked.set(event_target_checked(&ev))/>
+                    <label class="nhsuk-label nhsuk-checkboxes__label" for=id>{label}</label>
+                    <div class="nhsuk-hint nhsuk-checkboxes__hint" id=hint_id>{hint}</div>
+                </div>
+            </div>
+        </div>
+    }
+}
+
 /// The design system's date input: day, month and year boxes in a fieldset (never the
 /// browser's date picker, which is hard to use for a date decades ago and reads differently in
 /// every browser). The day box carries `id`, so an error summary link lands on it.

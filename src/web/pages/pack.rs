@@ -9,6 +9,7 @@ use crate::core::agenda::ItemKind;
 use crate::core::brief::{Brief, BriefStatus};
 use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
+use crate::web::components::Checkbox;
 use crate::web::pages::not_found::NotFound;
 use crate::web::pages::summaries::Summaries;
 use crate::web::routes::Page;
@@ -55,18 +56,9 @@ pub fn BriefPack(meeting_id: Uuid) -> impl IntoView {
         <div class="mdt-pack__controls">
             <a class="nhsuk-back-link" href=Page::Meeting(meeting_id).href()>"Back to the agenda"</a>
             <Show when=has_restricted>
-                <div class="nhsuk-checkboxes nhsuk-form-group">
-                    <div class="nhsuk-checkboxes__item">
-                        <input class="nhsuk-checkboxes__input" id="pack-include-restricted" type="checkbox"
-                            aria-describedby="pack-include-restricted-hint"
-                            prop:checked=move || include_restricted.get()
-                            on:change=move |ev| include_restricted.set(event_target_checked(&ev))/>
-                        <label class="nhsuk-label nhsuk-checkboxes__label" for="pack-include-restricted">"Include restricted (safeguarding) items"</label>
-                        <div class="nhsuk-hint nhsuk-checkboxes__hint" id="pack-include-restricted-hint">
-                            "Left out unless you need them on paper. Each restricted sheet is marked on every printed page."
-                        </div>
-                    </div>
-                </div>
+                <Checkbox id="pack-include-restricted" label="Include restricted (safeguarding) items"
+                    hint="Left out unless you need them on paper. Each restricted sheet is marked on every printed page."
+                    checked=include_restricted/>
             </Show>
             <button type="button" class="nhsuk-button" on:click=print>"Print or save as PDF"</button>
         </div>

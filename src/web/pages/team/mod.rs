@@ -17,7 +17,7 @@ use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::team_nav::TeamHeader;
 use crate::web::components::{
-    field_error, may_change_team, ConflictNotice, ErrorSummary, TextField,
+    field_error, may_change_team, Checkbox, ConflictNotice, ErrorSummary, TextField,
 };
 use crate::web::pages::not_found::NotFound;
 use crate::web::pages::team::meetings::{AttendanceByRole, TeamMeetings};
@@ -429,20 +429,9 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                         </div>
                     </fieldset>
                 </div>
-                <div class="nhsuk-form-group">
-                    <div class="nhsuk-checkboxes">
-                        <div class="nhsuk-checkboxes__item">
-                            <input class="nhsuk-checkboxes__input" id="team-observers_see_measures" type="checkbox"
-                                aria-describedby="team-observers_see_measures-hint"
-                                prop:checked=move || observers_see_measures.get()
-                                on:change=move |ev| observers_see_measures.set(event_target_checked(&ev))/>
-                            <label class="nhsuk-label nhsuk-checkboxes__label" for="team-observers_see_measures">"Let observers see the team's measures"</label>
-                            <div class="nhsuk-hint nhsuk-checkboxes__hint" id="team-observers_see_measures-hint">
-                                "For example a commissioner reviewing the MDT. The measures are counts: no patient is named."
-                            </div>
-                        </div>
-                    </div>
-                </div>
+                <Checkbox id="team-observers_see_measures" label="Let observers see the team's measures"
+                    hint="For example a commissioner reviewing the MDT. The measures are counts: no patient is named."
+                    checked=observers_see_measures/>
                 <TextField id="team-default_minutes".into() label="Default meeting length (minutes)" value=minutes
                     error=field_error(err, "default_minutes") input_type="text" width_class="nhsuk-input--width-4"/>
                 <TextField id="team-agenda_cutoff_hours".into() label="Agenda cut-off (hours before the meeting)"
