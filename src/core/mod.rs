@@ -17,6 +17,7 @@ pub mod entities;
 pub mod fhir;
 pub mod ics;
 pub mod kinds;
+pub mod mail;
 pub mod measures;
 pub mod meeting;
 pub mod month;

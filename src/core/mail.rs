@@ -1,0 +1,286 @@
+//! The emails the app sends (issue 17, first part): what each kind of message says, built only
+//! from what may travel by email. The inputs are a team's name, meeting times, counts, staff
+//! names and links into the app; no patient, NHS number or clinical text is ever an input, so
+//! no message can carry one. [`patient_shaped`] finds NHS-number-shaped text, for the tests that
+//! scan every message sent.
+//!
+//! Every message says why it was sent and how to stop it (the person's email preferences).
+
+use chrono::{DateTime, Utc};
+
+use super::uk_time;
+
+/// The kinds of message, each of which a person can turn off (invitations excepted: they are
+/// how the meeting reaches their calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// A meeting's invitation (or its update) with the calendar file.
+    Invitation,
+    /// A meeting called off (the calendar file cancels the event).
+    Cancellation,
+    /// Briefs the person must write before the cut-off.
+    BriefReminder,
+    /// The weekly list of the person's actions due and overdue.
+    ActionsDigest,
+    /// The coordinator asking for a missing brief or an overdue action.
+    Chase,
+    /// To the coordinator: an apology has left a required role uncovered.
+    QuorumLost,
+}
+
+impl MessageKind {
+    /// Words for the preferences page and for "why you received this".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Invitation => "meeting invitations and changes",
+            Self::Cancellation => "meetings called off",
+            Self::BriefReminder => "reminders of briefs to write",
+            Self::ActionsDigest => "a weekly list of your actions",
+            Self::Chase => "requests from your team's coordinator",
+            Self::QuorumLost => "warnings that a meeting has lost its quorum",
+        }
+    }
+}
+
+/// One message, ready for the outbox: plain text, short, with a link into the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub kind: MessageKind,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Where links in messages lead: the app's address as people reach it, and the page of the
+/// person's email preferences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    pub base_url: String,
+}
+
+impl Links {
+    fn to(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
+    }
+
+    /// The preferences page, for "how to stop these".
+    pub fn preferences(&self) -> String {
+        self.to("/settings/email")
+    }
+}
+
+/// The footer every message ends with: why it was sent and how to stop it.
+fn footer(kind: MessageKind, team: &str, links: &Links) -> String {
+    let stop = match kind {
+        MessageKind::Invitation | MessageKind::Cancellation => format!(
+            "Meeting invitations keep your calendar right while you are in the team; to stop them, ask {team}'s coordinator to take you off the team."
+        ),
+        _ => format!(
+            "To stop {}, change your email settings: {}",
+            kind.label(),
+            links.preferences()
+        ),
+    };
+    format!(
+        "\n\n--\nYou received this because you are in {team} and get {}.\n{stop}\nThis email never contains patient details: open the app to see them.\n",
+        kind.label()
+    )
+}
+
+/// "Tuesday's MDT" for a meeting on a Tuesday.
+fn day_of(at: DateTime<Utc>) -> String {
+    uk_time::to_uk(at).format("%A").to_string()
+}
+
+/// A meeting's invitation (or, with `changed`, its update).
+pub fn invitation(
+    team: &str,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    place: &str,
+    meeting_path: &str,
+    changed: bool,
+    links: &Links,
+) -> Message {
+    let when = format!(
+        "{}–{}",
+        uk_time::format_uk(starts_at),
+        uk_time::format_uk_time(ends_at)
+    );
+    let subject = if changed {
+        format!("Changed: {team} meeting, {when}")
+    } else {
+        format!("Invitation: {team} meeting, {when}")
+    };
+    let place = if place.trim().is_empty() {
+        String::new()
+    } else {
+        format!("Place: {}\n", place.trim())
+    };
+    let body = format!(
+        "{team} meets on {when} (UK time).\n{place}\nSay whether you can come, and see the agenda and briefs, in the app:\n{}\n\nThe calendar file attached adds the meeting to your calendar.{}",
+        links.to(meeting_path),
+        footer(MessageKind::Invitation, team, links)
+    );
+    Message {
+        kind: MessageKind::Invitation,
+        subject,
+        body,
+    }
+}
+
+/// A meeting called off.
+pub fn cancellation(
+    team: &str,
+    starts_at: DateTime<Utc>,
+    team_path: &str,
+    links: &Links,
+) -> Message {
+    let when = uk_time::format_uk(starts_at);
+    Message {
+        kind: MessageKind::Cancellation,
+        subject: format!("Cancelled: {team} meeting, {when}"),
+        body: format!(
+            "{team}'s meeting on {when} (UK time) is cancelled. The calendar file attached removes it from your calendar.\n\nThe team's other meetings: {}{}",
+            links.to(team_path),
+            footer(MessageKind::Cancellation, team, links)
+        ),
+    }
+}
+
+/// Briefs the person must write before the cut-off: "2 briefs due for Tuesday's MDT by Monday
+/// 12:00".
+pub fn brief_reminder(
+    team: &str,
+    meeting_starts_at: DateTime<Utc>,
+    due_by: DateTime<Utc>,
+    count: usize,
+    meeting_path: &str,
+    links: &Links,
+) -> Message {
+    let briefs = if count == 1 {
+        "1 brief".to_string()
+    } else {
+        format!("{count} briefs")
+    };
+    let by = format!("{} {}", day_of(due_by), uk_time::format_uk_time(due_by));
+    Message {
+        kind: MessageKind::BriefReminder,
+        subject: format!(
+            "{briefs} due for {}'s {team} by {by}",
+            day_of(meeting_starts_at)
+        ),
+        body: format!(
+            "You are writing {briefs} for {team}'s meeting on {} (UK time). Briefs should be ready by {} so everyone can read them first.\n\nOpen the meeting to write them:\n{}{}",
+            uk_time::format_uk(meeting_starts_at),
+            uk_time::format_uk(due_by),
+            links.to(meeting_path),
+            footer(MessageKind::BriefReminder, team, links)
+        ),
+    }
+}
+
+/// The weekly list of the person's actions: how many are overdue and due this week (no action's
+/// text, which may describe a patient).
+pub fn actions_digest(team: &str, overdue: usize, due_this_week: usize, links: &Links) -> Message {
+    let count = |n: usize, what: &str| match n {
+        0 => format!("no {what}s"),
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    };
+    Message {
+        kind: MessageKind::ActionsDigest,
+        subject: format!(
+            "Your {team} actions: {} overdue, {} due this week",
+            overdue, due_this_week
+        ),
+        body: format!(
+            "You have {} overdue and {} due this week in {team}.\n\nSee them, and mark them done, in the app:\n{}{}",
+            count(overdue, "action"),
+            count(due_this_week, "action"),
+            links.to("/actions"),
+            footer(MessageKind::ActionsDigest, team, links)
+        ),
+    }
+}
+
+/// What the coordinator chases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chased {
+    Brief,
+    Action,
+}
+
+/// The coordinator asking for a missing brief or an overdue action.
+pub fn chase(team: &str, coordinator: &str, what: Chased, path: &str, links: &Links) -> Message {
+    let (subject, ask) = match what {
+        Chased::Brief => (
+            format!("{coordinator} asks for your brief ({team})"),
+            "a brief you are writing for the next meeting is not ready yet",
+        ),
+        Chased::Action => (
+            format!("{coordinator} asks about an overdue action ({team})"),
+            "an action you own is past its due date",
+        ),
+    };
+    Message {
+        kind: MessageKind::Chase,
+        subject,
+        body: format!(
+            "{coordinator}, who coordinates {team}, asks you to look at it: {ask}.\n\nOpen it in the app:\n{}{}",
+            links.to(path),
+            footer(MessageKind::Chase, team, links)
+        ),
+    }
+}
+
+/// To the coordinator: an apology has left a role the meeting needs uncovered.
+pub fn quorum_lost(
+    team: &str,
+    meeting_starts_at: DateTime<Utc>,
+    missing_roles: &str,
+    meeting_path: &str,
+    links: &Links,
+) -> Message {
+    let when = uk_time::format_uk(meeting_starts_at);
+    Message {
+        kind: MessageKind::QuorumLost,
+        subject: format!("Quorum lost: {team} meeting, {when}"),
+        body: format!(
+            "After an apology, {team}'s meeting on {when} (UK time) no longer has {missing_roles}.\n\nAsk for a deputy or move the meeting:\n{}{}",
+            links.to(meeting_path),
+            footer(MessageKind::QuorumLost, team, links)
+        ),
+    }
+}
+
+/// True when `text` holds something shaped like an NHS number: ten digits standing alone (not
+/// part of a longer run of letters and digits, such as an id in a link), in a row or written
+/// 3-3-4 with single spaces or hyphens. For the tests that scan every message sent; the
+/// messages are built so this never happens.
+pub fn patient_shaped(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let joined = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    (0..bytes.len()).any(|start| {
+        if !bytes[start].is_ascii_digit() || (start > 0 && joined(bytes.get(start - 1))) {
+            return false;
+        }
+        let (mut digits, mut end) = (0, start);
+        while end < bytes.len() && digits < 10 {
+            if bytes[end].is_ascii_digit() {
+                digits += 1;
+                end += 1;
+            } else if (digits == 3 || digits == 6)
+                && matches!(bytes[end], b' ' | b'-')
+                && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        digits == 10 && !joined(bytes.get(end))
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,178 @@
+//! Each kind of message as sent: its subject and words, the link into the app, why it was sent
+//! and how to stop it, and nothing shaped like an NHS number; the scanner the tests of every
+//! sent message rely on, at its edges.
+
+use chrono::TimeZone;
+
+use super::*;
+
+fn links() -> Links {
+    Links {
+        base_url: "https://mdt.example.nhs.uk/".into(),
+    }
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+const MEETING: &str = "/meetings/6f1c2a4e-0b7d-4a52-9c1e-2d7b3a1f9e20";
+
+#[test]
+fn each_message_says_what_when_where_to_go_and_how_to_stop_it() {
+    // Tuesday 1 December 2026, 13:00 in London (winter: UTC).
+    let starts = at(2026, 12, 1, 13, 0);
+    let invitation = invitation(
+        "Riverside MDT",
+        starts,
+        at(2026, 12, 1, 14, 30),
+        "Room 2",
+        MEETING,
+        false,
+        &links(),
+    );
+    assert_eq!(
+        invitation.subject,
+        "Invitation: Riverside MDT meeting, Tue 1 Dec 2026, 13:00–14:30"
+    );
+    assert!(invitation.body.contains("Place: Room 2\n"));
+    assert!(invitation
+        .body
+        .contains(&format!("https://mdt.example.nhs.uk{MEETING}")));
+    assert!(invitation.body.contains("ask Riverside MDT's coordinator"));
+    let changed = super::invitation(
+        "Riverside MDT",
+        starts,
+        starts,
+        " ",
+        MEETING,
+        true,
+        &links(),
+    );
+    assert!(changed.subject.starts_with("Changed: "));
+    assert!(!changed.body.contains("Place:"));
+
+    // Briefs due by Monday noon for Tuesday's meeting (summer time: 11:00 UTC is 12:00).
+    let summer = at(2027, 6, 8, 12, 0);
+    let reminder = brief_reminder(
+        "Riverside MDT",
+        summer,
+        at(2027, 6, 7, 11, 0),
+        2,
+        MEETING,
+        &links(),
+    );
+    assert_eq!(
+        reminder.subject,
+        "2 briefs due for Tuesday's Riverside MDT by Monday 12:00"
+    );
+    assert!(reminder
+        .body
+        .contains("To stop reminders of briefs to write, change your email settings: https://mdt.example.nhs.uk/settings/email"));
+    let one = brief_reminder(
+        "Riverside MDT",
+        summer,
+        at(2027, 6, 7, 11, 0),
+        1,
+        MEETING,
+        &links(),
+    );
+    assert!(one.subject.starts_with("1 brief due"));
+
+    let digest = actions_digest("Riverside MDT", 1, 0, &links());
+    assert_eq!(
+        digest.subject,
+        "Your Riverside MDT actions: 1 overdue, 0 due this week"
+    );
+    assert!(digest
+        .body
+        .contains("You have 1 action overdue and no actions due this week"));
+    assert!(digest.body.contains("https://mdt.example.nhs.uk/actions"));
+
+    let chased = chase(
+        "Riverside MDT",
+        "Pat Coordinator",
+        Chased::Brief,
+        "/items/x/brief",
+        &links(),
+    );
+    assert_eq!(
+        chased.subject,
+        "Pat Coordinator asks for your brief (Riverside MDT)"
+    );
+    let overdue = chase(
+        "Riverside MDT",
+        "Pat Coordinator",
+        Chased::Action,
+        "/actions",
+        &links(),
+    );
+    assert!(overdue
+        .body
+        .contains("an action you own is past its due date"));
+
+    let lost = quorum_lost(
+        "Riverside MDT",
+        starts,
+        "a social worker",
+        MEETING,
+        &links(),
+    );
+    assert_eq!(
+        lost.subject,
+        "Quorum lost: Riverside MDT meeting, Tue 1 Dec 2026, 13:00"
+    );
+    assert!(lost.body.contains("no longer has a social worker"));
+
+    let cancelled = cancellation("Riverside MDT", starts, "/teams/t", &links());
+    assert_eq!(
+        cancelled.subject,
+        "Cancelled: Riverside MDT meeting, Tue 1 Dec 2026, 13:00"
+    );
+
+    for m in [
+        invitation, changed, reminder, one, digest, chased, overdue, lost, cancelled,
+    ] {
+        assert!(m.body.contains(&format!(
+            "You received this because you are in Riverside MDT and get {}.",
+            m.kind.label()
+        )));
+        assert!(m.body.contains("This email never contains patient details"));
+        assert!(
+            !patient_shaped(&m.subject) && !patient_shaped(&m.body),
+            "{m:?}"
+        );
+    }
+}
+
+#[test]
+fn nhs_number_shapes_are_found_and_ids_phone_numbers_and_times_are_not() {
+    for shaped in [
+        "9990000018",
+        "NHS 999 000 0018.",
+        "(999-000-0018)",
+        "born 1941, number 9990000026",
+        "999 000 0018",
+    ] {
+        assert!(patient_shaped(shaped), "{shaped}");
+    }
+    for not in [
+        "",
+        "999 000 001",
+        "99900000181",
+        "01632 960 999",
+        "+44 1632 960 001",
+        "/meetings/a1234567890b-4a52",
+        "id x9990000018",
+        "9990000018y",
+        "999  000 0018",
+        "Tue 1 Dec 2026, 13:00–14:30",
+        "2026-12-01",
+    ] {
+        assert!(!patient_shaped(not), "{not}");
+    }
+    assert!(
+        !patient_shaped(&"1".repeat(100_000)),
+        "a long run is not ten digits"
+    );
+}
