@@ -7,6 +7,7 @@
 //! Every message says why it was sent and how to stop it (the person's email preferences).
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::uk_time;
 
@@ -38,6 +39,55 @@ impl MessageKind {
             Self::ActionsDigest => "a weekly list of your actions",
             Self::Chase => "requests from your team's coordinator",
             Self::QuorumLost => "warnings that a meeting has lost its quorum",
+        }
+    }
+}
+
+/// Which messages a person with an account chooses to get (all of them at first). Invitations
+/// and cancellations are not a choice: they keep the person's calendar right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailPreferences {
+    pub brief_reminders: bool,
+    pub actions_digest: bool,
+    pub chases: bool,
+    pub quorum_warnings: bool,
+}
+
+impl Default for MailPreferences {
+    fn default() -> Self {
+        Self {
+            brief_reminders: true,
+            actions_digest: true,
+            chases: true,
+            quorum_warnings: true,
+        }
+    }
+}
+
+/// Who a message would go to, as far as deciding whether to send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// Someone who signs in, with their choices.
+    Account(MailPreferences),
+    /// Someone in the directory with an email address but no account (a GP who never logs on):
+    /// invitations and cancellations only, and only when the team's coordinator turned them on.
+    NoAccount { invitations_on: bool },
+}
+
+impl Recipient {
+    /// Whether a message of `kind` goes to this person.
+    pub fn wants(self, kind: MessageKind) -> bool {
+        let calendar = matches!(kind, MessageKind::Invitation | MessageKind::Cancellation);
+        match self {
+            Self::NoAccount { invitations_on } => calendar && invitations_on,
+            Self::Account(p) => match kind {
+                MessageKind::Invitation | MessageKind::Cancellation => true,
+                MessageKind::BriefReminder => p.brief_reminders,
+                MessageKind::ActionsDigest => p.actions_digest,
+                MessageKind::Chase => p.chases,
+                MessageKind::QuorumLost => p.quorum_warnings,
+            },
         }
     }
 }

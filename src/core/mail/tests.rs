@@ -176,3 +176,58 @@ fn nhs_number_shapes_are_found_and_ids_phone_numbers_and_times_are_not() {
         "a long run is not ten digits"
     );
 }
+
+#[test]
+fn people_get_what_they_chose_and_those_without_accounts_only_invitations_when_allowed() {
+    use MessageKind::*;
+    let all = [
+        Invitation,
+        Cancellation,
+        BriefReminder,
+        ActionsDigest,
+        Chase,
+        QuorumLost,
+    ];
+    let everything = Recipient::Account(MailPreferences::default());
+    assert!(all.iter().all(|k| everything.wants(*k)));
+    let quiet = Recipient::Account(MailPreferences {
+        brief_reminders: false,
+        actions_digest: false,
+        chases: false,
+        quorum_warnings: false,
+    });
+    // Invitations keep the calendar right: not a choice.
+    assert_eq!(
+        all.iter().filter(|k| quiet.wants(**k)).collect::<Vec<_>>(),
+        vec![&Invitation, &Cancellation]
+    );
+    let only_digest = Recipient::Account(MailPreferences {
+        actions_digest: false,
+        ..MailPreferences::default()
+    });
+    assert!(!only_digest.wants(ActionsDigest) && only_digest.wants(Chase));
+    let off = Recipient::NoAccount {
+        invitations_on: false,
+    };
+    assert!(all.iter().all(|k| !off.wants(*k)));
+    let on = Recipient::NoAccount {
+        invitations_on: true,
+    };
+    assert_eq!(
+        all.iter().filter(|k| on.wants(**k)).collect::<Vec<_>>(),
+        vec![&Invitation, &Cancellation]
+    );
+    // Stored as the person chose; an unknown choice is refused rather than ignored.
+    let saved = serde_json::to_value(MailPreferences::default()).unwrap();
+    assert_eq!(
+        serde_json::from_value::<MailPreferences>(saved).unwrap(),
+        MailPreferences::default()
+    );
+    assert!(
+        serde_json::from_value::<MailPreferences>(serde_json::json!({
+            "brief_reminders": true, "actions_digest": true, "chases": true,
+            "quorum_warnings": true, "marketing": true
+        }))
+        .is_err()
+    );
+}
