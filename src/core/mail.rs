@@ -136,6 +136,16 @@ fn footer(kind: MessageKind, team: &str, links: &Links) -> String {
     )
 }
 
+/// A message of `kind` for `team`, its body ending with the footer of that kind (so the kind
+/// is named once).
+fn message(kind: MessageKind, team: &str, links: &Links, subject: String, body: String) -> Message {
+    Message {
+        kind,
+        subject,
+        body: body + &footer(kind, team, links),
+    }
+}
+
 /// "Tuesday's MDT" for a meeting on a Tuesday.
 fn day_of(at: DateTime<Utc>) -> String {
     uk_time::to_uk(at).format("%A").to_string()
@@ -167,15 +177,10 @@ pub fn invitation(
         format!("Place: {}\n", place.trim())
     };
     let body = format!(
-        "{team} meets on {when} (UK time).\n{place}\nSay whether you can come, and see the agenda and briefs, in the app:\n{}\n\nThe calendar file attached adds the meeting to your calendar.{}",
+        "{team} meets on {when} (UK time).\n{place}\nSay whether you can come, and see the agenda and briefs, in the app:\n{}\n\nThe calendar file attached adds the meeting to your calendar.",
         links.to(meeting_path),
-        footer(MessageKind::Invitation, team, links)
     );
-    Message {
-        kind: MessageKind::Invitation,
-        subject,
-        body,
-    }
+    message(MessageKind::Invitation, team, links, subject, body)
 }
 
 /// A meeting called off.
@@ -186,15 +191,16 @@ pub fn cancellation(
     links: &Links,
 ) -> Message {
     let when = uk_time::format_uk(starts_at);
-    Message {
-        kind: MessageKind::Cancellation,
-        subject: format!("Cancelled: {team} meeting, {when}"),
-        body: format!(
-            "{team}'s meeting on {when} (UK time) is cancelled. The calendar file attached removes it from your calendar.\n\nThe team's other meetings: {}{}",
+    message(
+        MessageKind::Cancellation,
+        team,
+        links,
+        format!("Cancelled: {team} meeting, {when}"),
+        format!(
+            "{team}'s meeting on {when} (UK time) is cancelled. The calendar file attached removes it from your calendar.\n\nThe team's other meetings: {}",
             links.to(team_path),
-            footer(MessageKind::Cancellation, team, links)
         ),
-    }
+    )
 }
 
 /// Briefs the person must write before the cut-off: "2 briefs due for Tuesday's MDT by Monday
@@ -213,20 +219,21 @@ pub fn brief_reminder(
         format!("{count} briefs")
     };
     let by = format!("{} {}", day_of(due_by), uk_time::format_uk_time(due_by));
-    Message {
-        kind: MessageKind::BriefReminder,
-        subject: format!(
+    message(
+        MessageKind::BriefReminder,
+        team,
+        links,
+        format!(
             "{briefs} due for {}'s {team} by {by}",
             day_of(meeting_starts_at)
         ),
-        body: format!(
-            "You are writing {briefs} for {team}'s meeting on {} (UK time). Briefs should be ready by {} so everyone can read them first.\n\nOpen the meeting to write them:\n{}{}",
+        format!(
+            "You are writing {briefs} for {team}'s meeting on {} (UK time). Briefs should be ready by {} so everyone can read them first.\n\nOpen the meeting to write them:\n{}",
             uk_time::format_uk(meeting_starts_at),
             uk_time::format_uk(due_by),
             links.to(meeting_path),
-            footer(MessageKind::BriefReminder, team, links)
         ),
-    }
+    )
 }
 
 /// The weekly list of the person's actions: how many are overdue and due this week (no action's
@@ -237,20 +244,21 @@ pub fn actions_digest(team: &str, overdue: usize, due_this_week: usize, links: &
         1 => format!("1 {what}"),
         n => format!("{n} {what}s"),
     };
-    Message {
-        kind: MessageKind::ActionsDigest,
-        subject: format!(
+    message(
+        MessageKind::ActionsDigest,
+        team,
+        links,
+        format!(
             "Your {team} actions: {} overdue, {} due this week",
             overdue, due_this_week
         ),
-        body: format!(
-            "You have {} overdue and {} due this week in {team}.\n\nSee them, and mark them done, in the app:\n{}{}",
+        format!(
+            "You have {} overdue and {} due this week in {team}.\n\nSee them, and mark them done, in the app:\n{}",
             count(overdue, "action"),
             count(due_this_week, "action"),
             links.to("/actions"),
-            footer(MessageKind::ActionsDigest, team, links)
         ),
-    }
+    )
 }
 
 /// What the coordinator chases.
@@ -272,15 +280,11 @@ pub fn chase(team: &str, coordinator: &str, what: Chased, path: &str, links: &Li
             "an action you own is past its due date",
         ),
     };
-    Message {
-        kind: MessageKind::Chase,
-        subject,
-        body: format!(
-            "{coordinator}, who coordinates {team}, asks you to look at it: {ask}.\n\nOpen it in the app:\n{}{}",
-            links.to(path),
-            footer(MessageKind::Chase, team, links)
-        ),
-    }
+    let body = format!(
+        "{coordinator}, who coordinates {team}, asks you to look at it: {ask}.\n\nOpen it in the app:\n{}",
+        links.to(path),
+    );
+    message(MessageKind::Chase, team, links, subject, body)
 }
 
 /// To the coordinator: an apology has left a role the meeting needs uncovered.
@@ -292,15 +296,16 @@ pub fn quorum_lost(
     links: &Links,
 ) -> Message {
     let when = uk_time::format_uk(meeting_starts_at);
-    Message {
-        kind: MessageKind::QuorumLost,
-        subject: format!("Quorum lost: {team} meeting, {when}"),
-        body: format!(
-            "After an apology, {team}'s meeting on {when} (UK time) no longer has {missing_roles}.\n\nAsk for a deputy or move the meeting:\n{}{}",
+    message(
+        MessageKind::QuorumLost,
+        team,
+        links,
+        format!("Quorum lost: {team} meeting, {when}"),
+        format!(
+            "After an apology, {team}'s meeting on {when} (UK time) no longer has {missing_roles}.\n\nAsk for a deputy or move the meeting:\n{}",
             links.to(meeting_path),
-            footer(MessageKind::QuorumLost, team, links)
         ),
-    }
+    )
 }
 
 /// True when `text` holds something shaped like an NHS number: ten digits standing alone (not
