@@ -88,11 +88,31 @@ export async function session(browser) {
   // Content Security Policy violations other than the NHS web font (served from assets.nhs.uk,
   // which the policy does not allow: the NHS font stack falls back to Arial).
   page.cspViolations = [];
+  // The last console lines, printed when a step fails (see `explained`).
+  page.consoleTail = [];
   page.on('console', (m) => {
     const text = m.text();
     if (text.includes('Content Security Policy') && !text.includes('assets.nhs.uk')) page.cspViolations.push(text);
+    page.consoleTail.push(`${m.type()}: ${text}`);
+    if (page.consoleTail.length > 40) page.consoleTail.shift();
   });
   return { context, page };
+}
+
+/**
+ * Runs a step; when it fails, prints what the page showed (address, text, console, errors) and
+ * keeps a screenshot, so a failure seen only in CI can be understood from its log.
+ */
+export async function explained(page, name, step) {
+  try {
+    return await step();
+  } catch (error) {
+    const text = await page.locator('body').innerText().catch((e) => `(no text: ${e.message})`);
+    console.log(`# ${name} failed at ${page.url()}\n# page text: ${text.replace(/\s+/g, ' ').slice(0, 1500)}`);
+    console.log(`# console: ${page.consoleTail.join(' | ').slice(0, 3000)}\n# errors: ${page.errors.join(' | ')}`);
+    await page.screenshot({ path: screenshotPath(`failed-${name}.png`), fullPage: true }).catch(() => {});
+    throw error;
+  }
 }
 
 /** The password of the demo's accounts (`mdt-server demo`). */

@@ -5,7 +5,7 @@
 // conflict is resolved on the conflicts page. A second tab of the same person does not send.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, PASSWORD, addPatientItem, createTeam, openTeamPage, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, PASSWORD, addPatientItem, createTeam, explained, openTeamPage, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -93,7 +93,11 @@ test('edits made offline survive a reload, reach the server once back online, an
   await sol.context.setOffline(false);
   await waitAllSent(solPage);
   await page.reload();
-  await openBrief(page);
+  // Pat's app has opened its copy and caught up before she goes to the brief.
+  await explained(page, 'pat-after-reload', async () => {
+    await waitAllSent(page);
+    await openBrief(page);
+  });
   assert.equal(await page.getByLabel('Situation (required)').inputValue(), 'Lives alone; two falls this month');
   await page.getByRole('link', { name: 'Teams and meetings' }).click();
   await page.getByRole('link', { name: 'Brook MDT', exact: true }).click();
