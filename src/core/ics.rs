@@ -127,6 +127,32 @@ pub fn series_ics(series: &Series, uid: &str, about: &EventText<'_>, now: DateTi
     } else {
         "PUBLISH"
     };
+    calendar(method, series_events(series, uid, about, now))
+}
+
+/// A whole series as an emailed invitation (METHOD:REQUEST, or CANCEL when it is cancelled):
+/// the same UID and SEQUENCE as [`series_ics`], so calendar programs update the one event.
+pub fn series_invitation_ics(
+    series: &Series,
+    uid: &str,
+    about: &EventText<'_>,
+    to: &Addressed<'_>,
+    now: DateTime<Utc>,
+) -> String {
+    let method = if series.cancelled {
+        "CANCEL"
+    } else {
+        "REQUEST"
+    };
+    calendar(method, to.sign(series_events(series, uid, about, now)))
+}
+
+fn series_events(
+    series: &Series,
+    uid: &str,
+    about: &EventText<'_>,
+    now: DateTime<Utc>,
+) -> Vec<Vec<String>> {
     let start = series.first_date.and_time(series.starts);
     let end = start + chrono::Duration::minutes(i64::from(series.minutes));
     let mut main = vec![
@@ -187,7 +213,7 @@ pub fn series_ics(series: &Series, uid: &str, about: &EventText<'_>, now: DateTi
         e.push("END:VEVENT".into());
         events.push(e);
     }
-    calendar(method, events)
+    events
 }
 
 /// The calendar file of one meeting (METHOD:CANCEL when it is cancelled).
@@ -198,6 +224,95 @@ pub fn meeting_ics(
     about: &EventText<'_>,
     now: DateTime<Utc>,
 ) -> String {
+    let cancelled = meeting.status == MeetingStatus::Cancelled;
+    let method = if cancelled { "CANCEL" } else { "PUBLISH" };
+    calendar(method, vec![meeting_event(meeting, uid, sequence, about, now)])
+}
+
+/// One meeting as an emailed invitation (METHOD:REQUEST, or CANCEL when it is cancelled): the
+/// same UID and SEQUENCE as [`meeting_ics`], so calendar programs update or remove the one
+/// event the download or an earlier email put there.
+pub fn meeting_invitation_ics(
+    meeting: &Meeting,
+    uid: &str,
+    sequence: u32,
+    about: &EventText<'_>,
+    to: &Addressed<'_>,
+    now: DateTime<Utc>,
+) -> String {
+    let method = if meeting.status == MeetingStatus::Cancelled {
+        "CANCEL"
+    } else {
+        "REQUEST"
+    };
+    calendar(
+        method,
+        to.sign(vec![meeting_event(meeting, uid, sequence, about, now)]),
+    )
+}
+
+/// Who an emailed calendar file is from and to: an invitation (RFC 5546) names its organizer
+/// and the attendee. Answers go through the app, so no reply is asked of the calendar program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressed<'a> {
+    /// The team's name, shown as the organizer.
+    pub organizer_name: &'a str,
+    /// The address the server sends from.
+    pub organizer_email: &'a str,
+    pub attendee_name: &'a str,
+    pub attendee_email: &'a str,
+}
+
+/// A parameter value (CN) quoted, without the characters a quoted value may not hold.
+fn param(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .filter(|c| *c != '"' && !c.is_control())
+        .collect();
+    format!("\"{clean}\"")
+}
+
+/// An address for a `mailto:` value: control characters and spaces never reach the file.
+fn address(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .collect()
+}
+
+impl Addressed<'_> {
+    /// Adds ORGANIZER and ATTENDEE to every event.
+    fn sign(&self, mut events: Vec<Vec<String>>) -> Vec<Vec<String>> {
+        for event in &mut events {
+            let end = event.len().saturating_sub(1);
+            event.insert(
+                end,
+                format!(
+                    "ORGANIZER;CN={}:mailto:{}",
+                    param(self.organizer_name),
+                    address(self.organizer_email)
+                ),
+            );
+            event.insert(
+                end + 1,
+                format!(
+                    "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:{}",
+                    param(self.attendee_name),
+                    address(self.attendee_email)
+                ),
+            );
+        }
+        events
+    }
+}
+
+fn meeting_event(
+    meeting: &Meeting,
+    uid: &str,
+    sequence: u32,
+    about: &EventText<'_>,
+    now: DateTime<Utc>,
+) -> Vec<String> {
     let cancelled = meeting.status == MeetingStatus::Cancelled;
     let mut event = vec![
         "BEGIN:VEVENT".to_string(),
@@ -218,7 +333,7 @@ pub fn meeting_ics(
     }
     event_lines(&mut event, about);
     event.push("END:VEVENT".into());
-    calendar(if cancelled { "CANCEL" } else { "PUBLISH" }, vec![event])
+    event
 }
 
 #[cfg(test)]

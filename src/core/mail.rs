@@ -183,6 +183,51 @@ pub fn invitation(
     message(MessageKind::Invitation, team, links, subject, body)
 }
 
+/// A series' invitation (or, with `changed`, its update): when it starts and how it repeats.
+#[allow(clippy::too_many_arguments)]
+pub fn series_invitation(
+    team: &str,
+    first_starts_at: DateTime<Utc>,
+    first_ends_at: DateTime<Utc>,
+    repeats: &str,
+    place: &str,
+    team_path: &str,
+    changed: bool,
+    links: &Links,
+) -> Message {
+    let subject = if changed {
+        format!("Changed: {team} meetings, {repeats}")
+    } else {
+        format!("Invitation: {team} meetings, {repeats}")
+    };
+    let place = if place.trim().is_empty() {
+        String::new()
+    } else {
+        format!("Place: {}\n", place.trim())
+    };
+    let body = format!(
+        "{team} meets {repeats}, from {}–{} (UK time).\n{place}\nSay whether you can come to each meeting, and see the agendas and briefs, in the app:\n{}\n\nThe calendar file attached adds the meetings to your calendar.",
+        uk_time::format_uk(first_starts_at),
+        uk_time::format_uk_time(first_ends_at),
+        links.to(team_path),
+    );
+    message(MessageKind::Invitation, team, links, subject, body)
+}
+
+/// A whole series called off.
+pub fn series_cancellation(team: &str, repeats: &str, team_path: &str, links: &Links) -> Message {
+    message(
+        MessageKind::Cancellation,
+        team,
+        links,
+        format!("Cancelled: {team} meetings, {repeats}"),
+        format!(
+            "{team}'s meetings {repeats} are cancelled. The calendar file attached removes them from your calendar.\n\nThe team's other meetings: {}",
+            links.to(team_path),
+        ),
+    )
+}
+
 /// A meeting called off.
 pub fn cancellation(
     team: &str,

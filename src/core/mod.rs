@@ -22,6 +22,7 @@ pub mod measures;
 pub mod meeting;
 pub mod month;
 pub mod needs;
+pub mod notify;
 pub mod offline;
 pub mod patient;
 pub mod record;

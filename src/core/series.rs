@@ -2,6 +2,8 @@
 //! wall-clock time, with skipped and moved meetings; the meetings it makes keep the same ids on
 //! every device.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -116,6 +118,18 @@ impl Series {
             Some(SeriesException { moved_to, .. }) => *moved_to,
             None => Some(original.and_time(self.starts)),
         }
+    }
+
+    /// The ids of every meeting the series may have made, skipped ones included, up to the
+    /// same horizon as [`Series::meeting_changes`]: a meeting among them belongs to the
+    /// series' calendar event, not to one of its own.
+    pub fn meeting_ids(&self, series_id: Uuid, now: DateTime<Utc>) -> HashSet<Uuid> {
+        let horizon = uk_time::uk_today(now) + chrono::Duration::days(366 * 2);
+        self.rule
+            .dates(self.first_date, horizon, MAX_OCCURRENCES)
+            .into_iter()
+            .map(|original| Series::meeting_id(series_id, original))
+            .collect()
     }
 
     /// The meetings of this series already in the calendar that an edit from `before` to

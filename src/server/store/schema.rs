@@ -258,6 +258,71 @@ CREATE INDEX directory_lookups_person ON directory_lookups(person_id);
 CREATE INDEX records_action_event ON records ((body::jsonb #>> '{fields,action_id}')) WHERE entity = 'action_event';
 "#,
     },
+    Migration {
+        purpose: "Email: the outbox written with the change that causes a message, the lease that lets one server of a region send, and each person's choice of messages.",
+        sqlite: r#"
+-- Emails waiting to go, written in the same transaction as the change that caused them (a
+-- transactional outbox), one row per message and recipient: sent at most once each.
+CREATE TABLE outbox (
+    message_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    calendar TEXT,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    sending_since TEXT,
+    sent_at TEXT,
+    last_error TEXT,
+    PRIMARY KEY (message_id, recipient)
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+-- Work only one server of a region may do at a time (sending the outbox): who holds it, until when.
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+-- Each person's choice of emails (JSON of core::mail::MailPreferences); none stored: all on.
+CREATE TABLE mail_preferences (
+    user_id TEXT PRIMARY KEY,
+    preferences TEXT NOT NULL
+);
+"#,
+        postgres: r#"
+-- Emails waiting to go, written in the same transaction as the change that caused them (a
+-- transactional outbox), one row per message and recipient: sent at most once each.
+CREATE TABLE outbox (
+    message_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    calendar TEXT,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    sending_since TEXT,
+    sent_at TEXT,
+    last_error TEXT,
+    PRIMARY KEY (message_id, recipient)
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+-- Work only one server of a region may do at a time (sending the outbox): who holds it, until when.
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+-- Each person's choice of emails (JSON of core::mail::MailPreferences); none stored: all on.
+CREATE TABLE mail_preferences (
+    user_id TEXT PRIMARY KEY,
+    preferences TEXT NOT NULL
+);
+"#,
+    },
 ];
 
 #[cfg(test)]

@@ -1,0 +1,383 @@
+//! Which emails a saved change sends, and to whom (issue 17). The server calls these inside
+//! the transaction that saves the change, and writes what they return to the outbox, so a
+//! message exists exactly when its cause was committed.
+//!
+//! - A meeting planned (not one a series made), moved, or given another place: an invitation
+//!   with its calendar file (METHOD:REQUEST, the same UID and SEQUENCE as the download).
+//! - A meeting cancelled or deleted before it starts: a cancellation (METHOD:CANCEL).
+//! - A series made, changed or cancelled: the same for the whole series.
+//! - An apology that leaves a required role uncovered: the coordinator is told at once.
+//!
+//! Every message is built by `core::mail` from the team's name, times, places and staff names;
+//! nothing about a patient is an input here.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::attendance::{Attendance, AttendanceStatus, QuorumPanel};
+use super::directory::Role;
+use super::ics::{self, Addressed, EventText};
+use super::mail::{self, Links, Message, MessageKind, Recipient};
+use super::meeting::{Meeting, MeetingStatus};
+use super::series::Series;
+use super::team::Team;
+
+/// Where the server's messages come from, and where their links lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailOrigin {
+    pub links: Links,
+    /// The address messages are sent from (and the organizer of their calendar files).
+    pub from_address: String,
+}
+
+/// Someone a message may go to: their name, address, and what they choose to receive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressee {
+    pub name: String,
+    pub email: String,
+    pub recipient: Recipient,
+}
+
+/// One message for one person, ready for the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The same for every recipient of one message, and for the same cause every time it is
+    /// looked at: the outbox keeps one row per message and recipient, so nothing goes twice.
+    pub message_id: Uuid,
+    pub email: String,
+    pub message: Message,
+    /// The calendar file attached (an invitation or a cancellation).
+    pub calendar: Option<String>,
+}
+
+/// A team and the people its messages may go to, by person id (someone without an email
+/// address is not in `people`).
+#[derive(Debug, Clone, Copy)]
+pub struct TeamMail<'a> {
+    pub team_id: Uuid,
+    pub team: &'a Team,
+    pub people: &'a HashMap<Uuid, Addressee>,
+}
+
+impl TeamMail<'_> {
+    /// Everyone invited to the team's meetings (the coordinator and the members) who has an
+    /// address and wants messages of `kind`, each once.
+    fn invited(&self, kind: MessageKind) -> Vec<&Addressee> {
+        let mut seen = HashSet::new();
+        std::iter::once(self.team.coordinator_id)
+            .chain(self.team.member_ids.iter().copied())
+            .filter(|p| seen.insert(*p))
+            .filter_map(|p| self.people.get(&p))
+            .filter(|a| a.recipient.wants(kind))
+            .collect()
+    }
+
+    fn team_path(&self) -> String {
+        format!("/teams/{}", self.team_id)
+    }
+}
+
+const MESSAGE_NAMESPACE: Uuid = Uuid::from_u128(0x6d64_745f_6d61_696c_5f6f_7574_626f_7801);
+
+/// The id of the message that `cause` (a kind of event) of `record` at `version` sends.
+pub fn message_id(cause: &str, record: Uuid, version: u64) -> Uuid {
+    Uuid::new_v5(
+        &MESSAGE_NAMESPACE,
+        format!("{cause}:{record}:{version}").as_bytes(),
+    )
+}
+
+/// The calendar UID of a meeting, the same in the download and in every email.
+pub fn meeting_uid(meeting_id: Uuid) -> String {
+    format!("meeting-{meeting_id}@mdt")
+}
+
+/// The calendar UID of a series, the same in the download and in every email.
+pub fn series_uid(series_id: Uuid) -> String {
+    format!("series-{series_id}@mdt")
+}
+
+/// Whether the calendar event changes: time, length, place or video link.
+fn calendar_changed(before: &Meeting, after: &Meeting) -> bool {
+    before.starts_at != after.starts_at
+        || before.ends_at != after.ends_at
+        || before.place != after.place
+        || before.video_link != after.video_link
+}
+
+/// What saving a meeting (`after`; `None` when deleted) over `before` sends. Meetings that have
+/// started send nothing: invitations are for what is to come.
+pub fn meeting_messages(
+    meeting_id: Uuid,
+    version: u64,
+    before: Option<&Meeting>,
+    after: Option<&Meeting>,
+    to: &TeamMail<'_>,
+    origin: &MailOrigin,
+    now: DateTime<Utc>,
+) -> Vec<Outgoing> {
+    let planned = |m: &&Meeting| m.status == MeetingStatus::Planned && m.starts_at > now;
+    let was = before.filter(planned);
+    let is = after.filter(planned);
+    let (kind, cause, meeting, changed) = match (was, is) {
+        (None, Some(m)) => (MessageKind::Invitation, "invitation", m.clone(), false),
+        (Some(b), Some(m)) if calendar_changed(b, m) => {
+            (MessageKind::Invitation, "invitation", m.clone(), true)
+        }
+        (Some(b), None) => {
+            // Cancelled, deleted, or moved into the past: the event goes from calendars.
+            let cancelled = Meeting {
+                status: MeetingStatus::Cancelled,
+                ..after.cloned().unwrap_or_else(|| b.clone())
+            };
+            (MessageKind::Cancellation, "cancellation", cancelled, false)
+        }
+        _ => return Vec::new(),
+    };
+    let message = match kind {
+        MessageKind::Invitation => mail::invitation(
+            &to.team.name,
+            meeting.starts_at,
+            meeting.ends_at,
+            &meeting.place,
+            &format!("/meetings/{meeting_id}"),
+            changed,
+            &origin.links,
+        ),
+        _ => mail::cancellation(
+            &to.team.name,
+            meeting.starts_at,
+            &to.team_path(),
+            &origin.links,
+        ),
+    };
+    let about = EventText {
+        team_name: &to.team.name,
+        place: &meeting.place,
+        video_link: meeting.video_link.as_deref(),
+    };
+    let id = message_id(cause, meeting_id, version);
+    to.invited(kind)
+        .into_iter()
+        .map(|person| Outgoing {
+            message_id: id,
+            email: person.email.clone(),
+            message: message.clone(),
+            calendar: Some(ics::meeting_invitation_ics(
+                &meeting,
+                &meeting_uid(meeting_id),
+                version as u32,
+                &about,
+                &addressed(to, origin, person),
+                now,
+            )),
+        })
+        .collect()
+}
+
+fn addressed<'a>(
+    to: &'a TeamMail<'_>,
+    origin: &'a MailOrigin,
+    person: &'a Addressee,
+) -> Addressed<'a> {
+    Addressed {
+        organizer_name: &to.team.name,
+        organizer_email: &origin.from_address,
+        attendee_name: &person.name,
+        attendee_email: &person.email,
+    }
+}
+
+/// What saving a series (`after`; `None` when deleted) over `before` sends: an invitation when
+/// it is made, an update when its calendar changes (its SEQUENCE moves on), a cancellation when
+/// it is cancelled or deleted.
+pub fn series_messages(
+    series_id: Uuid,
+    version: u64,
+    before: Option<&Series>,
+    after: Option<&Series>,
+    to: &TeamMail<'_>,
+    origin: &MailOrigin,
+    now: DateTime<Utc>,
+) -> Vec<Outgoing> {
+    let live = |s: &&Series| !s.cancelled;
+    let (kind, cause, series, changed) = match (before.filter(live), after.filter(live)) {
+        (None, Some(s)) => (MessageKind::Invitation, "invitation", s.clone(), false),
+        (Some(b), Some(s)) if b != s => (MessageKind::Invitation, "invitation", s.clone(), true),
+        (Some(b), None) => {
+            let cancelled = Series {
+                cancelled: true,
+                ..after.cloned().unwrap_or_else(|| b.clone())
+            };
+            (MessageKind::Cancellation, "cancellation", cancelled, false)
+        }
+        _ => return Vec::new(),
+    };
+    let repeats = series.rule.describe();
+    let message = match kind {
+        MessageKind::Invitation => {
+            let Some((starts, ends)) = first_meeting(&series) else {
+                return Vec::new();
+            };
+            mail::series_invitation(
+                &to.team.name,
+                starts,
+                ends,
+                &repeats,
+                &series.place,
+                &to.team_path(),
+                changed,
+                &origin.links,
+            )
+        }
+        _ => mail::series_cancellation(&to.team.name, &repeats, &to.team_path(), &origin.links),
+    };
+    let about = EventText {
+        team_name: &to.team.name,
+        place: &series.place,
+        video_link: series.video_link.as_deref(),
+    };
+    let id = message_id(cause, series_id, version);
+    to.invited(kind)
+        .into_iter()
+        .map(|person| Outgoing {
+            message_id: id,
+            email: person.email.clone(),
+            message: message.clone(),
+            calendar: Some(ics::series_invitation_ics(
+                &series,
+                &series_uid(series_id),
+                &about,
+                &addressed(to, origin, person),
+                now,
+            )),
+        })
+        .collect()
+}
+
+/// The first meeting of a series, in UTC.
+fn first_meeting(series: &Series) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let first = series
+        .occurrences(series.first_date, series.first_date + chrono::Duration::days(400))
+        .into_iter()
+        .next()?;
+    let starts = super::uk_time::from_uk(first.starts).ok()?;
+    Some((
+        starts,
+        starts + chrono::Duration::minutes(i64::from(series.minutes)),
+    ))
+}
+
+/// Everything about one answer to a meeting that decides whether the coordinator hears of it.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerChange<'a> {
+    /// The attendance record and its new version (the message's cause).
+    pub attendance_id: Uuid,
+    pub version: u64,
+    pub meeting_id: Uuid,
+    pub meeting: &'a Meeting,
+    /// Everyone's role, for the quorum.
+    pub roles: &'a HashMap<Uuid, Role>,
+    /// The meeting's answers before and after the change.
+    pub before: &'a [Attendance],
+    pub after: &'a [Attendance],
+}
+
+/// To the coordinator, when an apology leaves a required role uncovered that was covered
+/// before (a meeting still to come, not cancelled).
+pub fn quorum_messages(
+    change: &AnswerChange<'_>,
+    to: &TeamMail<'_>,
+    origin: &MailOrigin,
+    now: DateTime<Utc>,
+) -> Vec<Outgoing> {
+    let meeting = change.meeting;
+    if meeting.status != MeetingStatus::Planned || meeting.starts_at <= now {
+        return Vec::new();
+    }
+    let apology = change
+        .after
+        .iter()
+        .any(|a| a.status == AttendanceStatus::Apologies);
+    let before = QuorumPanel::of(to.team, change.roles, change.before);
+    let after = QuorumPanel::of(to.team, change.roles, change.after);
+    if !apology || !before.met() || after.met() {
+        return Vec::new();
+    }
+    let Some(coordinator) = to
+        .people
+        .get(&to.team.coordinator_id)
+        .filter(|c| c.recipient.wants(MessageKind::QuorumLost))
+    else {
+        return Vec::new();
+    };
+    let missing: Vec<String> = after
+        .roles
+        .iter()
+        .filter(|r| !r.met())
+        .map(|r| {
+            let short = r.needed - r.covered_by.len() as u32;
+            if short == 1 {
+                one_of(r.role)
+            } else {
+                format!("{short} more {}", r.role.plural())
+            }
+        })
+        .collect();
+    let message = mail::quorum_lost(
+        &to.team.name,
+        meeting.starts_at,
+        &join_words(&missing),
+        &format!("/meetings/{}", change.meeting_id),
+        &origin.links,
+    );
+    vec![Outgoing {
+        message_id: message_id("quorum-lost", change.attendance_id, change.version),
+        email: coordinator.email.clone(),
+        message,
+        calendar: None,
+    }]
+}
+
+/// One person of `role` inside a sentence: "a GP", "an occupational therapist".
+fn one_of(role: Role) -> String {
+    match role {
+        Role::Gp => "a GP".into(),
+        Role::Other => "someone in another role".into(),
+        _ => {
+            let name = role.label().to_lowercase();
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} {name}")
+        }
+    }
+}
+
+/// "a, b and c".
+fn join_words(words: &[String]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The kinds of message stored in the outbox, as text.
+pub fn kind_name(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Invitation => "invitation",
+        MessageKind::Cancellation => "cancellation",
+        MessageKind::BriefReminder => "brief_reminder",
+        MessageKind::ActionsDigest => "actions_digest",
+        MessageKind::Chase => "chase",
+        MessageKind::QuorumLost => "quorum_lost",
+    }
+}
+
+#[cfg(test)]
+mod tests;

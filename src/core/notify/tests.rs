@@ -1,0 +1,481 @@
+//! Which change sends what to whom: invitations on planning and moving a meeting (not on an
+//! unrelated edit or a past meeting), cancellations, series, the coordinator's quorum warning,
+//! and calendar files a third-party parser reads with the download's UID and SEQUENCE.
+
+use chrono::TimeZone;
+
+use super::*;
+use crate::core::mail::MailPreferences;
+use crate::core::schedule::Recurrence;
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    at(2026, 11, 30, 9, 0)
+}
+
+fn origin() -> MailOrigin {
+    MailOrigin {
+        links: Links {
+            base_url: "https://mdt.example.nhs.uk".into(),
+        },
+        from_address: "mdt@mdt.example.nhs.uk".into(),
+    }
+}
+
+struct Fixture {
+    team_id: Uuid,
+    team: Team,
+    people: HashMap<Uuid, Addressee>,
+    coordinator: Uuid,
+    gp: Uuid,
+    nurse: Uuid,
+    no_account: Uuid,
+    observer: Uuid,
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn fixture() -> Fixture {
+    let (coordinator, gp, nurse, no_account, observer, no_email) =
+        (id(1), id(2), id(3), id(4), id(5), id(6));
+    let mut team = Team::example(
+        "Riverside MDT",
+        coordinator,
+        vec![gp, nurse, no_account, no_email],
+    );
+    team.observer_ids = vec![observer];
+    team.required_roles = vec![crate::core::team::RoleNeed {
+        role: Role::Gp,
+        count: 1,
+    }];
+    let person = |name: &str, email: &str, recipient| Addressee {
+        name: name.into(),
+        email: email.into(),
+        recipient,
+    };
+    let account = Recipient::Account(MailPreferences::default());
+    let people = HashMap::from([
+        (
+            coordinator,
+            person("Pat Coordinator", "pat@example.nhs.net", account),
+        ),
+        (gp, person("Gita GP", "gita@example.nhs.net", account)),
+        (nurse, person("Nia Nurse", "nia@example.nhs.net", account)),
+        (
+            no_account,
+            person(
+                "Noor Noaccount",
+                "noor@example.nhs.net",
+                Recipient::NoAccount {
+                    invitations_on: false,
+                },
+            ),
+        ),
+        (
+            observer,
+            person("Olu Observer", "olu@example.nhs.net", account),
+        ),
+    ]);
+    Fixture {
+        team_id: id(100),
+        team,
+        people,
+        coordinator,
+        gp,
+        nurse,
+        no_account,
+        observer,
+    }
+}
+
+impl Fixture {
+    fn to(&self) -> TeamMail<'_> {
+        TeamMail {
+            team_id: self.team_id,
+            team: &self.team,
+            people: &self.people,
+        }
+    }
+}
+
+fn meeting(team_id: Uuid, starts: DateTime<Utc>) -> Meeting {
+    Meeting {
+        team_id,
+        starts_at: starts,
+        ends_at: starts + chrono::Duration::minutes(90),
+        place: "Room 2".into(),
+        video_link: None,
+        status: MeetingStatus::Planned,
+    }
+}
+
+fn emails(sent: &[Outgoing]) -> Vec<&str> {
+    let mut all: Vec<&str> = sent.iter().map(|o| o.email.as_str()).collect();
+    all.sort_unstable();
+    all
+}
+
+/// The properties of the one VEVENT in a calendar file, and its METHOD, as `icalendar` reads
+/// them.
+fn parsed(ics: &str) -> (String, HashMap<String, String>) {
+    let unfolded = icalendar::parser::unfold(ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded)
+        .expect("a calendar file the icalendar crate reads");
+    let method = calendar
+        .properties
+        .iter()
+        .find(|p| p.name == "METHOD")
+        .map(|p| p.val.to_string())
+        .expect("METHOD");
+    let event = calendar
+        .components
+        .iter()
+        .find(|c| c.name == "VEVENT")
+        .expect("VEVENT");
+    let props = event
+        .properties
+        .iter()
+        .map(|p| (p.name.to_string(), p.val.to_string()))
+        .collect();
+    (method, props)
+}
+
+#[test]
+fn a_planned_meeting_invites_the_coordinator_and_members_with_an_address_and_a_calendar_request() {
+    let f = fixture();
+    let m = meeting(f.team_id, at(2026, 12, 8, 13, 0));
+    let sent = meeting_messages(id(200), 1, None, Some(&m), &f.to(), &origin(), now());
+    // Not the observer, not the member without an account (not turned on), not the one
+    // without an address.
+    assert_eq!(
+        emails(&sent),
+        [
+            "gita@example.nhs.net",
+            "nia@example.nhs.net",
+            "pat@example.nhs.net"
+        ]
+    );
+    assert!(sent.iter().all(|o| o.message_id == sent[0].message_id));
+    let gita = sent.iter().find(|o| o.email.starts_with("gita")).unwrap();
+    assert_eq!(gita.message.kind, MessageKind::Invitation);
+    assert_eq!(
+        gita.message.subject,
+        "Invitation: Riverside MDT meeting, Tue 8 Dec 2026, 13:00–14:30"
+    );
+    assert!(gita
+        .message
+        .body
+        .contains(&format!("https://mdt.example.nhs.uk/meetings/{}", id(200))));
+    let (method, event) = parsed(gita.calendar.as_deref().unwrap());
+    assert_eq!(method, "REQUEST");
+    assert_eq!(event["UID"], format!("meeting-{}@mdt", id(200)));
+    assert_eq!(event["SEQUENCE"], "1");
+    assert_eq!(event["ATTENDEE"], "mailto:gita@example.nhs.net");
+    assert_eq!(event["ORGANIZER"], "mailto:mdt@mdt.example.nhs.uk");
+    assert_eq!(event["DTSTART"], "20261208T130000");
+    for left_out in [f.observer, f.no_account] {
+        assert!(!emails(&sent).contains(&f.people[&left_out].email.as_str()));
+    }
+}
+
+#[test]
+fn people_without_an_account_are_invited_only_when_the_coordinator_turns_it_on() {
+    let mut f = fixture();
+    f.people.get_mut(&f.no_account).unwrap().recipient = Recipient::NoAccount {
+        invitations_on: true,
+    };
+    let m = meeting(f.team_id, at(2026, 12, 8, 13, 0));
+    let sent = meeting_messages(id(200), 1, None, Some(&m), &f.to(), &origin(), now());
+    assert!(emails(&sent).contains(&"noor@example.nhs.net"));
+    // A quorum warning never goes to someone without an account, even the coordinator.
+    f.people.get_mut(&f.coordinator).unwrap().recipient = Recipient::NoAccount {
+        invitations_on: true,
+    };
+    assert!(!f.people[&f.coordinator]
+        .recipient
+        .wants(MessageKind::QuorumLost));
+}
+
+#[test]
+fn moving_a_meeting_updates_the_same_event_and_other_edits_send_nothing() {
+    let f = fixture();
+    let before = meeting(f.team_id, at(2026, 12, 8, 13, 0));
+    let moved = meeting(f.team_id, at(2026, 12, 8, 14, 0));
+    let sent = meeting_messages(
+        id(200),
+        3,
+        Some(&before),
+        Some(&moved),
+        &f.to(),
+        &origin(),
+        now(),
+    );
+    assert_eq!(sent.len(), 3);
+    assert!(sent[0].message.subject.starts_with("Changed: Riverside MDT"));
+    let (method, event) = parsed(sent[0].calendar.as_deref().unwrap());
+    assert_eq!(method, "REQUEST");
+    assert_eq!(event["UID"], format!("meeting-{}@mdt", id(200)));
+    assert_eq!(event["SEQUENCE"], "3");
+    // A new place or video link is a change too.
+    let elsewhere = Meeting {
+        place: "Room 5".into(),
+        ..before.clone()
+    };
+    assert_eq!(
+        meeting_messages(
+            id(200),
+            4,
+            Some(&before),
+            Some(&elsewhere),
+            &f.to(),
+            &origin(),
+            now()
+        )
+        .len(),
+        3
+    );
+    // The same calendar event (the record saved for another reason): nothing.
+    assert!(meeting_messages(
+        id(200),
+        5,
+        Some(&before),
+        Some(&before),
+        &f.to(),
+        &origin(),
+        now()
+    )
+    .is_empty());
+    // The same change looked at again: the same message id (the outbox keeps one).
+    let again = meeting_messages(
+        id(200),
+        3,
+        Some(&before),
+        Some(&moved),
+        &f.to(),
+        &origin(),
+        now(),
+    );
+    assert_eq!(again[0].message_id, sent[0].message_id);
+    assert_ne!(message_id("invitation", id(200), 3), message_id("invitation", id(200), 4));
+}
+
+#[test]
+fn cancelling_or_deleting_a_meeting_to_come_cancels_the_event_and_past_meetings_send_nothing() {
+    let f = fixture();
+    let before = meeting(f.team_id, at(2026, 12, 8, 13, 0));
+    let cancelled = Meeting {
+        status: MeetingStatus::Cancelled,
+        ..before.clone()
+    };
+    for after in [Some(&cancelled), None] {
+        let sent = meeting_messages(id(200), 2, Some(&before), after, &f.to(), &origin(), now());
+        assert_eq!(sent.len(), 3);
+        assert_eq!(sent[0].message.kind, MessageKind::Cancellation);
+        assert_eq!(
+            sent[0].message.subject,
+            "Cancelled: Riverside MDT meeting, Tue 8 Dec 2026, 13:00"
+        );
+        let (method, event) = parsed(sent[0].calendar.as_deref().unwrap());
+        assert_eq!(method, "CANCEL");
+        assert_eq!(event["UID"], format!("meeting-{}@mdt", id(200)));
+        assert_eq!(event["STATUS"], "CANCELLED");
+        assert_eq!(event["SEQUENCE"], "2");
+    }
+    // A meeting that has started (history being recorded, a meeting planned in the past).
+    let past = meeting(f.team_id, at(2026, 11, 30, 9, 0));
+    assert!(meeting_messages(id(201), 1, None, Some(&past), &f.to(), &origin(), now()).is_empty());
+    let past_cancelled = Meeting {
+        status: MeetingStatus::Cancelled,
+        ..past.clone()
+    };
+    assert!(meeting_messages(
+        id(201),
+        2,
+        Some(&past),
+        Some(&past_cancelled),
+        &f.to(),
+        &origin(),
+        now()
+    )
+    .is_empty());
+    // Planned again after a cancellation: a new invitation.
+    let sent = meeting_messages(
+        id(200),
+        3,
+        Some(&cancelled),
+        Some(&before),
+        &f.to(),
+        &origin(),
+        now(),
+    );
+    assert_eq!(sent[0].message.kind, MessageKind::Invitation);
+}
+
+fn series(team_id: Uuid) -> Series {
+    Series {
+        team_id,
+        rule: Recurrence::Monthly { nth: 2, weekday: 1 },
+        first_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap(),
+        starts: chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+        minutes: 60,
+        until: None,
+        exceptions: Vec::new(),
+        place: "Room 2".into(),
+        video_link: None,
+        sequence: 0,
+        cancelled: false,
+    }
+}
+
+#[test]
+fn a_series_is_invited_changed_and_cancelled_as_one_event() {
+    let f = fixture();
+    let s = series(f.team_id);
+    let sent = series_messages(id(300), 1, None, Some(&s), &f.to(), &origin(), now());
+    assert_eq!(sent.len(), 3);
+    assert_eq!(
+        sent[0].message.subject,
+        "Invitation: Riverside MDT meetings, the 2nd Tuesday of the month"
+    );
+    assert!(sent[0].message.body.contains("from Tue 8 Dec 2026, 13:00–14:00"));
+    let (method, event) = parsed(sent[0].calendar.as_deref().unwrap());
+    assert_eq!(method, "REQUEST");
+    assert_eq!(event["UID"], format!("series-{}@mdt", id(300)));
+    assert_eq!(event["RRULE"], "FREQ=MONTHLY;BYDAY=2TU");
+    let later = Series {
+        starts: chrono::NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
+        sequence: 1,
+        ..s.clone()
+    };
+    let sent = series_messages(id(300), 2, Some(&s), Some(&later), &f.to(), &origin(), now());
+    assert!(sent[0].message.subject.starts_with("Changed:"));
+    assert_eq!(parsed(sent[0].calendar.as_deref().unwrap()).1["SEQUENCE"], "1");
+    let cancelled = Series {
+        cancelled: true,
+        sequence: 2,
+        ..later.clone()
+    };
+    let sent = series_messages(
+        id(300),
+        3,
+        Some(&later),
+        Some(&cancelled),
+        &f.to(),
+        &origin(),
+        now(),
+    );
+    assert_eq!(sent[0].message.kind, MessageKind::Cancellation);
+    assert_eq!(parsed(sent[0].calendar.as_deref().unwrap()).0, "CANCEL");
+    // The series' own meetings are known by id, so they are not invited one by one.
+    let ids = s.meeting_ids(id(300), now());
+    assert!(ids.contains(&Series::meeting_id(id(300), s.first_date)));
+    assert!(!ids.contains(&id(200)));
+}
+
+fn answer(f: &Fixture, person: Uuid, status: AttendanceStatus, deputy: Option<Uuid>) -> Attendance {
+    Attendance {
+        team_id: f.team_id,
+        meeting_id: id(200),
+        person_id: person,
+        status,
+        deputy_id: deputy,
+    }
+}
+
+fn roles(f: &Fixture) -> HashMap<Uuid, Role> {
+    HashMap::from([
+        (f.coordinator, Role::PracticeManager),
+        (f.gp, Role::Gp),
+        (f.nurse, Role::DistrictNurse),
+        (id(9), Role::Gp),
+    ])
+}
+
+#[test]
+fn the_coordinator_hears_at_once_when_an_apology_loses_the_quorum_and_only_then() {
+    let f = fixture();
+    let m = meeting(f.team_id, at(2026, 12, 8, 13, 0));
+    let roles = roles(&f);
+    let before = vec![answer(&f, f.gp, AttendanceStatus::Attending, None)];
+    let change = |after: &[Attendance], before: &[Attendance]| {
+        let change = AnswerChange {
+            attendance_id: id(400),
+            version: 2,
+            meeting_id: id(200),
+            meeting: &m,
+            roles: &roles,
+            before,
+            after,
+        };
+        quorum_messages(&change, &f.to(), &origin(), now())
+    };
+    // The only GP sends apologies: the coordinator is told which role is missing.
+    let apology = vec![answer(&f, f.gp, AttendanceStatus::Apologies, None)];
+    let sent = change(&apology, &before);
+    assert_eq!(emails(&sent), ["pat@example.nhs.net"]);
+    assert_eq!(sent[0].message.kind, MessageKind::QuorumLost);
+    assert_eq!(
+        sent[0].message.subject,
+        "Quorum lost: Riverside MDT meeting, Tue 8 Dec 2026, 13:00"
+    );
+    assert!(sent[0].message.body.contains("no longer has a GP."));
+    assert!(sent[0].calendar.is_none());
+    // With a GP deputy named, the quorum holds: nothing.
+    let deputised = vec![answer(&f, f.gp, AttendanceStatus::Apologies, Some(id(9)))];
+    assert!(change(&deputised, &before).is_empty());
+    // Lost already before this answer: the coordinator was told then.
+    assert!(change(&apology, &apology).is_empty());
+    // Someone whose role is not required sends apologies: nothing.
+    let nurse_away = vec![
+        answer(&f, f.gp, AttendanceStatus::Attending, None),
+        answer(&f, f.nurse, AttendanceStatus::Apologies, None),
+    ];
+    assert!(change(&nurse_away, &before).is_empty());
+    // A coordinator who turned these warnings off is not sent one.
+    let mut quiet = fixture();
+    quiet.people.get_mut(&quiet.coordinator).unwrap().recipient =
+        Recipient::Account(MailPreferences {
+            quorum_warnings: false,
+            ..MailPreferences::default()
+        });
+    let change = AnswerChange {
+        attendance_id: id(400),
+        version: 2,
+        meeting_id: id(200),
+        meeting: &m,
+        roles: &roles,
+        before: &before,
+        after: &apology,
+    };
+    assert!(quorum_messages(&change, &quiet.to(), &origin(), now()).is_empty());
+    // A cancelled or past meeting: nothing.
+    let past = meeting(f.team_id, at(2026, 11, 29, 13, 0));
+    let change = AnswerChange {
+        meeting: &past,
+        ..change
+    };
+    assert!(quorum_messages(&change, &f.to(), &origin(), now()).is_empty());
+}
+
+#[test]
+fn names_that_would_break_a_calendar_file_do_not() {
+    let mut f = fixture();
+    f.team.name = "Brook \"North\"; MDT, Ward 1".into();
+    f.people.get_mut(&f.gp).unwrap().name = "Gita \"G\" GP\r\nX-INJECTED:1".into();
+    f.people.get_mut(&f.gp).unwrap().email = "gita@example.nhs.net\r\nX-INJECTED:2".into();
+    let m = meeting(f.team_id, at(2026, 12, 8, 13, 0));
+    let sent = meeting_messages(id(200), 1, None, Some(&m), &f.to(), &origin(), now());
+    for o in &sent {
+        let ics = o.calendar.as_deref().unwrap();
+        assert!(!ics.contains("\r\nX-INJECTED"), "{ics}");
+        let (_, event) = parsed(ics);
+        assert!(event.contains_key("ATTENDEE"));
+        assert!(!mail::patient_shaped(&o.message.subject));
+        assert!(!mail::patient_shaped(&o.message.body));
+    }
+}
