@@ -70,6 +70,20 @@ ensure_fhir_validator() {
   export MDT_FHIR_PYTHON="$FHIR_VENV/bin/python"
 }
 
+# A real SMTP server for the email tests: Python's aiosmtpd (pinned, in a venv of its own),
+# started by the tests on loopback (tests/mail/smtp_sink.py).
+MAIL_VENV="$ROOT/.tools/mail-venv"
+ensure_mail_sink() {
+  if ! cmp -s tests/mail/requirements.txt "$MAIL_VENV/installed.txt"; then
+    step "Installing the SMTP server of the email tests (aiosmtpd)"
+    rm -rf "$MAIL_VENV"
+    python3 -m venv "$MAIL_VENV"
+    "$MAIL_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/mail/requirements.txt
+    cp tests/mail/requirements.txt "$MAIL_VENV/installed.txt"
+  fi
+  export MDT_MAIL_PYTHON="$MAIL_VENV/bin/python"
+}
+
 # Debian's Chromium and ChromeDriver, for the browser tests (never a downloaded browser).
 ensure_chromium() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

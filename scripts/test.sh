@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_chromium
 ensure_region_packages
 ensure_fhir_validator
+ensure_mail_sink
 start_test_postgres
 # The region tests (several servers, nginx, PostgreSQL restarts) must run, not skip.
 export MDT_REQUIRE_REGION_TESTS=1

@@ -226,7 +226,10 @@ pub fn meeting_ics(
 ) -> String {
     let cancelled = meeting.status == MeetingStatus::Cancelled;
     let method = if cancelled { "CANCEL" } else { "PUBLISH" };
-    calendar(method, vec![meeting_event(meeting, uid, sequence, about, now)])
+    calendar(
+        method,
+        vec![meeting_event(meeting, uid, sequence, about, now)],
+    )
 }
 
 /// One meeting as an emailed invitation (METHOD:REQUEST, or CANCEL when it is cancelled): the

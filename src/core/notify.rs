@@ -260,7 +260,10 @@ pub fn series_messages(
 /// The first meeting of a series, in UTC.
 fn first_meeting(series: &Series) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let first = series
-        .occurrences(series.first_date, series.first_date + chrono::Duration::days(400))
+        .occurrences(
+            series.first_date,
+            series.first_date + chrono::Duration::days(400),
+        )
         .into_iter()
         .next()?;
     let starts = super::uk_time::from_uk(first.starts).ok()?;

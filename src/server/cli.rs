@@ -9,6 +9,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use super::demo::{self, NewUser, DEMO_PASSWORD};
+use super::mail::{MailSettings, Sender};
 use super::store::{self, Store};
 use super::{app, AppState, Config};
 use crate::core::calendar::BankHolidays;
@@ -59,6 +60,28 @@ pub struct Cli {
     /// region apart).
     #[arg(long, env = "MDT_SERVER_NAME", global = true)]
     pub server_name: Option<String>,
+    /// Send email (invitations, reminders, chasers) through this SMTP server:
+    /// `smtp://host:25`, `smtp://user:password@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:password@host:465` (TLS). Needs `--mail-from` and `--public-url`. Without
+    /// it no email is sent and the app says so.
+    #[arg(long, env = "MDT_SMTP_URL", global = true, requires_all = ["mail_from", "public_url"])]
+    pub smtp_url: Option<String>,
+    /// The address emails come from: `mdt@practice.nhs.uk` or `MDT <mdt@practice.nhs.uk>`.
+    #[arg(long, env = "MDT_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// The app's address as people reach it (`https://mdt.practice.nhs.uk`), for the links in
+    /// emails.
+    #[arg(long, env = "MDT_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Seconds before a failed email is tried again; each later try waits twice as long, up
+    /// to an hour.
+    #[arg(
+        long,
+        env = "MDT_MAIL_RETRY_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub mail_retry_seconds: u64,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -206,11 +229,21 @@ pub fn main() -> anyhow::Result<()> {
             };
             let tls = cli.tls_cert.zip(cli.tls_key);
             let https = tls.is_some();
+            let mail = match (cli.smtp_url, cli.mail_from, cli.public_url) {
+                (Some(smtp_url), Some(from), Some(public_url)) => Some(MailSettings {
+                    smtp_url,
+                    from,
+                    public_url,
+                    retry_first: std::time::Duration::from_secs(cli.mail_retry_seconds.max(1)),
+                }),
+                _ => None,
+            };
             serve(
                 store,
                 cli.addr,
                 cli.dist,
                 tls,
+                mail,
                 Config {
                     // Served over HTTPS directly: the cookie is Secure and HSTS is sent.
                     secure_cookies: cli.secure_cookies || https,
@@ -375,9 +408,26 @@ fn serve(
     addr: SocketAddr,
     dist: PathBuf,
     tls: Option<(PathBuf, PathBuf)>,
+    mail: Option<MailSettings>,
     config: Config,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
+    // One process-wide TLS implementation (ring) for HTTPS and SMTP; a second install is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sender = match &mail {
+        Some(settings) => {
+            let holder = format!(
+                "{}-{}",
+                config.server_name.as_deref().unwrap_or("server"),
+                uuid::Uuid::new_v4()
+            );
+            Some(Sender::new(store.clone(), settings, holder)?)
+        }
+        None => {
+            tracing::info!("email is off (no --smtp-url)");
+            None
+        }
+    };
     runtime.block_on(async move {
         let dist_dir = dist.join("index.html").is_file().then_some(dist.clone());
         if dist_dir.is_none() {
@@ -385,6 +435,9 @@ fn serve(
         }
         let state = AppState::new(store, Config { dist_dir, ..config });
         let shutdown = state.shutdown.clone();
+        if let Some(sender) = sender {
+            tokio::spawn(sender.run(shutdown.subscribe()));
+        }
         let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
         let Some((cert, key)) = tls else {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
@@ -401,8 +454,6 @@ fn serve(
                 .await?;
             return Ok(());
         };
-        // One process-wide TLS implementation (ring); a second install is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
             .await
             .with_context(|| {

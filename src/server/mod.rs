@@ -14,6 +14,7 @@ pub mod directory;
 pub mod error;
 pub mod exports;
 pub mod live;
+pub mod mail;
 pub mod measures;
 pub mod static_files;
 pub mod store;

@@ -6,6 +6,7 @@
 //! that database (dropped afterwards). `./scripts/test.sh` runs the server tests both ways.
 #![allow(dead_code)]
 
+pub mod mail;
 pub mod region;
 
 use axum::body::Body;

@@ -216,7 +216,10 @@ fn moving_a_meeting_updates_the_same_event_and_other_edits_send_nothing() {
         now(),
     );
     assert_eq!(sent.len(), 3);
-    assert!(sent[0].message.subject.starts_with("Changed: Riverside MDT"));
+    assert!(sent[0]
+        .message
+        .subject
+        .starts_with("Changed: Riverside MDT"));
     let (method, event) = parsed(sent[0].calendar.as_deref().unwrap());
     assert_eq!(method, "REQUEST");
     assert_eq!(event["UID"], format!("meeting-{}@mdt", id(200)));
@@ -261,7 +264,10 @@ fn moving_a_meeting_updates_the_same_event_and_other_edits_send_nothing() {
         now(),
     );
     assert_eq!(again[0].message_id, sent[0].message_id);
-    assert_ne!(message_id("invitation", id(200), 3), message_id("invitation", id(200), 4));
+    assert_ne!(
+        message_id("invitation", id(200), 3),
+        message_id("invitation", id(200), 4)
+    );
 }
 
 #[test]
@@ -342,7 +348,10 @@ fn a_series_is_invited_changed_and_cancelled_as_one_event() {
         sent[0].message.subject,
         "Invitation: Riverside MDT meetings, the 2nd Tuesday of the month"
     );
-    assert!(sent[0].message.body.contains("from Tue 8 Dec 2026, 13:00–14:00"));
+    assert!(sent[0]
+        .message
+        .body
+        .contains("from Tue 8 Dec 2026, 13:00–14:00"));
     let (method, event) = parsed(sent[0].calendar.as_deref().unwrap());
     assert_eq!(method, "REQUEST");
     assert_eq!(event["UID"], format!("series-{}@mdt", id(300)));
@@ -352,9 +361,20 @@ fn a_series_is_invited_changed_and_cancelled_as_one_event() {
         sequence: 1,
         ..s.clone()
     };
-    let sent = series_messages(id(300), 2, Some(&s), Some(&later), &f.to(), &origin(), now());
+    let sent = series_messages(
+        id(300),
+        2,
+        Some(&s),
+        Some(&later),
+        &f.to(),
+        &origin(),
+        now(),
+    );
     assert!(sent[0].message.subject.starts_with("Changed:"));
-    assert_eq!(parsed(sent[0].calendar.as_deref().unwrap()).1["SEQUENCE"], "1");
+    assert_eq!(
+        parsed(sent[0].calendar.as_deref().unwrap()).1["SEQUENCE"],
+        "1"
+    );
     let cancelled = Series {
         cancelled: true,
         sequence: 2,

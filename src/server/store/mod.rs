@@ -13,6 +13,7 @@ pub mod audit_log;
 pub mod changes;
 pub mod db;
 pub mod migrate;
+pub mod outbox;
 pub mod postgres;
 pub mod records;
 pub mod schema;
@@ -35,6 +36,7 @@ pub use self::records::{
 };
 pub use self::visibility::{sight_of, teams_of, StoredFacts};
 use super::error::Error;
+use crate::core::notify::MailOrigin;
 use crate::core::sync::{Mutation, MutationResult, PullResponse};
 
 /// Who is reading or writing synced data: their user and their entry in the directory.
@@ -63,6 +65,8 @@ struct Inner {
     backend: Backend,
     /// News of committed pushes, for this server's live-update streams.
     feed: tokio::sync::broadcast::Sender<Changed>,
+    /// Set when email is on: pushes then write the messages they cause to the outbox.
+    mail: std::sync::OnceLock<MailOrigin>,
 }
 
 /// How long opening a PostgreSQL store waits for its change listener to be in place.
@@ -107,8 +111,20 @@ impl Store {
             inner: Arc::new(Inner {
                 backend,
                 feed: tokio::sync::broadcast::channel(FEED_CAPACITY).0,
+                mail: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Turns email on (once, at start-up): from now on each push writes the messages it
+    /// causes to the outbox, in its own transaction. Without it nothing is written there.
+    pub fn send_mail_from(&self, origin: MailOrigin) {
+        let _ = self.inner.mail.set(origin);
+    }
+
+    /// Whether email is on.
+    pub fn mail_on(&self) -> bool {
+        self.inner.mail.get().is_some()
     }
 
     /// News of every push committed from now on (by any server sharing the database).
@@ -234,7 +250,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<MutationResult>, Error> {
         // On PostgreSQL the push itself notifies the region (when, and only if, it commits).
-        let push = |db: &dyn Db| records::push(db, actor, device, mutations, now);
+        let mail = self.inner.mail.get();
+        let push = |db: &dyn Db| records::push(db, actor, device, mutations, now, mail);
         let (results, changed) = match &self.inner.backend {
             Backend::Sqlite(db) => db.write(push)?,
             Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, push)?,

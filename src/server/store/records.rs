@@ -21,6 +21,7 @@ use crate::core::attendance::Attendance;
 use crate::core::authorize;
 use crate::core::brief::{brief_id_for, Brief, ReadReceipt};
 use crate::core::entities::{Entity, EntityKind, Meeting, MeetingStatus, Team};
+use crate::core::notify::MailOrigin;
 use crate::core::patient::Patient;
 use crate::core::schedule::PersonAvailability;
 use crate::core::sync::{
@@ -30,7 +31,7 @@ use crate::core::sync::{
 use crate::server::audit;
 use crate::server::error::Error;
 
-fn json_err(e: serde_json::Error) -> Error {
+pub(crate) fn json_err(e: serde_json::Error) -> Error {
     Error::Internal(e.into())
 }
 
@@ -905,6 +906,7 @@ pub fn push(
     device: Uuid,
     mutations: &[Mutation],
     now: DateTime<Utc>,
+    mail: Option<&MailOrigin>,
 ) -> Result<(Vec<MutationResult>, Changed), Error> {
     db.lock(Lock::ChangeLog)?;
     // Everything the batch needs to know first, in one round trip: the head of the change
@@ -954,6 +956,16 @@ pub fn push(
         name: &actor.name,
         now,
     };
+    // With email on, the records that may send a message, as stored before this push.
+    let mail_before: HashMap<Uuid, SyncRecord> = match mail {
+        Some(_) => records
+            .iter()
+            .filter_map(|(id, r)| r.as_ref().map(|r| (*id, r)))
+            .filter(|(_, r)| super::outbox::may_send_mail(r.entity))
+            .map(|(id, r)| (id, r.clone()))
+            .collect(),
+        None => HashMap::new(),
+    };
     let deferring = Deferring::new(db);
     let mut push = StorePush {
         db: &deferring,
@@ -967,6 +979,19 @@ pub fn push(
         answered: Vec::new(),
     };
     let results = process_push(&mut push, &writer, mutations)?;
+    if let Some(origin) = mail {
+        // The messages these changes send, in the same transaction (the outbox).
+        let saved: Vec<&SyncRecord> = push
+            .records
+            .values()
+            .flatten()
+            .filter(|r| super::outbox::may_send_mail(r.entity))
+            .filter(|r| mail_before.get(&r.id).map(|b| b.version) != Some(r.version))
+            .collect();
+        if !saved.is_empty() {
+            super::outbox::enqueue_for_push(push.db, &mail_before, &saved, origin, now)?;
+        }
+    }
     push.finish(device)?;
     let changed = push.changed;
     Ok((results, changed))

@@ -275,10 +275,11 @@ CREATE TABLE outbox (
     next_attempt_at TEXT NOT NULL,
     sending_since TEXT,
     sent_at TEXT,
+    given_up_at TEXT,
     last_error TEXT,
     PRIMARY KEY (message_id, recipient)
 );
-CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL AND given_up_at IS NULL;
 -- Work only one server of a region may do at a time (sending the outbox): who holds it, until when.
 CREATE TABLE leases (
     name TEXT PRIMARY KEY,
@@ -302,14 +303,15 @@ CREATE TABLE outbox (
     body TEXT NOT NULL,
     calendar TEXT,
     created_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
+    attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     sending_since TEXT,
     sent_at TEXT,
+    given_up_at TEXT,
     last_error TEXT,
     PRIMARY KEY (message_id, recipient)
 );
-CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL AND given_up_at IS NULL;
 -- Work only one server of a region may do at a time (sending the outbox): who holds it, until when.
 CREATE TABLE leases (
     name TEXT PRIMARY KEY,

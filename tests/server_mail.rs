@@ -1,0 +1,596 @@
+//! Email for real (issue 17): the server binary, with `--smtp-url` pointing at a real SMTP
+//! server on loopback (aiosmtpd), on the engine the run asks for (SQLite, then PostgreSQL).
+//!
+//! - Each kind of message a change sends arrives, with its words, its link, and a calendar file
+//!   a third-party parser reads, whose UID and SEQUENCE match the download, so an update and a
+//!   cancellation change the one event; nothing about a patient in any of them.
+//! - The outbox: SIGKILL between commit and send, and during sending, loses nothing and sends
+//!   each message once (at most the one in flight again); two servers on one database send
+//!   each message once, and the second takes over when the first dies.
+//! - The SMTP server down for a while: messages wait, then go.
+//!
+//! Synthetic people and patients only.
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, DurationRound, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use common::mail::{Received, SmtpSink};
+use common::{request, TestDatabase, NHS_A, PASSWORD};
+use mdt::core::attendance::Attendance;
+use mdt::core::entities::{Entity, Meeting, MeetingStatus, Role, Team};
+use mdt::core::mail::patient_shaped;
+use mdt::core::schedule::Recurrence;
+use mdt::core::series::Series;
+use mdt::server::demo::{add_user, NewUser};
+use mdt::server::store::outbox;
+
+const PUBLIC_URL: &str = "https://mdt.example.nhs.uk";
+
+/// One `mdt-server` process with email on.
+struct MailServer {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl MailServer {
+    fn start(place: &TestDatabase, smtp_url: &str, name: &str) -> Self {
+        let addr = common::region::free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mdt-server"));
+        match place.url() {
+            Some(url) => command.args(["--database-url", &url]),
+            None => command.arg("--data-dir").arg(place.dir.path()),
+        };
+        let child = command
+            .args(["--addr", &addr.to_string(), "--server-name", name])
+            .args(["--smtp-url", smtp_url])
+            .args(["--mail-from", "MDT coordination <mdt@example.nhs.uk>"])
+            .args(["--public-url", PUBLIC_URL])
+            .args(["--mail-retry-seconds", "1"])
+            .arg("--dist")
+            .arg(place.dir.path().join("no-app"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        common::region::wait_until_listening(addr, Duration::from_secs(30), || {
+            format!("{name} did not start listening")
+        });
+        Self { child, addr }
+    }
+
+    /// SIGKILL: no shutdown, as in a crash.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for MailServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Someone signed in to a server over HTTP, pushing as the app does.
+struct Http {
+    addr: SocketAddr,
+    cookie: String,
+    device: Uuid,
+    seq: u64,
+}
+
+impl Http {
+    async fn sign_in(addr: SocketAddr, email: &str) -> Self {
+        let body = json!({"email": email, "password": PASSWORD});
+        let (status, head, text) = request(addr, "POST", "/api/session", None, Some(&body))
+            .await
+            .expect("sign-in answered");
+        assert_eq!(status, 200, "{text}");
+        Self {
+            addr,
+            cookie: common::session_cookie_in(&head),
+            device: Uuid::new_v4(),
+            seq: 0,
+        }
+    }
+
+    fn mutation(&mut self, entity: &str, id: Uuid, base: u64, fields: Value) -> Value {
+        self.seq += 1;
+        json!({
+            "mutation_id": Uuid::new_v4(), "seq": self.seq, "entity": entity, "id": id,
+            "base_version": base, "op": {"kind": "update", "fields": fields}
+        })
+    }
+
+    fn entity<E: Entity>(&mut self, id: Uuid, base: u64, e: &E) -> Value {
+        let kind = serde_json::to_value(E::KIND).unwrap();
+        self.mutation(
+            kind.as_str().unwrap(),
+            id,
+            base,
+            Value::Object(e.to_fields()),
+        )
+    }
+
+    /// Pushes; every change must be applied.
+    async fn push(&self, mutations: Vec<Value>) {
+        let body = json!({"device_id": self.device, "mutations": mutations});
+        let (status, _, text) = request(
+            self.addr,
+            "POST",
+            "/api/sync/push",
+            Some(&self.cookie),
+            Some(&body),
+        )
+        .await
+        .expect("push answered");
+        assert_eq!(status, 200, "{text}");
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        for result in answer["results"].as_array().unwrap() {
+            assert_eq!(result["status"], "applied", "{result}");
+        }
+    }
+
+    async fn get(&self, path: &str) -> String {
+        let (status, _, text) = request(self.addr, "GET", path, Some(&self.cookie), None)
+            .await
+            .expect("answered");
+        assert_eq!(status, 200, "{path}: {text}");
+        text
+    }
+}
+
+/// The people of the tests: three with accounts (Pat coordinates, Gita is the team's only GP).
+struct People {
+    pat: Uuid,
+    gita: Uuid,
+    sol: Uuid,
+}
+
+fn people(place: &TestDatabase) -> People {
+    let store = place.open();
+    let user = |email: &str, name: &str, role| {
+        add_user(
+            &store,
+            &NewUser {
+                email,
+                name,
+                role,
+                password: PASSWORD,
+            },
+            Utc::now(),
+        )
+        .unwrap()
+        .person_id
+    };
+    People {
+        pat: user(
+            "pat.coordinator@example.nhs.net",
+            "Pat Coordinator",
+            Role::PracticeManager,
+        ),
+        gita: user("gita.gp@example.nhs.net", "Gita Synthetic", Role::Gp),
+        sol: user(
+            "sol.worker@example.gov.uk",
+            "Sol Worker",
+            Role::SocialWorker,
+        ),
+    }
+}
+
+fn team(p: &People, noor: Uuid) -> Team {
+    let mut team = common::team("Brook MDT", p.pat, vec![p.gita, p.sol, noor]);
+    team.required_roles = vec![Role::Gp.into()];
+    team
+}
+
+fn meeting_in(team_id: Uuid, days: i64) -> Meeting {
+    let starts_at = Utc::now()
+        .duration_trunc(chrono::Duration::minutes(1))
+        .unwrap()
+        + chrono::Duration::days(days);
+    Meeting {
+        team_id,
+        starts_at,
+        ends_at: starts_at + chrono::Duration::minutes(90),
+        place: "Room 2".into(),
+        video_link: None,
+        status: MeetingStatus::Planned,
+    }
+}
+
+/// Pat makes the team (with Noor, who has an email address but no account) and the meetings.
+async fn team_with_meetings(pat: &mut Http, p: &People, meetings: usize) -> (Uuid, Vec<Uuid>) {
+    let team_id = Uuid::new_v4();
+    let noor = Uuid::new_v4();
+    let mut noor_person = common::person("Noor Noaccount", Role::DistrictNurse);
+    noor_person.email = Some("noor.nurse@example.nhs.net".into());
+    let mut batch = vec![pat.entity(noor, 0, &noor_person)];
+    batch.push(pat.entity(team_id, 0, &team(p, noor)));
+    let ids: Vec<Uuid> = (0..meetings).map(|_| Uuid::new_v4()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        batch.push(pat.entity(*id, 0, &meeting_in(team_id, 7 + i as i64)));
+    }
+    pat.push(batch).await;
+    (team_id, ids)
+}
+
+/// Messages of one kind by subject start, each checked for patient data.
+fn with_subject<'a>(all: &'a [Received], start: &str) -> Vec<&'a Received> {
+    all.iter()
+        .filter(|m| m.subject.starts_with(start))
+        .collect()
+}
+
+fn recipients(messages: &[&Received]) -> Vec<String> {
+    let mut to: Vec<String> = messages.iter().map(|m| m.recipient().to_owned()).collect();
+    to.sort();
+    to
+}
+
+/// The METHOD, UID and SEQUENCE of a calendar file, read by the `icalendar` crate.
+fn calendar_identity(ics: &str) -> (String, String, String) {
+    let unfolded = icalendar::parser::unfold(ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded).expect("a calendar file");
+    let method = calendar
+        .properties
+        .iter()
+        .find(|p| p.name == "METHOD")
+        .map(|p| p.val.to_string())
+        .expect("METHOD");
+    let event = calendar
+        .components
+        .iter()
+        .find(|c| c.name == "VEVENT")
+        .expect("VEVENT");
+    let prop = |name: &str| {
+        event
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.val.to_string())
+            .unwrap_or_else(|| panic!("{name} in {ics}"))
+    };
+    (method, prop("UID"), prop("SEQUENCE"))
+}
+
+/// No message carries anything about a patient: no NHS-number-shaped text, the patient's name
+/// or the brief's words, in any header, body or attachment.
+fn assert_no_patient_data(all: &[Received], words: &[&str]) {
+    for m in all {
+        assert!(
+            !patient_shaped(&m.raw),
+            "NHS-number-shaped text in {}",
+            m.raw
+        );
+        for text in [Some(&m.raw), m.text.as_ref(), m.calendar.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            assert!(!patient_shaped(text), "{text}");
+            for w in words {
+                assert!(!text.contains(w), "{w:?} in {text}");
+            }
+        }
+    }
+}
+
+fn wait_until(limit: Duration, what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !ok() {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_change_that_sends_mail_reaches_a_real_smtp_server_with_calendar_files_that_keep_one_event(
+) {
+    let sink = SmtpSink::start();
+    let place = TestDatabase::new();
+    let p = people(&place);
+    let server = MailServer::start(&place, &sink.url(), "mail-a");
+    let mut pat = Http::sign_in(server.addr, "pat.coordinator@example.nhs.net").await;
+    let (team_id, meetings) = team_with_meetings(&mut pat, &p, 1).await;
+    let meeting_id = meetings[0];
+
+    // A patient on the agenda, with a brief: none of it may reach an email.
+    let patient_id = Uuid::new_v4();
+    let item_id = Uuid::new_v4();
+    let patient = common::patient(team_id, NHS_A, "Ada Synthetic");
+    let item = common::item(team_id, meeting_id, patient_id, p.gita, 1);
+    let batch = vec![
+        pat.entity(patient_id, 0, &patient),
+        pat.entity(item_id, 0, &item),
+    ];
+    pat.push(batch).await;
+
+    // The invitation: to Pat, Gita and Sol (not Noor: no account, and not turned on).
+    let all = sink.wait_for(3, Duration::from_secs(30));
+    let invitations = with_subject(&all, "Invitation: Brook MDT meeting");
+    assert_eq!(
+        recipients(&invitations),
+        [
+            "gita.gp@example.nhs.net",
+            "pat.coordinator@example.nhs.net",
+            "sol.worker@example.gov.uk"
+        ]
+    );
+    let gita = invitations
+        .iter()
+        .find(|m| m.recipient() == "gita.gp@example.nhs.net")
+        .unwrap();
+    assert_eq!(gita.from, "MDT coordination <mdt@example.nhs.uk>");
+    let text = gita.text.as_deref().unwrap();
+    assert!(
+        text.contains(&format!("{PUBLIC_URL}/meetings/{meeting_id}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("You received this because you are in Brook MDT"),
+        "{text}"
+    );
+    assert!(text.contains("never contains patient details"), "{text}");
+    // The MIME type names the iTIP method (quoted or not), as Outlook looks for it.
+    let kind = gita.calendar_type.as_deref().unwrap().replace('"', "");
+    assert!(
+        kind.contains("text/calendar") && kind.contains("method=REQUEST"),
+        "{kind}"
+    );
+    let (method, uid, sequence) = calendar_identity(gita.calendar.as_deref().unwrap());
+    assert_eq!(method, "REQUEST");
+    // The same event as the download.
+    let download = pat
+        .get(&format!("/api/meetings/{meeting_id}/calendar.ics"))
+        .await;
+    let (_, download_uid, download_sequence) = calendar_identity(&download);
+    assert_eq!((uid.clone(), sequence), (download_uid, download_sequence));
+
+    // Moved an hour later: an update of the same event, with a higher SEQUENCE.
+    let mut moved = meeting_in(team_id, 7);
+    moved.starts_at += chrono::Duration::hours(1);
+    moved.ends_at += chrono::Duration::hours(1);
+    let m = pat.entity(meeting_id, 1, &moved);
+    pat.push(vec![m]).await;
+    let all = sink.wait_for(6, Duration::from_secs(30));
+    let changed = with_subject(&all, "Changed: Brook MDT meeting");
+    assert_eq!(changed.len(), 3);
+    let (method, changed_uid, changed_sequence) =
+        calendar_identity(changed[0].calendar.as_deref().unwrap());
+    assert_eq!(
+        (method.as_str(), changed_uid.as_str()),
+        ("REQUEST", uid.as_str())
+    );
+    assert_eq!(changed_sequence, "2");
+
+    // Gita, the only GP, sends apologies: Pat (the coordinator) is told at once, nobody else.
+    let mut gita_http = Http::sign_in(server.addr, "gita.gp@example.nhs.net").await;
+    let answer = json!({"team_id": team_id, "meeting_id": meeting_id, "person_id": p.gita, "status": "apologies"});
+    let m = gita_http.mutation(
+        "attendance",
+        Attendance::id_for(meeting_id, p.gita),
+        0,
+        answer,
+    );
+    gita_http.push(vec![m]).await;
+    let all = sink.wait_for(7, Duration::from_secs(30));
+    let quorum = with_subject(&all, "Quorum lost: Brook MDT meeting");
+    assert_eq!(recipients(&quorum), ["pat.coordinator@example.nhs.net"]);
+    assert!(quorum[0]
+        .text
+        .as_deref()
+        .unwrap()
+        .contains("no longer has a GP"));
+    assert!(quorum[0].calendar.is_none());
+
+    // Cancelled: the same event is cancelled.
+    let cancelled = Meeting {
+        status: MeetingStatus::Cancelled,
+        ..moved.clone()
+    };
+    let m = pat.entity(meeting_id, 2, &cancelled);
+    pat.push(vec![m]).await;
+    let all = sink.wait_for(10, Duration::from_secs(30));
+    let gone = with_subject(&all, "Cancelled: Brook MDT meeting");
+    assert_eq!(gone.len(), 3);
+    assert!(gone[0]
+        .calendar_type
+        .as_deref()
+        .unwrap()
+        .replace('"', "")
+        .contains("method=CANCEL"));
+    let (method, cancelled_uid, cancelled_sequence) =
+        calendar_identity(gone[0].calendar.as_deref().unwrap());
+    assert_eq!(
+        (method.as_str(), cancelled_uid.as_str()),
+        ("CANCEL", uid.as_str())
+    );
+    assert_eq!(cancelled_sequence, "3");
+
+    // A series: one invitation per person for the whole series, none for its meetings.
+    let series_id = Uuid::new_v4();
+    let first = (Utc::now() + chrono::Duration::days(10)).date_naive();
+    let series = Series {
+        team_id,
+        rule: Recurrence::Weekly {
+            interval: 1,
+            weekday: first.weekday().num_days_from_monday() as u8,
+        },
+        first_date: first,
+        starts: chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+        minutes: 60,
+        until: None,
+        exceptions: vec![],
+        place: "Room 2".into(),
+        video_link: None,
+        sequence: 0,
+        cancelled: false,
+    };
+    let m = pat.entity(series_id, 0, &series);
+    pat.push(vec![m]).await;
+    let all = sink.wait_for(13, Duration::from_secs(30));
+    let series_invites = with_subject(&all, "Invitation: Brook MDT meetings, every week");
+    assert_eq!(
+        series_invites.len(),
+        3,
+        "{:#?}",
+        all.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let (method, series_uid, _) = calendar_identity(series_invites[0].calendar.as_deref().unwrap());
+    assert_eq!(method, "REQUEST");
+    assert_eq!(series_uid, format!("series-{series_id}@mdt"));
+    assert_eq!(all.len(), 13, "nothing else was sent");
+
+    assert_no_patient_data(
+        &all,
+        &[
+            "Ada Synthetic",
+            NHS_A,
+            "999 000 0018",
+            "Two falls this month",
+        ],
+    );
+    // Each message once.
+    let mut ids: Vec<&str> = all.iter().map(|m| m.message_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), all.len());
+}
+
+/// How many copies of each message (by Message-ID) arrived.
+fn copies(all: &[Received]) -> HashMap<String, usize> {
+    let mut n = HashMap::new();
+    for m in all {
+        *n.entry(m.message_id.clone()).or_insert(0) += 1;
+    }
+    n
+}
+
+fn outbox_counts(place: &TestDatabase) -> outbox::OutboxCounts {
+    place.open().read_blocking(outbox::counts).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_before_or_while_sending_loses_no_message_and_sends_each_once() {
+    let mut sink = SmtpSink::start();
+    let place = TestDatabase::new();
+    let p = people(&place);
+
+    // Between commit and send: the SMTP server is not there yet, so nothing can go out.
+    sink.stop();
+    let mut server = MailServer::start(&place, &sink.url(), "mail-a");
+    let mut pat = Http::sign_in(server.addr, "pat.coordinator@example.nhs.net").await;
+    team_with_meetings(&mut pat, &p, 2).await;
+    server.kill();
+    assert_eq!(
+        outbox_counts(&place).waiting,
+        6,
+        "committed with the meetings"
+    );
+    sink.resume();
+    let mut server = MailServer::start(&place, &sink.url(), "mail-a");
+    let all = sink.wait_for(6, Duration::from_secs(30));
+    assert_eq!(all.len(), 6);
+    assert!(copies(&all).values().all(|n| *n == 1));
+
+    // During sending: 300 messages, the server killed once some have gone.
+    let mut pat = Http::sign_in(server.addr, "pat.coordinator@example.nhs.net").await;
+    team_with_meetings(&mut pat, &p, 100).await;
+    wait_until(Duration::from_secs(30), "sending started", || {
+        sink.received().len() >= 6 + 10
+    });
+    server.kill();
+    let at_kill = sink.received().len();
+    assert!(
+        at_kill < 6 + 300,
+        "killed while sending ({at_kill} had arrived)"
+    );
+    let _server = MailServer::start(&place, &sink.url(), "mail-a");
+    let all = sink.wait_for(6 + 300, Duration::from_secs(60));
+    let copies = copies(&all);
+    assert_eq!(copies.len(), 306, "every message arrived");
+    let twice: Vec<_> = copies.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.len() <= 1 && twice.iter().all(|(_, n)| **n == 2),
+        "at most the message in flight at the kill again: {twice:?}"
+    );
+    wait_until(Duration::from_secs(10), "the outbox is marked sent", || {
+        let counts = outbox_counts(&place);
+        counts.waiting == 0 && counts.sent == 306
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_on_one_database_send_each_message_once_and_one_takes_over_when_the_other_dies()
+{
+    let sink = SmtpSink::start();
+    let place = TestDatabase::new();
+    let p = people(&place);
+    let mut a = MailServer::start(&place, &sink.url(), "mail-a");
+    let b = MailServer::start(&place, &sink.url(), "mail-b");
+    let mut pat_a = Http::sign_in(a.addr, "pat.coordinator@example.nhs.net").await;
+    let mut pat_b = Http::sign_in(b.addr, "pat.coordinator@example.nhs.net").await;
+    // Changes through both servers at once.
+    let (one, two) = tokio::join!(
+        team_with_meetings(&mut pat_a, &p, 40),
+        team_with_meetings(&mut pat_b, &p, 40)
+    );
+    assert_ne!(one.0, two.0);
+    let all = sink.wait_for(240, Duration::from_secs(60));
+    assert_eq!(all.len(), 240);
+    assert!(
+        copies(&all).values().all(|n| *n == 1),
+        "no message sent twice"
+    );
+
+    // The sender dies (whichever it was): the other takes over when its lease runs out.
+    a.kill();
+    team_with_meetings(&mut pat_b, &p, 1).await;
+    let all = sink.wait_for(243, Duration::from_secs(60));
+    assert_eq!(all.len(), 243);
+    assert!(copies(&all).values().all(|n| *n == 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_wait_while_the_smtp_server_is_down_and_go_when_it_returns() {
+    let mut sink = SmtpSink::start();
+    let place = TestDatabase::new();
+    let p = people(&place);
+    let _server = MailServer::start(&place, &sink.url(), "mail-a");
+    let mut pat = Http::sign_in(_server.addr, "pat.coordinator@example.nhs.net").await;
+    sink.stop();
+    team_with_meetings(&mut pat, &p, 3).await;
+    // A few attempts fail (1 s, 2 s, ... apart); the messages wait.
+    std::thread::sleep(Duration::from_secs(4));
+    let counts = outbox_counts(&place);
+    assert_eq!((counts.waiting, counts.sent), (9, 0));
+    sink.resume();
+    let all = sink.wait_for(9, Duration::from_secs(60));
+    assert_eq!(all.len(), 9);
+    assert!(copies(&all).values().all(|n| *n == 1));
+    wait_until(Duration::from_secs(10), "the outbox is marked sent", || {
+        outbox_counts(&place).sent == 9
+    });
+}
+
+#[tokio::test]
+async fn without_an_smtp_server_nothing_is_written_to_the_outbox() {
+    let h = common::Harness::new();
+    let mut pat = h.pat().await;
+    let team_id = Uuid::new_v4();
+    let me = common::pat_client_person(&h);
+    pat.put(team_id, 0, &common::team("Brook MDT", me, vec![]))
+        .await;
+    pat.put(Uuid::new_v4(), 0, &common::meeting(team_id)).await;
+    let counts = h.store.read_blocking(outbox::counts).unwrap();
+    assert_eq!(counts, outbox::OutboxCounts::default());
+}
