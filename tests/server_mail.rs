@@ -594,3 +594,167 @@ async fn without_an_smtp_server_nothing_is_written_to_the_outbox() {
     let counts = h.store.read_blocking(outbox::counts).unwrap();
     assert_eq!(counts, outbox::OutboxCounts::default());
 }
+
+/// The one-click answer link after `label` ("Apologies: ") in a message, as a path.
+fn answer_link(message: &Received, label: &str) -> String {
+    let text = message.text.as_deref().unwrap();
+    let url = text
+        .lines()
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} link in {text}"));
+    url.strip_prefix(PUBLIC_URL)
+        .expect("a link into the app")
+        .to_owned()
+}
+
+/// Someone's answer to the meeting as stored (status, deputy).
+fn stored_answer(place: &TestDatabase, meeting: Uuid, person: Uuid) -> Option<(String, u64)> {
+    place
+        .open()
+        .read_blocking(|db| {
+            mdt::server::store::record_with_version::<Attendance>(
+                db,
+                Attendance::id_for(meeting, person),
+            )
+        })
+        .unwrap()
+        .map(|(a, version)| {
+            (
+                serde_json::to_value(a.status)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                version,
+            )
+        })
+}
+
+async fn page(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let (status, _, body) = request(addr, method, path, None, None)
+        .await
+        .expect("answered");
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_click_answers_need_no_password_work_once_and_refuse_altered_or_expired_links_plainly()
+{
+    let sink = SmtpSink::start();
+    let place = TestDatabase::new();
+    let p = people(&place);
+    let server = MailServer::start(&place, &sink.url(), "mail-a");
+    let mut pat = Http::sign_in(server.addr, "pat.coordinator@example.nhs.net").await;
+    let (_, meetings) = team_with_meetings(&mut pat, &p, 1).await;
+    let meeting_id = meetings[0];
+    let all = sink.wait_for(3, Duration::from_secs(30));
+    let to = |email: &str| all.iter().find(|m| m.recipient() == email).unwrap().clone();
+    let gita = to("gita.gp@example.nhs.net");
+    assert!(gita
+        .text
+        .as_deref()
+        .unwrap()
+        .contains("Can you come? Answer with one click (no password needed):"));
+    let apologies = answer_link(&gita, "Apologies: ");
+    let before = stored_answer(&place, meeting_id, p.gita);
+
+    // Opening the link (as a mail scanner would) shows what it records and changes nothing.
+    let (status, shown) = page(server.addr, "GET", &apologies).await;
+    assert_eq!(status, 200, "{shown}");
+    assert!(
+        shown.contains("I send my apologies: I cannot come"),
+        "{shown}"
+    );
+    assert!(shown.contains("Brook MDT meeting"), "{shown}");
+    assert!(shown.contains("Record my answer"), "{shown}");
+    assert_eq!(stored_answer(&place, meeting_id, p.gita), before);
+
+    // Pressing the button records it, without a password, and asks for a deputy.
+    let (status, done) = page(server.addr, "POST", &apologies).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Your answer is recorded"), "{done}");
+    assert!(done.contains("Can someone come in your place?"), "{done}");
+    let (answer, version) = stored_answer(&place, meeting_id, p.gita).unwrap();
+    assert_eq!(answer, "apologies");
+    // Gita was the only GP: Pat hears at once.
+    let all = sink.wait_for(4, Duration::from_secs(30));
+    assert_eq!(
+        recipients(&with_subject(&all, "Quorum lost: Brook MDT meeting")),
+        ["pat.coordinator@example.nhs.net"]
+    );
+
+    // The same link again: refused plainly, nothing changed.
+    for method in ["GET", "POST"] {
+        let (status, again) = page(server.addr, method, &apologies).await;
+        assert_eq!(status, 410, "{again}");
+        assert!(again.contains("This link has been used already"), "{again}");
+    }
+    assert_eq!(
+        stored_answer(&place, meeting_id, p.gita),
+        Some(("apologies".into(), version))
+    );
+
+    // Another of her links still works once (she changes her mind).
+    let attending = answer_link(&gita, "Attending in person: ");
+    assert_eq!(page(server.addr, "POST", &attending).await.0, 200);
+    assert_eq!(
+        stored_answer(&place, meeting_id, p.gita).unwrap().0,
+        "attending"
+    );
+
+    // Altered: one character of the token changed, or cut short: refused, nothing changed.
+    let sol = to("sol.worker@example.gov.uk");
+    let remote = answer_link(&sol, "Attending remotely: ");
+    let sol_before = stored_answer(&place, meeting_id, p.sol);
+    let mut altered: Vec<char> = remote.chars().collect();
+    let i = altered.len() - 5;
+    altered[i] = if altered[i] == 'A' { 'B' } else { 'A' };
+    let altered: String = altered.into_iter().collect();
+    for bad in [
+        altered.as_str(),
+        &remote[..remote.len() - 10],
+        "/answer/nonsense",
+    ] {
+        for method in ["GET", "POST"] {
+            let (status, refused) = page(server.addr, method, bad).await;
+            assert_eq!(status, 400, "{refused}");
+            assert!(refused.contains("This link does not work"), "{refused}");
+            assert!(refused.contains("Nothing was recorded"), "{refused}");
+        }
+    }
+    assert_eq!(stored_answer(&place, meeting_id, p.sol), sol_before);
+
+    // Expired: a link signed by this region for a meeting that has started.
+    let key = place
+        .open()
+        .read_blocking(mdt::server::answer_links::key)
+        .unwrap();
+    let expired = mdt::server::answer_links::sign(
+        &key,
+        &mdt::server::answer_links::AnswerClaim {
+            meeting_id,
+            person_id: p.sol,
+            status: mdt::core::attendance::AttendanceStatus::Remote,
+            until: Utc::now().timestamp() - 1,
+            nonce: Uuid::new_v4(),
+        },
+    );
+    for method in ["GET", "POST"] {
+        let (status, refused) = page(server.addr, method, &format!("/answer/{expired}")).await;
+        assert_eq!(status, 410, "{refused}");
+        assert!(refused.contains("This link has expired"), "{refused}");
+    }
+    assert_eq!(stored_answer(&place, meeting_id, p.sol), sol_before);
+
+    // Sol's own link works, for Sol's answer only.
+    assert_eq!(page(server.addr, "POST", &remote).await.0, 200);
+    assert_eq!(
+        stored_answer(&place, meeting_id, p.sol).unwrap().0,
+        "remote"
+    );
+    assert_eq!(
+        stored_answer(&place, meeting_id, p.gita).unwrap().0,
+        "attending"
+    );
+    assert_no_patient_data(&sink.received(), &[]);
+}

@@ -118,6 +118,9 @@ impl Links {
     }
 }
 
+/// Where the footer starts (the usual signature separator).
+const FOOTER_START: &str = "\n\n--\n";
+
 /// The footer every message ends with: why it was sent and how to stop it.
 fn footer(kind: MessageKind, team: &str, links: &Links) -> String {
     let stop = match kind {
@@ -131,7 +134,7 @@ fn footer(kind: MessageKind, team: &str, links: &Links) -> String {
         ),
     };
     format!(
-        "\n\n--\nYou received this because you are in {team} and get {}.\n{stop}\nThis email never contains patient details: open the app to see them.\n",
+        "{FOOTER_START}You received this because you are in {team} and get {}.\n{stop}\nThis email never contains patient details: open the app to see them.\n",
         kind.label()
     )
 }
@@ -144,6 +147,26 @@ fn message(kind: MessageKind, team: &str, links: &Links, subject: String, body: 
         subject,
         body: body + &footer(kind, team, links),
     }
+}
+
+/// The one-click answers of an invitation, placed before its footer: each link records that
+/// answer for this person and this meeting only, without a password.
+pub fn with_answer_links(
+    message: Message,
+    attending: &str,
+    remote: &str,
+    apologies: &str,
+) -> Message {
+    let block = format!(
+        "\n\nCan you come? Answer with one click (no password needed):\nAttending in person: {attending}\nAttending remotely: {remote}\nApologies: {apologies}"
+    );
+    let at = message
+        .body
+        .find(FOOTER_START)
+        .unwrap_or(message.body.len());
+    let mut body = message.body;
+    body.insert_str(at, &block);
+    Message { body, ..message }
 }
 
 /// "Tuesday's MDT" for a meeting on a Tuesday.

@@ -50,6 +50,18 @@ pub struct Outgoing {
     pub message: Message,
     /// The calendar file attached (an invitation or a cancellation).
     pub calendar: Option<String>,
+    /// A meeting's invitation carries one-click answers for its recipient (added by the
+    /// server, which signs them).
+    pub answers: Option<AnswerRequest>,
+}
+
+/// Who may answer which meeting from an invitation, until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerRequest {
+    pub meeting_id: Uuid,
+    pub person_id: Uuid,
+    /// The links stop working when the meeting starts.
+    pub until: DateTime<Utc>,
 }
 
 /// A team and the people its messages may go to, by person id (someone without an email
@@ -64,13 +76,13 @@ pub struct TeamMail<'a> {
 impl TeamMail<'_> {
     /// Everyone invited to the team's meetings (the coordinator and the members) who has an
     /// address and wants messages of `kind`, each once.
-    fn invited(&self, kind: MessageKind) -> Vec<&Addressee> {
+    fn invited(&self, kind: MessageKind) -> Vec<(Uuid, &Addressee)> {
         let mut seen = HashSet::new();
         std::iter::once(self.team.coordinator_id)
             .chain(self.team.member_ids.iter().copied())
             .filter(|p| seen.insert(*p))
-            .filter_map(|p| self.people.get(&p))
-            .filter(|a| a.recipient.wants(kind))
+            .filter_map(|p| self.people.get(&p).map(|a| (p, a)))
+            .filter(|(_, a)| a.recipient.wants(kind))
             .collect()
     }
 
@@ -161,7 +173,7 @@ pub fn meeting_messages(
     let id = message_id(cause, meeting_id, version);
     to.invited(kind)
         .into_iter()
-        .map(|person| Outgoing {
+        .map(|(person_id, person)| Outgoing {
             message_id: id,
             email: person.email.clone(),
             message: message.clone(),
@@ -173,6 +185,11 @@ pub fn meeting_messages(
                 &addressed(to, origin, person),
                 now,
             )),
+            answers: (kind == MessageKind::Invitation).then_some(AnswerRequest {
+                meeting_id,
+                person_id,
+                until: meeting.starts_at,
+            }),
         })
         .collect()
 }
@@ -242,10 +259,11 @@ pub fn series_messages(
     let id = message_id(cause, series_id, version);
     to.invited(kind)
         .into_iter()
-        .map(|person| Outgoing {
+        .map(|(_, person)| Outgoing {
             message_id: id,
             email: person.email.clone(),
             message: message.clone(),
+            answers: None,
             calendar: Some(ics::series_invitation_ics(
                 &series,
                 &series_uid(series_id),
@@ -341,6 +359,7 @@ pub fn quorum_messages(
         email: coordinator.email.clone(),
         message,
         calendar: None,
+        answers: None,
     }]
 }
 

@@ -5,6 +5,8 @@
 
 pub mod actions;
 pub mod admin;
+pub mod answer_links;
+pub mod answers;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -138,6 +140,7 @@ pub fn app(state: AppState) -> Router {
         .and_then(|n| HeaderValue::from_str(n).ok());
     let router = Router::new()
         .merge(api)
+        .merge(answers::router())
         .route("/healthz", axum::routing::get(health));
     let router = match &state.config.dist_dir {
         Some(dist) => router.merge(static_files::router(dist)),

@@ -231,3 +231,24 @@ fn people_get_what_they_chose_and_those_without_accounts_only_invitations_when_a
         .is_err()
     );
 }
+
+#[test]
+fn answer_links_go_before_the_footer() {
+    let starts = at(2026, 12, 1, 13, 0);
+    let plain = invitation(
+        "Riverside MDT",
+        starts,
+        starts,
+        "",
+        MEETING,
+        false,
+        &links(),
+    );
+    let with = with_answer_links(plain.clone(), "https://a/1", "https://a/2", "https://a/3");
+    let (main, footer) = with.body.split_once("\n\n--\n").unwrap();
+    assert!(main.ends_with(
+        "Can you come? Answer with one click (no password needed):\nAttending in person: https://a/1\nAttending remotely: https://a/2\nApologies: https://a/3"
+    ));
+    assert!(footer.starts_with("You received this because you are in Riverside MDT"));
+    assert_eq!(with.subject, plain.subject);
+}

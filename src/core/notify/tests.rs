@@ -178,6 +178,15 @@ fn a_planned_meeting_invites_the_coordinator_and_members_with_an_address_and_a_c
     assert_eq!(event["ATTENDEE"], "mailto:gita@example.nhs.net");
     assert_eq!(event["ORGANIZER"], "mailto:mdt@mdt.example.nhs.uk");
     assert_eq!(event["DTSTART"], "20261208T130000");
+    // Each invitation asks for its recipient's one-click answers, until the meeting starts.
+    assert_eq!(
+        gita.answers,
+        Some(AnswerRequest {
+            meeting_id: id(200),
+            person_id: f.gp,
+            until: m.starts_at,
+        })
+    );
     for left_out in [f.observer, f.no_account] {
         assert!(!emails(&sent).contains(&f.people[&left_out].email.as_str()));
     }
@@ -291,6 +300,7 @@ fn cancelling_or_deleting_a_meeting_to_come_cancels_the_event_and_past_meetings_
         assert_eq!(event["UID"], format!("meeting-{}@mdt", id(200)));
         assert_eq!(event["STATUS"], "CANCELLED");
         assert_eq!(event["SEQUENCE"], "2");
+        assert_eq!(sent[0].answers, None, "nothing to answer");
     }
     // A meeting that has started (history being recorded, a meeting planned in the past).
     let past = meeting(f.team_id, at(2026, 11, 30, 9, 0));

@@ -272,6 +272,44 @@ pub fn set_setting(db: &dyn Db, key: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A setting, stored as `value` first if nobody has stored one (the first writer wins: every
+/// server of a region then reads the same value).
+pub fn setting_or_insert(db: &dyn Db, key: &str, value: &str) -> Result<String, Error> {
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        args![key, value],
+    )?;
+    setting(db, key)?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("the setting {key} was not stored")))
+}
+
+/// The account of a directory entry, if it has one that is not disabled.
+pub fn find_user_by_person(db: &dyn Db, person_id: Uuid) -> Result<Option<UserRow>, Error> {
+    db.query_opt(
+        &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.person_id = $1 AND u.disabled = 0"),
+        args![person_id],
+    )?
+    .as_ref()
+    .map(user_from_row)
+    .transpose()
+}
+
+/// Records that a one-click answer link was used; false when it had been already.
+pub fn use_answer_link(db: &dyn Db, nonce: Uuid, now: DateTime<Utc>) -> Result<bool, Error> {
+    Ok(db.execute(
+        "INSERT INTO used_answer_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        args![nonce, now],
+    )? == 1)
+}
+
+/// Whether a one-click answer link has been used.
+pub fn answer_link_used(db: &dyn Db, nonce: Uuid) -> Result<bool, Error> {
+    db.exists(
+        "SELECT EXISTS (SELECT 1 FROM used_answer_links WHERE nonce = $1)",
+        args![nonce],
+    )
+}
+
 /// How many failures were counted under `key` at or after `since` (sign-in limits: the key
 /// names an account or a client address).
 pub fn failures_since(db: &dyn Db, key: &str, since: DateTime<Utc>) -> Result<u64, Error> {

@@ -291,6 +291,11 @@ CREATE TABLE mail_preferences (
     user_id TEXT PRIMARY KEY,
     preferences TEXT NOT NULL
 );
+-- One-click answer links from invitation emails that have been used (each works once).
+CREATE TABLE used_answer_links (
+    nonce TEXT PRIMARY KEY,
+    used_at TEXT NOT NULL
+);
 "#,
         postgres: r#"
 -- Emails waiting to go, written in the same transaction as the change that caused them (a
@@ -322,6 +327,11 @@ CREATE TABLE leases (
 CREATE TABLE mail_preferences (
     user_id TEXT PRIMARY KEY,
     preferences TEXT NOT NULL
+);
+-- One-click answer links from invitation emails that have been used (each works once).
+CREATE TABLE used_answer_links (
+    nonce TEXT PRIMARY KEY,
+    used_at TEXT NOT NULL
 );
 "#,
     },
