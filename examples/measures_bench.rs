@@ -131,6 +131,7 @@ mod native {
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         };
         w.put(team_id, 0, &team);
         let patients: Vec<Uuid> = synthetic_nhs_numbers()

@@ -187,6 +187,7 @@ mod native {
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         };
         let mut all = vec![setup.mutation(team_id, &team)];
         let first = Utc::now() + Duration::days(7);

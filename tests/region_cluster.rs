@@ -348,6 +348,7 @@ async fn three_servers_behind_nginx_converge_and_survive_a_killed_server_and_a_d
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         };
         let actor = Actor {
             user_id: coordinator.id,

@@ -53,7 +53,7 @@ impl MailServer {
             .args(["--smtp-url", smtp_url])
             .args(["--mail-from", "MDT coordination <mdt@example.nhs.uk>"])
             .args(["--public-url", PUBLIC_URL])
-            .args(["--mail-retry-seconds", "1"])
+            .args(["--mail-retry-seconds", "1", "--mail-check-seconds", "1"])
             .arg("--dist")
             .arg(place.dir.path().join("no-app"))
             .env("RUST_LOG", "warn")
@@ -727,8 +727,9 @@ async fn one_click_answers_need_no_password_work_once_and_refuse_altered_or_expi
     // Expired: a link signed by this region for a meeting that has started.
     let key = place
         .open()
-        .read_blocking(mdt::server::answer_links::key)
-        .unwrap();
+        .read_blocking(mdt::server::answer_links::existing_key)
+        .unwrap()
+        .expect("made when the first invitation was written");
     let expired = mdt::server::answer_links::sign(
         &key,
         &mdt::server::answer_links::AnswerClaim {
@@ -757,4 +758,195 @@ async fn one_click_answers_need_no_password_work_once_and_refuse_altered_or_expi
         "attending"
     );
     assert_no_patient_data(&sink.received(), &[]);
+}
+
+impl Http {
+    async fn send_json(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        let (status, _, text) = request(self.addr, method, path, Some(&self.cookie), Some(body))
+            .await
+            .expect("answered");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reminders_digests_and_chases_reach_those_who_want_them_once_and_people_without_accounts_only_when_turned_on(
+) {
+    let sink = SmtpSink::start();
+    let place = TestDatabase::new();
+    let p = people(&place);
+    let server = MailServer::start(&place, &sink.url(), "mail-a");
+    let mut pat = Http::sign_in(server.addr, "pat.coordinator@example.nhs.net").await;
+    let gita = Http::sign_in(server.addr, "gita.gp@example.nhs.net").await;
+
+    // Email is on; everything is on until someone changes it. Gita turns brief reminders off.
+    let (status, settings) = gita.send_json("GET", "/api/email", &Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(settings["on"], true);
+    assert_eq!(settings["preferences"]["brief_reminders"], true);
+    let off = json!({"brief_reminders": false, "actions_digest": true, "chases": true, "quorum_warnings": true});
+    assert_eq!(
+        gita.send_json("PUT", "/api/email/preferences", &off)
+            .await
+            .0,
+        200
+    );
+    let (_, settings) = gita.send_json("GET", "/api/email", &Value::Null).await;
+    assert_eq!(settings["preferences"]["brief_reminders"], false);
+    // Choices are checked: an unknown one is refused in words.
+    let (status, refused) = gita
+        .send_json(
+            "PUT",
+            "/api/email/preferences",
+            &json!({"brief_reminders": false, "everything": true}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+
+    // A team whose coordinator sends invitations to members without an account, and whose
+    // briefs are due 24 hours before: a meeting in 30 hours has its cut-off in 6.
+    let team_id = Uuid::new_v4();
+    let noor = Uuid::new_v4();
+    let mut noor_person = common::person("Noor Noaccount", Role::DistrictNurse);
+    noor_person.email = Some("noor.nurse@example.nhs.net".into());
+    let mut t = team(&p, noor);
+    t.email_people_without_accounts = true;
+    t.agenda_cutoff_hours = 1;
+    let meeting_id = Uuid::new_v4();
+    let m = meeting_in(team_id, 0);
+    let soon = Meeting {
+        starts_at: m.starts_at + chrono::Duration::hours(30),
+        ends_at: m.ends_at + chrono::Duration::hours(30),
+        ..m
+    };
+    let (sol_item, gita_item, patient_id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let mut item_for_sol = common::item(team_id, meeting_id, patient_id, p.sol, 1);
+    item_for_sol.meeting_id = meeting_id;
+    let item_for_gita = common::item(team_id, meeting_id, patient_id, p.gita, 2);
+    let overdue = Uuid::new_v4();
+    let action = json!({
+        "team_id": team_id, "description": "Refer to the falls service", "owner_id": p.sol,
+        "due": (Utc::now() - chrono::Duration::days(3)).date_naive(), "status": "proposed",
+        "completion_note": "", "reason": ""
+    });
+    let batch = vec![
+        pat.entity(noor, 0, &noor_person),
+        pat.entity(team_id, 0, &t),
+        pat.entity(meeting_id, 0, &soon),
+        pat.entity(
+            patient_id,
+            0,
+            &common::patient(team_id, NHS_A, "Ada Synthetic"),
+        ),
+        pat.entity(sol_item, 0, &item_for_sol),
+        pat.entity(gita_item, 0, &item_for_gita),
+        pat.mutation("action", overdue, 0, action),
+    ];
+    pat.push(batch).await;
+
+    // Invitations to all four (Noor too, now it is on); Sol's brief reminder (not Gita's: she
+    // turned them off); the weekly digest to Sol, except on a Monday before 07:00 UK.
+    let digest_due = mdt::core::reminders::digest_week(Utc::now()).is_some();
+    let expected = 4 + 1 + usize::from(digest_due);
+    let all = sink.wait_for(expected, Duration::from_secs(30));
+    assert_eq!(
+        recipients(&with_subject(&all, "Invitation: Brook MDT meeting")),
+        [
+            "gita.gp@example.nhs.net",
+            "noor.nurse@example.nhs.net",
+            "pat.coordinator@example.nhs.net",
+            "sol.worker@example.gov.uk"
+        ]
+    );
+    let reminders = with_subject(&all, "1 brief due for");
+    assert_eq!(recipients(&reminders), ["sol.worker@example.gov.uk"]);
+    assert!(reminders[0]
+        .text
+        .as_deref()
+        .unwrap()
+        .contains(&format!("{PUBLIC_URL}/meetings/{meeting_id}")));
+    let digests = with_subject(&all, "Your Brook MDT actions: 1 overdue, 0 due this week");
+    assert_eq!(digests.len(), usize::from(digest_due));
+    assert!(all
+        .iter()
+        .all(|m| !m.subject.contains("brief due") || m.recipient() != "gita.gp@example.nhs.net"));
+
+    // The coordinator chases Sol's missing brief: it goes at once; a second press the same day
+    // sends nothing and says when the first went.
+    let (status, sent) = pat
+        .send_json("POST", "/api/chase", &json!({"item_id": sol_item}))
+        .await;
+    assert_eq!(
+        (status, sent["to"].as_str()),
+        (200, Some("Sol Worker")),
+        "{sent}"
+    );
+    let (status, again) = pat
+        .send_json("POST", "/api/chase", &json!({"item_id": sol_item}))
+        .await;
+    assert_eq!(status, 429, "{again}");
+    assert!(again["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("You chased Sol Worker about this today at "));
+    // Only the coordinator chases; someone outside the team learns nothing.
+    let (status, refused) = gita
+        .send_json("POST", "/api/chase", &json!({"item_id": sol_item}))
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    {
+        let store = place.open();
+        add_user(
+            &store,
+            &NewUser {
+                email: "out.sider@example.nhs.net",
+                name: "Out Sider",
+                role: Role::Gp,
+                password: PASSWORD,
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    }
+    let outsider = Http::sign_in(server.addr, "out.sider@example.nhs.net").await;
+    let (status, _) = outsider
+        .send_json("POST", "/api/chase", &json!({"item_id": sol_item}))
+        .await;
+    assert_eq!(status, 404);
+    // The overdue action is chased too; a brief not due and an action not overdue are not.
+    let (status, sent) = pat
+        .send_json("POST", "/api/chase", &json!({"action_id": overdue}))
+        .await;
+    assert_eq!(status, 200, "{sent}");
+    let (status, refused) = pat
+        .send_json("POST", "/api/chase", &json!({"item_id": Uuid::new_v4()}))
+        .await;
+    assert_eq!(status, 404, "{refused}");
+    let (status, refused) = pat
+        .send_json(
+            "POST",
+            "/api/chase",
+            &json!({"item_id": sol_item, "action_id": overdue}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    let all = sink.wait_for(expected + 2, Duration::from_secs(30));
+    let chases = with_subject(&all, "Pat Coordinator asks");
+    assert_eq!(
+        recipients(&chases),
+        ["sol.worker@example.gov.uk", "sol.worker@example.gov.uk"]
+    );
+    assert_eq!(all.len(), expected + 2, "nothing else, nothing twice");
+    assert_no_patient_data(
+        &all,
+        &[
+            "Ada Synthetic",
+            NHS_A,
+            "Two falls this month",
+            "Refer to the falls service",
+        ],
+    );
 }

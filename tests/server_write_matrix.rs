@@ -92,6 +92,7 @@ team change agenda_cutoff_hours: C
 team change brief_cutoff_hours: C
 team change archived: C
 team change observers_see_measures: C
+team change email_people_without_accounts: C
 team delete *: -
 meeting create *: CMSN
 meeting change team_id: -
@@ -629,6 +630,7 @@ impl<'a> World<'a> {
             (EntityKind::Team, "brief_cutoff_hours") => json!(12),
             (EntityKind::Team, "archived") => json!(true),
             (EntityKind::Team, "observers_see_measures") => json!(true),
+            (EntityKind::Team, "email_people_without_accounts") => json!(true),
             (_, "team_id") => json!(self.other_team),
             (EntityKind::Meeting, "starts_at") => {
                 let m = meeting(self.team);

@@ -104,6 +104,7 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
                         brief_cutoff_hours: 24,
                         archived: false,
                         observers_see_measures: false,
+                        email_people_without_accounts: false,
                     },
                 ),
                 record(
@@ -286,6 +287,7 @@ fn agenda_records(items: usize) -> (Uuid, Uuid, Vec<SyncRecord>) {
                 brief_cutoff_hours: 24,
                 archived: false,
                 observers_see_measures: false,
+                email_people_without_accounts: false,
             },
         ),
         record(
@@ -900,6 +902,7 @@ fn action_records(n: usize) -> (Uuid, Vec<SyncRecord>) {
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         },
     ));
     let patients = 500.min(n.max(1));

@@ -361,6 +361,7 @@ mod tests {
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         };
         let roles = [
             (coordinator, Role::PracticeManager),

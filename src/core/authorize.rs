@@ -197,7 +197,8 @@ pub fn who_may(kind: EntityKind, op: Operation, field: &str) -> &'static [Relati
             | "agenda_cutoff_hours"
             | "brief_cutoff_hours"
             | "archived"
-            | "observers_see_measures" => COORDINATOR,
+            | "observers_see_measures"
+            | "email_people_without_accounts" => COORDINATOR,
             _ => NOBODY,
         },
         (K::Team, Delete) => NOBODY,

@@ -26,6 +26,7 @@ pub mod notify;
 pub mod offline;
 pub mod patient;
 pub mod record;
+pub mod reminders;
 pub mod schedule;
 pub mod search;
 pub mod series;

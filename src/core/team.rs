@@ -47,6 +47,10 @@ pub struct Team {
     /// measures, which are otherwise for the coordinator and members only.
     #[serde(default)]
     pub observers_see_measures: bool,
+    /// The coordinator sends meeting invitations by email to members who have no account (a GP
+    /// who never signs in): off until turned on, as they never chose to get them.
+    #[serde(default)]
+    pub email_people_without_accounts: bool,
 }
 
 /// A role the meeting needs, and how many people of it must come (the quorum).
@@ -152,6 +156,7 @@ impl Entity for Team {
         "brief_cutoff_hours",
         "archived",
         "observers_see_measures",
+        "email_people_without_accounts",
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
@@ -244,6 +249,7 @@ impl Team {
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         }
     }
 }
@@ -272,6 +278,7 @@ mod tests {
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         }
     }
 

@@ -142,8 +142,20 @@ pub fn links_for(
 
 const KEY_SETTING: &str = "answer_link_key";
 
-/// The region's signing key, made (at random) the first time it is needed.
+/// The region's signing key if it has been made (links are only checked against it: before
+/// any link was sent there is none, and no link can be valid). Works in a read snapshot.
+pub fn existing_key(db: &dyn Db) -> Result<Option<Vec<u8>>, Error> {
+    store::setting(db, KEY_SETTING)?
+        .map(|hex| decode_hex(&hex))
+        .transpose()
+}
+
+/// The region's signing key, made (at random) the first time it is needed; in a write
+/// transaction.
 pub fn key(db: &dyn Db) -> Result<Vec<u8>, Error> {
+    if let Some(key) = existing_key(db)? {
+        return Ok(key);
+    }
     let fresh: String = rand::random::<[u8; 32]>()
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -82,6 +82,14 @@ pub struct Cli {
         global = true
     )]
     pub mail_retry_seconds: u64,
+    /// Seconds between looks for brief reminders and weekly digests that are due.
+    #[arg(
+        long,
+        env = "MDT_MAIL_CHECK_SECONDS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub mail_check_seconds: u64,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -235,6 +243,7 @@ pub fn main() -> anyhow::Result<()> {
                     from,
                     public_url,
                     retry_first: std::time::Duration::from_secs(cli.mail_retry_seconds.max(1)),
+                    check_every: std::time::Duration::from_secs(cli.mail_check_seconds.max(1)),
                 }),
                 _ => None,
             };

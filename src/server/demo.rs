@@ -347,6 +347,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         },
     )?;
     let riverside_team_record = Team {
@@ -362,6 +363,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
         brief_cutoff_hours: 24,
         archived: false,
         observers_see_measures: false,
+        email_people_without_accounts: false,
     };
     let last_tuesday = (1..=7)
         .map(|d| today - Duration::days(d))
@@ -604,6 +606,7 @@ pub fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<DemoSummary, Error
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         },
     )?;
     for date in next_weekdays(today, Weekday::Thu, 2) {

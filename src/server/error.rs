@@ -35,6 +35,9 @@ pub enum Error {
     /// Too many colleague look-ups by one person in a short time.
     #[error("You have looked up a lot of email addresses in a short time. Wait 15 minutes and try again.")]
     TooManyLookups,
+    /// The same thing was done a moment ago (a chase sent today), with when and what to do.
+    #[error("{0}")]
+    TooSoon(String),
     #[error("The request is too large. Send fewer changes at a time.")]
     PayloadTooLarge,
     #[error("The request must be sent as JSON (Content-Type: application/json).")]
@@ -59,7 +62,9 @@ impl Error {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound | Self::NotFoundWith(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TooManyAttempts | Self::TooManyLookups => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts | Self::TooManyLookups | Self::TooSoon(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -33,6 +33,8 @@ pub struct MailSettings {
     pub public_url: String,
     /// The wait before the first retry; each later one waits twice as long, up to an hour.
     pub retry_first: StdDuration,
+    /// How often the sender looks for reminders and digests that are due.
+    pub check_every: StdDuration,
 }
 
 /// How long a sender's lease lasts without being renewed: another server takes over this long
@@ -59,6 +61,11 @@ pub struct Sender {
     store: Store,
     holder: String,
     retry_first: StdDuration,
+    check_every: StdDuration,
+    origin: MailOrigin,
+    /// When reminders and digests were last looked for (by this server, while it held the
+    /// lease).
+    checked: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Sender {
@@ -83,18 +90,22 @@ impl Sender {
                 settings.public_url
             );
         }
-        store.send_mail_from(MailOrigin {
+        let origin = MailOrigin {
             links: Links {
                 base_url: public.to_owned(),
             },
             from_address: from.email.to_string(),
-        });
+        };
+        store.send_mail_from(origin.clone());
         Ok(Self {
             transport,
             from,
             store,
             holder,
             retry_first: settings.retry_first,
+            check_every: settings.check_every,
+            origin,
+            checked: std::sync::Mutex::new(None),
         })
     }
 
@@ -132,12 +143,23 @@ impl Sender {
         let holder = self.holder.clone();
         let ttl = Duration::from_std(LEASE).unwrap_or_else(|_| Duration::seconds(15));
         let first = self.retry_first;
+        let check = {
+            let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+            let due = checked.is_none_or(|at| at.elapsed() >= self.check_every);
+            if due {
+                *checked = Some(std::time::Instant::now());
+            }
+            due.then(|| self.origin.clone())
+        };
         let due = self
             .store
             .write(move |db| {
                 let now = Utc::now();
                 if !outbox::take_lease(db, MAIL_LEASE, &holder, now, ttl)? {
                     return Ok(Vec::new());
+                }
+                if let Some(origin) = &check {
+                    outbox::enqueue_scheduled(db, origin, now)?;
                 }
                 outbox::claim_due(db, &holder, now, BATCH, |n| retry_at(now, first, n))
             })

@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod cli;
 pub mod demo;
 pub mod directory;
+pub mod email_api;
 pub mod error;
 pub mod exports;
 pub mod live;
@@ -120,6 +121,7 @@ pub fn app(state: AppState) -> Router {
         .merge(actions::router())
         .merge(measures::router())
         .merge(exports::router())
+        .merge(email_api::router())
         .merge(calendar::router())
         .merge(audit::router())
         .merge(admin::router())

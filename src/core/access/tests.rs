@@ -30,6 +30,7 @@ fn team() -> Team {
         brief_cutoff_hours: 24,
         archived: false,
         observers_see_measures: false,
+        email_people_without_accounts: false,
     }
 }
 

@@ -114,6 +114,7 @@ fn the_agenda_cut_off_lets_only_the_coordinator_add_late_items() {
         brief_cutoff_hours: 24,
         archived: false,
         observers_see_measures: false,
+        email_people_without_accounts: false,
     };
     let start = at(13, 0);
     let before = start - Duration::hours(49);

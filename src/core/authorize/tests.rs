@@ -92,6 +92,7 @@ mod on_the_device {
             brief_cutoff_hours: 24,
             archived: false,
             observers_see_measures: false,
+            email_people_without_accounts: false,
         };
         let start = Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap();
         let meeting = Meeting {

@@ -84,6 +84,7 @@ fn team(name: &str, coordinator: Uuid, members: Vec<Uuid>) -> Team {
         brief_cutoff_hours: 24,
         archived: false,
         observers_see_measures: false,
+        email_people_without_accounts: false,
     }
 }
 

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::db::{Db, Row};
 use crate::args;
+use crate::core::mail::MailPreferences;
 use crate::server::error::Error;
 
 /// A signed-in user, as the store knows them.
@@ -292,6 +293,33 @@ pub fn find_user_by_person(db: &dyn Db, person_id: Uuid) -> Result<Option<UserRo
     .as_ref()
     .map(user_from_row)
     .transpose()
+}
+
+/// A person's choice of emails (everything on until they change it).
+pub fn mail_preferences(db: &dyn Db, user_id: Uuid) -> Result<MailPreferences, Error> {
+    match db.query_opt(
+        "SELECT preferences FROM mail_preferences WHERE user_id = $1",
+        args![user_id],
+    )? {
+        Some(row) => serde_json::from_str(&row.text(0)?)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("stored email preferences: {e}"))),
+        None => Ok(MailPreferences::default()),
+    }
+}
+
+/// Stores a person's choice of emails.
+pub fn set_mail_preferences(
+    db: &dyn Db,
+    user_id: Uuid,
+    preferences: &MailPreferences,
+) -> Result<(), Error> {
+    let json = serde_json::to_string(preferences).map_err(|e| Error::Internal(e.into()))?;
+    db.execute(
+        "INSERT INTO mail_preferences (user_id, preferences) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET preferences = excluded.preferences",
+        args![user_id, json],
+    )?;
+    Ok(())
 }
 
 /// Records that a one-click answer link was used; false when it had been already.

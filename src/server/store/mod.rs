@@ -127,6 +127,11 @@ impl Store {
         self.inner.mail.get().is_some()
     }
 
+    /// Where messages come from and lead to, when email is on.
+    pub fn mail_origin(&self) -> Option<MailOrigin> {
+        self.inner.mail.get().cloned()
+    }
+
     /// News of every push committed from now on (by any server sharing the database).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Changed> {
         self.inner.feed.subscribe()

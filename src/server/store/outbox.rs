@@ -13,15 +13,20 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use super::accounts::{set_setting, setting};
 use super::db::{Db, Value};
 use super::records::{json_err, records_by_id, team_records};
 use crate::args;
+use crate::core::action::Action;
+use crate::core::agenda::AgendaItem;
 use crate::core::attendance::Attendance;
+use crate::core::brief::Brief;
 use crate::core::directory::{Person, Role};
 use crate::core::mail::{MailPreferences, Recipient};
 use crate::core::meeting::Meeting;
 use crate::core::notify::{self, Addressee, AnswerChange, MailOrigin, Outgoing, TeamMail};
 use crate::core::record::EntityKind;
+use crate::core::reminders::{self, REMIND_BEFORE};
 use crate::core::series::Series;
 use crate::core::sync::SyncRecord;
 use crate::core::team::Team;
@@ -167,15 +172,148 @@ pub fn enqueue_for_push(
     enqueue(db, &outgoing, now)
 }
 
+/// Writes the messages time sends (brief reminders in the day before a cut-off, the weekly
+/// digest of actions), each once: looking again at the same moment, or a minute later, finds
+/// them already in the outbox. Run by the server holding the mail lease.
+pub fn enqueue_scheduled(
+    db: &dyn Db,
+    origin: &MailOrigin,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let mut outgoing = Vec::new();
+    let mut teams = Teams::default();
+    // Meetings whose brief reminders may be due: planned, starting within the longest cut-off
+    // and reminder window the rules allow.
+    let horizon =
+        now + REMIND_BEFORE + Duration::hours(i64::from(crate::core::team::MAX_CUTOFF_HOURS));
+    let starts = db.engine().json_text("body", &["fields", "starts_at"]);
+    let rows = db.query(
+        &format!(
+            "SELECT body FROM records WHERE entity = 'meeting' AND {starts} > $1 AND {starts} < $2"
+        ),
+        // Stored as RFC 3339 in UTC, so the text compares as the time (the bounds are
+        // coarse; each meeting is checked again below).
+        args![
+            now.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            horizon.format("%Y-%m-%dT%H:%M:%S").to_string()
+        ],
+    )?;
+    for row in rows {
+        let record: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
+        let Some(meeting) = record.typed::<Meeting>().filter(|_| !record.deleted) else {
+            continue;
+        };
+        if meeting.starts_at <= now {
+            continue;
+        }
+        let Some(team) = teams.get(db, meeting.team_id)? else {
+            continue;
+        };
+        let items: Vec<(Uuid, AgendaItem)> = team_records::<AgendaItem>(db, meeting.team_id)?
+            .into_iter()
+            .filter(|(_, i)| i.meeting_id == record.id)
+            .collect();
+        if items.is_empty() {
+            continue;
+        }
+        let briefs: Vec<(Uuid, u64, Brief)> =
+            team_records_with_version::<Brief>(db, meeting.team_id)?;
+        outgoing.extend(reminders::brief_reminders(
+            record.id,
+            &meeting,
+            &team.mail(meeting.team_id),
+            &items,
+            &briefs,
+            origin,
+            now,
+        ));
+    }
+    // The weekly digest: each team once a week, when first looked at that week (a setting per
+    // team notes the week done, so later looks skip it).
+    if let Some(week) = reminders::digest_week(now) {
+        let week = week.to_string();
+        for team_id in live_teams(db)? {
+            let done_key = format!("actions_digest:{team_id}");
+            if setting(db, &done_key)?.as_deref() == Some(week.as_str()) {
+                continue;
+            }
+            if let Some(team) = teams.get(db, team_id)? {
+                let actions: Vec<Action> = team_records::<Action>(db, team_id)?
+                    .into_iter()
+                    .map(|(_, a)| a)
+                    .collect();
+                outgoing.extend(reminders::actions_digests(
+                    &team.mail(team_id),
+                    &actions,
+                    origin,
+                    now,
+                ));
+            }
+            set_setting(db, &done_key, &week)?;
+        }
+    }
+    enqueue(db, &outgoing, now)
+}
+
+/// The ids of every team.
+fn live_teams(db: &dyn Db) -> Result<Vec<Uuid>, Error> {
+    db.query("SELECT id FROM records WHERE entity = 'team'", &[])?
+        .iter()
+        .map(|r| r.uuid(0))
+        .collect()
+}
+
+/// Every live record of one kind belonging to a team, with its version.
+fn team_records_with_version<E: crate::core::record::Entity>(
+    db: &dyn Db,
+    team_id: Uuid,
+) -> Result<Vec<(Uuid, u64, E)>, Error> {
+    let mut out = Vec::new();
+    for row in db.query(
+        "SELECT body FROM records WHERE team_id = $1 AND entity = $2",
+        args![team_id, E::KIND.as_str()],
+    )? {
+        let record: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
+        if let Some(entity) = record.typed::<E>().filter(|_| !record.deleted) {
+            out.push((record.id, record.version, entity));
+        }
+    }
+    Ok(out)
+}
+
+/// The message a coordinator's chase sends, written to the outbox; `Ok(None)` when the same
+/// thing was chased already today (the earlier message, when it was written).
+pub fn enqueue_chase(
+    db: &dyn Db,
+    outgoing: &Outgoing,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let earlier = db.query_opt(
+        "SELECT created_at FROM outbox WHERE message_id = $1 AND recipient = $2",
+        args![outgoing.message_id, outgoing.email.as_str()],
+    )?;
+    if let Some(row) = earlier {
+        return Ok(Some(row.time(0)?));
+    }
+    enqueue(db, std::slice::from_ref(outgoing), now)?;
+    Ok(None)
+}
+
+/// The people a team's messages may go to (for the chase).
+pub fn team_mail_facts(db: &dyn Db, team_id: Uuid) -> Result<Option<TeamFacts>, Error> {
+    team_facts(db, team_id)
+}
+
 /// A team and the people its messages go to, read once per push.
-struct TeamFacts {
-    team: Team,
-    people: HashMap<Uuid, Addressee>,
-    roles: HashMap<Uuid, Role>,
+pub struct TeamFacts {
+    pub team: Team,
+    pub people: HashMap<Uuid, Addressee>,
+    pub roles: HashMap<Uuid, Role>,
 }
 
 impl TeamFacts {
-    fn mail(&self, team_id: Uuid) -> TeamMail<'_> {
+    /// The team's messages' view of it.
+    pub fn mail(&self, team_id: Uuid) -> TeamMail<'_> {
         TeamMail {
             team_id,
             team: &self.team,
@@ -241,7 +379,7 @@ fn team_facts(db: &dyn Db, team_id: Uuid) -> Result<Option<TeamFacts>, Error> {
         let recipient = match choices.get(&id) {
             Some(preferences) => Recipient::Account(*preferences),
             None => Recipient::NoAccount {
-                invitations_on: false,
+                invitations_on: team.email_people_without_accounts,
             },
         };
         people.insert(
