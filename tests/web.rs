@@ -1405,6 +1405,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         Page::Accounts,
         Page::Conflicts,
         Page::Search,
+        Page::EmailSettings,
     ];
     // The list above names every place: a new one fails to compile here until it is added.
     for page in pages {
@@ -1430,7 +1431,8 @@ fn every_page_has_one_path_that_leads_back_to_it() {
             | Page::People
             | Page::Accounts
             | Page::Conflicts
-            | Page::Search => {}
+            | Page::Search
+            | Page::EmailSettings => {}
         }
     }
     let mut paths = std::collections::HashSet::new();
@@ -1441,7 +1443,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         assert_eq!(Page::from_path(&format!("{href}/")), Some(page), "{href}/");
         assert!(paths.insert(href.clone()), "two places share {href}");
     }
-    assert_eq!(paths.len(), 22);
+    assert_eq!(paths.len(), 23);
     for nowhere in [
         "/teams/not-an-id",
         "/meetings/12345",
@@ -1845,9 +1847,14 @@ fn agenda_lines_written_as_markup_keep_typed_text_as_text() {
     let buttons = line.query_selector_all("button").unwrap();
     assert_eq!(
         buttons.length(),
-        5,
-        "move up, move down, record, restrict, remove"
+        6,
+        "move up, move down, record, chase the brief (the coordinator's, no brief yet), restrict, remove"
     );
+    assert!(line
+        .query_selector("button[data-action=chase-brief]")
+        .unwrap()
+        .is_some());
+    assert!(!view.rows(false)[0].chase, "only the coordinator chases");
     for i in 0..buttons.length() {
         let action = buttons
             .item(i)
@@ -1891,7 +1898,7 @@ fn action_rows_written_as_markup_keep_typed_text_as_text() {
     );
     let document = web_sys::window().unwrap().document().unwrap();
     let table = document.create_element("tbody").unwrap();
-    table.set_inner_html(&row_markup(&row, Utc::now()));
+    table.set_inner_html(&row_markup(&row, Utc::now(), false));
     assert_eq!(table.query_selector_all("img, b").unwrap().length(), 0);
     let cells = table.query_selector_all("td").unwrap();
     assert_eq!(cells.length(), 5);

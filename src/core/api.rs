@@ -99,3 +99,28 @@ pub struct MembersWithoutAccounts {
 pub struct DeviceKey {
     pub device_key: String,
 }
+
+/// Whether the server sends email, and what the signed-in person chose to receive
+/// (`GET /api/email`, and the answer of `PUT /api/email/preferences`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    pub on: bool,
+    pub preferences: super::mail::MailPreferences,
+}
+
+/// What the coordinator chases by email (`POST /api/chase`): a missing brief (by its agenda
+/// item) or an overdue action, one of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChaseBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_id: Option<Uuid>,
+}
+
+/// Whom a chase went to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChaseSent {
+    pub to: String,
+}

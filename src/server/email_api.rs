@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::routing::{get, post, put};
 use axum::Router;
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::auth::Session;
@@ -16,6 +15,7 @@ use super::store::{self, outbox, Db};
 use super::AppState;
 use crate::core::action::{Action, ActionStatus};
 use crate::core::agenda::{AgendaItem, ItemStatus};
+use crate::core::api::{ChaseBody, ChaseSent, EmailSettings};
 use crate::core::brief::{Brief, BriefState, Readiness};
 use crate::core::entities::{Meeting, MeetingStatus};
 use crate::core::mail::{Chased, MailPreferences, MessageKind, Recipient};
@@ -28,13 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/email", get(email))
         .route("/api/email/preferences", put(set_preferences))
         .route("/api/chase", post(chase))
-}
-
-/// Whether the server sends email, and what the person chose to receive.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct EmailSettings {
-    pub on: bool,
-    pub preferences: MailPreferences,
 }
 
 async fn email(
@@ -64,22 +57,6 @@ async fn set_preferences(
         on: state.store.mail_on(),
         preferences,
     }))
-}
-
-/// What to chase: one of the two.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChaseBody {
-    #[serde(default)]
-    pub item_id: Option<Uuid>,
-    #[serde(default)]
-    pub action_id: Option<Uuid>,
-}
-
-/// Whom the chase went to.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ChaseSent {
-    pub to: String,
 }
 
 async fn chase(

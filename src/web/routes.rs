@@ -11,11 +11,12 @@ use uuid::Uuid;
 
 use crate::web::pages::{
     accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
-    conflicts::ConflictsPage, find_time::FindTimePage, meeting::MeetingPage,
-    my_actions::MyActionsPage, not_found::NotFound, pack::PrintoutsPage, patient::PatientPage,
-    people::PeoplePage, search::SearchPage, team::NewTeamPage, team::TeamAttendancePage,
-    team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage, team_actions::TeamActionsPage,
-    team_calendar::TeamCalendarPage, team_measures::TeamMeasuresPage, teams::TeamsPage,
+    conflicts::ConflictsPage, email_settings::EmailSettingsPage, find_time::FindTimePage,
+    meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound, pack::PrintoutsPage,
+    patient::PatientPage, people::PeoplePage, search::SearchPage, team::NewTeamPage,
+    team::TeamAttendancePage, team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage,
+    team_actions::TeamActionsPage, team_calendar::TeamCalendarPage,
+    team_measures::TeamMeasuresPage, teams::TeamsPage,
 };
 
 /// A place in the app that a link can lead to.
@@ -56,6 +57,8 @@ pub enum Page {
     Conflicts,
     /// Search across the directory and the teams' patients.
     Search,
+    /// Which emails the person gets (the link at the foot of every email).
+    EmailSettings,
 }
 
 impl Page {
@@ -84,6 +87,7 @@ impl Page {
             Self::Accounts => "/accounts".into(),
             Self::Conflicts => "/conflicts".into(),
             Self::Search => "/search".into(),
+            Self::EmailSettings => "/settings/email".into(),
         }
     }
 
@@ -115,6 +119,7 @@ impl Page {
             ["accounts"] => Self::Accounts,
             ["conflicts"] => Self::Conflicts,
             ["search"] => Self::Search,
+            ["settings", "email"] => Self::EmailSettings,
             _ => return None,
         })
     }
@@ -189,6 +194,7 @@ lazy_pages!(
     TeamCalendarRoute => TeamCalendarPage,
     TeamMeasuresRoute => TeamMeasuresPage,
     SearchRoute => SearchPage,
+    EmailSettingsRoute => EmailSettingsPage,
 );
 
 /// The view of a lazily loaded page's route (see [`lazy_pages`]).
@@ -233,6 +239,7 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/accounts") view={page!(AccountsRoute)}/>
             <Route path=path!("/conflicts") view={page!(ConflictsRoute)}/>
             <Route path=path!("/search") view={page!(SearchRoute)}/>
+            <Route path=path!("/settings/email") view={page!(EmailSettingsRoute)}/>
         </Routes>
     }
 }

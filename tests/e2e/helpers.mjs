@@ -23,11 +23,73 @@ function freePort() {
   });
 }
 
+/** The Python of the venv with aiosmtpd that the test script installs. */
+const MAIL_PYTHON = process.env.MDT_MAIL_PYTHON ?? path.resolve('.tools/mail-venv/bin/python');
+
+/**
+ * A real SMTP server on loopback (tests/mail/smtp_sink.py): what the app's server sends arrives
+ * here over TCP, each message kept as JSON (recipients, subject, text, calendar file, raw).
+ */
+export async function startSmtpSink() {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-mail-'));
+  const sink = spawn(MAIL_PYTHON, ['tests/mail/smtp_sink.py', folder], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  const port = await new Promise((resolve, reject) => {
+    sink.stdout.on('data', (d) => {
+      said += d;
+      const m = said.match(/listening on (\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    sink.stderr.on('data', (d) => (said += d));
+    sink.once('exit', (code) => reject(new Error(`the SMTP server stopped (${code}): ${said}`)));
+  });
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    /** Every message received so far, in order of arrival. */
+    messages() {
+      return fs
+        .readdirSync(folder)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => JSON.parse(fs.readFileSync(path.join(folder, f), 'utf8')));
+    },
+    async stop() {
+      sink.kill('SIGTERM');
+      await new Promise((r) => (sink.exitCode !== null ? r() : sink.once('exit', r)));
+      fs.rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The synthetic patients and the clinical words the tests type: never in an email. */
+export const PATIENT_WORDS = [
+  'Ada Synthetic', 'Bea Synthetic', 'Bertie Example', 'Cora Placeholder', 'Dev Sample', 'Cy Synthetic',
+  'Two falls', 'two falls', 'Falls assessment', 'falls service', 'Lives alone', 'Leg ulcer', 'Care package',
+];
+
+/** Ten digits standing alone, or written 3-3-4: shaped like an NHS number (as core::mail::patient_shaped). */
+export function patientShaped(text) {
+  return /(^|[^A-Za-z0-9])(\d{10}|\d{3}[ -]\d{3}[ -]\d{4})(?![A-Za-z0-9])/.test(text);
+}
+
+/** Throws, naming the message, when any part of any message carries patient data. */
+export function assertNoPatientData(messages) {
+  for (const m of messages) {
+    for (const part of [m.raw, m.subject, m.text ?? '', m.calendar ?? '']) {
+      if (patientShaped(part)) throw new Error(`an email carries an NHS-number-shaped string: ${m.subject}\n${part}`);
+      const word = PATIENT_WORDS.find((w) => part.includes(w));
+      if (word) throw new Error(`an email carries "${word}": ${m.subject}\n${part}`);
+    }
+  }
+}
+
 /**
  * Starts the server with these accounts ([email, name, role, ...flags of `user add`]), and the
- * synthetic demo teams too with `{ demo: true }`; returns { baseUrl, stop }.
+ * synthetic demo teams too with `{ demo: true }`; returns { baseUrl, mail, stop }. Email goes to
+ * a real SMTP server of its own (`{ mail: false }`: email off); when the server stops, every
+ * message it sent is checked for patient data.
  */
-export async function startServer(users, { demo = false } = {}) {
+export async function startServer(users, { demo = false, mail = true } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-data-'));
   if (demo) execFileSync(SERVER, ['--data-dir', dataDir, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,7 +102,12 @@ export async function startServer(users, { demo = false } = {}) {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   let log = '';
-  const server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST], {
+  const sink = mail ? await startSmtpSink() : null;
+  const mailArgs = sink
+    ? ['--smtp-url', sink.url, '--mail-from', 'MDT coordination <mdt@e2e.example.nhs.uk>', '--public-url', baseUrl,
+      '--mail-retry-seconds', '1', '--mail-check-seconds', '2']
+    : [];
+  const server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST, ...mailArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout.on('data', (d) => (log += d));
@@ -54,10 +121,17 @@ export async function startServer(users, { demo = false } = {}) {
   }
   return {
     baseUrl,
+    mail: sink,
     async stop() {
       server.kill('SIGINT');
       await new Promise((r) => server.once('exit', r));
       fs.rmSync(dataDir, { recursive: true, force: true });
+      if (sink) {
+        const received = sink.messages();
+        await sink.stop();
+        assertNoPatientData(received);
+        console.log(`# email: the SMTP server received ${received.length} messages; none carries patient data`);
+      }
     },
   };
 }
@@ -147,10 +221,11 @@ export function screenshotPath(name) {
  * an object whose `baseUrl` and `browser` are set once the hooks have run.
  */
 export function useServerAndBrowser(before, after, users, options) {
-  const env = { server: null, browser: null, baseUrl: null };
+  const env = { server: null, browser: null, baseUrl: null, mail: null };
   before(async () => {
     env.server = await startServer(users, options);
     env.baseUrl = env.server.baseUrl;
+    env.mail = env.server.mail;
     env.browser = await launchBrowser();
   });
   after(async () => {
@@ -322,4 +397,17 @@ export async function startRegion(users) {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits (up to `ms`) until a message matching `predicate` has arrived; returns it. */
+export async function waitForMail(mail, predicate, ms = 20000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const found = mail.messages().find(predicate);
+    if (found) return found;
+    if (Date.now() > until) {
+      throw new Error(`no such email arrived; received: ${mail.messages().map((m) => `${m.envelope_to} ${m.subject}`).join(' | ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -17,6 +17,7 @@ import {
   signIn,
   useServerAndBrowser,
   waitAllSent,
+  waitForMail,
 } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, EVERY_ROLE);
@@ -128,6 +129,9 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
   await waitAllSent(page);
   await page.goto(`${baseUrl}${teamPath}/people`);
   const niaPath = await page.getByRole('link', { name: 'Record clinics and days away for Dr Nia Synthetic' }).getAttribute('href');
+  // The one-click answer page an invitation email leads to (no sign-in needed).
+  const invitation = await waitForMail(env.mail, (m) => m.envelope_to.includes('sol.worker@example.gov.uk') && m.subject.startsWith('Invitation: Linden MDT'));
+  const answerPath = new URL(invitation.text.match(/Attending remotely: (\S+)/)[1]).pathname;
 
   const coordinatorPages = [
     ['/', 'coordinator home'],
@@ -159,6 +163,8 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
     [niaPath, "a member's availability"],
     ['/people', 'directory'],
     ['/conflicts', 'conflicts'],
+    ['/settings/email', 'email settings'],
+    [answerPath, 'one-click answer from an email'],
     ['/no-such-page', 'page not found'],
   ];
   for (const [path, name, prepare] of coordinatorPages) faults.push(...(await check(page, path, name, prepare)));
@@ -202,7 +208,7 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
 
   // Sol, a member; Olu, an observer; Sam, a site administrator in no team.
   for (const [email, role, paths] of [
-    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [`${teamPath}/details`, 'team details'], [`${teamPath}/people`, 'team people'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions'], [`${teamPath}/calendar`, 'team calendar'], ['/search', 'search']]],
+    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [`${teamPath}/details`, 'team details'], [`${teamPath}/people`, 'team people'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions'], [`${teamPath}/calendar`, 'team calendar'], ['/search', 'search'], ['/settings/email', 'email settings']]],
     ['olu.observer@example.nhs.net', 'observer', [[teamPath, 'team'], [`${teamPath}/details`, 'team details'], [meetingPath, 'meeting'], [briefPath, 'brief']]],
     ['sam.admin@example.nhs.net', 'site administrator', [['/', 'home'], ['/accounts', 'accounts']]],
   ]) {

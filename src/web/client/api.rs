@@ -255,6 +255,25 @@ pub async fn bank_holidays() -> Result<crate::core::calendar::BankHolidays, ApiE
     send(Request::get("/api/bank-holidays").build()).await
 }
 
+/// Whether the server sends email, and the signed-in person's choices.
+pub async fn email_settings() -> Result<crate::core::api::EmailSettings, ApiError> {
+    send(Request::get("/api/email").build()).await
+}
+
+/// Stores the signed-in person's choice of emails.
+pub async fn set_email_preferences(
+    preferences: &crate::core::mail::MailPreferences,
+) -> Result<crate::core::api::EmailSettings, ApiError> {
+    send(with_app_header(Request::put("/api/email/preferences")).json(preferences)).await
+}
+
+/// The coordinator's chase of a missing brief or an overdue action; whom it went to.
+pub async fn chase(
+    what: &crate::core::api::ChaseBody,
+) -> Result<crate::core::api::ChaseSent, ApiError> {
+    send(post_json("/api/chase", what)).await
+}
+
 /// Where the browser downloads a series' calendar file.
 pub fn series_calendar_url(series: uuid::Uuid) -> String {
     format!("/api/series/{series}/calendar.ics")

@@ -49,6 +49,7 @@ pub fn Header(user: Option<CurrentUser>) -> impl IntoView {
                 {user.map(|u| view! {
                     <div class="mdt-header__account">
                         <span class="mdt-header__user">"Signed in as " <strong>{u.name}</strong></span>
+                        <a class="mdt-header__link" href=Page::EmailSettings.href()>"Email settings"</a>
                         <SignOutButton/>
                     </div>
                 })}

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod availability;
 pub mod brief;
 pub mod conflicts;
+pub mod email_settings;
 pub mod find_time;
 pub mod meeting;
 pub mod my_actions;

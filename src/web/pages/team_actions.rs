@@ -130,14 +130,49 @@ pub fn TeamActions(
             })
         })
     });
+    // The coordinator chases an overdue action's owner by email (a button in its row).
+    let chased = RwSignal::new(None::<Result<String, String>>);
+    let chase = Action::new_local(move |action: &Uuid| {
+        let body = crate::core::api::ChaseBody {
+            item_id: None,
+            action_id: Some(*action),
+        };
+        async move {
+            let outcome = api::chase(&body)
+                .await
+                .map(|sent| {
+                    format!(
+                        "Sent: {} has been asked about the overdue action by email.",
+                        sent.to
+                    )
+                })
+                .map_err(|e| e.to_string());
+            chased.set(Some(outcome));
+        }
+    });
+    let on_table_click = move |ev: leptos::ev::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        let Some(id) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|t| t.closest("button[data-chase]").ok().flatten())
+            .and_then(|button| button.get_attribute("data-chase"))
+            .and_then(|id| Uuid::parse_str(&id).ok())
+        else {
+            return;
+        };
+        chased.set(None);
+        chase.dispatch(id);
+    };
     // The rows shown, as markup: written straight from the rows, never copied.
     let shown_markup = move || {
         let limit = limit.get();
+        let chasing = coordinating.get();
         filtered.with(|f| {
             data.with(|(_, rows, _, _, _)| {
                 let mut body = String::new();
                 for i in f.iter().take(limit) {
-                    body.push_str(&row_markup(&rows[*i], now));
+                    body.push_str(&row_markup(&rows[*i], now, chasing));
                 }
                 body
             })
@@ -228,7 +263,11 @@ pub fn TeamActions(
                 if showing < total { format!("Showing {showing} of {total} actions") } else { format!("{total} action{}", if total == 1 { "" } else { "s" }) }
             }}
         </p>
-        <table class="nhsuk-table" data-testid="team-actions">
+        <div role="status" data-testid="chase-result">{move || chased.get().map(|c| match c {
+            Ok(text) => view! { <div class="nhsuk-inset-text"><p>{text}</p></div> }.into_any(),
+            Err(e) => view! { <p class="nhsuk-error-message">{e}</p> }.into_any(),
+        })}</div>
+        <table class="nhsuk-table" data-testid="team-actions" on:click=on_table_click>
             <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"The team's actions"</caption>
             <thead><tr><th scope="col">"Action"</th><th scope="col">"Owner"</th><th scope="col">"Patient"</th><th scope="col">"Due"</th><th scope="col">"Status"</th></tr></thead>
             // Up to hundreds of plain rows (links only): written as markup in one piece and
@@ -264,8 +303,9 @@ fn options_markup(any: &str, choices: &[(Uuid, String)], chosen: Option<Uuid>) -
 }
 
 /// One row: the action, its owner and their organisation, the patient (a link to their
-/// page), the due date (marked when overdue) and the status.
-pub fn row_markup(row: &ActionRow, now: chrono::DateTime<Utc>) -> String {
+/// page), the due date (marked when overdue, with the coordinator's chase when `chase`) and the
+/// status.
+pub fn row_markup(row: &ActionRow, now: chrono::DateTime<Utc>, chase: bool) -> String {
     let overdue = row.action.is_overdue(now);
     let mut m = Markup::new();
     m.open("tr", &[("data-testid", Some("action-row"))])
@@ -290,8 +330,27 @@ pub fn row_markup(row: &ActionRow, now: chrono::DateTime<Utc>) -> String {
     m.close("td")
         .open("td", &[("class", overdue.then_some("mdt-overdue"))])
         .text(&uk_time::format_date(row.action.due))
-        .text(if overdue { " (overdue)" } else { "" })
-        .close("td")
+        .text(if overdue { " (overdue)" } else { "" });
+    let in_hand = matches!(
+        row.action.status,
+        ActionStatus::Proposed | ActionStatus::Accepted
+    );
+    if overdue && chase && in_hand {
+        m.open("br", &[]).element(
+            "button",
+            &[
+                ("type", Some("button")),
+                ("class", Some("mdt-link-button")),
+                ("data-chase", Some(&row.id.to_string())),
+                (
+                    "aria-label",
+                    Some(&format!("Chase {} by email", row.owner_name)),
+                ),
+            ],
+            "Chase by email",
+        );
+    }
+    m.close("td")
         .element("td", &[], row.action.status.label())
         .close("tr");
     m.finish()

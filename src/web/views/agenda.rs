@@ -299,6 +299,9 @@ pub struct AgendaRow {
     pub restricted: bool,
     /// Restricted and this person may not see it: only its place on the agenda is known.
     pub withheld: bool,
+    /// The coordinator may chase the brief by email: a patient item not yet discussed whose
+    /// brief is not ready.
+    pub chase: bool,
 }
 
 impl AgendaView {
@@ -466,6 +469,9 @@ impl AgendaView {
                         .is_some_and(|p| p.objects_to_sharing),
                     restricted: item.restricted,
                     withheld,
+                    chase: coordinator
+                        && item.status != ItemStatus::Discussed
+                        && matches!(brief, Some(BriefBadge::Missing | BriefBadge::Draft)),
                 }
             })
             .collect()

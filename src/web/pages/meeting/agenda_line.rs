@@ -19,15 +19,18 @@ pub enum LineAction {
     RecordOutcome,
     Restrict,
     Remove,
+    /// The coordinator asks the brief's writer by email.
+    ChaseBrief,
 }
 
 impl LineAction {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::MoveUp,
         Self::MoveDown,
         Self::RecordOutcome,
         Self::Restrict,
         Self::Remove,
+        Self::ChaseBrief,
     ];
 
     /// The `data-action` value.
@@ -38,6 +41,7 @@ impl LineAction {
             Self::RecordOutcome => "record-outcome",
             Self::Restrict => "restrict",
             Self::Remove => "remove",
+            Self::ChaseBrief => "chase-brief",
         }
     }
 
@@ -350,6 +354,15 @@ fn write_actions(m: &mut Markup, row: &AgendaRow, may_edit: bool) {
             &format!(" for {}", row.heading),
         );
         m.close("summary");
+        if row.chase {
+            button(
+                m,
+                LineAction::ChaseBrief,
+                false,
+                None,
+                "Chase the brief by email",
+            );
+        }
         if row.is_patient && !row.restricted {
             button(m, LineAction::Restrict, false, None, "Restrict");
         }

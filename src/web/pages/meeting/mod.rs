@@ -377,6 +377,22 @@ fn AgendaList(
             }
         }
     };
+    // The coordinator's chase of a brief: the answer (to whom it went, or why not) is shown
+    // above the list and read out.
+    let chased = RwSignal::new(None::<Result<String, String>>);
+    let chase = Action::new_local(move |item: &Uuid| {
+        let body = crate::core::api::ChaseBody {
+            item_id: Some(*item),
+            action_id: None,
+        };
+        async move {
+            let outcome = crate::web::client::api::chase(&body)
+                .await
+                .map(|sent| format!("Sent: {} has been asked for the brief by email.", sent.to))
+                .map_err(|e| e.to_string());
+            chased.set(Some(outcome));
+        }
+    });
     let restrict = move |id: Uuid| {
         let Some(item) = data.with_untracked(|d| d.as_ref().and_then(|v| v.item(id).cloned()))
         else {
@@ -455,6 +471,10 @@ fn AgendaList(
             Some(LineAction::MoveDown) => move_to(id, index + 1, LineAction::MoveDown),
             Some(LineAction::RecordOutcome) => recording.set(Some(id)),
             Some(LineAction::Restrict) => restrict(id),
+            Some(LineAction::ChaseBrief) => {
+                chased.set(None);
+                chase.dispatch(id);
+            }
             Some(LineAction::Remove) => {
                 let heading = rows.with_untracked(|rows| {
                     rows.iter()
@@ -471,6 +491,10 @@ fn AgendaList(
     view! {
         <h2 id="agenda">"Agenda"</h2>
         <p class="nhsuk-u-visually-hidden" role="status" aria-live="polite">{move || announce.get()}</p>
+        <div role="status" data-testid="chase-result">{move || chased.get().map(|c| match c {
+            Ok(text) => view! { <div class="nhsuk-inset-text"><p>{text}</p></div> }.into_any(),
+            Err(e) => view! { <p class="nhsuk-error-message">{e}</p> }.into_any(),
+        })}</div>
         {move || data.with(|d| d.as_ref().map(|v| {
             let total = i64::from(v.agenda.total_minutes());
             let length = v.meeting.minutes();

@@ -115,6 +115,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     let place = RwSignal::new(String::new());
     let video = RwSignal::new(String::new());
     let observers_see_measures = RwSignal::new(false);
+    let email_without_accounts = RwSignal::new(false);
     let error = RwSignal::new(None::<ValidationError>);
     let set_archived = move |archive: bool| {
         let question = if archive {
@@ -178,6 +179,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
         place.set(team.place);
         video.set(team.video_link.unwrap_or_default());
         observers_see_measures.set(team.observers_see_measures);
+        email_without_accounts.set(team.email_people_without_accounts);
         loaded.set(true);
     });
 
@@ -260,6 +262,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
             video_link: Some(video.get_untracked().trim().to_owned()).filter(|v| !v.is_empty()),
             archived: shown.with_value(|(_, b)| b.as_ref().is_some_and(|t| t.archived)),
             observers_see_measures: observers_see_measures.get_untracked(),
+            email_people_without_accounts: email_without_accounts.get_untracked(),
         };
         if !team.includes(me.person_id) {
             error.set(Some(ValidationError::field(
@@ -432,6 +435,9 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 <Checkbox id="team-observers_see_measures" label="Let observers see the team's measures"
                     hint="For example a commissioner reviewing the MDT. The measures are counts: no patient is named."
                     checked=observers_see_measures/>
+                <Checkbox id="team-email_people_without_accounts" label="Email meeting invitations to members who do not sign in"
+                    hint="Members who have an email address in the directory but no account (a GP who never signs in) get each invitation, change and cancellation, with its calendar file and one-click answers. Off until you turn it on."
+                    checked=email_without_accounts/>
                 <TextField id="team-default_minutes".into() label="Default meeting length (minutes)" value=minutes
                     error=field_error(err, "default_minutes") input_type="text" width_class="nhsuk-input--width-4"/>
                 <TextField id="team-agenda_cutoff_hours".into() label="Agenda cut-off (hours before the meeting)"
