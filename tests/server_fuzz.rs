@@ -26,7 +26,15 @@ struct Fixture {
     harness: Harness,
     cookie: String,
     team: String,
+    /// A valid one-click answer link of the fixture's meeting (for the answer pages).
+    answer_token: String,
 }
+
+/// Records the fixture makes with known ids, so bodies can name them (the chase).
+const ITEM: u128 = 0xf022_0001;
+const ACTION: u128 = 0xf022_0002;
+const MEETING: u128 = 0xf022_0003;
+const PATIENT: u128 = 0xf022_0004;
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
@@ -44,19 +52,67 @@ fn fixture() -> &'static Fixture {
                 mdt::server::store::set_site_admin(c, "pat.coordinator@example.nhs.net", true)
             })
             .unwrap();
+        // Email on, so the email routes and the outbox run too (nothing is sent: no sender).
+        harness.store.send_mail_from(mdt::core::notify::MailOrigin {
+            links: mdt::core::mail::Links {
+                base_url: "https://mdt.example.nhs.uk".into(),
+            },
+            from_address: "mdt@example.nhs.uk".into(),
+        });
         let (cookie, team) = runtime.block_on(async {
             let mut client = harness.sign_in("pat.coordinator@example.nhs.net", me).await;
             let team_id = uuid::Uuid::new_v4();
             client
                 .put(team_id, 0, &common::team("Fuzz MDT", me, vec![]))
                 .await;
+            // A meeting (its invitation makes the answer-link key), a patient item whose brief
+            // is missing, and an overdue action: what the chase and the answer pages act on.
+            let id = uuid::Uuid::from_u128;
+            client.put(id(MEETING), 0, &common::meeting(team_id)).await;
+            client
+                .put(
+                    id(PATIENT),
+                    0,
+                    &common::patient(team_id, common::NHS_A, "Ada Synthetic"),
+                )
+                .await;
+            client
+                .put(
+                    id(ITEM),
+                    0,
+                    &common::item(team_id, id(MEETING), id(PATIENT), me, 1),
+                )
+                .await;
+            let action = json!({
+                "team_id": team_id, "description": "Refer to the falls service", "owner_id": me,
+                "due": (chrono::Utc::now() - chrono::Duration::days(3)).date_naive(),
+                "status": "proposed", "completion_note": "", "reason": ""
+            });
+            let m = client.mutation("action", id(ACTION), 0, action);
+            client.push(vec![m]).await;
             (client.cookie.clone(), team_id.to_string())
         });
+        let key = harness
+            .store
+            .read_blocking(mdt::server::answer_links::existing_key)
+            .unwrap()
+            .expect("the invitation made the key");
+        let answer_token = mdt::server::answer_links::sign(
+            &key,
+            &mdt::server::answer_links::AnswerClaim {
+                meeting_id: uuid::Uuid::from_u128(MEETING),
+                person_id: me,
+                status: mdt::core::attendance::AttendanceStatus::Remote,
+                until: chrono::Utc::now().timestamp() + 86_400,
+                nonce: uuid::Uuid::new_v4(),
+            },
+        );
         Fixture {
             runtime,
             harness,
             cookie,
             team,
+            answer_token,
         }
     })
 }
@@ -151,9 +207,27 @@ enum Body_ {
     Bytes(Vec<u8>),
 }
 
+/// Bodies of the chase: the fixture's brief and action, other ids, both, neither.
+fn chase_body() -> impl Strategy<Value = Value> {
+    let id = |n: u128| json!(uuid::Uuid::from_u128(n));
+    prop_oneof![
+        Just(json!({"item_id": id(ITEM)})),
+        Just(json!({"action_id": id(ACTION)})),
+        Just(json!({"item_id": id(MEETING)})),
+        Just(json!({"action_id": id(ITEM)})),
+        Just(json!({"item_id": id(ITEM), "action_id": id(ACTION)})),
+        Just(json!({})),
+        Just(json!({"item_id": "not-an-id"})),
+        Just(
+            json!({"brief_reminders": true, "actions_digest": false, "chases": true, "quorum_warnings": false})
+        ),
+    ]
+}
+
 fn body() -> impl Strategy<Value = Body_> {
     prop_oneof![
         3 => json_value().prop_map(Body_::Json),
+        1 => chase_body().prop_map(Body_::Json),
         2 => near_valid_push().prop_map(Body_::Json),
         1 => prop::collection::vec(any::<u8>(), 0..200).prop_map(Body_::Bytes),
     ]
@@ -162,7 +236,7 @@ fn body() -> impl Strategy<Value = Body_> {
 /// (method, path) of every route, with holes filled from the case.
 fn route() -> impl Strategy<Value = (&'static str, String)> {
     (
-        0usize..24,
+        0usize..32,
         prop_oneof![
             Just("00000000-0000-0000-0000-000000000000".to_string()),
             Just("not-a-uuid".to_string()),
@@ -207,6 +281,14 @@ fn route() -> impl Strategy<Value = (&'static str, String)> {
                 format!("/api/teams/{id}/measures.csv?by={since}&from={id}"),
             ),
             22 => ("GET", format!("/api/meetings/{id}/bundle.fhir.json")),
+            23 => ("GET", "/api/email".to_string()),
+            24 => ("PUT", "/api/email/preferences".to_string()),
+            25 | 26 => ("POST", "/api/chase".to_string()),
+            27 => ("GET", format!("/answer/{id}")),
+            28 => ("POST", format!("/answer/{id}")),
+            // A valid link of the fixture's (filled in by the test).
+            29 => ("GET", "/answer/VALID".to_string()),
+            30 => ("POST", "/answer/VALID".to_string()),
             _ => ("PUT", format!("/api/{id}")),
         })
 }
@@ -225,6 +307,7 @@ proptest! {
         let f = fixture();
         // Sometimes aim at a team that exists, so the deeper code paths run.
         let path = if own_team { path.replace("00000000-0000-0000-0000-000000000000", &f.team) } else { path };
+        let path = path.replace("/answer/VALID", &format!("/answer/{}", f.answer_token));
         let mut request = Request::builder()
             .method(method)
             .uri(&path)
