@@ -950,3 +950,48 @@ async fn reminders_digests_and_chases_reach_those_who_want_them_once_and_people_
         ],
     );
 }
+
+#[test]
+fn sent_messages_are_kept_ninety_days_and_waiting_ones_until_they_go() {
+    use mdt::core::mail::{Links, Message, MessageKind};
+    use mdt::core::notify::{MailOrigin, Outgoing};
+    let place = TestDatabase::new();
+    let store = place.open();
+    let now = Utc::now();
+    let message = |n: u128| Outgoing {
+        message_id: Uuid::from_u128(n),
+        email: "sol.worker@example.gov.uk".into(),
+        message: Message {
+            kind: MessageKind::Chase,
+            subject: format!("Message {n}"),
+            body: "Body".into(),
+        },
+        calendar: None,
+        answers: None,
+    };
+    let origin = MailOrigin {
+        links: Links {
+            base_url: PUBLIC_URL.into(),
+        },
+        from_address: "mdt@example.nhs.uk".into(),
+    };
+    store
+        .write_blocking(|db| {
+            let long_ago = now - outbox::KEEP_SENT - chrono::Duration::days(1);
+            let lately = now - outbox::KEEP_SENT + chrono::Duration::days(1);
+            outbox::enqueue(db, &[message(1), message(2)], long_ago)?;
+            outbox::enqueue(db, &[message(3)], lately)?;
+            outbox::mark_sent(
+                db,
+                Uuid::from_u128(1),
+                "sol.worker@example.gov.uk",
+                long_ago,
+            )?;
+            outbox::mark_sent(db, Uuid::from_u128(3), "sol.worker@example.gov.uk", lately)?;
+            // Message 2 never went (an SMTP server away for months): it stays.
+            outbox::enqueue_scheduled(db, &origin, now)
+        })
+        .unwrap();
+    let counts = store.read_blocking(outbox::counts).unwrap();
+    assert_eq!((counts.sent, counts.waiting), (1, 1));
+}

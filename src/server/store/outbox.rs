@@ -35,6 +35,9 @@ use crate::server::error::Error;
 /// The lease that lets one server send the outbox.
 pub const MAIL_LEASE: &str = "mail";
 
+/// How long a sent message stays in the outbox.
+pub const KEEP_SENT: Duration = Duration::days(90);
+
 /// Writes messages to the outbox; a message already there for the same recipient is kept as it
 /// is (sent once).
 pub fn enqueue(db: &dyn Db, outgoing: &[Outgoing], now: DateTime<Utc>) -> Result<(), Error> {
@@ -180,6 +183,11 @@ pub fn enqueue_scheduled(
     origin: &MailOrigin,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    // Sent messages are kept a while (to answer "was it sent?"), then go; waiting ones stay.
+    db.execute(
+        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1",
+        args![now - KEEP_SENT],
+    )?;
     let mut outgoing = Vec::new();
     let mut teams = Teams::default();
     // Meetings whose brief reminders may be due: planned, starting within the longest cut-off
