@@ -55,18 +55,25 @@ if ! npm ls --depth=0 >/dev/null 2>&1 || [ ! -x node_modules/.bin/wasm-opt ]; th
   npm ci --no-audit --no-fund
 fi
 
+# A Python virtual environment at `$1` with the pinned packages of requirements file `$2`, made
+# again only when the file changes (announced as `$3`).
+ensure_venv() {
+  local venv="$1" requirements="$2"
+  if ! cmp -s "$requirements" "$venv/installed.txt"; then
+    step "Installing $3"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$requirements"
+    cp "$requirements" "$venv/installed.txt"
+  fi
+}
+
 # The FHIR export's third-party validators (tests/fhir/validate.py): Python's jsonschema and
 # the fhir.resources R4 models in a virtual environment of their own (pinned by
 # tests/fhir/requirements.txt); HL7's R4 schema comes with the npm packages.
 FHIR_VENV="$ROOT/.tools/fhir-venv"
 ensure_fhir_validator() {
-  if ! cmp -s tests/fhir/requirements.txt "$FHIR_VENV/installed.txt"; then
-    step "Installing the FHIR validators (fhir.resources, jsonschema)"
-    rm -rf "$FHIR_VENV"
-    python3 -m venv "$FHIR_VENV"
-    "$FHIR_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/fhir/requirements.txt
-    cp tests/fhir/requirements.txt "$FHIR_VENV/installed.txt"
-  fi
+  ensure_venv "$FHIR_VENV" tests/fhir/requirements.txt "the FHIR validators (fhir.resources, jsonschema)"
   export MDT_FHIR_PYTHON="$FHIR_VENV/bin/python"
 }
 
@@ -74,13 +81,7 @@ ensure_fhir_validator() {
 # started by the tests on loopback (tests/mail/smtp_sink.py).
 MAIL_VENV="$ROOT/.tools/mail-venv"
 ensure_mail_sink() {
-  if ! cmp -s tests/mail/requirements.txt "$MAIL_VENV/installed.txt"; then
-    step "Installing the SMTP server of the email tests (aiosmtpd)"
-    rm -rf "$MAIL_VENV"
-    python3 -m venv "$MAIL_VENV"
-    "$MAIL_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/mail/requirements.txt
-    cp tests/mail/requirements.txt "$MAIL_VENV/installed.txt"
-  fi
+  ensure_venv "$MAIL_VENV" tests/mail/requirements.txt "the SMTP server of the email tests (aiosmtpd)"
   export MDT_MAIL_PYTHON="$MAIL_VENV/bin/python"
 }
 

@@ -158,12 +158,11 @@ fn brief_writer(db: &dyn Db, item_id: Uuid, now: chrono::DateTime<Utc>) -> Resul
             "The meeting has started or is not going ahead: there is no brief to chase".into(),
         ));
     }
-    let briefs: Vec<(Uuid, u64, Brief)> = store::team_records::<Brief>(db, item.team_id)?
-        .into_iter()
-        .filter(|(_, b)| b.item_id == item_id)
-        // Only whether it is ready matters here, not which version.
-        .map(|(id, b)| (id, 0, b))
-        .collect();
+    let briefs: Vec<(Uuid, u64, Brief)> =
+        store::team_records_with_version::<Brief>(db, item.team_id)?
+            .into_iter()
+            .filter(|(_, _, b)| b.item_id == item_id)
+            .collect();
     let row = Readiness::of(&[(item_id, item)], &briefs, &[], &[])
         .rows
         .into_iter()

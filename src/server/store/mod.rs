@@ -32,7 +32,7 @@ pub use self::changes::Changed;
 pub use self::db::{Db, Engine};
 pub use self::records::{
     briefs_ready_at, current_version, latest_change, load_record, record_with_version,
-    records_by_id, team_records,
+    records_by_id, team_records, team_records_with_version,
 };
 pub use self::visibility::{sight_of, teams_of, StoredFacts};
 use super::error::Error;

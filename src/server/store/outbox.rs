@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::accounts::{set_setting, setting};
 use super::db::{Db, Value};
-use super::records::{json_err, records_by_id, team_records};
+use super::records::{json_err, records_by_id, team_records, team_records_with_version};
 use crate::args;
 use crate::core::action::Action;
 use crate::core::agenda::AgendaItem;
@@ -269,24 +269,6 @@ fn live_teams(db: &dyn Db) -> Result<Vec<Uuid>, Error> {
         .iter()
         .map(|r| r.uuid(0))
         .collect()
-}
-
-/// Every live record of one kind belonging to a team, with its version.
-fn team_records_with_version<E: crate::core::record::Entity>(
-    db: &dyn Db,
-    team_id: Uuid,
-) -> Result<Vec<(Uuid, u64, E)>, Error> {
-    let mut out = Vec::new();
-    for row in db.query(
-        "SELECT body FROM records WHERE team_id = $1 AND entity = $2",
-        args![team_id, E::KIND.as_str()],
-    )? {
-        let record: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
-        if let Some(entity) = record.typed::<E>().filter(|_| !record.deleted) {
-            out.push((record.id, record.version, entity));
-        }
-    }
-    Ok(out)
 }
 
 /// The message a coordinator's chase sends, written to the outbox; `Ok(None)` when the same

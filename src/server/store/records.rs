@@ -50,6 +50,18 @@ pub fn load_record(db: &dyn Db, id: Uuid) -> Result<Option<(SyncRecord, Uuid)>, 
 
 /// Every live record of one kind belonging to a team, typed.
 pub fn team_records<E: Entity>(db: &dyn Db, team_id: Uuid) -> Result<Vec<(Uuid, E)>, Error> {
+    Ok(team_records_with_version(db, team_id)?
+        .into_iter()
+        .map(|(id, _, entity)| (id, entity))
+        .collect())
+}
+
+/// Every live record of one kind belonging to a team, typed, with its version (a brief's
+/// readiness names the version that was read).
+pub fn team_records_with_version<E: Entity>(
+    db: &dyn Db,
+    team_id: Uuid,
+) -> Result<Vec<(Uuid, u64, E)>, Error> {
     let mut out = Vec::new();
     for row in db.query(
         "SELECT body FROM records WHERE team_id = $1 AND entity = $2",
@@ -57,7 +69,7 @@ pub fn team_records<E: Entity>(db: &dyn Db, team_id: Uuid) -> Result<Vec<(Uuid, 
     )? {
         let record: SyncRecord = serde_json::from_str(&row.text(0)?).map_err(json_err)?;
         if let Some(entity) = record.typed::<E>().filter(|_| !record.deleted) {
-            out.push((record.id, entity));
+            out.push((record.id, record.version, entity));
         }
     }
     Ok(out)
