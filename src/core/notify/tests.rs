@@ -460,6 +460,8 @@ fn the_coordinator_hears_at_once_when_an_apology_loses_the_quorum_and_only_then(
     assert!(change(&deputised, &before).is_empty());
     // Lost already before this answer: the coordinator was told then.
     assert!(change(&apology, &apology).is_empty());
+    // The GP deputy withdrawn from an apology: lost now, so told now.
+    assert_eq!(change(&apology, &deputised).len(), 1);
     // Someone whose role is not required sends apologies: nothing.
     let nurse_away = vec![
         answer(&f, f.gp, AttendanceStatus::Attending, None),

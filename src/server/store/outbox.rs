@@ -19,11 +19,11 @@ use super::records::{json_err, records_by_id, team_records, team_records_with_ve
 use crate::args;
 use crate::core::action::Action;
 use crate::core::agenda::AgendaItem;
-use crate::core::attendance::Attendance;
+use crate::core::attendance::{Attendance, AttendanceStatus};
 use crate::core::brief::Brief;
 use crate::core::directory::{Person, Role};
 use crate::core::mail::{MailPreferences, Recipient};
-use crate::core::meeting::Meeting;
+use crate::core::meeting::{Meeting, MeetingStatus};
 use crate::core::notify::{self, Addressee, AnswerChange, MailOrigin, Outgoing, TeamMail};
 use crate::core::record::EntityKind;
 use crate::core::reminders::{self, REMIND_BEFORE};
@@ -125,6 +125,8 @@ pub fn enqueue_for_push(
             now,
         ));
     }
+    // Each meeting's answers as saved, read once per push.
+    let mut answers: HashMap<Uuid, Vec<Attendance>> = HashMap::new();
     for after in saved
         .iter()
         .filter(|r| r.entity == EntityKind::Attendance && !r.deleted)
@@ -133,22 +135,30 @@ pub fn enqueue_for_push(
             continue;
         };
         let was = typed(before.get(&after.id)).and_then(|r| r.typed::<Attendance>());
-        if was.as_ref().map(|w| w.status) == Some(answer.status) {
+        // Only an apology, or a change to one (its deputy), can lose the quorum: the common
+        // answers (attending, recorded attendance after the meeting) read nothing more.
+        if answer.status != AttendanceStatus::Apologies || was.as_ref() == Some(&answer) {
             continue;
         }
-        let Some(meeting) =
-            records_by_id::<Meeting>(db, [answer.meeting_id])?.remove(&answer.meeting_id)
+        let Some(meeting) = records_by_id::<Meeting>(db, [answer.meeting_id])?
+            .remove(&answer.meeting_id)
+            .filter(|m| m.status == MeetingStatus::Planned && m.starts_at > now)
         else {
             continue;
         };
         let Some(team) = teams.get(db, answer.team_id)? else {
             continue;
         };
-        let now_answers: Vec<Attendance> = team_records::<Attendance>(db, answer.team_id)?
-            .into_iter()
-            .map(|(_, a)| a)
-            .filter(|a| a.meeting_id == answer.meeting_id)
-            .collect();
+        let now_answers = match answers.entry(answer.meeting_id) {
+            Entry::Occupied(found) => found.into_mut(),
+            Entry::Vacant(slot) => slot.insert(
+                team_records::<Attendance>(db, answer.team_id)?
+                    .into_iter()
+                    .map(|(_, a)| a)
+                    .filter(|a| a.meeting_id == answer.meeting_id)
+                    .collect::<Vec<_>>(),
+            ),
+        };
         let then_answers: Vec<Attendance> = now_answers
             .iter()
             .filter(|a| a.person_id != answer.person_id)
@@ -162,7 +172,7 @@ pub fn enqueue_for_push(
             meeting: &meeting,
             roles: &team.roles,
             before: &then_answers,
-            after: &now_answers,
+            after: now_answers,
         };
         outgoing.extend(notify::quorum_messages(
             &change,
