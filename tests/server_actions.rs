@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ fn action(team_id: Uuid, owner: Uuid, item: Uuid, patient: Uuid) -> Action {
         team_id,
         description: "Refer to the falls service".into(),
         owner_id: owner,
-        due: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
+        due: uk_days_from_today(10),
         patient_id: Some(patient),
         meeting_id: None,
         item_id: Some(item),
@@ -221,7 +221,19 @@ async fn a_meeting_cannot_be_concluded_while_a_patient_item_has_no_outcome() {
     let s = setup(&h, &mut pat).await;
     let (patient_id, item_id) = add_patient_item(&mut pat, &s).await;
 
-    let conclude = pat.mutation("meeting", s.meeting_id, 1, json!({"status": "closed"}));
+    // Concluding a meeting still to come is refused before anything else (issue 26).
+    let early = pat.mutation("meeting", s.meeting_id, 1, json!({"status": "closed"}));
+    let refused = pat.push(vec![early]).await.remove(0);
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("you can conclude it once it has started. To call it off, cancel it."),
+        "{refused}"
+    );
+    let held = hold_meeting_now(&mut pat, s.meeting_id, 1).await;
+
+    let conclude = pat.mutation("meeting", s.meeting_id, held, json!({"status": "closed"}));
     let refused = pat.push(vec![conclude]).await.remove(0);
     assert!(
         refused["reason"]
@@ -260,7 +272,7 @@ async fn a_meeting_cannot_be_concluded_while_a_patient_item_has_no_outcome() {
         1,
         json!({"status": "discussed", "outcome": decided.outcome}),
     );
-    let close_meeting = pat.mutation("meeting", s.meeting_id, 1, json!({"status": "closed"}));
+    let close_meeting = pat.mutation("meeting", s.meeting_id, held, json!({"status": "closed"}));
     let results = pat.push(vec![a, close_item, close_meeting]).await;
     assert!(
         results.iter().all(|r| r["status"] == "applied"),

@@ -374,9 +374,11 @@ async fn a_concluded_meetings_agenda_cannot_change() {
     };
     let stored = find(&pat.pull(0).await, s.meeting_id).unwrap().clone();
     let version = stored["version"].as_u64().unwrap();
+    // Held now (a meeting is concluded only once it has started).
+    let (starts_at, ends_at) = started_an_hour_ago();
     let closed = Meeting {
-        starts_at: serde_json::from_value(stored["fields"]["starts_at"].clone()).unwrap(),
-        ends_at: serde_json::from_value(stored["fields"]["ends_at"].clone()).unwrap(),
+        starts_at,
+        ends_at,
         ..concluded
     };
     let result = pat.put(s.meeting_id, version, &closed).await;

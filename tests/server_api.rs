@@ -187,7 +187,7 @@ async fn bad_input_gets_a_clear_4xx_never_a_5xx() {
         "person",
         Uuid::new_v4(),
         0,
-        json!({"name": "Pat Example", "role": "wizard", "last_confirmed": "2026-11-01"}),
+        json!({"name": "Pat Example", "role": "wizard", "last_confirmed": uk_days_from_today(-30)}),
     );
     let unknown_field = c.mutation(
         "organisation",

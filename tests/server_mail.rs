@@ -123,6 +123,13 @@ impl Http {
 
     /// Pushes; every change must be applied.
     async fn push(&self, mutations: Vec<Value>) {
+        for result in self.push_answered(mutations).await {
+            assert_eq!(result["status"], "applied", "{result}");
+        }
+    }
+
+    /// Pushes, and returns the server's answer to each change.
+    async fn push_answered(&self, mutations: Vec<Value>) -> Vec<Value> {
         let body = json!({"device_id": self.device, "mutations": mutations});
         let (status, _, text) = request(
             self.addr,
@@ -135,9 +142,7 @@ impl Http {
         .expect("push answered");
         assert_eq!(status, 200, "{text}");
         let answer: Value = serde_json::from_str(&text).unwrap();
-        for result in answer["results"].as_array().unwrap() {
-            assert_eq!(result["status"], "applied", "{result}");
-        }
+        answer["results"].as_array().unwrap().clone()
     }
 
     async fn get(&self, path: &str) -> String {
@@ -464,6 +469,88 @@ async fn each_change_that_sends_mail_reaches_a_real_smtp_server_with_calendar_fi
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), all.len());
+}
+
+/// Issue 26: concluding a meeting never removes it from people's calendars. Concluding one
+/// still to come is refused and sends nothing; concluding one that has started sends nothing;
+/// only cancelling one to come sends a cancellation, one to each invitee.
+#[tokio::test(flavor = "multi_thread")]
+async fn concluding_a_meeting_never_cancels_it_in_calendars_and_cancelling_one_to_come_does() {
+    let sink = SmtpSink::start();
+    let place = TestDatabase::new();
+    let p = people(&place);
+    let server = MailServer::start(&place, &sink.url(), "mail-conclude");
+    let mut pat = Http::sign_in(server.addr, "pat.coordinator@example.nhs.net").await;
+    // Two meetings to come (7 and 8 days ahead): an invitation each to Pat, Gita and Sol.
+    let (_, meetings) = team_with_meetings(&mut pat, &p, 2).await;
+    let (held, to_cancel) = (meetings[0], meetings[1]);
+    let all = sink.wait_for(6, Duration::from_secs(60));
+    assert_eq!(with_subject(&all, "Invitation: Brook MDT meeting").len(), 6);
+
+    // Concluding the first while it is still to come: refused in words, nothing written.
+    let early = pat.mutation("meeting", held, 1, json!({"status": "closed"}));
+    let answer = pat.push_answered(vec![early]).await.remove(0);
+    assert_eq!(answer["status"], "rejected", "{answer}");
+    let reason = answer["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("This meeting starts on ")
+            && reason
+                .ends_with("; you can conclude it once it has started. To call it off, cancel it."),
+        "{reason}"
+    );
+    assert_eq!(
+        outbox_counts(&place).waiting + outbox_counts(&place).sent,
+        6
+    );
+
+    // Held now: moved to an hour ago (calendars move the event there), then concluded.
+    let (starts_at, ends_at) = common::started_an_hour_ago();
+    let moved = pat.mutation(
+        "meeting",
+        held,
+        1,
+        json!({"starts_at": starts_at, "ends_at": ends_at}),
+    );
+    pat.push(vec![moved]).await;
+    let all = sink.wait_for(9, Duration::from_secs(60));
+    assert_eq!(with_subject(&all, "Changed: Brook MDT meeting").len(), 3);
+    let conclude = pat.mutation("meeting", held, 2, json!({"status": "closed"}));
+    pat.push(vec![conclude]).await;
+
+    // The second, still to come, is cancelled: one cancellation to each invitee, for it alone.
+    let cancel = pat.mutation("meeting", to_cancel, 1, json!({"status": "cancelled"}));
+    pat.push(vec![cancel]).await;
+    let all = sink.wait_for(12, Duration::from_secs(60));
+    let cancelled = with_subject(&all, "Cancelled: Brook MDT meeting");
+    assert_eq!(
+        recipients(&cancelled),
+        [
+            "gita.gp@example.nhs.net",
+            "pat.coordinator@example.nhs.net",
+            "sol.worker@example.gov.uk"
+        ]
+    );
+    for message in &cancelled {
+        let (method, uid, _) = calendar_identity(message.calendar.as_deref().unwrap());
+        assert_eq!(method, "CANCEL");
+        assert_eq!(uid, format!("meeting-{to_cancel}@mdt"));
+    }
+    // Nothing else was written or sent: the conclusion sent nothing at all.
+    let counts = outbox_counts(&place);
+    assert_eq!((counts.waiting, counts.sent, counts.given_up), (0, 12, 0));
+    assert_eq!(
+        all.len(),
+        12,
+        "{:#?}",
+        all.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert!(all
+        .iter()
+        .filter_map(|m| m.calendar.as_deref())
+        .all(
+            |ics| calendar_identity(ics).1 != format!("meeting-{held}@mdt")
+                || calendar_identity(ics).0 == "REQUEST"
+        ));
 }
 
 /// How many copies of each message (by Message-ID) arrived.

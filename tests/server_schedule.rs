@@ -226,7 +226,7 @@ async fn availability_is_set_by_the_person_or_their_coordinator_and_seen_by_team
 
 #[tokio::test]
 async fn a_series_calendar_file_has_its_rule_and_goes_only_to_members() {
-    use chrono::{NaiveDate, NaiveTime};
+    use chrono::NaiveTime;
     use mdt::core::schedule::Recurrence;
     use mdt::core::series::Series;
     let h = Harness::new();
@@ -237,7 +237,8 @@ async fn a_series_calendar_file_has_its_rule_and_goes_only_to_members() {
     let series = Series {
         team_id: s.team_id,
         rule: Recurrence::Monthly { nth: 2, weekday: 1 },
-        first_date: NaiveDate::from_ymd_opt(2027, 1, 12).unwrap(),
+        // The 2nd Tuesday of the month after next.
+        first_date: nth_weekday_months_ahead(2, chrono::Weekday::Tue, 2),
         starts: NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
         minutes: 90,
         until: None,
@@ -253,7 +254,10 @@ async fn a_series_calendar_file_has_its_rule_and_goes_only_to_members() {
     assert_eq!(status, StatusCode::OK);
     let ics = body.as_str().unwrap();
     assert!(ics.contains("RRULE:FREQ=MONTHLY;BYDAY=2TU\r\n"));
-    assert!(ics.contains("DTSTART;TZID=Europe/London:20270112T130000\r\n"));
+    assert!(ics.contains(&format!(
+        "DTSTART;TZID=Europe/London:{}T130000\r\n",
+        series.first_date.format("%Y%m%d")
+    )));
     let olu = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);
     let outsider = h.sign_in("olu.outsider@example.nhs.net", olu).await;
     assert_eq!(
@@ -261,11 +265,14 @@ async fn a_series_calendar_file_has_its_rule_and_goes_only_to_members() {
         StatusCode::NOT_FOUND
     );
     let wrong_day = Series {
-        first_date: NaiveDate::from_ymd_opt(2027, 1, 13).unwrap(),
+        first_date: series.first_date + chrono::Duration::days(1),
         ..series
     };
     assert_eq!(
         pat.put(Uuid::new_v4(), 0, &wrong_day).await["reason"],
-        "The first meeting, Wednesday 13 January 2027, is not the 2nd Tuesday of the month: choose a first date that is, or another repeat"
+        format!(
+            "The first meeting, {}, is not the 2nd Tuesday of the month: choose a first date that is, or another repeat",
+            wrong_day.first_date.format("%A %-d %B %Y")
+        )
     );
 }

@@ -416,7 +416,7 @@ impl<'a> World<'a> {
         json!({"team_id": self.team, "meeting_id": self.meeting, "kind": "patient_discussion",
                "patient_id": self.patient, "reason": "Two falls this month",
                "question": "Does the care package need review?", "requested_by": self.sol,
-               "requested_on": "2026-11-01", "lead_professional_id": self.sol, "minutes": 15,
+               "requested_on": uk_days_from_today(-7), "lead_professional_id": self.sol, "minutes": 15,
                "position": 1024})
     }
 
@@ -559,7 +559,7 @@ impl<'a> World<'a> {
             ),
             EntityKind::Person => (
                 fresh,
-                json!({"name": "Lee Synthetic", "role": "gp", "last_confirmed": "2026-11-01"}),
+                json!({"name": "Lee Synthetic", "role": "gp", "last_confirmed": uk_days_from_today(-30)}),
             ),
             // A team coordinated by the team's coordinator, with the writer in it.
             EntityKind::Team => (
@@ -656,7 +656,7 @@ impl<'a> World<'a> {
             (EntityKind::AgendaItem, "reason") => json!("Three falls now"),
             (EntityKind::AgendaItem, "question") => json!("Is a care home needed?"),
             (EntityKind::AgendaItem, "requested_by") => json!(self.mo),
-            (EntityKind::AgendaItem, "requested_on") => json!("2026-11-02"),
+            (EntityKind::AgendaItem, "requested_on") => json!(uk_days_from_today(-6)),
             (EntityKind::AgendaItem, "lead_professional_id") => json!(self.mo),
             (EntityKind::AgendaItem, "minutes") => json!(20),
             (EntityKind::AgendaItem, "position") => json!(4096),

@@ -762,6 +762,26 @@ async fn agenda_lines_keep_an_open_outcome_form_through_a_pulled_change() {
         body.outer_html()
     );
 
+    // A meeting is run on its day: none to run two weeks ahead; moved to today (from 00:00 UK,
+    // which has always begun), it can be.
+    let has_run_button = || {
+        let buttons = el.query_selector_all("button").unwrap();
+        (0..buttons.length()).any(|i| {
+            buttons.get(i).unwrap().text_content().unwrap_or_default() == "Run the meeting"
+        })
+    };
+    assert!(!has_run_button(), "no running a meeting two weeks ahead");
+    let today = mdt::core::uk_time::uk_today(Utc::now());
+    let midnight = mdt::core::uk_time::from_uk(today.and_hms_opt(0, 0, 0).unwrap()).unwrap();
+    pull_field_change(&sync, meeting_id, "starts_at", serde_json::json!(midnight));
+    pull_field_change(
+        &sync,
+        meeting_id,
+        "ends_at",
+        serde_json::json!(midnight + Duration::minutes(90)),
+    );
+    settle().await;
+
     // Running the meeting marks the first item as the one being discussed.
     let run = el.query_selector_all("button").unwrap();
     let run = (0..run.length())

@@ -11,6 +11,7 @@
 //! a new record), so a change cannot grant its writer the relation that permits it: a member
 //! who writes themselves in as coordinator is still judged as a member.
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -309,6 +310,7 @@ pub const VALUE_RULES: &[&str] = &[
     "Availability and directory entries: a coordinator keeps them only for a team member who cannot sign in.",
     "Agenda item (restricted): people who may not see it may move it or change its length only; only the coordinator lifts the restriction or names people.",
     "Agenda item: nothing on a concluded meeting's agenda is added, changed or removed.",
+    "Meeting: it is concluded only once it has started (before then it can be cancelled instead).",
 ];
 
 /// Why a team cannot be created with someone else as its coordinator.
@@ -327,6 +329,9 @@ pub trait Facts {
     fn has_account(&mut self, person: Uuid) -> Result<Option<bool>, Self::Error>;
     /// A live meeting, as stored.
     fn meeting(&mut self, id: Uuid) -> Result<Option<Meeting>, Self::Error>;
+    /// The moment the change is judged at (the server's push time, or the device's clock):
+    /// injected, so rules about time are tested at any moment.
+    fn now(&self) -> DateTime<Utc>;
 }
 
 /// A change refused, with what to do about it.
@@ -533,6 +538,19 @@ fn value_rules<F: Facts>(
     op: Operation,
 ) -> Result<Option<String>, F::Error> {
     use EntityKind as K;
+    if after.entity == K::Meeting && op != Operation::Delete {
+        // A meeting is concluded once it has been held: concluding one still to come would
+        // tell everyone it happened (and it used to remove it from their calendars).
+        let was_concluded = before
+            .and_then(|b| b.typed::<Meeting>())
+            .is_some_and(|m| m.status == MeetingStatus::Closed);
+        let concluding = after
+            .typed::<Meeting>()
+            .filter(|m| m.status == MeetingStatus::Closed && !was_concluded);
+        if let Some(Err(refusal)) = concluding.map(|m| m.may_conclude(facts.now())) {
+            return Ok(Some(refusal));
+        }
+    }
     if after.entity == K::AgendaItem {
         // A concluded meeting's agenda is the record of what was decided: no item on it is
         // added, changed or removed (an item never moves to another meeting: its meeting is
@@ -813,20 +831,24 @@ pub fn table_markdown() -> String {
     out
 }
 
-/// The device's side of [`Facts`]: its own copy of the records (with its unsent changes).
-/// Whether someone can sign in is not known there, so the server has the last word on that.
-pub struct ReplicaFacts<'a>(pub &'a Replica);
+/// The device's side of [`Facts`]: its own copy of the records (with its unsent changes), at
+/// the device's clock. Whether someone can sign in is not known there, so the server has the
+/// last word on that.
+pub struct ReplicaFacts<'a> {
+    pub replica: &'a Replica,
+    pub now: DateTime<Utc>,
+}
 
 impl Facts for ReplicaFacts<'_> {
     type Error = std::convert::Infallible;
 
     fn team(&mut self, id: Uuid) -> Result<Option<Team>, Self::Error> {
-        Ok(self.0.view(id).and_then(|v| v.typed::<Team>()))
+        Ok(self.replica.view(id).and_then(|v| v.typed::<Team>()))
     }
 
     fn teams_of(&mut self, person: Uuid) -> Result<Vec<Team>, Self::Error> {
         Ok(self
-            .0
+            .replica
             .all::<Team>()
             .into_iter()
             .map(|(_, t)| t)
@@ -835,7 +857,7 @@ impl Facts for ReplicaFacts<'_> {
     }
 
     fn person(&mut self, id: Uuid) -> Result<Option<Person>, Self::Error> {
-        Ok(self.0.view(id).and_then(|v| v.typed::<Person>()))
+        Ok(self.replica.view(id).and_then(|v| v.typed::<Person>()))
     }
 
     fn has_account(&mut self, _person: Uuid) -> Result<Option<bool>, Self::Error> {
@@ -843,7 +865,11 @@ impl Facts for ReplicaFacts<'_> {
     }
 
     fn meeting(&mut self, id: Uuid) -> Result<Option<Meeting>, Self::Error> {
-        Ok(self.0.view(id).and_then(|v| v.typed::<Meeting>()))
+        Ok(self.replica.view(id).and_then(|v| v.typed::<Meeting>()))
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.now
     }
 }
 
@@ -863,9 +889,15 @@ fn shown(replica: &Replica, id: Uuid) -> Option<SyncRecord> {
 }
 
 /// Checks the changes a device has just queued (the outbox from `from` on) against the table,
-/// as the server will: the refusal of the first it would refuse. The app calls this before it
-/// keeps the changes, so a change the server would refuse is never queued.
-pub fn check_queued(replica: &mut Replica, me: Uuid, from: usize) -> Result<(), Refusal> {
+/// as the server will, at the device's clock `now`: the refusal of the first it would refuse.
+/// The app calls this before it keeps the changes, so a change the server would refuse is
+/// never queued.
+pub fn check_queued(
+    replica: &mut Replica,
+    me: Uuid,
+    from: usize,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
     let new = replica.outbox.split_off(from.min(replica.outbox.len()));
     let mut refusal = None;
     for m in &new {
@@ -882,7 +914,7 @@ pub fn check_queued(replica: &mut Replica, me: Uuid, from: usize) -> Result<(), 
         };
         // Judged against the records as they were before this change, as the server does.
         let queued = replica.outbox.pop();
-        let mut facts = ReplicaFacts(replica);
+        let mut facts = ReplicaFacts { replica, now };
         let Ok(decision) = decide(&mut facts, me, before.as_ref(), &after);
         replica.outbox.extend(queued);
         if let Err(r) = decision {
@@ -901,7 +933,11 @@ pub fn may_change(replica: &Replica, me: Uuid, id: Uuid, field: &str) -> bool {
     let Some(record) = shown(replica, id) else {
         return false;
     };
-    let mut facts = ReplicaFacts(replica);
+    // Who may change a field does not depend on the time (only value rules do).
+    let mut facts = ReplicaFacts {
+        replica,
+        now: DateTime::<Utc>::MIN_UTC,
+    };
     let Ok(mine) = relations(&mut facts, me, &record, Operation::Change);
     mine.with(Relation::Anyone, true)
         .any_of(who_may(record.entity, Operation::Change, field))

@@ -67,6 +67,26 @@ impl Meeting {
     pub fn minutes(&self) -> i64 {
         (self.ends_at - self.starts_at).num_minutes()
     }
+
+    /// Whether the meeting may be concluded at `now`: only once it has started, so a meeting
+    /// still to come is never recorded as held (to call it off, it is cancelled). The refusal
+    /// says when it starts and what to do instead.
+    pub fn may_conclude(&self, now: DateTime<Utc>) -> Result<(), String> {
+        if now >= self.starts_at {
+            return Ok(());
+        }
+        let local = uk_time::to_uk(self.starts_at);
+        Err(format!(
+            "This meeting starts on {} at {}; you can conclude it once it has started. To call it off, cancel it.",
+            local.format("%a %-d %b %Y"),
+            local.format("%H:%M")
+        ))
+    }
+
+    /// Whether `now` is on the meeting's day in the UK: the day it can be run (the timer).
+    pub fn is_on_its_day(&self, now: DateTime<Utc>) -> bool {
+        uk_time::uk_today(now) == uk_time::uk_today(self.starts_at)
+    }
 }
 
 impl Entity for Meeting {

@@ -2,9 +2,9 @@
 //! the transaction that saves the change, and writes what they return to the outbox, so a
 //! message exists exactly when its cause was committed.
 //!
-//! - A meeting planned (not one a series made), moved, or given another place: an invitation
-//!   with its calendar file (METHOD:REQUEST, the same UID and SEQUENCE as the download).
-//! - A meeting cancelled or deleted before it starts: a cancellation (METHOD:CANCEL).
+//! - A meeting: what each transition sends is one table, [`MEETING_TRANSITIONS`] (planned →
+//!   invitation; moved → update; cancelled or deleted before it starts → cancellation;
+//!   concluded → nothing, ever).
 //! - A series made, changed or cancelled: the same for the whole series.
 //! - An apology that leaves a required role uncovered: the coordinator is told at once.
 //!
@@ -119,8 +119,138 @@ fn calendar_changed(before: &Meeting, after: &Meeting) -> bool {
         || before.video_link != after.video_link
 }
 
-/// What saving a meeting (`after`; `None` when deleted) over `before` sends. Meetings that have
-/// started send nothing: invitations are for what is to come.
+/// Where a meeting stands for the calendars of the people invited to it, at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MeetingStage {
+    /// Not saved yet, or deleted.
+    Absent,
+    /// Planned, and its start is still to come.
+    ToCome,
+    /// Planned, and its start has passed: being held, or held and not yet concluded.
+    Started,
+    /// Called off.
+    Cancelled,
+    /// Held and concluded by the coordinator.
+    Concluded,
+}
+
+impl MeetingStage {
+    /// Every stage, for the tests that walk the table.
+    pub const ALL: [MeetingStage; 5] = [
+        Self::Absent,
+        Self::ToCome,
+        Self::Started,
+        Self::Cancelled,
+        Self::Concluded,
+    ];
+
+    /// The stage of `meeting` (`None`: absent) at `now`.
+    pub fn of(meeting: Option<&Meeting>, now: DateTime<Utc>) -> Self {
+        match meeting {
+            None => Self::Absent,
+            Some(m) => match m.status {
+                MeetingStatus::Cancelled => Self::Cancelled,
+                MeetingStatus::Closed => Self::Concluded,
+                MeetingStatus::Planned if m.starts_at > now => Self::ToCome,
+                MeetingStatus::Planned => Self::Started,
+            },
+        }
+    }
+}
+
+/// What a saved change to a meeting sends to everyone invited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CalendarMessage {
+    Nothing,
+    /// An invitation (METHOD:REQUEST) with one-click answers: the event goes in calendars.
+    Invitation,
+    /// The same event changed (METHOD:REQUEST, "Changed:"): calendars move it. One-click
+    /// answers only while the meeting is still to come.
+    Update,
+    /// METHOD:CANCEL: the event is removed from calendars. Only a meeting called off (cancelled
+    /// or deleted) before it starts sends one.
+    Cancellation,
+}
+
+/// One row of [`MEETING_TRANSITIONS`]: `None` in `before` or `after` matches any stage;
+/// `calendar_changed` is whether time, length, place or video link changed (`None`: either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeetingTransition {
+    pub before: Option<MeetingStage>,
+    pub after: Option<MeetingStage>,
+    pub calendar_changed: Option<bool>,
+    pub sends: CalendarMessage,
+    /// Why, in words (the hazard log quotes these).
+    pub why: &'static str,
+}
+
+const fn row(
+    before: Option<MeetingStage>,
+    after: Option<MeetingStage>,
+    calendar_changed: Option<bool>,
+    sends: CalendarMessage,
+    why: &'static str,
+) -> MeetingTransition {
+    MeetingTransition {
+        before,
+        after,
+        calendar_changed,
+        sends,
+        why,
+    }
+}
+
+/// Every transition of a meeting and what it sends to people's calendars: the first row that
+/// fits decides. A cancellation removes the meeting from everyone's calendar, so only a
+/// meeting called off before its start sends one; concluding a meeting (hazard H39 in
+/// docs/hazard-log.md) never does, whenever it happens.
+pub const MEETING_TRANSITIONS: &[MeetingTransition] = {
+    use CalendarMessage as Send;
+    use MeetingStage::*;
+    &[
+        row(Some(ToCome), Some(ToCome), Some(true), Send::Update,
+            "moved, or given another place or video link: calendars move the same event"),
+        row(Some(ToCome), Some(ToCome), Some(false), Send::Nothing,
+            "saved for another reason: the event is unchanged"),
+        row(Some(ToCome), Some(Cancelled), None, Send::Cancellation,
+            "called off before it starts: the event leaves calendars"),
+        row(Some(ToCome), Some(Absent), None, Send::Cancellation,
+            "deleted before it starts: the event leaves calendars"),
+        row(Some(ToCome), Some(Started), None, Send::Update,
+            "moved to a time that has passed: calendars show when it was held, and nobody waits for it later"),
+        row(Some(ToCome), Some(Concluded), None, Send::Nothing,
+            "concluded before its start (the write rules refuse this): never a cancellation"),
+        row(None, Some(ToCome), None, Send::Invitation,
+            "planned, planned again after a cancellation, or moved from the past to a time to come"),
+        row(Some(Started), Some(Concluded), None, Send::Nothing,
+            "held and concluded: the event stays in calendars as it was"),
+        row(Some(Started), Some(Cancelled), None, Send::Nothing,
+            "called off after its start: the event is already in the past"),
+        row(Some(Started), Some(Absent), None, Send::Nothing,
+            "deleted after its start: the event is already in the past"),
+        row(None, None, None, Send::Nothing,
+            "anything else (history being recorded, a concluded or cancelled meeting edited): nothing to come changes"),
+    ]
+};
+
+/// The row of [`MEETING_TRANSITIONS`] for a change from stage `before` to `after`.
+pub fn meeting_transition(
+    before: MeetingStage,
+    after: MeetingStage,
+    calendar_changed: bool,
+) -> &'static MeetingTransition {
+    MEETING_TRANSITIONS
+        .iter()
+        .find(|r| {
+            r.before.is_none_or(|b| b == before)
+                && r.after.is_none_or(|a| a == after)
+                && r.calendar_changed.is_none_or(|c| c == calendar_changed)
+        })
+        .expect("the table's last row fits every change")
+}
+
+/// What saving a meeting (`after`; `None` when deleted) over `before` sends: the row of
+/// [`MEETING_TRANSITIONS`] that fits, judged at `now`.
 pub fn meeting_messages(
     meeting_id: Uuid,
     version: u64,
@@ -130,22 +260,29 @@ pub fn meeting_messages(
     origin: &MailOrigin,
     now: DateTime<Utc>,
 ) -> Vec<Outgoing> {
-    let planned = |m: &&Meeting| m.status == MeetingStatus::Planned && m.starts_at > now;
-    let was = before.filter(planned);
-    let is = after.filter(planned);
-    let (kind, cause, meeting, changed) = match (was, is) {
-        (None, Some(m)) => (MessageKind::Invitation, "invitation", m.clone(), false),
-        (Some(b), Some(m)) if calendar_changed(b, m) => {
-            (MessageKind::Invitation, "invitation", m.clone(), true)
+    let changed = match (before, after) {
+        (Some(b), Some(a)) => calendar_changed(b, a),
+        _ => false,
+    };
+    let transition = meeting_transition(
+        MeetingStage::of(before, now),
+        MeetingStage::of(after, now),
+        changed,
+    );
+    let (kind, cause, meeting) = match (transition.sends, after, before) {
+        (CalendarMessage::Nothing, _, _) => return Vec::new(),
+        (CalendarMessage::Invitation | CalendarMessage::Update, Some(m), _) => {
+            (MessageKind::Invitation, "invitation", m.clone())
         }
-        (Some(b), None) => {
-            // Cancelled, deleted, or moved into the past: the event goes from calendars.
+        (CalendarMessage::Cancellation, after, Some(b)) => {
             let cancelled = Meeting {
                 status: MeetingStatus::Cancelled,
                 ..after.cloned().unwrap_or_else(|| b.clone())
             };
-            (MessageKind::Cancellation, "cancellation", cancelled, false)
+            (MessageKind::Cancellation, "cancellation", cancelled)
         }
+        // The table sends nothing else: an invitation needs the meeting, a cancellation what
+        // was there before.
         _ => return Vec::new(),
     };
     let message = match kind {
@@ -155,7 +292,7 @@ pub fn meeting_messages(
             meeting.ends_at,
             &meeting.place,
             &format!("/meetings/{meeting_id}"),
-            changed,
+            transition.sends == CalendarMessage::Update,
             &origin.links,
         ),
         _ => mail::cancellation(
@@ -171,6 +308,8 @@ pub fn meeting_messages(
         video_link: meeting.video_link.as_deref(),
     };
     let id = message_id(cause, meeting_id, version);
+    // One-click answers work only until the meeting starts.
+    let answerable = kind == MessageKind::Invitation && meeting.starts_at > now;
     to.invited(kind)
         .into_iter()
         .map(|(person_id, person)| Outgoing {
@@ -185,7 +324,7 @@ pub fn meeting_messages(
                 &addressed(to, origin, person),
                 now,
             )),
-            answers: (kind == MessageKind::Invitation).then_some(AnswerRequest {
+            answers: answerable.then_some(AnswerRequest {
                 meeting_id,
                 person_id,
                 until: meeting.starts_at,

@@ -245,6 +245,24 @@ pub struct SlotQuery {
     pub booked: Vec<Booked>,
 }
 
+impl SlotQuery {
+    /// The Monday of the week holding the window's first day: the week grid's first week.
+    pub fn first_monday(&self) -> NaiveDate {
+        self.first_day - Duration::days(i64::from(self.first_day.weekday().num_days_from_monday()))
+    }
+
+    /// How many weeks (Monday to Sunday) the window touches, so the week grid reaches its last
+    /// day whatever day the search is made: `weeks` when it starts on a Monday, one more
+    /// otherwise (a search made on a Saturday starts on Sunday).
+    pub fn grid_weeks(&self) -> u32 {
+        if self.weeks == 0 {
+            return 0;
+        }
+        let last_day = self.first_day + Duration::weeks(i64::from(self.weeks)) - Duration::days(1);
+        ((last_day - self.first_monday()).num_days() / 7 + 1) as u32
+    }
+}
+
 /// A meeting the team already has, in UK wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Booked {

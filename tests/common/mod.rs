@@ -366,7 +366,7 @@ pub fn person(name: &str, role: Role) -> Person {
         organisation_id: None,
         phone: Some("01632 960 999".into()),
         email: None,
-        last_confirmed: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        last_confirmed: uk_days_from_today(-30),
     }
 }
 
@@ -401,6 +401,42 @@ pub fn meeting(team_id: Uuid) -> Meeting {
     }
 }
 
+/// Today's date in the UK plus `days` (negative: before): tests compute every date from
+/// today, so they pass on any day.
+pub fn uk_days_from_today(days: i64) -> NaiveDate {
+    mdt::core::uk_time::uk_today(Utc::now()) + Duration::days(days)
+}
+
+/// The `nth` (1–4) `weekday` of the month `months_ahead` months after this one in the UK.
+pub fn nth_weekday_months_ahead(nth: u8, weekday: chrono::Weekday, months_ahead: u32) -> NaiveDate {
+    use chrono::Datelike;
+    let first = uk_days_from_today(0).with_day(1).unwrap() + chrono::Months::new(months_ahead);
+    NaiveDate::from_weekday_of_month_opt(first.year(), first.month(), weekday, nth).unwrap()
+}
+
+/// The times of a meeting that started an hour ago and is still going on (90 minutes): one
+/// being held now, which may be run and concluded (a meeting is concluded only once it has
+/// started, whatever day the tests run).
+pub fn started_an_hour_ago() -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let starts_at = Utc::now().duration_trunc(Duration::minutes(1)).unwrap() - Duration::hours(1);
+    (starts_at, starts_at + Duration::minutes(90))
+}
+
+/// Moves the meeting (stored at `base`) to have started an hour ago, so that it can be
+/// concluded; returns its new version.
+pub async fn hold_meeting_now(client: &mut Client<'_>, meeting_id: Uuid, base: u64) -> u64 {
+    let (starts_at, ends_at) = started_an_hour_ago();
+    let m = client.mutation(
+        "meeting",
+        meeting_id,
+        base,
+        json!({"starts_at": starts_at, "ends_at": ends_at}),
+    );
+    let result = client.push(vec![m]).await.remove(0);
+    assert_eq!(result["status"], "applied", "{result}");
+    result["version"].as_u64().unwrap()
+}
+
 /// A synthetic NHS number in the 999 test range with a valid check digit.
 pub const NHS_A: &str = "9990000018";
 pub const NHS_B: &str = "9990000026";
@@ -433,7 +469,7 @@ pub fn item(
         reason: "Two falls this month".into(),
         question: "Does the care package need review?".into(),
         requested_by: Some(requested_by),
-        requested_on: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        requested_on: uk_days_from_today(-7),
         lead_professional_id: Some(requested_by),
         minutes: 15,
         position,

@@ -119,6 +119,24 @@ mod on_the_device {
         kind: EntityKind,
         fields: serde_json::Value,
     ) -> Result<(), Refusal> {
+        stage_at(
+            r,
+            me,
+            id,
+            kind,
+            fields,
+            Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap(),
+        )
+    }
+
+    fn stage_at(
+        r: &mut Replica,
+        me: Uuid,
+        id: Uuid,
+        kind: EntityKind,
+        fields: serde_json::Value,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(), Refusal> {
         let from = r.outbox.len();
         r.stage_update(
             Uuid::new_v4(),
@@ -127,7 +145,7 @@ mod on_the_device {
             fields.as_object().unwrap().clone(),
         )
         .unwrap();
-        let decision = check_queued(r, me, from);
+        let decision = check_queued(r, me, from, now);
         if decision.is_err() {
             r.outbox.truncate(from);
         }
@@ -181,5 +199,114 @@ mod on_the_device {
             "the new coordinator, as the device shows it"
         );
         assert!(!may_change(&r, OLU, MEETING, "place"));
+    }
+
+    /// The replica's meeting starts on Tue 8 Dec 2026 at 13:00 UK time (GMT).
+    fn meeting_start() -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_meeting_is_concluded_only_once_it_has_started_and_says_what_to_do_before() {
+        let start = meeting_start();
+        let concluding = json!({"status": "closed"});
+        // Before the start (a second, an hour, eight days): refused in words, nothing queued.
+        for early in [
+            chrono::Duration::seconds(1),
+            chrono::Duration::hours(1),
+            chrono::Duration::days(8),
+        ] {
+            let mut r = replica();
+            let refusal = stage_at(
+                &mut r,
+                PAT,
+                MEETING,
+                EntityKind::Meeting,
+                concluding.clone(),
+                start - early,
+            )
+            .unwrap_err();
+            assert_eq!(
+                refusal.0,
+                "This meeting starts on Tue 8 Dec 2026 at 13:00; you can conclude it once it has started. To call it off, cancel it."
+            );
+            assert!(r.outbox.is_empty());
+            // Cancelling it, or moving it, is still allowed then.
+            assert!(stage_at(
+                &mut r,
+                PAT,
+                MEETING,
+                EntityKind::Meeting,
+                json!({"status": "cancelled"}),
+                start - early
+            )
+            .is_ok());
+        }
+        // From its start on (and on later days), the coordinator concludes it.
+        for late in [
+            chrono::Duration::zero(),
+            chrono::Duration::minutes(90),
+            chrono::Duration::days(3),
+        ] {
+            let mut r = replica();
+            assert!(stage_at(
+                &mut r,
+                PAT,
+                MEETING,
+                EntityKind::Meeting,
+                concluding.clone(),
+                start + late
+            )
+            .is_ok());
+            assert_eq!(r.outbox.len(), 1);
+        }
+        // A new meeting saved as concluded is judged the same way.
+        let mut r = replica();
+        let future = Meeting {
+            team_id: TEAM,
+            starts_at: start,
+            ends_at: start + chrono::Duration::minutes(60),
+            place: String::new(),
+            video_link: None,
+            status: MeetingStatus::Closed,
+        };
+        let new = serde_json::Value::Object(future.to_fields());
+        let id = Uuid::from_u128(12);
+        assert!(stage_at(
+            &mut r,
+            PAT,
+            id,
+            EntityKind::Meeting,
+            new.clone(),
+            start - chrono::Duration::hours(1)
+        )
+        .is_err());
+        assert!(stage_at(&mut r, PAT, id, EntityKind::Meeting, new, start).is_ok());
+    }
+
+    #[test]
+    fn a_meeting_is_run_on_its_uk_day_only() {
+        let start = meeting_start();
+        let meeting = Meeting {
+            team_id: TEAM,
+            starts_at: start,
+            ends_at: start + chrono::Duration::minutes(90),
+            place: String::new(),
+            video_link: None,
+            status: MeetingStatus::Planned,
+        };
+        // 00:00 to 23:59 UK time on 8 Dec (GMT in December).
+        assert!(meeting.is_on_its_day(Utc.with_ymd_and_hms(2026, 12, 8, 0, 0, 0).unwrap()));
+        assert!(meeting.is_on_its_day(Utc.with_ymd_and_hms(2026, 12, 8, 23, 59, 0).unwrap()));
+        assert!(!meeting.is_on_its_day(Utc.with_ymd_and_hms(2026, 12, 7, 23, 59, 0).unwrap()));
+        assert!(!meeting.is_on_its_day(Utc.with_ymd_and_hms(2026, 12, 9, 0, 0, 0).unwrap()));
+        // In summer the UK day starts at 23:00 UTC the day before.
+        let summer = Meeting {
+            starts_at: Utc.with_ymd_and_hms(2027, 7, 6, 8, 0, 0).unwrap(),
+            ends_at: Utc.with_ymd_and_hms(2027, 7, 6, 9, 0, 0).unwrap(),
+            ..meeting
+        };
+        assert!(summer.is_on_its_day(Utc.with_ymd_and_hms(2027, 7, 5, 23, 30, 0).unwrap()));
+        assert!(!summer.is_on_its_day(Utc.with_ymd_and_hms(2027, 7, 5, 22, 30, 0).unwrap()));
     }
 }

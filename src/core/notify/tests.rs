@@ -511,3 +511,247 @@ fn names_that_would_break_a_calendar_file_do_not() {
         assert!(!mail::patient_shaped(&o.message.body));
     }
 }
+
+/// One concrete change to a meeting, and what it must send.
+struct Case {
+    name: &'static str,
+    before: Option<Meeting>,
+    after: Option<Meeting>,
+    sends: CalendarMessage,
+}
+
+fn with_status(m: &Meeting, status: MeetingStatus) -> Meeting {
+    Meeting {
+        status,
+        ..m.clone()
+    }
+}
+
+fn moved_to(m: &Meeting, starts: DateTime<Utc>) -> Meeting {
+    Meeting {
+        starts_at: starts,
+        ends_at: starts + chrono::Duration::minutes(90),
+        ..m.clone()
+    }
+}
+
+/// Every row of the transition table, as changes a person makes (issue 26): planned, moved,
+/// cancelled, deleted and concluded, before and after the meeting's start.
+fn transition_cases(team_id: Uuid) -> Vec<Case> {
+    use CalendarMessage::*;
+    use MeetingStatus::{Cancelled, Closed};
+    // Eight days ahead (the Tuesday after "now"), and one that started an hour ago.
+    let to_come = meeting(team_id, at(2026, 12, 8, 13, 0));
+    let started = meeting(team_id, now() - chrono::Duration::hours(1));
+    let case = |name, before: Option<&Meeting>, after: Option<&Meeting>, sends| Case {
+        name,
+        before: before.cloned(),
+        after: after.cloned(),
+        sends,
+    };
+    vec![
+        case("planned", None, Some(&to_come), Invitation),
+        case(
+            "moved to another time to come",
+            Some(&to_come),
+            Some(&moved_to(&to_come, at(2026, 12, 9, 13, 0))),
+            Update,
+        ),
+        case(
+            "given another place",
+            Some(&to_come),
+            Some(&Meeting {
+                place: "Room 5".into(),
+                ..to_come.clone()
+            }),
+            Update,
+        ),
+        case("saved unchanged", Some(&to_come), Some(&to_come), Nothing),
+        case(
+            "cancelled before its start",
+            Some(&to_come),
+            Some(&with_status(&to_come, Cancelled)),
+            Cancellation,
+        ),
+        case(
+            "deleted before its start",
+            Some(&to_come),
+            None,
+            Cancellation,
+        ),
+        case(
+            "moved into the past",
+            Some(&to_come),
+            Some(&moved_to(&to_come, now() - chrono::Duration::days(1))),
+            Update,
+        ),
+        case(
+            "concluded before its start",
+            Some(&to_come),
+            Some(&with_status(&to_come, Closed)),
+            Nothing,
+        ),
+        case(
+            "planned again after a cancellation",
+            Some(&with_status(&to_come, Cancelled)),
+            Some(&to_come),
+            Invitation,
+        ),
+        case(
+            "moved from the past to a time to come",
+            Some(&started),
+            Some(&to_come),
+            Invitation,
+        ),
+        case(
+            "concluded after its start",
+            Some(&started),
+            Some(&with_status(&started, Closed)),
+            Nothing,
+        ),
+        case(
+            "cancelled after its start",
+            Some(&started),
+            Some(&with_status(&started, Cancelled)),
+            Nothing,
+        ),
+        case("deleted after its start", Some(&started), None, Nothing),
+        case("recorded after it was held", None, Some(&started), Nothing),
+        case(
+            "a concluded meeting deleted",
+            Some(&with_status(&started, Closed)),
+            None,
+            Nothing,
+        ),
+        case(
+            "a cancelled meeting deleted",
+            Some(&with_status(&to_come, Cancelled)),
+            None,
+            Nothing,
+        ),
+    ]
+}
+
+#[test]
+fn every_meeting_transition_sends_what_its_row_says_and_every_row_is_tested() {
+    let f = fixture();
+    let mut rows_seen = HashSet::new();
+    for case in transition_cases(f.team_id) {
+        let stage = |m: &Option<Meeting>| MeetingStage::of(m.as_ref(), now());
+        let changed = match (&case.before, &case.after) {
+            (Some(b), Some(a)) => calendar_changed(b, a),
+            _ => false,
+        };
+        let row = meeting_transition(stage(&case.before), stage(&case.after), changed);
+        rows_seen.insert(MEETING_TRANSITIONS.iter().position(|r| r == row).unwrap());
+        assert_eq!(row.sends, case.sends, "{}: {}", case.name, row.why);
+        let sent = meeting_messages(
+            id(300),
+            4,
+            case.before.as_ref(),
+            case.after.as_ref(),
+            &f.to(),
+            &origin(),
+            now(),
+        );
+        if case.sends == CalendarMessage::Nothing {
+            assert!(
+                sent.is_empty(),
+                "{}: sent {:?}",
+                case.name,
+                sent.iter().map(|o| &o.message.subject).collect::<Vec<_>>()
+            );
+            continue;
+        }
+        // The coordinator and the two members with an account and an address, once each.
+        assert_eq!(
+            emails(&sent),
+            [
+                "gita@example.nhs.net",
+                "nia@example.nhs.net",
+                "pat@example.nhs.net"
+            ],
+            "{}",
+            case.name
+        );
+        let (method, event) = parsed(sent[0].calendar.as_deref().unwrap());
+        assert_eq!(
+            event["UID"],
+            format!("meeting-{}@mdt", id(300)),
+            "{}",
+            case.name
+        );
+        assert_eq!(event["SEQUENCE"], "4", "{}", case.name);
+        let subject = &sent[0].message.subject;
+        match case.sends {
+            CalendarMessage::Invitation => {
+                assert_eq!(method, "REQUEST", "{}", case.name);
+                assert!(
+                    subject.starts_with("Invitation: "),
+                    "{}: {subject}",
+                    case.name
+                );
+            }
+            CalendarMessage::Update => {
+                assert_eq!(method, "REQUEST", "{}", case.name);
+                assert!(subject.starts_with("Changed: "), "{}: {subject}", case.name);
+            }
+            CalendarMessage::Cancellation => {
+                assert_eq!(method, "CANCEL", "{}", case.name);
+                assert!(
+                    subject.starts_with("Cancelled: "),
+                    "{}: {subject}",
+                    case.name
+                );
+            }
+            CalendarMessage::Nothing => unreachable!(),
+        }
+        // One-click answers only for a meeting still to come, and never with a cancellation.
+        let to_come = case.after.as_ref().is_some_and(|m| m.starts_at > now());
+        for o in &sent {
+            assert_eq!(
+                o.answers.is_some(),
+                case.sends != CalendarMessage::Cancellation && to_come,
+                "{}",
+                case.name
+            );
+        }
+    }
+    let untested: Vec<&str> = (0..MEETING_TRANSITIONS.len())
+        .filter(|i| !rows_seen.contains(i))
+        .map(|i| MEETING_TRANSITIONS[i].why)
+        .collect();
+    assert!(untested.is_empty(), "rows no case reaches: {untested:?}");
+}
+
+#[test]
+fn concluding_a_meeting_never_sends_a_cancellation_whenever_it_starts() {
+    let f = fixture();
+    // From two days before the start to two days after, every quarter of an hour.
+    let starts = at(2026, 12, 8, 13, 0);
+    for quarter in -(2 * 96)..=(2 * 96) {
+        let now = starts + chrono::Duration::minutes(15 * quarter);
+        let planned = meeting(f.team_id, starts);
+        let concluded = with_status(&planned, MeetingStatus::Closed);
+        let sent = meeting_messages(
+            id(301),
+            2,
+            Some(&planned),
+            Some(&concluded),
+            &f.to(),
+            &origin(),
+            now,
+        );
+        assert!(sent.is_empty(), "concluding at {now} sent {}", sent.len());
+    }
+    // Whatever the stages and the calendar, the table never answers a conclusion with one.
+    for before in MeetingStage::ALL {
+        for changed in [false, true] {
+            assert_ne!(
+                meeting_transition(before, MeetingStage::Concluded, changed).sends,
+                CalendarMessage::Cancellation,
+                "{before:?} -> concluded"
+            );
+        }
+    }
+}

@@ -571,3 +571,34 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn the_week_grid_reaches_the_last_day_of_the_window_whatever_day_the_search_starts() {
+    // A search made on any day of the week (issue 26: on a Saturday the window starts on a
+    // Sunday and its weekdays fall in the next calendar week, which the grid could not reach).
+    for offset in 0..7 {
+        for weeks in [1, 2, 6] {
+            let first_day = d(2026, 11, 30) + chrono::Duration::days(offset);
+            let q = SlotQuery {
+                first_day,
+                weeks,
+                ..query(vec![])
+            };
+            let monday = q.first_monday();
+            assert_eq!(monday.weekday(), Weekday::Mon);
+            assert!(monday <= first_day && first_day - monday < chrono::Duration::days(7));
+            let last_day = first_day + chrono::Duration::days(i64::from(weeks) * 7 - 1);
+            let last_monday = monday + chrono::Duration::weeks(i64::from(q.grid_weeks()) - 1);
+            assert!(
+                last_monday <= last_day && last_day < last_monday + chrono::Duration::days(7),
+                "from {first_day} for {weeks} weeks: grid to the week of {last_monday}"
+            );
+            let expected = if offset == 0 { weeks } else { weeks + 1 };
+            assert_eq!(
+                q.grid_weeks(),
+                expected,
+                "from {first_day} for {weeks} weeks"
+            );
+        }
+    }
+}

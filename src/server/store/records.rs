@@ -601,7 +601,15 @@ impl SyncStore for StorePush<'_> {
         after: &SyncRecord,
     ) -> Result<Result<(), String>, Error> {
         let me = self.actor.person_id;
-        if let Err(refusal) = authorize::decide(&mut StoredFacts(self.db), me, before, after)? {
+        if let Err(refusal) = authorize::decide(
+            &mut StoredFacts {
+                db: self.db,
+                now: self.now,
+            },
+            me,
+            before,
+            after,
+        )? {
             return Ok(Err(refusal.0));
         }
         match after.entity {

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::db::Db;
@@ -173,34 +174,42 @@ pub fn restricted_items(db: &dyn Db, teams: &HashSet<Uuid>) -> Result<HashSet<Uu
     Ok(ids)
 }
 
-/// The stored data the write-permission table asks about ([`authorize::Facts`]).
-pub struct StoredFacts<'a>(pub &'a dyn Db);
+/// The stored data the write-permission table asks about ([`authorize::Facts`]), judged at
+/// `now` (the push's time).
+pub struct StoredFacts<'a> {
+    pub db: &'a dyn Db,
+    pub now: DateTime<Utc>,
+}
 
 impl authorize::Facts for StoredFacts<'_> {
     type Error = Error;
 
     fn team(&mut self, id: Uuid) -> Result<Option<Team>, Error> {
-        Ok(records_by_id::<Team>(self.0, [id])?.remove(&id))
+        Ok(records_by_id::<Team>(self.db, [id])?.remove(&id))
     }
 
     fn teams_of(&mut self, person: Uuid) -> Result<Vec<Team>, Error> {
-        Ok(records_by_id::<Team>(self.0, teams_of(self.0, person)?)?
+        Ok(records_by_id::<Team>(self.db, teams_of(self.db, person)?)?
             .into_values()
             .collect())
     }
 
     fn person(&mut self, id: Uuid) -> Result<Option<Person>, Error> {
-        Ok(records_by_id::<Person>(self.0, [id])?.remove(&id))
+        Ok(records_by_id::<Person>(self.db, [id])?.remove(&id))
     }
 
     fn has_account(&mut self, person: Uuid) -> Result<Option<bool>, Error> {
-        Ok(Some(self.0.exists(
+        Ok(Some(self.db.exists(
             "SELECT EXISTS(SELECT 1 FROM users WHERE person_id = $1)",
             args![person],
         )?))
     }
 
     fn meeting(&mut self, id: Uuid) -> Result<Option<Meeting>, Error> {
-        Ok(records_by_id::<Meeting>(self.0, [id])?.remove(&id))
+        Ok(records_by_id::<Meeting>(self.db, [id])?.remove(&id))
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.now
     }
 }

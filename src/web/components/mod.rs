@@ -103,6 +103,22 @@ fn SignOutButton() -> impl IntoView {
     }
 }
 
+/// The time now, moved on every `every_ms` milliseconds while the calling component lives:
+/// for controls that appear at a moment (concluding a meeting once it has started).
+pub fn use_clock(every_ms: u32) -> Signal<chrono::DateTime<chrono::Utc>> {
+    let now = RwSignal::new(chrono::Utc::now());
+    let interval = StoredValue::new_local(Some(gloo_timers::callback::Interval::new(
+        every_ms,
+        move || {
+            let _ = now.try_set(chrono::Utc::now());
+        },
+    )));
+    on_cleanup(move || {
+        let _ = interval.try_update_value(|i| i.take());
+    });
+    now.into()
+}
+
 /// Always-visible sync state in one plain sentence ([`sync_status::sentence`]: online, offline
 /// or syncing; unsent changes and how old the oldest is; when last synced), and conflicts to
 /// resolve (a link to the conflicts page).

@@ -352,9 +352,8 @@ fn WeekAtAGlance(
 ) -> impl IntoView {
     let week = RwSignal::new(0u32);
     let chosen = RwSignal::new(None::<SlotOption>);
-    let first_monday = query.first_day
-        - Duration::days(i64::from(query.first_day.weekday().num_days_from_monday()));
-    let last_week = query.weeks.saturating_sub(1);
+    let first_monday = query.first_monday();
+    let last_week = query.grid_weeks().saturating_sub(1);
     let grid_query = query.clone();
     let grid = Memo::new(move |_| {
         let monday = first_monday + Duration::weeks(i64::from(week.get()));

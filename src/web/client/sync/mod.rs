@@ -241,7 +241,7 @@ impl SyncClient {
         self.replica.update(|r| {
             result = r.stage_all(changes, Uuid::new_v4, |r, queued| match me {
                 // The same table as the server's: a change it would refuse is never queued.
-                Some(me) => crate::core::authorize::check_queued(r, me, queued)
+                Some(me) => crate::core::authorize::check_queued(r, me, queued, Utc::now())
                     .map_err(|refusal| ValidationError::record(refusal.0)),
                 None => Ok(()),
             });

@@ -23,7 +23,7 @@ use crate::web::client::listeners::on_window;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::markup::Markup;
 use crate::web::components::markup_list::{keep_in_step, MarkupLine, MarkupLines};
-use crate::web::components::{ConflictNotice, RecordNotHere, SectionLinks};
+use crate::web::components::{use_clock, ConflictNotice, RecordNotHere, SectionLinks};
 use crate::web::pages::meeting::add_item::AddItemForm;
 use crate::web::pages::meeting::agenda_line::{line_markup, LineAction};
 use crate::web::pages::meeting::attendance::Attendance;
@@ -89,6 +89,17 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
                 .is_some_and(|h| h.1.status == MeetingStatus::Planned)
         })
     };
+    // A meeting is run on its day and concluded once it has started (core::authorize refuses
+    // concluding earlier): the buttons appear when that moment comes, with the page open.
+    let now = use_clock(15_000);
+    let on_its_day =
+        move || header.with(|h| h.as_ref().is_some_and(|h| h.1.is_on_its_day(now.get())));
+    let has_started = move || {
+        header.with(|h| {
+            h.as_ref()
+                .is_some_and(|h| h.1.may_conclude(now.get()).is_ok())
+        })
+    };
     // Once the meeting is concluded: its outcome summaries, and how many are still to send.
     let summaries_to_send = Memo::new(move |_| {
         data.with(|d| {
@@ -107,6 +118,8 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
     // the agenda: each item given its outcome leaves the list, and the refusal goes with the
     // last (it used to stay on screen after every outcome was recorded).
     let refused = RwSignal::new(false);
+    // A refusal of the conclusion itself (by the device's copy of the write rules).
+    let conclude_error = RwSignal::new(None::<String>);
     let blockers = Memo::new(move |_| {
         if !refused.get() {
             return Vec::new();
@@ -126,18 +139,23 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             return;
         }
         refused.set(false);
-        let question = "Conclude the meeting? Deferred items move to the team's next meeting.";
+        if let Err(why) = v.meeting.may_conclude(Utc::now()) {
+            conclude_error.set(Some(why));
+            return;
+        }
+        let question = "Conclude the meeting? Deferred items move to the team's next meeting. It stays in everyone's calendar as held.";
         if web_sys::window()
             .and_then(|w| w.confirm_with_message(question).ok())
             .unwrap_or(false)
         {
-            let _ = sync.save(
+            let saved = sync.save(
                 meeting_id,
                 &Meeting {
                     status: MeetingStatus::Closed,
                     ..v.meeting
                 },
             );
+            conclude_error.set(saved.err().map(|e| e.message));
         }
     };
     // Running the meeting: which item is being discussed, and since when.
@@ -215,16 +233,22 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
         ]/>
         // One primary action: running the meeting (concluding it is the coordinator's, after).
         <div class="nhsuk-button-group">
-            {move || open().then(|| view! {
+            {move || (open() && on_its_day()).then(|| view! {
                 <button type="button" class="nhsuk-button"
                     on:click=move |_| start_item(if current.get_untracked().is_some() { None } else { Some(0) })>
                     {move || if current.get().is_some() { "Stop running the meeting" } else { "Run the meeting" }}
                 </button>
             })}
-            {move || (is_coordinator.get() && open()).then(|| view! {
+            {move || (is_coordinator.get() && open() && has_started()).then(|| view! {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=conclude>"Conclude the meeting"</button>
             })}
         </div>
+        {move || conclude_error.get().map(|why| view! {
+            <div class="nhsuk-error-summary" role="alert" tabindex="-1" data-testid="conclude-error">
+                <h2 class="nhsuk-error-summary__title">"The meeting cannot be concluded"</h2>
+                <div class="nhsuk-error-summary__body"><p>{why}</p></div>
+            </div>
+        })}
         {move || (!blockers.get().is_empty()).then(|| view! {
             <div class="nhsuk-error-summary" role="alert" tabindex="-1" data-testid="conclude-refused">
                 <h2 class="nhsuk-error-summary__title">"The meeting cannot be concluded yet"</h2>
