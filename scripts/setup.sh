@@ -94,6 +94,26 @@ ensure_chromium() {
   fi
 }
 
+# Debian's libfaketime, for running the servers of the tests on another day
+# (scripts/test-any-day.sh sets MDT_E2E_SHIFT_DAYS; tests/e2e/helpers.mjs preloads the library).
+ensure_faketime() {
+  if [ -z "$(faketime_lib)" ]; then
+    step "Installing Debian's faketime"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq faketime
+    [ -n "$(faketime_lib)" ] || die "libfaketime did not install"
+  fi
+  export MDT_FAKETIME_LIB="$(faketime_lib)"
+}
+
+# Where Debian put libfaketime.so.1 (under the machine's multiarch directory), or nothing.
+faketime_lib() {
+  local lib
+  for lib in /usr/lib/*/faketime/libfaketime.so.1; do
+    [ -f "$lib" ] && { echo "$lib"; return; }
+  done
+}
+
 # Debian's PostgreSQL 15 (the region engine) and nginx (the load balancer of the multi-server
 # tests), for the tests; never a mock of either.
 PG_BIN="/usr/lib/postgresql/15/bin"

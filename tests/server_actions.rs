@@ -312,7 +312,10 @@ async fn the_csv_export_has_a_header_uk_dates_and_only_goes_to_members() {
     );
     assert_eq!(
         lines.next().unwrap(),
-        "\"Call the daughter, then \"\"confirm\"\" the plan\",Sol Worker,,\"Ada Synthetic (NHS 999 000 0018, born 2 Mar 1941)\",15/12/2026,Proposed,No,,"
+        format!(
+            "\"Call the daughter, then \"\"confirm\"\" the plan\",Sol Worker,,\"Ada Synthetic (NHS 999 000 0018, born 2 Mar 1941)\",{},Proposed,No,,",
+            tricky.due.format("%d/%m/%Y")
+        )
     );
 
     let olu = h.user("olu.outsider@example.nhs.net", "Olu Outsider", Role::Gp);

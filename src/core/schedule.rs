@@ -246,20 +246,34 @@ pub struct SlotQuery {
 }
 
 impl SlotQuery {
-    /// The Monday of the week holding the window's first day: the week grid's first week.
-    pub fn first_monday(&self) -> NaiveDate {
-        self.first_day - Duration::days(i64::from(self.first_day.weekday().num_days_from_monday()))
+    /// The window's last day.
+    fn last_day(&self) -> NaiveDate {
+        self.first_day + Duration::weeks(i64::from(self.weeks)) - Duration::days(1)
     }
 
-    /// How many weeks (Monday to Sunday) the window touches, so the week grid reaches its last
-    /// day whatever day the search is made: `weeks` when it starts on a Monday, one more
-    /// otherwise (a search made on a Saturday starts on Sunday).
+    /// The Monday of the week grid's first week: the week of the window's first day that is
+    /// one of the days asked for, so a search made on a Friday or at the weekend does not open
+    /// on a week with nothing left in it.
+    pub fn first_monday(&self) -> NaiveDate {
+        let first = (0..7)
+            .map(|d| self.first_day + Duration::days(d))
+            .find(|d| self.weekdays.contains(&weekday_index(d.weekday())))
+            .unwrap_or(self.first_day);
+        first - Duration::days(i64::from(first.weekday().num_days_from_monday()))
+    }
+
+    /// How many weeks (Monday to Sunday) the week grid shows, from [`SlotQuery::first_monday`]
+    /// to the week of the window's last day, so the grid reaches every day of the window
+    /// whatever day the search is made.
     pub fn grid_weeks(&self) -> u32 {
         if self.weeks == 0 {
             return 0;
         }
-        let last_day = self.first_day + Duration::weeks(i64::from(self.weeks)) - Duration::days(1);
-        ((last_day - self.first_monday()).num_days() / 7 + 1) as u32
+        let weeks = (self.last_day() - self.first_monday())
+            .num_days()
+            .div_euclid(7)
+            + 1;
+        weeks.max(1) as u32
     }
 }
 

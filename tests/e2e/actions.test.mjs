@@ -3,7 +3,7 @@
 // action, and open actions coming back on the next meeting's actions review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, addDirectoryPerson, addPatientItem, addTeamMembers, createTeam, fillDateOfBirth, isoDateFromToday, openTeamPage, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, STARTED_TODAY, addDirectoryPerson, addPatientItem, addTeamMembers, createTeam, fillDateOfBirth, isoDateFromToday, openTeamPage, planMeeting, screenshotPath, session, signIn, ukDate, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -17,8 +17,11 @@ test('a meeting concludes only with outcomes; owners act on their actions; open 
   const page = pat.page;
   await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
   await createTeam(page, 'Meadow MDT', { emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net'] });
+  // Today's meeting, which has started (a meeting is run on its day, and concluded once it has
+  // started), and the next one three weeks ahead.
+  await planMeeting(page, 0, STARTED_TODAY);
   await planMeeting(page, 21);
-  await planMeeting(page, 49);
+  await page.getByTestId('meeting-list').locator('tbody tr').nth(1).waitFor();
   await page.getByTestId('meeting-list').getByRole('link').first().click();
   await page.getByRole('heading', { name: 'Agenda' }).waitFor();
 
@@ -76,7 +79,7 @@ test('a meeting concludes only with outcomes; owners act on their actions; open 
   await page.getByTestId('now-discussing').waitFor({ state: 'detached' });
   const agenda = page.getByTestId('agenda-list');
   assert.equal(await agenda.getByRole('button').count(), 0, await agenda.innerText());
-  assert.equal(await page.getByRole('button', { name: /Run the meeting|Conclude the meeting|Add an item/ }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: /Run the meeting|Conclude the meeting|Add an item|Add a late item/ }).count(), 0);
   await waitAllSent(page);
   await page.screenshot({ path: screenshotPath('meeting-concluded.png'), fullPage: true });
 
@@ -174,7 +177,7 @@ test('the coordinator answers for a GP who never signs in; readiness does not wa
   await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
   await page.getByLabel('NHS number').fill('9990000042');
   await page.getByLabel('Full name').fill('Dora Synthetic');
-  await fillDateOfBirth(page, `${new Date().getUTCFullYear() + 1}-01-02`);
+  await fillDateOfBirth(page, `${Number(ukDate().slice(0, 4)) + 1}-01-02`);
   assert.equal(await page.locator('input[type=date]').count(), 0, 'no browser date picker on the form');
   await page.getByLabel('Reason for discussion').fill('Increasing needs at home');
   await page.getByLabel('Question for the MDT').fill('What support is needed?');

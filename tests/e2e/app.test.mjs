@@ -2,7 +2,7 @@
 // Debian's Chromium through playwright-core. Synthetic people only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openTeamPage, screenshotPath, session as newSession, signIn as signInAt, startServer, waitAllSent } from './helpers.mjs';
+import { dateText, isoDateFromToday, launchBrowser, openTeamPage, screenshotPath, session as newSession, signIn as signInAt, startServer, waitAllSent } from './helpers.mjs';
 
 let server;
 let browser;
@@ -93,18 +93,21 @@ test('a coordinator creates a team with two members and a meeting; it survives a
   await page.getByRole('button', { name: 'Create team' }).click();
   await page.getByRole('heading', { name: 'Synthetic Valley MDT' }).waitFor();
 
-  // A meeting, typed in UK time (1 December: GMT).
+  // A meeting ten days ahead, typed in UK time and shown as typed (GMT or BST, whichever that
+  // day is on), e.g. "Tue 1 Dec 2026, 13:00–14:30".
+  const day = isoDateFromToday(10);
+  const shown = `${dateText(day, '13:00')}–14:30`;
   await page.getByRole('button', { name: 'Plan a meeting' }).click();
-  await page.getByLabel('Date').fill('2026-12-01');
+  await page.getByLabel('Date').fill(day);
   await page.getByLabel('Starts (UK time)').fill('13:00');
   await page.getByLabel('Ends (UK time)').fill('14:30');
   await page.getByRole('button', { name: 'Add meeting' }).click();
-  await page.getByTestId('meeting-list').getByText('Tue 1 Dec 2026, 13:00–14:30').waitFor();
+  await page.getByTestId('meeting-list').getByText(shown).waitFor();
   await waitAllSent(page);
 
   // Reload: everything is still there, from the server.
   await page.reload();
-  await page.getByTestId('meeting-list').getByText('Tue 1 Dec 2026, 13:00–14:30').waitFor();
+  await page.getByTestId('meeting-list').getByText(shown).waitFor();
   await openTeamPage(page, 'Team details');
   assert.equal(await page.getByLabel('Team name').inputValue(), 'Synthetic Valley MDT');
   assert.ok(await page.getByLabel('Dr Gita Synthetic — GP').isChecked());
@@ -116,7 +119,7 @@ test('a coordinator creates a team with two members and a meeting; it survives a
   const second = await session();
   await signIn(second.page, 'pat.coordinator@example.nhs.net');
   await second.page.getByTestId('team-list').getByText('Synthetic Valley MDT').waitFor();
-  await second.page.getByText('next meeting Tue 1 Dec 2026, 13:00').waitFor();
+  await second.page.getByText(`next meeting ${dateText(day, '13:00')}`).waitFor();
   await second.context.close();
 
   // A member of another team sees none of it.

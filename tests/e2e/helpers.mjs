@@ -12,6 +12,66 @@ export const DIST = process.env.MDT_DIST ?? 'dist';
 export const ARTIFACTS = path.resolve('tests/e2e/artifacts');
 export const PASSWORD = 'synthetic-pass-2026';
 
+const DAY_MS = 86400000;
+
+/**
+ * How many days ahead of the real date the whole suite runs (MDT_E2E_SHIFT_DAYS, a whole number;
+ * unset or 0: the real clock). Every server process runs under Debian's libfaketime and every
+ * browser context under Playwright's clock at that offset, time flowing normally in both, and
+ * the tests' own dates come from `now()`. Timeouts and measured durations keep the real clock.
+ * scripts/test-any-day.sh runs the suite a year ahead and on the next Saturday and Sunday.
+ */
+export const SHIFT_DAYS = (() => {
+  const raw = (process.env.MDT_E2E_SHIFT_DAYS ?? '').trim();
+  if (raw === '') return 0;
+  if (!/^[+-]?\d+$/.test(raw)) throw new Error(`MDT_E2E_SHIFT_DAYS must be a whole number of days, not "${raw}"`);
+  return Number(raw);
+})();
+
+/** The time on the suite's clock: the real time moved SHIFT_DAYS days on. */
+export function now() {
+  return new Date(Date.now() + SHIFT_DAYS * DAY_MS);
+}
+
+/** Debian's libfaketime (ensure_faketime in scripts/setup.sh exports where it is). */
+function faketimeLibrary() {
+  const candidates = [process.env.MDT_FAKETIME_LIB, ...fs.readdirSync('/usr/lib').map((d) => `/usr/lib/${d}/faketime/libfaketime.so.1`)];
+  const found = candidates.find((f) => f && fs.existsSync(f));
+  if (!found) throw new Error('MDT_E2E_SHIFT_DAYS needs libfaketime: run ensure_faketime from scripts/setup.sh (Debian package faketime)');
+  return found;
+}
+
+/**
+ * The environment of every server process the tests start: with a shifted clock, libfaketime
+ * preloaded with the offset (wall clock only; the monotonic clock, which timers and timeouts
+ * use, stays real).
+ */
+export function serverEnv() {
+  if (SHIFT_DAYS === 0) return process.env;
+  return {
+    ...process.env,
+    LD_PRELOAD: faketimeLibrary(),
+    FAKETIME: `${SHIFT_DAYS > 0 ? '+' : ''}${SHIFT_DAYS}d`,
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  };
+}
+
+/**
+ * Throws unless the server's clock (the Date header of its answer `response`) agrees with the
+ * suite's `now()` within an hour: a server the preload missed would test the wrong day.
+ */
+function checkServerClock(response, name) {
+  const date = Date.parse(response.headers.get('date') ?? '');
+  if (Number.isNaN(date)) {
+    if (SHIFT_DAYS === 0) return;
+    throw new Error(`${name} sent no Date header: cannot check that it runs ${SHIFT_DAYS} days ahead`);
+  }
+  const apart = Math.abs(date - now().getTime());
+  if (apart > 3600000) {
+    throw new Error(`${name}'s clock says ${new Date(date).toISOString()}, the tests' says ${now().toISOString()} (MDT_E2E_SHIFT_DAYS=${SHIFT_DAYS})`);
+  }
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -92,11 +152,12 @@ export function assertNoPatientData(messages) {
 export async function startServer(users, { demo = false, mail = true } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-data-'));
-  if (demo) execFileSync(SERVER, ['--data-dir', dataDir, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (demo) execFileSync(SERVER, ['--data-dir', dataDir, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
   for (const [email, name, role, ...flags] of users) {
     execFileSync(SERVER, ['--data-dir', dataDir, 'user', 'add', '--email', email, '--name', name, '--role', role, ...flags], {
       input: `${PASSWORD}\n`,
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: serverEnv(),
     });
   }
   const port = await freePort();
@@ -109,13 +170,16 @@ export async function startServer(users, { demo = false, mail = true } = {}) {
     : [];
   const server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST, ...mailArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: serverEnv(),
   });
   server.stdout.on('data', (d) => (log += d));
   server.stderr.on('data', (d) => (log += d));
   for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${baseUrl}/`)).ok) break;
-    } catch {}
+    const response = await fetch(`${baseUrl}/`).catch(() => null);
+    if (response?.ok) {
+      checkServerClock(response, 'the server');
+      break;
+    }
     if (i > 100) throw new Error(`server did not start:\n${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -152,9 +216,14 @@ export function launchBrowser() {
   });
 }
 
-/** A fresh browser session (own cookies and storage) that records page errors. */
+/**
+ * A fresh browser session (own cookies and storage) that records page errors. With a shifted
+ * clock (SHIFT_DAYS), every page of the context runs on Playwright's clock set to `now()`, time
+ * flowing normally from there (a test may still pin it with `page.clock.setFixedTime`).
+ */
 export async function session(browser) {
   const context = await browser.newContext();
+  if (SHIFT_DAYS !== 0) await context.clock.install({ time: now() });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   page.errors = [];
@@ -206,10 +275,63 @@ export async function waitAllSent(page) {
   await page.getByTestId('sync-status').filter({ hasText: 'last synced' }).waitFor();
 }
 
-/** A date `days` from today as the date input wants it (YYYY-MM-DD). */
-export function isoDateFromToday(days) {
-  const d = new Date(Date.now() + days * 86400000);
+const UK_PARTS = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+});
+
+/** The UK (Europe/London) calendar date at `at` (default: `now()`), as YYYY-MM-DD. */
+export function ukDate(at = now()) {
+  const p = Object.fromEntries(UK_PARTS.formatToParts(at).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** The UK wall-clock time at `at` (default: `now()`), as HH:MM. */
+export function ukTime(at = now()) {
+  const p = Object.fromEntries(UK_PARTS.formatToParts(at).map((x) => [x.type, x.value]));
+  return `${p.hour}:${p.minute}`;
+}
+
+/** The calendar date `days` after the date `iso` (YYYY-MM-DD). */
+export function addDays(iso, days) {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
+}
+
+/** The date `days` after today's UK date (on the suite's clock), as the date input wants it (YYYY-MM-DD). */
+export function isoDateFromToday(days) {
+  return addDays(ukDate(), days);
+}
+
+/** The day of the week of the date `iso`: 0 Sunday, 1 Monday … 6 Saturday. */
+export function weekdayOf(iso) {
+  return new Date(`${iso}T00:00:00Z`).getUTCDay();
+}
+
+export const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+export const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * The parts of the date `iso` as the app writes them: { weekday: 'Tuesday', day: 1, month:
+ * 'December', year: 2026 }. Abbreviated, the app (chrono's %a and %b) uses the first three
+ * letters ('Sep', never the 'Sept' of some locales).
+ */
+export function dateParts(iso) {
+  const d = new Date(`${iso}T00:00:00Z`);
+  return { weekday: WEEKDAY_NAMES[d.getUTCDay()], day: d.getUTCDate(), month: MONTH_NAMES[d.getUTCMonth()], year: d.getUTCFullYear() };
+}
+
+/** The date `iso` as the app shows it, 'Tue 1 Dec 2026', or with `time`: 'Tue 1 Dec 2026, 13:00'. */
+export function dateText(iso, time) {
+  const { weekday, day, month, year } = dateParts(iso);
+  return `${weekday.slice(0, 3)} ${day} ${month.slice(0, 3)} ${year}${time ? `, ${time}` : ''}`;
+}
+
+/** The instant that is `time` (HH:MM) UK time on the UK date `iso` (a time the clocks skip is not asked for). */
+export function ukInstant(iso, time) {
+  const guess = new Date(`${iso}T${time}:00Z`);
+  const wall = new Date(`${ukDate(guess)}T${ukTime(guess)}:00Z`);
+  return new Date(guess.getTime() - (wall.getTime() - guess.getTime()));
 }
 
 export function screenshotPath(name) {
@@ -275,14 +397,25 @@ export async function addDirectoryPerson(page, name, role) {
   await page.getByTestId('people-list').getByRole('cell', { name, exact: true }).waitFor();
 }
 
-/** Plans a meeting `days` from today, 13:00–14:30 UK time, from the team page. */
-export async function planMeeting(page, days) {
+/**
+ * Plans a meeting `days` from today (UK date), 13:00–14:30 UK time unless `starts` and `ends`
+ * say otherwise, from the team page.
+ */
+export async function planMeeting(page, days, { starts = '13:00', ends = '14:30' } = {}) {
   await page.getByRole('button', { name: 'Plan a meeting' }).click();
   await page.getByLabel('Date').fill(isoDateFromToday(days));
-  await page.getByLabel('Starts (UK time)').fill('13:00');
-  await page.getByLabel('Ends (UK time)').fill('14:30');
+  await page.getByLabel('Starts (UK time)').fill(starts);
+  await page.getByLabel('Ends (UK time)').fill(ends);
   await page.getByRole('button', { name: 'Add meeting' }).click();
 }
+
+/**
+ * `planMeeting(page, 0, STARTED_TODAY)`: a meeting today 00:00–00:30 UK time, which has started
+ * whenever the tests run (00:00 is on every UK day: the clocks change at 01:00) and is on
+ * today's date, so it can be run and concluded. Its agenda has closed (the coordinator's items
+ * are late items; members can add none).
+ */
+export const STARTED_TODAY = { starts: '00:00', ends: '00:30' };
 
 /** The three colleagues most tests use. */
 export const COLLEAGUES = [
@@ -307,9 +440,12 @@ export async function fillDateOfBirth(page, iso) {
   await group.getByLabel('Year').fill(year);
 }
 
-/** Adds a patient not yet on the team's list to the meeting page's agenda. */
+/**
+ * Adds a patient not yet on the team's list to the meeting page's agenda (as a late item when
+ * the agenda has closed and the coordinator adds it).
+ */
 export async function addPatientItem(page, { nhs, name, born = '1938-04-12', reason = 'Two falls', question = 'Care package review?' }) {
-  await page.getByRole('button', { name: 'Add an item' }).click();
+  await page.getByRole('button', { name: /^Add an item$|^Add a late item$/ }).click();
   await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
   await page.getByLabel('NHS number').fill(nhs);
   await page.getByLabel('Full name').fill(name);
@@ -338,6 +474,7 @@ export async function startRegion(users) {
     execFileSync(SERVER, ['--database-url', databaseUrl, 'user', 'add', '--email', email, '--name', person, '--role', role, ...flags], {
       input: `${PASSWORD}\n`,
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: serverEnv(),
     });
   }
   const servers = [];
@@ -346,13 +483,16 @@ export async function startRegion(users) {
     let log = '';
     const child = spawn(SERVER, ['--database-url', databaseUrl, '--addr', `127.0.0.1:${port}`, '--dist', DIST, '--behind-proxy', '--server-name', serverName], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: serverEnv(),
     });
     child.stdout.on('data', (d) => (log += d));
     child.stderr.on('data', (d) => (log += d));
     for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-      } catch {}
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
+      if (response?.ok) {
+        checkServerClock(response, serverName);
+        break;
+      }
       if (i > 200) throw new Error(`${serverName} did not start:\n${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -4,7 +4,7 @@
 // not ready; answering and writing clear the lines.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, addPatientItem, createTeam, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addPatientItem, createTeam, dateParts, isoDateFromToday, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -90,13 +90,14 @@ test('a team calendar by month, keyboard and phone; search finds people, organis
 
   // The calendar from the team page: the meeting on its day, in the month it falls in.
   await page.getByRole('link', { name: 'Calendar', exact: true }).click();
-  const day = new Date(Date.now() + 3 * 86400000);
-  const monthTitle = (d) => d.toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  // UK dates: the meeting's (planned three days ahead) and today's.
+  const day = dateParts(isoDateFromToday(3));
+  const monthTitle = (d) => `${d.month} ${d.year}`;
   const title = page.getByTestId('calendar-month');
-  const thisMonth = monthTitle(new Date());
+  const thisMonth = monthTitle(dateParts(isoDateFromToday(0)));
   await title.filter({ hasText: thisMonth }).waitFor();
   if (monthTitle(day) !== thisMonth) await page.getByRole('button', { name: 'Next month' }).click();
-  const cell = page.getByTestId('calendar-grid').locator('td', { hasText: `${day.getUTCDate()} ${day.toLocaleString('en-GB', { month: 'long', timeZone: 'UTC' })}` });
+  const cell = page.getByTestId('calendar-grid').locator('td', { hasText: `${day.day} ${day.month}` });
   await cell.getByRole('link', { name: /13:00 meeting/ }).waitFor();
   await page.getByText(/1 meeting planned this month/).waitFor();
   // Page Down and Page Up move a month, from anywhere on the page; the title says where.

@@ -9,12 +9,14 @@ import fs from 'node:fs';
 import {
   COLLEAGUES,
   DEMO_PASSWORD,
+  STARTED_TODAY,
   openTeamPage,
   planMeeting,
   fillDateOfBirth,
   screenshotPath,
   session,
   signIn,
+  ukDate,
   useServerAndBrowser,
   waitAllSent,
 } from './helpers.mjs';
@@ -72,7 +74,7 @@ test("the demo team's measures: a chart, a sentence and a table per measure, by 
   const from = page.getByRole('group', { name: 'From' });
   await from.getByLabel('Day').fill('31');
   await from.getByLabel('Month').fill('2');
-  await from.getByLabel('Year').fill('2026');
+  await from.getByLabel('Year').fill(ukDate().slice(0, 4));
   await page.getByRole('button', { name: 'Show these measures' }).click();
   await page.locator('.nhsuk-error-summary').getByText('The start of the range must be a real date').waitFor();
   assert.equal(await from.getByLabel('Day').inputValue(), '31');
@@ -96,7 +98,9 @@ test("outcome summaries after a meeting, marked sent; a restricted item's summar
   }
   await page.getByRole('button', { name: 'Create team' }).click();
   await page.getByRole('heading', { name: 'Orchard MDT' }).waitFor();
-  await planMeeting(page, 14);
+  // Today's meeting, which has started: it can be concluded.
+  const meetingDay = ukDate();
+  await planMeeting(page, 0, STARTED_TODAY);
   await page.getByTestId('meeting-list').getByRole('link').first().click();
   await page.getByRole('heading', { name: 'Agenda' }).waitFor();
   const meetingUrl = page.url();
@@ -106,7 +110,7 @@ test("outcome summaries after a meeting, marked sent; a restricted item's summar
     ['Ada Synthetic', '9990000018', 'Two falls this month', false],
     ['Ivy Synthetic', '9990000034', SECRET, true],
   ]) {
-    await page.getByRole('button', { name: 'Add an item' }).click();
+    await page.getByRole('button', { name: 'Add a late item' }).click();
     await page.getByLabel('Patient', { exact: true }).selectOption({ label: 'Someone not on the list yet' });
     await page.getByLabel('NHS number').fill(nhs);
     await page.getByLabel('Full name').fill(name);
@@ -153,7 +157,7 @@ test("outcome summaries after a meeting, marked sent; a restricted item's summar
 
   // The meeting as FHIR for the coordinator: both patients.
   const fhir = await download(page, page.getByTestId('summaries-fhir'));
-  assert.match(fhir.name, /^mdt-meeting-\d{4}-\d{2}-\d{2}\.fhir\.json$/);
+  assert.equal(fhir.name, `mdt-meeting-${meetingDay}.fhir.json`, 'named by the meeting\'s UK date');
   const bundle = JSON.parse(fhir.text);
   assert.equal(bundle.resourceType, 'Bundle');
   assert.equal(bundle.type, 'collection');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
   EVERY_ROLE,
+  STARTED_TODAY,
   addDirectoryPerson,
   addPatientItem,
   createTeam,
@@ -127,6 +128,26 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
   const briefPath = await ada.getByRole('link', { name: /brief for Ada Synthetic/ }).getAttribute('href');
   const patientPath = await ada.getByRole('link', { name: 'Ada Synthetic' }).first().getAttribute('href');
   await waitAllSent(page);
+  // Today's meeting, which has started, with the same three patients (late items: its agenda
+  // has closed): on its day it is run, and once started it can be concluded.
+  await page.goto(`${baseUrl}${teamPath}`);
+  await planMeeting(page, 0, STARTED_TODAY);
+  await page.getByTestId('meeting-list').locator('tbody tr').nth(1).waitFor();
+  await page.getByTestId('meeting-list').getByRole('link').first().click();
+  await page.getByRole('button', { name: 'Add a late item' }).waitFor();
+  const todayPath = new URL(page.url()).pathname;
+  assert.notEqual(todayPath, meetingPath);
+  for (const name of ['Ada Synthetic', 'Bea Synthetic', 'Cy Synthetic']) {
+    await page.getByRole('button', { name: 'Add a late item' }).click();
+    const patient = page.getByLabel('Patient', { exact: true });
+    await patient.selectOption(await patient.locator('option', { hasText: name }).getAttribute('value'));
+    await page.getByLabel('Reason for discussion').fill('Two falls');
+    await page.getByLabel('Question for the MDT').fill('Care package review?');
+    await page.getByRole('button', { name: 'Add to agenda' }).click();
+    await page.getByTestId('agenda-item').filter({ hasText: name }).waitFor();
+  }
+  await page.getByRole('button', { name: 'Conclude the meeting' }).waitFor();
+  await waitAllSent(page);
   await page.goto(`${baseUrl}${teamPath}/people`);
   const niaPath = await page.getByRole('link', { name: 'Record clinics and days away for Dr Nia Synthetic' }).getAttribute('href');
   // The one-click answer page an invitation email leads to (no sign-in needed).
@@ -154,6 +175,7 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
       await p.getByTestId('week-grid').waitFor();
     }],
     [meetingPath, 'meeting (coordinator)'],
+    [todayPath, "today's meeting, started (coordinator)"],
     [`${meetingPath}/pack`, 'brief pack'],
     [`${meetingPath}/summaries`, 'outcome summaries'],
     [briefPath, 'brief (coordinator)'],
@@ -169,9 +191,9 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
   ];
   for (const [path, name, prepare] of coordinatorPages) faults.push(...(await check(page, path, name, prepare)));
 
-  // Running the meeting: the sticky "Now discussing" panel never covers the focused control
-  // (WCAG 2.2, 2.4.11), at every focus stop of the page.
-  await page.goto(`${baseUrl}${meetingPath}`);
+  // Running the meeting (on its day): the sticky "Now discussing" panel never covers the
+  // focused control (WCAG 2.2, 2.4.11), at every focus stop of the page.
+  await page.goto(`${baseUrl}${todayPath}`);
   await settled(page);
   await page.getByRole('button', { name: 'Run the meeting' }).click();
   const panel = page.getByTestId('now-discussing');

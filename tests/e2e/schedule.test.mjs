@@ -3,7 +3,7 @@
 // meetings, skipping a meeting in the series editor, and the series' calendar file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLLEAGUES, addDirectoryPerson, addTeamMembers, createTeam, isoDateFromToday, openTeamPage, planMeeting, screenshotPath, session, signIn, useServerAndBrowser, waitAllSent } from './helpers.mjs';
+import { COLLEAGUES, addDays, addDirectoryPerson, addTeamMembers, createTeam, dateParts, isoDateFromToday, openTeamPage, planMeeting, screenshotPath, session, signIn, ukInstant, useServerAndBrowser, waitAllSent, weekdayOf } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, COLLEAGUES);
 
@@ -56,9 +56,13 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
 
   // The week grid: green (quorum) only on Tuesday afternoons; choosing a cell explains it.
   const grid = page.getByTestId('week-grid');
-  const tomorrow = new Date(Date.now() + 86400000);
-  const monday = new Date(tomorrow.getTime() - ((tomorrow.getUTCDay() + 6) % 7) * 86400000);
-  const weekOf = monday.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  // The window starts tomorrow (UK date); the grid opens on the week of its first weekday
+  // (a search made on a Friday or a Saturday starts at the weekend: the grid opens on the
+  // next Monday, not on a week with nothing left in it).
+  let firstWeekday = isoDateFromToday(1);
+  while ([0, 6].includes(weekdayOf(firstWeekday))) firstWeekday = addDays(firstWeekday, 1);
+  const monday = dateParts(addDays(firstWeekday, -((weekdayOf(firstWeekday) + 6) % 7)));
+  const weekOf = `${monday.day} ${monday.month} ${monday.year}`;
   await grid.locator('caption').filter({ hasText: `Week of ${weekOf}` }).waitFor();
   assert.ok(await page.getByRole('button', { name: 'Previous week' }).isDisabled(), 'the window starts this week');
   const green = grid.locator('td.mdt-week-grid__quorum button');
@@ -126,11 +130,10 @@ test('clinics are avoided, quorum ranks first, and a monthly series comes from t
   await pat.context.close();
 });
 
-/** The first 5th Tuesday of a month at least five weeks from now, as a UTC date at midnight. */
+/** The first 5th Tuesday of a month at least five weeks from today (UK date), as YYYY-MM-DD. */
 function nextFifthTuesday() {
-  const day = new Date(Date.now() + 35 * 86400000);
-  day.setUTCHours(0, 0, 0, 0);
-  while (!(day.getUTCDay() === 2 && day.getUTCDate() >= 29)) day.setUTCDate(day.getUTCDate() + 1);
+  let day = isoDateFromToday(35);
+  while (!(weekdayOf(day) === 2 && dateParts(day).day >= 29)) day = addDays(day, 1);
   return day;
 }
 
@@ -142,7 +145,7 @@ test('a slot on the 5th Tuesday offers "the last Tuesday" and the series is made
   const fifth = nextFifthTuesday();
   const pat = await session(browser);
   const page = pat.page;
-  await page.clock.setFixedTime(new Date(fifth.getTime() - 86400000 + 9 * 3600000));
+  await page.clock.setFixedTime(ukInstant(addDays(fifth, -1), '09:00'));
   await signIn(page, baseUrl, 'pat.coordinator@example.nhs.net');
   await createTeam(page, 'Rowan MDT', {
     emails: ['sol.worker@example.gov.uk', 'gita.synthetic@example.nhs.net'],
@@ -153,9 +156,9 @@ test('a slot on the 5th Tuesday offers "the last Tuesday" and the series is made
   await page.getByRole('button', { name: 'Find times' }).click();
   const first = page.getByTestId('slot-option').first();
   await first.getByText('Quorum met').waitFor();
-  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][fifth.getUTCMonth()];
-  const day = `Tue ${fifth.getUTCDate()} ${month}`;
-  const when = `${day} ${fifth.getUTCFullYear()}`;
+  const parts = dateParts(fifth);
+  const day = `Tue ${parts.day} ${parts.month.slice(0, 3)}`;
+  const when = `${day} ${parts.year}`;
   assert.match(await first.locator('h3').innerText(), new RegExp(`^1\\. ${when}, `));
   // Only the rule that fits: the 5th Tuesday is the last, never "the 4th".
   const monthly = first.getByRole('button', { name: /^Monthly:/ });
@@ -185,7 +188,7 @@ test("Find a time keeps clear of the team's own meeting; the coordinator records
   await addTeamMembers(page, ['Dr Nia Synthetic']);
   // The team already meets on the next weekday at least two days ahead, 13:00–14:30.
   let days = 2;
-  while ([0, 6].includes(new Date(Date.now() + days * 86400000).getUTCDay())) days += 1;
+  while ([0, 6].includes(weekdayOf(isoDateFromToday(days)))) days += 1;
   await planMeeting(page, days);
   await page.getByTestId('meeting-list').locator('tbody tr').first().waitFor();
   await waitAllSent(page);
@@ -215,17 +218,15 @@ test("Find a time keeps clear of the team's own meeting; the coordinator records
   await page.getByLabel('Finished by').fill('14:30');
   await page.getByRole('button', { name: 'Find times' }).click();
   await page.getByTestId('slot-option').first().waitFor();
-  const booked = new Date(isoDateFromToday(days) + 'T12:00:00Z');
-  const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-  const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-  const [weekday, month] = [DAYS[booked.getUTCDay()], MONTHS[booked.getUTCMonth()]];
-  const bookedDay = `${weekday.slice(0, 3)} ${booked.getUTCDate()} ${month.slice(0, 3)}`;
+  const booked = dateParts(isoDateFromToday(days));
+  const { weekday, month } = booked;
+  const bookedDay = `${weekday.slice(0, 3)} ${booked.day} ${month.slice(0, 3)}`;
   const headings = await page.getByTestId('slot-option').locator('h3').allInnerTexts();
   assert.ok(headings.length > 0);
   for (const h of headings) assert.ok(!h.includes(`${bookedDay} `), `offered over the team's meeting: ${headings.join(' | ')}`);
   // The week grid shows it as the team's meeting, not as a free (green) time.
   const grid = page.getByTestId('week-grid');
-  const bookedLong = `${weekday} ${booked.getUTCDate()} ${month}`;
+  const bookedLong = `${weekday} ${booked.day} ${month}`;
   const cell = grid.getByRole('button', { name: new RegExp(`free, ${bookedLong} 13:00, the team already meets$`) });
   if ((await cell.count()) === 0) await page.getByRole('button', { name: 'Next week' }).click();
   await cell.waitFor();

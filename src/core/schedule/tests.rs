@@ -586,14 +586,27 @@ fn the_week_grid_reaches_the_last_day_of_the_window_whatever_day_the_search_star
             };
             let monday = q.first_monday();
             assert_eq!(monday.weekday(), Weekday::Mon);
-            assert!(monday <= first_day && first_day - monday < chrono::Duration::days(7));
+            // The first week shown holds a weekday of the window (Monday to Friday here).
+            let first_weekday = (0..7)
+                .map(|n| first_day + chrono::Duration::days(n))
+                .find(|day| !uk_time::is_weekend(*day))
+                .unwrap();
+            assert!(
+                monday <= first_weekday && first_weekday < monday + chrono::Duration::days(7),
+                "from {first_day}: the grid opens on the week of {monday}"
+            );
             let last_day = first_day + chrono::Duration::days(i64::from(weeks) * 7 - 1);
             let last_monday = monday + chrono::Duration::weeks(i64::from(q.grid_weeks()) - 1);
             assert!(
                 last_monday <= last_day && last_day < last_monday + chrono::Duration::days(7),
                 "from {first_day} for {weeks} weeks: grid to the week of {last_monday}"
             );
-            let expected = if offset == 0 { weeks } else { weeks + 1 };
+            // Monday: exactly the weeks asked for; Tuesday to Friday: one more (the window
+            // ends mid-week); at the weekend the grid opens on the next Monday.
+            let expected = match offset {
+                0 | 5 | 6 => weeks,
+                _ => weeks + 1,
+            };
             assert_eq!(
                 q.grid_weeks(),
                 expected,
