@@ -45,4 +45,8 @@ step "End-to-end tests: the real server and the built app in Chromium"
 cargo test --all-targets --no-run
 timed env MDT_SERVER_BIN="$ROOT/target/debug/mdt-server" MDT_DIST="$ROOT/dist" node --test --test-concurrency=1 tests/e2e/
 
+step "The same tests on other days: a year ahead and back, and on a Saturday (faketime, Playwright's clock)"
+ensure_faketime
+timed "$ROOT/scripts/test-any-day.sh" --quick
+
 step "All tests passed in $((SECONDS - started))s; build output: $(du -sh target | cut -f1)"
