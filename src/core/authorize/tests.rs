@@ -94,15 +94,7 @@ mod on_the_device {
             observers_see_measures: false,
             email_people_without_accounts: false,
         };
-        let start = Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap();
-        let meeting = Meeting {
-            team_id: TEAM,
-            starts_at: start,
-            ends_at: start + chrono::Duration::minutes(90),
-            place: String::new(),
-            video_link: None,
-            status: MeetingStatus::Planned,
-        };
+        let meeting = the_meeting(MeetingStatus::Planned);
         let mut r = Replica::new(Uuid::from_u128(99));
         r.apply_pull(PullResponse {
             records: vec![record(TEAM, &team), record(MEETING, &meeting)],
@@ -206,6 +198,18 @@ mod on_the_device {
         Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap()
     }
 
+    /// The replica's meeting (90 minutes from [`meeting_start`]) as `status`.
+    fn the_meeting(status: MeetingStatus) -> Meeting {
+        Meeting {
+            team_id: TEAM,
+            starts_at: meeting_start(),
+            ends_at: meeting_start() + chrono::Duration::minutes(90),
+            place: String::new(),
+            video_link: None,
+            status,
+        }
+    }
+
     #[test]
     fn a_meeting_is_concluded_only_once_it_has_started_and_says_what_to_do_before() {
         let start = meeting_start();
@@ -262,15 +266,7 @@ mod on_the_device {
         }
         // A new meeting saved as concluded is judged the same way.
         let mut r = replica();
-        let future = Meeting {
-            team_id: TEAM,
-            starts_at: start,
-            ends_at: start + chrono::Duration::minutes(60),
-            place: String::new(),
-            video_link: None,
-            status: MeetingStatus::Closed,
-        };
-        let new = serde_json::Value::Object(future.to_fields());
+        let new = serde_json::Value::Object(the_meeting(MeetingStatus::Closed).to_fields());
         let id = Uuid::from_u128(12);
         assert!(stage_at(
             &mut r,
@@ -286,15 +282,7 @@ mod on_the_device {
 
     #[test]
     fn a_meeting_is_run_on_its_uk_day_only() {
-        let start = meeting_start();
-        let meeting = Meeting {
-            team_id: TEAM,
-            starts_at: start,
-            ends_at: start + chrono::Duration::minutes(90),
-            place: String::new(),
-            video_link: None,
-            status: MeetingStatus::Planned,
-        };
+        let meeting = the_meeting(MeetingStatus::Planned);
         // 00:00 to 23:59 UK time on 8 Dec (GMT in December).
         assert!(meeting.is_on_its_day(Utc.with_ymd_and_hms(2026, 12, 8, 0, 0, 0).unwrap()));
         assert!(meeting.is_on_its_day(Utc.with_ymd_and_hms(2026, 12, 8, 23, 59, 0).unwrap()));
