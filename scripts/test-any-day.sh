@@ -6,7 +6,8 @@
 #   binary, and every server a test starts inherits it);
 # - the end-to-end tests with the clock a year ahead, on the next Saturday and on the next
 #   Sunday (UK dates): every server they start runs under libfaketime and every browser page
-#   under Playwright's clock, moved by MDT_E2E_SHIFT_DAYS days (tests/e2e/helpers.mjs).
+#   under Playwright's clock, moved by MDT_E2E_SHIFT_DAYS days; each test file starts at 10:00
+#   UK time on that day (MDT_E2E_AT), so no run crosses midnight (tests/e2e/helpers.mjs).
 #
 # The end-to-end runs use the server and app already built (target/debug/mdt-server and dist/,
 # as ./scripts/test.sh leaves them); the native runs reuse the native test build.

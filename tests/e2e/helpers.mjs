@@ -28,9 +28,37 @@ export const SHIFT_DAYS = (() => {
   return Number(raw);
 })();
 
-/** The time on the suite's clock: the real time moved SHIFT_DAYS days on. */
+/**
+ * With a shift, how far the suite's clock is from the real one: each test file (node runs each
+ * in a process of its own) starts at MDT_E2E_AT ("HH:MM", UK time; 10:00 unless set) on the UK
+ * date SHIFT_DAYS days from today, so a shifted run never crosses midnight, whatever time the
+ * real clock says. Without a shift, 0.
+ */
+export const SHIFT_MS = (() => {
+  if (SHIFT_DAYS === 0) return 0;
+  const at = (process.env.MDT_E2E_AT ?? '10:00').trim();
+  if (!/^\d{2}:\d{2}$/.test(at)) throw new Error(`MDT_E2E_AT must be HH:MM, not "${at}"`);
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  });
+  const uk = (t) => Object.fromEntries(parts.formatToParts(t).map((x) => [x.type, x.value]));
+  const real = Date.now();
+  const day = uk(real + SHIFT_DAYS * DAY_MS);
+  const [hour, minute] = at.split(':').map(Number);
+  // The UK is at UTC or an hour ahead of it: the candidate that reads as `at` in the UK.
+  const wall = Date.UTC(Number(day.year), Number(day.month) - 1, Number(day.day), hour, minute);
+  const target = [wall, wall - 3600000].find((t) => {
+    const p = uk(t);
+    return `${p.hour}:${p.minute}` === at && p.day === day.day;
+  });
+  if (target === undefined) throw new Error(`${at} does not exist in the UK on ${day.year}-${day.month}-${day.day}`);
+  // Whole seconds, as libfaketime takes them.
+  return Math.ceil((target - real) / 1000) * 1000;
+})();
+
+/** The time on the suite's clock: the real time moved on by SHIFT_MS. */
 export function now() {
-  return new Date(Date.now() + SHIFT_DAYS * DAY_MS);
+  return new Date(Date.now() + SHIFT_MS);
 }
 
 /** Debian's libfaketime (ensure_faketime in scripts/setup.sh exports where it is). */
@@ -51,7 +79,7 @@ export function serverEnv() {
   return {
     ...process.env,
     LD_PRELOAD: faketimeLibrary(),
-    FAKETIME: `${SHIFT_DAYS > 0 ? '+' : ''}${SHIFT_DAYS}d`,
+    FAKETIME: `${SHIFT_MS >= 0 ? '+' : '-'}${Math.abs(SHIFT_MS) / 1000}`,
     FAKETIME_DONT_FAKE_MONOTONIC: '1',
   };
 }
