@@ -249,6 +249,24 @@ pub fn meeting_transition(
         .expect("the table's last row fits every change")
 }
 
+/// The row of [`MEETING_TRANSITIONS`] for saving `after` (`None`: deleted) over `before`
+/// (`None`: new), judged at `now`.
+pub fn transition_of(
+    before: Option<&Meeting>,
+    after: Option<&Meeting>,
+    now: DateTime<Utc>,
+) -> &'static MeetingTransition {
+    let changed = match (before, after) {
+        (Some(b), Some(a)) => calendar_changed(b, a),
+        _ => false,
+    };
+    meeting_transition(
+        MeetingStage::of(before, now),
+        MeetingStage::of(after, now),
+        changed,
+    )
+}
+
 /// What saving a meeting (`after`; `None` when deleted) over `before` sends: the row of
 /// [`MEETING_TRANSITIONS`] that fits, judged at `now`.
 pub fn meeting_messages(
@@ -260,15 +278,7 @@ pub fn meeting_messages(
     origin: &MailOrigin,
     now: DateTime<Utc>,
 ) -> Vec<Outgoing> {
-    let changed = match (before, after) {
-        (Some(b), Some(a)) => calendar_changed(b, a),
-        _ => false,
-    };
-    let transition = meeting_transition(
-        MeetingStage::of(before, now),
-        MeetingStage::of(after, now),
-        changed,
-    );
+    let transition = transition_of(before, after, now);
     let (kind, cause, meeting) = match (transition.sends, after, before) {
         (CalendarMessage::Nothing, _, _) => return Vec::new(),
         (CalendarMessage::Invitation | CalendarMessage::Update, Some(m), _) => {

@@ -637,12 +637,7 @@ fn every_meeting_transition_sends_what_its_row_says_and_every_row_is_tested() {
     let f = fixture();
     let mut rows_seen = HashSet::new();
     for case in transition_cases(f.team_id) {
-        let stage = |m: &Option<Meeting>| MeetingStage::of(m.as_ref(), now());
-        let changed = match (&case.before, &case.after) {
-            (Some(b), Some(a)) => calendar_changed(b, a),
-            _ => false,
-        };
-        let row = meeting_transition(stage(&case.before), stage(&case.after), changed);
+        let row = transition_of(case.before.as_ref(), case.after.as_ref(), now());
         rows_seen.insert(MEETING_TRANSITIONS.iter().position(|r| r == row).unwrap());
         assert_eq!(row.sends, case.sends, "{}: {}", case.name, row.why);
         let sent = meeting_messages(

@@ -118,7 +118,8 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
     // the agenda: each item given its outcome leaves the list, and the refusal goes with the
     // last (it used to stay on screen after every outcome was recorded).
     let refused = RwSignal::new(false);
-    // A refusal of the conclusion itself (by the device's copy of the write rules).
+    // A refusal of the conclusion itself (by the device's copy of the write rules, which
+    // refuses a meeting not yet started).
     let conclude_error = RwSignal::new(None::<String>);
     let blockers = Memo::new(move |_| {
         if !refused.get() {
@@ -139,10 +140,6 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             return;
         }
         refused.set(false);
-        if let Err(why) = v.meeting.may_conclude(Utc::now()) {
-            conclude_error.set(Some(why));
-            return;
-        }
         let question = "Conclude the meeting? Deferred items move to the team's next meeting. It stays in everyone's calendar as held.";
         if web_sys::window()
             .and_then(|w| w.confirm_with_message(question).ok())
