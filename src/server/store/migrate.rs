@@ -42,6 +42,7 @@ const TABLES: &[(&str, &[&str])] = &[
             "body",
             "item_id",
             "restricted",
+            "org_id",
         ],
     ),
     ("team_members", &["team_id", "person_id", "may_write"]),

@@ -67,6 +67,8 @@ struct Inner {
     feed: tokio::sync::broadcast::Sender<Changed>,
     /// Set when email is on: pushes then write the messages they cause to the outbox.
     mail: std::sync::OnceLock<MailOrigin>,
+    /// Stored records decoded by pulls since the store was opened ([`Store::pull_rows_decoded`]).
+    pull_rows_decoded: std::sync::atomic::AtomicU64,
 }
 
 /// How long opening a PostgreSQL store waits for its change listener to be in place.
@@ -112,8 +114,18 @@ impl Store {
                 backend,
                 feed: tokio::sync::broadcast::channel(FEED_CAPACITY).0,
                 mail: std::sync::OnceLock::new(),
+                pull_rows_decoded: std::sync::atomic::AtomicU64::new(0),
             }),
         }
+    }
+
+    /// How many stored records pulls have decoded since this store was opened: the work a
+    /// pull does, counted rather than timed, so tests can show that a person's pulls never
+    /// read another team's records.
+    pub fn pull_rows_decoded(&self) -> u64 {
+        self.inner
+            .pull_rows_decoded
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Turns email on (once, at start-up): from now on each push writes the messages it
@@ -274,7 +286,14 @@ impl Store {
     }
 
     fn pull_here(&self, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
-        let (response, withheld) = self.read_here(|db| records::pull(db, actor, since))?;
+        let records::Pulled {
+            response,
+            withheld,
+            decoded,
+        } = self.read_here(|db| records::pull(db, actor, since))?;
+        self.inner
+            .pull_rows_decoded
+            .fetch_add(decoded, std::sync::atomic::Ordering::Relaxed);
         let reads: Vec<_> = response
             .records
             .iter()

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::db::{Db, Lock, Value};
 use super::visibility::{
-    governing_item_id, is_restricted, may_see, people_in, restricted_items, restriction_of,
-    sight_of, team_of, teams_of, StoredFacts,
+    governing_item_id, is_restricted, organisation_of, placeholders, restricted_items,
+    restriction_of, sight_of, team_of, Sightlines, StoredFacts,
 };
 use super::{Actor, Changed};
 use crate::args;
@@ -589,10 +589,10 @@ impl SyncStore for StorePush<'_> {
 
     fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Error> {
         let created_by = load_record(self.db, record.id)?.map_or(self.actor.user_id, |(_, c)| c);
-        let teams = teams_of(self.db, self.actor.person_id)?;
-        let people = people_in(self.db, &teams)?;
-        Ok(may_see(self.actor, record, created_by, &teams, &people)
-            && sight_of(self.db, self.actor.person_id, record)? != Sight::Hidden)
+        Ok(
+            Sightlines::of(self.db, self.actor)?.may_see(self.actor, record, created_by)
+                && sight_of(self.db, self.actor.person_id, record)? != Sight::Hidden,
+        )
     }
 
     fn authorize(
@@ -647,6 +647,7 @@ impl SyncStore for StorePush<'_> {
             Value::from(body),
             Value::from(governing_item),
             Value::from(restricted),
+            Value::from(organisation_of(record)),
         ]);
         // Who sees a restricted item's brief and actions may have changed: send them again,
         // so that each device is given (or loses) what it may now see.
@@ -714,7 +715,7 @@ impl SyncStore for StorePush<'_> {
 const ROWS_PER_STATEMENT: usize = 200;
 
 /// The columns of a saved record, in the order [`Deferring`] writes them.
-const RECORD_COLUMNS: usize = 8;
+const RECORD_COLUMNS: usize = 9;
 
 /// A push's transaction, with the records it saves written in batches: each save is queued,
 /// and the queue is written (a few hundred rows per statement) before anything else touches
@@ -735,7 +736,7 @@ impl<'a> Deferring<'a> {
     }
 
     /// Queues a record's row: id, entity, team, creator, change number, body, item,
-    /// restricted.
+    /// restricted, organisation.
     fn save_record(&self, row: [Value; RECORD_COLUMNS]) {
         self.queue.borrow_mut().push(row);
     }
@@ -902,19 +903,11 @@ fn records_upsert(first: usize, rows: usize) -> String {
         })
         .collect();
     format!(
-        "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted) VALUES {} \
+        "INSERT INTO records (id, entity, team_id, created_by, change_seq, body, item_id, restricted, org_id) VALUES {} \
          ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, change_seq = excluded.change_seq, body = excluded.body, \
-         item_id = COALESCE(excluded.item_id, records.item_id), restricted = excluded.restricted",
+         item_id = COALESCE(excluded.item_id, records.item_id), restricted = excluded.restricted, org_id = excluded.org_id",
         values.join(", ")
     )
-}
-
-/// `$1, $2, … $n` from `first`, for an `IN (…)` list.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Applies a device's batch of mutations as `actor`, and says who should hear of it. Call
@@ -1021,50 +1014,193 @@ pub fn push(
 /// [`MAX_PULL_RECORDS`] at a time, and for each whether it is a withheld copy (not the whole
 /// record). Run in one read snapshot; the whole records sent are then audited as reads
 /// ([`super::audit_log::record_reads`]) before the answer goes out.
-pub fn pull(db: &dyn Db, actor: &Actor, since: u64) -> Result<(PullResponse, Vec<bool>), Error> {
+///
+/// The changes are found through what the person may see ([`Sightlines`]), never by reading
+/// the region's change log: their teams' records by team, their teams' people and their
+/// availability by id, what they added to the directory by its creator and the organisations
+/// their records use by id, each in change order from an index (docs/region.md, "A pull reads
+/// only what the person may see"). So the cost of a pull follows the person's own records,
+/// and a new device (cursor 0) is given the current state of what it may see, one page per
+/// request. Each source is read one record past the page, which tells whether more follow;
+/// when none do, the cursor moves to the head of the snapshot, which is gap-free because the
+/// committed changes are always a prefix of the numbering.
+pub fn pull(db: &dyn Db, actor: &Actor, since: u64) -> Result<Pulled, Error> {
     // Nothing new (most polls): one look at the head of the change log.
-    if latest_change(db)? <= since {
-        return Ok((PullResponse::nothing_after(since), Vec::new()));
+    let head = latest_change(db)?;
+    if head <= since {
+        return Ok(Pulled {
+            response: PullResponse::nothing_after(since),
+            withheld: Vec::new(),
+            decoded: 0,
+        });
     }
-    let teams = teams_of(db, actor.person_id)?;
-    let people = people_in(db, &teams)?;
-    let restricted = restricted_items(db, &teams)?;
-    let rows = db.query(
-        "SELECT change_seq, created_by, body, item_id FROM records WHERE change_seq > $1 ORDER BY change_seq LIMIT $2",
-        args![since as i64, MAX_PULL_RECORDS as i64],
-    )?;
-    let scanned = rows.len();
-    let mut records = Vec::new();
-    let mut withheld = Vec::new();
-    let mut cursor = since;
-    for row in rows {
-        cursor = row.int(0)? as u64;
-        let record: SyncRecord = serde_json::from_str(&row.text(2)?).map_err(json_err)?;
-        if !may_see(actor, &record, row.uuid(1)?, &teams, &people) {
+    let sight = Sightlines::of(db, actor)?;
+    let restricted = restricted_items(db, &sight.teams)?;
+    let mut candidates = changes_in_sight(db, actor, &sight, since)?;
+    candidates.sort_by_key(|c| c.change_seq);
+    candidates.dedup_by_key(|c| c.change_seq);
+    let more = candidates.len() > MAX_PULL_RECORDS;
+    candidates.truncate(MAX_PULL_RECORDS);
+    let cursor = match (more, candidates.last()) {
+        (true, Some(last)) => last.change_seq,
+        _ => head,
+    };
+    let mut records = Vec::with_capacity(candidates.len());
+    let mut withheld = Vec::with_capacity(candidates.len());
+    let mut decoded = candidates.len() as u64;
+    for candidate in candidates {
+        let record: SyncRecord = serde_json::from_str(&candidate.body).map_err(json_err)?;
+        // The sources only narrow the search: the rule itself decides.
+        if !sight.may_see(actor, &record, candidate.created_by) {
             continue;
         }
-        let governed_by_restricted = row
-            .opt_uuid(3)
-            .ok()
-            .flatten()
-            .is_some_and(|i| restricted.contains(&i));
-        let sight = if governed_by_restricted {
+        let governed_by_restricted = candidate
+            .item_id
+            .is_some_and(|item| restricted.contains(&item));
+        let seen = if governed_by_restricted {
             sight_of(db, actor.person_id, &record)?
         } else {
             Sight::Full
         };
-        withheld.push(sight != Sight::Full);
-        records.push(match sight {
+        withheld.push(seen != Sight::Full);
+        records.push(match seen {
             Sight::Full => record,
-            _ => access::copy_for(&record, sight),
+            _ => access::copy_for(&record, seen),
         });
     }
-    Ok((
-        PullResponse {
+    decoded += add_organisations_referred_to(db, &mut records, &mut withheld)?;
+    Ok(Pulled {
+        response: PullResponse {
             records,
             cursor,
-            more: scanned == MAX_PULL_RECORDS,
+            more,
         },
         withheld,
-    ))
+        decoded,
+    })
+}
+
+/// One page of a pull, as the store answers it.
+pub struct Pulled {
+    pub response: PullResponse,
+    /// For each record sent, whether it is a withheld copy (not audited as a read).
+    pub withheld: Vec<bool>,
+    /// How many stored records were decoded to answer it: the measure of a pull's work that
+    /// tests count (a pull never decodes a record its person may not see).
+    pub decoded: u64,
+}
+
+/// A stored change that a pull may send, before its body is decoded.
+struct Candidate {
+    change_seq: u64,
+    created_by: Uuid,
+    body: String,
+    item_id: Option<Uuid>,
+}
+
+/// The changes after `since` that [`Sightlines`] may let `actor` see, from each source at
+/// most one page and one more, in one statement. A record may come from two sources (an
+/// organisation someone added and their team uses); the caller removes the repeat.
+fn changes_in_sight(
+    db: &dyn Db,
+    actor: &Actor,
+    sight: &Sightlines,
+    since: u64,
+) -> Result<Vec<Candidate>, Error> {
+    const COLUMNS: &str = "change_seq, created_by, body, item_id";
+    let mut bound = vec![
+        Value::from(since as i64),
+        Value::from(MAX_PULL_RECORDS as i64 + 1),
+        Value::from(actor.user_id),
+    ];
+    let mut sources = vec![format!(
+        "SELECT {COLUMNS} FROM records WHERE team_id IS NULL AND created_by = $3 AND change_seq > $1"
+    )];
+    let ids_in = |bound: &mut Vec<Value>, ids: Vec<Uuid>| {
+        let list = placeholders(bound.len() + 1, ids.len());
+        bound.extend(ids.into_iter().map(Value::from));
+        list
+    };
+    if !sight.teams.is_empty() {
+        let list = ids_in(&mut bound, sight.teams.iter().copied().collect());
+        sources.push(format!(
+            "SELECT {COLUMNS} FROM records WHERE team_id IN ({list}) AND change_seq > $1"
+        ));
+    }
+    // People and their availability (an availability record's id is derived from its person's).
+    let people: Vec<Uuid> = sight
+        .people
+        .iter()
+        .copied()
+        .chain(std::iter::once(actor.person_id))
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .flat_map(|p| [p, PersonAvailability::id_for(p)])
+        .collect();
+    // The directory by id: people, their availability and the organisations in use.
+    let ids: Vec<Uuid> = people
+        .into_iter()
+        .chain(sight.organisations.iter().copied())
+        .collect();
+    let list = ids_in(&mut bound, ids);
+    sources.push(format!(
+        "SELECT {COLUMNS} FROM records WHERE team_id IS NULL AND id IN ({list}) AND change_seq > $1"
+    ));
+    let sql = sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| {
+            format!("SELECT * FROM ({source} ORDER BY change_seq LIMIT $2) AS source{i}")
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    db.query(&sql, &bound)?
+        .iter()
+        .map(|row| {
+            Ok(Candidate {
+                change_seq: row.int(0)? as u64,
+                created_by: row.uuid(1)?,
+                body: row.text(2)?,
+                item_id: row.opt_uuid(3).ok().flatten(),
+            })
+        })
+        .collect()
+}
+
+/// Adds to a pull the organisations its people and patients refer to that it does not
+/// already carry. A device comes to see an organisation without the organisation changing
+/// (someone who works there joins the team, a patient's practice is set to it), so its own
+/// change number may be behind the device's cursor.
+fn add_organisations_referred_to(
+    db: &dyn Db,
+    records: &mut Vec<SyncRecord>,
+    withheld: &mut Vec<bool>,
+) -> Result<u64, Error> {
+    let carried: std::collections::HashSet<Uuid> = records
+        .iter()
+        .filter(|r| r.entity == EntityKind::Organisation)
+        .map(|r| r.id)
+        .collect();
+    let mut wanted: Vec<Uuid> = records
+        .iter()
+        .filter_map(super::visibility::organisation_of)
+        .filter(|id| !carried.contains(id))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    let rows = db.query(
+        &format!(
+            "SELECT body FROM records WHERE entity = 'organisation' AND id IN ({})",
+            placeholders(1, wanted.len())
+        ),
+        &wanted.iter().map(Value::from).collect::<Vec<_>>(),
+    )?;
+    for row in &rows {
+        records.push(serde_json::from_str(&row.text(0)?).map_err(json_err)?);
+        withheld.push(false);
+    }
+    Ok(rows.len() as u64)
 }

@@ -335,6 +335,27 @@ CREATE TABLE used_answer_links (
 );
 "#,
     },
+    Migration {
+        purpose: "A pull reads only what its person may see (docs/region.md): each record notes the organisation it refers to, a team's changes are found in change order by team, and the directory entries someone added by who added them.",
+        sqlite: r#"
+ALTER TABLE records ADD COLUMN org_id TEXT;
+UPDATE records SET org_id = json_extract(body, '$.fields.organisation_id') WHERE entity = 'person';
+UPDATE records SET org_id = json_extract(body, '$.fields.registered_practice_id') WHERE entity = 'patient';
+CREATE INDEX records_team_change ON records(team_id, change_seq);
+DROP INDEX records_team;
+CREATE INDEX records_directory_creator ON records(created_by, change_seq) WHERE team_id IS NULL;
+CREATE INDEX records_org_use ON records(team_id, org_id) WHERE org_id IS NOT NULL;
+"#,
+        postgres: r#"
+ALTER TABLE records ADD COLUMN org_id TEXT;
+UPDATE records SET org_id = body::jsonb #>> '{fields,organisation_id}' WHERE entity = 'person';
+UPDATE records SET org_id = body::jsonb #>> '{fields,registered_practice_id}' WHERE entity = 'patient';
+CREATE INDEX records_team_change ON records(team_id, change_seq);
+DROP INDEX records_team;
+CREATE INDEX records_directory_creator ON records(created_by, change_seq) WHERE team_id IS NULL;
+CREATE INDEX records_org_use ON records(team_id, org_id) WHERE org_id IS NOT NULL;
+"#,
+    },
 ];
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::db::Db;
+use super::db::{Db, Value};
 use super::records::{load_record, records_by_id};
 use super::Actor;
 use crate::args;
@@ -33,16 +33,27 @@ pub fn teams_of(db: &dyn Db, person: Uuid) -> Result<HashSet<Uuid>, Error> {
 
 /// Everyone in any of `teams`.
 pub fn people_in(db: &dyn Db, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
-    let mut people = HashSet::new();
-    for team in teams {
-        for row in db.query(
-            "SELECT person_id FROM team_members WHERE team_id = $1",
-            args![team],
-        )? {
-            people.insert(row.uuid(0)?);
-        }
+    if teams.is_empty() {
+        return Ok(HashSet::new());
     }
-    Ok(people)
+    db.query(
+        &format!(
+            "SELECT DISTINCT person_id FROM team_members WHERE team_id IN ({})",
+            placeholders(1, teams.len())
+        ),
+        &teams.iter().map(Value::from).collect::<Vec<_>>(),
+    )?
+    .iter()
+    .map(|r| r.uuid(0))
+    .collect()
+}
+
+/// `$first, …` for `n` values, for an `IN (…)` list.
+pub(super) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The team a record belongs to, for access checks and pulls.
@@ -54,29 +65,95 @@ pub fn team_of(record: &SyncRecord) -> Option<Uuid> {
     }
 }
 
-/// Whether `actor` may see `record` (created by `created_by`), given the teams they are in and
-/// the people in those teams. Organisations are a shared directory of public bodies; people
-/// are seen by those who share a team with them or added them; teams, meetings and the
-/// team's patients, items, briefs and receipts only by its members.
-pub fn may_see(
+/// The organisation a record refers to (a person's employer, a patient's registered
+/// practice), stored beside it so that "the organisations my records use" is one indexed
+/// look-up instead of reading every record.
+pub fn organisation_of(record: &SyncRecord) -> Option<Uuid> {
+    match record.entity {
+        EntityKind::Person => record.uuid_field("organisation_id"),
+        EntityKind::Patient => record.uuid_field("registered_practice_id"),
+        _ => None,
+    }
+}
+
+/// What one person may see, worked out once per pull or push from the indexed columns:
+/// their teams, everyone in those teams, and the organisations that what they see refers to.
+/// Need-to-know (DESIGN.md §5): a team's records go to its members only; the directory goes
+/// to a device only as far as its person's teams use it.
+#[derive(Debug, Clone, Default)]
+pub struct Sightlines {
+    /// The teams the person coordinates, belongs to or observes.
+    pub teams: HashSet<Uuid>,
+    /// Everyone in any of those teams, the person included when they are in one.
+    pub people: HashSet<Uuid>,
+    /// The organisations a record the person may see refers to: those of the people in their
+    /// teams and of the people they added, and their teams' patients' practices.
+    pub organisations: HashSet<Uuid>,
+}
+
+impl Sightlines {
+    /// What `actor` may see now.
+    pub fn of(db: &dyn Db, actor: &Actor) -> Result<Self, Error> {
+        let teams = teams_of(db, actor.person_id)?;
+        let people = people_in(db, &teams)?;
+        let organisations = organisations_used(db, actor, &teams, &people)?;
+        Ok(Self {
+            teams,
+            people,
+            organisations,
+        })
+    }
+
+    /// Whether `actor` may see `record` (created by `created_by`). Organisations are seen by
+    /// whoever added them and by those whose records refer to them; people by those who share
+    /// a team with them or added them (and by themselves), with their availability; teams,
+    /// meetings and the team's patients, items, briefs and receipts only by its members.
+    pub fn may_see(&self, actor: &Actor, record: &SyncRecord, created_by: Uuid) -> bool {
+        let in_sight = |person: Uuid| {
+            person == actor.person_id
+                || created_by == actor.user_id
+                || self.people.contains(&person)
+        };
+        match record.entity {
+            EntityKind::Organisation => {
+                created_by == actor.user_id || self.organisations.contains(&record.id)
+            }
+            EntityKind::Person => in_sight(record.id),
+            EntityKind::Availability => record.uuid_field("person_id").is_some_and(in_sight),
+            _ => team_of(record).is_some_and(|t| self.teams.contains(&t)),
+        }
+    }
+}
+
+/// The organisations referred to by the records `actor` may see (see [`Sightlines`]): read
+/// from the `org_id` column of their teams' records, their teams' people and the people they
+/// added, never from a record's body.
+fn organisations_used(
+    db: &dyn Db,
     actor: &Actor,
-    record: &SyncRecord,
-    created_by: Uuid,
     teams: &HashSet<Uuid>,
     people: &HashSet<Uuid>,
-) -> bool {
-    match record.entity {
-        EntityKind::Organisation => true,
-        EntityKind::Person => {
-            record.id == actor.person_id
-                || created_by == actor.user_id
-                || people.contains(&record.id)
-        }
-        EntityKind::Availability => record.uuid_field("person_id").is_some_and(|p| {
-            p == actor.person_id || created_by == actor.user_id || people.contains(&p)
-        }),
-        _ => team_of(record).is_some_and(|t| teams.contains(&t)),
+) -> Result<HashSet<Uuid>, Error> {
+    let mut bound = vec![Value::from(actor.user_id), Value::from(actor.person_id)];
+    let mut sql = String::from(
+        "SELECT org_id FROM records WHERE team_id IS NULL AND org_id IS NOT NULL \
+         AND (created_by = $1 OR id = $2)",
+    );
+    if !people.is_empty() {
+        sql.push_str(&format!(
+            " UNION SELECT org_id FROM records WHERE team_id IS NULL AND org_id IS NOT NULL AND id IN ({})",
+            placeholders(bound.len() + 1, people.len())
+        ));
+        bound.extend(people.iter().map(Value::from));
     }
+    if !teams.is_empty() {
+        sql.push_str(&format!(
+            " UNION SELECT org_id FROM records WHERE org_id IS NOT NULL AND team_id IN ({})",
+            placeholders(bound.len() + 1, teams.len())
+        ));
+        bound.extend(teams.iter().map(Value::from));
+    }
+    db.query(&sql, &bound)?.iter().map(|r| r.uuid(0)).collect()
 }
 
 /// The agenda item whose restriction governs `record`: the item itself, the item of a brief or
@@ -162,16 +239,19 @@ pub fn is_restricted(db: &dyn Db, id: Uuid) -> Result<Option<bool>, Error> {
 
 /// The restricted agenda items of `teams` (ids only: who may see each is decided per record).
 pub fn restricted_items(db: &dyn Db, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
-    let mut ids = HashSet::new();
-    for team_id in teams {
-        for row in db.query(
-            "SELECT id FROM records WHERE team_id = $1 AND restricted = 1",
-            args![team_id],
-        )? {
-            ids.insert(row.uuid(0)?);
-        }
+    if teams.is_empty() {
+        return Ok(HashSet::new());
     }
-    Ok(ids)
+    db.query(
+        &format!(
+            "SELECT id FROM records WHERE restricted = 1 AND team_id IN ({})",
+            placeholders(1, teams.len())
+        ),
+        &teams.iter().map(Value::from).collect::<Vec<_>>(),
+    )?
+    .iter()
+    .map(|r| r.uuid(0))
+    .collect()
 }
 
 /// The stored data the write-permission table asks about ([`authorize::Facts`]), judged at
