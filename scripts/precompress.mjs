@@ -12,8 +12,9 @@ if (!dir) {
   process.exit(1);
 }
 
-// Fonts and images are compressed already; tiny files gain nothing.
-const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.wasm', '.svg', '.json', '.txt', '.webmanifest']);
+// Fonts and images are compressed already; tiny files gain nothing. `.bin`: the packs of lazily
+// loaded wasm modules (scripts/pack-wasm.mjs).
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.wasm', '.bin', '.svg', '.json', '.txt', '.webmanifest']);
 const SMALLEST = 256;
 
 function* files(root) {
@@ -28,8 +29,8 @@ let count = 0;
 for (const file of files(dir)) {
   if (!COMPRESSIBLE.has(path.extname(file))) continue;
   const body = fs.readFileSync(file);
-  // Every wasm module gets its copies (the size check and the server expect them).
-  if (body.length < SMALLEST && path.extname(file) !== '.wasm') continue;
+  // Every wasm module and pack gets its copies (the size check and the server expect them).
+  if (body.length < SMALLEST && !['.wasm', '.bin'].includes(path.extname(file))) continue;
   const br = zlib.brotliCompressSync(body, {
     params: {
       [zlib.constants.BROTLI_PARAM_QUALITY]: 11,

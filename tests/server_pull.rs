@@ -9,6 +9,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use axum::http::StatusCode;
 use common::{item, meeting, patient, team, Client, Harness};
 use mdt::core::access;
 use mdt::core::agenda::AgendaItem;
@@ -17,6 +18,7 @@ use mdt::core::entities::{Entity, Role, Team};
 use mdt::core::sync::{SyncRecord, MAX_PULL_RECORDS};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use tower::ServiceExt;
 use uuid::Uuid;
 
 /// The `n`th synthetic NHS number in the 999 test range with a valid check digit.
@@ -547,5 +549,126 @@ proptest! {
             .build()
             .unwrap()
             .block_on(check_model(&m));
+    }
+}
+
+/// PostgreSQL only (SQLite reads the head and the session on the request's own thread, in
+/// microseconds, and remembers nothing): a server that hears the region's news answers a poll
+/// at the head, and the session behind it, without taking a database connection.
+#[tokio::test]
+async fn on_postgresql_a_poll_at_the_head_takes_no_database_connection() {
+    if common::test_database_url().is_none() {
+        return;
+    }
+    let h = Harness::new();
+    let mine = make_team(&h, 0, 3).await;
+    let member = h.sign_in(&mine.member_email, mine.member).await;
+    let (_, _, cursor) = first_sync(&member).await;
+    let before = h.store.database_checkouts();
+    for _ in 0..20 {
+        let poll = member.pull(cursor).await;
+        assert_eq!(poll["records"], json!([]));
+        assert_eq!(poll["cursor"].as_u64(), Some(cursor));
+    }
+    assert_eq!(
+        h.store.database_checkouts(),
+        before,
+        "twenty polls at the head, none of them at the database"
+    );
+    // A change moves the head: the next poll goes to the database and brings it.
+    let mut c = h.sign_in(&mine.coordinator_email, mine.coordinator).await;
+    let newcomer = Uuid::new_v4();
+    let p = patient(mine.team_id, &nhs_number(900), "Synthetic Newcomer");
+    let add = c.mutation("patient", newcomer, 0, Value::Object(p.to_fields()));
+    push_all(&c, vec![add]).await;
+    let poll = member.pull(cursor).await;
+    assert_eq!(
+        ids(poll["records"].as_array().unwrap()),
+        BTreeSet::from([newcomer.to_string()])
+    );
+    let cursor = poll["cursor"].as_u64().unwrap();
+    let before = h.store.database_checkouts();
+    assert_eq!(member.pull(cursor).await["records"], json!([]));
+    assert_eq!(h.store.database_checkouts(), before);
+}
+
+/// Asks `app` who is signed in with `cookie` until it answers `want`; the status it gave.
+async fn status_within(app: &axum::Router, cookie: &str, want: StatusCode) -> StatusCode {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let response = app
+            .clone()
+            .oneshot(common::get("/api/session", Some(cookie)))
+            .await
+            .unwrap();
+        if response.status() == want || std::time::Instant::now() > deadline {
+            return response.status();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// PostgreSQL only (see above): a session another server remembers stops working there as soon
+/// as that server hears it ended — signed out, or the account disabled — well before the
+/// memory would lapse by itself ([`mdt::server::store::memory::SESSION_MEMORY`]).
+#[tokio::test]
+async fn on_postgresql_an_ended_session_stops_working_on_every_server_when_it_hears() {
+    if common::test_database_url().is_none() {
+        return;
+    }
+    assert!(mdt::server::store::memory::SESSION_MEMORY > std::time::Duration::from_secs(20));
+    let h = Harness::new();
+    let other_store = h.place.open();
+    let other = mdt::server::app(mdt::server::AppState::new(
+        other_store.clone(),
+        mdt::server::Config::default(),
+    ));
+    let person = h.user("ada.synthetic@example.nhs.net", "Ada Synthetic", Role::Gp);
+    for ending in ["sign out", "disable"] {
+        let client = h.sign_in("ada.synthetic@example.nhs.net", person).await;
+        assert_eq!(
+            status_within(&other, &client.cookie, StatusCode::OK).await,
+            StatusCode::OK
+        );
+        let before = other_store.database_checkouts();
+        assert_eq!(
+            status_within(&other, &client.cookie, StatusCode::OK).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            other_store.database_checkouts(),
+            before,
+            "the other server remembers the session"
+        );
+        match ending {
+            "sign out" => {
+                let request = axum::http::Request::delete("/api/session")
+                    .header("cookie", &client.cookie)
+                    .header("x-requested-with", "mdt-app")
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                assert!(h.send(request).await.0.is_success());
+            }
+            _ => {
+                assert!(h
+                    .store
+                    .write_blocking(|db| mdt::server::store::set_disabled(
+                        db,
+                        "ada.synthetic@example.nhs.net",
+                        true
+                    ))
+                    .unwrap());
+            }
+        }
+        assert_eq!(
+            status_within(&other, &client.cookie, StatusCode::UNAUTHORIZED).await,
+            StatusCode::UNAUTHORIZED,
+            "after {ending}, the other server stops answering the session"
+        );
+        h.store
+            .write_blocking(|db| {
+                mdt::server::store::set_disabled(db, "ada.synthetic@example.nhs.net", false)
+            })
+            .unwrap();
     }
 }

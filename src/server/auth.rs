@@ -188,17 +188,30 @@ impl FromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let token = session_token(&parts.headers).ok_or(Error::Unauthorized)?;
         let hash = token_hash(&token);
-        let lookup = hash.clone();
-        let found = state
+        let mut found = state
             .store
-            .read_quick(move |db| store::find_session(db, &lookup))
+            .session(&hash)
             .await?
             .ok_or(Error::Unauthorized)?;
         let now = Utc::now();
+        let due = |found: &store::SessionRow| {
+            now - found.last_seen_at >= TOUCH_INTERVAL || now - found.created_at > ABSOLUTE_TIMEOUT
+        };
+        if due(&found) {
+            // A remembered copy may be behind another server's touch: decide on the stored
+            // one, and look it up again next time.
+            state.store.forget_session(&hash);
+            found = state
+                .store
+                .session(&hash)
+                .await?
+                .ok_or(Error::Unauthorized)?;
+            state.store.forget_session(&hash);
+        }
         let expired =
             now - found.last_seen_at > IDLE_TIMEOUT || now - found.created_at > ABSOLUTE_TIMEOUT;
         // Written only when it ends or once a minute, so reads do not queue behind writes.
-        if expired || now - found.last_seen_at >= TOUCH_INTERVAL {
+        if expired || due(&found) {
             let hash = hash.clone();
             state
                 .store

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::db::{Db, Row};
+use super::db::{Db, Engine, Row};
 use crate::args;
 use crate::core::mail::MailPreferences;
 use crate::server::error::Error;
@@ -82,6 +82,9 @@ pub fn set_disabled(db: &dyn Db, email: &str, disabled: bool) -> Result<bool, Er
     if changed > 0 && disabled {
         end_sessions_of(db, email)?;
     }
+    if changed > 0 {
+        sessions_changed(db, None)?;
+    }
     Ok(changed > 0)
 }
 
@@ -103,6 +106,37 @@ fn end_sessions_of(db: &dyn Db, email: &str) -> Result<(), Error> {
         "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE lower(email) = lower($1))",
         args![email.trim()],
     )?;
+    sessions_changed(db, None)
+}
+
+thread_local! {
+    /// Sessions changed by the write under way on this thread (`None`: any), for the store to
+    /// forget once it commits ([`take_sessions_changed`]).
+    static SESSIONS_CHANGED: std::cell::RefCell<Vec<Option<String>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The sessions changed on this thread since the last call (a write runs on one thread, from
+/// its closure to its commit).
+pub(super) fn take_sessions_changed() -> Vec<Option<String>> {
+    SESSIONS_CHANGED.with(|changed| std::mem::take(&mut *changed.borrow_mut()))
+}
+
+/// Tells every server of a region that a session (by its token hash) or an account (`None`:
+/// any session may have changed) changed, so none goes on answering from a session it
+/// remembers ([`super::memory`]). On PostgreSQL the news goes with the transaction and is
+/// heard only if it commits; SQLite servers remember nothing.
+fn sessions_changed(db: &dyn Db, token_hash: Option<&str>) -> Result<(), Error> {
+    SESSIONS_CHANGED.with(|changed| changed.borrow_mut().push(token_hash.map(str::to_owned)));
+    if db.engine() == Engine::Postgres {
+        db.execute_later(
+            &format!(
+                "SELECT pg_notify({}, $2)",
+                super::changes::channel_sql("$1")
+            ),
+            args![super::changes::SESSIONS_CHANNEL, token_hash.unwrap_or("")],
+        )?;
+    }
     Ok(())
 }
 
@@ -154,10 +188,14 @@ pub fn insert_user(db: &dyn Db, user: &UserRow, now: DateTime<Utc>) -> Result<()
 
 /// Makes the account a site administrator, or not; false when no account has the email.
 pub fn set_site_admin(db: &dyn Db, email: &str, site_admin: bool) -> Result<bool, Error> {
-    Ok(db.execute(
+    let changed = db.execute(
         "UPDATE users SET site_admin = $2 WHERE lower(email) = lower($1)",
         args![email.trim(), site_admin],
-    )? > 0)
+    )? > 0;
+    if changed {
+        sessions_changed(db, None)?;
+    }
+    Ok(changed)
 }
 
 /// An account as site administrators see it: who, what role, and whether it can sign in.
@@ -254,7 +292,7 @@ pub fn delete_session(db: &dyn Db, token_hash: &str) -> Result<(), Error> {
         "DELETE FROM sessions WHERE token_hash = $1",
         args![token_hash],
     )?;
-    Ok(())
+    sessions_changed(db, Some(token_hash))
 }
 
 /// A setting (e.g. whether the demo data is loaded).

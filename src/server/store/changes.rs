@@ -16,8 +16,25 @@ use super::visibility::team_of;
 use crate::core::entities::EntityKind;
 use crate::core::sync::SyncRecord;
 
-/// The PostgreSQL notification channel.
+/// The PostgreSQL notification channel for saved changes (its name for a schema: [`channel`]).
 pub const CHANNEL: &str = "mdt_changes";
+
+/// The channel on which any change to sessions or accounts is announced, so that no server
+/// goes on answering from a session it remembers ([`super::memory`]).
+pub const SESSIONS_CHANNEL: &str = "mdt_sessions";
+
+/// SQL for the name of the channel `$n` (a placeholder bound to [`CHANNEL`] or
+/// [`SESSIONS_CHANNEL`]) in the schema the transaction works in. Notifications go to the whole
+/// database; naming the channel after the schema keeps deployments that share a database in
+/// schemas of their own (as the tests do) from hearing each other's news.
+pub fn channel_sql(placeholder: &str) -> String {
+    format!("{placeholder} || '_' || current_schema()")
+}
+
+/// The name of `channel` in `schema`, as [`channel_sql`] makes it.
+pub fn channel(channel: &str, schema: &str) -> String {
+    format!("{channel}_{schema}")
+}
 
 /// More teams than this in one push are announced to everyone (a notification holds at most
 /// 8,000 bytes).
@@ -36,6 +53,15 @@ pub struct Changed {
     /// to list: everyone pulls.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub everyone: bool,
+    /// The highest change number the push committed (0: not known), so that every server of
+    /// the region knows the head of the change log without asking the database, and answers
+    /// a poll that is already there from memory.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub head: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Changed {
@@ -67,10 +93,13 @@ impl Changed {
 
     /// As sent in a notification (never more than the channel carries).
     pub fn to_payload(&self) -> String {
-        if self.everyone {
-            return r#"{"everyone":true}"#.to_owned();
-        }
-        serde_json::to_string(self).unwrap_or_else(|_| r#"{"everyone":true}"#.to_owned())
+        let everyone = Self {
+            everyone: true,
+            head: self.head,
+            ..Self::default()
+        };
+        let fits = if self.everyone { &everyone } else { self };
+        serde_json::to_string(fits).unwrap_or_else(|_| r#"{"everyone":true}"#.to_owned())
     }
 
     /// From a notification; anything unreadable means everyone pulls.
@@ -102,6 +131,7 @@ mod tests {
             changed.teams.insert(Uuid::new_v4());
         }
         changed.membership = true;
+        changed.head = u64::MAX;
         let payload = changed.to_payload();
         assert!(payload.len() < 8000, "{}", payload.len());
         assert_eq!(Changed::from_payload(&payload), changed);
@@ -110,5 +140,10 @@ mod tests {
         assert!(changed.concerns(&changed.teams.iter().copied().collect()));
         assert!(!changed.concerns(&HashSet::from([one])));
         assert!(Changed::everyone().concerns(&HashSet::new()));
+        // The head goes with news for everyone too, and news without it says nothing of it.
+        let mut directory = Changed::everyone();
+        directory.head = 42;
+        assert_eq!(Changed::from_payload(&directory.to_payload()).head, 42);
+        assert_eq!(Changed::from_payload(r#"{"everyone":true}"#).head, 0);
     }
 }

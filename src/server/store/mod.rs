@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod audit_log;
 pub mod changes;
 pub mod db;
+pub mod memory;
 pub mod migrate;
 pub mod outbox;
 pub mod postgres;
@@ -69,6 +70,12 @@ struct Inner {
     mail: std::sync::OnceLock<MailOrigin>,
     /// Stored records decoded by pulls since the store was opened ([`Store::pull_rows_decoded`]).
     pull_rows_decoded: std::sync::atomic::AtomicU64,
+    /// What this server knows without asking the database (PostgreSQL, while listening).
+    memory: memory::Memory,
+    /// Requests wait for a database connection in the order they came (PostgreSQL): the
+    /// pool itself hands a freed connection to whichever waiting thread wakes first, so under
+    /// load a few requests waited far longer than the rest.
+    queue: tokio::sync::Semaphore,
 }
 
 /// How long opening a PostgreSQL store waits for its change listener to be in place.
@@ -115,6 +122,8 @@ impl Store {
                 feed: tokio::sync::broadcast::channel(FEED_CAPACITY).0,
                 mail: std::sync::OnceLock::new(),
                 pull_rows_decoded: std::sync::atomic::AtomicU64::new(0),
+                memory: memory::Memory::default(),
+                queue: tokio::sync::Semaphore::new(postgres::POOL_SIZE as usize),
             }),
         }
     }
@@ -199,10 +208,22 @@ impl Store {
     }
 
     fn write_here<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
-        match &self.inner.backend {
+        accounts::take_sessions_changed();
+        let out = match &self.inner.backend {
             Backend::Sqlite(db) => db.write(f),
             Backend::Postgres(db) => db.write(f),
+        };
+        // Sessions this write changed are forgotten here at once (other servers hear of it).
+        let changed = accounts::take_sessions_changed();
+        if out.is_ok() {
+            for session in changed {
+                match session {
+                    Some(token_hash) => self.inner.memory.forget_session(&token_hash),
+                    None => self.inner.memory.forget_sessions(),
+                }
+            }
         }
+        out
     }
 
     /// Runs `f` in one read-only snapshot on a blocking thread. Reads never wait for writers.
@@ -211,6 +232,7 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
     {
+        let _turn = self.turn().await?;
         let store = self.clone();
         blocking(move || store.read_here(f)).await
     }
@@ -227,6 +249,7 @@ impl Store {
         match &self.inner.backend {
             Backend::Sqlite(db) => db.read_quick(f),
             Backend::Postgres(_) => {
+                let _turn = self.turn().await?;
                 let store = self.clone();
                 blocking(move || match &store.inner.backend {
                     Backend::Postgres(db) => db.read_quick(f),
@@ -244,8 +267,25 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&dyn Db) -> Result<T, Error> + Send + 'static,
     {
+        let _turn = self.turn().await?;
         let store = self.clone();
         blocking(move || store.write_here(f)).await
+    }
+
+    /// Waits, in arrival order, for a turn at the database (PostgreSQL; at once on SQLite,
+    /// whose readers never wait and whose writer queues in SQLite itself). As many turns as
+    /// the pool has connections, so a request with a turn finds one free.
+    async fn turn(&self) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, Error> {
+        if self.engine() == Engine::Sqlite {
+            return Ok(None);
+        }
+        match tokio::time::timeout(postgres::CHECKOUT_TIMEOUT, self.inner.queue.acquire()).await {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            _ => {
+                tracing::warn!("no turn at the database in time");
+                Err(Error::Unavailable)
+            }
+        }
     }
 
     /// Applies a device's batch of changes as `actor`, in one durable transaction.
@@ -273,6 +313,8 @@ impl Store {
             Backend::Sqlite(db) => db.write(push)?,
             Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, push)?,
         };
+        // A pull that follows on this server sees the new head at once (others hear it).
+        self.inner.memory.raise_head(changed.head);
         if !changed.is_empty() && self.engine() == Engine::Sqlite {
             let _ = self.inner.feed.send(changed);
         }
@@ -323,12 +365,52 @@ impl Store {
     /// [`Store::pull_blocking`] on a blocking thread.
     /// Most polls find nothing new: one quick look at the head of the change log answers them
     /// without a snapshot or a blocking thread.
+    /// On PostgreSQL, a server that hears the region's news knows the head without asking
+    /// ([`memory`]).
     pub async fn pull(&self, actor: Actor, since: u64) -> Result<PullResponse, Error> {
+        if self.inner.memory.at_head(since) {
+            return Ok(PullResponse::nothing_after(since));
+        }
         if self.read_quick(records::latest_change).await? <= since {
             return Ok(PullResponse::nothing_after(since));
         }
         let store = self.clone();
         blocking(move || store.pull_here(&actor, since)).await
+    }
+
+    /// The live session with this token hash, with its user: from memory when this server
+    /// looked it up recently and nothing changed sessions since ([`memory`]), else from the
+    /// database.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, Error> {
+        if let Some(row) = self.inner.memory.session(token_hash) {
+            return Ok(Some(row));
+        }
+        let generation = self.inner.memory.generation();
+        let hash = token_hash.to_owned();
+        let found = self
+            .read_quick(move |db| accounts::find_session(db, &hash))
+            .await?;
+        if let Some(row) = &found {
+            self.inner
+                .memory
+                .remember_session(token_hash, row.clone(), generation);
+        }
+        Ok(found)
+    }
+
+    /// Forgets what this server remembers of a session, so its next use is looked up.
+    /// (Writes that end or change sessions are forgotten by the store itself.)
+    pub fn forget_session(&self, token_hash: &str) {
+        self.inner.memory.forget_session(token_hash);
+    }
+
+    /// How many times a request has taken a database connection since the store was opened
+    /// (PostgreSQL; 0 on SQLite): tests count them to show what is answered from memory.
+    pub fn database_checkouts(&self) -> u64 {
+        match &self.inner.backend {
+            Backend::Postgres(db) => db.checkouts(),
+            Backend::Sqlite(_) => 0,
+        }
     }
 
     /// The SQLite writer connection, for tests of the embedded schema (`None` on PostgreSQL).
@@ -360,12 +442,27 @@ fn listen(config: ::postgres::Config, store: Weak<Inner>, listening: std::sync::
     let mut wait = Duration::from_millis(100);
     let mut first = true;
     loop {
+        let mut sessions_channel = String::new();
         let connected = config.connect(::postgres::NoTls).and_then(|mut client| {
-            client.batch_execute(&format!("LISTEN {}", changes::CHANNEL))?;
-            Ok(client)
+            let schema: String = client.query_one("SELECT current_schema()", &[])?.get(0);
+            let quoted = |name: String| format!("\"{}\"", name.replace('"', "\"\""));
+            sessions_channel = changes::channel(changes::SESSIONS_CHANNEL, &schema);
+            client.batch_execute(&format!(
+                "LISTEN {}; LISTEN {}",
+                quoted(changes::channel(changes::CHANNEL, &schema)),
+                quoted(sessions_channel.clone())
+            ))?;
+            // Read only once listening: every later commit is heard.
+            let head = read_head(&mut client)?;
+            Ok((client, head))
         });
         let mut client = match connected {
-            Ok(client) => client,
+            Ok((client, head)) => {
+                if let Some(inner) = store.upgrade() {
+                    inner.memory.listening(head);
+                }
+                client
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot listen for changes; trying again");
                 std::thread::sleep(wait);
@@ -389,22 +486,55 @@ fn listen(config: ::postgres::Config, store: Weak<Inner>, listening: std::sync::
                 let mut notifications = client.notifications();
                 let mut heard = notifications.timeout_iter(Duration::from_secs(1));
                 ::postgres::fallible_iterator::FallibleIterator::next(&mut heard)
-                    .map(|note| note.map(|n| n.payload().to_owned()))
+                    .map(|note| note.map(|n| (n.channel().to_owned(), n.payload().to_owned())))
             };
             let Some(inner) = store.upgrade() else { return };
             match next {
-                Ok(Some(payload)) => {
-                    let _ = inner.feed.send(Changed::from_payload(&payload));
+                Ok(Some((channel, ended))) if channel == sessions_channel => {
+                    if ended.is_empty() {
+                        inner.memory.forget_sessions();
+                    } else {
+                        inner.memory.forget_session(&ended);
+                    }
                 }
-                Ok(None) if client.is_closed() => break,
+                Ok(Some((_, payload))) => {
+                    let changed = Changed::from_payload(&payload);
+                    // Known before the devices are told, so the pulls they make find it.
+                    if changed.head > 0 {
+                        inner.memory.raise_head(changed.head);
+                    } else {
+                        match read_head(&mut client) {
+                            Ok(head) => inner.memory.raise_head(head),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "lost the change listener's connection");
+                                inner.memory.deaf();
+                                break;
+                            }
+                        }
+                    }
+                    let _ = inner.feed.send(changed);
+                }
+                Ok(None) if client.is_closed() => {
+                    inner.memory.deaf();
+                    break;
+                }
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "lost the change listener's connection");
+                    inner.memory.deaf();
                     break;
                 }
             }
         }
     }
+}
+
+/// The head of the change log, read on the listener's own connection.
+fn read_head(client: &mut ::postgres::Client) -> Result<u64, ::postgres::Error> {
+    let head: Option<i64> = client
+        .query_one("SELECT MAX(change_seq) FROM records", &[])?
+        .get(0);
+    Ok(head.map_or(0, |h| h.max(0) as u64))
 }
 
 /// Checks a typed entity would be valid, for commands that build records directly.

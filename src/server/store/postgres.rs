@@ -34,11 +34,11 @@ use super::schema::MIGRATIONS;
 use crate::server::error::Error;
 
 /// Connections per server process.
-const POOL_SIZE: u32 = 16;
+pub const POOL_SIZE: u32 = 16;
 
 /// How long a request waits for a free connection (or for the database to come back) before
 /// the server answers 503.
-const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Most writes kept back for one round trip ([`Db::execute_later`]); more are sent at once.
 const MOST_KEPT_BACK: usize = 16;
@@ -139,6 +139,8 @@ impl r2d2::ManageConnection for Manager {
 pub struct Postgres {
     pool: Pool,
     config: postgres::Config,
+    /// Connections taken from the pool so far ([`Postgres::checkouts`]).
+    checkouts: std::sync::atomic::AtomicU64,
 }
 
 /// The application lock's key space (`pg_advisory_xact_lock(key, lock)`): "MDT1".
@@ -164,9 +166,16 @@ impl Postgres {
         let engine = Self {
             pool,
             config: config.into(),
+            checkouts: std::sync::atomic::AtomicU64::new(0),
         };
         engine.migrate()?;
         Ok(engine)
+    }
+
+    /// How many times a connection has been taken from the pool (for tests that show what
+    /// is answered without the database).
+    pub fn checkouts(&self) -> u64 {
+        self.checkouts.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The connection settings, for a listener connection of its own.
@@ -219,6 +228,8 @@ impl Postgres {
     /// A connection from the pool; 503 when none comes within [`CHECKOUT_TIMEOUT`] (the
     /// database is away, or every connection busy).
     fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, Error> {
+        self.checkouts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.pool.get().map_err(|e| {
             tracing::warn!(error = %e, "no database connection");
             Error::Unavailable

@@ -812,6 +812,10 @@ impl StorePush<'_> {
     /// writes as data-modifying `WITH` clauses, then `pg_notify`, delivered only if the push
     /// commits), sent with the `COMMIT`; on SQLite, a few statements in the same process.
     fn finish(&mut self, device: Uuid) -> Result<(), Error> {
+        if !self.changed.is_empty() {
+            // The last number this push handed out: the head of the log once it commits.
+            self.changed.head = (self.numbers.next.get() - 1).max(0) as u64;
+        }
         if self.answered.is_empty() {
             return self.db.flush();
         }
@@ -845,7 +849,10 @@ impl StorePush<'_> {
             self.db.flush()?;
             if self.db.engine() == super::db::Engine::Postgres && !self.changed.is_empty() {
                 self.db.execute_later(
-                    "SELECT pg_notify($1, $2)",
+                    &format!(
+                        "SELECT pg_notify({}, $2)",
+                        super::changes::channel_sql("$1")
+                    ),
                     args![super::changes::CHANNEL, self.changed.to_payload()],
                 )?;
             }
@@ -872,7 +879,11 @@ impl StorePush<'_> {
         } else {
             bound.push(Value::from(super::changes::CHANNEL));
             bound.push(Value::from(self.changed.to_payload()));
-            format!("SELECT pg_notify(${}, ${})", bound.len() - 1, bound.len())
+            format!(
+                "SELECT pg_notify({}, ${})",
+                super::changes::channel_sql(&format!("${}", bound.len() - 1)),
+                bound.len()
+            )
         };
         self.db
             .db
