@@ -186,3 +186,29 @@ async fn disabling_an_account_or_resetting_its_password_ends_its_sessions() {
         .write_blocking(|conn| store::set_disabled(conn, "nobody@example.nhs.net", true))
         .unwrap());
 }
+
+/// The app asks who is signed in as it starts: the user when someone is, `204 No Content`
+/// (not an error, which browsers would log) when nobody is or the session has ended.
+#[tokio::test]
+async fn the_start_up_probe_says_who_is_signed_in_without_an_error_when_nobody_is() {
+    let h = Harness::new();
+    let me = h.coordinator();
+    let (status, _, _) = h.send(get("/api/session/probe", None)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let client = h.sign_in("pat.coordinator@example.nhs.net", me).await;
+    let (status, _, body) = h
+        .send(get("/api/session/probe", Some(&client.cookie)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["person_id"], serde_json::json!(me.to_string()));
+    let request = axum::http::Request::delete("/api/session")
+        .header("cookie", &client.cookie)
+        .header("x-requested-with", "mdt-app")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(h.send(request).await.0, StatusCode::NO_CONTENT);
+    let (status, _, _) = h
+        .send(get("/api/session/probe", Some(&client.cookie)))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "an ended session is nobody");
+}

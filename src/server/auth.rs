@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
             post(sign_in).get(current_user).delete(sign_out),
         )
         .route("/api/session/device-key", get(device_key))
+        .route("/api/session/probe", get(probe))
 }
 
 /// Hashes a new password with argon2id and a random salt.
@@ -322,6 +323,17 @@ async fn sign_in(
 
 async fn current_user(session: Session) -> ApiJson<CurrentUser> {
     ApiJson(session.current_user())
+}
+
+/// Who is signed in, for the app as it starts: the user, or `204 No Content` when nobody is.
+/// Opening the app signed out is not an error, so it is not answered with one (browsers log
+/// every 401 in the console, where it looks like a fault to anyone checking the page).
+async fn probe(State(state): State<AppState>, mut parts: Parts) -> Result<Response, Error> {
+    match Session::from_request_parts(&mut parts, &state).await {
+        Ok(session) => Ok(ApiJson(session.current_user()).into_response()),
+        Err(Error::Unauthorized) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => Err(e),
+    }
 }
 
 /// The server's half of the key to this user's offline copy (see [`DeviceKey`]).

@@ -27,6 +27,11 @@ const signIn = (page, email) => signInAt(page, baseUrl, email);
 
 test('the app loads under its Content Security Policy (no inline script) without violations', async () => {
   const { context, page } = await session();
+  // Nothing is asked of another site (the NHS font's files included).
+  const elsewhere = [];
+  page.on('request', (r) => {
+    if (/^https?:/.test(r.url()) && !r.url().startsWith(baseUrl)) elsewhere.push(r.url());
+  });
   const response = await page.goto(`${baseUrl}/`);
   const csp = response.headers()['content-security-policy'];
   assert.equal(csp, "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
@@ -37,6 +42,7 @@ test('the app loads under its Content Security Policy (no inline script) without
   await waitAllSent(page);
   assert.deepEqual(page.cspViolations, []);
   assert.deepEqual(page.errors, []);
+  assert.deepEqual(elsewhere, []);
   await context.close();
 });
 

@@ -85,11 +85,11 @@ pub async fn sign_in(email: &str, password: &str) -> Result<CurrentUser, ApiErro
 
 /// The signed-in user, or `None` when there is no session.
 pub async fn current_user() -> Result<Option<CurrentUser>, ApiError> {
-    let response = Request::get("/api/session")
+    let response = Request::get("/api/session/probe")
         .send()
         .await
         .map_err(|_| ApiError::Unreachable)?;
-    if response.status() == 401 {
+    if response.status() == 204 || response.status() == 401 {
         return Ok(None);
     }
     read(response).await.map(Some)
