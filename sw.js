@@ -1,7 +1,9 @@
 // The app's service worker: keeps the app itself (the page, its script, wasm, styles and
 // fonts) so the app starts with no connection, between home visits. It never stores anything
 // from /api/: patient data lives only in the encrypted copy the app keeps in IndexedDB.
-const SHELL = 'mdt-shell-v2';
+// v3: the lazily loaded pages come in a few packs (scripts/pack-wasm.mjs), no longer in ~300
+// files; a new name drops the old copies.
+const SHELL = 'mdt-shell-v3';
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
@@ -11,7 +13,7 @@ self.addEventListener('install', (event) => {
     const html = await page.clone().text();
     await cache.put('/', page);
     // Trunk's output names each file by its content hash: the page lists all of them, the
-    // lazily loaded pages' modules in a meta tag (scripts/split-wasm.mjs).
+    // lazily loaded pages' loader and packs in a meta tag (scripts/split-wasm.mjs, pack-wasm.mjs).
     const files = [...html.matchAll(/(?:href|src)="(\/[^"]+)"/g)].map((m) => m[1]);
     const lazy = html.match(/<meta name="mdt-lazy-modules" content="([^"]*)"/);
     if (lazy) files.push(...lazy[1].split(' ').filter(Boolean));

@@ -1,7 +1,9 @@
 // The download's size budget: fails when the app's wasm, as sent (brotli, made at build time by
 // scripts/precompress.mjs), is more than 5 % above the figures in scripts/size-budget.json:
 // the first page (the main module: sign-in, unlock, the teams list, the sync client) and the whole
-// app (the main module and every lazily loaded page and chunk, see scripts/split-wasm.mjs).
+// app (the main module and every lazily loaded page and chunk, in their packs: see
+// scripts/split-wasm.mjs and pack-wasm.mjs). Also fails when the service worker would make more
+// requests than the budget's figure to keep the app when it installs (each costs a round trip).
 // Raising a figure is a visible commit; lower it when the app shrinks.
 //
 //   node scripts/check-size.mjs [dist]
@@ -29,7 +31,8 @@ const brotliSize = (file) => {
   }
   return fs.statSync(compressed).size;
 };
-const lazy = files.filter((f) => f.endsWith('.wasm') && !f.endsWith('_bg.wasm'));
+// The lazily loaded modules: in packs (.bin) once scripts/pack-wasm.mjs has run, else one file each.
+const lazy = files.filter((f) => (f.endsWith('.wasm') && !f.endsWith('_bg.wasm')) || /^mdt-web-pack-.*\.bin$/.test(f));
 const measured = {
   first_page_wasm_brotli_bytes: brotliSize(main[0]),
   whole_app_wasm_brotli_bytes: brotliSize(main[0]) + lazy.reduce((sum, f) => sum + brotliSize(f), 0),
@@ -54,5 +57,25 @@ for (const [name, size] of Object.entries(measured)) {
     console.log(`check-size: ${name} is more than 5 % under budget: lower the figure in scripts/size-budget.json to keep the gain.`);
   }
 }
-console.log(`check-size: ${lazy.length} lazily loaded modules and chunks beside the first page's`);
+console.log(`check-size: ${lazy.length} files of lazily loaded modules and chunks beside the first page's`);
+
+// What the service worker fetches when it installs (as sw.js reads index.html): the page, every
+// file it links, and the lazily loaded pages' loader and packs named in its meta tag.
+const html = fs.readFileSync(path.join(dist, 'index.html'), 'utf8');
+const linked = [...html.matchAll(/(?:href|src)="(\/[^"]+)"/g)].map((m) => m[1]);
+const named = html.match(/<meta name="mdt-lazy-modules" content="([^"]*)"/)?.[1].split(' ').filter(Boolean) ?? [];
+const requests = 1 + linked.length + named.length;
+const allowedRequests = budget.service_worker_install_requests;
+if (typeof allowedRequests !== 'number') {
+  console.error('check-size: scripts/size-budget.json has no service_worker_install_requests');
+  process.exit(1);
+}
+console.log(`check-size: service_worker_install_requests ${requests}; budget ${allowedRequests}`);
+if (requests > allowedRequests) {
+  console.error(
+    `check-size: the service worker would make ${requests} requests when it installs, more than the ${allowedRequests} in scripts/size-budget.json ` +
+      '(are the lazily loaded modules packed? see scripts/pack-wasm.mjs)',
+  );
+  failed = true;
+}
 process.exit(failed ? 1 : 0);
