@@ -1,10 +1,11 @@
 // Trunk's post-build hook. Trunk runs the hooks of one stage at the same time, so the steps that
 // must follow each other are one hook: first the wasm is split (lazy pages) and optimised, and the
-// lazily loaded modules packed into a few files, then the loader leaves index.html (CSP) and the
-// NHS stylesheet its remote fonts (CSP), then every file is compressed (index.html included, as
-// rewritten).
+// lazily loaded modules packed into a few files; then the loader leaves index.html (CSP), the NHS
+// stylesheet loses its remote fonts (CSP) and the service worker is stamped with the build; then
+// every file is compressed (index.html included, as rewritten).
 await import('./split-wasm.mjs');
 await import('./pack-wasm.mjs');
 await import('./externalize-loader.mjs');
 await import('./strip-font-faces.mjs');
+await import('./stamp-service-worker.mjs');
 await import('./precompress.mjs');
