@@ -208,7 +208,8 @@ export function median(values) {
 
 export const fmtInt = (n) => Math.round(n).toLocaleString('en-GB');
 export const fmtMs = (ms) => (ms >= 100 ? `${Math.round(ms).toLocaleString('en-GB')} ms` : `${ms.toFixed(1)} ms`);
-export const fmtKB = (bytes) => `${(bytes / 1000).toFixed(bytes >= 100000 ? 0 : 1)} KB`;
+export const fmtKB = (bytes) =>
+  bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1000).toFixed(bytes >= 100000 ? 0 : 1)} KB`;
 
 /** Appends a stage's result (an object) to MDT_BENCH_RESULTS (a JSON-lines file) for the summary. */
 export function saveResult(stage, result) {

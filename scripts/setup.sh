@@ -94,6 +94,21 @@ ensure_chromium() {
   fi
 }
 
+# Lighthouse for the phone benchmark (scripts/bench_lighthouse.mjs), pinned, in a directory of
+# its own beside the project's node_modules (it is no part of the test command). It drives
+# Debian's Chromium (CHROME_PATH); its puppeteer-core downloads no browser.
+LIGHTHOUSE_VERSION="12.2.3"
+LIGHTHOUSE_DIR="$ROOT/.tools/lighthouse"
+ensure_lighthouse() {
+  if [ "$(node -p "require('$LIGHTHOUSE_DIR/node_modules/lighthouse/package.json').version" 2>/dev/null)" != "$LIGHTHOUSE_VERSION" ]; then
+    step "Installing Lighthouse $LIGHTHOUSE_VERSION"
+    rm -rf "$LIGHTHOUSE_DIR"
+    mkdir -p "$LIGHTHOUSE_DIR"
+    npm install --prefix "$LIGHTHOUSE_DIR" --no-audit --no-fund --save-exact "lighthouse@$LIGHTHOUSE_VERSION"
+  fi
+  export CHROME_PATH=/usr/bin/chromium
+}
+
 # Debian's libfaketime, for running the servers of the tests on another day
 # (scripts/test-any-day.sh sets MDT_E2E_SHIFT_DAYS; tests/e2e/helpers.mjs preloads the library).
 ensure_faketime() {
