@@ -141,6 +141,22 @@ async function lighthouse(url, { desktop, headersFile, work }) {
   };
 }
 
+/**
+ * One Lighthouse run, tried again (at most twice more) when Lighthouse itself fails to record
+ * the page load (it sometimes reports NO_NAVSTART or NO_FCP under load): a figure is never made
+ * up, and a page that fails three times in a row still stops the benchmark.
+ */
+async function lighthouseAgain(url, options) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await lighthouse(url, options);
+    } catch (e) {
+      if (attempt >= 3 || !/NO_NAVSTART|NO_FCP|NO_LCP|Please run Lighthouse again/.test(String(e))) throw e;
+      console.log(`  (Lighthouse could not record ${url} on attempt ${attempt}; trying again)`);
+    }
+  }
+}
+
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-lighthouse-'));
 const plain = await startPlainServer();
 try {
@@ -158,7 +174,7 @@ try {
     for (const target of targets) {
       const runs = [];
       for (let i = 0; i < RUNS; i++) {
-        const r = await lighthouse(target.url, { desktop, headersFile: target.headersFile, work });
+        const r = await lighthouseAgain(target.url, { desktop, headersFile: target.headersFile, work });
         if (target.signedIn && !r.pulled) throw new Error('the signed-in home page did not sync (no pull answered 200): is the server built from the same commit as the app in dist? (else the session cookie did not reach it)');
         runs.push(r);
       }
