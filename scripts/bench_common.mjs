@@ -240,3 +240,17 @@ export function args(argv = process.argv.slice(2)) {
   }
   return out;
 }
+
+/**
+ * A benchmark script's command line: `stage --name value …`. `repeated(name)` is every value of
+ * `--name`, `option(name, fallback)` the last one.
+ */
+export function commandLine(argv = process.argv.slice(2)) {
+  const [stage, ...rest] = argv;
+  const repeated = (name) => {
+    const out = [];
+    for (let i = 0; i < rest.length; i++) if (rest[i] === `--${name}`) out.push(rest[++i]);
+    return out;
+  };
+  return { stage, repeated, option: (name, fallback) => repeated(name).at(-1) ?? fallback };
+}

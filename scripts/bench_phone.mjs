@@ -16,15 +16,9 @@
 //   node scripts/bench_phone.mjs sync --email E --password P --server "LABEL|URL" … [--runs 3]
 //   node scripts/bench_phone.mjs pages --email E --password P --server "LABEL|URL" [--runs 3]
 import { launchBrowser } from '../tests/e2e/helpers.mjs';
-import { signIn, request, expectStatus, median, fmtMs, fmtKB, saveResult } from './bench_common.mjs';
+import { commandLine, signIn, request, expectStatus, median, fmtMs, fmtKB, saveResult } from './bench_common.mjs';
 
-const [stage, ...rest] = process.argv.slice(2);
-function repeated(name) {
-  const out = [];
-  for (let i = 0; i < rest.length; i++) if (rest[i] === `--${name}`) out.push(rest[++i]);
-  return out;
-}
-const option = (name, fallback) => repeated(name).at(-1) ?? fallback;
+const { stage, repeated, option } = commandLine();
 const email = option('email');
 const password = option('password');
 const runs = Number(option('runs', 3));

@@ -10,17 +10,10 @@
 //   node scripts/bench_sync.mjs sync --person "LABEL|EMAIL|PASSWORD|REGION_URL|ALONE_URL" … [--runs 5]
 //   node scripts/bench_sync.mjs polls --target "LABEL|EMAIL|PASSWORD|URL|4,8,16,32,64" … [--seconds 10]
 import { spawnSync } from 'node:child_process';
-import { signIn, firstSync, median, fmtInt, fmtMs, fmtKB, saveResult } from './bench_common.mjs';
+import { commandLine, signIn, firstSync, median, fmtInt, fmtMs, fmtKB, saveResult } from './bench_common.mjs';
 
-const [stage, ...rest] = process.argv.slice(2);
+const { stage, repeated, option } = commandLine();
 
-/** The repeated `--name value` options of the command line. */
-function repeated(name) {
-  const out = [];
-  for (let i = 0; i < rest.length; i++) if (rest[i] === `--${name}`) out.push(rest[++i]);
-  return out;
-}
-const option = (name, fallback) => repeated(name).at(-1) ?? fallback;
 
 /** One new device's first sync (a fresh sign-in, so a new session and device). */
 async function newDevice(baseUrl, email, password) {

@@ -245,12 +245,13 @@ export function launchBrowser() {
 }
 
 /**
- * A fresh browser session (own cookies and storage) that records page errors. With a shifted
+ * A fresh browser session (own cookies and storage) that records page errors; `contextOptions`
+ * go to Playwright's `newContext` (e.g. `{ serviceWorkers: 'block' }`). With a shifted
  * clock (SHIFT_DAYS), every page of the context runs on Playwright's clock set to `now()`, time
  * flowing normally from there (a test may still pin it with `page.clock.setFixedTime`).
  */
-export async function session(browser) {
-  const context = await browser.newContext();
+export async function session(browser, contextOptions = {}) {
+  const context = await browser.newContext(contextOptions);
   if (SHIFT_DAYS !== 0) await context.clock.install({ time: now() });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { DEMO_PASSWORD, SHIFT_DAYS, explained, now, signIn, useServerAndBrowser } from './helpers.mjs';
+import { DEMO_PASSWORD, explained, session, signIn, useServerAndBrowser } from './helpers.mjs';
 
 const env = useServerAndBrowser(before, after, [], { demo: true, mail: false });
 
@@ -56,22 +56,6 @@ function lazyRoutes() {
   return routes;
 }
 
-/** A fresh browser session like helpers' `session`, with service workers allowed or blocked. */
-async function freshSession(browser, serviceWorkers) {
-  const context = await browser.newContext({ serviceWorkers });
-  if (SHIFT_DAYS !== 0) await context.clock.install({ time: now() });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.consoleTail = [];
-  page.on('console', (m) => {
-    page.consoleTail.push(`${m.type()}: ${m.text()}`);
-    if (page.consoleTail.length > 40) page.consoleTail.shift();
-  });
-  return { context, page };
-}
-
 /** The hrefs of the links in the page's main content whose path matches `pattern`. */
 async function hrefs(page, pattern) {
   const all = await page.locator('main a[href^="/"]').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
@@ -109,7 +93,7 @@ test('every lazily loaded page opens the first time with at most three requests 
   assert.deepEqual(PAGES.map((p) => p.route).sort(), [...routes].sort(), 'the test opens every lazily loaded route of src/web/routes.rs');
 
   // The demo team's ids, found in the app as Priya (the coordinator).
-  const finder = await freshSession(browser, 'block');
+  const finder = await session(browser, { serviceWorkers: 'block' });
   const ids = await explained(finder.page, 'lazy-loading-ids', async () => {
     const page = finder.page;
     await signIn(page, baseUrl, PRIYA, DEMO_PASSWORD);
@@ -140,7 +124,7 @@ test('every lazily loaded page opens the first time with at most three requests 
   const counts = [];
   for (const { route, heading, current, who = PRIYA } of PAGES) {
     await t.test(route, async () => {
-      const { context, page } = await freshSession(browser, 'block');
+      const { context, page } = await session(browser, { serviceWorkers: 'block' });
       const name = `lazy-loading-${route.replace(/[^a-z]+/g, '-')}`;
       try {
         await explained(page, name, async () => {
@@ -177,7 +161,7 @@ test('every lazily loaded page opens the first time with at most three requests 
 
 test('code that failed to arrive is asked for again when the page is next opened', async () => {
   const { baseUrl, browser } = env;
-  const { context, page } = await freshSession(browser, 'block');
+  const { context, page } = await session(browser, { serviceWorkers: 'block' });
   try {
     await explained(page, 'lazy-loading-retry', async () => {
       await signIn(page, baseUrl, PRIYA, DEMO_PASSWORD);
@@ -212,7 +196,7 @@ test('code that failed to arrive is asked for again when the page is next opened
 
 test('the service worker keeps the whole app, every lazily loaded page included, in at most 30 requests', async () => {
   const { baseUrl, browser } = env;
-  const { context, page } = await freshSession(browser, 'allow');
+  const { context, page } = await session(browser, { serviceWorkers: 'allow' });
   try {
     await explained(page, 'lazy-loading-service-worker', async () => {
       const fetched = [];

@@ -589,10 +589,13 @@ impl SyncStore for StorePush<'_> {
 
     fn may_see(&mut self, record: &SyncRecord) -> Result<bool, Error> {
         let created_by = load_record(self.db, record.id)?.map_or(self.actor.user_id, |(_, c)| c);
-        Ok(
-            Sightlines::of(self.db, self.actor)?.may_see(self.actor, record, created_by)
-                && sight_of(self.db, self.actor.person_id, record)? != Sight::Hidden,
-        )
+        let sight = if record.entity == EntityKind::Organisation {
+            Sightlines::of(self.db, self.actor)?
+        } else {
+            Sightlines::without_organisations(self.db, self.actor)?
+        };
+        Ok(sight.may_see(self.actor, record, created_by)
+            && sight_of(self.db, self.actor.person_id, record)? != Sight::Hidden)
     }
 
     fn authorize(

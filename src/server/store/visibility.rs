@@ -33,14 +33,20 @@ pub fn teams_of(db: &dyn Db, person: Uuid) -> Result<HashSet<Uuid>, Error> {
 
 /// Everyone in any of `teams`.
 pub fn people_in(db: &dyn Db, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
+    ids_in_teams(
+        db,
+        "SELECT DISTINCT person_id FROM team_members WHERE team_id IN",
+        teams,
+    )
+}
+
+/// The ids `select` (a query ending "… team_id IN") finds for `teams`, in one statement.
+fn ids_in_teams(db: &dyn Db, select: &str, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
     if teams.is_empty() {
         return Ok(HashSet::new());
     }
     db.query(
-        &format!(
-            "SELECT DISTINCT person_id FROM team_members WHERE team_id IN ({})",
-            placeholders(1, teams.len())
-        ),
+        &format!("{select} ({})", placeholders(1, teams.len())),
         &teams.iter().map(Value::from).collect::<Vec<_>>(),
     )?
     .iter()
@@ -94,13 +100,21 @@ pub struct Sightlines {
 impl Sightlines {
     /// What `actor` may see now.
     pub fn of(db: &dyn Db, actor: &Actor) -> Result<Self, Error> {
+        let mut sight = Self::without_organisations(db, actor)?;
+        sight.organisations = organisations_used(db, actor, &sight.teams, &sight.people)?;
+        Ok(sight)
+    }
+
+    /// What `actor` may see of everything but organisations (left empty): enough to judge any
+    /// record that is not an organisation, one query fewer (a push judges every stored record
+    /// it changes).
+    pub fn without_organisations(db: &dyn Db, actor: &Actor) -> Result<Self, Error> {
         let teams = teams_of(db, actor.person_id)?;
         let people = people_in(db, &teams)?;
-        let organisations = organisations_used(db, actor, &teams, &people)?;
         Ok(Self {
             teams,
             people,
-            organisations,
+            organisations: HashSet::new(),
         })
     }
 
@@ -239,19 +253,11 @@ pub fn is_restricted(db: &dyn Db, id: Uuid) -> Result<Option<bool>, Error> {
 
 /// The restricted agenda items of `teams` (ids only: who may see each is decided per record).
 pub fn restricted_items(db: &dyn Db, teams: &HashSet<Uuid>) -> Result<HashSet<Uuid>, Error> {
-    if teams.is_empty() {
-        return Ok(HashSet::new());
-    }
-    db.query(
-        &format!(
-            "SELECT id FROM records WHERE restricted = 1 AND team_id IN ({})",
-            placeholders(1, teams.len())
-        ),
-        &teams.iter().map(Value::from).collect::<Vec<_>>(),
-    )?
-    .iter()
-    .map(|r| r.uuid(0))
-    .collect()
+    ids_in_teams(
+        db,
+        "SELECT id FROM records WHERE restricted = 1 AND team_id IN",
+        teams,
+    )
 }
 
 /// The stored data the write-permission table asks about ([`authorize::Facts`]), judged at
