@@ -12,11 +12,15 @@ self.addEventListener('install', (event) => {
     if (!page.ok) return;
     const html = await page.clone().text();
     await cache.put('/', page);
-    // Trunk's output names each file by its content hash: the page lists all of them, the
-    // lazily loaded pages' loader and packs in a meta tag (scripts/split-wasm.mjs, pack-wasm.mjs).
+    // Trunk's output names each file by its content hash: the page lists all of them, some in
+    // meta tags (scripts/split-wasm.mjs, pack-wasm.mjs, static-shell.mjs).
     const files = [...html.matchAll(/(?:href|src)="(\/[^"]+)"/g)].map((m) => m[1]);
-    const lazy = html.match(/<meta name="mdt-lazy-modules" content="([^"]*)"/);
-    if (lazy) files.push(...lazy[1].split(' ').filter(Boolean));
+    // The app's wasm, which the page does not preload (scripts/static-shell.mjs), and the lazily
+    // loaded pages' loader and packs.
+    for (const name of ['mdt-app-wasm', 'mdt-lazy-modules']) {
+      const named = html.match(new RegExp(`<meta name="${name}" content="([^"]*)"`));
+      if (named) files.push(...named[1].split(' ').filter(Boolean));
+    }
     await cache.addAll(files);
   })());
   self.skipWaiting();

@@ -63,7 +63,9 @@ console.log(`check-size: ${lazy.length} files of lazily loaded modules and chunk
 // file it links, and the lazily loaded pages' loader and packs named in its meta tag.
 const html = fs.readFileSync(path.join(dist, 'index.html'), 'utf8');
 const linked = [...html.matchAll(/(?:href|src)="(\/[^"]+)"/g)].map((m) => m[1]);
-const named = html.match(/<meta name="mdt-lazy-modules" content="([^"]*)"/)?.[1].split(' ').filter(Boolean) ?? [];
+const named = ['mdt-app-wasm', 'mdt-lazy-modules'].flatMap(
+  (name) => html.match(new RegExp(`<meta name="${name}" content="([^"]*)"`))?.[1].split(' ').filter(Boolean) ?? [],
+);
 const requests = 1 + linked.length + named.length;
 const allowedRequests = budget.service_worker_install_requests;
 if (typeof allowedRequests !== 'number') {

@@ -849,7 +849,7 @@ impl Facts for ReplicaFacts<'_> {
     fn teams_of(&mut self, person: Uuid) -> Result<Vec<Team>, Self::Error> {
         Ok(self
             .replica
-            .all::<Team>()
+            .entities::<Team>()
             .into_iter()
             .map(|(_, t)| t)
             .filter(|t| t.can_read(person))

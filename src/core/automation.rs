@@ -29,8 +29,8 @@ impl Replica {
         now: DateTime<Utc>,
         mut new_mutation_id: impl FnMut() -> Uuid,
     ) -> usize {
-        let meetings = self.all::<Meeting>();
-        let items = self.all::<AgendaItem>();
+        let meetings = self.entities::<Meeting>();
+        let items = self.entities::<AgendaItem>();
         let mut teams: Vec<Uuid> = meetings.iter().map(|(_, m)| m.team_id).collect();
         teams.sort();
         teams.dedup();
@@ -39,12 +39,12 @@ impl Replica {
             let team_meetings: Vec<_> = meetings
                 .iter()
                 .filter(|(_, m)| m.team_id == team)
-                .map(|(v, m)| (v.id, m.clone()))
+                .cloned()
                 .collect();
             let team_items: Vec<_> = items
                 .iter()
                 .filter(|(_, i)| i.team_id == team)
-                .map(|(v, i)| (v.id, i.clone()))
+                .cloned()
                 .collect();
             for (id, item) in carry_forward(&team_meetings, &team_items, now) {
                 let original_brief = item
@@ -77,9 +77,9 @@ impl Replica {
         now: DateTime<Utc>,
         mut new_mutation_id: impl FnMut() -> Uuid,
     ) -> usize {
-        let actions = self.all::<Action>();
-        let meetings = self.all::<Meeting>();
-        let items = self.all::<AgendaItem>();
+        let actions = self.entities::<Action>();
+        let meetings = self.entities::<Meeting>();
+        let items = self.entities::<AgendaItem>();
         let mut teams: Vec<Uuid> = actions
             .iter()
             .filter(|(_, a)| a.status.is_open())
@@ -94,15 +94,15 @@ impl Replica {
                 .filter(|(_, m)| {
                     m.team_id == team && m.status == MeetingStatus::Planned && m.ends_at > now
                 })
-                .min_by_key(|(v, m)| (m.starts_at, v.id))
-                .map(|(v, m)| (v.id, m))
+                .min_by_key(|(id, m)| (m.starts_at, *id))
+                .map(|(id, m)| (*id, m))
             else {
                 continue;
             };
             let on_agenda: Vec<(Uuid, AgendaItem)> = items
                 .iter()
                 .filter(|(_, i)| i.meeting_id == meeting_id)
-                .map(|(v, i)| (v.id, i.clone()))
+                .cloned()
                 .collect();
             let review_id = actions_review_id(meeting_id);
             if on_agenda
@@ -157,13 +157,13 @@ impl Replica {
     ) -> usize {
         let today = uk_time::uk_today(now);
         let mut created = 0;
-        for (v, series) in self
-            .all::<Series>()
+        for (series_id, series) in self
+            .entities::<Series>()
             .into_iter()
             .filter(|(_, s)| !s.cancelled)
         {
             for occurrence in series.occurrences(today, today + chrono::Duration::weeks(weeks)) {
-                let id = Series::meeting_id(v.id, occurrence.original);
+                let id = Series::meeting_id(series_id, occurrence.original);
                 if self.view(id).is_some() || self.confirmed().get(&id).is_some_and(|r| r.deleted) {
                     continue;
                 }

@@ -44,12 +44,12 @@ pub fn holds_patient_data(kind: EntityKind) -> bool {
 pub fn offline_meetings(replica: &Replica, now: DateTime<Utc>) -> HashSet<Uuid> {
     let since = now - Duration::hours(CURRENT_MEETING_GRACE_HOURS);
     let mut by_team: HashMap<Uuid, Vec<(DateTime<Utc>, Uuid)>> = HashMap::new();
-    for (v, m) in replica.all::<Meeting>() {
+    for (id, m) in replica.entities::<Meeting>() {
         if m.status != MeetingStatus::Cancelled && m.ends_at >= since {
             by_team
                 .entry(m.team_id)
                 .or_default()
-                .push((m.starts_at, v.id));
+                .push((m.starts_at, id));
         }
     }
     by_team
@@ -75,35 +75,35 @@ pub fn records_to_keep(replica: &Replica, now: DateTime<Utc>) -> HashSet<Uuid> {
 
     let mut patients = HashSet::new();
     let mut items = HashSet::new();
-    for (v, item) in replica.all::<AgendaItem>() {
+    for (id, item) in replica.entities::<AgendaItem>() {
         if meetings.contains(&item.meeting_id) {
-            items.insert(v.id);
+            items.insert(id);
             patients.extend(item.patient_id);
         }
     }
     let mut briefs = HashSet::new();
-    for (v, brief) in replica.all::<Brief>() {
+    for (id, brief) in replica.entities::<Brief>() {
         if items.contains(&brief.item_id) {
-            briefs.insert(v.id);
+            briefs.insert(id);
         }
     }
     let receipts = replica
-        .all::<ReadReceipt>()
+        .entities::<ReadReceipt>()
         .into_iter()
         .filter(|(_, r)| briefs.contains(&r.brief_id))
-        .map(|(v, _)| v.id);
+        .map(|(id, _)| id);
     let mut actions = HashSet::new();
-    for (v, action) in replica.all::<Action>() {
+    for (id, action) in replica.entities::<Action>() {
         if action.status.is_open() {
-            actions.insert(v.id);
+            actions.insert(id);
             patients.extend(action.patient_id);
         }
     }
     let events = replica
-        .all::<ActionEvent>()
+        .entities::<ActionEvent>()
         .into_iter()
         .filter(|(_, e)| actions.contains(&e.action_id))
-        .map(|(v, _)| v.id);
+        .map(|(id, _)| id);
     keep.extend(receipts.collect::<Vec<_>>());
     keep.extend(events.collect::<Vec<_>>());
     keep.extend(items);

@@ -259,6 +259,39 @@ impl PullResponse {
     }
 }
 
+/// A [`PullResponse`] whose records are still JSON text, each checked only as JSON: the app
+/// reads them into [`SyncRecord`]s a few at a time ([`RawPullResponse::record`]), so a page of
+/// a thousand records never holds a phone's screen for long.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPullResponse<'a> {
+    #[serde(borrow)]
+    pub records: Vec<&'a serde_json::value::RawValue>,
+    pub cursor: u64,
+    pub more: bool,
+}
+
+impl<'a> RawPullResponse<'a> {
+    /// Reads the answer's outline; the records stay text.
+    pub fn parse(json: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Reads one of [`RawPullResponse::records`] as a record.
+    pub fn record(raw: &serde_json::value::RawValue) -> Result<SyncRecord, serde_json::Error> {
+        serde_json::from_str(raw.get())
+    }
+
+    /// The answer with the records read, as [`PullResponse`].
+    pub fn with_records(&self, records: Vec<SyncRecord>) -> PullResponse {
+        PullResponse {
+            records,
+            cursor: self.cursor,
+            more: self.more,
+        }
+    }
+}
+
 /// How a mutation's sequence number relates to what the server has seen from its device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SequenceCheck {

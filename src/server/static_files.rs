@@ -1,17 +1,25 @@
 //! The built browser app (`dist/`): each file sent as compressed at build time (brotli, else
 //! gzip, when the browser accepts it), files whose names carry a content hash cached for a
 //! year, everything else revalidated on every load, and any path that is not a file answered
-//! with `index.html` (the app's own routes).
+//! with the app's first page (the app's own routes).
+//!
+//! The first page paints before the app's code arrives (a static shell; see `index.html`): the
+//! sign-in form, or for a request that carries a session cookie `index-signed-in.html`, which
+//! says the person's work is opening. Whether the session is still valid does not matter here:
+//! the app asks, and an ended session gets the sign-in page a moment later.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
+
+use super::auth::SESSION_COOKIE;
 
 /// A hashed file never changes under its name: a new build has new names.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -19,16 +27,75 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// so a new release reaches everyone on their next load.
 const REVALIDATE: &str = "no-cache";
 
+/// The app's first page in its two forms (see the module documentation).
+#[derive(Clone)]
+struct FirstPages {
+    signed_out: PathBuf,
+    /// `None` for a build without it (an older one): everyone gets the sign-in form's page.
+    signed_in: Option<PathBuf>,
+}
+
+impl FirstPages {
+    fn in_dist(dist: &Path) -> Self {
+        let signed_in = dist.join("index-signed-in.html");
+        Self {
+            signed_out: dist.join("index.html"),
+            signed_in: signed_in.is_file().then_some(signed_in),
+        }
+    }
+
+    /// Sends the page for this request, compressed as the browser accepts.
+    async fn send(self, request: Request) -> Response {
+        let file = match &self.signed_in {
+            Some(page) if carries_session(request.headers()) => page,
+            _ => &self.signed_out,
+        };
+        let mut response = ServeFile::new(file)
+            .precompressed_br()
+            .precompressed_gzip()
+            .oneshot(request)
+            .await
+            .map(IntoResponse::into_response)
+            .unwrap_or_else(|never| match never {});
+        // The same address is sent as two pages: caches must tell them apart.
+        response.headers_mut().insert(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding, cookie"),
+        );
+        response
+    }
+}
+
+/// Whether the request has a session cookie (valid or not).
+fn carries_session(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .any(|(name, value)| name == SESSION_COOKIE && !value.is_empty())
+}
+
 /// The app's files under `dist`, for the router's fallback.
 pub fn router<S: Clone + Send + Sync + 'static>(dist: &Path) -> Router<S> {
-    let index = ServeFile::new(dist.join("index.html"))
-        .precompressed_br()
-        .precompressed_gzip();
+    let pages = FirstPages::in_dist(dist);
+    let first_page = {
+        let pages = pages.clone();
+        move |request: Request| pages.clone().send(request)
+    };
+    let fallback = tower::service_fn(move |request: Request| {
+        let pages = pages.clone();
+        async move { Ok::<_, std::convert::Infallible>(pages.send(request).await) }
+    });
     let files = ServeDir::new(dist)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(index);
+        .fallback(fallback);
     Router::new()
+        .route("/", axum::routing::get(first_page.clone()))
+        .route("/index.html", axum::routing::get(first_page.clone()))
+        .route("/index-signed-in.html", axum::routing::get(first_page))
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_policy))
 }
@@ -72,14 +139,75 @@ async fn cache_policy(request: Request, next: Next) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static(if fingerprinted { IMMUTABLE } else { REVALIDATE }),
     );
-    // The same name is sent in different encodings: caches must tell them apart.
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    // The same name is sent in different encodings: caches must tell them apart (the first
+    // page says so itself, adding the cookie).
+    if !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
+
+    /// The body and `Vary` of `path` asked for with these cookies, from a dist holding `files`.
+    async fn first_page(files: &[(&str, &str)], path: &str, cookies: &[&str]) -> (String, String) {
+        let dist = tempfile::tempdir().unwrap();
+        for (name, body) in files {
+            std::fs::write(dist.path().join(name), body).unwrap();
+        }
+        let mut request = Request::get(path);
+        for cookie in cookies {
+            request = request.header(header::COOKIE, *cookie);
+        }
+        let response = router::<()>(dist.path())
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path} {cookies:?}");
+        let vary = response.headers()[header::VARY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (String::from_utf8(body.to_vec()).unwrap(), vary)
+    }
+
+    #[tokio::test]
+    async fn a_request_with_a_session_gets_the_opening_page_and_others_the_sign_in_page() {
+        let both = [
+            ("index.html", "sign-in form"),
+            ("index-signed-in.html", "opening"),
+        ];
+        for path in [
+            "/",
+            "/index.html",
+            "/teams/6b1a3c1e-7b1f-4e1e-9a55-3f1f5c2f3d1a",
+        ] {
+            for (cookies, expected) in [
+                (&[][..], "sign-in form"),
+                (&["mdt_session=abc"][..], "opening"),
+                (&["theme=dark; mdt_session=abc; other=1"][..], "opening"),
+                (&["theme=dark", "mdt_session=abc"][..], "opening"),
+                (&["mdt_session="][..], "sign-in form"),
+                (&["not_mdt_session=abc"][..], "sign-in form"),
+                (&["mdt_sessionx=abc"][..], "sign-in form"),
+            ] {
+                let (body, vary) = first_page(&both, path, cookies).await;
+                assert_eq!(body, expected, "{path} with {cookies:?}");
+                assert_eq!(vary, "accept-encoding, cookie", "{path}");
+            }
+        }
+        // The opening page is never sent by its own name to a request without a session.
+        let (body, _) = first_page(&both, "/index-signed-in.html", &[]).await;
+        assert_eq!(body, "sign-in form");
+        // A build without the opening page: the sign-in page for everyone.
+        let (body, _) =
+            first_page(&[("index.html", "sign-in form")], "/", &["mdt_session=abc"]).await;
+        assert_eq!(body, "sign-in form");
+    }
 
     #[test]
     fn hashed_names_are_told_from_plain_ones() {

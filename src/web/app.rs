@@ -14,7 +14,7 @@ use crate::web::client::listeners;
 use crate::web::client::sync::SyncClient;
 use crate::web::client::vault::{self, LastUser, Loaded, Vault};
 use crate::web::components::{Header, RefusedChanges, SessionEnded};
-use crate::web::pages::sign_in::SignInPage;
+use crate::web::pages::sign_in::{SignInField, SignInPage, TypedBeforeStart};
 use crate::web::pages::unlock::{OpenElsewherePage, UnlockPage};
 use crate::web::routes;
 
@@ -129,6 +129,55 @@ async fn unlock(last: LastUser, password: String) -> Result<SessionState, String
     }))
 }
 
+/// Whether the page's static first paint (`index.html`, `#mdt-shell`) is still showing.
+fn static_shell_showing() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("mdt-shell"))
+        .is_some()
+}
+
+/// Takes the static first paint away as the app shows its own page, returning what was typed
+/// into its sign-in form; `None` once it has gone.
+fn take_static_shell() -> Option<TypedBeforeStart> {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window()?.document()?;
+    let shell = document.get_element_by_id("mdt-shell")?;
+    let input = |selector: &str| {
+        shell
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+    };
+    let value = |selector: &str| input(selector).map(|i| i.value()).unwrap_or_default();
+    let focused = document.active_element().and_then(|active| {
+        let is = |selector: &str| {
+            input(selector).is_some_and(|i| AsRef::<web_sys::Element>::as_ref(&i) == &active)
+        };
+        if is("#email") {
+            Some(SignInField::Email)
+        } else if is("#password") {
+            Some(SignInField::Password)
+        } else {
+            None
+        }
+    });
+    let sign_in_requested = shell
+        .query_selector("form[data-sign-in-requested]")
+        .ok()
+        .flatten()
+        .is_some();
+    let typed = TypedBeforeStart {
+        email: value("#email"),
+        password: value("#password"),
+        focused,
+        sign_in_requested,
+    };
+    shell.remove();
+    Some(typed)
+}
+
 /// The whole app: checks the session, opens the device's copy, then shows the app.
 #[component]
 pub fn App() -> impl IntoView {
@@ -174,16 +223,25 @@ pub fn App() -> impl IntoView {
         <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
         <Router>
             {move || match session.get() {
-                SessionState::Checking | SessionState::Opening => view! {
-                    <main class="nhsuk-width-container nhsuk-main-wrapper" id="maincontent">
-                        <p class="nhsuk-body" role="status">"Opening your work on this device…"</p>
-                    </main>
-                }.into_any(),
-                SessionState::SignedOut { problem } => view! {
-                    <Header user=None/>
-                    <SignInPage problem=problem on_signed_in=on_signed_in/>
-                }.into_any(),
+                // The static first paint says as much until the app knows where it stands.
+                SessionState::Checking if static_shell_showing() => ().into_any(),
+                SessionState::Checking | SessionState::Opening => {
+                    take_static_shell();
+                    view! {
+                        <main class="nhsuk-width-container nhsuk-main-wrapper" id="maincontent">
+                            <p class="nhsuk-body" role="status">"Opening your work on this device…"</p>
+                        </main>
+                    }.into_any()
+                }
+                SessionState::SignedOut { problem } => {
+                    let typed = take_static_shell();
+                    view! {
+                        <Header user=None/>
+                        <SignInPage problem=problem typed=typed on_signed_in=on_signed_in/>
+                    }.into_any()
+                }
                 SessionState::Locked { user, reason } => {
+                    take_static_shell();
                     let last = user.clone();
                     view! {
                         <Header user=None/>
@@ -202,8 +260,14 @@ pub fn App() -> impl IntoView {
                             on_switch_user=Callback::new(move |_| session.set(SessionState::SignedOut { problem: None }))/>
                     }.into_any()
                 }
-                SessionState::OpenElsewhere => view! { <Header user=None/><OpenElsewherePage/> }.into_any(),
-                SessionState::SignedIn(opened) => view! { <SignedIn opened=opened on_lock=on_lock/> }.into_any(),
+                SessionState::OpenElsewhere => {
+                    take_static_shell();
+                    view! { <Header user=None/><OpenElsewherePage/> }.into_any()
+                }
+                SessionState::SignedIn(opened) => {
+                    take_static_shell();
+                    view! { <SignedIn opened=opened on_lock=on_lock/> }.into_any()
+                }
             }}
         </Router>
     }

@@ -77,8 +77,10 @@ async function followLink(page, path) {
 /** The files the service worker keeps when it installs, read from index.html as sw.js reads it. */
 function serviceWorkerFiles(html) {
   const files = [...html.matchAll(/(?:href|src)="(\/[^"]+)"/g)].map((m) => m[1]);
-  const lazy = html.match(/<meta name="mdt-lazy-modules" content="([^"]*)"/);
-  if (lazy) files.push(...lazy[1].split(' ').filter(Boolean));
+  for (const name of ['mdt-app-wasm', 'mdt-lazy-modules']) {
+    const named = html.match(new RegExp(`<meta name="${name}" content="([^"]*)"`));
+    if (named) files.push(...named[1].split(' ').filter(Boolean));
+  }
   return ['/', ...files];
 }
 

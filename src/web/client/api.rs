@@ -5,7 +5,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::core::api::{ApiErrorBody, Colleague, ColleagueLookup, CurrentUser, SignInRequest};
-use crate::core::sync::{PullResponse, PushRequest, PushResponse};
+use crate::core::sync::{PullResponse, PushRequest, PushResponse, RawPullResponse};
+use crate::web::client::tasks;
 
 /// Header the server requires on state-changing requests (CSRF defence).
 const APP_HEADER: (&str, &str) = ("X-Requested-With", "mdt-app");
@@ -44,25 +45,35 @@ async fn send<T: DeserializeOwned>(
     read(response).await
 }
 
+/// An answer the app cannot read (a server of another version).
+fn not_understood() -> ApiError {
+    ApiError::Refused(
+        "The server sent an answer this version of the app does not understand. Reload the page."
+            .into(),
+    )
+}
+
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     if response.ok() {
-        return response
-            .json::<T>()
-            .await
-            .map_err(|_| ApiError::Refused("The server sent an answer this version of the app does not understand. Reload the page.".into()));
+        return response.json::<T>().await.map_err(|_| not_understood());
     }
+    Err(refusal(response).await)
+}
+
+/// Why the server did not answer with what was asked for (a response that is not OK).
+async fn refusal(response: Response) -> ApiError {
     if response.status() == 401 && !response.url().ends_with("/api/session") {
-        return Err(ApiError::SignedOut);
+        return ApiError::SignedOut;
     }
     // Proxies and crashed servers answer with HTML; only trust our JSON error bodies.
     match response.json::<ApiErrorBody>().await {
-        Ok(body) if response.status() >= 500 => Err(ApiError::Unavailable(body.error)),
-        Ok(body) => Err(ApiError::Refused(body.error)),
-        Err(_) if response.status() >= 500 => Err(ApiError::Unreachable),
-        Err(_) => Err(ApiError::Refused(format!(
+        Ok(body) if response.status() >= 500 => ApiError::Unavailable(body.error),
+        Ok(body) => ApiError::Refused(body.error),
+        Err(_) if response.status() >= 500 => ApiError::Unreachable,
+        Err(_) => ApiError::Refused(format!(
             "The server refused the request ({}).",
             response.status()
-        ))),
+        )),
     }
 }
 
@@ -314,11 +325,25 @@ pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
 }
 
 /// Fetches changes after `since`.
+/// Reads a page of changes a few records at a time (a first sync brings a thousand), handing
+/// the page back to the browser between slices.
 pub async fn pull(since: u64) -> Result<PullResponse, ApiError> {
-    send(
-        Request::get("/api/sync/pull")
-            .query([("since", since.to_string())])
-            .build(),
-    )
-    .await
+    let response = Request::get("/api/sync/pull")
+        .query([("since", since.to_string())])
+        .send()
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    if !response.ok() {
+        return Err(refusal(response).await);
+    }
+    let text = response.text().await.map_err(|_| ApiError::Unreachable)?;
+    let mut slices = tasks::Slices::start();
+    let raw = RawPullResponse::parse(&text).map_err(|_| not_understood())?;
+    slices.pause_if_due().await;
+    let mut records = Vec::with_capacity(raw.records.len());
+    for record in &raw.records {
+        records.push(RawPullResponse::record(record).map_err(|_| not_understood())?);
+        slices.pause_if_due().await;
+    }
+    Ok(raw.with_records(records))
 }

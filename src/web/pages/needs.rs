@@ -34,7 +34,15 @@ pub fn WhatNeedsYou() -> impl IntoView {
     view! {
         <section aria-labelledby="needs-title" data-testid="what-needs-you">
             <h1 id="needs-title">"What needs you"</h1>
-            <div inner_html=markup></div>
+            {move || if sync.holds_copy() {
+                view! { <div inner_html=markup></div> }.into_any()
+            } else {
+                view! {
+                    <p class="nhsuk-body" role="status" data-testid="first-copy-coming">
+                        "Fetching your teams' meetings, briefs and actions to this device…"
+                    </p>
+                }.into_any()
+            }}
         </section>
     }
 }

@@ -5,17 +5,40 @@ use leptos::prelude::*;
 use crate::core::api::CurrentUser;
 use crate::web::client::api;
 
+/// Which field of the sign-in form had the keyboard focus.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SignInField {
+    Email,
+    Password,
+}
+
+/// What a person did in the page's static sign-in form (`index.html`) before the app arrived
+/// to take it over: the app's form starts from it, so nothing typed is lost.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypedBeforeStart {
+    pub email: String,
+    pub password: String,
+    pub focused: Option<SignInField>,
+    /// They pressed "Sign in" (or Enter): the app signs in straight away.
+    pub sign_in_requested: bool,
+}
+
 /// Email and password form. What was typed stays in place when sign-in fails.
 #[component]
 pub fn SignInPage(
     /// Why the session check failed, if it did (e.g. the server is unreachable).
     problem: Option<String>,
+    /// What was typed into the static form before the app started, if anything.
+    typed: Option<TypedBeforeStart>,
     /// Called with the user and the password once signed in (the password also protects the
     /// copy kept on this device for working offline).
     on_signed_in: Callback<(CurrentUser, String)>,
 ) -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let typed = typed.unwrap_or_default();
+    let email = RwSignal::new(typed.email);
+    let password = RwSignal::new(typed.password);
+    let email_input = NodeRef::<leptos::html::Input>::new();
+    let password_input = NodeRef::<leptos::html::Input>::new();
     let sign_in = Action::new_local(|(email, password): &(String, String)| {
         let (email, password) = (email.clone(), password.clone());
         async move {
@@ -37,6 +60,22 @@ pub fn SignInPage(
         ev.prevent_default();
         sign_in.dispatch((email.get_untracked(), password.get_untracked()));
     };
+    // Carry on where the static form left off: the same field keeps the keyboard, and a
+    // sign-in already asked for goes ahead.
+    if let Some(field) = typed.focused {
+        let input = match field {
+            SignInField::Email => email_input,
+            SignInField::Password => password_input,
+        };
+        Effect::new(move |_| {
+            if let Some(input) = input.get() {
+                let _ = input.focus();
+            }
+        });
+    }
+    if typed.sign_in_requested {
+        sign_in.dispatch((email.get_untracked(), password.get_untracked()));
+    }
     view! {
         <div class="nhsuk-width-container">
             <main class="nhsuk-main-wrapper" id="maincontent">
@@ -54,13 +93,13 @@ pub fn SignInPage(
                             <div class="nhsuk-form-group">
                                 <label class="nhsuk-label" for="email">"Email address"</label>
                                 <input class="nhsuk-input" id="email" name="email" type="email" autocomplete="username"
-                                    spellcheck="false" prop:value=move || email.get()
+                                    spellcheck="false" node_ref=email_input prop:value=move || email.get()
                                     on:input=move |ev| email.set(event_target_value(&ev))/>
                             </div>
                             <div class="nhsuk-form-group">
                                 <label class="nhsuk-label" for="password">"Password"</label>
                                 <input class="nhsuk-input" id="password" name="password" type="password"
-                                    autocomplete="current-password" prop:value=move || password.get()
+                                    autocomplete="current-password" node_ref=password_input prop:value=move || password.get()
                                     on:input=move |ev| password.set(event_target_value(&ev))/>
                             </div>
                             <button class="nhsuk-button" type="submit" disabled=move || sign_in.pending().get()>

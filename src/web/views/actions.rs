@@ -146,10 +146,9 @@ pub fn action_cards(
     keep: impl Fn(&Action) -> bool,
 ) -> Vec<ActionCardData> {
     let mut actions: Vec<(Uuid, Action)> = replica
-        .all::<Action>()
+        .entities::<Action>()
         .into_iter()
         .filter(|(_, a)| keep(a))
-        .map(|(v, a)| (v.id, a))
         .collect();
     if actions.is_empty() {
         return Vec::new();
@@ -157,7 +156,7 @@ pub fn action_cards(
     // Histories only of the actions shown: reading every event is the expensive part.
     let kept: std::collections::HashSet<Uuid> = actions.iter().map(|(id, _)| *id).collect();
     let mut events: HashMap<Uuid, Vec<ActionEvent>> = HashMap::new();
-    for (_, e) in replica.all::<ActionEvent>() {
+    for (_, e) in replica.entities::<ActionEvent>() {
         if kept.contains(&e.action_id) {
             events.entry(e.action_id).or_default().push(e);
         }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::SyncClient;
 use crate::core::sync::SyncRecord;
+use crate::web::client::tasks;
 use crate::web::client::vault::{self, SavedState, Vault};
 
 /// The state of the device's copy and of the saves to it.
@@ -75,6 +76,8 @@ impl SyncClient {
         let this = *self;
         spawn_local(async move {
             loop {
+                // Not in the task that asked (a pull's, which has just redrawn the page).
+                tasks::yield_to_browser().await;
                 let Some((_, records, strict)) = copy.save_again.try_get_value() else {
                     return;
                 };
@@ -122,6 +125,7 @@ impl SyncClient {
                     .collect();
                 complete = Some(r.confirmed().keys().all(|id| keep.contains(id)));
             });
+            tasks::yield_to_browser().await;
         }
         let state = self.replica.with_untracked(|r| SavedState {
             user,

@@ -57,6 +57,9 @@ pub struct SyncClient {
     pub status: RwSignal<SyncStatus>,
     /// When each unsent change was made.
     pub queued_at: RwSignal<BTreeMap<Uuid, DateTime<Utc>>>,
+    /// The device holds a whole copy: one kept from before, or a first sync that has finished.
+    /// Until then an empty list means "not here yet", not "nothing".
+    holds_copy: RwSignal<bool>,
     /// Patient records opened while offline, not yet reported for the audit trail.
     offline_views: StoredValue<Vec<(Uuid, DateTime<Utc>)>>,
     user: StoredValue<Option<CurrentUser>>,
@@ -78,6 +81,19 @@ impl SyncClient {
         )
     }
 
+    /// Whether the device holds a whole copy yet (tracked): false on a new device until its
+    /// first sync has brought everything, when pages say the work is on its way instead of
+    /// showing empty lists.
+    pub fn holds_copy(&self) -> bool {
+        self.holds_copy.get()
+    }
+
+    pub(super) fn note_copy_held(&self) {
+        if !self.holds_copy.get_untracked() {
+            self.holds_copy.set(true);
+        }
+    }
+
     /// A client over the device's opened copy, restoring what it holds (unsent changes first).
     /// Without a vault (the browser gives no storage) the client works from memory and says so.
     pub fn open(user: CurrentUser, vault: Option<Vault>, loaded: Option<Loaded>) -> Self {
@@ -93,17 +109,22 @@ impl SyncClient {
                     l.state.complete,
                 );
                 client.drafts = Drafts::new(l.state.drafts);
+                client.holds_copy.set(true);
                 client.offline_views.set_value(l.state.offline_views);
                 client
             }
-            _ => Self::build(
-                Replica::new(Uuid::new_v4()),
-                Some(user),
-                vault,
-                BTreeMap::new(),
-                HashMap::new(),
-                true,
-            ),
+            _ => {
+                let client = Self::build(
+                    Replica::new(Uuid::new_v4()),
+                    Some(user),
+                    vault,
+                    BTreeMap::new(),
+                    HashMap::new(),
+                    true,
+                );
+                client.holds_copy.set(false);
+                client
+            }
         };
         if !has_vault {
             client.status.update(|s| {
@@ -128,6 +149,7 @@ impl SyncClient {
                 ..SyncStatus::default()
             }),
             queued_at: RwSignal::new(queued_at),
+            holds_copy: RwSignal::new(true),
             offline_views: StoredValue::new(Vec::new()),
             user: StoredValue::new(user),
             copy: DeviceCopy::new(vault, on_disk, complete),

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::SyncClient;
 use crate::core::sync::{retry_delay_ms, PushRequest, RETRY_MAX_MS};
 use crate::web::client::api::{self, ApiError};
+use crate::web::client::tasks;
 
 /// How far ahead each series' meetings are kept in the calendar.
 const SERIES_WEEKS_AHEAD: i64 = 12;
@@ -165,13 +166,16 @@ impl SyncClient {
             self.network.backfill_due.set_value(false);
         }
         // Undiscussed items of finished meetings move to the next meeting by themselves.
+        // The pages redraw only when something was added: a round of sync that changes nothing
+        // (every poll, mostly) costs a phone no redraw.
         let mut carried = 0;
-        self.replica.update(|r| {
+        self.replica.update_untracked(|r| {
             carried = r.stage_series_meetings(Utc::now(), SERIES_WEEKS_AHEAD, Uuid::new_v4)
                 + r.stage_carry_forward(Utc::now(), Uuid::new_v4)
                 + r.stage_actions_reviews(Utc::now(), Uuid::new_v4)
         });
         if carried > 0 {
+            self.replica.notify();
             self.note_and_save_outbox();
             self.network.again.set_value(true);
         }
@@ -179,8 +183,20 @@ impl SyncClient {
     }
 
     /// Pulls pages until up to date: from the replica's cursor (resuming where the last pull
-    /// stopped), or from `since` (fetching again what the device's copy left out).
+    /// stopped), or from `since` (fetching again what the device's copy left out). The pages
+    /// showing the copy redraw once, when the pages pulled so far are all in (or a pull fails):
+    /// a new device's first sync is several pages, and a half-pulled copy would only redraw
+    /// the screen to say less than is true ("nothing needs you" before the actions arrive).
     async fn pull_from(&self, since: Option<u64>) -> Result<(), ApiError> {
+        let mut unshown = false;
+        let outcome = self.pull_pages(since, &mut unshown).await;
+        if unshown && !self.stopped() {
+            self.replica.notify();
+        }
+        outcome
+    }
+
+    async fn pull_pages(&self, since: Option<u64>, unshown: &mut bool) -> Result<(), ApiError> {
         let mut cursor = since;
         loop {
             let from = cursor.unwrap_or_else(|| self.replica.with_untracked(|r| r.cursor));
@@ -192,11 +208,19 @@ impl SyncClient {
             let next = pulled.cursor;
             // Working out what to keep offline reads every record: only when something came.
             let brought_records = !pulled.records.is_empty();
-            self.replica.update(|r| r.apply_pull(pulled));
+            // A pull that brings nothing (a poll, mostly) changes nothing shown: no redraw.
+            self.replica.update_untracked(|r| {
+                let accepted = r.accepted.len();
+                r.apply_pull(pulled);
+                *unshown |= brought_records || r.accepted.len() != accepted;
+            });
+            // The save runs in a task of its own (it begins by yielding), as does the next page.
             self.request_save(brought_records, false);
             if !more {
+                self.note_copy_held();
                 return Ok(());
             }
+            tasks::yield_to_browser().await;
             if cursor.is_some() {
                 cursor = Some(next);
             }
