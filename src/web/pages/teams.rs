@@ -31,14 +31,15 @@ pub fn TeamsPage() -> impl IntoView {
     };
     view! {
         <WhatNeedsYou/>
+        // On a new device the teams come with its first sync: nothing is said of them before
+        // (and nothing already on the screen is pushed down when they come).
+        <Show when=move || sync.holds_copy()>
         <h2>"Your teams"</h2>
         <p class="nhsuk-body">"The multidisciplinary teams you coordinate or belong to."</p>
         <a class="nhsuk-button" href=Page::NewTeam.href() role="button" draggable="false">"Create a team"</a>
         {move || {
             let teams = teams();
-            if teams.is_empty() && !sync.holds_copy() {
-                ().into_any()
-            } else if teams.is_empty() {
+            if teams.is_empty() {
                 view! {
                     <p class="nhsuk-body" data-testid="no-teams">"You are not in any team yet. Create one, or ask your MDT coordinator to add you."</p>
                 }.into_any()
@@ -81,5 +82,6 @@ pub fn TeamsPage() -> impl IntoView {
                 </ul>
             })
         }}
+        </Show>
     }
 }

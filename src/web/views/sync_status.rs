@@ -40,8 +40,11 @@ pub fn sentence(facts: &SyncFacts, now: DateTime<Utc>) -> String {
         .last_synced
         .map(|t| format!(" · last synced {}", uk_time::format_uk_time(t)));
     match (facts.online, facts.syncing, facts.unsent, last) {
-        (_, true, 0, None) => "Getting your teams' records for the first time…".into(),
-        (_, true, 0, Some(last)) => format!("Checking for new changes · all changes saved{last}"),
+        (_, true, 0, None) => "Getting your teams' work for the first time…".into(),
+        // A check for news with nothing to send says what was true before it: the line does not
+        // change (and jump to two lines on a phone) every few seconds.
+        (true, true, 0, Some(last)) => format!("Online · all changes saved{last}"),
+        (false, true, 0, Some(last)) => format!("Offline · all changes saved{last}"),
         (_, true, n, _) => format!("Sending {}{oldest}…", changes(n)),
         (true, false, 0, Some(last)) => format!("Online · all changes saved{last}"),
         (true, false, 0, None) => "Connecting to the server…".into(),
