@@ -37,8 +37,6 @@ pub fn SignInPage(
     let typed = typed.unwrap_or_default();
     let email = RwSignal::new(typed.email);
     let password = RwSignal::new(typed.password);
-    let email_input = NodeRef::<leptos::html::Input>::new();
-    let password_input = NodeRef::<leptos::html::Input>::new();
     let sign_in = Action::new_local(|(email, password): &(String, String)| {
         let (email, password) = (email.clone(), password.clone());
         async move {
@@ -63,12 +61,18 @@ pub fn SignInPage(
     // Carry on where the static form left off: the same field keeps the keyboard, and a
     // sign-in already asked for goes ahead.
     if let Some(field) = typed.focused {
-        let input = match field {
-            SignInField::Email => email_input,
-            SignInField::Password => password_input,
+        let id = match field {
+            SignInField::Email => "email",
+            SignInField::Password => "password",
         };
+        // Effects run once the page is in place.
         Effect::new(move |_| {
-            if let Some(input) = input.get() {
+            use wasm_bindgen::JsCast;
+            let input = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(id))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(input) = input {
                 let _ = input.focus();
             }
         });
@@ -93,13 +97,13 @@ pub fn SignInPage(
                             <div class="nhsuk-form-group">
                                 <label class="nhsuk-label" for="email">"Email address"</label>
                                 <input class="nhsuk-input" id="email" name="email" type="email" autocomplete="username"
-                                    spellcheck="false" node_ref=email_input prop:value=move || email.get()
+                                    spellcheck="false" prop:value=move || email.get()
                                     on:input=move |ev| email.set(event_target_value(&ev))/>
                             </div>
                             <div class="nhsuk-form-group">
                                 <label class="nhsuk-label" for="password">"Password"</label>
                                 <input class="nhsuk-input" id="password" name="password" type="password"
-                                    autocomplete="current-password" node_ref=password_input prop:value=move || password.get()
+                                    autocomplete="current-password" prop:value=move || password.get()
                                     on:input=move |ev| password.set(event_target_value(&ev))/>
                             </div>
                             <button class="nhsuk-button" type="submit" disabled=move || sign_in.pending().get()>

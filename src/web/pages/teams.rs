@@ -33,7 +33,7 @@ pub fn TeamsPage() -> impl IntoView {
         <WhatNeedsYou/>
         // On a new device the teams come with its first sync: nothing is said of them before
         // (and nothing already on the screen is pushed down when they come).
-        <Show when=move || sync.holds_copy()>
+        {move || sync.holds_copy().then(|| view! {
         <h2>"Your teams"</h2>
         <p class="nhsuk-body">"The multidisciplinary teams you coordinate or belong to."</p>
         <a class="nhsuk-button" href=Page::NewTeam.href() role="button" draggable="false">"Create a team"</a>
@@ -82,6 +82,6 @@ pub fn TeamsPage() -> impl IntoView {
                 </ul>
             })
         }}
-        </Show>
+        })}
     }
 }
