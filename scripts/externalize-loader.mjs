@@ -19,9 +19,7 @@ if (!found) {
   console.error('externalize-loader: no inline module script found in index.html');
   process.exit(1);
 }
-// The static sign-in form's handling comes first (scripts/shell-prelude.js).
-const prelude = fs.readFileSync(new URL('./shell-prelude.js', import.meta.url), 'utf8');
-const code = prelude + found[1].trim() + '\n';
+const code = found[1].trim() + '\n';
 const hash = crypto.createHash('sha256').update(code).digest('hex').slice(0, 16);
 const name = `boot-${hash}.js`;
 fs.writeFileSync(path.join(dir, name), code);

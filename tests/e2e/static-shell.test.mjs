@@ -40,14 +40,19 @@ async function layout(page) {
   }), SIGN_IN_PARTS);
 }
 
-/** Holds the app's wasm back until `release()` is called. */
+/**
+ * Holds the app back until `release()` is called: its loader, its glue code and its wasm (on a
+ * slow connection they arrive seconds after the form shows).
+ */
 async function holdTheApp(page) {
   let release;
   const gate = new Promise((resolve) => (release = resolve));
-  await page.route(WASM, async (route) => {
-    await gate;
-    await route.continue();
-  });
+  for (const code of [WASM, '**/boot-*.js', '**/mdt-web-*.js']) {
+    await page.route(code, async (route) => {
+      await gate;
+      await route.continue();
+    });
+  }
   return () => release();
 }
 
@@ -82,7 +87,7 @@ test('what is typed before the app arrives is kept: the field keeps the keyboard
   // Typed, not sent: the app's form holds the same and the password field keeps the focus.
   const typing = await session(env.browser);
   const release = await holdTheApp(typing.page);
-  await typing.page.goto(`${env.baseUrl}/`, { waitUntil: 'domcontentloaded' });
+  await typing.page.goto(`${env.baseUrl}/`, { waitUntil: 'commit' });
   await typing.page.locator('#mdt-shell #email').fill(PRIYA);
   await typing.page.locator('#mdt-shell #password').fill('half-typ');
   release();
@@ -97,12 +102,13 @@ test('what is typed before the app arrives is kept: the field keeps the keyboard
   assert.equal(await typing.page.locator('#password').inputValue(), 'half-typed', 'typing carries on in the same field');
   await typing.context.close();
 
-  // Enter pressed before the app arrived: nothing is sent until it does, then it signs in.
+  // Enter pressed before any of the app's code has arrived: nothing is sent until it has, then
+  // it signs in.
   const asking = await session(env.browser);
   const sent = [];
   asking.page.on('request', (r) => { if (r.url().includes('/api/session') && r.method() === 'POST') sent.push(r.url()); });
   const releaseAsking = await holdTheApp(asking.page);
-  await asking.page.goto(`${env.baseUrl}/`, { waitUntil: 'domcontentloaded' });
+  await asking.page.goto(`${env.baseUrl}/`, { waitUntil: 'commit' });
   await asking.page.locator('#mdt-shell #email').fill(PRIYA);
   await asking.page.locator('#mdt-shell #password').fill(DEMO_PASSWORD);
   await asking.page.locator('#mdt-shell #password').press('Enter');
