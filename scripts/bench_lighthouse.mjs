@@ -43,8 +43,14 @@ function stylesheets() {
   return [...html.matchAll(/<link rel="stylesheet" href="(\/[^"]+\.css)"/g)].map((m) => m[1]);
 }
 
-/** The sign-in page as the app shows it (header, heading, form), as plain HTML. */
+/**
+ * The sign-in page as the app first paints it (index.html's static first page: header, heading,
+ * form), as plain HTML with no script: the markup is read from the built page itself.
+ */
 function plainPage(sheets) {
+  const html = fs.readFileSync(path.join(DIST, 'index.html'), 'utf8');
+  const shell = html.match(/<body[^>]*>([\s\S]*?)<noscript>/)?.[1];
+  if (!shell || !shell.includes('id="mdt-shell"')) throw new Error(`${DIST}/index.html has no static first page (#mdt-shell) to copy`);
   return `<!DOCTYPE html>
 <html lang="en-GB">
 <head>
@@ -55,27 +61,7 @@ function plainPage(sheets) {
 ${sheets.map((s) => `<link rel="stylesheet" href="${s}">`).join('\n')}
 </head>
 <body class="js-enabled nhsuk-frontend-supported">
-<a class="nhsuk-skip-link" href="#maincontent">Skip to main content</a>
-<header class="nhsuk-header mdt-header" role="banner">
-<div class="nhsuk-width-container mdt-header__container">
-<a class="mdt-header__service" href="/"><span class="mdt-header__logo" aria-hidden="true">NHS</span><span class="mdt-header__name">MDT coordination</span><span class="nhsuk-u-visually-hidden"> homepage</span></a>
-</div>
-</header>
-<div class="nhsuk-width-container">
-<main class="nhsuk-main-wrapper" id="maincontent">
-<div class="nhsuk-grid-row"><div class="nhsuk-grid-column-two-thirds">
-<h1>Sign in</h1>
-<p class="nhsuk-body">Use the email address and password your MDT coordinator set up for you.</p>
-<form method="post" action="/" novalidate>
-<div class="nhsuk-form-group"><label class="nhsuk-label" for="email">Email address</label>
-<input class="nhsuk-input" id="email" name="email" type="email" autocomplete="username" spellcheck="false"></div>
-<div class="nhsuk-form-group"><label class="nhsuk-label" for="password">Password</label>
-<input class="nhsuk-input" id="password" name="password" type="password" autocomplete="current-password"></div>
-<button class="nhsuk-button" type="submit">Sign in</button>
-</form>
-</div></div>
-</main>
-</div>
+${shell.trim()}
 </body>
 </html>`;
 }
