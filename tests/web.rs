@@ -53,6 +53,44 @@ fn gp() -> Person {
     }
 }
 
+/// A new device's home page never says "nothing needs you" or "not in any team" before its first
+/// sync has brought the person's records (hazard H41): it says the work is on its way.
+#[wasm_bindgen_test]
+async fn a_new_devices_home_page_says_its_work_is_coming_until_the_first_sync_is_in() {
+    let el = container();
+    let owner = Owner::new();
+    let me = mdt::core::api::CurrentUser {
+        user_id: Uuid::new_v4(),
+        name: "Dr Gita Synthetic".into(),
+        email: "gita.synthetic@example.nhs.net".into(),
+        person_id: Uuid::new_v4(),
+        site_admin: false,
+    };
+    let sync = owner.with(|| SyncClient::open(me.clone(), None, None));
+    let handle = leptos::mount::mount_to(el.clone(), move || {
+        provide_context(sync);
+        provide_context(me.clone());
+        view! { <TeamsPage/> }
+    });
+    settle().await;
+    let text = el.inner_text();
+    assert!(
+        text.contains("Fetching your teams' meetings, briefs and actions to this device"),
+        "{text}"
+    );
+    assert!(!text.contains("Nothing needs you"), "{text}");
+    assert!(!text.contains("You are not in any team yet"), "{text}");
+    assert!(!text.contains("Your teams"), "{text}");
+
+    sync.note_copy_held();
+    settle().await;
+    let text = el.inner_text();
+    assert!(!text.contains("Fetching your teams'"), "{text}");
+    assert!(text.contains("Nothing needs you this week"), "{text}");
+    assert!(text.contains("You are not in any team yet"), "{text}");
+    drop(handle);
+}
+
 #[wasm_bindgen_test]
 async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
     let el = container();

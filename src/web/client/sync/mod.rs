@@ -88,7 +88,9 @@ impl SyncClient {
         self.holds_copy.get()
     }
 
-    pub(super) fn note_copy_held(&self) {
+    /// Notes that the device now holds a whole copy (its first sync has brought everything; the
+    /// network loop calls this, and browser tests that feed the replica directly).
+    pub fn note_copy_held(&self) {
         if !self.holds_copy.get_untracked() {
             self.holds_copy.set(true);
         }
