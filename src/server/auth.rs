@@ -131,7 +131,8 @@ fn token_hash(token: &str) -> String {
         .collect()
 }
 
-fn session_token(headers: &HeaderMap) -> Option<String> {
+/// The session cookie's value, if the request carries one.
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()

@@ -19,7 +19,7 @@ use axum::Router;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::auth::SESSION_COOKIE;
+use super::auth::session_token;
 
 /// A hashed file never changes under its name: a new build has new names.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -68,34 +68,25 @@ impl FirstPages {
 
 /// Whether the request has a session cookie (valid or not).
 fn carries_session(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|cookie| cookie.trim().split_once('='))
-        .any(|(name, value)| name == SESSION_COOKIE && !value.is_empty())
+    session_token(headers).is_some_and(|token| !token.is_empty())
 }
 
 /// The app's files under `dist`, for the router's fallback.
 pub fn router<S: Clone + Send + Sync + 'static>(dist: &Path) -> Router<S> {
     let pages = FirstPages::in_dist(dist);
-    let first_page = {
-        let pages = pages.clone();
-        move |request: Request| pages.clone().send(request)
-    };
-    let fallback = tower::service_fn(move |request: Request| {
+    let first_page = tower::service_fn(move |request: Request| {
         let pages = pages.clone();
         async move { Ok::<_, std::convert::Infallible>(pages.send(request).await) }
     });
     let files = ServeDir::new(dist)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(fallback);
+        .fallback(first_page.clone());
+    let first_page = axum::routing::get_service(first_page);
     Router::new()
-        .route("/", axum::routing::get(first_page.clone()))
-        .route("/index.html", axum::routing::get(first_page.clone()))
-        .route("/index-signed-in.html", axum::routing::get(first_page))
+        .route("/", first_page.clone())
+        .route("/index.html", first_page.clone())
+        .route("/index-signed-in.html", first_page)
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_policy))
 }

@@ -222,26 +222,25 @@ pub fn App() -> impl IntoView {
     view! {
         <a class="nhsuk-skip-link" href="#maincontent">"Skip to main content"</a>
         <Router>
-            {move || match session.get() {
-                // The static first paint says as much until the app knows where it stands.
-                SessionState::Checking if static_shell_showing() => ().into_any(),
-                SessionState::Checking | SessionState::Opening => {
-                    take_static_shell();
-                    view! {
-                        <main class="nhsuk-width-container nhsuk-main-wrapper" id="maincontent">
-                            <p class="nhsuk-body" role="status">"Opening your work on this device…"</p>
-                        </main>
-                    }.into_any()
+            {move || {
+                let state = session.get();
+                // The static first paint says as much until the app knows where it stands; then
+                // the app's own page, whatever it is, takes its place.
+                if matches!(state, SessionState::Checking) && static_shell_showing() {
+                    return ().into_any();
                 }
-                SessionState::SignedOut { problem } => {
-                    let typed = take_static_shell();
-                    view! {
-                        <Header user=None/>
-                        <SignInPage problem=problem typed=typed on_signed_in=on_signed_in/>
-                    }.into_any()
-                }
+                let typed = take_static_shell();
+                match state {
+                SessionState::Checking | SessionState::Opening => view! {
+                    <main class="nhsuk-width-container nhsuk-main-wrapper" id="maincontent">
+                        <p class="nhsuk-body" role="status">"Opening your work on this device…"</p>
+                    </main>
+                }.into_any(),
+                SessionState::SignedOut { problem } => view! {
+                    <Header user=None/>
+                    <SignInPage problem=problem typed=typed on_signed_in=on_signed_in/>
+                }.into_any(),
                 SessionState::Locked { user, reason } => {
-                    take_static_shell();
                     let last = user.clone();
                     view! {
                         <Header user=None/>
@@ -260,13 +259,8 @@ pub fn App() -> impl IntoView {
                             on_switch_user=Callback::new(move |_| session.set(SessionState::SignedOut { problem: None }))/>
                     }.into_any()
                 }
-                SessionState::OpenElsewhere => {
-                    take_static_shell();
-                    view! { <Header user=None/><OpenElsewherePage/> }.into_any()
-                }
-                SessionState::SignedIn(opened) => {
-                    take_static_shell();
-                    view! { <SignedIn opened=opened on_lock=on_lock/> }.into_any()
+                SessionState::OpenElsewhere => view! { <Header user=None/><OpenElsewherePage/> }.into_any(),
+                SessionState::SignedIn(opened) => view! { <SignedIn opened=opened on_lock=on_lock/> }.into_any(),
                 }
             }}
         </Router>

@@ -324,9 +324,8 @@ pub async fn push(request: &PushRequest) -> Result<PushResponse, ApiError> {
     send(post_json("/api/sync/push", request)).await
 }
 
-/// Fetches changes after `since`.
-/// Reads a page of changes a few records at a time (a first sync brings a thousand), handing
-/// the page back to the browser between slices.
+/// Fetches changes after `since`, reading the answer a few records at a time (a first sync
+/// brings a thousand a page) and handing the page back to the browser between slices.
 pub async fn pull(since: u64) -> Result<PullResponse, ApiError> {
     let response = Request::get("/api/sync/pull")
         .query([("since", since.to_string())])

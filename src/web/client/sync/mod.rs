@@ -78,6 +78,7 @@ impl SyncClient {
             BTreeMap::new(),
             HashMap::new(),
             true,
+            true,
         )
     }
 
@@ -109,24 +110,22 @@ impl SyncClient {
                     l.state.queued_at,
                     l.on_disk,
                     l.state.complete,
+                    true,
                 );
                 client.drafts = Drafts::new(l.state.drafts);
-                client.holds_copy.set(true);
                 client.offline_views.set_value(l.state.offline_views);
                 client
             }
-            _ => {
-                let client = Self::build(
-                    Replica::new(Uuid::new_v4()),
-                    Some(user),
-                    vault,
-                    BTreeMap::new(),
-                    HashMap::new(),
-                    true,
-                );
-                client.holds_copy.set(false);
-                client
-            }
+            // A new device: its copy comes with the first sync.
+            _ => Self::build(
+                Replica::new(Uuid::new_v4()),
+                Some(user),
+                vault,
+                BTreeMap::new(),
+                HashMap::new(),
+                true,
+                false,
+            ),
         };
         if !has_vault {
             client.status.update(|s| {
@@ -143,6 +142,7 @@ impl SyncClient {
         queued_at: BTreeMap<Uuid, DateTime<Utc>>,
         on_disk: HashMap<Uuid, u64>,
         complete: bool,
+        holds_copy: bool,
     ) -> Self {
         Self {
             replica: RwSignal::new(replica),
@@ -151,7 +151,7 @@ impl SyncClient {
                 ..SyncStatus::default()
             }),
             queued_at: RwSignal::new(queued_at),
-            holds_copy: RwSignal::new(true),
+            holds_copy: RwSignal::new(holds_copy),
             offline_views: StoredValue::new(Vec::new()),
             user: StoredValue::new(user),
             copy: DeviceCopy::new(vault, on_disk, complete),
