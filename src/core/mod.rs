@@ -30,6 +30,7 @@ pub mod reminders;
 pub mod schedule;
 pub mod search;
 pub mod series;
+pub mod sign_in;
 pub mod summary;
 pub mod sync;
 pub mod team;

@@ -75,9 +75,14 @@ pub const ATTEMPT_WINDOW: Duration = Duration::minutes(15);
 fn limit_keys(email: &str, address: Option<std::net::IpAddr>) -> Vec<(String, usize)> {
     let mut keys = vec![(account_key(email), ACCOUNT_ATTEMPTS)];
     if let Some(ip) = address {
-        keys.push((format!("address:{ip}"), ADDRESS_ATTEMPTS));
+        keys.push((address_key(ip), ADDRESS_ATTEMPTS));
     }
     keys
+}
+
+/// The key failures from one client address are counted under, whichever way in they tried.
+pub(crate) fn address_key(ip: std::net::IpAddr) -> String {
+    format!("address:{ip}")
 }
 
 fn account_key(email: &str) -> String {
@@ -256,19 +261,23 @@ async fn sign_in(
         ));
     }
     let lookup = email.clone();
-    let user = state
+    let limited = state
         .store
         .read(move |db| {
             // Counted in the database, so every server of a region shares the counts.
             let since = Utc::now() - ATTEMPT_WINDOW;
             for (key, limit) in limit_keys(&lookup, address) {
                 if store::failures_since(db, &key, since)? >= limit as u64 {
-                    return Err(Error::TooManyAttempts);
+                    return Ok(None);
                 }
             }
-            store::find_user_by_email(db, &lookup)
+            store::find_user_by_email(db, &lookup).map(Some)
         })
         .await?;
+    let Some(user) = limited else {
+        record_refusal(&state, &email, address, "too_many_attempts", false).await?;
+        return Err(Error::TooManyAttempts);
+    };
     let hash = user
         .as_ref()
         .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
@@ -277,35 +286,10 @@ async fn sign_in(
         .await
         .map_err(|e| Error::Internal(e.into()))?;
     let Some(user) = user.filter(|u| matches && !u.disabled) else {
-        state
-            .store
-            .write(move |db| {
-                let now = Utc::now();
-                for (key, _) in limit_keys(&email, address) {
-                    store::record_failure(db, &key, now, now - ATTEMPT_WINDOW)?;
-                }
-                Ok(())
-            })
-            .await?;
+        record_refusal(&state, &email, address, "bad_credentials", true).await?;
         return Err(Error::BadCredentials);
     };
-
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let new_hash = token_hash(&token);
-    let old_hash = session_token(&headers).map(|t| token_hash(&t));
-    let user_id = user.id;
-    let signed_in = account_key(&user.email);
-    state
-        .store
-        .write(move |db| {
-            // A successful sign-in clears the account's count (not the address's).
-            store::clear_failures(db, &signed_in)?;
-            if let Some(old) = old_hash {
-                store::delete_session(db, &old)?;
-            }
-            store::insert_session(db, &new_hash, user_id, Utc::now())
-        })
-        .await?;
+    let cookie = begin_session(&state, &user, "password", &headers, address).await?;
     tracing::info!(user = %user.id, "signed in");
     let body = CurrentUser {
         user_id: user.id,
@@ -315,11 +299,94 @@ async fn sign_in(
         site_admin: user.site_admin,
     };
     let mut response = ApiJson(body).into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        session_cookie(&state, &token, ABSOLUTE_TIMEOUT.num_seconds()),
-    );
+    response.headers_mut().insert(SET_COOKIE, cookie);
     Ok(response)
+}
+
+/// Records a refused password sign-in; `counts` also counts it against the account and the
+/// address (a refusal for too many attempts is not itself another attempt).
+async fn record_refusal(
+    state: &AppState,
+    email: &str,
+    address: Option<std::net::IpAddr>,
+    reason: &'static str,
+    counts: bool,
+) -> Result<(), Error> {
+    let email = email.to_owned();
+    state
+        .store
+        .write(move |db| {
+            let now = Utc::now();
+            if counts {
+                for (key, _) in limit_keys(&email, address) {
+                    store::record_failure(db, &key, now, now - ATTEMPT_WINDOW)?;
+                }
+            }
+            store::record_sign_in(
+                db,
+                &store::SignInEvent {
+                    at: now,
+                    user_id: None,
+                    email: Some(email.chars().take(254).collect()),
+                    how: "password".into(),
+                    outcome: "refused".into(),
+                    reason: reason.into(),
+                    address: address.map(|a| a.to_string()),
+                },
+            )
+        })
+        .await
+}
+
+/// Starts a session for `user`, however they proved who they are: a fresh token (any session
+/// the browser had is ended), the account's failure count cleared, the sign-in recorded. The
+/// `Set-Cookie` value to send. `how` is `password` or `sso:{provider}`.
+pub(crate) async fn begin_session(
+    state: &AppState,
+    user: &store::UserRow,
+    how: &str,
+    headers: &HeaderMap,
+    address: Option<std::net::IpAddr>,
+) -> Result<HeaderValue, Error> {
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let new_hash = token_hash(&token);
+    let old_hash = session_token(headers).map(|t| token_hash(&t));
+    let user_agent = super::sso::user_agent(headers);
+    let (user_id, signed_in, email, how) = (
+        user.id,
+        account_key(&user.email),
+        user.email.clone(),
+        how.to_owned(),
+    );
+    state
+        .store
+        .write(move |db| {
+            let now = Utc::now();
+            // A successful sign-in clears the account's count (not the address's).
+            store::clear_failures(db, &signed_in)?;
+            if let Some(old) = old_hash {
+                store::delete_session(db, &old)?;
+            }
+            store::insert_session(db, &new_hash, user_id, &how, user_agent.as_deref(), now)?;
+            store::record_sign_in(
+                db,
+                &store::SignInEvent {
+                    at: now,
+                    user_id: Some(user_id),
+                    email: Some(email),
+                    how,
+                    outcome: "signed_in".into(),
+                    reason: String::new(),
+                    address: address.map(|a| a.to_string()),
+                },
+            )
+        })
+        .await?;
+    Ok(session_cookie(
+        state,
+        &token,
+        ABSOLUTE_TIMEOUT.num_seconds(),
+    ))
 }
 
 async fn current_user(session: Session) -> ApiJson<CurrentUser> {

@@ -69,8 +69,9 @@ pub struct Cli {
     /// The address emails come from: `mdt@practice.nhs.uk` or `MDT <mdt@practice.nhs.uk>`.
     #[arg(long, env = "MDT_MAIL_FROM", global = true)]
     pub mail_from: Option<String>,
-    /// The app's address as people reach it (`https://mdt.practice.nhs.uk`), for the links in
-    /// emails.
+    /// The app's address as people reach it (`https://mdt.practice.nhs.uk`): the links in
+    /// emails, and where single sign-on providers send people back to
+    /// (`{public-url}/api/sso/callback`, the redirect URI to register with them).
     #[arg(long, env = "MDT_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
     /// Seconds before a failed email is tried again; each later try waits twice as long, up
@@ -106,6 +107,12 @@ pub enum Command {
     },
     /// Load the synthetic demo teams and accounts (safe to run twice).
     Demo,
+    /// Single sign-on through people's organisations (NHS Care Identity, Microsoft Entra ID):
+    /// the providers, and the record of sign-ins.
+    Sso {
+        #[command(subcommand)]
+        action: SsoCommand,
+    },
     /// The audit trail of patient data.
     Audit {
         #[command(subcommand)]
@@ -130,6 +137,59 @@ pub enum AuditCommand {
     Verify,
 }
 
+/// Single sign-on commands.
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Adds a provider (or replaces the one with the same id): a "Sign in with …" button on the
+    /// sign-in page. Register `{public-url}/api/sso/callback` with the provider as the redirect
+    /// URI. A client secret is read from standard input (first line), or asked for in a
+    /// terminal; with `--private-key` none is needed.
+    Add {
+        /// A short name: lower-case letters, digits and hyphens (`nhs-cis2`).
+        #[arg(long)]
+        id: String,
+        /// The name on the button: "Sign in with <label>".
+        #[arg(long)]
+        label: String,
+        /// The provider's issuer (its discovery document is at
+        /// `<issuer>/.well-known/openid-configuration`).
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        client_id: String,
+        /// Authenticate with `private_key_jwt` (CIS2) using this RSA private key (PEM); its
+        /// public half is published at `/api/sso/jwks.json`.
+        #[arg(long)]
+        private_key: Option<PathBuf>,
+        /// Scopes to ask for, separated by spaces.
+        #[arg(long, default_value = "openid email profile")]
+        scopes: String,
+        /// The ID token claim holding the email address (Entra ID: `email` or
+        /// `preferred_username`).
+        #[arg(long, default_value = "email")]
+        email_claim: String,
+        /// `acr_values` to ask for, and to require in the ID token (CIS2: `AAL3_ANY`).
+        #[arg(long)]
+        acr_values: Option<String>,
+        /// Email domains whose people may make an account by signing in for the first time
+        /// (comma or space separated). Anyone else needs `user invite`.
+        #[arg(long, default_value = "")]
+        domains: String,
+    },
+    /// Lists the providers (without secrets).
+    List,
+    /// Removes a provider: its button goes, and nobody can sign in through it.
+    Remove {
+        #[arg(long)]
+        id: String,
+    },
+    /// The latest sign-ins and refusals, every way in, newest first.
+    Log {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
 /// Account commands.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -146,6 +206,18 @@ pub enum UserCommand {
         /// Also a site administrator: manages accounts in the app (no patient data by it).
         #[arg(long)]
         site_admin: bool,
+        /// No password: they sign in through this single sign-on provider only (invited to
+        /// it, whatever their email domain).
+        #[arg(long)]
+        sso: Option<String>,
+    },
+    /// Invites an account to sign in through a single sign-on provider, whatever its email
+    /// domain: their first sign-in there links to this account.
+    Invite {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        provider: String,
     },
     /// Makes an account a site administrator (the Accounts page in the app).
     MakeAdmin {
@@ -237,7 +309,7 @@ pub fn main() -> anyhow::Result<()> {
             };
             let tls = cli.tls_cert.zip(cli.tls_key);
             let https = tls.is_some();
-            let mail = match (cli.smtp_url, cli.mail_from, cli.public_url) {
+            let mail = match (cli.smtp_url, cli.mail_from, cli.public_url.clone()) {
                 (Some(smtp_url), Some(from), Some(public_url)) => Some(MailSettings {
                     smtp_url,
                     from,
@@ -260,6 +332,7 @@ pub fn main() -> anyhow::Result<()> {
                     bank_holidays: std::sync::Arc::new(bank_holidays),
                     behind_proxy: cli.behind_proxy,
                     server_name: cli.server_name,
+                    public_url: cli.public_url,
                 },
             )
         }
@@ -270,24 +343,51 @@ pub fn main() -> anyhow::Result<()> {
                     name,
                     role,
                     site_admin,
+                    sso,
                 },
         } => {
             let role = Role::parse(&role).with_context(|| {
                 let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
                 format!("unknown role \"{role}\"; use one of: {}", all.join(", "))
             })?;
-            let password = read_password()?;
-            let user = demo::add_user(
-                &store,
-                &NewUser {
-                    email: &email,
-                    name: &name,
-                    role,
-                    password: &password,
-                },
-                Utc::now(),
-            )
-            .map_err(anyhow::Error::from)?;
+            let user = match &sso {
+                Some(provider) => {
+                    let id = provider.clone();
+                    let known = store
+                        .read_blocking(move |db| store::provider(db, &id))
+                        .map_err(anyhow::Error::from)?;
+                    anyhow::ensure!(
+                        known.is_some(),
+                        "no single sign-on provider is called \"{provider}\" (see `mdt-server sso list`)"
+                    );
+                    let new = NewUser {
+                        email: &email,
+                        name: &name,
+                        role,
+                        password: "",
+                    };
+                    let user = demo::add_user_without_password(&store, &new, Utc::now())
+                        .map_err(anyhow::Error::from)?;
+                    store
+                        .write_blocking(|db| store::set_invitation(db, &user.email, Some(provider)))
+                        .map_err(anyhow::Error::from)?;
+                    user
+                }
+                None => {
+                    let password = read_password()?;
+                    demo::add_user(
+                        &store,
+                        &NewUser {
+                            email: &email,
+                            name: &name,
+                            role,
+                            password: &password,
+                        },
+                        Utc::now(),
+                    )
+                    .map_err(anyhow::Error::from)?
+                }
+            };
             if site_admin {
                 store
                     .write_blocking(|db| store::set_site_admin(db, &user.email, true))
@@ -359,6 +459,25 @@ pub fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User {
+            action: UserCommand::Invite { email, provider },
+        } => {
+            let id = provider.clone();
+            let known = store
+                .read_blocking(move |db| store::provider(db, &id))
+                .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(
+                known.is_some(),
+                "no single sign-on provider is called \"{provider}\" (see `mdt-server sso list`)"
+            );
+            let found = store
+                .write_blocking(|db| store::set_invitation(db, &email, Some(&provider)))
+                .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(found, "no account has the email address {email}");
+            println!("{email} may now sign in through {provider}; their first sign-in there links to this account.");
+            Ok(())
+        }
+        Command::Sso { action } => sso_command(&store, action),
         Command::Audit {
             action: AuditCommand::Verify,
         } => {
@@ -386,6 +505,150 @@ pub fn main() -> anyhow::Result<()> {
             println!("Demo accounts (password: {DEMO_PASSWORD}):");
             for (email, what) in summary.accounts {
                 println!("  {email:<32} {what}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_secret(prompt: &str) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        Ok(rpassword::prompt_password(prompt)?)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+fn sso_command(store: &Store, action: SsoCommand) -> anyhow::Result<()> {
+    use crate::core::sign_in::{parse_domains, ClientAuthentication, ProviderSettings};
+    match action {
+        SsoCommand::Add {
+            id,
+            label,
+            issuer,
+            client_id,
+            private_key,
+            scopes,
+            email_claim,
+            acr_values,
+            domains,
+        } => {
+            let (client_secret, private_key_pem) = match &private_key {
+                Some(path) => {
+                    let pem = std::fs::read_to_string(path).with_context(|| {
+                        format!("cannot read the private key {}", path.display())
+                    })?;
+                    super::sso::signing_key(&pem)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    (None, Some(pem))
+                }
+                None => {
+                    let secret = read_secret("Client secret: ")?;
+                    anyhow::ensure!(
+                        !secret.trim().is_empty(),
+                        "enter the client secret the provider gave you, or use --private-key"
+                    );
+                    (Some(secret.trim().to_owned()), None)
+                }
+            };
+            let settings = ProviderSettings {
+                id,
+                label: label.trim().to_owned(),
+                issuer: issuer.trim().trim_end_matches('/').to_owned(),
+                client_id: client_id.trim().to_owned(),
+                client_authentication: if private_key_pem.is_some() {
+                    ClientAuthentication::PrivateKeyJwt
+                } else {
+                    ClientAuthentication::Secret
+                },
+                scopes: scopes.trim().to_owned(),
+                email_claim: email_claim.trim().to_owned(),
+                acr_values: acr_values
+                    .map(|a| a.trim().to_owned())
+                    .filter(|a| !a.is_empty()),
+                domains: parse_domains(&domains),
+            };
+            settings
+                .validate()
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let row = store::ProviderRow {
+                settings: settings.clone(),
+                client_secret,
+                private_key_pem,
+            };
+            store
+                .write_blocking(|db| store::put_provider(db, &row, Utc::now()))
+                .map_err(anyhow::Error::from)?;
+            println!(
+                "People can now choose \"Sign in with {}\". Register <public-url>/api/sso/callback with the provider as the redirect URI{}.",
+                settings.label,
+                if row.private_key_pem.is_some() {
+                    ", and <public-url>/api/sso/jwks.json as this app's public keys"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        SsoCommand::List => {
+            let providers = store
+                .read_blocking(store::providers)
+                .map_err(anyhow::Error::from)?;
+            if providers.is_empty() {
+                println!("No single sign-on providers: people sign in with their email address and password.");
+            }
+            for p in providers {
+                let s = p.settings;
+                println!(
+                    "{}: \"Sign in with {}\"\n  issuer {}\n  client {} ({})\n  scopes {}; email from the {} claim{}\n  new accounts for: {}",
+                    s.id,
+                    s.label,
+                    s.issuer,
+                    s.client_id,
+                    match s.client_authentication {
+                        ClientAuthentication::Secret => "client secret",
+                        ClientAuthentication::PrivateKeyJwt => "private_key_jwt",
+                    },
+                    s.scopes,
+                    s.email_claim,
+                    s.acr_values.map(|a| format!("; acr {a}")).unwrap_or_default(),
+                    if s.domains.is_empty() {
+                        "invited people only".to_owned()
+                    } else {
+                        s.domains.join(", ")
+                    }
+                );
+            }
+            Ok(())
+        }
+        SsoCommand::Remove { id } => {
+            let removed = store
+                .write_blocking(|db| store::remove_provider(db, &id))
+                .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(removed, "no single sign-on provider is called \"{id}\"");
+            println!("Removed {id}: nobody can sign in through it now.");
+            Ok(())
+        }
+        SsoCommand::Log { limit } => {
+            let events = store
+                .read_blocking(|db| store::sign_in_events(db, limit.min(10_000)))
+                .map_err(anyhow::Error::from)?;
+            for e in events {
+                println!(
+                    "{}  {:<9}  {:<20}  {}  {}{}",
+                    e.at.format("%Y-%m-%d %H:%M:%S"),
+                    e.outcome,
+                    e.how,
+                    e.email.as_deref().unwrap_or("-"),
+                    e.address.as_deref().unwrap_or("-"),
+                    if e.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  ({})", e.reason)
+                    }
+                );
             }
             Ok(())
         }

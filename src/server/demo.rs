@@ -93,16 +93,36 @@ impl Author<'_> {
 
 /// Creates a user and their entry in the directory. The password must be at least 12 characters.
 pub fn add_user(store: &Store, new: &NewUser<'_>, now: DateTime<Utc>) -> Result<UserRow, Error> {
+    validation::password(new.password).map_err(|e| Error::BadRequest(e.message))?;
+    add_account(store, new, hash_password(new.password)?, now)
+}
+
+/// Adds an account that has no password: its person signs in only through their
+/// organisation ([`crate::server::sso`]). `new.password` is ignored.
+pub fn add_user_without_password(
+    store: &Store,
+    new: &NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<UserRow, Error> {
+    // An empty hash matches no password (see `auth::verify_password`).
+    add_account(store, new, String::new(), now)
+}
+
+fn add_account(
+    store: &Store,
+    new: &NewUser<'_>,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<UserRow, Error> {
     validation::required_text("name", "the person's full name", new.name, 200)
         .map_err(|e| Error::BadRequest(e.message))?;
     validation::email("email", new.email).map_err(|e| Error::BadRequest(e.message))?;
-    validation::password(new.password).map_err(|e| Error::BadRequest(e.message))?;
     let user = UserRow {
         id: Uuid::new_v4(),
         email: new.email.trim().to_owned(),
         name: new.name.trim().to_owned(),
         person_id: Uuid::new_v4(),
-        password_hash: hash_password(new.password)?,
+        password_hash,
         disabled: false,
         site_admin: false,
     };

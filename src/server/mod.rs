@@ -19,6 +19,7 @@ pub mod exports;
 pub mod live;
 pub mod mail;
 pub mod measures;
+pub mod sso;
 pub mod static_files;
 pub mod store;
 pub mod sync_api;
@@ -76,6 +77,9 @@ pub struct Config {
     /// Sent as `X-MDT-Server` on every response, to tell the servers of a region apart (in
     /// logs and tests); not sent when `None`.
     pub server_name: Option<String>,
+    /// The app's address as people reach it (`https://mdt.practice.nhs.uk`): links in emails,
+    /// and where single sign-on providers send people back (`{public_url}/api/sso/callback`).
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             bank_holidays: Arc::new(BankHolidays::shipped()),
             behind_proxy: false,
             server_name: None,
+            public_url: None,
         }
     }
 }
@@ -98,6 +103,8 @@ pub struct AppState {
     /// Set once when the server starts shutting down: live-update streams end, so the
     /// graceful shutdown only waits for requests in flight.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// What this server has learnt about single sign-on providers (discovery, keys).
+    pub sso: Arc<sso::Providers>,
 }
 
 impl AppState {
@@ -107,6 +114,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
+            sso: Arc::new(sso::Providers::default()),
         }
     }
 }
@@ -125,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(audit::router())
         .merge(admin::router())
+        .merge(sso::router())
         .route("/api/version", axum::routing::get(version))
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .layer(middleware::from_fn(require_app_header))

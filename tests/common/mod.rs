@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod mail;
+pub mod oidc;
 pub mod region;
 
 use axum::body::Body;

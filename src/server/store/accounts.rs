@@ -249,11 +249,13 @@ pub fn insert_session(
     db: &dyn Db,
     token_hash: &str,
     user_id: Uuid,
+    how: &str,
+    user_agent: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     db.execute(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
-        args![token_hash, user_id, now],
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, how, user_agent) VALUES ($1, $2, $3, $3, $4, $5)",
+        args![token_hash, user_id, now, how, user_agent],
     )?;
     Ok(())
 }

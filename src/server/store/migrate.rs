@@ -25,11 +25,19 @@ const TABLES: &[(&str, &[&str])] = &[
             "disabled",
             "device_key",
             "site_admin",
+            "sso_invite",
         ],
     ),
     (
         "sessions",
-        &["token_hash", "user_id", "created_at", "last_seen_at"],
+        &[
+            "token_hash",
+            "user_id",
+            "created_at",
+            "last_seen_at",
+            "how",
+            "user_agent",
+        ],
     ),
     (
         "records",
@@ -69,6 +77,39 @@ const TABLES: &[(&str, &[&str])] = &[
     ),
     ("sign_in_failures", &["key", "at"]),
     ("directory_lookups", &["person_id", "at"]),
+    (
+        "sign_in_providers",
+        &[
+            "id",
+            "label",
+            "issuer",
+            "client_id",
+            "client_secret",
+            "private_key_pem",
+            "scopes",
+            "email_claim",
+            "acr_values",
+            "domains",
+            "created_at",
+        ],
+    ),
+    (
+        "sign_in_identities",
+        &[
+            "issuer",
+            "subject",
+            "user_id",
+            "provider_id",
+            "created_at",
+            "last_used_at",
+        ],
+    ),
+    (
+        "sign_in_events",
+        &[
+            "id", "at", "user_id", "email", "how", "outcome", "reason", "address",
+        ],
+    ),
 ];
 
 /// Rows per INSERT statement.

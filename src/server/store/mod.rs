@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod postgres;
 pub mod records;
 pub mod schema;
+pub mod sign_in;
 pub mod sqlite;
 pub mod visibility;
 
@@ -35,6 +36,7 @@ pub use self::records::{
     briefs_ready_at, current_version, latest_change, load_record, record_with_version,
     records_by_id, team_records, team_records_with_version,
 };
+pub use self::sign_in::*;
 pub use self::visibility::{sight_of, teams_of, StoredFacts};
 use super::error::Error;
 use crate::core::notify::MailOrigin;

@@ -356,6 +356,103 @@ CREATE INDEX records_directory_creator ON records(created_by, change_seq) WHERE 
 CREATE INDEX records_org_use ON records(team_id, org_id) WHERE org_id IS NOT NULL;
 "#,
     },
+    Migration {
+        purpose: "Single sign-on through a person's organisation (OpenID Connect): the providers a site administrator set up, each person's link to a provider's stable subject, sign-ins under way (one use each), a record of every sign-in and refusal, and how each session was signed in.",
+        sqlite: r#"
+CREATE TABLE sign_in_providers (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret TEXT,
+    private_key_pem TEXT,
+    scopes TEXT NOT NULL,
+    email_claim TEXT NOT NULL,
+    acr_values TEXT,
+    domains TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE sign_in_identities (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    provider_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX sign_in_identities_user ON sign_in_identities(user_id);
+CREATE TABLE sign_in_flows (
+    state_hash TEXT PRIMARY KEY,
+    provider_id TEXT NOT NULL,
+    browser_hash TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE sign_in_events (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id TEXT,
+    email TEXT,
+    how TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    address TEXT
+);
+CREATE INDEX sign_in_events_at ON sign_in_events(at);
+ALTER TABLE users ADD COLUMN sso_invite TEXT;
+ALTER TABLE sessions ADD COLUMN how TEXT;
+ALTER TABLE sessions ADD COLUMN user_agent TEXT;
+"#,
+        postgres: r#"
+CREATE TABLE sign_in_providers (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret TEXT,
+    private_key_pem TEXT,
+    scopes TEXT NOT NULL,
+    email_claim TEXT NOT NULL,
+    acr_values TEXT,
+    domains TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE sign_in_identities (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    provider_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX sign_in_identities_user ON sign_in_identities(user_id);
+CREATE TABLE sign_in_flows (
+    state_hash TEXT PRIMARY KEY,
+    provider_id TEXT NOT NULL,
+    browser_hash TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE sign_in_events (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id TEXT,
+    email TEXT,
+    how TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    address TEXT
+);
+CREATE INDEX sign_in_events_at ON sign_in_events(at);
+ALTER TABLE users ADD COLUMN sso_invite TEXT;
+ALTER TABLE sessions ADD COLUMN how TEXT;
+ALTER TABLE sessions ADD COLUMN user_agent TEXT;
+"#,
+    },
 ];
 
 #[cfg(test)]
