@@ -65,6 +65,7 @@ async fn a_new_devices_home_page_says_its_work_is_coming_until_the_first_sync_is
         email: "gita.synthetic@example.nhs.net".into(),
         person_id: Uuid::new_v4(),
         site_admin: false,
+        signed_in_through_organisation: false,
     };
     let sync = owner.with(|| SyncClient::open(me.clone(), None, None));
     let handle = leptos::mount::mount_to(el.clone(), move || {
@@ -105,6 +106,7 @@ async fn the_teams_page_lists_a_team_with_its_next_meeting_in_uk_time() {
         email: "gita.synthetic@example.nhs.net".into(),
         person_id,
         site_admin: false,
+        signed_in_through_organisation: false,
     };
     let handle = leptos::mount::mount_to(el.clone(), move || {
         provide_context(sync);
@@ -193,6 +195,7 @@ async fn unsent_changes_survive_a_reload_encrypted_and_open_only_with_the_passwo
         email: "pat.coordinator@example.nhs.net".into(),
         person_id: Uuid::new_v4(),
         site_admin: false,
+        signed_in_through_organisation: false,
     };
     let device_key = "0123456789abcdef".repeat(4);
     let password = "correct-horse-battery";
@@ -415,6 +418,7 @@ fn signed_in_with(
         email: "ada@example.nhs.net".into(),
         person_id: person,
         site_admin: false,
+        signed_in_through_organisation: false,
     };
     (sync, user)
 }
@@ -1387,6 +1391,7 @@ async fn bench_initial_sync_of_a_10000_record_team() {
             email: "pat.coordinator@example.nhs.net".into(),
             person_id: Uuid::from_u128(1),
             site_admin: false,
+            signed_in_through_organisation: false,
         };
         let start = performance.now();
         let mut replica = Replica::new(Uuid::new_v4());

@@ -26,6 +26,10 @@ pub struct CurrentUser {
     /// May manage accounts (the Accounts page). Gives no access to patient data.
     #[serde(default)]
     pub site_admin: bool,
+    /// This session began with single sign-on through the person's organisation, not a
+    /// password: the app asks for an offline passphrase to protect the device's copy.
+    #[serde(default)]
+    pub signed_in_through_organisation: bool,
 }
 
 /// An account as a site administrator sees it: nothing about teams or patients.

@@ -168,6 +168,8 @@ pub struct Session {
     pub email: String,
     /// May manage accounts ([`super::admin`]).
     pub site_admin: bool,
+    /// Began with single sign-on through the person's organisation.
+    pub through_organisation: bool,
     token_hash: String,
 }
 
@@ -185,6 +187,7 @@ impl Session {
             email: self.email.clone(),
             person_id: self.actor.person_id,
             site_admin: self.site_admin,
+            signed_in_through_organisation: self.through_organisation,
         }
     }
 }
@@ -243,6 +246,7 @@ impl FromRequestParts<AppState> for Session {
             },
             email: found.user.email,
             site_admin: found.user.site_admin,
+            through_organisation: found.how.as_deref().is_some_and(|h| h.starts_with("sso:")),
             token_hash: hash,
         })
     }
@@ -297,6 +301,7 @@ async fn sign_in(
         email: user.email,
         person_id: user.person_id,
         site_admin: user.site_admin,
+        signed_in_through_organisation: false,
     };
     let mut response = ApiJson(body).into_response();
     response.headers_mut().insert(SET_COOKIE, cookie);

@@ -14,6 +14,7 @@ use crate::web::client::listeners;
 use crate::web::client::sync::SyncClient;
 use crate::web::client::vault::{self, LastUser, Loaded, Vault};
 use crate::web::components::{Header, RefusedChanges, SessionEnded};
+use crate::web::pages::offline_passphrase::OfflinePassphrasePage;
 use crate::web::pages::sign_in::{SignInField, SignInPage, TypedBeforeStart};
 use crate::web::pages::unlock::{OpenElsewherePage, UnlockPage};
 use crate::web::routes;
@@ -58,9 +59,16 @@ struct Opened {
 #[derive(Clone)]
 enum SessionState {
     Checking,
-    SignedOut { problem: Option<String> },
+    SignedOut {
+        problem: Option<String>,
+    },
     Opening,
-    Locked { user: LastUser, reason: String },
+    Locked {
+        user: LastUser,
+        reason: String,
+    },
+    /// Signed in through their organisation, with no offline passphrase on this device yet.
+    NeedsPassphrase(CurrentUser),
     OpenElsewhere,
     SignedIn(Opened),
 }
@@ -68,6 +76,14 @@ enum SessionState {
 /// After the server has accepted the session: opens (or creates) the copy with the server's
 /// device key, adding the password's protection when the password was just typed.
 async fn open_signed_in(user: CurrentUser, password: Option<String>) -> SessionState {
+    // Someone who signed in through their organisation has no password to protect the copy
+    // with: they choose an offline passphrase first (hazard H42).
+    if user.signed_in_through_organisation
+        && password.is_none()
+        && !Vault::opens_offline(user.user_id).await
+    {
+        return SessionState::NeedsPassphrase(user);
+    }
     let vault = match api::device_key().await {
         Ok(key) => match Vault::open_signed_in(&user, &key, password.as_deref()).await {
             Ok(v) => Some(v),
@@ -115,8 +131,9 @@ async fn unlock(last: LastUser, password: String) -> Result<SessionState, String
         return Err(vault::VaultError::NoCopy.to_string());
     };
     let user = loaded.state.user.clone();
-    // Online with an ended session: the same password signs in again, quietly.
-    if let Ok(None) = api::current_user().await {
+    // Online with an ended session: the same password signs in again, quietly (an offline
+    // passphrase is no password: they sign in through their organisation again).
+    if !last.passphrase && matches!(api::current_user().await, Ok(None)) {
         let _ = api::sign_in(&user.email, &password).await;
     }
     if !vault::claim_tab(user.user_id).await {
@@ -215,6 +232,7 @@ pub fn App() -> impl IntoView {
                 user_id: user.user_id,
                 name: user.name,
                 email: user.email,
+                passphrase: user.signed_in_through_organisation,
             },
             reason: "The app locked itself after a while without use, to protect patient information. Your unsent changes are kept.".into(),
         });
@@ -257,6 +275,22 @@ pub fn App() -> impl IntoView {
                                 });
                             })
                             on_switch_user=Callback::new(move |_| session.set(SessionState::SignedOut { problem: None }))/>
+                    }.into_any()
+                }
+                SessionState::NeedsPassphrase(user) => {
+                    let owner = user.clone();
+                    view! {
+                        <Header user=None/>
+                        <OfflinePassphrasePage user=user busy=unlocking
+                            on_set=Callback::new(move |passphrase: String| {
+                                let owner = owner.clone();
+                                unlocking.set(true);
+                                spawn_local(async move {
+                                    let state = open_signed_in(owner, Some(passphrase)).await;
+                                    unlocking.set(false);
+                                    session.set(state);
+                                });
+                            })/>
                     }.into_any()
                 }
                 SessionState::OpenElsewhere => view! { <Header user=None/><OpenElsewherePage/> }.into_any(),

@@ -173,11 +173,13 @@ export function assertNoPatientData(messages) {
 
 /**
  * Starts the server with these accounts ([email, name, role, ...flags of `user add`]), and the
- * synthetic demo teams too with `{ demo: true }`; returns { baseUrl, mail, stop }. Email goes to
+ * synthetic demo teams too with `{ demo: true }`; returns { baseUrl, mail, stop }. `port` chooses
+ * where it listens, `args` are added to its command line, and `prepare(dataDir)` runs once the
+ * accounts exist, before it starts (e.g. `mdt-server sso add`). Email goes to
  * a real SMTP server of its own (`{ mail: false }`: email off); when the server stops, every
  * message it sent is checked for patient data.
  */
-export async function startServer(users, { demo = false, mail = true } = {}) {
+export async function startServer(users, { demo = false, mail = true, port: chosenPort = null, args = [], prepare = null } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-e2e-data-'));
   if (demo) execFileSync(SERVER, ['--data-dir', dataDir, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
@@ -188,7 +190,8 @@ export async function startServer(users, { demo = false, mail = true } = {}) {
       env: serverEnv(),
     });
   }
-  const port = await freePort();
+  if (prepare) prepare(dataDir);
+  const port = chosenPort ?? await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   let log = '';
   const sink = mail ? await startSmtpSink() : null;
@@ -196,7 +199,7 @@ export async function startServer(users, { demo = false, mail = true } = {}) {
     ? ['--smtp-url', sink.url, '--mail-from', 'MDT coordination <mdt@e2e.example.nhs.uk>', '--public-url', baseUrl,
       '--mail-retry-seconds', '1', '--mail-check-seconds', '2']
     : [];
-  const server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST, ...mailArgs], {
+  const server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST, ...mailArgs, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: serverEnv(),
   });
@@ -224,6 +227,40 @@ export async function startServer(users, { demo = false, mail = true } = {}) {
         assertNoPatientData(received);
         console.log(`# email: the SMTP server received ${received.length} messages; none carries patient data`);
       }
+    },
+  };
+}
+
+/** A free loopback port (for a server that must know another's address before it starts). */
+export { freePort };
+
+/**
+ * A real OpenID provider (npm's oidc-provider, tests/oidc/provider.mjs) on loopback, on the
+ * tests' clock: `clientSecret` for its `mdt-basic` client, `users` by login (the subject).
+ * Returns { issuer, stop }.
+ */
+export async function startOidcProvider({ port, redirectUri, clientSecret, users }) {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const issuer = `http://127.0.0.1:${port}`;
+  const config = { port, issuer, redirect_uri: redirectUri, secret: clientSecret, client_jwk: publicKey.export({ format: 'jwk' }), users };
+  const child = spawn(process.execPath, ['tests/oidc/provider.mjs', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() });
+  let said = '';
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      said += d;
+      if (said.includes('\n')) resolve();
+    });
+    child.stderr.on('data', () => {});
+    child.once('exit', (code) => reject(new Error(`the OpenID provider stopped (${code})`)));
+  });
+  const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
+  checkServerClock(discovery, 'the OpenID provider');
+  return {
+    issuer,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
     },
   };
 }

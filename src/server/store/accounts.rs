@@ -30,6 +30,8 @@ pub struct SessionRow {
     pub user: UserRow,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
+    /// How it began: `password`, or `sso:{provider}` (`None` before this was kept).
+    pub how: Option<String>,
 }
 
 const USER_COLUMNS: &str =
@@ -264,7 +266,7 @@ pub fn insert_session(
 pub fn find_session(db: &dyn Db, token_hash: &str) -> Result<Option<SessionRow>, Error> {
     db.query_opt(
         &format!(
-            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT {USER_COLUMNS}, s.created_at, s.last_seen_at, s.how FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.disabled = 0"
         ),
         args![token_hash],
@@ -274,6 +276,7 @@ pub fn find_session(db: &dyn Db, token_hash: &str) -> Result<Option<SessionRow>,
             user: user_from_row(&row)?,
             created_at: row.time(7)?,
             last_seen_at: row.time(8)?,
+            how: row.opt_text(9)?,
         })
     })
     .transpose()

@@ -140,6 +140,7 @@ mod tests {
             },
             created_at: Utc::now(),
             last_seen_at: Utc::now(),
+            how: Some("password".into()),
         }
     }
 

@@ -94,6 +94,22 @@ pub async fn sign_in(email: &str, password: &str) -> Result<CurrentUser, ApiErro
     send(post_json("/api/session", &body)).await
 }
 
+/// The ways to sign in through an organisation, for the sign-in page (asked before anyone
+/// has signed in).
+pub async fn sign_in_options() -> Result<crate::core::sign_in::SignInOptions, ApiError> {
+    send(Request::get("/api/sign-in/options").build()).await
+}
+
+/// Where the browser goes to sign in through the provider `provider_id`: a whole-page
+/// navigation, since the provider's own pages follow.
+pub fn sign_in_through(provider_id: &str) -> String {
+    let id: String = provider_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("/api/sso/{id}/start")
+}
+
 /// The signed-in user, or `None` when there is no session.
 pub async fn current_user() -> Result<Option<CurrentUser>, ApiError> {
     let response = Request::get("/api/session/probe")

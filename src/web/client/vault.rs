@@ -107,6 +107,10 @@ pub struct LastUser {
     pub user_id: Uuid,
     pub name: String,
     pub email: String,
+    /// They signed in through their organisation: the copy opens offline with the offline
+    /// passphrase they set on this device, not an account password.
+    #[serde(default)]
+    pub passphrase: bool,
 }
 
 /// The last person to open a copy on this device, if any.
@@ -123,6 +127,7 @@ fn remember_user(user: &CurrentUser) {
             user_id: user.user_id,
             name: user.name.clone(),
             email: user.email.clone(),
+            passphrase: user.signed_in_through_organisation,
         },
     );
 }

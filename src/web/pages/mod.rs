@@ -10,6 +10,7 @@ pub mod meeting;
 pub mod my_actions;
 pub mod needs;
 pub mod not_found;
+pub mod offline_passphrase;
 pub mod pack;
 pub mod patient;
 pub mod people;

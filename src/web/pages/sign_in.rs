@@ -110,9 +110,42 @@ pub fn SignInPage(
                                 {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
                             </button>
                         </form>
+                        <SignInThroughOrganisation/>
                     </div>
                 </div>
             </main>
         </div>
+    }
+}
+
+/// "Sign in with …" buttons for each single sign-on provider the site administrator set up
+/// (nothing when there are none, or when the server cannot be asked). Below the form, so
+/// they never move it when they arrive.
+#[component]
+fn SignInThroughOrganisation() -> impl IntoView {
+    let providers = RwSignal::new(Vec::new());
+    leptos::task::spawn_local(async move {
+        if let Ok(options) = api::sign_in_options().await {
+            providers.try_set(options.providers);
+        }
+    });
+    move || {
+        let providers = providers.get();
+        (!providers.is_empty()).then(|| {
+            view! {
+                <div class="mdt-sign-in-through" data-testid="sign-in-through">
+                    <h2 class="nhsuk-heading-s">"Or sign in through your organisation"</h2>
+                    <ul class="nhsuk-list">
+                        {providers.into_iter().map(|p| view! {
+                            <li>
+                                <a class="nhsuk-button nhsuk-button--secondary" rel="external" href=api::sign_in_through(&p.id)>
+                                    {format!("Sign in with {}", p.label)}
+                                </a>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
     }
 }

@@ -36,7 +36,11 @@ pub fn UnlockPage(
                     <div class="nhsuk-grid-column-two-thirds">
                         <h1>"Unlock"</h1>
                         <p class="nhsuk-body" data-testid="lock-reason">{reason}</p>
-                        <p class="nhsuk-body">{format!("Enter the password of {} ({}).", user.name, user.email)}</p>
+                        <p class="nhsuk-body">{if user.passphrase {
+                            format!("Enter the offline passphrase {} ({}) set for this device.", user.name, user.email)
+                        } else {
+                            format!("Enter the password of {} ({}).", user.name, user.email)
+                        }}</p>
                         {move || problem.get().map(|e| view! {
                             <div class="nhsuk-error-summary" role="alert" tabindex="-1">
                                 <h2 class="nhsuk-error-summary__title">"There is a problem"</h2>
@@ -46,7 +50,7 @@ pub fn UnlockPage(
                         <form on:submit=submit novalidate>
                             <input type="email" name="email" autocomplete="username" value=user.email.clone() hidden/>
                             <div class="nhsuk-form-group">
-                                <label class="nhsuk-label" for="unlock-password">"Password"</label>
+                                <label class="nhsuk-label" for="unlock-password">{if user.passphrase { "Offline passphrase" } else { "Password" }}</label>
                                 <input class="nhsuk-input" id="unlock-password" type="password" autocomplete="current-password"
                                     prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                             </div>
