@@ -48,10 +48,11 @@ if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSIO
   cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked --force
 fi
 
-# NHS design system styles, wasm-opt (npm binaryen; never Debian's 108, which breaks the wasm)
-# and playwright-core, pinned by package-lock.json.
-if ! npm ls --depth=0 >/dev/null 2>&1 || [ ! -x node_modules/.bin/wasm-opt ]; then
-  step "Installing npm packages (nhsuk-frontend, binaryen, playwright-core, axe-core)"
+# NHS design system styles, wasm-opt (npm binaryen; never Debian's 108, which breaks the wasm),
+# playwright-core and axe-core, and the OpenID provider of the single sign-on tests
+# (oidc-provider), pinned by package-lock.json.
+if ! npm ls --depth=0 >/dev/null 2>&1 || [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/oidc-provider ]; then
+  step "Installing npm packages (nhsuk-frontend, binaryen, playwright-core, axe-core, oidc-provider)"
   npm ci --no-audit --no-fund
 fi
 
@@ -83,6 +84,14 @@ MAIL_VENV="$ROOT/.tools/mail-venv"
 ensure_mail_sink() {
   ensure_venv "$MAIL_VENV" tests/mail/requirements.txt "the SMTP server of the email tests (aiosmtpd)"
   export MDT_MAIL_PYTHON="$MAIL_VENV/bin/python"
+}
+
+# An implementation of TOTP independent of the app's, for the second-factor tests: PyPI's pyotp
+# (pinned, in a venv of its own), run by tests/auth/totp.py.
+AUTH_VENV="$ROOT/.tools/auth-venv"
+ensure_totp_tool() {
+  ensure_venv "$AUTH_VENV" tests/auth/requirements.txt "the independent TOTP implementation of the tests (pyotp)"
+  export MDT_AUTH_PYTHON="$AUTH_VENV/bin/python"
 }
 
 # Debian's Chromium and ChromeDriver, for the browser tests (never a downloaded browser).

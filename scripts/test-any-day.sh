@@ -29,6 +29,7 @@ esac
 ensure_chromium
 ensure_region_packages
 ensure_mail_sink
+ensure_totp_tool
 ensure_fhir_validator
 ensure_faketime
 start_test_postgres

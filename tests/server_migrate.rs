@@ -167,6 +167,7 @@ async fn an_embedded_installation_moves_to_postgresql_whole_and_checked() {
         app: app(AppState::new(copy.clone(), Config::default())),
         store: copy.clone(),
         place: TestDatabase::new(),
+        recovery_codes: Default::default(),
     };
     let (status, _, body) = server
         .send(json_request(

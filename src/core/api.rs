@@ -14,6 +14,49 @@ pub struct SignInRequest {
     pub password: String,
 }
 
+/// The password was right, and a second factor is needed before a session begins: the
+/// answer to a sign-in (`202 Accepted`) for an account that has one, or must set one up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorNeeded {
+    /// Names this sign-in while it waits (a random token, good for 10 minutes and 5 tries).
+    pub pending: String,
+    /// No second factor yet, and one is required: set one up first.
+    pub set_up: bool,
+}
+
+/// A code for a waiting sign-in: six digits from the authenticator app, or a recovery code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorCode {
+    pub pending: String,
+    pub code: String,
+}
+
+/// Asks for a new authenticator secret for a waiting sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorSetUpRequest {
+    pub pending: String,
+}
+
+/// What an authenticator app needs: the QR code to scan, and the same key as text to type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorSetUp {
+    /// The key in base32, in groups of four.
+    pub secret: String,
+    /// The `otpauth://totp/…` address the QR code holds.
+    pub uri: String,
+    /// The QR code as SVG markup (made by the server from `uri`).
+    pub qr_svg: String,
+}
+
+/// A second factor set up: the session has begun, and these recovery codes are shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondFactorReady {
+    pub user: CurrentUser,
+    pub recovery_codes: Vec<String>,
+}
+
 /// The signed-in user, as the app needs to know them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -293,19 +293,8 @@ async fn sign_in(
         record_refusal(&state, &email, address, "bad_credentials", true).await?;
         return Err(Error::BadCredentials);
     };
-    let cookie = begin_session(&state, &user, "password", &headers, address).await?;
-    tracing::info!(user = %user.id, "signed in");
-    let body = CurrentUser {
-        user_id: user.id,
-        name: user.name,
-        email: user.email,
-        person_id: user.person_id,
-        site_admin: user.site_admin,
-        signed_in_through_organisation: false,
-    };
-    let mut response = ApiJson(body).into_response();
-    response.headers_mut().insert(SET_COOKIE, cookie);
-    Ok(response)
+    tracing::info!(user = %user.id, "password accepted");
+    super::second_factor::after_password(&state, user, &headers, address).await
 }
 
 /// Records a refused password sign-in; `counts` also counts it against the account and the

@@ -113,6 +113,12 @@ pub enum Command {
         #[command(subcommand)]
         action: SsoCommand,
     },
+    /// Whether every password account must use a second factor (an authenticator app) to sign
+    /// in. Site administrators always must.
+    SecondFactor {
+        #[command(subcommand)]
+        action: SecondFactorCommand,
+    },
     /// The audit trail of patient data.
     Audit {
         #[command(subcommand)]
@@ -135,6 +141,17 @@ pub enum Command {
 pub enum AuditCommand {
     /// Checks every entry's hash chain; fails (exit 1) naming the first broken entry.
     Verify,
+}
+
+/// Second factor commands.
+#[derive(Debug, Subcommand)]
+pub enum SecondFactorCommand {
+    /// Every password account must set up an authenticator app at its next sign-in.
+    Require,
+    /// Only site administrators, and people who chose to, use a second factor.
+    Optional,
+    /// Says which it is.
+    Status,
 }
 
 /// Single sign-on commands.
@@ -241,6 +258,12 @@ pub enum UserCommand {
     },
     /// Lets a disabled account sign in again.
     Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Takes away an account's authenticator app and recovery codes (a lost phone) and ends its
+    /// sessions: where a second factor is required, the next sign-in sets one up again.
+    ResetSecondFactor {
         #[arg(long)]
         email: String,
     },
@@ -478,6 +501,49 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sso { action } => sso_command(&store, action),
+        Command::SecondFactor { action } => {
+            use super::second_factor::{required_for_everyone, REQUIRED_SETTING};
+            match action {
+                SecondFactorCommand::Require | SecondFactorCommand::Optional => {
+                    let on = matches!(action, SecondFactorCommand::Require);
+                    store
+                        .write_blocking(|db| {
+                            store::set_setting(db, REQUIRED_SETTING, if on { "1" } else { "0" })
+                        })
+                        .map_err(anyhow::Error::from)?;
+                }
+                SecondFactorCommand::Status => {}
+            }
+            let on = store
+                .read_blocking(required_for_everyone)
+                .map_err(anyhow::Error::from)?;
+            println!(
+                "{}",
+                if on {
+                    "A second factor is required of every password account: each sets up an authenticator app at its next sign-in."
+                } else {
+                    "A second factor is required of site administrators only; others may set one up."
+                }
+            );
+            Ok(())
+        }
+        Command::User {
+            action: UserCommand::ResetSecondFactor { email },
+        } => {
+            let found = store
+                .write_blocking(|db| {
+                    let Some(user) = store::any_user_by_email(db, &email)? else {
+                        return Ok(false);
+                    };
+                    store::remove_second_factor(db, user.id)?;
+                    store::end_sessions_of(db, &user.email)?;
+                    Ok(true)
+                })
+                .map_err(anyhow::Error::from)?;
+            anyhow::ensure!(found, "no account has the email address {email}");
+            println!("{email}'s authenticator app and recovery codes are gone and their sessions have ended; their next sign-in sets up a new one where it is required.");
+            Ok(())
+        }
         Command::Audit {
             action: AuditCommand::Verify,
         } => {

@@ -19,6 +19,7 @@ pub mod exports;
 pub mod live;
 pub mod mail;
 pub mod measures;
+pub mod second_factor;
 pub mod sso;
 pub mod static_files;
 pub mod store;
@@ -134,6 +135,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(admin::router())
         .merge(sso::router())
+        .merge(second_factor::router())
         .route("/api/version", axum::routing::get(version))
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .layer(middleware::from_fn(require_app_header))

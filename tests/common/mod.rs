@@ -33,6 +33,9 @@ pub struct Harness {
     pub app: Router,
     pub store: Store,
     pub place: TestDatabase,
+    /// Recovery codes of the accounts that set up a second factor here, by email, for later
+    /// sign-ins (see [`Harness::second_factor`]).
+    pub recovery_codes: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
 }
 
 pub struct Client<'a> {
@@ -47,7 +50,88 @@ impl Harness {
         let place = TestDatabase::new();
         let store = place.open();
         let app = app(AppState::new(store.clone(), Config::default()));
-        Self { app, store, place }
+        Self {
+            app,
+            store,
+            place,
+            recovery_codes: Default::default(),
+        }
+    }
+
+    /// Signs in with a password, through the second factor when the account has or needs one
+    /// (every site administrator): the first time it sets up an authenticator, with codes from
+    /// an independent TOTP implementation ([`totp_code`]), and keeps the recovery codes; later
+    /// sign-ins use one of those. The answer of the request that began the session.
+    pub async fn password_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let body = json!({"email": email, "password": password});
+        let answer = self
+            .send(json_request("POST", "/api/session", &body, None))
+            .await;
+        self.second_factor(email, answer).await
+    }
+
+    /// Completes a sign-in that answered `202` (a second factor needed); any other answer is
+    /// returned as it is.
+    pub async fn second_factor(
+        &self,
+        email: &str,
+        answer: (StatusCode, axum::http::HeaderMap, Value),
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let (status, _, body) = &answer;
+        if *status != StatusCode::ACCEPTED {
+            return answer;
+        }
+        let pending = body["pending"].as_str().unwrap().to_owned();
+        if body["set_up"] == json!(true) {
+            let (status, _, set_up) = self
+                .send(json_request(
+                    "POST",
+                    "/api/session/second-factor/set-up",
+                    &json!({"pending": pending}),
+                    None,
+                ))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{set_up}");
+            let code = totp_code(set_up["secret"].as_str().unwrap(), 0);
+            let (status, headers, ready) = self
+                .send(json_request(
+                    "POST",
+                    "/api/session/second-factor/confirm",
+                    &json!({"pending": pending, "code": code}),
+                    None,
+                ))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{ready}");
+            let codes = ready["recovery_codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_owned())
+                .collect();
+            self.recovery_codes
+                .lock()
+                .unwrap()
+                .insert(email.to_lowercase(), codes);
+            return (status, headers, ready["user"].clone());
+        }
+        let code = self
+            .recovery_codes
+            .lock()
+            .unwrap()
+            .get_mut(&email.to_lowercase())
+            .and_then(Vec::pop)
+            .expect("a recovery code kept from this account's set-up");
+        self.send(json_request(
+            "POST",
+            "/api/session/second-factor",
+            &json!({"pending": pending, "code": code}),
+            None,
+        ))
+        .await
     }
 
     pub fn user(&self, email: &str, name: &str, role: Role) -> Uuid {
@@ -97,23 +181,15 @@ impl Harness {
 
     /// Signs in one of the demo's accounts (after `load_demo`); returns the session cookie.
     pub async fn demo_cookie(&self, email: &str) -> String {
-        let body = json!({"email": email, "password": mdt::server::demo::DEMO_PASSWORD});
         let (status, headers, _) = self
-            .send(json_request("POST", "/api/session", &body, None))
+            .password_sign_in(email, mdt::server::demo::DEMO_PASSWORD)
             .await;
         assert_eq!(status, StatusCode::OK);
         session_cookie(&headers)
     }
 
     pub async fn sign_in(&self, email: &str, person_id: Uuid) -> Client<'_> {
-        let (status, headers, body) = self
-            .send(json_request(
-                "POST",
-                "/api/session",
-                &json!({"email": email, "password": PASSWORD}),
-                None,
-            ))
-            .await;
+        let (status, headers, body) = self.password_sign_in(email, PASSWORD).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["person_id"], json!(person_id.to_string()));
         Client {
@@ -123,6 +199,27 @@ impl Harness {
             seq: 0,
         }
     }
+}
+
+/// The TOTP code of a base32 `secret` for now, or `steps` 30-second steps from now, computed
+/// by PyPI's pyotp (tests/auth/totp.py): an implementation independent of the app's.
+pub fn totp_code(secret: &str, steps: i64) -> String {
+    let python = std::env::var("MDT_AUTH_PYTHON")
+        .unwrap_or_else(|_| format!("{}/.tools/auth-venv/bin/python", env!("CARGO_MANIFEST_DIR")));
+    let output = std::process::Command::new(&python)
+        .arg(format!("{}/tests/auth/totp.py", env!("CARGO_MANIFEST_DIR")))
+        .arg(secret)
+        .arg(steps.to_string())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{python} (pyotp) does not run ({e}): run ./scripts/test.sh, which installs it")
+        });
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 /// Where a test's data lives: a temporary directory for SQLite, and on PostgreSQL a schema of

@@ -103,7 +103,8 @@ pub fn set_password_hash(db: &dyn Db, email: &str, hash: &str) -> Result<bool, E
     Ok(changed > 0)
 }
 
-fn end_sessions_of(db: &dyn Db, email: &str) -> Result<(), Error> {
+/// Ends every session of the account with this email (a lost phone, a reset).
+pub fn end_sessions_of(db: &dyn Db, email: &str) -> Result<(), Error> {
     db.execute(
         "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE lower(email) = lower($1))",
         args![email.trim()],

@@ -105,6 +105,11 @@ const TABLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "second_factors",
+        &["user_id", "secret", "confirmed", "last_step", "created_at"],
+    ),
+    ("recovery_codes", &["code_hash", "user_id", "used_at"]),
+    (
         "sign_in_events",
         &[
             "id", "at", "user_id", "email", "how", "outcome", "reason", "address",

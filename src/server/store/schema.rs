@@ -453,6 +453,51 @@ ALTER TABLE sessions ADD COLUMN how TEXT;
 ALTER TABLE sessions ADD COLUMN user_agent TEXT;
 "#,
     },
+    Migration {
+        purpose: "A second factor for password accounts: each account's TOTP secret (confirmed once a code from it is shown, with the last time step used so a code works once), its one-time recovery codes (hashed), and sign-ins waiting for their second factor (with the tries they have had).",
+        sqlite: r#"
+CREATE TABLE second_factors (
+    user_id TEXT PRIMARY KEY REFERENCES users(id),
+    secret TEXT NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    last_step BIGINT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE recovery_codes (
+    code_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    used_at TEXT
+);
+CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
+CREATE TABLE pending_sign_ins (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+"#,
+        postgres: r#"
+CREATE TABLE second_factors (
+    user_id TEXT PRIMARY KEY REFERENCES users(id),
+    secret TEXT NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    last_step BIGINT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE recovery_codes (
+    code_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    used_at TEXT
+);
+CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
+CREATE TABLE pending_sign_ins (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+"#,
+    },
 ];
 
 #[cfg(test)]

@@ -302,3 +302,175 @@ pub fn sign_in_events(db: &dyn Db, limit: u32) -> Result<Vec<SignInEvent>, Error
     })
     .collect()
 }
+
+/// An account's TOTP secret (base32), whether a code from it has been shown (set-up finished),
+/// and the last time step a code was accepted for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondFactorRow {
+    pub secret: String,
+    pub confirmed: bool,
+    pub last_step: Option<i64>,
+}
+
+/// The account's second factor, if it has one (set up or being set up).
+pub fn second_factor(db: &dyn Db, user_id: Uuid) -> Result<Option<SecondFactorRow>, Error> {
+    db.query_opt(
+        "SELECT secret, confirmed, last_step FROM second_factors WHERE user_id = $1",
+        args![user_id],
+    )?
+    .map(|r| {
+        Ok(SecondFactorRow {
+            secret: r.text(0)?,
+            confirmed: r.bool(1)?,
+            last_step: r.opt_int(2)?,
+        })
+    })
+    .transpose()
+}
+
+/// Starts setting up a second factor with a new secret, replacing one not yet confirmed.
+/// False (nothing changed) when the account already has a confirmed one.
+pub fn begin_second_factor(
+    db: &dyn Db,
+    user_id: Uuid,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    db.execute(
+        "DELETE FROM second_factors WHERE user_id = $1 AND confirmed = 0",
+        args![user_id],
+    )?;
+    Ok(db.execute(
+        "INSERT INTO second_factors (user_id, secret, confirmed, created_at) VALUES ($1, $2, 0, $3) ON CONFLICT (user_id) DO NOTHING",
+        args![user_id, secret, now],
+    )? > 0)
+}
+
+/// Takes the time step `step` of the account's TOTP, once: true when no code of this or a later
+/// step was accepted before (in one statement, so two requests with the same code at the same
+/// moment cannot both pass). `confirm` also finishes a set-up.
+pub fn take_totp_step(db: &dyn Db, user_id: Uuid, step: i64, confirm: bool) -> Result<bool, Error> {
+    let confirmed = if confirm { "" } else { "AND confirmed = 1" };
+    Ok(db.execute(
+        &format!(
+            "UPDATE second_factors SET last_step = $2, confirmed = 1 WHERE user_id = $1 {confirmed} AND (last_step IS NULL OR last_step < $2)"
+        ),
+        args![user_id, step],
+    )? > 0)
+}
+
+/// Replaces the account's recovery codes (by their hashes).
+pub fn set_recovery_codes(db: &dyn Db, user_id: Uuid, hashes: &[String]) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        args![user_id],
+    )?;
+    for hash in hashes {
+        db.execute(
+            "INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)",
+            args![hash, user_id],
+        )?;
+    }
+    Ok(())
+}
+
+/// Uses one of the account's recovery codes, once (in one statement): whether it was an
+/// unused code of theirs.
+pub fn use_recovery_code(
+    db: &dyn Db,
+    user_id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    Ok(db.execute(
+        "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+        args![user_id, hash, now],
+    )? > 0)
+}
+
+/// How many of the account's recovery codes are unused.
+pub fn recovery_codes_left(db: &dyn Db, user_id: Uuid) -> Result<u64, Error> {
+    Ok(db
+        .query_one(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+            args![user_id],
+        )?
+        .int(0)?
+        .max(0) as u64)
+}
+
+/// Takes the account's second factor and recovery codes away (a lost phone): the next sign-in
+/// sets one up again where it is required.
+pub fn remove_second_factor(db: &dyn Db, user_id: Uuid) -> Result<bool, Error> {
+    db.execute(
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        args![user_id],
+    )?;
+    Ok(db.execute(
+        "DELETE FROM second_factors WHERE user_id = $1",
+        args![user_id],
+    )? > 0)
+}
+
+/// How long a sign-in may wait for its second factor (time to install an authenticator app).
+pub const PENDING_LIFETIME: Duration = Duration::minutes(10);
+
+/// A sign-in whose password was right, waiting for its second factor.
+pub fn insert_pending_sign_in(
+    db: &dyn Db,
+    token_hash: &str,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM pending_sign_ins WHERE created_at < $1",
+        args![now - PENDING_LIFETIME],
+    )?;
+    db.execute(
+        "INSERT INTO pending_sign_ins (token_hash, user_id, created_at, attempts) VALUES ($1, $2, $3, 0)",
+        args![token_hash, user_id, now],
+    )?;
+    Ok(())
+}
+
+/// Takes one try of a waiting sign-in before its code is checked (so a burst cannot try more
+/// than `limit` codes): its account, or `None` when it has expired, is unknown or has had
+/// `limit` tries.
+pub fn try_pending_sign_in(
+    db: &dyn Db,
+    token_hash: &str,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, Error> {
+    db.query_opt(
+        "UPDATE pending_sign_ins SET attempts = attempts + 1 \
+         WHERE token_hash = $1 AND attempts < $2 AND created_at >= $3 RETURNING user_id",
+        args![token_hash, limit, now - PENDING_LIFETIME],
+    )?
+    .map(|r| r.uuid(0))
+    .transpose()
+}
+
+/// The account of a waiting sign-in without taking a try (showing the set-up page).
+pub fn pending_sign_in_user(
+    db: &dyn Db,
+    token_hash: &str,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, Error> {
+    db.query_opt(
+        "SELECT user_id FROM pending_sign_ins WHERE token_hash = $1 AND attempts < $2 AND created_at >= $3",
+        args![token_hash, limit, now - PENDING_LIFETIME],
+    )?
+    .map(|r| r.uuid(0))
+    .transpose()
+}
+
+/// Ends a waiting sign-in (it succeeded).
+pub fn end_pending_sign_in(db: &dyn Db, token_hash: &str) -> Result<(), Error> {
+    db.execute(
+        "DELETE FROM pending_sign_ins WHERE token_hash = $1",
+        args![token_hash],
+    )?;
+    Ok(())
+}
