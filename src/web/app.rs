@@ -146,6 +146,17 @@ async fn unlock(last: LastUser, password: String) -> Result<SessionState, String
     }))
 }
 
+/// The offline passphrase page, loaded when first needed (once per device, after a first single
+/// sign-on there), so its code stays out of the first page's download.
+#[cfg_attr(feature = "lazy-pages", leptos::lazy)]
+async fn passphrase_page(
+    user: CurrentUser,
+    busy: Signal<bool>,
+    on_set: Callback<String>,
+) -> AnyView {
+    view! { <OfflinePassphrasePage user=user busy=busy on_set=on_set/> }.into_any()
+}
+
 /// Whether the page's static first paint (`index.html`, `#mdt-shell`) is still showing.
 fn static_shell_showing() -> bool {
     web_sys::window()
@@ -279,18 +290,21 @@ pub fn App() -> impl IntoView {
                 }
                 SessionState::NeedsPassphrase(user) => {
                     let owner = user.clone();
+                    let on_set = Callback::new(move |passphrase: String| {
+                        let owner = owner.clone();
+                        unlocking.set(true);
+                        spawn_local(async move {
+                            let state = open_signed_in(owner, Some(passphrase)).await;
+                            unlocking.set(false);
+                            session.set(state);
+                        });
+                    });
+                    let busy = Signal::from(unlocking);
                     view! {
                         <Header user=None/>
-                        <OfflinePassphrasePage user=user busy=unlocking
-                            on_set=Callback::new(move |passphrase: String| {
-                                let owner = owner.clone();
-                                unlocking.set(true);
-                                spawn_local(async move {
-                                    let state = open_signed_in(owner, Some(passphrase)).await;
-                                    unlocking.set(false);
-                                    session.set(state);
-                                });
-                            })/>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(passphrase_page(user.clone(), busy, on_set))}
+                        </Suspense>
                     }.into_any()
                 }
                 SessionState::OpenElsewhere => view! { <Header user=None/><OpenElsewherePage/> }.into_any(),

@@ -327,12 +327,50 @@ export async function explained(page, name, step) {
 /** The password of the demo's accounts (`mdt-server demo`). */
 export const DEMO_PASSWORD = 'demo-password-2026';
 
+/** The Python with pyotp that the test script installs (ensure_totp_tool). */
+const AUTH_PYTHON = process.env.MDT_AUTH_PYTHON ?? path.resolve('.tools/auth-venv/bin/python');
+
+/**
+ * The TOTP code of a base32 `secret` for now (or `steps` 30-second steps from now), computed by
+ * PyPI's pyotp (tests/auth/totp.py), independent of the app's own, on the tests' clock.
+ */
+export function totpCode(secret, steps = 0) {
+  return execFileSync(AUTH_PYTHON, ['tests/auth/totp.py', secret, String(steps)], { env: serverEnv() }).toString().trim();
+}
+
+/** Recovery codes kept from each account's authenticator set-up, by "baseUrl email". */
+const RECOVERY_CODES = new Map();
+
+/**
+ * Signs in with a password, through the second factor when the account has or needs one
+ * (every site administrator): the first time it sets up the authenticator from the key shown
+ * as text, with a code from pyotp, and keeps the recovery codes; later it uses one of those.
+ */
 export async function signIn(page, baseUrl, email, password = PASSWORD) {
   await page.goto(`${baseUrl}/`);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your teams' }).waitFor();
+  const home = page.getByRole('heading', { name: 'Your teams' });
+  const setUp = page.getByRole('heading', { name: 'Set up your authenticator app' });
+  const code = page.getByRole('heading', { name: 'Enter the code from your authenticator app' });
+  await home.or(setUp).or(code).first().waitFor();
+  const key = `${baseUrl} ${email}`;
+  if (await setUp.isVisible()) {
+    const secret = await page.getByTestId('second-factor-key').innerText();
+    await page.getByLabel('Code from the app').fill(totpCode(secret));
+    await page.getByRole('button', { name: 'Check code' }).click();
+    const codes = page.getByTestId('recovery-codes').getByRole('listitem');
+    await codes.first().waitFor();
+    RECOVERY_CODES.set(key, await codes.allInnerTexts());
+    await page.getByRole('button', { name: /I have kept my recovery codes/ }).click();
+  } else if (await code.isVisible()) {
+    const kept = RECOVERY_CODES.get(key) ?? [];
+    if (kept.length === 0) throw new Error(`no recovery code kept for ${email}: sign in once through the set-up first`);
+    await page.getByLabel('Code from your authenticator app').fill(kept.pop());
+    await page.getByRole('button', { name: 'Continue' }).click();
+  }
+  await home.waitFor();
 }
 
 /** Waits until the header says every change reached the server. */

@@ -85,13 +85,61 @@ fn with_app_header(builder: RequestBuilder) -> RequestBuilder {
     builder.header(APP_HEADER.0, APP_HEADER.1)
 }
 
-/// Signs in; the server sets the session cookie.
-pub async fn sign_in(email: &str, password: &str) -> Result<CurrentUser, ApiError> {
+/// Where a sign-in with a password got to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignInStep {
+    /// Signed in: the server has set the session cookie.
+    SignedIn(CurrentUser),
+    /// The password was right; a code from the authenticator app (or a recovery code) is next,
+    /// or setting the app up first.
+    SecondFactor(crate::core::api::SecondFactorNeeded),
+}
+
+/// Signs in with a password.
+pub async fn sign_in(email: &str, password: &str) -> Result<SignInStep, ApiError> {
     let body = SignInRequest {
         email: email.to_owned(),
         password: password.to_owned(),
     };
-    send(post_json("/api/session", &body)).await
+    let request = post_json("/api/session", &body)
+        .map_err(|e| ApiError::Refused(format!("The request could not be prepared: {e}")))?;
+    let response = request.send().await.map_err(|_| ApiError::Unreachable)?;
+    if response.status() == 202 {
+        return read(response).await.map(SignInStep::SecondFactor);
+    }
+    read(response).await.map(SignInStep::SignedIn)
+}
+
+/// A code for a sign-in waiting for its second factor; the server sets the session cookie.
+pub async fn second_factor_code(pending: &str, code: &str) -> Result<CurrentUser, ApiError> {
+    let body = crate::core::api::SecondFactorCode {
+        pending: pending.to_owned(),
+        code: code.to_owned(),
+    };
+    send(post_json("/api/session/second-factor", &body)).await
+}
+
+/// A new authenticator secret (QR code and key) for a sign-in that must set one up.
+pub async fn second_factor_set_up(
+    pending: &str,
+) -> Result<crate::core::api::SecondFactorSetUp, ApiError> {
+    let body = crate::core::api::SecondFactorSetUpRequest {
+        pending: pending.to_owned(),
+    };
+    send(post_json("/api/session/second-factor/set-up", &body)).await
+}
+
+/// Finishes setting up the authenticator with a code from it: signed in, with the recovery
+/// codes to keep.
+pub async fn second_factor_confirm(
+    pending: &str,
+    code: &str,
+) -> Result<crate::core::api::SecondFactorReady, ApiError> {
+    let body = crate::core::api::SecondFactorCode {
+        pending: pending.to_owned(),
+        code: code.to_owned(),
+    };
+    send(post_json("/api/session/second-factor/confirm", &body)).await
 }
 
 /// The ways to sign in through an organisation, for the sign-in page (asked before anyone

@@ -15,6 +15,7 @@ pub mod pack;
 pub mod patient;
 pub mod people;
 pub mod search;
+pub mod second_factor;
 pub mod sign_in;
 pub mod summaries;
 pub mod team;

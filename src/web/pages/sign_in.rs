@@ -2,8 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::core::api::CurrentUser;
+use crate::core::api::{CurrentUser, SecondFactorNeeded};
 use crate::web::client::api;
+use crate::web::pages::second_factor::SecondFactorStep;
 
 /// Which field of the sign-in form had the keyboard focus.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,10 +46,12 @@ pub fn SignInPage(
                 .map(|user| (user, password))
         }
     });
-    Effect::new(move || {
-        if let Some(Ok(signed_in)) = sign_in.value().get() {
-            on_signed_in.run(signed_in);
-        }
+    // A right password for an account with a second factor: its step comes next.
+    let waiting = RwSignal::new(None::<SecondFactorNeeded>);
+    Effect::new(move || match sign_in.value().get() {
+        Some(Ok((api::SignInStep::SignedIn(user), password))) => on_signed_in.run((user, password)),
+        Some(Ok((api::SignInStep::SecondFactor(needed), _))) => waiting.set(Some(needed)),
+        _ => {}
     });
     let error = move || match sign_in.value().get() {
         Some(Err(e)) => Some(e.to_string()),
@@ -80,11 +83,28 @@ pub fn SignInPage(
     if typed.sign_in_requested {
         sign_in.dispatch((email.get_untracked(), password.get_untracked()));
     }
+    let second_step = move || {
+        waiting.get().map(|needed| {
+            let on_done =
+                Callback::new(move |user| on_signed_in.run((user, password.get_untracked())));
+            let on_restart = Callback::new(move |_| {
+                password.set(String::new());
+                waiting.set(None);
+            });
+            view! {
+                <Suspense fallback=|| view! { <p class="nhsuk-body" role="status">"Loading…"</p> }>
+                    {move || Suspend::new(second_factor_step(needed.clone(), on_done, on_restart))}
+                </Suspense>
+            }
+        })
+    };
     view! {
         <div class="nhsuk-width-container">
             <main class="nhsuk-main-wrapper" id="maincontent">
                 <div class="nhsuk-grid-row">
                     <div class="nhsuk-grid-column-two-thirds">
+                        {second_step}
+                        <div hidden=move || waiting.get().is_some()>
                         <h1>"Sign in"</h1>
                         <p class="nhsuk-body">"Use the email address and password your MDT coordinator set up for you."</p>
                         {move || error().map(|e| view! {
@@ -111,11 +131,23 @@ pub fn SignInPage(
                             </button>
                         </form>
                         <SignInThroughOrganisation/>
+                        </div>
                     </div>
                 </div>
             </main>
         </div>
     }
+}
+
+/// The second-factor step, loaded when first needed: most sign-ins never need it, so its code
+/// stays out of the first page's download (split out with the `lazy-pages` feature).
+#[cfg_attr(feature = "lazy-pages", leptos::lazy)]
+async fn second_factor_step(
+    needed: SecondFactorNeeded,
+    on_done: Callback<CurrentUser>,
+    on_restart: Callback<()>,
+) -> AnyView {
+    view! { <SecondFactorStep needed=needed on_done=on_done on_restart=on_restart/> }.into_any()
 }
 
 /// "Sign in with …" buttons for each single sign-on provider the site administrator set up
