@@ -655,3 +655,49 @@ export async function waitForMail(mail, predicate, ms = 20000) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+const AXE = fs.readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+const PHONE_WIDTHS = [390, 320];
+export const DESKTOP = { width: 1280, height: 800 };
+
+/**
+ * The page's faults: axe-core violations (WCAG 2.2 A/AA) at desktop width and at each phone
+ * width, and any sideways scrolling at a phone width (naming what sticks out).
+ */
+export async function faultsOf(page, name) {
+  const faults = [];
+  const axe = async (width) => {
+    // Injected through the browser's debugging protocol, which the app's CSP does not govern.
+    await page.evaluate(AXE);
+    const violations = await page.evaluate(async (tags) => {
+      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
+    }, WCAG_TAGS);
+    for (const v of violations) faults.push(`${name} at ${width} px: ${v}`);
+  };
+  await page.setViewportSize(DESKTOP);
+  await axe(DESKTOP.width);
+  for (const width of PHONE_WIDTHS) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.waitForTimeout(100);
+    const overflow = await page.evaluate(() => {
+      const viewport = document.documentElement.clientWidth;
+      const page = document.documentElement.scrollWidth;
+      if (page <= viewport) return null;
+      const culprits = [...document.querySelectorAll('main *, header *')]
+        .filter((e) => e.getBoundingClientRect().right > viewport + 1)
+        .filter((e) => !e.parentElement || e.parentElement.getBoundingClientRect().right <= viewport + 1)
+        .slice(0, 4)
+        .map((e) => `${e.tagName.toLowerCase()}${e.className ? '.' + String(e.className).trim().split(/\s+/).join('.') : ''}`);
+      return `page ${page} px wide in a ${viewport} px viewport (${culprits.join(', ')})`;
+    });
+    if (overflow) faults.push(`${name} at ${width} px scrolls sideways: ${overflow}`);
+    if (width === 320) {
+      await axe(width);
+      await page.screenshot({ path: screenshotPath(`phone-320-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`), fullPage: true });
+    }
+  }
+  await page.setViewportSize(DESKTOP);
+  return faults;
+}

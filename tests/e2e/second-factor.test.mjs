@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, screenshotPath, session, totpCode, useServerAndBrowser } from './helpers.mjs';
+import { PASSWORD, faultsOf, screenshotPath, session, totpCode, useServerAndBrowser } from './helpers.mjs';
 
 const SAM = 'sam.admin@example.nhs.net';
 const env = useServerAndBrowser(before, after, [[SAM, 'Sam Admin', 'other', '--site-admin']], { mail: false });
@@ -24,6 +24,9 @@ async function signOut(page) {
 
 test('a site administrator sets up an authenticator, signs in with its codes, and a recovery code works once', async () => {
   const { page, context } = await session(env.browser);
+  // Every page of the second factor is checked with axe-core (WCAG 2.2 A/AA) and for sideways
+  // scrolling at phone widths.
+  const faults = [];
   await password(page);
   await page.getByRole('heading', { name: 'Set up your authenticator app' }).waitFor();
   const qr = page.locator('.mdt-qr svg');
@@ -33,12 +36,14 @@ test('a site administrator sets up an authenticator, signs in with its codes, an
   const secret = (await page.getByTestId('second-factor-key').innerText()).trim();
   assert.match(secret, /^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/, 'the key in groups of four');
   await page.screenshot({ path: screenshotPath('second-factor-set-up.png'), fullPage: true });
+  faults.push(...(await faultsOf(page, 'second factor set-up')));
 
   // A wrong code: summarised, linked to the field, focused.
   await page.getByLabel('Code from the app').fill('000000');
   await page.getByRole('button', { name: 'Check code' }).click();
   await page.locator('#second-factor-problem').getByRole('link', { name: /That code is not right/ }).waitFor();
   await page.waitForFunction(() => document.activeElement?.id === 'second-factor-problem');
+  faults.push(...(await faultsOf(page, 'second factor set-up, wrong code')));
 
   const setUpCode = totpCode(secret);
   await page.getByLabel('Code from the app').fill(setUpCode);
@@ -48,6 +53,7 @@ test('a site administrator sets up an authenticator, signs in with its codes, an
   const recovery = await listed.allInnerTexts();
   assert.equal(recovery.length, 10);
   for (const c of recovery) assert.match(c, /^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/);
+  faults.push(...(await faultsOf(page, 'recovery codes')));
   await page.getByRole('button', { name: /I have kept my recovery codes/ }).click();
   await page.getByRole('heading', { name: 'Your teams' }).waitFor();
   await signOut(page);
@@ -55,6 +61,7 @@ test('a site administrator sets up an authenticator, signs in with its codes, an
   // Next time: a code from the app (the set-up's code was used; the next one is fresh).
   await password(page);
   await page.getByRole('heading', { name: 'Enter the code from your authenticator app' }).waitFor();
+  faults.push(...(await faultsOf(page, 'second factor code')));
   await page.getByLabel('Code from your authenticator app').fill(setUpCode);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.locator('#second-factor-problem').getByRole('link', { name: /That code is not right/ }).waitFor();
@@ -78,5 +85,6 @@ test('a site administrator sets up an authenticator, signs in with its codes, an
   await page.getByRole('heading', { name: 'Your teams' }).waitFor();
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.cspViolations, []);
+  assert.deepEqual(faults, [], `${faults.length} faults:\n${faults.join('\n')}`);
   await context.close();
 });

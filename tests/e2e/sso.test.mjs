@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { SERVER, explained, freePort, launchBrowser, screenshotPath, serverEnv, session, startOidcProvider, startServer } from './helpers.mjs';
+import { SERVER, explained, faultsOf, freePort, launchBrowser, screenshotPath, serverEnv, session, startOidcProvider, startServer } from './helpers.mjs';
 
 const SECRET = 'synthetic-e2e-client-secret-42';
 const PASSPHRASE = 'kettle harbour violet lantern';
@@ -57,6 +57,7 @@ test('a person from an allowed domain signs in through the provider, works offli
     await signInThroughProvider(page, 'sw-0042');
     await page.getByRole('heading', { name: 'Choose an offline passphrase' }).waitFor();
   });
+  const faults = await faultsOf(page, 'offline passphrase');
   // Two different passphrases: the error is summarised, linked and focused.
   await page.getByLabel('Offline passphrase').fill(PASSPHRASE);
   await page.getByLabel('Type it again').fill(`${PASSPHRASE}!`);
@@ -64,6 +65,7 @@ test('a person from an allowed domain signs in through the provider, works offli
   const summary = page.locator('#passphrase-problem');
   await summary.getByRole('link', { name: /The two passphrases are different/ }).waitFor();
   await page.waitForFunction(() => document.activeElement?.id === 'passphrase-problem');
+  faults.push(...(await faultsOf(page, 'offline passphrase, mismatch')));
   await page.getByLabel('Type it again').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Save passphrase and continue' }).click();
   await page.getByRole('heading', { name: 'Your teams' }).waitFor();
@@ -98,6 +100,7 @@ test('a person from an allowed domain signs in through the provider, works offli
   await page.getByRole('heading', { name: 'Choose an offline passphrase' }).waitFor();
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.cspViolations, []);
+  assert.deepEqual(faults, [], `${faults.length} faults:\n${faults.join('\n')}`);
   await context.close();
 });
 
@@ -108,6 +111,7 @@ test('a first sign-in from a domain nobody allowed is refused in words', async (
   const text = await page.locator('main').innerText();
   assert.match(text, /Northshire Council says who you are/);
   assert.match(text, /invite you/);
+  assert.deepEqual(await faultsOf(page, 'single sign-on refused'), []);
   await page.getByRole('link', { name: 'Go back to sign in' }).click();
   await page.getByRole('link', { name: 'Sign in with Northshire Council' }).waitFor();
   const probe = await page.evaluate(async () => (await fetch('/api/session/probe')).status);
