@@ -212,3 +212,162 @@ async fn the_start_up_probe_says_who_is_signed_in_without_an_error_when_nobody_i
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "an ended session is nobody");
 }
+
+/// A password sign-in from a browser with this description: (cookie, session id prefix unknown).
+async fn sign_in_with_browser(h: &Harness, email: &str, user_agent: &str) -> String {
+    let mut request = json_request(
+        "POST",
+        "/api/session",
+        &json!({"email": email, "password": PASSWORD}),
+        None,
+    );
+    request
+        .headers_mut()
+        .insert(header::USER_AGENT, user_agent.parse().unwrap());
+    let (status, headers, body) = h.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    common::session_cookie(&headers)
+}
+
+const PHONE: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+const LAPTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
+
+#[tokio::test]
+async fn a_person_sees_where_they_are_signed_in_and_signs_out_everywhere_else() {
+    let h = Harness::new();
+    let sol = "sol.worker@example.gov.uk";
+    h.user(sol, "Sol Worker", Role::SocialWorker);
+    h.coordinator();
+    let phone = sign_in_with_browser(&h, sol, PHONE).await;
+    let laptop = sign_in_with_browser(&h, sol, LAPTOP).await;
+    let other_person = sign_in_with_browser(&h, "pat.coordinator@example.nhs.net", LAPTOP).await;
+
+    let (status, _, list) = h.send(get("/api/session/all", Some(&laptop))).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "only Sol's own: {list:?}");
+    let mine = |device: &str| {
+        list.iter()
+            .find(|s| s["device"] == json!(device))
+            .unwrap_or_else(|| panic!("{device} in {list:?}"))
+            .clone()
+    };
+    let (on_phone, on_laptop) = (mine("Chrome on Android"), mine("Edge on Windows"));
+    assert_eq!(on_laptop["current"], json!(true));
+    assert_eq!(on_phone["current"], json!(false));
+    assert_eq!(on_phone["how"], json!("Password"));
+    assert_eq!(on_phone["id"].as_str().unwrap().len(), 16);
+
+    // Nobody can end someone else's session by its id.
+    let pats_id = {
+        let (_, _, pats) = h.send(get("/api/session/all", Some(&other_person))).await;
+        pats[0]["id"].as_str().unwrap().to_owned()
+    };
+    let (status, _, _) = h
+        .send(json_request(
+            "POST",
+            &format!("/api/session/{pats_id}/end"),
+            &json!({}),
+            Some(&laptop),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        h.send(get("/api/session", Some(&other_person))).await.0,
+        StatusCode::OK
+    );
+
+    // Ending the phone's session by its id, then everywhere else.
+    let third = sign_in_with_browser(&h, sol, PHONE).await;
+    let id = on_phone["id"].as_str().unwrap();
+    let (status, _, _) = h
+        .send(json_request(
+            "POST",
+            &format!("/api/session/{id}/end"),
+            &json!({}),
+            Some(&laptop),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        h.send(get("/api/session", Some(&phone))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _, ended) = h
+        .send(json_request(
+            "POST",
+            "/api/session/end-others",
+            &json!({}),
+            Some(&laptop),
+        ))
+        .await;
+    assert_eq!((status, ended["ended"].clone()), (StatusCode::OK, json!(1)));
+    assert_eq!(
+        h.send(get("/api/session", Some(&third))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        h.send(get("/api/session", Some(&laptop))).await.0,
+        StatusCode::OK,
+        "this one stays"
+    );
+    assert_eq!(
+        h.send(get("/api/session", Some(&other_person))).await.0,
+        StatusCode::OK,
+        "nobody else's"
+    );
+}
+
+#[tokio::test]
+async fn a_site_administrator_ends_every_session_of_a_person() {
+    let h = Harness::new();
+    let sol = "sol.worker@example.gov.uk";
+    h.user(sol, "Sol Worker", Role::SocialWorker);
+    h.user("ada.admin@example.nhs.net", "Ada Admin", Role::Other);
+    h.store
+        .write_blocking(|db| store::set_site_admin(db, "ada.admin@example.nhs.net", true))
+        .unwrap();
+    let phone = sign_in_with_browser(&h, sol, PHONE).await;
+    let laptop = sign_in_with_browser(&h, sol, LAPTOP).await;
+    let (_, headers, _) = h
+        .password_sign_in("ada.admin@example.nhs.net", PASSWORD)
+        .await;
+    let admin = common::session_cookie(&headers);
+    let sol_id = h
+        .store
+        .read_blocking(|db| store::any_user_by_email(db, sol))
+        .unwrap()
+        .unwrap()
+        .id;
+    // Only an administrator may.
+    let (status, _, _) = h
+        .send(json_request(
+            "POST",
+            &format!("/api/admin/accounts/{sol_id}/sessions/end"),
+            &json!({}),
+            Some(&phone),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, body) = h
+        .send(json_request(
+            "POST",
+            &format!("/api/admin/accounts/{sol_id}/sessions/end"),
+            &json!({}),
+            Some(&admin),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for cookie in [&phone, &laptop] {
+        assert_eq!(
+            h.send(get("/api/session", Some(cookie))).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        h.send(get("/api/session", Some(&admin))).await.0,
+        StatusCode::OK
+    );
+    // They can sign in again.
+    sign_in_with_browser(&h, sol, PHONE).await;
+}

@@ -327,6 +327,75 @@ impl Refusal {
     }
 }
 
+/// One of a person's sessions, as the "Where you are signed in" page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session for ending it: a short, non-secret part of its stored hash.
+    pub id: String,
+    /// "Chrome on Android", from the browser's own description.
+    pub device: String,
+    /// "Password and authenticator app", "Through NHS Care Identity".
+    pub how: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: chrono::DateTime<chrono::Utc>,
+    /// The session of the request that asked.
+    pub current: bool,
+}
+
+/// How a session began, in words: `how` as the server keeps it (`password`, `password+totp`,
+/// `password+recovery code`, `sso:{provider}`), with the provider's name when known.
+pub fn describe_sign_in(how: Option<&str>, provider_label: Option<&str>) -> String {
+    match how {
+        Some("password") => "Password".into(),
+        Some("password+totp") => "Password and authenticator app".into(),
+        Some("password+recovery code") => "Password and a recovery code".into(),
+        Some(other) if other.starts_with("sso:") => format!(
+            "Through {}",
+            provider_label.unwrap_or_else(|| other.trim_start_matches("sso:"))
+        ),
+        _ => "Not recorded".into(),
+    }
+}
+
+/// A browser's description (`User-Agent`) in a few words a person recognises: the browser and
+/// the system, "Chrome on Android". Anything unrecognised is "Another browser".
+pub fn describe_device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.filter(|u| !u.trim().is_empty()) else {
+        return "Unknown browser".into();
+    };
+    let browser = if ua.contains("Edg/") || ua.contains("EdgA/") || ua.contains("EdgiOS/") {
+        "Edge"
+    } else if ua.contains("SamsungBrowser/") {
+        "Samsung Internet"
+    } else if ua.contains("Firefox/") || ua.contains("FxiOS/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("CriOS/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        "Another browser"
+    };
+    let system = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") {
+        "iPhone"
+    } else if ua.contains("iPad") {
+        "iPad"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "Mac"
+    } else if ua.contains("CrOS") {
+        "Chromebook"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        return browser.into();
+    };
+    format!("{browser} on {system}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,5 +518,31 @@ mod tests {
             .message("Northshire Council")
             .1
             .contains("invite"));
+    }
+
+    #[test]
+    fn devices_and_ways_in_are_said_in_words() {
+        let cases = [
+            ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", "Chrome on Android"),
+            ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", "Safari on iPhone"),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", "Edge on Windows"),
+            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on Mac"),
+            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36", "Chrome on Linux"),
+            ("curl/8.5.0", "Another browser"),
+        ];
+        for (ua, expected) in cases {
+            assert_eq!(describe_device(Some(ua)), expected, "{ua}");
+        }
+        assert_eq!(describe_device(None), "Unknown browser");
+        assert_eq!(
+            describe_sign_in(Some("password+totp"), None),
+            "Password and authenticator app"
+        );
+        assert_eq!(
+            describe_sign_in(Some("sso:nhs-cis2"), Some("NHS Care Identity")),
+            "Through NHS Care Identity"
+        );
+        assert_eq!(describe_sign_in(Some("sso:gone"), None), "Through gone");
+        assert_eq!(describe_sign_in(None, None), "Not recorded");
     }
 }

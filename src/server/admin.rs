@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/accounts/{id}/disable", post(disable))
         .route("/api/admin/accounts/{id}/enable", post(enable))
         .route("/api/admin/accounts/{id}/password", post(reset_password))
+        .route("/api/admin/accounts/{id}/sessions/end", post(end_sessions))
 }
 
 /// Refuses (403) anyone but a site administrator.
@@ -175,4 +176,22 @@ async fn reset_password(
         .await?;
     tracing::info!(admin = %admin.actor.user_id, account = %id, "password reset");
     Ok(ApiJson(serde_json::json!({ "sessions_ended": true })))
+}
+
+/// Ends every session of an account at once (a stolen laptop, someone who has left), wherever
+/// they signed in and however; the account can still sign in again.
+async fn end_sessions(
+    State(state): State<AppState>,
+    admin: Session,
+    Path(id): Path<String>,
+) -> Result<axum::http::StatusCode, Error> {
+    require_admin(&admin)?;
+    let email = target(&state, &admin, &id).await?;
+    let ended = email.clone();
+    state
+        .store
+        .write(move |db| store::end_sessions_of(db, &ended))
+        .await?;
+    tracing::info!(admin = %admin.actor.user_id, "ended every session of an account");
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

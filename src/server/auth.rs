@@ -42,6 +42,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/session/device-key", get(device_key))
         .route("/api/session/probe", get(probe))
+        .route("/api/session/all", get(all_sessions))
+        .route("/api/session/end-others", post(end_others))
+        .route("/api/session/{id}/end", post(end_one))
 }
 
 /// Hashes a new password with argon2id and a random salt.
@@ -422,4 +425,71 @@ async fn sign_out(State(state): State<AppState>, session: Session) -> Result<Res
         .headers_mut()
         .insert(SET_COOKIE, session_cookie(&state, "", 0));
     Ok(response)
+}
+
+/// Where the person is signed in: each session with its browser, how it began and when it was
+/// last used (within a minute), their current one marked.
+async fn all_sessions(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<ApiJson<Vec<crate::core::sign_in::SessionInfo>>, Error> {
+    use crate::core::sign_in::{describe_device, describe_sign_in, SessionInfo};
+    let user_id = session.actor.user_id;
+    let (sessions, providers) = state
+        .store
+        .read(move |db| Ok((store::sessions_of(db, user_id)?, store::providers(db)?)))
+        .await?;
+    let label = |how: Option<&str>| {
+        how.and_then(|h| h.strip_prefix("sso:")).and_then(|id| {
+            providers
+                .iter()
+                .find(|p| p.settings.id == id)
+                .map(|p| p.settings.label.clone())
+        })
+    };
+    Ok(ApiJson(
+        sessions
+            .into_iter()
+            .map(|s| SessionInfo {
+                id: s.token_hash[..16].to_owned(),
+                device: describe_device(s.user_agent.as_deref()),
+                how: describe_sign_in(s.how.as_deref(), label(s.how.as_deref()).as_deref()),
+                started_at: s.created_at,
+                last_used_at: s.last_seen_at,
+                current: s.token_hash == session.token_hash,
+            })
+            .collect(),
+    ))
+}
+
+/// Signs the person out everywhere but here (a lost phone, a shared computer left signed in).
+async fn end_others(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<ApiJson<serde_json::Value>, Error> {
+    let (user_id, keep) = (session.actor.user_id, session.token_hash.clone());
+    let ended = state
+        .store
+        .write(move |db| store::end_other_sessions(db, user_id, &keep))
+        .await?;
+    tracing::info!(user = %user_id, ended, "signed out everywhere else");
+    Ok(ApiJson(serde_json::json!({ "ended": ended })))
+}
+
+/// Ends one of the person's own sessions by the id the sessions page shows.
+async fn end_one(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, Error> {
+    let user_id = session.actor.user_id;
+    let ended = state
+        .store
+        .write(move |db| store::end_session_of(db, user_id, &id))
+        .await?;
+    if ended {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
 }

@@ -292,6 +292,62 @@ pub fn touch_session(db: &dyn Db, token_hash: &str, now: DateTime<Utc>) -> Resul
     Ok(())
 }
 
+/// One of an account's sessions as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub token_hash: String,
+    pub how: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The account's sessions, most recently used first.
+pub fn sessions_of(db: &dyn Db, user_id: Uuid) -> Result<Vec<SessionSummary>, Error> {
+    db.query(
+        "SELECT token_hash, how, user_agent, created_at, last_seen_at FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC",
+        args![user_id],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(SessionSummary {
+            token_hash: r.text(0)?,
+            how: r.opt_text(1)?,
+            user_agent: r.opt_text(2)?,
+            created_at: r.time(3)?,
+            last_seen_at: r.time(4)?,
+        })
+    })
+    .collect()
+}
+
+/// Ends every session of the account but `keep` (signing out everywhere else); how many ended.
+pub fn end_other_sessions(db: &dyn Db, user_id: Uuid, keep: &str) -> Result<u64, Error> {
+    let ended = db.execute(
+        "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2",
+        args![user_id, keep],
+    )?;
+    if ended > 0 {
+        sessions_changed(db, None)?;
+    }
+    Ok(ended)
+}
+
+/// Ends one of the account's own sessions, named by the start of its stored hash (the id the
+/// sessions page shows); false when it has none such.
+pub fn end_session_of(db: &dyn Db, user_id: Uuid, id: &str) -> Result<bool, Error> {
+    let found = sessions_of(db, user_id)?
+        .into_iter()
+        .find(|s| s.token_hash.starts_with(id) && id.len() >= 16);
+    match found {
+        Some(session) => {
+            delete_session(db, &session.token_hash)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
 /// Ends a session.
 pub fn delete_session(db: &dyn Db, token_hash: &str) -> Result<(), Error> {
     db.execute(
