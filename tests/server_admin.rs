@@ -257,3 +257,170 @@ async fn nobody_else_may_use_the_account_routes() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// The Accounts page's "How people sign in": the second-factor rule and single sign-on
+/// providers, for site administrators only, secrets never shown and kept when left out.
+#[tokio::test]
+async fn a_site_admin_sets_the_second_factor_rule_and_the_providers() {
+    let h = Harness::new();
+    let admin_person = make_admin(&h);
+    let sol = h.user(
+        "sol.worker@example.gov.uk",
+        "Sol Worker",
+        Role::SocialWorker,
+    );
+    let admin = h.sign_in(ADMIN, admin_person).await.cookie;
+    let member = h.sign_in("sol.worker@example.gov.uk", sol).await.cookie;
+    let put = |uri: &str, body: Value, cookie: &str| json_request("PUT", uri, &body, Some(cookie));
+
+    let (status, _, settings) = h.send(get("/api/admin/sign-in", Some(&admin))).await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!(settings["second_factor_required"], json!(false));
+    assert_eq!(settings["providers"], json!([]));
+    let provider = |secret: Option<&str>, domains: &[&str]| {
+        json!({
+            "settings": {
+                "id": "northshire", "label": "Northshire Council", "issuer": "https://login.example.test/tenant/v2.0/",
+                "client_id": "mdt-app", "client_authentication": "secret", "scopes": "openid email profile",
+                "email_claim": "email", "acr_values": null, "domains": domains,
+            },
+            "client_secret": secret,
+        })
+    };
+    for (method, uri, body) in [
+        ("GET", "/api/admin/sign-in", json!({})),
+        (
+            "PUT",
+            "/api/admin/sign-in/second-factor",
+            json!({"required": true}),
+        ),
+        (
+            "PUT",
+            "/api/admin/sign-in/providers/northshire",
+            provider(Some("s3cret-value"), &[]),
+        ),
+        (
+            "DELETE",
+            "/api/admin/sign-in/providers/northshire",
+            json!({}),
+        ),
+    ] {
+        let (status, _, _) = h
+            .send(json_request(method, uri, &body, Some(&member)))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}");
+    }
+
+    let (status, _, _) = h
+        .send(put(
+            "/api/admin/sign-in/second-factor",
+            json!({"required": true}),
+            &admin,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(h
+        .store
+        .read_blocking(mdt::server::second_factor::required_for_everyone)
+        .unwrap());
+
+    let uri = "/api/admin/sign-in/providers/northshire";
+    let (status, _, body) = h
+        .send(put(uri, provider(None, &["northshire.gov.uk"]), &admin))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a new provider needs its secret: {body}"
+    );
+    let (status, _, body) = h
+        .send(put(
+            "/api/admin/sign-in/providers/other",
+            provider(Some("s3cret-value"), &[]),
+            &admin,
+        ))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the short name is the address's: {body}"
+    );
+    let (status, _, body) = h
+        .send(put(
+            uri,
+            provider(Some("s3cret-value"), &["Northshire.gov.uk", "@nhs.net"]),
+            &admin,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["issuer"],
+        json!("https://login.example.test/tenant/v2.0"),
+        "tidied"
+    );
+    assert_eq!(body["domains"], json!(["nhs.net", "northshire.gov.uk"]));
+    // Changing the domains without the secret keeps the secret.
+    let (status, _, _) = h
+        .send(put(uri, provider(None, &["northshire.gov.uk"]), &admin))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let stored = h
+        .store
+        .read_blocking(|db| store::provider(db, "northshire"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.client_secret.as_deref(), Some("s3cret-value"));
+    assert_eq!(stored.settings.domains, vec!["northshire.gov.uk"]);
+    let (_, _, settings) = h.send(get("/api/admin/sign-in", Some(&admin))).await;
+    assert!(
+        !settings.to_string().contains("s3cret-value"),
+        "secrets are never shown"
+    );
+    // A bad key for private_key_jwt is refused in words.
+    let mut jwt = provider(None, &[]);
+    jwt["settings"]["client_authentication"] = json!("private_key_jwt");
+    jwt["private_key_pem"] =
+        json!("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----");
+    let (status, _, body) = h.send(put(uri, jwt, &admin)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"].as_str().unwrap().contains("RSA key"),
+        "{body}"
+    );
+
+    // An account that signs in only through the provider.
+    let (status, _, body) = h
+        .send(json_request(
+            "POST",
+            "/api/admin/accounts",
+            &json!({"email": "ray.synthetic@elsewhere.example", "name": "Ray Synthetic", "role": "gp", "password": "", "sso": "northshire"}),
+            Some(&admin),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ray = h
+        .store
+        .read_blocking(|db| store::any_user_by_email(db, "ray.synthetic@elsewhere.example"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        h.store
+            .read_blocking(|db| store::invitation(db, ray.id))
+            .unwrap()
+            .as_deref(),
+        Some("northshire")
+    );
+    assert_eq!(
+        sign_in_status(&h, "ray.synthetic@elsewhere.example", "").await,
+        StatusCode::BAD_REQUEST
+    );
+
+    let (status, _, _) = h
+        .send(json_request("DELETE", uri, &json!({}), Some(&admin)))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = h
+        .send(json_request("DELETE", uri, &json!({}), Some(&admin)))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

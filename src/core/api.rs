@@ -98,7 +98,12 @@ pub struct NewAccount {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// Ignored when `sso` is given.
     pub password: String,
+    /// No password: they sign in only through this single sign-on provider, invited to it
+    /// whatever their email domain.
+    #[serde(default)]
+    pub sso: Option<String>,
 }
 
 /// A new password set by a site administrator (ends the account's sessions).

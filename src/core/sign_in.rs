@@ -327,6 +327,39 @@ impl Refusal {
     }
 }
 
+/// How people sign in here, as the Accounts page shows and changes it (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInSettings {
+    /// Every password account must use a second factor (site administrators always must).
+    pub second_factor_required: bool,
+    pub providers: Vec<ProviderSettings>,
+    /// What to register with providers as the redirect URI (`None`: the server has no
+    /// `--public-url`, so single sign-on cannot work yet).
+    pub redirect_uri: Option<String>,
+    /// Where providers fetch the public key of `private_key_jwt` client authentication.
+    pub jwks_uri: Option<String>,
+}
+
+/// The second-factor rule, as the Accounts page sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorRule {
+    pub required: bool,
+}
+
+/// A provider added or changed on the Accounts page. A secret or key left out keeps the one
+/// stored (so an administrator can change the domains without the secret to hand).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderUpdate {
+    pub settings: ProviderSettings,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// The RSA private key (PEM) for `private_key_jwt`.
+    #[serde(default)]
+    pub private_key_pem: Option<String>,
+}
+
 /// One of a person's sessions, as the "Where you are signed in" page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {

@@ -25,6 +25,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/accounts/{id}/enable", post(enable))
         .route("/api/admin/accounts/{id}/password", post(reset_password))
         .route("/api/admin/accounts/{id}/sessions/end", post(end_sessions))
+        .route("/api/admin/sign-in", axum::routing::get(sign_in_settings))
+        .route(
+            "/api/admin/sign-in/second-factor",
+            axum::routing::put(set_second_factor_rule),
+        )
+        .route(
+            "/api/admin/sign-in/providers/{id}",
+            axum::routing::put(put_provider).delete(remove_provider),
+        )
 }
 
 /// Refuses (403) anyone but a site administrator.
@@ -80,16 +89,26 @@ async fn create(
     require_admin(&admin)?;
     let store = state.store.clone();
     let user = tokio::task::spawn_blocking(move || {
-        add_user(
-            &store,
-            &NewUser {
-                email: &new.email,
-                name: &new.name,
-                role: new.role,
-                password: &new.password,
-            },
-            Utc::now(),
-        )
+        let person = NewUser {
+            email: &new.email,
+            name: &new.name,
+            role: new.role,
+            password: &new.password,
+        };
+        let Some(provider) = new.sso.as_deref().filter(|p| !p.is_empty()) else {
+            return add_user(&store, &person, Utc::now());
+        };
+        if store
+            .read_blocking(|db| store::provider(db, provider))?
+            .is_none()
+        {
+            return Err(Error::BadRequest(format!(
+                "There is no single sign-on provider called {provider}."
+            )));
+        }
+        let user = super::demo::add_user_without_password(&store, &person, Utc::now())?;
+        store.write_blocking(|db| store::set_invitation(db, &user.email, Some(provider)))?;
+        Ok(user)
     })
     .await
     .map_err(|e| Error::Internal(e.into()))??;
@@ -194,4 +213,160 @@ async fn end_sessions(
         .await?;
     tracing::info!(admin = %admin.actor.user_id, "ended every session of an account");
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// How people sign in: the second-factor rule and the single sign-on providers (no secrets),
+/// with what to register with a provider.
+async fn sign_in_settings(
+    State(state): State<AppState>,
+    admin: Session,
+) -> Result<ApiJson<crate::core::sign_in::SignInSettings>, Error> {
+    require_admin(&admin)?;
+    let (required, providers) = state
+        .store
+        .read(|db| {
+            Ok((
+                super::second_factor::required_for_everyone(db)?,
+                store::providers(db)?,
+            ))
+        })
+        .await?;
+    let base = state
+        .config
+        .public_url
+        .as_deref()
+        .map(|u| u.trim_end_matches('/').to_owned());
+    Ok(ApiJson(crate::core::sign_in::SignInSettings {
+        second_factor_required: required,
+        providers: providers.into_iter().map(|p| p.settings).collect(),
+        redirect_uri: base.as_ref().map(|b| format!("{b}/api/sso/callback")),
+        jwks_uri: base.map(|b| format!("{b}/api/sso/jwks.json")),
+    }))
+}
+
+/// Requires a second factor of every password account, or only of site administrators.
+async fn set_second_factor_rule(
+    State(state): State<AppState>,
+    admin: Session,
+    ApiJson(rule): ApiJson<crate::core::sign_in::SecondFactorRule>,
+) -> Result<axum::http::StatusCode, Error> {
+    require_admin(&admin)?;
+    state
+        .store
+        .write(move |db| {
+            store::set_setting(
+                db,
+                super::second_factor::REQUIRED_SETTING,
+                if rule.required { "1" } else { "0" },
+            )
+        })
+        .await?;
+    tracing::info!(admin = %admin.actor.user_id, required = rule.required, "second-factor rule changed");
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Adds a single sign-on provider, or changes one (a secret or key left out is kept).
+async fn put_provider(
+    State(state): State<AppState>,
+    admin: Session,
+    Path(id): Path<String>,
+    ApiJson(update): ApiJson<crate::core::sign_in::ProviderUpdate>,
+) -> Result<ApiJson<crate::core::sign_in::ProviderSettings>, Error> {
+    use crate::core::sign_in::ClientAuthentication;
+    require_admin(&admin)?;
+    let mut settings = update.settings;
+    if settings.id != id {
+        return Err(Error::BadRequest(
+            "The provider's short name cannot change: remove it and add it again.".into(),
+        ));
+    }
+    settings.issuer = settings.issuer.trim().trim_end_matches('/').to_owned();
+    settings.label = settings.label.trim().to_owned();
+    settings.domains = crate::core::sign_in::parse_domains(&settings.domains.join(" "));
+    settings
+        .validate()
+        .map_err(|e| Error::BadRequest(e.message))?;
+    let secret = update
+        .client_secret
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    let pem = update
+        .private_key_pem
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty());
+    if let Some(pem) = &pem {
+        super::sso::signing_key(pem).map_err(Error::BadRequest)?;
+    }
+    if secret
+        .as_ref()
+        .is_some_and(|s| s.len() > 1000 || s.chars().any(char::is_control))
+    {
+        return Err(Error::BadRequest(
+            "Enter the client secret on one line.".into(),
+        ));
+    }
+    let stored = settings.clone();
+    state
+        .store
+        .write(move |db| {
+            let existing = store::provider(db, &stored.id)?;
+            let (client_secret, private_key_pem) = match stored.client_authentication {
+                ClientAuthentication::Secret => (
+                    secret.or_else(|| existing.and_then(|e| e.client_secret)),
+                    None,
+                ),
+                ClientAuthentication::PrivateKeyJwt => (
+                    None,
+                    pem.or_else(|| existing.and_then(|e| e.private_key_pem)),
+                ),
+            };
+            match (
+                &stored.client_authentication,
+                &client_secret,
+                &private_key_pem,
+            ) {
+                (ClientAuthentication::Secret, None, _) => {
+                    return Err(Error::BadRequest(
+                        "Enter the client secret the provider gave you.".into(),
+                    ))
+                }
+                (ClientAuthentication::PrivateKeyJwt, _, None) => {
+                    return Err(Error::BadRequest(
+                        "Paste the RSA private key (PEM) this app signs with for the provider."
+                            .into(),
+                    ))
+                }
+                _ => {}
+            }
+            store::put_provider(
+                db,
+                &store::ProviderRow {
+                    settings: stored,
+                    client_secret,
+                    private_key_pem,
+                },
+                Utc::now(),
+            )
+        })
+        .await?;
+    tracing::info!(admin = %admin.actor.user_id, provider = %settings.id, "single sign-on provider set");
+    Ok(ApiJson(settings))
+}
+
+/// Removes a single sign-on provider: its button goes and nobody signs in through it.
+async fn remove_provider(
+    State(state): State<AppState>,
+    admin: Session,
+    Path(id): Path<String>,
+) -> Result<axum::http::StatusCode, Error> {
+    require_admin(&admin)?;
+    let removed = state
+        .store
+        .write(move |db| store::remove_provider(db, &id))
+        .await?;
+    if removed {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
+    }
 }

@@ -13,9 +13,9 @@ use crate::web::pages::{
     accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
     conflicts::ConflictsPage, email_settings::EmailSettingsPage, find_time::FindTimePage,
     meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound, pack::PrintoutsPage,
-    patient::PatientPage, people::PeoplePage, search::SearchPage, team::NewTeamPage,
-    team::TeamAttendancePage, team::TeamDetailsPage, team::TeamPage, team::TeamPeoplePage,
-    team_actions::TeamActionsPage, team_calendar::TeamCalendarPage,
+    patient::PatientPage, people::PeoplePage, search::SearchPage, sessions::SessionsPage,
+    team::NewTeamPage, team::TeamAttendancePage, team::TeamDetailsPage, team::TeamPage,
+    team::TeamPeoplePage, team_actions::TeamActionsPage, team_calendar::TeamCalendarPage,
     team_measures::TeamMeasuresPage, teams::TeamsPage,
 };
 
@@ -59,6 +59,8 @@ pub enum Page {
     Search,
     /// Which emails the person gets (the link at the foot of every email).
     EmailSettings,
+    /// Where the person is signed in, to sign out elsewhere.
+    Sessions,
 }
 
 impl Page {
@@ -88,6 +90,7 @@ impl Page {
             Self::Conflicts => "/conflicts".into(),
             Self::Search => "/search".into(),
             Self::EmailSettings => "/settings/email".into(),
+            Self::Sessions => "/settings/sessions".into(),
         }
     }
 
@@ -120,6 +123,7 @@ impl Page {
             ["conflicts"] => Self::Conflicts,
             ["search"] => Self::Search,
             ["settings", "email"] => Self::EmailSettings,
+            ["settings", "sessions"] => Self::Sessions,
             _ => return None,
         })
     }
@@ -195,6 +199,7 @@ lazy_pages!(
     TeamMeasuresRoute => TeamMeasuresPage,
     SearchRoute => SearchPage,
     EmailSettingsRoute => EmailSettingsPage,
+    SessionsRoute => SessionsPage,
 );
 
 /// The view of a lazily loaded page's route (see [`lazy_pages`]).
@@ -240,6 +245,7 @@ pub fn AppRoutes() -> impl IntoView {
             <Route path=path!("/conflicts") view={page!(ConflictsRoute)}/>
             <Route path=path!("/search") view={page!(SearchRoute)}/>
             <Route path=path!("/settings/email") view={page!(EmailSettingsRoute)}/>
+            <Route path=path!("/settings/sessions") view={page!(SessionsRoute)}/>
         </Routes>
     }
 }

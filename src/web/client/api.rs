@@ -216,6 +216,93 @@ pub async fn add_account(
     send(post_json("/api/admin/accounts", new)).await
 }
 
+/// Posts to `url` for an answer with no body (`204 No Content`).
+async fn post_for_nothing(url: &str) -> Result<(), ApiError> {
+    let request = post_json(url, &serde_json::json!({}))
+        .map_err(|e| ApiError::Refused(format!("The request could not be prepared: {e}")))?;
+    let response = request.send().await.map_err(|_| ApiError::Unreachable)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(refusal(response).await)
+    }
+}
+
+/// Ends every session of an account at once (site administrators only).
+pub async fn end_account_sessions(user: uuid::Uuid) -> Result<(), ApiError> {
+    post_for_nothing(&format!("/api/admin/accounts/{user}/sessions/end")).await
+}
+
+/// How people sign in: the second-factor rule and the providers (site administrators only).
+pub async fn sign_in_settings() -> Result<crate::core::sign_in::SignInSettings, ApiError> {
+    send(Request::get("/api/admin/sign-in").build()).await
+}
+
+/// Requires a second factor of every password account, or only of site administrators.
+pub async fn set_second_factor_rule(required: bool) -> Result<(), ApiError> {
+    let rule = crate::core::sign_in::SecondFactorRule { required };
+    let request = with_app_header(Request::put("/api/admin/sign-in/second-factor"))
+        .json(&rule)
+        .map_err(|e| ApiError::Refused(format!("The request could not be prepared: {e}")))?;
+    let response = request.send().await.map_err(|_| ApiError::Unreachable)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(refusal(response).await)
+    }
+}
+
+/// Adds or changes a single sign-on provider.
+pub async fn put_provider(
+    update: &crate::core::sign_in::ProviderUpdate,
+) -> Result<crate::core::sign_in::ProviderSettings, ApiError> {
+    let id: String = update
+        .settings
+        .id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    send(with_app_header(Request::put(&format!("/api/admin/sign-in/providers/{id}"))).json(update))
+        .await
+}
+
+/// Removes a single sign-on provider.
+pub async fn remove_provider(id: &str) -> Result<(), ApiError> {
+    let id: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let response = with_app_header(Request::delete(&format!(
+        "/api/admin/sign-in/providers/{id}"
+    )))
+    .send()
+    .await
+    .map_err(|_| ApiError::Unreachable)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(refusal(response).await)
+    }
+}
+
+/// Where the signed-in person is signed in.
+pub async fn my_sessions() -> Result<Vec<crate::core::sign_in::SessionInfo>, ApiError> {
+    send(Request::get("/api/session/all").build()).await
+}
+
+/// Ends one of the person's own sessions (by the id the sessions page shows).
+pub async fn end_my_session(id: &str) -> Result<(), ApiError> {
+    let id: String = id.chars().filter(char::is_ascii_hexdigit).collect();
+    post_for_nothing(&format!("/api/session/{id}/end")).await
+}
+
+/// Signs the person out everywhere but this browser.
+pub async fn end_my_other_sessions() -> Result<(), ApiError> {
+    send::<serde_json::Value>(post_json("/api/session/end-others", &serde_json::json!({})))
+        .await
+        .map(drop)
+}
+
 /// Stops an account signing in and ends its sessions, or lets it sign in again.
 pub async fn set_account_disabled(user: uuid::Uuid, disabled: bool) -> Result<(), ApiError> {
     let what = if disabled { "disable" } else { "enable" };

@@ -14,6 +14,10 @@ pub fn EmailSettingsPage() -> impl IntoView {
     let settings = LocalResource::new(api::email_settings);
     view! {
         <h1>"Email settings"</h1>
+        <p class="nhsuk-body">
+            <a href=crate::web::routes::Page::Sessions.href()>"See where you are signed in"</a>
+            " (and sign out on a device you no longer have)."
+        </p>
         {move || match settings.get() {
             None => view! { <p class="nhsuk-body" role="status">"Loading your email settings…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="nhsuk-error-message" role="alert">{e.to_string()}</p> }.into_any(),

@@ -16,6 +16,7 @@ pub mod patient;
 pub mod people;
 pub mod search;
 pub mod second_factor;
+pub mod sessions;
 pub mod sign_in;
 pub mod summaries;
 pub mod team;
