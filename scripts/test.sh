@@ -30,6 +30,12 @@ timed env -u MDT_TEST_DATABASE_URL cargo test --all-targets
 step "Server tests again on PostgreSQL ($MDT_TEST_DATABASE_URL)"
 timed cargo test --test 'server_*'
 
+step "The write matrix and the access tests for people who signed in the other ways in"
+# With a second factor (required of everyone), and through a real OpenID provider (npm's
+# oidc-provider): what someone may see and change never depends on how they signed in.
+timed env -u MDT_TEST_DATABASE_URL MDT_TEST_WAY_IN=second-factor cargo test --test server_write_matrix --test server_access
+timed env -u MDT_TEST_DATABASE_URL MDT_TEST_WAY_IN=organisation cargo test --test server_write_matrix --test server_access
+
 step "Browser tests: wasm-bindgen-test in headless Chromium"
 # Without debug info the test wasm is ~15x smaller and loads in seconds.
 timed env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

@@ -168,6 +168,7 @@ async fn an_embedded_installation_moves_to_postgresql_whole_and_checked() {
         store: copy.clone(),
         place: TestDatabase::new(),
         recovery_codes: Default::default(),
+        organisation: Default::default(),
     };
     let (status, _, body) = server
         .send(json_request(

@@ -36,6 +36,31 @@ pub struct Harness {
     /// Recovery codes of the accounts that set up a second factor here, by email, for later
     /// sign-ins (see [`Harness::second_factor`]).
     pub recovery_codes: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
+    /// The provider people sign in through when the run asks for it ([`WayIn::Organisation`]).
+    pub organisation: tokio::sync::OnceCell<oidc::WayInThroughOrganisation>,
+}
+
+/// How the tests' people sign in: the run chooses with `MDT_TEST_WAY_IN` (`password`, the
+/// default; `second-factor`: a password and an authenticator code, required of everyone;
+/// `organisation`: through a real OpenID provider), so the write matrix and the access tests
+/// show that what a person may do never depends on how they signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WayIn {
+    Password,
+    SecondFactor,
+    Organisation,
+}
+
+pub fn way_in() -> WayIn {
+    match std::env::var("MDT_TEST_WAY_IN")
+        .unwrap_or_default()
+        .as_str()
+    {
+        "" | "password" => WayIn::Password,
+        "second-factor" => WayIn::SecondFactor,
+        "organisation" => WayIn::Organisation,
+        other => panic!("MDT_TEST_WAY_IN={other}: use password, second-factor or organisation"),
+    }
 }
 
 pub struct Client<'a> {
@@ -50,11 +75,23 @@ impl Harness {
         let place = TestDatabase::new();
         let store = place.open();
         let app = app(AppState::new(store.clone(), Config::default()));
+        if way_in() == WayIn::SecondFactor {
+            store
+                .write_blocking(|db| {
+                    mdt::server::store::set_setting(
+                        db,
+                        mdt::server::second_factor::REQUIRED_SETTING,
+                        "1",
+                    )
+                })
+                .unwrap();
+        }
         Self {
             app,
             store,
             place,
             recovery_codes: Default::default(),
+            organisation: Default::default(),
         }
     }
 
@@ -67,11 +104,41 @@ impl Harness {
         email: &str,
         password: &str,
     ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        if way_in() == WayIn::Organisation {
+            return self.sign_in_through_organisation(email).await;
+        }
         let body = json!({"email": email, "password": password});
         let answer = self
             .send(json_request("POST", "/api/session", &body, None))
             .await;
         self.second_factor(email, answer).await
+    }
+
+    /// Signs in through the run's OpenID provider (started on first use): the answer of
+    /// `GET /api/session` with the session, its cookie in `Set-Cookie` as a sign-in's would be.
+    pub async fn sign_in_through_organisation(
+        &self,
+        email: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let way = self
+            .organisation
+            .get_or_init(|| oidc::WayInThroughOrganisation::start(&self.store))
+            .await;
+        let cookie = way.sign_in(&self.store, email).await;
+        let (status, _, body) = self.send(get("/api/session", Some(&cookie))).await;
+        assert_eq!(
+            body["signed_in_through_organisation"],
+            json!(true),
+            "{body}"
+        );
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            header::SET_COOKIE,
+            format!("{cookie}; HttpOnly; SameSite=Strict; Path=/")
+                .parse()
+                .unwrap(),
+        );
+        (status, headers, body)
     }
 
     /// Completes a sign-in that answered `202` (a second factor needed); any other answer is

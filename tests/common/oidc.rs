@@ -504,3 +504,150 @@ fn absolute(base: &str, location: &str) -> String {
         format!("{base}{location}")
     }
 }
+
+/// Signs people in through a real OpenID provider for the tests that run "every way in"
+/// (`MDT_TEST_WAY_IN=organisation`): the app served over HTTP on the harness's store, and a
+/// provider that knows everyone by their email.
+pub struct WayInThroughOrganisation {
+    pub app_url: String,
+    provider: Child,
+}
+
+impl Drop for WayInThroughOrganisation {
+    fn drop(&mut self) {
+        let _ = self.provider.kill();
+        let _ = self.provider.wait();
+    }
+}
+
+/// The provider id the harness sets up.
+pub const HARNESS_PROVIDER: &str = "test-organisation";
+
+impl WayInThroughOrganisation {
+    /// Serves the app on `store` and starts the provider.
+    pub async fn start(store: &Store) -> Self {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let app_url = format!("http://{}", listener.local_addr().unwrap());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let issuer = format!("http://127.0.0.1:{port}");
+        let (_, client_pem) = new_rsa_key("unused");
+        let client_key = mdt::server::sso::signing_key(&client_pem).unwrap();
+        let config = json!({
+            "port": port,
+            "issuer": issuer,
+            "redirect_uri": format!("{app_url}/api/sso/callback"),
+            "secret": BASIC_SECRET,
+            "client_jwk": serde_json::to_value(client_key.as_verification_key()).unwrap(),
+            "users": "any",
+        });
+        let mut provider = Command::new("node")
+            .arg(format!("{root}/tests/oidc/provider.mjs"))
+            .arg(config.to_string())
+            .current_dir(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs");
+        let stdout = provider.stdout.take().unwrap();
+        let ready = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut reader = std::io::BufReader::new(stdout);
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+            line
+        });
+        let line = tokio::time::timeout(Duration::from_secs(60), ready)
+            .await
+            .expect("the OpenID provider started")
+            .unwrap();
+        assert!(line.contains("signing_key_pem"), "{line}");
+        let row = ProviderRow {
+            settings: ProviderSettings {
+                id: HARNESS_PROVIDER.into(),
+                label: "Test Organisation".into(),
+                issuer,
+                client_id: "mdt-jwt".into(),
+                client_authentication: ClientAuthentication::PrivateKeyJwt,
+                scopes: "openid email profile".into(),
+                email_claim: "email".into(),
+                acr_values: None,
+                domains: vec![],
+            },
+            client_secret: None,
+            private_key_pem: Some(client_pem),
+        };
+        let put = store.clone();
+        tokio::task::spawn_blocking(move || {
+            put.write_blocking(|db| store::put_provider(db, &row, chrono::Utc::now()))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let state = AppState::new(
+            store.clone(),
+            Config {
+                public_url: Some(app_url.clone()),
+                ..Config::default()
+            },
+        );
+        let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+        Self { app_url, provider }
+    }
+
+    /// Signs `email` in through the provider (invited to it, so the first sign-in links to
+    /// their account): the `mdt_session=…` cookie.
+    pub async fn sign_in(&self, store: &Store, email: &str) -> String {
+        let (invite, who) = (store.clone(), email.to_owned());
+        tokio::task::spawn_blocking(move || {
+            invite.write_blocking(|db| store::set_invitation(db, &who, Some(HARNESS_PROVIDER)))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let browser = Rig::browser();
+        let start = browser
+            .get(format!("{}/api/sso/{HARNESS_PROVIDER}/start", self.app_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), 303);
+        let mut next = location(&start);
+        let callback = format!("{}/api/sso/callback", self.app_url);
+        let issuer = next.split("/auth").next().unwrap().to_owned();
+        for _ in 0..10 {
+            if next.starts_with(&callback) {
+                let answer = browser.get(&next).send().await.unwrap();
+                assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+                return answer
+                    .headers()
+                    .get_all("set-cookie")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .find(|v| v.starts_with("mdt_session="))
+                    .and_then(|v| v.split(';').next())
+                    .expect("a session cookie")
+                    .to_owned();
+            }
+            let answer = browser.get(&next).send().await.unwrap();
+            if answer.status().is_redirection() {
+                next = absolute(&issuer, &location(&answer));
+                continue;
+            }
+            let login = browser
+                .post(&next)
+                .form(&[("prompt", "login"), ("login", email), ("password", "any")])
+                .send()
+                .await
+                .unwrap();
+            next = absolute(&issuer, &location(&login));
+        }
+        panic!("the provider never sent the browser back");
+    }
+}

@@ -46,6 +46,7 @@ const PAGES = [
   { route: '/conflicts', heading: /^Changes to choose between$/ },
   { route: '/search', heading: /^Search$/ },
   { route: '/settings/email', heading: /^Email settings$/ },
+  { route: '/settings/sessions', heading: /^Where you are signed in$/ },
 ];
 
 /** The paths of src/web/routes.rs whose page is loaded when first visited (`page!(…)`). */

@@ -184,7 +184,7 @@ test('every page, for every role, has no WCAG 2.2 A/AA violations and no sideway
 
   // Sol, a member; Olu, an observer; Sam, a site administrator in no team.
   for (const [email, role, paths] of [
-    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [`${teamPath}/details`, 'team details'], [`${teamPath}/people`, 'team people'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions'], [`${teamPath}/calendar`, 'team calendar'], ['/search', 'search'], ['/settings/email', 'email settings']]],
+    ['sol.worker@example.gov.uk', 'member', [['/', 'home'], [teamPath, 'team'], [`${teamPath}/details`, 'team details'], [`${teamPath}/people`, 'team people'], [meetingPath, 'meeting'], [briefPath, 'brief'], ['/actions', 'my actions'], [`${teamPath}/calendar`, 'team calendar'], ['/search', 'search'], ['/settings/email', 'email settings'], ['/settings/sessions', 'where you are signed in']]],
     ['olu.observer@example.nhs.net', 'observer', [[teamPath, 'team'], [`${teamPath}/details`, 'team details'], [meetingPath, 'meeting'], [briefPath, 'brief']]],
     ['sam.admin@example.nhs.net', 'site administrator', [['/', 'home'], ['/accounts', 'accounts']]],
   ]) {

@@ -83,6 +83,31 @@ test('a site administrator sets up an authenticator, signs in with its codes, an
   await page.getByLabel('Code from your authenticator app').fill(recovery[1]);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Your teams' }).waitFor();
+
+  // Signed in on a second browser too (another recovery code): the first sees both, and signs
+  // the other out.
+  const other = await session(env.browser, { userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36' });
+  await password(other.page);
+  await other.page.getByLabel('Code from your authenticator app').fill(recovery[2]);
+  await other.page.getByRole('button', { name: 'Continue' }).click();
+  await other.page.getByRole('heading', { name: 'Your teams' }).waitFor();
+  await page.getByRole('link', { name: 'Email settings' }).click();
+  await page.getByRole('link', { name: 'See where you are signed in' }).click();
+  await page.getByRole('heading', { name: 'Where you are signed in' }).waitFor();
+  const cards = page.getByTestId('sessions').getByRole('listitem');
+  await cards.nth(1).waitFor();
+  assert.equal(await cards.count(), 2);
+  const phone = cards.filter({ hasText: 'Chrome on Android' });
+  await phone.getByText('Password and a recovery code').waitFor();
+  await cards.filter({ hasText: 'This browser' }).getByText('Password and a recovery code').waitFor();
+  faults.push(...(await faultsOf(page, 'where you are signed in')));
+  await page.getByRole('button', { name: 'Sign out everywhere else' }).click();
+  await page.getByText('You are now signed in only here.').waitFor();
+  assert.equal(await cards.count(), 1);
+  assert.equal(await other.page.evaluate(async () => (await fetch('/api/session/probe')).status), 204, 'the other browser is signed out');
+  assert.equal(await page.evaluate(async () => (await fetch('/api/session/probe')).status), 200, 'this one is not');
+  await other.context.close();
+
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.cspViolations, []);
   assert.deepEqual(faults, [], `${faults.length} faults:\n${faults.join('\n')}`);

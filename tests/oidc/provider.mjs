@@ -9,6 +9,7 @@
 //   secret        the client secret of `mdt-basic`
 //   client_jwk    the public key (JWK) of `mdt-jwt`'s private_key_jwt assertions
 //   users         { login: { email, email_verified, name } }; the login is the stable subject
+//                 ("any": every login is a verified email address)
 // It prints one line of JSON when listening: { port, signing_key_pem (PKCS#1), kid }, so a
 // test can sign tokens with the provider's own key (to show every other check still refuses).
 import { generateKeyPairSync } from 'node:crypto';
@@ -50,7 +51,11 @@ const provider = new Provider(config.issuer, {
   cookies: { keys: ['test-only-cookie-key-not-secret'] },
   features: { devInteractions: { enabled: true } },
   async findAccount(ctx, id) {
-    const person = config.users[id];
+    // `users: "any"`: whoever signs in is known, their login being their verified email (for
+    // tests that sign many people in through the provider).
+    const person = config.users === 'any'
+      ? { email: id, email_verified: true, name: id }
+      : config.users[id];
     if (!person) return undefined;
     return { accountId: id, claims: async () => ({ sub: id, ...person }) };
   },
