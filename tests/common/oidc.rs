@@ -445,12 +445,24 @@ impl Rig {
     pub async fn finish(&self, browser: &reqwest::Client, callback: &str) -> (u16, String, bool) {
         let answer = browser.get(callback).send().await.unwrap();
         let status = answer.status().as_u16();
-        let session = answer
+        let session_cookie = answer
             .headers()
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .any(|v| v.starts_with("mdt_session=") && !v.starts_with("mdt_session=;"));
+            .find(|v| v.starts_with("mdt_session=") && !v.starts_with("mdt_session=;"))
+            .map(str::to_owned);
+        // A session begun through a provider lasts no longer than any other, whatever the
+        // provider's tokens say.
+        if let Some(cookie) = &session_cookie {
+            let limit = mdt::server::auth::ABSOLUTE_TIMEOUT.num_seconds();
+            assert!(cookie.contains(&format!("Max-Age={limit}")), "{cookie}");
+            assert!(
+                cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+                "{cookie}"
+            );
+        }
+        let session = session_cookie.is_some();
         (status, answer.text().await.unwrap(), session)
     }
 
