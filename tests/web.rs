@@ -1469,6 +1469,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         Page::Conflicts,
         Page::Search,
         Page::EmailSettings,
+        Page::Sessions,
     ];
     // The list above names every place: a new one fails to compile here until it is added.
     for page in pages {
@@ -1495,7 +1496,8 @@ fn every_page_has_one_path_that_leads_back_to_it() {
             | Page::Accounts
             | Page::Conflicts
             | Page::Search
-            | Page::EmailSettings => {}
+            | Page::EmailSettings
+            | Page::Sessions => {}
         }
     }
     let mut paths = std::collections::HashSet::new();
@@ -1506,7 +1508,7 @@ fn every_page_has_one_path_that_leads_back_to_it() {
         assert_eq!(Page::from_path(&format!("{href}/")), Some(page), "{href}/");
         assert!(paths.insert(href.clone()), "two places share {href}");
     }
-    assert_eq!(paths.len(), 23);
+    assert_eq!(paths.len(), 24);
     for nowhere in [
         "/teams/not-an-id",
         "/meetings/12345",

@@ -282,7 +282,14 @@ async fn sign_in(
         })
         .await?;
     let Some(user) = limited else {
-        record_refusal(&state, &email, address, "too_many_attempts", false).await?;
+        let refusal = Refusal {
+            email: &email,
+            user_id: None,
+            how: "password",
+            reason: "too_many_attempts",
+            counts: false,
+        };
+        record_refusal(&state, address, refusal).await?;
         return Err(Error::TooManyAttempts);
     };
     let hash = user
@@ -293,22 +300,45 @@ async fn sign_in(
         .await
         .map_err(|e| Error::Internal(e.into()))?;
     let Some(user) = user.filter(|u| matches && !u.disabled) else {
-        record_refusal(&state, &email, address, "bad_credentials", true).await?;
+        let refusal = Refusal {
+            email: &email,
+            user_id: None,
+            how: "password",
+            reason: "bad_credentials",
+            counts: true,
+        };
+        record_refusal(&state, address, refusal).await?;
         return Err(Error::BadCredentials);
     };
     tracing::info!(user = %user.id, "password accepted");
     super::second_factor::after_password(&state, user, &headers, address).await
 }
 
-/// Records a refused password sign-in; `counts` also counts it against the account and the
-/// address (a refusal for too many attempts is not itself another attempt).
-async fn record_refusal(
+/// A refused sign-in with a password, for the record.
+pub(crate) struct Refusal<'a> {
+    pub email: &'a str,
+    pub user_id: Option<uuid::Uuid>,
+    /// `password`, or `password+second factor`.
+    pub how: &'static str,
+    pub reason: &'static str,
+    /// Also counts against the account and the address (a refusal for too many attempts is
+    /// not itself another attempt).
+    pub counts: bool,
+}
+
+/// Records a refused sign-in, counting it against the account and the address when it counts.
+pub(crate) async fn record_refusal(
     state: &AppState,
-    email: &str,
     address: Option<std::net::IpAddr>,
-    reason: &'static str,
-    counts: bool,
+    refusal: Refusal<'_>,
 ) -> Result<(), Error> {
+    let Refusal {
+        email,
+        user_id,
+        how,
+        reason,
+        counts,
+    } = refusal;
     let email = email.to_owned();
     state
         .store
@@ -323,9 +353,9 @@ async fn record_refusal(
                 db,
                 &store::SignInEvent {
                     at: now,
-                    user_id: None,
+                    user_id,
                     email: Some(email.chars().take(254).collect()),
-                    how: "password".into(),
+                    how: how.into(),
                     outcome: "refused".into(),
                     reason: reason.into(),
                     address: address.map(|a| a.to_string()),

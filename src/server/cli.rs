@@ -375,14 +375,7 @@ pub fn main() -> anyhow::Result<()> {
             })?;
             let user = match &sso {
                 Some(provider) => {
-                    let id = provider.clone();
-                    let known = store
-                        .read_blocking(move |db| store::provider(db, &id))
-                        .map_err(anyhow::Error::from)?;
-                    anyhow::ensure!(
-                        known.is_some(),
-                        "no single sign-on provider is called \"{provider}\" (see `mdt-server sso list`)"
-                    );
+                    ensure_provider(&store, provider)?;
                     let new = NewUser {
                         email: &email,
                         name: &name,
@@ -485,14 +478,7 @@ pub fn main() -> anyhow::Result<()> {
         Command::User {
             action: UserCommand::Invite { email, provider },
         } => {
-            let id = provider.clone();
-            let known = store
-                .read_blocking(move |db| store::provider(db, &id))
-                .map_err(anyhow::Error::from)?;
-            anyhow::ensure!(
-                known.is_some(),
-                "no single sign-on provider is called \"{provider}\" (see `mdt-server sso list`)"
-            );
+            ensure_provider(&store, &provider)?;
             let found = store
                 .write_blocking(|db| store::set_invitation(db, &email, Some(&provider)))
                 .map_err(anyhow::Error::from)?;
@@ -575,6 +561,18 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Fails in words unless a single sign-on provider has the id `provider`.
+fn ensure_provider(store: &Store, provider: &str) -> anyhow::Result<()> {
+    let known = store
+        .read_blocking(|db| store::provider(db, provider))
+        .map_err(anyhow::Error::from)?;
+    anyhow::ensure!(
+        known.is_some(),
+        "no single sign-on provider is called \"{provider}\" (see `mdt-server sso list`)"
+    );
+    Ok(())
 }
 
 fn read_secret(prompt: &str) -> anyhow::Result<String> {

@@ -180,7 +180,7 @@ const DEMO_ACCOUNTS: [(&str, &str, &str); 4] = [
     (
         "sam.admin@demo.nhs.test",
         "Sam Admin",
-        "site administrator: manages accounts, in no team, sees no patients",
+        "site administrator: manages accounts, in no team, sees no patients; sets up an authenticator app at first sign-in",
     ),
 ];
 

@@ -175,7 +175,8 @@ fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-/// Takes a try of the waiting sign-in, answering 429 in words when it has none left.
+/// Takes a try of the waiting sign-in: its account, unless the sign-in has expired or has no
+/// tries left (400, start again) or the account has reached its limit of failures (429).
 async fn take_try(state: &AppState, pending: &str) -> Result<UserRow, Error> {
     let hash = token_hash(pending);
     let user = state
@@ -188,46 +189,33 @@ async fn take_try(state: &AppState, pending: &str) -> Result<UserRow, Error> {
             store::find_user_by_id(db, user_id)
         })
         .await?;
-    user.filter(|u| !u.disabled).ok_or_else(|| {
+    let user = user.filter(|u| !u.disabled).ok_or_else(|| {
         Error::BadRequest(
             "This sign-in has expired or had too many wrong codes. Start again: enter your email address and password.".into(),
         )
-    })
+    })?;
+    if account_limited(state, &user).await? {
+        return Err(Error::TooManyAttempts);
+    }
+    Ok(user)
 }
 
-/// Counts a wrong code against the account and the address, and records it.
+/// Counts a wrong code against the account and the address, and records it: the error to
+/// answer with.
 async fn wrong_code(
     state: &AppState,
     user: &UserRow,
     address: Option<std::net::IpAddr>,
     reason: &'static str,
 ) -> Result<Error, Error> {
-    let (user_id, email) = (user.id, user.email.clone());
-    state
-        .store
-        .write(move |db| {
-            let now = Utc::now();
-            let mut keys = vec![format!("account:{}", email.to_lowercase())];
-            if let Some(ip) = address {
-                keys.push(auth::address_key(ip));
-            }
-            for key in keys {
-                store::record_failure(db, &key, now, now - auth::ATTEMPT_WINDOW)?;
-            }
-            store::record_sign_in(
-                db,
-                &store::SignInEvent {
-                    at: now,
-                    user_id: Some(user_id),
-                    email: Some(email),
-                    how: "password+second factor".into(),
-                    outcome: "refused".into(),
-                    reason: reason.into(),
-                    address: address.map(|a| a.to_string()),
-                },
-            )
-        })
-        .await?;
+    let refusal = auth::Refusal {
+        email: &user.email,
+        user_id: Some(user.id),
+        how: "password+second factor",
+        reason,
+        counts: true,
+    };
+    auth::record_refusal(state, address, refusal).await?;
     Ok(Error::BadRequest(
         "That code is not right. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.".into(),
     ))
@@ -252,9 +240,6 @@ async fn check_code(
     ApiJson(request): ApiJson<SecondFactorCode>,
 ) -> Result<Response, Error> {
     let user = take_try(&state, &request.pending).await?;
-    if account_limited(&state, &user).await? {
-        return Err(Error::TooManyAttempts);
-    }
     let code = normalise(&request.code);
     let factor = {
         let id = user.id;
@@ -369,9 +354,6 @@ async fn confirm(
     ApiJson(request): ApiJson<SecondFactorCode>,
 ) -> Result<Response, Error> {
     let user = take_try(&state, &request.pending).await?;
-    if account_limited(&state, &user).await? {
-        return Err(Error::TooManyAttempts);
-    }
     let user_id = user.id;
     let factor = state
         .store

@@ -268,30 +268,7 @@ impl Rig {
             "client_jwk": client_public_jwk,
             "users": people(),
         });
-        let mut provider = Command::new("node")
-            .arg(format!("{root}/tests/oidc/provider.mjs"))
-            .arg(config.to_string())
-            .current_dir(root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs");
-        let stdout = provider.stdout.take().unwrap();
-        let first_line = tokio::task::spawn_blocking(move || {
-            use std::io::BufRead;
-            let mut reader = std::io::BufReader::new(stdout);
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            // Whatever else it prints is read and dropped: a closed pipe would stop it.
-            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-            line
-        });
-        // Detects a provider that never starts (it answers in well under a second).
-        let line = tokio::time::timeout(Duration::from_secs(60), first_line)
-            .await
-            .expect("the OpenID provider started")
-            .unwrap();
-        let ready: Value = serde_json::from_str(&line).expect("the provider says where it is");
+        let (provider, ready) = spawn_provider(&config).await;
         let provider_pem = ready["signing_key_pem"].as_str().unwrap();
         let provider_kid = ready["kid"].as_str().unwrap().to_owned();
         let provider_key = CoreRsaPrivateSigningKey::from_pem(
@@ -411,34 +388,8 @@ impl Rig {
             .await
             .unwrap();
         assert_eq!(start.status(), 303, "{}", start.text().await.unwrap());
-        let mut next = location(&start);
         let callback = format!("{}/api/sso/callback", self.app_url);
-        // A bounded walk: authorise, the login page, the login, resume, back to the app.
-        for _ in 0..10 {
-            if next.starts_with(&callback) {
-                return next;
-            }
-            let answer = browser.get(&next).send().await.unwrap();
-            if answer.status().is_redirection() {
-                next = absolute(&self.issuer, &location(&answer));
-                continue;
-            }
-            assert_eq!(answer.status(), 200, "{next}");
-            assert!(next.contains("/interaction/"), "{next}");
-            let login_answer = browser
-                .post(&next)
-                .form(&[("prompt", "login"), ("login", login), ("password", "any")])
-                .send()
-                .await
-                .unwrap();
-            assert!(
-                login_answer.status().is_redirection(),
-                "{}",
-                login_answer.status()
-            );
-            next = absolute(&self.issuer, &location(&login_answer));
-        }
-        panic!("the provider never sent the browser back");
+        walk_to_callback(browser, location(&start), &callback, &self.issuer, login).await
     }
 
     /// Visits the callback address in `browser`: (status, body, whether a session began).
@@ -499,6 +450,76 @@ impl Rig {
     }
 }
 
+/// Starts tests/oidc/provider.mjs with `config`: the process, and what it says when it
+/// listens (its port, signing key and key id).
+async fn spawn_provider(config: &Value) -> (Child, Value) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut provider = Command::new("node")
+        .arg(format!("{root}/tests/oidc/provider.mjs"))
+        .arg(config.to_string())
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs");
+    let stdout = provider.stdout.take().unwrap();
+    let first_line = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        // Whatever else it prints is read and dropped: a closed pipe would stop it.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        line
+    });
+    // Detects a provider that never starts (it answers in well under a second).
+    let line = tokio::time::timeout(Duration::from_secs(60), first_line)
+        .await
+        .expect("the OpenID provider started")
+        .unwrap();
+    let ready = serde_json::from_str(&line).expect("the provider says where it is");
+    (provider, ready)
+}
+
+/// Walks a browser from the provider's authorisation address `first` through its pages,
+/// signing in as `login`, to the app's callback (an address starting `callback`), which it
+/// returns without visiting. A bounded walk: authorise, the login page, the login, resume,
+/// back to the app.
+async fn walk_to_callback(
+    browser: &reqwest::Client,
+    first: String,
+    callback: &str,
+    issuer: &str,
+    login: &str,
+) -> String {
+    let mut next = first;
+    for _ in 0..10 {
+        if next.starts_with(callback) {
+            return next;
+        }
+        let answer = browser.get(&next).send().await.unwrap();
+        if answer.status().is_redirection() {
+            next = absolute(issuer, &location(&answer));
+            continue;
+        }
+        assert_eq!(answer.status(), 200, "{next}");
+        assert!(next.contains("/interaction/"), "{next}");
+        let login_answer = browser
+            .post(&next)
+            .form(&[("prompt", "login"), ("login", login), ("password", "any")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            login_answer.status().is_redirection(),
+            "{}",
+            login_answer.status()
+        );
+        next = absolute(issuer, &location(&login_answer));
+    }
+    panic!("the provider never sent the browser back");
+}
+
 fn location(answer: &reqwest::Response) -> String {
     answer
         .headers()
@@ -538,7 +559,6 @@ pub const HARNESS_PROVIDER: &str = "test-organisation";
 impl WayInThroughOrganisation {
     /// Serves the app on `store` and starts the provider.
     pub async fn start(store: &Store) -> Self {
-        let root = env!("CARGO_MANIFEST_DIR");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let app_url = format!("http://{}", listener.local_addr().unwrap());
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -557,28 +577,8 @@ impl WayInThroughOrganisation {
             "client_jwk": serde_json::to_value(client_key.as_verification_key()).unwrap(),
             "users": "any",
         });
-        let mut provider = Command::new("node")
-            .arg(format!("{root}/tests/oidc/provider.mjs"))
-            .arg(config.to_string())
-            .current_dir(root)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs");
-        let stdout = provider.stdout.take().unwrap();
-        let ready = tokio::task::spawn_blocking(move || {
-            use std::io::BufRead;
-            let mut reader = std::io::BufReader::new(stdout);
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-            line
-        });
-        let line = tokio::time::timeout(Duration::from_secs(60), ready)
-            .await
-            .expect("the OpenID provider started")
-            .unwrap();
-        assert!(line.contains("signing_key_pem"), "{line}");
+        let (provider, ready) = spawn_provider(&config).await;
+        assert!(ready["signing_key_pem"].is_string(), "{ready}");
         let row = ProviderRow {
             settings: ProviderSettings {
                 id: HARNESS_PROVIDER.into(),
@@ -630,36 +630,20 @@ impl WayInThroughOrganisation {
             .await
             .unwrap();
         assert_eq!(start.status(), 303);
-        let mut next = location(&start);
+        let first = location(&start);
+        let issuer = first.split("/auth").next().unwrap().to_owned();
         let callback = format!("{}/api/sso/callback", self.app_url);
-        let issuer = next.split("/auth").next().unwrap().to_owned();
-        for _ in 0..10 {
-            if next.starts_with(&callback) {
-                let answer = browser.get(&next).send().await.unwrap();
-                assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
-                return answer
-                    .headers()
-                    .get_all("set-cookie")
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .find(|v| v.starts_with("mdt_session="))
-                    .and_then(|v| v.split(';').next())
-                    .expect("a session cookie")
-                    .to_owned();
-            }
-            let answer = browser.get(&next).send().await.unwrap();
-            if answer.status().is_redirection() {
-                next = absolute(&issuer, &location(&answer));
-                continue;
-            }
-            let login = browser
-                .post(&next)
-                .form(&[("prompt", "login"), ("login", email), ("password", "any")])
-                .send()
-                .await
-                .unwrap();
-            next = absolute(&issuer, &location(&login));
-        }
-        panic!("the provider never sent the browser back");
+        let back = walk_to_callback(&browser, first, &callback, &issuer, email).await;
+        let answer = browser.get(&back).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+        answer
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("mdt_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_owned()
     }
 }

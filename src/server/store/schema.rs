@@ -23,6 +23,78 @@ impl Migration {
     }
 }
 
+/// The single sign-on tables, written alike for both engines.
+const SIGN_IN_TABLES: &str = r#"
+CREATE TABLE sign_in_providers (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret TEXT,
+    private_key_pem TEXT,
+    scopes TEXT NOT NULL,
+    email_claim TEXT NOT NULL,
+    acr_values TEXT,
+    domains TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE sign_in_identities (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    provider_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX sign_in_identities_user ON sign_in_identities(user_id);
+CREATE TABLE sign_in_flows (
+    state_hash TEXT PRIMARY KEY,
+    provider_id TEXT NOT NULL,
+    browser_hash TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE sign_in_events (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id TEXT,
+    email TEXT,
+    how TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    address TEXT
+);
+CREATE INDEX sign_in_events_at ON sign_in_events(at);
+ALTER TABLE users ADD COLUMN sso_invite TEXT;
+ALTER TABLE sessions ADD COLUMN how TEXT;
+ALTER TABLE sessions ADD COLUMN user_agent TEXT;
+"#;
+
+/// The second-factor tables, written alike for both engines (BIGINT is SQLite's INTEGER).
+const SECOND_FACTOR_TABLES: &str = r#"
+CREATE TABLE second_factors (
+    user_id TEXT PRIMARY KEY REFERENCES users(id),
+    secret TEXT NOT NULL,
+    confirmed BIGINT NOT NULL DEFAULT 0,
+    last_step BIGINT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE recovery_codes (
+    code_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    used_at TEXT
+);
+CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
+CREATE TABLE pending_sign_ins (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0
+);
+"#;
+
 /// Every schema step, oldest first. Add steps at the end; never change one that has shipped.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -358,145 +430,13 @@ CREATE INDEX records_org_use ON records(team_id, org_id) WHERE org_id IS NOT NUL
     },
     Migration {
         purpose: "Single sign-on through a person's organisation (OpenID Connect): the providers a site administrator set up, each person's link to a provider's stable subject, sign-ins under way (one use each), a record of every sign-in and refusal, and how each session was signed in.",
-        sqlite: r#"
-CREATE TABLE sign_in_providers (
-    id TEXT PRIMARY KEY,
-    label TEXT NOT NULL,
-    issuer TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    client_secret TEXT,
-    private_key_pem TEXT,
-    scopes TEXT NOT NULL,
-    email_claim TEXT NOT NULL,
-    acr_values TEXT,
-    domains TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE sign_in_identities (
-    issuer TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    provider_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    last_used_at TEXT NOT NULL,
-    PRIMARY KEY (issuer, subject)
-);
-CREATE INDEX sign_in_identities_user ON sign_in_identities(user_id);
-CREATE TABLE sign_in_flows (
-    state_hash TEXT PRIMARY KEY,
-    provider_id TEXT NOT NULL,
-    browser_hash TEXT NOT NULL,
-    nonce TEXT NOT NULL,
-    pkce_verifier TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE sign_in_events (
-    id TEXT PRIMARY KEY,
-    at TEXT NOT NULL,
-    user_id TEXT,
-    email TEXT,
-    how TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    address TEXT
-);
-CREATE INDEX sign_in_events_at ON sign_in_events(at);
-ALTER TABLE users ADD COLUMN sso_invite TEXT;
-ALTER TABLE sessions ADD COLUMN how TEXT;
-ALTER TABLE sessions ADD COLUMN user_agent TEXT;
-"#,
-        postgres: r#"
-CREATE TABLE sign_in_providers (
-    id TEXT PRIMARY KEY,
-    label TEXT NOT NULL,
-    issuer TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    client_secret TEXT,
-    private_key_pem TEXT,
-    scopes TEXT NOT NULL,
-    email_claim TEXT NOT NULL,
-    acr_values TEXT,
-    domains TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE sign_in_identities (
-    issuer TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    provider_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    last_used_at TEXT NOT NULL,
-    PRIMARY KEY (issuer, subject)
-);
-CREATE INDEX sign_in_identities_user ON sign_in_identities(user_id);
-CREATE TABLE sign_in_flows (
-    state_hash TEXT PRIMARY KEY,
-    provider_id TEXT NOT NULL,
-    browser_hash TEXT NOT NULL,
-    nonce TEXT NOT NULL,
-    pkce_verifier TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE sign_in_events (
-    id TEXT PRIMARY KEY,
-    at TEXT NOT NULL,
-    user_id TEXT,
-    email TEXT,
-    how TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    address TEXT
-);
-CREATE INDEX sign_in_events_at ON sign_in_events(at);
-ALTER TABLE users ADD COLUMN sso_invite TEXT;
-ALTER TABLE sessions ADD COLUMN how TEXT;
-ALTER TABLE sessions ADD COLUMN user_agent TEXT;
-"#,
+        sqlite: SIGN_IN_TABLES,
+        postgres: SIGN_IN_TABLES,
     },
     Migration {
         purpose: "A second factor for password accounts: each account's TOTP secret (confirmed once a code from it is shown, with the last time step used so a code works once), its one-time recovery codes (hashed), and sign-ins waiting for their second factor (with the tries they have had).",
-        sqlite: r#"
-CREATE TABLE second_factors (
-    user_id TEXT PRIMARY KEY REFERENCES users(id),
-    secret TEXT NOT NULL,
-    confirmed INTEGER NOT NULL DEFAULT 0,
-    last_step BIGINT,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE recovery_codes (
-    code_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    used_at TEXT
-);
-CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
-CREATE TABLE pending_sign_ins (
-    token_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    created_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0
-);
-"#,
-        postgres: r#"
-CREATE TABLE second_factors (
-    user_id TEXT PRIMARY KEY REFERENCES users(id),
-    secret TEXT NOT NULL,
-    confirmed INTEGER NOT NULL DEFAULT 0,
-    last_step BIGINT,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE recovery_codes (
-    code_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    used_at TEXT
-);
-CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
-CREATE TABLE pending_sign_ins (
-    token_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    created_at TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0
-);
-"#,
+        sqlite: SECOND_FACTOR_TABLES,
+        postgres: SECOND_FACTOR_TABLES,
     },
 ];
 

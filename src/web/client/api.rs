@@ -216,9 +216,11 @@ pub async fn add_account(
     send(post_json("/api/admin/accounts", new)).await
 }
 
-/// Posts to `url` for an answer with no body (`204 No Content`).
-async fn post_for_nothing(url: &str) -> Result<(), ApiError> {
-    let request = post_json(url, &serde_json::json!({}))
+/// Sends a request whose answer has no body (`204 No Content`).
+async fn send_for_nothing(
+    request: Result<gloo_net::http::Request, gloo_net::Error>,
+) -> Result<(), ApiError> {
+    let request = request
         .map_err(|e| ApiError::Refused(format!("The request could not be prepared: {e}")))?;
     let response = request.send().await.map_err(|_| ApiError::Unreachable)?;
     if response.ok() {
@@ -226,6 +228,11 @@ async fn post_for_nothing(url: &str) -> Result<(), ApiError> {
     } else {
         Err(refusal(response).await)
     }
+}
+
+/// Posts to `url` for an answer with no body.
+async fn post_for_nothing(url: &str) -> Result<(), ApiError> {
+    send_for_nothing(post_json(url, &serde_json::json!({}))).await
 }
 
 /// Ends every session of an account at once (site administrators only).
@@ -241,15 +248,8 @@ pub async fn sign_in_settings() -> Result<crate::core::sign_in::SignInSettings, 
 /// Requires a second factor of every password account, or only of site administrators.
 pub async fn set_second_factor_rule(required: bool) -> Result<(), ApiError> {
     let rule = crate::core::sign_in::SecondFactorRule { required };
-    let request = with_app_header(Request::put("/api/admin/sign-in/second-factor"))
-        .json(&rule)
-        .map_err(|e| ApiError::Refused(format!("The request could not be prepared: {e}")))?;
-    let response = request.send().await.map_err(|_| ApiError::Unreachable)?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(refusal(response).await)
-    }
+    send_for_nothing(with_app_header(Request::put("/api/admin/sign-in/second-factor")).json(&rule))
+        .await
 }
 
 /// Adds or changes a single sign-on provider.
@@ -272,17 +272,13 @@ pub async fn remove_provider(id: &str) -> Result<(), ApiError> {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
-    let response = with_app_header(Request::delete(&format!(
-        "/api/admin/sign-in/providers/{id}"
-    )))
-    .send()
+    send_for_nothing(
+        with_app_header(Request::delete(&format!(
+            "/api/admin/sign-in/providers/{id}"
+        )))
+        .build(),
+    )
     .await
-    .map_err(|_| ApiError::Unreachable)?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(refusal(response).await)
-    }
 }
 
 /// Where the signed-in person is signed in.
