@@ -253,7 +253,7 @@ fn ProviderForm(on_done: Callback<Result<String, String>>) -> impl IntoView {
                             prop:value=move || pem.get() on:input=move |ev| pem.set(event_target_value(&ev))></textarea>
                     </div>
                     <TextField id="provider-scopes".into() label="Scopes" value=scopes error=no_error/>
-                    <TextField id="provider-email-claim".into() label="Claim holding the email address" hint="email; for Entra ID without email, preferred_username" value=email_claim error=no_error/>
+                    <TextField id="provider-email-claim".into() label="Claim holding each person's email" hint="The ID token claim: email; for Entra ID without email, preferred_username" value=email_claim error=no_error/>
                     <TextField id="provider-acr".into() label="acr values (optional)" hint="Asked for and required, for example AAL3_ANY for CIS2" value=acr error=no_error/>
                     <TextField id="provider-domains".into() label="Email domains that may make an account" hint="Separated by commas, for example northshire.gov.uk. Anyone else needs an account made for them here." value=domains error=no_error/>
                     <button class="nhsuk-button" type="submit" disabled=move || save.pending().get()>"Save provider"</button>
