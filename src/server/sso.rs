@@ -226,17 +226,6 @@ fn flow_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     .expect("cookie is ASCII")
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
-}
-
 /// A refusal on its way to the person and the sign-in record.
 struct Refused {
     refusal: Refusal,
@@ -433,7 +422,7 @@ async fn finish(
     flow: FlowRow,
     provider: ProviderRow,
 ) -> Result<Response, Refused> {
-    let browser_ok = cookie_value(headers, FLOW_COOKIE)
+    let browser_ok = auth::cookie_value(headers, FLOW_COOKIE)
         .is_some_and(|value| sha256_hex(&value) == flow.browser_hash);
     if !browser_ok {
         return Err(Refused::new(
