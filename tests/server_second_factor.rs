@@ -231,8 +231,8 @@ async fn wrong_codes_run_out_the_tries_and_then_the_account_waits() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
 
-/// A burst of codes at one waiting sign-in: at most its 5 tries are checked; a burst of the
-/// same right code on several waiting sign-ins: one session.
+/// A burst of 40 codes at one waiting sign-in: at most its 5 tries are checked; a burst of the
+/// same right code on 40 waiting sign-ins: one session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_gets_no_more_tries_and_one_code_one_session() {
     let h = std::sync::Arc::new(Harness::new());
@@ -241,7 +241,7 @@ async fn a_burst_gets_no_more_tries_and_one_code_one_session() {
     clear_failures(&h);
     let p = pending(&h).await;
     let mut burst = Vec::new();
-    for _ in 0..12 {
+    for _ in 0..40 {
         let (h, p) = (h.clone(), p.clone());
         burst.push(tokio::spawn(
             async move { code_answer(&h, &p, "111111").await },
@@ -271,7 +271,7 @@ async fn a_burst_gets_no_more_tries_and_one_code_one_session() {
 
     clear_failures(&h);
     let mut waiting = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..40 {
         waiting.push(pending(&h).await);
     }
     let code = totp_code(&secret, 1);

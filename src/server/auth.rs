@@ -132,11 +132,22 @@ impl FromRequestParts<AppState> for ClientAddress {
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("not-a-real-password-for-timing").unwrap_or_default());
 
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
+/// The SHA-256 of `bytes` in hex: how tokens, states and codes are stored (a copy of the
+/// database holds nothing that can be used).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
+    sha256_hex(token.as_bytes())
+}
+
+/// A new random 256-bit token, URL-safe: sessions, waiting sign-ins, single sign-on flows.
+pub(crate) fn random_token() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
 /// The session cookie's value, if the request carries one.
@@ -380,7 +391,7 @@ pub(crate) async fn begin_session(
     headers: &HeaderMap,
     address: Option<std::net::IpAddr>,
 ) -> Result<HeaderValue, Error> {
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let token = random_token();
     let new_hash = token_hash(&token);
     let old_hash = session_token(headers).map(|t| token_hash(&t));
     let user_agent = super::sso::user_agent(headers);

@@ -19,9 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use base64::Engine;
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, TOTP};
 
 use super::auth::{self, ClientAddress};
@@ -55,13 +53,6 @@ pub fn required_for_everyone(db: &dyn store::Db) -> Result<bool, Error> {
     Ok(store::setting(db, REQUIRED_SETTING)?.as_deref() == Some("1"))
 }
 
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// After a right password: a session at once, or (`202`) a waiting sign-in when the account
 /// has or needs a second factor.
 pub(crate) async fn after_password(
@@ -72,8 +63,8 @@ pub(crate) async fn after_password(
 ) -> Result<Response, Error> {
     let user_id = user.id;
     let site_admin = user.site_admin;
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let hash = token_hash(&token);
+    let token = auth::random_token();
+    let hash = auth::token_hash(&token);
     let waiting = state
         .store
         .write(move |db| {
@@ -153,7 +144,7 @@ fn normalise(code: &str) -> String {
 
 /// The stored form of a recovery code.
 fn recovery_hash(code: &str) -> String {
-    token_hash(&format!("recovery:{}", normalise(code)))
+    auth::token_hash(&format!("recovery:{}", normalise(code)))
 }
 
 /// Ten new recovery codes: 16 base32 characters (80 random bits) in groups of four.
@@ -178,7 +169,7 @@ fn new_recovery_codes() -> Vec<String> {
 /// Takes a try of the waiting sign-in: its account, unless the sign-in has expired or has no
 /// tries left (400, start again) or the account has reached its limit of failures (429).
 async fn take_try(state: &AppState, pending: &str) -> Result<UserRow, Error> {
-    let hash = token_hash(pending);
+    let hash = auth::token_hash(pending);
     let user = state
         .store
         .write(move |db| {
@@ -279,7 +270,7 @@ async fn check_code(
         }
         "password+recovery code"
     };
-    let pending = token_hash(&request.pending);
+    let pending = auth::token_hash(&request.pending);
     state
         .store
         .write(move |db| store::end_pending_sign_in(db, &pending))
@@ -296,7 +287,7 @@ async fn set_up(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SecondFactorSetUpRequest>,
 ) -> Result<ApiJson<SecondFactorSetUp>, Error> {
-    let hash = token_hash(&request.pending);
+    let hash = auth::token_hash(&request.pending);
     // 160 random bits, the size RFC 4226 recommends for HMAC-SHA-1.
     let secret = totp_rs::Secret::Raw(rand::random::<[u8; 20]>().to_vec())
         .to_encoded()
@@ -374,7 +365,7 @@ async fn confirm(
     };
     let codes = new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
-    let pending = token_hash(&request.pending);
+    let pending = auth::token_hash(&request.pending);
     let confirmed = state
         .store
         .write(move |db| {

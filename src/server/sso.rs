@@ -197,18 +197,6 @@ async fn options(State(state): State<AppState>) -> Result<ApiJson<SignInOptions>
     }))
 }
 
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn random_token() -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-}
-
 fn redirect_uri(state: &AppState) -> Option<RedirectUrl> {
     let base = state.config.public_url.as_deref()?.trim_end_matches('/');
     RedirectUrl::new(format!("{base}/api/sso/callback")).ok()
@@ -313,11 +301,11 @@ async fn begin(
         request = request.add_auth_context_value(AuthenticationContextClass::new(acr.to_owned()));
     }
     let (url, csrf, nonce) = request.url();
-    let browser = random_token();
+    let browser = auth::random_token();
     let flow = FlowRow {
-        state_hash: sha256_hex(csrf.secret()),
+        state_hash: auth::token_hash(csrf.secret()),
         provider_id: provider.settings.id.clone(),
-        browser_hash: sha256_hex(&browser),
+        browser_hash: auth::token_hash(&browser),
         nonce: nonce.secret().clone(),
         pkce_verifier: verifier.secret().clone(),
         created_at: Utc::now(),
@@ -372,7 +360,7 @@ async fn callback(
     // The flow is taken (used up) first, whatever happens next.
     let flow = match params.state.as_deref() {
         Some(s) if !s.is_empty() && s.len() <= 512 => {
-            let hash = sha256_hex(s);
+            let hash = auth::token_hash(s);
             state
                 .store
                 .write(move |db| store::take_flow(db, &hash))
@@ -423,7 +411,7 @@ async fn finish(
     provider: ProviderRow,
 ) -> Result<Response, Refused> {
     let browser_ok = auth::cookie_value(headers, FLOW_COOKIE)
-        .is_some_and(|value| sha256_hex(&value) == flow.browser_hash);
+        .is_some_and(|value| auth::token_hash(&value) == flow.browser_hash);
     if !browser_ok {
         return Err(Refused::new(
             Refusal::FlowUnknown,
@@ -672,19 +660,11 @@ pub fn signing_key(pem: &str) -> Result<CoreRsaPrivateSigningKey, String> {
         .to_public_key()
         .to_pkcs1_der()
         .map_err(|e| e.to_string())?;
-    let kid = sha256_hex_bytes(public.as_bytes())[..16].to_owned();
+    let kid = auth::sha256_hex(public.as_bytes())[..16].to_owned();
     let pkcs1 = key
         .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
         .map_err(|e| e.to_string())?;
     CoreRsaPrivateSigningKey::from_pem(&pkcs1, Some(JsonWebKeyId::new(kid)))
-}
-
-fn sha256_hex_bytes(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The public keys of our `private_key_jwt` assertions, for providers to fetch (the JWKS URL
