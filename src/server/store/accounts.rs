@@ -156,6 +156,18 @@ pub fn find_user_by_email(db: &dyn Db, email: &str) -> Result<Option<UserRow>, E
     .transpose()
 }
 
+/// The account with this email, disabled or not (a first sign-in through a provider, and
+/// commands, must know about both).
+pub fn any_user_by_email(db: &dyn Db, email: &str) -> Result<Option<UserRow>, Error> {
+    db.query_opt(
+        &format!("SELECT {USER_COLUMNS} FROM users u WHERE lower(u.email) = lower($1)"),
+        args![email.trim()],
+    )?
+    .as_ref()
+    .map(user_from_row)
+    .transpose()
+}
+
 /// Which of `people` have no account: the people a coordinator keeps records for (the same
 /// test as the write rules' `has_account`; a disabled account still counts as theirs).
 pub fn without_accounts(db: &dyn Db, people: &[Uuid]) -> Result<Vec<Uuid>, Error> {

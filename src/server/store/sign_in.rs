@@ -228,18 +228,6 @@ pub fn invitation(db: &dyn Db, user_id: Uuid) -> Result<Option<String>, Error> {
         .flatten())
 }
 
-/// The account with this email, disabled or not (a first sign-in must know about both).
-pub fn any_user_by_email(db: &dyn Db, email: &str) -> Result<Option<UserRow>, Error> {
-    let Some(row) = db.query_opt(
-        "SELECT id FROM users WHERE lower(email) = lower($1)",
-        args![email.trim()],
-    )?
-    else {
-        return Ok(None);
-    };
-    super::accounts::find_user_by_id(db, row.uuid(0)?)
-}
-
 /// One sign-in or refusal, whichever way in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInEvent {
