@@ -1,5 +1,5 @@
 // Trunk post-build hook, first step: splits the app's wasm so the first page downloads only what
-// it needs. Pages marked lazy in `web::routes` (built with the `lazy-pages` feature) are moved
+// it needs. Pages marked lazy in `web::app::route_table` (built with the `lazy-pages` feature) are moved
 // into their own modules, loaded when first visited; code they share goes into chunks.
 //
 // Trunk has no step between cargo and wasm-bindgen, so this re-does what follows cargo: it splits

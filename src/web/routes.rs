@@ -1,23 +1,13 @@
-//! Every path of the app in one place: the route table (which page answers which path), the
-//! typed parameters pages read from their path, and the links pages build. No page writes or
-//! parses a URL by hand, so a path changes here or nowhere.
+//! Every address of the app in one place: the places a link can lead to ([`Page`]), the typed
+//! parameters pages read from their path, and the links pages build. No page writes or parses a
+//! URL by hand, so a path changes here or nowhere. This module imports no page (pages import it),
+//! so addresses and pages never import each other in a circle; which page answers which path is
+//! the app shell's route table (`web::app::route_table`), checked against [`Page::from_path`].
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Routes};
 use leptos_router::hooks::use_params;
 use leptos_router::params::Params;
-use leptos_router::path;
 use uuid::Uuid;
-
-use crate::web::pages::{
-    accounts::AccountsPage, availability::AvailabilityPage, brief::BriefPage,
-    conflicts::ConflictsPage, email_settings::EmailSettingsPage, find_time::FindTimePage,
-    meeting::MeetingPage, my_actions::MyActionsPage, not_found::NotFound, pack::PrintoutsPage,
-    patient::PatientPage, people::PeoplePage, search::SearchPage, sessions::SessionsPage,
-    team::NewTeamPage, team::TeamAttendancePage, team::TeamDetailsPage, team::TeamPage,
-    team::TeamPeoplePage, team_actions::TeamActionsPage, team_calendar::TeamCalendarPage,
-    team_measures::TeamMeasuresPage, teams::TeamsPage,
-};
 
 /// A place in the app that a link can lead to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +85,7 @@ impl Page {
     }
 
     /// The place a path leads to, if any: the inverse of [`Page::href`] (and what
-    /// [`AppRoutes`] answers for the same path).
+    /// the app shell's route table answers for the same path).
     pub fn from_path(path: &str) -> Option<Self> {
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
         let id = |s: &str| Uuid::parse_str(s).ok();
@@ -142,111 +132,6 @@ impl Page {
             Self::Search => Self::Search,
             _ => Self::Teams,
         }
-    }
-}
-
-/// The pages loaded when first visited: with the `lazy-pages` feature (the app as Trunk builds
-/// it) each one's code is split out of the first download by `scripts/split-wasm.mjs`; without it
-/// (the browser tests, which are not split) each route renders its page at once. Each page's route
-/// type, from one list.
-macro_rules! lazy_pages {
-    ($($route:ident => $page:ident),* $(,)?) => {
-        $(
-            #[doc = concat!("The route to [`", stringify!($page), "`], loaded when first visited.")]
-            pub struct $route;
-
-            #[cfg(feature = "lazy-pages")]
-            #[leptos_router::lazy_route]
-            impl leptos_router::LazyRoute for $route {
-                fn data() -> Self {
-                    Self
-                }
-
-                fn view(_this: Self) -> AnyView {
-                    view! { <$page/> }.into_any()
-                }
-            }
-
-            #[cfg(not(feature = "lazy-pages"))]
-            impl $route {
-                fn view() -> AnyView {
-                    view! { <$page/> }.into_any()
-                }
-            }
-        )*
-    };
-}
-
-lazy_pages!(
-    MeetingRoute => MeetingPage,
-    BriefRoute => BriefPage,
-    TeamRoute => TeamPage,
-    TeamPeopleRoute => TeamPeoplePage,
-    TeamAttendanceRoute => TeamAttendancePage,
-    TeamDetailsRoute => TeamDetailsPage,
-    TeamActionsRoute => TeamActionsPage,
-    MyActionsRoute => MyActionsPage,
-    PatientRoute => PatientPage,
-    AvailabilityRoute => AvailabilityPage,
-    // The brief pack and the outcome summaries: one module (see `PrintoutsPage`).
-    PrintoutsRoute => PrintoutsPage,
-    PeopleRoute => PeoplePage,
-    FindTimeRoute => FindTimePage,
-    ConflictsRoute => ConflictsPage,
-    NewTeamRoute => NewTeamPage,
-    AccountsRoute => AccountsPage,
-    TeamCalendarRoute => TeamCalendarPage,
-    TeamMeasuresRoute => TeamMeasuresPage,
-    SearchRoute => SearchPage,
-    EmailSettingsRoute => EmailSettingsPage,
-    SessionsRoute => SessionsPage,
-);
-
-/// The view of a lazily loaded page's route (see [`lazy_pages`]).
-#[cfg(feature = "lazy-pages")]
-macro_rules! page {
-    ($route:ident) => {
-        leptos_router::Lazy::<$route>::new()
-    };
-}
-#[cfg(not(feature = "lazy-pages"))]
-macro_rules! page {
-    ($route:ident) => {
-        $route::view
-    };
-}
-
-/// Which page answers which path. Anything else is "Page not found"; so is a path whose id is
-/// not an id (each page shows [`NotFound`] when [`use_id`] gives `None`).
-#[component]
-pub fn AppRoutes() -> impl IntoView {
-    view! {
-        <Routes fallback=NotFound>
-            <Route path=path!("/") view=TeamsPage/>
-            <Route path=path!("/teams/new") view={page!(NewTeamRoute)}/>
-            <Route path=path!("/teams/:id") view={page!(TeamRoute)}/>
-            <Route path=path!("/teams/:id/people") view={page!(TeamPeopleRoute)}/>
-            <Route path=path!("/teams/:id/attendance") view={page!(TeamAttendanceRoute)}/>
-            <Route path=path!("/teams/:id/details") view={page!(TeamDetailsRoute)}/>
-            <Route path=path!("/teams/:id/actions") view={page!(TeamActionsRoute)}/>
-            <Route path=path!("/teams/:id/calendar") view={page!(TeamCalendarRoute)}/>
-            <Route path=path!("/teams/:id/measures") view={page!(TeamMeasuresRoute)}/>
-            <Route path=path!("/teams/:id/find-a-time") view={page!(FindTimeRoute)}/>
-            <Route path=path!("/meetings/:id") view={page!(MeetingRoute)}/>
-            <Route path=path!("/meetings/:id/pack") view={page!(PrintoutsRoute)}/>
-            <Route path=path!("/meetings/:id/summaries") view={page!(PrintoutsRoute)}/>
-            <Route path=path!("/items/:id/brief") view={page!(BriefRoute)}/>
-            <Route path=path!("/patients/:id") view={page!(PatientRoute)}/>
-            <Route path=path!("/actions") view={page!(MyActionsRoute)}/>
-            <Route path=path!("/availability") view={page!(AvailabilityRoute)}/>
-            <Route path=path!("/availability/:person") view={page!(AvailabilityRoute)}/>
-            <Route path=path!("/people") view={page!(PeopleRoute)}/>
-            <Route path=path!("/accounts") view={page!(AccountsRoute)}/>
-            <Route path=path!("/conflicts") view={page!(ConflictsRoute)}/>
-            <Route path=path!("/search") view={page!(SearchRoute)}/>
-            <Route path=path!("/settings/email") view={page!(EmailSettingsRoute)}/>
-            <Route path=path!("/settings/sessions") view={page!(SessionsRoute)}/>
-        </Routes>
     }
 }
 

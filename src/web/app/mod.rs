@@ -1,5 +1,8 @@
 //! The app's shell: signing in, unlocking the device's copy, the signed-in view with its
-//! header and routes, and locking after a while without use.
+//! header and routes, and locking after a while without use. The route table (which page
+//! answers which path) is the shell's, in `route_table`.
+
+mod route_table;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,7 +20,6 @@ use crate::web::components::{Header, RefusedChanges, SessionEnded};
 use crate::web::pages::offline_passphrase::OfflinePassphrasePage;
 use crate::web::pages::sign_in::{SignInField, SignInPage, TypedBeforeStart};
 use crate::web::pages::unlock::{OpenElsewherePage, UnlockPage};
-use crate::web::routes;
 
 /// Mounts the app on the page.
 pub fn start() {
@@ -339,7 +341,7 @@ fn SignedIn(opened: Opened, on_lock: Callback<CurrentUser>) -> impl IntoView {
                         </ul>
                     </div>
                 }>
-                    <routes::AppRoutes/>
+                    <route_table::AppRoutes/>
                 </ErrorBoundary>
             </main>
         </div>
