@@ -1,5 +1,5 @@
 // End-to-end: the lazily loaded pages arrive in few requests (issue 27). The first opening of
-// each page loaded when first visited (every `page!(…)` route of src/web/routes.rs), reached from
+// each page loaded when first visited (every `page!(…)` route of src/web/app/route_table.rs), reached from
 // the home page inside the app, asks for at most three files of code: the pages' modules come in
 // packs (scripts/pack-wasm.mjs), where they once came in up to 166 files, in waves of six, taking
 // seconds on a slow connection. And the service worker keeps the whole app in at most 30 requests.
@@ -19,7 +19,7 @@ const PRIYA = 'priya.example@demo.nhs.test';
 const TEAM = 'Riverside Neighbourhood MDT';
 
 /**
- * Every lazily loaded page: its route in src/web/routes.rs, where its path's ids come from (the
+ * Every lazily loaded page: its route in src/web/app/route_table.rs, where its path's ids come from (the
  * demo team's pages, found in the app), the main heading it shows, the entry of the team's
  * navigation marked current (team pages), and who opens it.
  */
@@ -49,11 +49,11 @@ const PAGES = [
   { route: '/settings/sessions', heading: /^Where you are signed in$/ },
 ];
 
-/** The paths of src/web/routes.rs whose page is loaded when first visited (`page!(…)`). */
+/** The paths of src/web/app/route_table.rs whose page is loaded when first visited (`page!(…)`). */
 function lazyRoutes() {
-  const source = fs.readFileSync('src/web/routes.rs', 'utf8');
+  const source = fs.readFileSync('src/web/app/route_table.rs', 'utf8');
   const routes = [...source.matchAll(/<Route path=path!\("([^"]+)"\) view=\{page!\(\w+\)\}\/>/g)].map((m) => m[1]);
-  assert.ok(routes.length >= 20, `found only ${routes.length} lazily loaded routes in src/web/routes.rs: has its form changed?`);
+  assert.ok(routes.length >= 20, `found only ${routes.length} lazily loaded routes in src/web/app/route_table.rs: has its form changed?`);
   return routes;
 }
 
@@ -93,7 +93,7 @@ test('every lazily loaded page opens the first time with at most three requests 
   const isCode = (path) => lazyFiles.has(path) || /\.(wasm|bin)$/.test(path);
 
   const routes = lazyRoutes();
-  assert.deepEqual(PAGES.map((p) => p.route).sort(), [...routes].sort(), 'the test opens every lazily loaded route of src/web/routes.rs');
+  assert.deepEqual(PAGES.map((p) => p.route).sort(), [...routes].sort(), 'the test opens every lazily loaded route of src/web/app/route_table.rs');
 
   // The demo team's ids, found in the app as Priya (the coordinator).
   const finder = await session(browser, { serviceWorkers: 'block' });
