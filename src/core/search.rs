@@ -1,9 +1,11 @@
 //! Search across the directory (people and organisations) and the patients on the teams'
-//! lists: by name, NHS number (typed with or without spaces), role or organisation. Every word
-//! typed must match somewhere in the entry, in any order and any case.
+//! lists: by name, NHS number (typed with or without spaces or dashes), date of birth (typed
+//! as "12 Apr 1938", "12/04/1938" or "1938-04-12"), role or organisation. Every word typed must
+//! match somewhere in the entry, in any order and any case.
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::directory::{Organisation, Person};
@@ -66,7 +68,7 @@ fn words(query: &str) -> Vec<String> {
     let digit_group = |w: &str| w.len() >= 3 && w.bytes().all(|b| b.is_ascii_digit());
     let mut words: Vec<String> = Vec::new();
     for word in query.split_whitespace() {
-        let word = word.to_lowercase();
+        let word = normalise(&word.to_lowercase());
         match words.last_mut() {
             Some(last)
                 if digit_group(&word) && digit_group(last) && last.len() + word.len() <= 10 =>
@@ -77,6 +79,42 @@ fn words(query: &str) -> Vec<String> {
         }
     }
     words
+}
+
+/// A word as the entries hold it: a date of birth typed UK-style or as ISO ("08/03/1944",
+/// "8/3/1944", "8-3-1944", "8.3.1944", "1944-03-08") becomes the ISO date every patient's entry
+/// carries, so it never matches part of another date (18/3/1944); an NHS number typed with
+/// dashes ("999-000-0131") becomes its digits. Anything else is left as typed.
+fn normalise(word: &str) -> String {
+    let parts: Vec<&str> = word.split(['/', '-', '.']).collect();
+    let numbers: Option<Vec<u32>> = parts
+        .iter()
+        .map(|p| {
+            (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect();
+    if let (Some(n), [a, b, c]) = (numbers, parts.as_slice()) {
+        let date = if a.len() == 4 && b.len() <= 2 && c.len() <= 2 {
+            NaiveDate::from_ymd_opt(n[0] as i32, n[1], n[2])
+        } else if c.len() == 4 && a.len() <= 2 && b.len() <= 2 {
+            NaiveDate::from_ymd_opt(n[2] as i32, n[1], n[0])
+        } else {
+            None
+        };
+        if let Some(date) = date {
+            return date.format("%Y-%m-%d").to_string();
+        }
+    }
+    let nhs_shaped = word.contains('-')
+        && word.bytes().any(|b| b.is_ascii_digit())
+        && word.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    if nhs_shaped {
+        word.replace('-', "")
+    } else {
+        word.to_owned()
+    }
 }
 
 /// Every word is somewhere in `haystack` (already lower-case).
@@ -169,10 +207,11 @@ pub fn search(
         .filter_map(|(id, p)| {
             let team = team_names.get(&p.team_id)?;
             let haystack = format!(
-                "{} {} {}",
+                "{} {} {} {}",
                 p.name,
                 p.nhs_number,
-                p.date_of_birth.format("%-d %b %Y")
+                p.date_of_birth.format("%-d %b %Y"),
+                p.date_of_birth.format("%Y-%m-%d")
             )
             .to_lowercase();
             matches(&haystack, &words).then(|| PatientHit {

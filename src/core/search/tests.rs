@@ -151,6 +151,84 @@ fn nhs_numbers_match_however_they_are_spaced_and_dates_of_birth_by_day_and_year(
     assert_eq!(patients(&run("apr 1938 bertie")), vec!["Bertie Example"]);
 }
 
+/// One patient, Cora, with `nhs` and born on 8 March 1944, searched for with `query`.
+fn finds_cora(nhs: &str, query: &str) -> bool {
+    let mut cora = patient(RIVERSIDE, nhs, "Cora Example");
+    cora.date_of_birth = NaiveDate::from_ymd_opt(1944, 3, 8).unwrap();
+    let f = fixture();
+    let r = search(query, &[], &[], &[(Uuid::from_u128(40), cora)], &f.teams);
+    r.patients_total == 1
+}
+
+#[test]
+fn nhs_numbers_typed_with_dashes_and_dates_of_birth_typed_as_dates_find_the_patient() {
+    for typed in [
+        "999-000-0131",
+        "999 000 0131",
+        "9990000131",
+        "999-0000131",
+        "08/03/1944",
+        "8/3/1944",
+        "08/3/1944",
+        "1944-03-08",
+        "8-3-1944",
+        "8.3.1944",
+        "cora 08/03/1944",
+        "999-000-0131 8/3/1944",
+    ] {
+        assert!(finds_cora("9990000131", typed), "{typed}");
+    }
+    // Another date, another number, or a date that does not exist: not Cora.
+    for typed in [
+        "09/03/1944",
+        "3/8/1944",
+        "1944-08-03",
+        "31/02/1944",
+        "999-000-0018",
+        "cora 9/3/1944",
+    ] {
+        assert!(!finds_cora("9990000131", typed), "{typed}");
+    }
+    // A date typed UK-style never matches part of a longer one (18/03/1944 is not 8/3/1944).
+    let mut older = patient(RIVERSIDE, "9990000131", "Cora Example");
+    older.date_of_birth = NaiveDate::from_ymd_opt(1944, 3, 18).unwrap();
+    let f = fixture();
+    let r = search(
+        "8/3/1944",
+        &[],
+        &[],
+        &[(Uuid::from_u128(41), older)],
+        &f.teams,
+    );
+    assert_eq!(r.patients_total, 0);
+}
+
+proptest::proptest! {
+    /// Any valid NHS number, typed whole, 3-3-4 with spaces or with dashes, finds its patient.
+    #[test]
+    fn any_nhs_number_however_typed_finds_its_patient(
+        first_nine in proptest::array::uniform9(0u8..10),
+        way in 0usize..4,
+    ) {
+        let Some(check) = crate::core::patient::check_digit(&first_nine) else {
+            return Ok(());
+        };
+        let digits: String = first_nine
+            .iter()
+            .chain(std::iter::once(&check))
+            .map(|d| char::from(b'0' + d))
+            .collect();
+        let (a, b, c) = (&digits[..3], &digits[3..6], &digits[6..]);
+        let typed = match way {
+            0 => digits.clone(),
+            1 => format!("{a} {b} {c}"),
+            2 => format!("{a}-{b}-{c}"),
+            _ => format!(" {a}-{b} {c} "),
+        };
+        proptest::prop_assert!(finds_cora(&digits, &typed), "{}", typed);
+    }
+}
+
 #[test]
 fn roles_and_organisations_find_people_and_organisations_count_their_people() {
     assert_eq!(people(&run("social worker")), vec!["Sol Worker"]);
