@@ -137,8 +137,11 @@ fn kinds(bundle: &Value, kind: &str) -> usize {
 fn export_rows(h: &Harness) -> i64 {
     h.store
         .read_blocking(|db| {
-            db.query_one("SELECT COUNT(*) FROM audit WHERE action = 'export'", &[])?
-                .int(0)
+            db.query_one(
+                "SELECT COUNT(*) FROM audit WHERE action = 'export_fhir'",
+                &[],
+            )?
+            .int(0)
         })
         .unwrap()
 }
@@ -209,6 +212,37 @@ async fn a_meetings_fhir_bundle_is_valid_r4_and_holds_only_what_its_reader_may_s
     assert!(full.to_string().contains(NHS_B));
     // Each summary and each action exported is one audit row.
     assert_eq!(export_rows(&h) - before, 4);
+    // The patient's access history says how the records left: as FHIR, not in a CSV.
+    let ada = full["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Composition")
+        .and_then(|e| e["resource"]["subject"]["reference"].as_str())
+        .and_then(|r| r.strip_prefix("urn:uuid:"))
+        .unwrap()
+        .to_owned();
+    let (status, _, history) = h
+        .send(get(
+            &format!("/api/patients/{ada}/access"),
+            Some(&pat.cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let said: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["what"].as_str().unwrap())
+        .collect();
+    assert!(said.contains(&"downloaded as FHIR"), "{said:?}");
+    assert!(!said.contains(&"downloaded in a CSV"), "{said:?}");
+    // The trail's hash chain holds over the new action's rows.
+    let chain = h
+        .store
+        .read_blocking(|db| mdt::server::audit::verify(db))
+        .unwrap();
+    assert!(chain.is_ok(), "{chain:?}");
 
     // Mo is outside Ben's restriction: Ada only, nothing of Ben's.
     let (status, _, member) = h.send(get(&url, Some(&mo_client.cookie))).await;

@@ -127,7 +127,7 @@ async fn meeting_bundle(
                     .and_then(|r| r.strip_prefix("urn:uuid:"))
                     .and_then(|s| Uuid::parse_str(s).ok());
                 if let Some(id) = id {
-                    audit::append(db, &actor, AuditAction::Export, kind, id, patient, now)?;
+                    audit::append(db, &actor, AuditAction::ExportFhir, kind, id, patient, now)?;
                 }
             }
             Ok((bundle, meeting.starts_at))

@@ -35,8 +35,12 @@ pub enum AuditAction {
     Create,
     Change,
     Delete,
-    /// Included in a download (the team's actions as CSV).
+    /// Included in a download of the team's actions as CSV.
     Export,
+    /// Included in a meeting's FHIR bundle, downloaded for another clinical system. Its own
+    /// action (not [`AuditAction::Export`]) so the access history says how the record left;
+    /// rows already stored keep their text, so the hash chain holds.
+    ExportFhir,
     /// Opened on a device while offline, reported when it came back.
     ViewedOffline,
 }
@@ -50,6 +54,7 @@ impl AuditAction {
             Self::Change => "change",
             Self::Delete => "delete",
             Self::Export => "export",
+            Self::ExportFhir => "export_fhir",
             Self::ViewedOffline => "viewed_offline",
         }
     }
@@ -62,6 +67,7 @@ impl AuditAction {
             Self::Change => "changed",
             Self::Delete => "deleted",
             Self::Export => "downloaded in a CSV",
+            Self::ExportFhir => "downloaded as FHIR",
             Self::ViewedOffline => "opened while offline",
         }
     }
@@ -74,6 +80,7 @@ impl AuditAction {
             Self::Change,
             Self::Delete,
             Self::Export,
+            Self::ExportFhir,
             Self::ViewedOffline,
         ]
         .into_iter()
