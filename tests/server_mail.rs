@@ -1056,6 +1056,26 @@ async fn reminders_digests_and_chases_reach_those_who_want_them_once_and_people_
         recipients(&chases),
         ["sol.worker@example.gov.uk", "sol.worker@example.gov.uk"]
     );
+    // The brief's chase names the meeting's day and time and when the brief is due (the
+    // team's cut-off, 24 hours before), in UK time.
+    let uk = |at: chrono::DateTime<Utc>| {
+        at.with_timezone(&chrono_tz::Europe::London)
+            .format("%A %-d %B %Y, %H:%M")
+            .to_string()
+    };
+    let brief_chase = chases
+        .iter()
+        .find(|m| m.subject.contains("asks for your brief"))
+        .unwrap();
+    let text = brief_chase.text.as_deref().unwrap();
+    assert!(text.contains(&uk(soon.starts_at)), "{text}");
+    assert!(
+        text.contains(&format!(
+            "ready by {}",
+            uk(soon.starts_at - chrono::Duration::hours(24))
+        )),
+        "{text}"
+    );
     assert_eq!(all.len(), expected + 2, "nothing else, nothing twice");
     assert_no_patient_data(
         &all,

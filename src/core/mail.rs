@@ -336,16 +336,43 @@ pub enum Chased {
     Action,
 }
 
-/// The coordinator asking for a missing brief or an overdue action.
-pub fn chase(team: &str, coordinator: &str, what: Chased, path: &str, links: &Links) -> Message {
-    let (subject, ask) = match what {
-        Chased::Brief => (
+/// The meeting a chased brief is for and when briefs for it are due (the team's cut-off), so
+/// the person chased knows which meeting and by when without opening the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BriefDue {
+    pub meeting_starts_at: DateTime<Utc>,
+    pub due_by: DateTime<Utc>,
+    /// The cut-off has passed already (the brief is late).
+    pub late: bool,
+}
+
+/// The coordinator asking for a missing brief (`brief`: its meeting and cut-off) or an overdue
+/// action.
+pub fn chase(
+    team: &str,
+    coordinator: &str,
+    what: Chased,
+    brief: Option<BriefDue>,
+    path: &str,
+    links: &Links,
+) -> Message {
+    let (subject, ask) = match (what, brief) {
+        (Chased::Brief, Some(due)) => (
             format!("{coordinator} asks for your brief ({team})"),
-            "a brief you are writing for the next meeting is not ready yet",
+            format!(
+                "a brief you are writing for {team}'s meeting on {} (UK time) is not ready yet. {} {} (UK time), so everyone can read it before the meeting",
+                uk_time::format_uk_long(due.meeting_starts_at),
+                if due.late { "It was due to be ready by" } else { "It should be ready by" },
+                uk_time::format_uk_long(due.due_by),
+            ),
         ),
-        Chased::Action => (
+        (Chased::Brief, None) => (
+            format!("{coordinator} asks for your brief ({team})"),
+            "a brief you are writing for the next meeting is not ready yet".to_owned(),
+        ),
+        (Chased::Action, _) => (
             format!("{coordinator} asks about an overdue action ({team})"),
-            "an action you own is past its due date",
+            "an action you own is past its due date".to_owned(),
         ),
     };
     let body = format!(

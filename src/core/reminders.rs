@@ -147,6 +147,8 @@ pub struct ChaseRequest {
     pub about: Uuid,
     pub what: Chased,
     pub person_id: Uuid,
+    /// For a brief: when its meeting starts (the email names the meeting and the cut-off).
+    pub meeting_starts_at: Option<DateTime<Utc>>,
 }
 
 /// The coordinator's chase: at most one a day for the same brief or action (the message id is
@@ -174,6 +176,14 @@ pub fn chase(
             &to.team.name,
             coordinator,
             request.what,
+            request.meeting_starts_at.map(|starts| {
+                let due_by = to.team.briefs_due_at(starts);
+                mail::BriefDue {
+                    meeting_starts_at: starts,
+                    due_by,
+                    late: now >= due_by,
+                }
+            }),
             &path,
             &origin.links,
         ),

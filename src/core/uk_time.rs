@@ -72,6 +72,12 @@ pub fn format_uk(instant: DateTime<Utc>) -> String {
     to_uk(instant).format("%a %-d %b %Y, %H:%M").to_string()
 }
 
+/// "Tuesday 14 October 2025, 13:30" in UK time: a date and time written out in full, for an
+/// email read away from the app.
+pub fn format_uk_long(instant: DateTime<Utc>) -> String {
+    to_uk(instant).format("%A %-d %B %Y, %H:%M").to_string()
+}
+
 /// "13:30" in UK time.
 pub fn format_uk_time(instant: DateTime<Utc>) -> String {
     to_uk(instant).format("%H:%M").to_string()

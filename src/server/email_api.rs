@@ -102,9 +102,12 @@ async fn chase(
                     "Only the team's coordinator can chase by email".into(),
                 ));
             }
-            let person_id = match about.1 {
-                Chased::Brief => brief_writer(db, about.0, now)?,
-                Chased::Action => overdue_owner(db, about.0, now)?,
+            let (person_id, meeting_starts_at) = match about.1 {
+                Chased::Brief => {
+                    let (writer, starts) = brief_writer(db, about.0, now)?;
+                    (writer, Some(starts))
+                }
+                Chased::Action => (overdue_owner(db, about.0, now)?, None),
             };
             let name = store::records_by_id::<crate::core::entities::Person>(db, [person_id])?
                 .remove(&person_id)
@@ -126,6 +129,7 @@ async fn chase(
                 about: about.0,
                 what: about.1,
                 person_id,
+                meeting_starts_at,
             };
             let outgoing = reminders::chase(&request, &me.name, &facts.mail(team_id), &origin, now)
                 .ok_or_else(|| Error::BadRequest(format!("{name} cannot be chased by email")))?;
@@ -142,8 +146,13 @@ async fn chase(
     Ok(ApiJson(ChaseSent { to }))
 }
 
-/// The writer of an item's brief that is not ready, for a meeting still to come.
-fn brief_writer(db: &dyn Db, item_id: Uuid, now: chrono::DateTime<Utc>) -> Result<Uuid, Error> {
+/// The writer of an item's brief that is not ready, for a meeting still to come, and when that
+/// meeting starts.
+fn brief_writer(
+    db: &dyn Db,
+    item_id: Uuid,
+    now: chrono::DateTime<Utc>,
+) -> Result<(Uuid, chrono::DateTime<Utc>), Error> {
     let item = store::records_by_id::<AgendaItem>(db, [item_id])?
         .remove(&item_id)
         .ok_or(Error::NotFound)?;
@@ -173,9 +182,10 @@ fn brief_writer(db: &dyn Db, item_id: Uuid, now: chrono::DateTime<Utc>) -> Resul
             "The brief is ready: there is nothing to chase".into(),
         ));
     }
-    row.author.ok_or_else(|| {
+    let writer = row.author.ok_or_else(|| {
         Error::BadRequest("Nobody is writing this brief yet: name a lead professional first".into())
-    })
+    })?;
+    Ok((writer, meeting.starts_at))
 }
 
 /// The owner of an action that is overdue and still in its owner's hands.

@@ -93,6 +93,7 @@ fn each_message_says_what_when_where_to_go_and_how_to_stop_it() {
         "Riverside MDT",
         "Pat Coordinator",
         Chased::Brief,
+        None,
         "/items/x/brief",
         &links(),
     );
@@ -104,6 +105,7 @@ fn each_message_says_what_when_where_to_go_and_how_to_stop_it() {
         "Riverside MDT",
         "Pat Coordinator",
         Chased::Action,
+        None,
         "/actions",
         &links(),
     );

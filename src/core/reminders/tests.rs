@@ -286,6 +286,7 @@ fn a_chase_goes_once_a_day_for_the_same_thing_and_not_to_someone_who_turned_chas
         about: id(11),
         what: Chased::Brief,
         person_id: id(GITA),
+        meeting_starts_at: Some(at(2026, 12, 8, 13, 0, 0)),
     };
     let morning = chase(
         &request,
@@ -303,6 +304,14 @@ fn a_chase_goes_once_a_day_for_the_same_thing_and_not_to_someone_who_turned_chas
         "https://mdt.example.nhs.uk/items/{}/brief",
         id(11)
     )));
+    // Which meeting, and by when (the team's cut-off, 24 hours before), in UK time.
+    assert!(
+        morning.message.body.contains(
+            "for Riverside MDT's meeting on Tuesday 8 December 2026, 13:00 (UK time) is not ready yet. It should be ready by Monday 7 December 2026, 13:00 (UK time)"
+        ),
+        "{}",
+        morning.message.body
+    );
     let evening = chase(
         &request,
         "Pat Coordinator",
@@ -312,6 +321,15 @@ fn a_chase_goes_once_a_day_for_the_same_thing_and_not_to_someone_who_turned_chas
     )
     .unwrap();
     assert_eq!(evening.message_id, morning.message_id);
+    // After the cut-off the brief is late, and the chase says so.
+    assert!(
+        evening
+            .message
+            .body
+            .contains("It was due to be ready by Monday 7 December 2026, 13:00 (UK time)"),
+        "{}",
+        evening.message.body
+    );
     let tomorrow = chase(
         &request,
         "Pat Coordinator",
