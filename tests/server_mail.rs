@@ -1132,3 +1132,296 @@ fn sent_messages_are_kept_ninety_days_and_waiting_ones_until_they_go() {
     let counts = store.read_blocking(outbox::counts).unwrap();
     assert_eq!((counts.sent, counts.waiting), (1, 1));
 }
+
+/// The VEVENT of a calendar file as the `icalendar` crate reads it: each property's value and
+/// parameters (`KEY=value;…`), with the file's METHOD.
+fn occurrence_event(ics: &str) -> (String, HashMap<String, (String, String)>) {
+    let unfolded = icalendar::parser::unfold(ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded).expect("a calendar file");
+    let method = calendar
+        .properties
+        .iter()
+        .find(|p| p.name == "METHOD")
+        .map(|p| p.val.to_string())
+        .expect("METHOD");
+    let events: Vec<_> = calendar
+        .components
+        .iter()
+        .filter(|c| c.name == "VEVENT")
+        .collect();
+    assert_eq!(events.len(), 1, "one occurrence in {ics}");
+    let props = events[0]
+        .properties
+        .iter()
+        .map(|p| {
+            let params = p
+                .params
+                .iter()
+                .map(|q| {
+                    format!(
+                        "{}={}",
+                        q.key.as_str(),
+                        q.val.as_ref().map(|v| v.as_str()).unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(";");
+            (p.name.to_string(), (params, p.val.to_string()))
+        })
+        .collect();
+    (method, props)
+}
+
+/// Every one-click link of a message after `label`, in the order the message lists them.
+fn answer_links(message: &Received, label: &str) -> Vec<String> {
+    let text = message.text.as_deref().unwrap();
+    text.lines()
+        .filter_map(|l| l.strip_prefix(label))
+        .map(|url| url.strip_prefix(PUBLIC_URL).expect("a link").to_owned())
+        .collect()
+}
+
+/// Someone's answer to a meeting as the API gives it to the coordinator's device (a pull).
+async fn pulled_answer(pat: &Http, meeting: Uuid, person: Uuid) -> Option<String> {
+    let pulled: Value = serde_json::from_str(&pat.get("/api/sync/pull?since=0").await).unwrap();
+    let id = Attendance::id_for(meeting, person).to_string();
+    pulled["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str() && r["deleted"] != true)
+        .map(|r| r["fields"]["status"].as_str().unwrap().to_owned())
+}
+
+/// Issue 29: a series' invitation carries one-click answers for its next meetings, for
+/// members with and without an account, each link for one meeting, once. One meeting of the
+/// series moved or cancelled on its own reaches the team as a change of that occurrence of the
+/// series' calendar event: the series' UID, the occurrence's original start as RECURRENCE-ID,
+/// and a SEQUENCE above the series' that rises with each change.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_series_invitation_answers_its_next_meetings_by_link_and_one_meeting_changed_alone_updates_its_occurrence(
+) {
+    let sink = SmtpSink::start();
+    let place = TestDatabase::new();
+    let p = people(&place);
+    let server = MailServer::start(&place, &sink.url(), "mail-a");
+    let mut pat = Http::sign_in(server.addr, "pat.coordinator@example.nhs.net").await;
+
+    // Noor has an email address in the directory and no account; the coordinator sends her
+    // the team's invitations.
+    let team_id = Uuid::new_v4();
+    let noor = Uuid::new_v4();
+    let mut noor_person = common::person("Noor Noaccount", Role::DistrictNurse);
+    noor_person.email = Some("noor.nurse@example.nhs.net".into());
+    let mut t = team(&p, noor);
+    t.email_people_without_accounts = true;
+    let batch = vec![
+        pat.entity(noor, 0, &noor_person),
+        pat.entity(team_id, 0, &t),
+    ];
+    pat.push(batch).await;
+
+    // A weekly series from ten days on (UK), and then its meetings, as the app makes them.
+    let series_id = Uuid::new_v4();
+    let first = common::uk_days_from_today(10);
+    let series = Series {
+        team_id,
+        rule: Recurrence::Weekly {
+            interval: 1,
+            weekday: first.weekday().num_days_from_monday() as u8,
+        },
+        first_date: first,
+        starts: chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+        minutes: 60,
+        until: None,
+        exceptions: vec![],
+        place: "Room 2".into(),
+        video_link: None,
+        sequence: 0,
+        cancelled: false,
+    };
+    let m = pat.entity(series_id, 0, &series);
+    pat.push(vec![m]).await;
+    let occurrences = series.occurrences(first, first + chrono::Duration::weeks(8));
+    let meetings: Vec<(Uuid, Meeting, chrono::NaiveDateTime)> = occurrences
+        .iter()
+        .map(|o| {
+            let starts_at = mdt::core::uk_time::from_uk(o.starts).unwrap();
+            let meeting = Meeting {
+                team_id,
+                starts_at,
+                ends_at: starts_at + chrono::Duration::minutes(60),
+                place: "Room 2".into(),
+                video_link: None,
+                status: MeetingStatus::Planned,
+            };
+            (Series::meeting_id(series_id, o.original), meeting, o.starts)
+        })
+        .collect();
+    let batch = meetings
+        .iter()
+        .map(|(id, m, _)| pat.entity(*id, 0, m))
+        .collect();
+    pat.push(batch).await;
+
+    // One invitation to each of the four, none for the meetings one by one.
+    let all = sink.wait_for(4, Duration::from_secs(30));
+    assert_eq!(
+        all.len(),
+        4,
+        "{:#?}",
+        all.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let invites = with_subject(&all, "Invitation: Brook MDT meetings, every week");
+    assert_eq!(
+        recipients(&invites),
+        [
+            "gita.gp@example.nhs.net",
+            "noor.nurse@example.nhs.net",
+            "pat.coordinator@example.nhs.net",
+            "sol.worker@example.gov.uk"
+        ]
+    );
+    let (_, _, series_sequence) = calendar_identity(invites[0].calendar.as_deref().unwrap());
+    let series_sequence: u32 = series_sequence.parse().unwrap();
+    let noor_invite = *invites
+        .iter()
+        .find(|m| m.recipient() == "noor.nurse@example.nhs.net")
+        .unwrap();
+    let text = noor_invite.text.as_deref().unwrap();
+    assert!(
+        !text.contains(
+            "Say whether you can come to each meeting, and see the agendas and briefs, in the app"
+        ),
+        "someone without an account cannot answer in the app: {text}"
+    );
+    // The next four meetings, each named by its day and time, each with its three answers.
+    let attending = answer_links(noor_invite, "Attending in person: ");
+    let apologies = answer_links(noor_invite, "Apologies: ");
+    assert_eq!((attending.len(), apologies.len()), (4, 4), "{text}");
+    for (_, m, _) in &meetings[..4] {
+        let day = m
+            .starts_at
+            .with_timezone(&chrono_tz::Europe::London)
+            .format("%a %-d %b %Y, %H:%M")
+            .to_string();
+        assert!(text.contains(&day), "{day} in {text}");
+    }
+
+    // Noor sends apologies for the second meeting by link: recorded for that meeting only.
+    let (second, third) = (meetings[1].0, meetings[2].0);
+    let (status, shown) = page(server.addr, "GET", &apologies[1]).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(
+        pulled_answer(&pat, second, noor).await,
+        None,
+        "a look changes nothing"
+    );
+    let (status, done) = page(server.addr, "POST", &apologies[1]).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Your answer is recorded"), "{done}");
+    assert_eq!(
+        pulled_answer(&pat, second, noor).await.as_deref(),
+        Some("apologies")
+    );
+    assert_eq!(pulled_answer(&pat, meetings[0].0, noor).await, None);
+    // The link works once.
+    let (status, again) = page(server.addr, "POST", &apologies[1]).await;
+    assert_eq!(status, 410, "{again}");
+    assert!(again.contains("This link has been used already"), "{again}");
+    // Her link for the first meeting is its own (used once, it does not use the others).
+    assert_eq!(page(server.addr, "POST", &attending[0]).await.0, 200);
+    assert_eq!(
+        pulled_answer(&pat, meetings[0].0, noor).await.as_deref(),
+        Some("attending")
+    );
+    assert_eq!(
+        pulled_answer(&pat, second, noor).await.as_deref(),
+        Some("apologies")
+    );
+
+    // The third meeting moved on its own, an hour later: the four hear of it, and their
+    // calendars move that occurrence of the series' event.
+    let (_, third_meeting, third_original) = meetings[2].clone();
+    let mut moved = third_meeting.clone();
+    moved.starts_at += chrono::Duration::hours(1);
+    moved.ends_at += chrono::Duration::hours(1);
+    let m = pat.entity(third, 1, &moved);
+    pat.push(vec![m]).await;
+    let all = sink.wait_for(8, Duration::from_secs(30));
+    let changed = with_subject(&all, "Changed: Brook MDT meeting");
+    assert_eq!(
+        recipients(&changed),
+        [
+            "gita.gp@example.nhs.net",
+            "noor.nurse@example.nhs.net",
+            "pat.coordinator@example.nhs.net",
+            "sol.worker@example.gov.uk"
+        ],
+        "{:#?}",
+        all.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let original = third_original.format("%Y%m%dT%H%M%S").to_string();
+    let (method, event) = occurrence_event(changed[0].calendar.as_deref().unwrap());
+    assert_eq!(method, "REQUEST");
+    assert_eq!(event["UID"].1, format!("series-{series_id}@mdt"));
+    assert_eq!(
+        event["RECURRENCE-ID"],
+        ("TZID=Europe/London".to_owned(), original.clone())
+    );
+    let moved_local = moved
+        .starts_at
+        .with_timezone(&chrono_tz::Europe::London)
+        .format("%Y%m%dT%H%M%S")
+        .to_string();
+    assert_eq!(event["DTSTART"].1, moved_local);
+    let first_change: u32 = event["SEQUENCE"].1.parse().unwrap();
+    assert!(
+        first_change > series_sequence,
+        "{first_change} > {series_sequence}"
+    );
+
+    // Moved again: the same occurrence, a higher SEQUENCE still.
+    let mut again = moved.clone();
+    again.place = "Room 5".into();
+    let m = pat.entity(third, 2, &again);
+    pat.push(vec![m]).await;
+    let all = sink.wait_for(12, Duration::from_secs(30));
+    let changed = with_subject(&all, "Changed: Brook MDT meeting");
+    assert_eq!(changed.len(), 8);
+    let latest = changed
+        .iter()
+        .map(|m| occurrence_event(m.calendar.as_deref().unwrap()).1)
+        .find(|e| e["LOCATION"].1 == "Room 5")
+        .expect("the second change");
+    assert_eq!(latest["UID"].1, format!("series-{series_id}@mdt"));
+    assert_eq!(latest["RECURRENCE-ID"].1, original);
+    let second_change: u32 = latest["SEQUENCE"].1.parse().unwrap();
+    assert!(
+        second_change > first_change,
+        "{second_change} > {first_change}"
+    );
+
+    // The fourth meeting called off on its own: that occurrence leaves calendars.
+    let (fourth, fourth_meeting, fourth_original) = meetings[3].clone();
+    let cancelled = Meeting {
+        status: MeetingStatus::Cancelled,
+        ..fourth_meeting
+    };
+    let m = pat.entity(fourth, 1, &cancelled);
+    pat.push(vec![m]).await;
+    let all = sink.wait_for(16, Duration::from_secs(30));
+    let gone = with_subject(&all, "Cancelled: Brook MDT meeting");
+    assert_eq!(gone.len(), 4);
+    let (method, event) = occurrence_event(gone[0].calendar.as_deref().unwrap());
+    assert_eq!(method, "CANCEL");
+    assert_eq!(event["UID"].1, format!("series-{series_id}@mdt"));
+    assert_eq!(event["STATUS"].1, "CANCELLED");
+    assert_eq!(
+        event["RECURRENCE-ID"].1,
+        fourth_original.format("%Y%m%dT%H%M%S").to_string()
+    );
+    assert!(event["SEQUENCE"].1.parse::<u32>().unwrap() > series_sequence);
+    assert_eq!(all.len(), 16, "nothing else, nothing twice");
+    assert_no_patient_data(&all, &[]);
+}

@@ -179,7 +179,7 @@ fn series_events(
     if !skipped.is_empty() {
         let dates: Vec<String> = skipped
             .iter()
-            .map(|e| local(e.date.and_time(series.starts)))
+            .map(|e| local(series.original_start(e.date)))
             .collect();
         main.push(format!("EXDATE;TZID=Europe/London:{}", dates.join(",")));
     }
@@ -189,31 +189,48 @@ fn series_events(
     event_lines(&mut main, about);
     main.push("END:VEVENT".into());
     let mut events = vec![main];
-    for moved in series
+    for (date, to) in series
         .exceptions
         .iter()
         .filter_map(|e| e.moved_to.map(|to| (e.date, to)))
     {
-        let mut e = vec![
-            "BEGIN:VEVENT".to_string(),
-            format!("UID:{uid}"),
-            format!("DTSTAMP:{}", utc(now)),
-            format!("SEQUENCE:{}", series.sequence),
-            format!(
-                "RECURRENCE-ID;TZID=Europe/London:{}",
-                local(moved.0.and_time(series.starts))
-            ),
-            format!("DTSTART;TZID=Europe/London:{}", local(moved.1)),
-            format!(
-                "DTEND;TZID=Europe/London:{}",
-                local(moved.1 + chrono::Duration::minutes(i64::from(series.minutes)))
-            ),
-        ];
-        event_lines(&mut e, about);
-        e.push("END:VEVENT".into());
-        events.push(e);
+        events.push(event(
+            &EventParts {
+                uid,
+                sequence: series.sequence,
+                recurrence_id: Some(series.original_start(date)),
+                starts: to,
+                ends: to + chrono::Duration::minutes(i64::from(series.minutes)),
+                cancelled: false,
+            },
+            about,
+            now,
+        ));
     }
     events
+}
+
+/// One meeting of a series changed on its own (moved, given another place, or called off), as
+/// an emailed invitation: an override of the series' event, with the series' UID, the
+/// occurrence's original start (`original_start`, UK time) as RECURRENCE-ID and a SEQUENCE of
+/// its own, so calendar programs change that one occurrence and leave the rest of the series
+/// as it is. METHOD:CANCEL with STATUS:CANCELLED when the meeting is called off.
+pub fn occurrence_invitation_ics(
+    meeting: &Meeting,
+    series_uid: &str,
+    original_start: NaiveDateTime,
+    sequence: u32,
+    about: &EventText<'_>,
+    to: &Addressed<'_>,
+    now: DateTime<Utc>,
+) -> String {
+    let cancelled = meeting.status == MeetingStatus::Cancelled;
+    let method = if cancelled { "CANCEL" } else { "REQUEST" };
+    let parts = EventParts {
+        recurrence_id: Some(original_start),
+        ..EventParts::of(meeting, series_uid, sequence)
+    };
+    calendar(method, to.sign(vec![event(&parts, about, now)]))
 }
 
 /// The calendar file of one meeting (METHOD:CANCEL when it is cancelled).
@@ -316,22 +333,56 @@ fn meeting_event(
     about: &EventText<'_>,
     now: DateTime<Utc>,
 ) -> Vec<String> {
-    let cancelled = meeting.status == MeetingStatus::Cancelled;
+    event(&EventParts::of(meeting, uid, sequence), about, now)
+}
+
+/// What one VEVENT (other than a series' main one) is: which event and which version of it,
+/// for one occurrence of a series the original start it replaces, and when, in UK time.
+struct EventParts<'a> {
+    uid: &'a str,
+    sequence: u32,
+    /// The occurrence of a series this event overrides (RECURRENCE-ID), by its original start.
+    recurrence_id: Option<NaiveDateTime>,
+    starts: NaiveDateTime,
+    ends: NaiveDateTime,
+    cancelled: bool,
+}
+
+impl<'a> EventParts<'a> {
+    /// A meeting as an event of its own.
+    fn of(meeting: &Meeting, uid: &'a str, sequence: u32) -> Self {
+        Self {
+            uid,
+            sequence,
+            recurrence_id: None,
+            starts: uk_time::to_uk(meeting.starts_at),
+            ends: uk_time::to_uk(meeting.ends_at),
+            cancelled: meeting.status == MeetingStatus::Cancelled,
+        }
+    }
+}
+
+/// One VEVENT: a meeting, or one occurrence of a series (moved by the series, or changed on its
+/// own).
+fn event(parts: &EventParts<'_>, about: &EventText<'_>, now: DateTime<Utc>) -> Vec<String> {
     let mut event = vec![
         "BEGIN:VEVENT".to_string(),
-        format!("UID:{uid}"),
+        format!("UID:{}", parts.uid),
         format!("DTSTAMP:{}", utc(now)),
-        format!("SEQUENCE:{sequence}"),
-        format!(
-            "DTSTART;TZID=Europe/London:{}",
-            local(uk_time::to_uk(meeting.starts_at))
-        ),
-        format!(
-            "DTEND;TZID=Europe/London:{}",
-            local(uk_time::to_uk(meeting.ends_at))
-        ),
+        format!("SEQUENCE:{}", parts.sequence),
     ];
-    if cancelled {
+    if let Some(original) = parts.recurrence_id {
+        event.push(format!(
+            "RECURRENCE-ID;TZID=Europe/London:{}",
+            local(original)
+        ));
+    }
+    event.push(format!(
+        "DTSTART;TZID=Europe/London:{}",
+        local(parts.starts)
+    ));
+    event.push(format!("DTEND;TZID=Europe/London:{}", local(parts.ends)));
+    if parts.cancelled {
         event.push("STATUS:CANCELLED".into());
     }
     event_lines(&mut event, about);

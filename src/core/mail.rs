@@ -158,15 +158,55 @@ pub fn with_answer_links(
     apologies: &str,
 ) -> Message {
     let block = format!(
-        "\n\nCan you come? Answer with one click (no password needed):\nAttending in person: {attending}\nAttending remotely: {remote}\nApologies: {apologies}"
+        "\n\nCan you come? Answer with one click (no password needed):\n{}",
+        answer_lines(attending, remote, apologies)
     );
+    before_footer(message, &block)
+}
+
+/// The three one-click answers, one a line.
+fn answer_lines(attending: &str, remote: &str, apologies: &str) -> String {
+    format!(
+        "Attending in person: {attending}\nAttending remotely: {remote}\nApologies: {apologies}"
+    )
+}
+
+/// `message` with `block` placed before its footer.
+fn before_footer(message: Message, block: &str) -> Message {
     let at = message
         .body
         .find(FOOTER_START)
         .unwrap_or(message.body.len());
     let mut body = message.body;
-    body.insert_str(at, &block);
+    body.insert_str(at, block);
     Message { body, ..message }
+}
+
+/// The one-click answers of a series' invitation, placed before its footer: for each of the
+/// series' next meetings (`meetings`: its start and its attending, remote and apologies links)
+/// its day and time and three links, each recording that answer for this person and that
+/// meeting only, without a password, so someone without an account can answer too.
+pub fn with_series_answer_links(
+    message: Message,
+    meetings: &[(DateTime<Utc>, [String; 3])],
+) -> Message {
+    if meetings.is_empty() {
+        return message;
+    }
+    let mut block = String::from(
+        "\n\nCan you come? Answer for each of the next meetings with one click (no password needed):",
+    );
+    for (starts_at, [attending, remote, apologies]) in meetings {
+        block.push_str(&format!(
+            "\n\n{} (UK time):\n{}",
+            uk_time::format_uk(*starts_at),
+            answer_lines(attending, remote, apologies)
+        ));
+    }
+    block.push_str(
+        "\n\nFor later meetings, answer in the app, or tell the team's coordinator if you do not sign in to it.",
+    );
+    before_footer(message, &block)
 }
 
 /// "Tuesday's MDT" for a meeting on a Tuesday.
@@ -207,6 +247,8 @@ pub fn invitation(
 }
 
 /// A series' invitation (or, with `changed`, its update): when it starts and how it repeats.
+/// The answers themselves come as one-click links for the next meetings
+/// ([`with_series_answer_links`]), which need no account.
 #[allow(clippy::too_many_arguments)]
 pub fn series_invitation(
     team: &str,
@@ -229,7 +271,7 @@ pub fn series_invitation(
         format!("Place: {}\n", place.trim())
     };
     let body = format!(
-        "{team} meets {repeats}, from {}–{} (UK time).\n{place}\nSay whether you can come to each meeting, and see the agendas and briefs, in the app:\n{}\n\nThe calendar file attached adds the meetings to your calendar.",
+        "{team} meets {repeats}, from {}–{} (UK time).\n{place}\nThe agendas and briefs are in the app:\n{}\n\nThe calendar file attached adds the meetings to your calendar.",
         uk_time::format_uk(first_starts_at),
         uk_time::format_uk_time(first_ends_at),
         links.to(team_path),

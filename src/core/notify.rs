@@ -5,7 +5,10 @@
 //! - A meeting: what each transition sends is one table, [`MEETING_TRANSITIONS`] (planned →
 //!   invitation; moved → update; cancelled or deleted before it starts → cancellation;
 //!   concluded → nothing, ever).
-//! - A series made, changed or cancelled: the same for the whole series.
+//! - A series made, changed or cancelled: the same for the whole series; its invitation
+//!   answers its next meetings by link ([`SERIES_ANSWERS`]).
+//! - One meeting of a series changed on its own: the same table, sent as a change of that
+//!   occurrence of the series' calendar event ([`occurrence_messages`]).
 //! - An apology that leaves a required role uncovered: the coordinator is told at once.
 //!
 //! Every message is built by `core::mail` from the team's name, times, places and staff names;
@@ -13,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::attendance::{Attendance, AttendanceStatus, QuorumPanel};
@@ -50,9 +53,19 @@ pub struct Outgoing {
     pub message: Message,
     /// The calendar file attached (an invitation or a cancellation).
     pub calendar: Option<String>,
-    /// A meeting's invitation carries one-click answers for its recipient (added by the
-    /// server, which signs them).
-    pub answers: Option<AnswerRequest>,
+    /// An invitation carries one-click answers for its recipient (added by the server, which
+    /// signs them).
+    pub answers: Option<Answers>,
+}
+
+/// The one-click answers an invitation carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answers {
+    /// A meeting's invitation: the three answers to it.
+    Meeting(AnswerRequest),
+    /// A series' invitation: the three answers to each of its next meetings, each named by its
+    /// start (people without an account have no other way to answer).
+    Series(Vec<AnswerRequest>),
 }
 
 /// Who may answer which meeting from an invitation, until when.
@@ -60,9 +73,13 @@ pub struct Outgoing {
 pub struct AnswerRequest {
     pub meeting_id: Uuid,
     pub person_id: Uuid,
-    /// The links stop working when the meeting starts.
+    /// When the meeting starts: the links stop working then.
     pub until: DateTime<Utc>,
 }
+
+/// How many of a series' next meetings its invitation answers by link (the rest are answered
+/// in the app or through the coordinator; a long list of links would bury the email).
+pub const SERIES_ANSWERS: usize = 4;
 
 /// A team and the people its messages may go to, by person id (someone without an email
 /// address is not in `people`).
@@ -278,6 +295,102 @@ pub fn meeting_messages(
     origin: &MailOrigin,
     now: DateTime<Utc>,
 ) -> Vec<Outgoing> {
+    let change = MeetingChange {
+        meeting_id,
+        version,
+        before,
+        after,
+    };
+    calendar_messages(&change, to, origin, now, |meeting, about, person| {
+        ics::meeting_invitation_ics(
+            meeting,
+            &meeting_uid(meeting_id),
+            version as u32,
+            about,
+            person,
+            now,
+        )
+    })
+}
+
+/// A meeting of a series, by the series and the occurrence's date under the rule.
+#[derive(Debug, Clone, Copy)]
+pub struct OccurrenceOf<'a> {
+    pub series_id: Uuid,
+    pub series: &'a Series,
+    pub original: NaiveDate,
+}
+
+/// What saving one meeting of a series on its own (not with a change to the series) sends: the
+/// same row of [`MEETING_TRANSITIONS`] as a meeting of its own (so concluding never cancels),
+/// to the same people, its calendar file a change of that occurrence of the series' event (the
+/// series' UID, the occurrence's original start as RECURRENCE-ID) with a SEQUENCE above the
+/// series' that rises with each change of the meeting (the series' SEQUENCE plus the meeting's
+/// version). A meeting the app makes for the series (none before), one the series skips, and
+/// any of a cancelled series send nothing: the series' own event already says so.
+#[allow(clippy::too_many_arguments)]
+pub fn occurrence_messages(
+    meeting_id: Uuid,
+    version: u64,
+    before: Option<&Meeting>,
+    after: Option<&Meeting>,
+    of: &OccurrenceOf<'_>,
+    to: &TeamMail<'_>,
+    origin: &MailOrigin,
+    now: DateTime<Utc>,
+) -> Vec<Outgoing> {
+    if before.is_none() || of.series.planned_start(of.original).is_none() {
+        return Vec::new();
+    }
+    let change = MeetingChange {
+        meeting_id,
+        version,
+        before,
+        after,
+    };
+    let sequence = of
+        .series
+        .sequence
+        .saturating_add(u32::try_from(version).unwrap_or(u32::MAX));
+    let original_start = of.series.original_start(of.original);
+    calendar_messages(&change, to, origin, now, |meeting, about, person| {
+        ics::occurrence_invitation_ics(
+            meeting,
+            &series_uid(of.series_id),
+            original_start,
+            sequence,
+            about,
+            person,
+            now,
+        )
+    })
+}
+
+/// One saved change of a meeting: its id, new version, and how it was and is (`None`: new, or
+/// deleted).
+struct MeetingChange<'a> {
+    meeting_id: Uuid,
+    version: u64,
+    before: Option<&'a Meeting>,
+    after: Option<&'a Meeting>,
+}
+
+/// The messages of a meeting's change, by the row of [`MEETING_TRANSITIONS`] that fits, each
+/// with the calendar file `calendar` writes for the meeting (as it now stands, or as called
+/// off) and the recipient.
+fn calendar_messages(
+    change: &MeetingChange<'_>,
+    to: &TeamMail<'_>,
+    origin: &MailOrigin,
+    now: DateTime<Utc>,
+    calendar: impl Fn(&Meeting, &EventText<'_>, &Addressed<'_>) -> String,
+) -> Vec<Outgoing> {
+    let MeetingChange {
+        meeting_id,
+        version,
+        before,
+        after,
+    } = *change;
     let transition = transition_of(before, after, now);
     let (kind, cause, meeting) = match (transition.sends, after, before) {
         (CalendarMessage::Nothing, _, _) => return Vec::new(),
@@ -326,19 +439,12 @@ pub fn meeting_messages(
             message_id: id,
             email: person.email.clone(),
             message: message.clone(),
-            calendar: Some(ics::meeting_invitation_ics(
-                &meeting,
-                &meeting_uid(meeting_id),
-                version as u32,
-                &about,
-                &addressed(to, origin, person),
-                now,
-            )),
-            answers: answerable.then_some(AnswerRequest {
+            calendar: Some(calendar(&meeting, &about, &addressed(to, origin, person))),
+            answers: answerable.then_some(Answers::Meeting(AnswerRequest {
                 meeting_id,
                 person_id,
                 until: meeting.starts_at,
-            }),
+            })),
         })
         .collect()
 }
@@ -406,13 +512,29 @@ pub fn series_messages(
         video_link: series.video_link.as_deref(),
     };
     let id = message_id(cause, series_id, version);
+    let answerable = if kind == MessageKind::Invitation {
+        next_meetings(&series, series_id, now)
+    } else {
+        Vec::new()
+    };
     to.invited(kind)
         .into_iter()
-        .map(|(_, person)| Outgoing {
+        .map(|(person_id, person)| Outgoing {
             message_id: id,
             email: person.email.clone(),
             message: message.clone(),
-            answers: None,
+            answers: (!answerable.is_empty()).then(|| {
+                Answers::Series(
+                    answerable
+                        .iter()
+                        .map(|(meeting_id, starts_at)| AnswerRequest {
+                            meeting_id: *meeting_id,
+                            person_id,
+                            until: *starts_at,
+                        })
+                        .collect(),
+                )
+            }),
             calendar: Some(ics::series_invitation_ics(
                 &series,
                 &series_uid(series_id),
@@ -421,6 +543,25 @@ pub fn series_messages(
                 now,
             )),
         })
+        .collect()
+}
+
+/// The series' next [`SERIES_ANSWERS`] meetings still to come at `now`: each meeting's id (the
+/// same the app gives the meeting it makes for the occurrence) and start.
+fn next_meetings(
+    series: &Series,
+    series_id: Uuid,
+    now: DateTime<Utc>,
+) -> Vec<(Uuid, DateTime<Utc>)> {
+    let today = super::uk_time::uk_today(now);
+    series
+        .occurrences(today, today + chrono::Duration::days(400))
+        .into_iter()
+        .filter_map(|o| {
+            let starts = super::uk_time::from_uk(o.starts).ok()?;
+            (starts > now).then(|| (Series::meeting_id(series_id, o.original), starts))
+        })
+        .take(SERIES_ANSWERS)
         .collect()
 }
 

@@ -120,15 +120,30 @@ impl Series {
         }
     }
 
-    /// The ids of every meeting the series may have made, skipped ones included, up to the
-    /// same horizon as [`Series::meeting_changes`]: a meeting among them belongs to the
-    /// series' calendar event, not to one of its own.
-    pub fn meeting_ids(&self, series_id: Uuid, now: DateTime<Utc>) -> HashSet<Uuid> {
+    /// When the occurrence the rule puts on `original` starts under the rule, in UK local time,
+    /// whether or not it was moved since: the RECURRENCE-ID that names it in calendars.
+    pub fn original_start(&self, original: NaiveDate) -> NaiveDateTime {
+        original.and_time(self.starts)
+    }
+
+    /// Every meeting the series may have made, skipped ones included, up to the same horizon
+    /// as [`Series::meeting_changes`]: each meeting's id with its date under the rule (which
+    /// occurrence of the series' calendar event it is).
+    pub fn meeting_dates(&self, series_id: Uuid, now: DateTime<Utc>) -> Vec<(Uuid, NaiveDate)> {
         let horizon = uk_time::uk_today(now) + chrono::Duration::days(366 * 2);
         self.rule
             .dates(self.first_date, horizon, MAX_OCCURRENCES)
             .into_iter()
-            .map(|original| Series::meeting_id(series_id, original))
+            .map(|original| (Series::meeting_id(series_id, original), original))
+            .collect()
+    }
+
+    /// The ids of [`Series::meeting_dates`]: a meeting among them belongs to the series'
+    /// calendar event, not to one of its own.
+    pub fn meeting_ids(&self, series_id: Uuid, now: DateTime<Utc>) -> HashSet<Uuid> {
+        self.meeting_dates(series_id, now)
+            .into_iter()
+            .map(|(id, _)| id)
             .collect()
     }
 

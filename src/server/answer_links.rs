@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::error::Error;
 use super::store::{self, Db};
 use crate::core::attendance::AttendanceStatus;
-use crate::core::notify::AnswerRequest;
+use crate::core::mail;
+use crate::core::notify::{AnswerRequest, Answers};
 
 /// What a link may do: record `status` for `person_id` at `meeting_id`, until `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +115,10 @@ pub fn verify(key: &[u8], token: &str) -> Option<AnswerClaim> {
     AnswerClaim::parse(std::str::from_utf8(&payload).ok()?)
 }
 
-/// The three links (attending, remote, apologies) of one invitation's recipient, as URLs.
+/// The three links (attending, remote, apologies) of one invitation's recipient for one
+/// meeting, as URLs. Each has a nonce of its own, derived from the message, the person, the
+/// meeting and the answer, so a series' invitation, which answers several meetings, never gives
+/// two links the same nonce (using one would use up the other).
 pub fn links_for(
     key: &[u8],
     base_url: &str,
@@ -129,7 +133,13 @@ pub fn links_for(
             until: request.until.timestamp(),
             nonce: Uuid::new_v5(
                 &message_id,
-                format!("{}:{}", request.person_id, code(status).unwrap_or("?")).as_bytes(),
+                format!(
+                    "{}:{}:{}",
+                    request.person_id,
+                    request.meeting_id,
+                    code(status).unwrap_or("?")
+                )
+                .as_bytes(),
             ),
         };
         format!(
@@ -174,16 +184,22 @@ pub fn add_to(
     }
     let key = key(db)?;
     for o in outgoing.iter_mut() {
-        let Some(request) = o.answers else {
-            continue;
-        };
-        let [attending, remote, apologies] = links_for(&key, base_url, &request, o.message_id);
-        o.message = crate::core::mail::with_answer_links(
-            o.message.clone(),
-            &attending,
-            &remote,
-            &apologies,
-        );
+        match &o.answers {
+            None => {}
+            Some(Answers::Meeting(request)) => {
+                let [attending, remote, apologies] =
+                    links_for(&key, base_url, request, o.message_id);
+                o.message =
+                    mail::with_answer_links(o.message.clone(), &attending, &remote, &apologies);
+            }
+            Some(Answers::Series(requests)) => {
+                let meetings: Vec<_> = requests
+                    .iter()
+                    .map(|r| (r.until, links_for(&key, base_url, r, o.message_id)))
+                    .collect();
+                o.message = mail::with_series_answer_links(o.message.clone(), &meetings);
+            }
+        }
     }
     Ok(())
 }
@@ -279,5 +295,28 @@ mod tests {
         // Each link has its own nonce (each works once, independently).
         assert_ne!(claims[0].nonce, claims[1].nonce);
         assert_ne!(claims[1].nonce, claims[2].nonce);
+        // A series' invitation answers several meetings in one message: the same answer to
+        // another meeting has a nonce of its own, so using one link never uses up another.
+        let other = links_for(
+            b"k",
+            "https://mdt.example.nhs.uk/",
+            &AnswerRequest {
+                meeting_id: Uuid::from_u128(7),
+                ..request
+            },
+            Uuid::from_u128(9),
+        );
+        let nonce = |l: &str| {
+            verify(
+                b"k",
+                l.strip_prefix("https://mdt.example.nhs.uk/answer/")
+                    .unwrap(),
+            )
+            .unwrap()
+            .nonce
+        };
+        for (a, b) in links.iter().zip(&other) {
+            assert_ne!(nonce(a), nonce(b));
+        }
     }
 }

@@ -223,3 +223,79 @@ fn no_patient_data_reaches_a_calendar_file() {
         }
     }
 }
+
+#[test]
+fn one_occurrence_changed_on_its_own_overrides_the_series_event_by_its_original_start() {
+    let s = series();
+    // The occurrence of 14 July (13:00 BST under the rule) moved to 15:00 that day.
+    let starts_at = Utc.with_ymd_and_hms(2026, 7, 14, 14, 0, 0).unwrap();
+    let moved = Meeting {
+        team_id: Uuid::from_u128(1),
+        starts_at,
+        ends_at: starts_at + Duration::minutes(90),
+        place: "Room 5".into(),
+        video_link: None,
+        status: MeetingStatus::Planned,
+    };
+    let original = s.original_start(chrono::NaiveDate::from_ymd_opt(2026, 7, 14).unwrap());
+    let to = Addressed {
+        organizer_name: "Riverside MDT",
+        organizer_email: "mdt@example.nhs.uk",
+        attendee_name: "Gita GP",
+        attendee_email: "gita@example.nhs.net",
+    };
+    let about = EventText {
+        team_name: "Riverside MDT",
+        place: "Room 5",
+        video_link: None,
+    };
+    let ics = occurrence_invitation_ics(
+        &moved,
+        "series-1@mdt.example",
+        original,
+        7,
+        &about,
+        &to,
+        now(),
+    );
+    assert!(ics.contains("METHOD:REQUEST\r\n"));
+    let parsed = parse(&ics);
+    let events: Vec<&Parsed> = parsed.iter().filter(|(n, _)| n == "VEVENT").collect();
+    assert_eq!(events.len(), 1, "the one occurrence, not the whole series");
+    let event = &events[0].1;
+    assert_eq!(prop(event, "UID").unwrap().2, "series-1@mdt.example");
+    let recurrence = prop(event, "RECURRENCE-ID").unwrap();
+    assert_eq!(
+        (recurrence.1.as_str(), recurrence.2.as_str()),
+        ("TZID=Europe/London", "20260714T130000")
+    );
+    assert_eq!(prop(event, "DTSTART").unwrap().2, "20260714T150000");
+    assert_eq!(prop(event, "DTEND").unwrap().2, "20260714T163000");
+    assert_eq!(prop(event, "SEQUENCE").unwrap().2, "7");
+    assert_eq!(prop(event, "LOCATION").unwrap().2, "Room 5");
+    assert!(prop(event, "STATUS").is_none());
+    assert_eq!(
+        prop(event, "ATTENDEE").unwrap().2,
+        "mailto:gita@example.nhs.net"
+    );
+    // Called off: CANCEL for that occurrence only.
+    let cancelled = Meeting {
+        status: MeetingStatus::Cancelled,
+        ..moved
+    };
+    let ics = occurrence_invitation_ics(
+        &cancelled,
+        "series-1@mdt.example",
+        original,
+        8,
+        &about,
+        &to,
+        now(),
+    );
+    assert!(ics.contains("METHOD:CANCEL\r\n"));
+    let parsed = parse(&ics);
+    let event = &parsed.iter().find(|(n, _)| n == "VEVENT").unwrap().1;
+    assert_eq!(prop(event, "STATUS").unwrap().2, "CANCELLED");
+    assert_eq!(prop(event, "RECURRENCE-ID").unwrap().2, "20260714T130000");
+    assert_eq!(prop(event, "SEQUENCE").unwrap().2, "8");
+}

@@ -254,3 +254,47 @@ fn answer_links_go_before_the_footer() {
     assert!(footer.starts_with("You received this because you are in Riverside MDT"));
     assert_eq!(with.subject, plain.subject);
 }
+
+#[test]
+fn a_series_invitation_answers_each_of_its_next_meetings_by_link_before_the_footer() {
+    let series = series_invitation(
+        "Riverside MDT",
+        at(2026, 12, 8, 13, 0),
+        at(2026, 12, 8, 14, 0),
+        "the 2nd Tuesday of the month",
+        "Room 2",
+        "/teams/x",
+        false,
+        &links(),
+    );
+    // Answering is not only for people who sign in to the app.
+    assert!(
+        !series.body.contains("Say whether you can come"),
+        "{}",
+        series.body
+    );
+    let link = |n: u32| [1, 2, 3].map(|k| format!("https://a/{n}/{k}"));
+    // 13:00 in winter, and 13:00 BST (12:00 UTC) in April: each meeting by its UK day and time.
+    let with = with_series_answer_links(
+        series.clone(),
+        &[
+            (at(2026, 12, 8, 13, 0), link(1)),
+            (at(2027, 4, 13, 12, 0), link(2)),
+        ],
+    );
+    let (main, footer) = with.body.split_once("\n\n--\n").unwrap();
+    assert!(
+        main.contains(
+            "Can you come? Answer for each of the next meetings with one click (no password needed):\n\n\
+             Tue 8 Dec 2026, 13:00 (UK time):\n\
+             Attending in person: https://a/1/1\nAttending remotely: https://a/1/2\nApologies: https://a/1/3\n\n\
+             Tue 13 Apr 2027, 13:00 (UK time):\n\
+             Attending in person: https://a/2/1\nAttending remotely: https://a/2/2\nApologies: https://a/2/3\n\n\
+             For later meetings, answer in the app, or tell the team's coordinator if you do not sign in to it."
+        ),
+        "{main}"
+    );
+    assert!(footer.starts_with("You received this because you are in Riverside MDT"));
+    // No meetings to answer: the message as it was.
+    assert_eq!(with_series_answer_links(series.clone(), &[]), series);
+}

@@ -181,11 +181,11 @@ fn a_planned_meeting_invites_the_coordinator_and_members_with_an_address_and_a_c
     // Each invitation asks for its recipient's one-click answers, until the meeting starts.
     assert_eq!(
         gita.answers,
-        Some(AnswerRequest {
+        Some(Answers::Meeting(AnswerRequest {
             meeting_id: id(200),
             person_id: f.gp,
             until: m.starts_at,
-        })
+        }))
     );
     for left_out in [f.observer, f.no_account] {
         assert!(!emails(&sent).contains(&f.people[&left_out].email.as_str()));
@@ -748,5 +748,315 @@ fn concluding_a_meeting_never_sends_a_cancellation_whenever_it_starts() {
                 "{before:?} -> concluded"
             );
         }
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[test]
+fn a_series_invitation_asks_everyone_invited_for_one_click_answers_to_its_next_four_meetings() {
+    let mut f = fixture();
+    f.people.get_mut(&f.no_account).unwrap().recipient = Recipient::NoAccount {
+        invitations_on: true,
+    };
+    // The 2nd Tuesday of each month from 8 December, January's skipped.
+    let s = Series {
+        exceptions: vec![crate::core::series::SeriesException {
+            date: day(2027, 1, 12),
+            moved_to: None,
+        }],
+        ..series(f.team_id)
+    };
+    let sent = series_messages(id(300), 1, None, Some(&s), &f.to(), &origin(), now());
+    let noor = sent
+        .iter()
+        .find(|o| o.email == "noor@example.nhs.net")
+        .expect("someone without an account is invited when it is turned on");
+    // 13:00 UK time each: 12:00 UTC in April (BST).
+    let next = [
+        (day(2026, 12, 8), at(2026, 12, 8, 13, 0)),
+        (day(2027, 2, 9), at(2027, 2, 9, 13, 0)),
+        (day(2027, 3, 9), at(2027, 3, 9, 13, 0)),
+        (day(2027, 4, 13), at(2027, 4, 13, 12, 0)),
+    ];
+    let expected = |person| {
+        Some(Answers::Series(
+            next.iter()
+                .map(|(original, starts)| AnswerRequest {
+                    meeting_id: Series::meeting_id(id(300), *original),
+                    person_id: person,
+                    until: *starts,
+                })
+                .collect(),
+        ))
+    };
+    assert_eq!(noor.answers, expected(f.no_account));
+    let gita = sent.iter().find(|o| o.email.starts_with("gita")).unwrap();
+    assert_eq!(gita.answers, expected(f.gp));
+    // Later: only meetings still to come (the first has started).
+    let later = series_messages(
+        id(300),
+        1,
+        None,
+        Some(&s),
+        &f.to(),
+        &origin(),
+        at(2026, 12, 8, 13, 0),
+    );
+    let Some(Answers::Series(requests)) = &later[0].answers else {
+        panic!("answers");
+    };
+    assert_eq!(requests.len(), SERIES_ANSWERS);
+    assert_eq!(requests[0].until, at(2027, 2, 9, 13, 0));
+    // A changed series is answered too; a cancelled one is not.
+    let changed = Series {
+        place: "Room 5".into(),
+        sequence: 1,
+        ..s.clone()
+    };
+    let sent = series_messages(
+        id(300),
+        2,
+        Some(&s),
+        Some(&changed),
+        &f.to(),
+        &origin(),
+        now(),
+    );
+    assert!(sent.iter().all(|o| o.answers.is_some()));
+    let cancelled = Series {
+        cancelled: true,
+        ..changed.clone()
+    };
+    let sent = series_messages(
+        id(300),
+        3,
+        Some(&changed),
+        Some(&cancelled),
+        &f.to(),
+        &origin(),
+        now(),
+    );
+    assert!(!sent.is_empty() && sent.iter().all(|o| o.answers.is_none()));
+}
+
+/// The properties of the VEVENT in a calendar file with their parameters, as `icalendar`
+/// reads them.
+fn with_params(ics: &str) -> HashMap<String, (String, String)> {
+    let unfolded = icalendar::parser::unfold(ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded).unwrap();
+    let events: Vec<_> = calendar
+        .components
+        .iter()
+        .filter(|c| c.name == "VEVENT")
+        .collect();
+    assert_eq!(events.len(), 1, "{ics}");
+    events[0]
+        .properties
+        .iter()
+        .map(|p| {
+            let params = p
+                .params
+                .iter()
+                .map(|q| format!("{}={}", q.key, q.val.as_ref().map_or("", |v| v.as_str())))
+                .collect::<Vec<_>>()
+                .join(";");
+            (p.name.to_string(), (params, p.val.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn one_meeting_of_a_series_changed_on_its_own_changes_that_occurrence_of_the_series_event() {
+    let f = fixture();
+    let s = Series {
+        sequence: 2,
+        ..series(f.team_id)
+    };
+    let original = day(2027, 1, 12);
+    let of = OccurrenceOf {
+        series_id: id(300),
+        series: &s,
+        original,
+    };
+    let meeting_id = Series::meeting_id(id(300), original);
+    let planned = meeting(f.team_id, at(2027, 1, 12, 13, 0));
+    let moved = moved_to(&planned, at(2027, 1, 12, 14, 0));
+    let send = |version, before: Option<&Meeting>, after: Option<&Meeting>, of: &OccurrenceOf| {
+        occurrence_messages(
+            meeting_id,
+            version,
+            before,
+            after,
+            of,
+            &f.to(),
+            &origin(),
+            now(),
+        )
+    };
+
+    // Moved: to the same people as a meeting of its own, with one-click answers.
+    let sent = send(3, Some(&planned), Some(&moved), &of);
+    assert_eq!(
+        emails(&sent),
+        [
+            "gita@example.nhs.net",
+            "nia@example.nhs.net",
+            "pat@example.nhs.net"
+        ]
+    );
+    assert!(sent[0]
+        .message
+        .subject
+        .starts_with("Changed: Riverside MDT meeting, Tue 12 Jan 2027, 14:00"));
+    let gita = sent.iter().find(|o| o.email.starts_with("gita")).unwrap();
+    assert_eq!(
+        gita.answers,
+        Some(Answers::Meeting(AnswerRequest {
+            meeting_id,
+            person_id: f.gp,
+            until: moved.starts_at,
+        }))
+    );
+    let (method, _) = parsed(gita.calendar.as_deref().unwrap());
+    assert_eq!(method, "REQUEST");
+    let event = with_params(gita.calendar.as_deref().unwrap());
+    assert_eq!(event["UID"].1, format!("series-{}@mdt", id(300)));
+    assert_eq!(
+        event["RECURRENCE-ID"],
+        ("TZID=Europe/London".into(), "20270112T130000".into()),
+        "the occurrence's original start"
+    );
+    assert_eq!(event["DTSTART"].1, "20270112T140000");
+    // Above the series' own SEQUENCE (2), and rising with each change of the meeting.
+    assert_eq!(event["SEQUENCE"].1, "5");
+    let again = send(4, Some(&moved), Some(&planned), &of);
+    assert_eq!(
+        with_params(again[0].calendar.as_deref().unwrap())["SEQUENCE"].1,
+        "6"
+    );
+    assert_ne!(again[0].message_id, sent[0].message_id);
+    // Even after the series itself changed many times since.
+    let busy = Series {
+        sequence: 40,
+        ..s.clone()
+    };
+    let later = send(
+        5,
+        Some(&planned),
+        Some(&moved),
+        &OccurrenceOf {
+            series: &busy,
+            ..of
+        },
+    );
+    assert!(
+        with_params(later[0].calendar.as_deref().unwrap())["SEQUENCE"]
+            .1
+            .parse::<u32>()
+            .unwrap()
+            > 40
+    );
+
+    // Called off on its own: that occurrence leaves calendars, the series stays.
+    let cancelled = with_status(&planned, MeetingStatus::Cancelled);
+    for after in [Some(&cancelled), None] {
+        let sent = send(6, Some(&planned), after, &of);
+        assert_eq!(sent.len(), 3);
+        assert_eq!(sent[0].message.kind, MessageKind::Cancellation);
+        let (method, _) = parsed(sent[0].calendar.as_deref().unwrap());
+        assert_eq!(method, "CANCEL");
+        let event = with_params(sent[0].calendar.as_deref().unwrap());
+        assert_eq!(event["UID"].1, format!("series-{}@mdt", id(300)));
+        assert_eq!(event["RECURRENCE-ID"].1, "20270112T130000");
+        assert_eq!(event["STATUS"].1, "CANCELLED");
+        assert_eq!(event["SEQUENCE"].1, "8");
+        assert!(sent.iter().all(|o| o.answers.is_none()));
+    }
+
+    // Made by the app for the series: the series' event has it already.
+    assert!(send(1, None, Some(&planned), &of).is_empty());
+    // Skipped by the series, or the whole series cancelled: the series' event says so.
+    let skipping = Series {
+        exceptions: vec![crate::core::series::SeriesException {
+            date: original,
+            moved_to: None,
+        }],
+        ..s.clone()
+    };
+    let gone = Series {
+        cancelled: true,
+        ..s.clone()
+    };
+    for series in [&skipping, &gone] {
+        let of = OccurrenceOf { series, ..of };
+        assert!(send(6, Some(&planned), Some(&cancelled), &of).is_empty());
+        assert!(send(6, Some(&planned), Some(&moved), &of).is_empty());
+    }
+}
+
+#[test]
+fn a_meeting_of_a_series_follows_the_transition_table_and_concluding_it_never_cancels_it() {
+    let f = fixture();
+    let s = series(f.team_id);
+    let of = OccurrenceOf {
+        series_id: id(300),
+        series: &s,
+        original: s.first_date,
+    };
+    for case in transition_cases(f.team_id) {
+        let sent = occurrence_messages(
+            id(301),
+            4,
+            case.before.as_ref(),
+            case.after.as_ref(),
+            &of,
+            &f.to(),
+            &origin(),
+            now(),
+        );
+        let expected = if case.before.is_none() {
+            CalendarMessage::Nothing
+        } else {
+            case.sends
+        };
+        let method = sent
+            .first()
+            .map(|o| parsed(o.calendar.as_deref().unwrap()).0);
+        match expected {
+            CalendarMessage::Nothing => assert!(sent.is_empty(), "{}", case.name),
+            CalendarMessage::Cancellation => {
+                assert_eq!(method.as_deref(), Some("CANCEL"), "{}", case.name)
+            }
+            _ => assert_eq!(method.as_deref(), Some("REQUEST"), "{}", case.name),
+        }
+        for o in &sent {
+            assert_eq!(
+                with_params(o.calendar.as_deref().unwrap())["UID"].1,
+                format!("series-{}@mdt", id(300)),
+                "{}",
+                case.name
+            );
+        }
+    }
+    // Concluded at any moment from two days before its start to two days after: nothing.
+    let starts = at(2026, 12, 8, 13, 0);
+    for quarter in -(2 * 96)..=(2 * 96) {
+        let now = starts + chrono::Duration::minutes(15 * quarter);
+        let planned = meeting(f.team_id, starts);
+        let concluded = with_status(&planned, MeetingStatus::Closed);
+        let sent = occurrence_messages(
+            id(301),
+            2,
+            Some(&planned),
+            Some(&concluded),
+            &of,
+            &f.to(),
+            &origin(),
+            now,
+        );
+        assert!(sent.is_empty(), "concluding at {now} sent {}", sent.len());
     }
 }

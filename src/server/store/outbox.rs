@@ -10,7 +10,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::accounts::{set_setting, setting};
@@ -24,7 +24,9 @@ use crate::core::brief::Brief;
 use crate::core::directory::{Person, Role};
 use crate::core::mail::{MailPreferences, Recipient};
 use crate::core::meeting::{Meeting, MeetingStatus};
-use crate::core::notify::{self, Addressee, AnswerChange, MailOrigin, Outgoing, TeamMail};
+use crate::core::notify::{
+    self, Addressee, AnswerChange, MailOrigin, OccurrenceOf, Outgoing, TeamMail,
+};
 use crate::core::record::EntityKind;
 use crate::core::reminders::{self, REMIND_BEFORE};
 use crate::core::series::Series;
@@ -77,7 +79,8 @@ pub fn enqueue_for_push(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let typed = |r: Option<&SyncRecord>| r.filter(|r| !r.deleted).cloned();
-    // Meetings a series in this push made or changed are in the series' own calendar event.
+    // Meetings of a series changed in this push are in the series' own calendar event (its
+    // invitation or update says it all).
     let mut in_series: HashSet<Uuid> = HashSet::new();
     let mut outgoing = Vec::new();
     let mut teams = Teams::default();
@@ -109,21 +112,40 @@ pub fn enqueue_for_push(
         let Some(team_id) = is.as_ref().or(was.as_ref()).map(|m| m.team_id) else {
             continue;
         };
-        if in_series.contains(&after.id) || teams.series_meeting(db, team_id, after.id, now)? {
+        if in_series.contains(&after.id) {
             continue;
         }
+        // A meeting of a series changed on its own changes that occurrence of the series'
+        // event; any other meeting is an event of its own.
+        let occurrence = teams.occurrence(db, team_id, after.id, now)?;
         let Some(team) = teams.get(db, team_id)? else {
             continue;
         };
-        outgoing.extend(notify::meeting_messages(
-            after.id,
-            after.version,
-            was.as_ref(),
-            is.as_ref(),
-            &team.mail(team_id),
-            origin,
-            now,
-        ));
+        outgoing.extend(match &occurrence {
+            Some((series_id, series, original)) => notify::occurrence_messages(
+                after.id,
+                after.version,
+                was.as_ref(),
+                is.as_ref(),
+                &OccurrenceOf {
+                    series_id: *series_id,
+                    series,
+                    original: *original,
+                },
+                &team.mail(team_id),
+                origin,
+                now,
+            ),
+            None => notify::meeting_messages(
+                after.id,
+                after.version,
+                was.as_ref(),
+                is.as_ref(),
+                &team.mail(team_id),
+                origin,
+                now,
+            ),
+        });
     }
     // Each meeting's answers as saved, read once per push.
     let mut answers: HashMap<Uuid, Vec<Attendance>> = HashMap::new();
@@ -325,7 +347,16 @@ impl TeamFacts {
 #[derive(Default)]
 struct Teams {
     facts: HashMap<Uuid, Option<TeamFacts>>,
-    series_meetings: HashMap<Uuid, HashSet<Uuid>>,
+    /// Each team's series, and which series and occurrence each of their meetings is.
+    series_meetings: HashMap<Uuid, SeriesMeetings>,
+}
+
+/// A team's series by id, and each meeting they may have made: its series and its date under
+/// the rule.
+#[derive(Default)]
+struct SeriesMeetings {
+    series: HashMap<Uuid, Series>,
+    meetings: HashMap<Uuid, (Uuid, NaiveDate)>,
 }
 
 impl Teams {
@@ -336,22 +367,35 @@ impl Teams {
         Ok(self.facts.get(&team_id).and_then(Option::as_ref))
     }
 
-    /// Whether `meeting` is one a series of the team made (its calendar event is the series').
-    fn series_meeting(
+    /// The series of the team that `meeting` is one of, and which occurrence (its calendar
+    /// event is that occurrence of the series' event); `None` for a meeting of its own.
+    fn occurrence(
         &mut self,
         db: &dyn Db,
         team_id: Uuid,
         meeting: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<bool, Error> {
+    ) -> Result<Option<(Uuid, Series, NaiveDate)>, Error> {
         if let Entry::Vacant(slot) = self.series_meetings.entry(team_id) {
-            let mut ids = HashSet::new();
+            let mut found = SeriesMeetings::default();
             for (series_id, series) in team_records::<Series>(db, team_id)? {
-                ids.extend(series.meeting_ids(series_id, now));
+                for (id, original) in series.meeting_dates(series_id, now) {
+                    found.meetings.insert(id, (series_id, original));
+                }
+                found.series.insert(series_id, series);
             }
-            slot.insert(ids);
+            slot.insert(found);
         }
-        Ok(self.series_meetings[&team_id].contains(&meeting))
+        let known = &self.series_meetings[&team_id];
+        Ok(known
+            .meetings
+            .get(&meeting)
+            .and_then(|(series_id, original)| {
+                known
+                    .series
+                    .get(series_id)
+                    .map(|s| (*series_id, s.clone(), *original))
+            }))
     }
 }
 
