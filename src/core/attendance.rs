@@ -49,6 +49,38 @@ impl AttendanceStatus {
         }
     }
 
+    /// The answers that fit a meeting at this moment: before it starts, whether one is coming
+    /// (there is nothing yet to have attended); once it has started, who came. A status
+    /// already recorded is always kept in the list, so a choice made earlier still shows.
+    pub fn offered(started: bool, current: Self) -> Vec<Self> {
+        let fitting: &[Self] = if started {
+            &[Self::Attended, Self::Absent, Self::Apologies]
+        } else {
+            &[
+                Self::Invited,
+                Self::Attending,
+                Self::Remote,
+                Self::Apologies,
+            ]
+        };
+        Self::ALL
+            .into_iter()
+            .filter(|s| fitting.contains(s) || *s == current)
+            .collect()
+    }
+
+    /// What a held meeting's record says of someone's answer: who attended, who did not, and
+    /// an answer never turned into attendance said as what it was.
+    pub fn as_record(self) -> &'static str {
+        match self {
+            Self::Attended => "Attended",
+            Self::Absent => "Absent",
+            Self::Apologies => "Sent apologies",
+            Self::Attending | Self::Remote => "Said they would come; attendance not recorded",
+            Self::Invited => "Did not answer; attendance not recorded",
+        }
+    }
+
     /// Still expected to be there (no apologies, not recorded absent).
     pub fn expected(self) -> bool {
         !matches!(self, Self::Apologies | Self::Absent)
@@ -335,6 +367,48 @@ pub fn attendance_by_role(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_meeting_to_come_offers_answers_and_a_started_one_attendance() {
+        use AttendanceStatus::*;
+        for current in AttendanceStatus::ALL {
+            let before = AttendanceStatus::offered(false, current);
+            let after = AttendanceStatus::offered(true, current);
+            assert!(
+                before.contains(&current) && after.contains(&current),
+                "{current:?} kept"
+            );
+            // Nobody has attended, or been absent from, a meeting still to come.
+            for s in [Attended, Absent] {
+                assert_eq!(before.contains(&s), current == s, "{s:?} before the start");
+            }
+            // Once it has started, attendance is recorded: who came and who did not.
+            assert!(after.contains(&Attended) && after.contains(&Absent));
+            for s in [Invited, Attending, Remote] {
+                assert_eq!(after.contains(&s), current == s, "{s:?} after the start");
+            }
+            assert!(before.contains(&Apologies) && after.contains(&Apologies));
+        }
+        // Offered in the order people read them.
+        assert_eq!(
+            AttendanceStatus::offered(false, Invited),
+            [Invited, Attending, Remote, Apologies]
+        );
+        assert_eq!(
+            AttendanceStatus::offered(true, Attended),
+            [Apologies, Attended, Absent]
+        );
+    }
+
+    #[test]
+    fn a_held_meeting_says_who_attended_not_who_was_expected() {
+        for s in AttendanceStatus::ALL {
+            let words = s.as_record();
+            assert!(!words.contains("Expected"), "{s:?}: {words}");
+            assert!(!words.is_empty());
+        }
+        assert_eq!(AttendanceStatus::Attended.as_record(), "Attended");
+    }
 
     fn team() -> (Team, HashMap<Uuid, Role>) {
         let (coordinator, gp, gp2, sw, dn) = (

@@ -262,6 +262,22 @@ impl SlotQuery {
         first - Duration::days(i64::from(first.weekday().num_days_from_monday()))
     }
 
+    /// The week of the grid (counted from [`SlotQuery::first_monday`]) to open on: the first
+    /// with a day to choose, one of the days asked for that is in the window and not a bank
+    /// holiday; so the grid never opens on a week of dashes (issue 29). 0 when none has.
+    pub fn first_open_week(&self, holidays: &BankHolidays) -> u32 {
+        let monday = self.first_monday();
+        (0..self.grid_weeks())
+            .find(|week| {
+                self.weekdays.iter().filter(|d| **d < 7).any(|d| {
+                    let date =
+                        monday + Duration::weeks(i64::from(*week)) + Duration::days(i64::from(*d));
+                    date >= self.first_day && date <= self.last_day() && !holidays.contains(date)
+                })
+            })
+            .unwrap_or(0)
+    }
+
     /// How many weeks (Monday to Sunday) the week grid shows, from [`SlotQuery::first_monday`]
     /// to the week of the window's last day, so the grid reaches every day of the window
     /// whatever day the search is made.

@@ -307,6 +307,32 @@ fn capitalise(s: &str) -> String {
     }
 }
 
+/// Every problem a form's record has, not only the first: `check` gives the first problem,
+/// `set_aside` puts an acceptable stand-in in the field at fault (false when it cannot, which
+/// ends the search), and the check runs again, at most `limit` times. So a person who left two
+/// fields empty is told about both at once, in the order the record's own check finds them.
+pub fn every_problem<T>(
+    mut value: T,
+    check: impl Fn(&T) -> Result<(), ValidationError>,
+    mut set_aside: impl FnMut(&mut T, &str) -> bool,
+    limit: usize,
+) -> Vec<ValidationError> {
+    let mut found: Vec<ValidationError> = Vec::new();
+    while found.len() < limit {
+        let Err(problem) = check(&value) else { break };
+        let already = found.iter().any(|f| f.field == problem.field);
+        let field = problem.field.clone();
+        if !already {
+            found.push(problem);
+        }
+        match field {
+            Some(field) if !already && set_aside(&mut value, &field) => {}
+            _ => break,
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod password_tests {
     use super::*;
@@ -423,5 +449,76 @@ mod tests {
             ValidationError::from_serde("Team", &unknown).message,
             "Team: there is no field called \"x\""
         );
+    }
+}
+
+#[cfg(test)]
+mod every_problem_tests {
+    use super::*;
+
+    /// A form of two required texts and a number, checked in that order.
+    #[derive(Clone)]
+    struct Form {
+        reason: String,
+        question: String,
+        minutes: u32,
+    }
+
+    fn check(form: &Form) -> Result<(), ValidationError> {
+        required_text("reason", "the reason", &form.reason, 20)?;
+        required_text("question", "the question", &form.question, 20)?;
+        if form.minutes > 60 {
+            return Err(ValidationError::field("minutes", "At most 60 minutes"));
+        }
+        Ok(())
+    }
+
+    fn set_aside(form: &mut Form, field: &str) -> bool {
+        match field {
+            "reason" => form.reason = "x".into(),
+            "question" => form.question = "x".into(),
+            _ => return false,
+        }
+        true
+    }
+
+    #[test]
+    fn every_problem_is_found_in_the_checks_order() {
+        let form = Form {
+            reason: String::new(),
+            question: " ".into(),
+            minutes: 90,
+        };
+        let found = every_problem(form, check, set_aside, 10);
+        let fields: Vec<_> = found.iter().map(|p| p.field.as_deref()).collect();
+        assert_eq!(fields, [Some("reason"), Some("question"), Some("minutes")]);
+    }
+
+    #[test]
+    fn a_good_form_has_none_and_the_limit_holds() {
+        let good = Form {
+            reason: "r".into(),
+            question: "q".into(),
+            minutes: 10,
+        };
+        assert!(every_problem(good, check, set_aside, 10).is_empty());
+        let bad = Form {
+            reason: String::new(),
+            question: String::new(),
+            minutes: 90,
+        };
+        assert_eq!(every_problem(bad, check, set_aside, 2).len(), 2);
+    }
+
+    #[test]
+    fn a_field_that_cannot_be_set_aside_ends_the_search_without_repeating() {
+        // The stand-in does not cure the problem: the same field again ends the search.
+        let form = Form {
+            reason: String::new(),
+            question: String::new(),
+            minutes: 0,
+        };
+        let found = every_problem(form, check, |_: &mut Form, _: &str| true, 10);
+        assert_eq!(found.len(), 1);
     }
 }

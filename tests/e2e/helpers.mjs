@@ -662,20 +662,26 @@ const PHONE_WIDTHS = [390, 320];
 export const DESKTOP = { width: 1280, height: 800 };
 
 /**
+ * axe-core's WCAG 2.2 A/AA violations on the page as it is now (size, pointer and focus left
+ * as they are), each named with `name`.
+ */
+export async function axeFaults(page, name) {
+  // Injected through the browser's debugging protocol, which the app's CSP does not govern.
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async (tags) => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
+  }, WCAG_TAGS);
+  return violations.map((v) => `${name}: ${v}`);
+}
+
+/**
  * The page's faults: axe-core violations (WCAG 2.2 A/AA) at desktop width and at each phone
  * width, and any sideways scrolling at a phone width (naming what sticks out).
  */
 export async function faultsOf(page, name) {
   const faults = [];
-  const axe = async (width) => {
-    // Injected through the browser's debugging protocol, which the app's CSP does not govern.
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async (tags) => {
-      const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
-    }, WCAG_TAGS);
-    for (const v of violations) faults.push(`${name} at ${width} px: ${v}`);
-  };
+  const axe = async (width) => faults.push(...(await axeFaults(page, `${name} at ${width} px`)));
   await page.setViewportSize(DESKTOP);
   await axe(DESKTOP.width);
   for (const width of PHONE_WIDTHS) {

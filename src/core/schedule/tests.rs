@@ -615,3 +615,48 @@ fn the_week_grid_reaches_the_last_day_of_the_window_whatever_day_the_search_star
         }
     }
 }
+
+#[test]
+fn the_grid_opens_on_a_week_with_a_day_to_choose() {
+    // From every day of a fortnight, with and without the next days being bank holidays.
+    let start = NaiveDate::from_ymd_opt(2031, 3, 3).unwrap();
+    for offset in 0..14 {
+        let first_day = start + chrono::Duration::days(offset);
+        let q = SlotQuery {
+            first_day,
+            weeks: 4,
+            ..query(vec![])
+        };
+        let open = |holidays: &BankHolidays| {
+            let week = q.first_open_week(holidays);
+            let monday = q.first_monday() + chrono::Duration::weeks(i64::from(week));
+            let choosable = (0..5)
+                .map(|d| monday + chrono::Duration::days(d))
+                .filter(|d| *d >= first_day && !holidays.contains(*d))
+                .count();
+            (week, choosable)
+        };
+        let (week, choosable) = open(&no_holidays());
+        assert!(
+            choosable > 0,
+            "from {first_day}: week {week} has a day to choose"
+        );
+        assert_eq!(
+            week, 0,
+            "from {first_day}: nothing in the way, the first week"
+        );
+        // The whole first open week's weekdays are bank holidays: the next week.
+        let monday = q.first_monday();
+        let blocked: Vec<NaiveDate> = (0..5).map(|d| monday + chrono::Duration::days(d)).collect();
+        let holidays = BankHolidays {
+            dates: blocked.into_iter().collect(),
+            ..no_holidays()
+        };
+        let (week, choosable) = open(&holidays);
+        assert_eq!(
+            week, 1,
+            "from {first_day}: a week of bank holidays is skipped"
+        );
+        assert!(choosable > 0);
+    }
+}

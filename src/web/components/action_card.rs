@@ -100,7 +100,9 @@ pub fn ActionCard(card: ActionCardData) -> impl IntoView {
                 </p>
             })}
             {move || error.get().map(|e| view! { <p class="nhsuk-error-message" role="alert">{e}</p> })}
-            <div class="nhsuk-button-group">
+            // While a step's form is open its own button finishes it ("Mark as done" under
+            // "What was done?"): the buttons that open steps step aside, so no two say the same.
+            <div class="nhsuk-button-group" style:display=move || (step.get() != Step::None).then_some("none")>
                 {(is_owner && status == ActionStatus::Proposed).then(|| view! {
                     <button type="button" class="nhsuk-button" on:click=move |_| apply(ActionChange::Accept)>"Accept"</button>
                     <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| step.set(Step::Decline)>"Decline"</button>

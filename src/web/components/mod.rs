@@ -200,6 +200,29 @@ pub fn RecordNotHere(
     }
 }
 
+/// What someone who cannot open a meeting (or its printouts) is told.
+pub const MEETING_NOT_OPEN: &str =
+    "You cannot open this meeting: it is not one of your teams' meetings, or it has been removed.";
+
+/// A meeting's page (or its brief pack or summaries) when the meeting is one of the person's;
+/// otherwise, once the copy is up to date, that they cannot open it and the way back — never a
+/// bare print button over nothing.
+#[component]
+pub fn MeetingOpens(meeting_id: Uuid, children: ChildrenFn) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let here = Memo::new(move |_| {
+        sync.entity::<crate::core::meeting::Meeting>(meeting_id)
+            .is_some()
+    });
+    move || {
+        if here.get() {
+            children().into_any()
+        } else {
+            view! { <RecordNotHere what="the meeting" missing=MEETING_NOT_OPEN/> }.into_any()
+        }
+    }
+}
+
 /// Tells the person their session ended, without losing the outbox.
 #[component]
 pub fn SessionEnded() -> impl IntoView {
@@ -245,40 +268,146 @@ pub fn RefusedChanges() -> impl IntoView {
     }
 }
 
-/// The error summary at the top of a form (NHS pattern), linking to each field.
+/// One problem with what was entered: the words, and the id of the field at fault (`None`
+/// when it is about the whole form, such as the server being out of reach).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub message: String,
+    pub field_id: Option<String>,
+}
+
+impl Problem {
+    /// A problem with the field whose element id is `field_id`.
+    pub fn at(field_id: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field_id: Some(field_id.into()),
+        }
+    }
+
+    /// A problem with the whole form.
+    pub fn general(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field_id: None,
+        }
+    }
+
+    /// A validation error of a form whose field ids are `{id_prefix}-{field}`.
+    pub fn from_validation(id_prefix: &str, error: ValidationError) -> Self {
+        Self {
+            field_id: error.field.map(|f| format!("{id_prefix}-{f}")),
+            message: error.message,
+        }
+    }
+}
+
+/// The message for the field with element id `field_id` among `problems` (for the field's own
+/// error message and red border, as the design system marks a field at fault).
+pub fn problem_at(problems: Signal<Vec<Problem>>, field_id: String) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        problems.with(|all| {
+            all.iter()
+                .find(|p| p.field_id.as_deref() == Some(field_id.as_str()))
+                .map(|p| p.message.clone())
+        })
+    })
+}
+
+/// A field's own error message (the design system's `nhsuk-error-message`), with the id
+/// `{field_id}-error` that [`described_by`] points the field at.
 #[component]
-pub fn ErrorSummary(
-    #[prop(into)] error: Signal<Option<ValidationError>>,
-    id_prefix: &'static str,
-) -> impl IntoView {
+pub fn FieldError(field_id: String, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
     move || {
-        error.get().map(|e| {
-            // A link to the field at fault that moves focus to it (the router would treat a
-            // bare `#id` as a navigation); an error about the whole form is plain text.
-            let line = match e.field {
-                Some(field) => {
-                    let target = format!("{id_prefix}-{field}");
-                    let href = format!("#{target}");
-                    let go = move |ev: leptos::ev::MouseEvent| {
-                        ev.prevent_default();
-                        focus_field(&target);
-                    };
-                    view! { <a href=href on:click=go>{e.message}</a> }.into_any()
-                }
-                None => view! { <span>{e.message}</span> }.into_any(),
-            };
+        error.get().map(|message| {
             view! {
-                <div class="nhsuk-error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1">
-                    <h2 class="nhsuk-error-summary__title" id="error-summary-title">"There is a problem"</h2>
+                <span class="nhsuk-error-message" id=format!("{field_id}-error")>
+                    <span class="nhsuk-u-visually-hidden">"Error: "</span>{message}
+                </span>
+            }
+        })
+    }
+}
+
+/// The `aria-describedby` of a field with an error shown by [`FieldError`] (nothing otherwise),
+/// so a screen reader reads the error with the field.
+pub fn described_by(
+    field_id: String,
+    error: Signal<Option<String>>,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    move || error.get().map(|_| format!("{field_id}-error"))
+}
+
+/// The design system's error summary: every problem at once, each linking to (and moving the
+/// keyboard to) its field. When problems appear it takes the focus and comes into view, so
+/// someone who pressed a button sees at once why nothing was saved, screen readers read it,
+/// and a sticky panel over the page top never hides it (the meeting page scrolls the focused
+/// element clear of its panel).
+#[component]
+pub fn ProblemSummary(
+    #[prop(into)] problems: Signal<Vec<Problem>>,
+    /// The summary's heading; "There is a problem" unless given.
+    #[prop(optional)]
+    title: Option<&'static str>,
+) -> impl IntoView {
+    let summary = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if problems.with(|p| !p.is_empty()) {
+            // Once the summary is in the page.
+            request_animation_frame(move || {
+                if let Some(element) = summary.try_get_untracked().flatten() {
+                    element.scroll_into_view();
+                    let _ = element.focus();
+                }
+            });
+        }
+    });
+    move || {
+        let all = problems.get();
+        (!all.is_empty()).then(|| {
+            let lines = all
+                .into_iter()
+                .map(|problem| match problem.field_id {
+                    Some(target) => {
+                        // A link that moves focus to the field (the router would treat a bare
+                        // `#id` as a navigation).
+                        let href = format!("#{target}");
+                        let go = move |ev: leptos::ev::MouseEvent| {
+                            ev.prevent_default();
+                            focus_field(&target);
+                        };
+                        view! { <li><a href=href on:click=go>{problem.message}</a></li> }.into_any()
+                    }
+                    None => view! { <li>{problem.message}</li> }.into_any(),
+                })
+                .collect_view();
+            view! {
+                <div class="nhsuk-error-summary" role="alert" tabindex="-1" node_ref=summary data-testid="problem-summary">
+                    <h2 class="nhsuk-error-summary__title">{title.unwrap_or("There is a problem")}</h2>
                     <div class="nhsuk-error-summary__body">
-                        <ul class="nhsuk-list nhsuk-error-summary__list">
-                            <li>{line}</li>
-                        </ul>
+                        <ul class="nhsuk-list nhsuk-error-summary__list">{lines}</ul>
                     </div>
                 </div>
             }
         })
     }
+}
+
+/// The error summary of a form that stops at its first problem, linking to the field
+/// `{id_prefix}-{field}` (see [`ProblemSummary`]).
+#[component]
+pub fn ErrorSummary(
+    #[prop(into)] error: Signal<Option<ValidationError>>,
+    id_prefix: &'static str,
+) -> impl IntoView {
+    let problems = Signal::derive(move || {
+        error
+            .get()
+            .map(|e| Problem::from_validation(id_prefix, e))
+            .into_iter()
+            .collect::<Vec<_>>()
+    });
+    view! { <ProblemSummary problems=problems/> }
 }
 
 /// Moves focus to the form field with `id` (or, for a group of checkboxes or radios, its first

@@ -5,9 +5,38 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::core::api::CurrentUser;
 use crate::core::entities::Team;
 use crate::web::client::sync::SyncClient;
+use crate::web::components::RecordNotHere;
 use crate::web::routes::Page;
+
+/// What someone who cannot open a team's page is told, and where to go instead.
+pub const TEAM_NOT_OPEN: &str = "You cannot open this team: you are not one of its members or observers, or it has been removed. Ask the team's coordinator to add you if you need it.";
+/// The same for a site administrator, whose role is accounts, not teams' records.
+pub const TEAM_NOT_OPEN_ADMIN: &str = "You cannot open this team: as a site administrator you manage accounts, not teams' meetings and patients. To see the team, ask its coordinator to add you as a member or observer.";
+
+/// A team's page when the team is one of the person's (on this device); otherwise, once the
+/// copy is up to date, that they cannot open it and the way back — never an empty page with
+/// controls that do nothing, for someone from another team or a site administrator alike.
+#[component]
+pub fn TeamOpens(team_id: Uuid, children: ChildrenFn) -> impl IntoView {
+    let sync = expect_context::<SyncClient>();
+    let site_admin = use_context::<CurrentUser>().is_some_and(|me| me.site_admin);
+    let here = Memo::new(move |_| sync.entity::<Team>(team_id).is_some());
+    move || {
+        if here.get() {
+            children().into_any()
+        } else {
+            view! {
+                <a class="nhsuk-back-link" href=Page::Teams.href()>"Back to your teams"</a>
+                <h1>"Team"</h1>
+                <RecordNotHere what="the team" missing=if site_admin { TEAM_NOT_OPEN_ADMIN } else { TEAM_NOT_OPEN }/>
+            }
+            .into_any()
+        }
+    }
+}
 
 /// The team's pages in the order the navigation lists them.
 fn team_pages(team_id: Uuid) -> [(Page, &'static str); 8] {

@@ -17,7 +17,7 @@ use crate::core::series::Series;
 use crate::core::{uk_time, ValidationError};
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
-use crate::web::components::team_nav::TeamNav;
+use crate::web::components::team_nav::{TeamNav, TeamOpens};
 use crate::web::components::{field_error, ErrorSummary, TextField};
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
@@ -31,7 +31,7 @@ const SERIES_AHEAD: usize = 6;
 pub fn FindTimePage() -> impl IntoView {
     let id = use_id();
     move || match id.get() {
-        Some(id) => view! { <FindTime team_id=id/> }.into_any(),
+        Some(id) => view! { <TeamOpens team_id=id><FindTime team_id=id/></TeamOpens> }.into_any(),
         None => view! { <NotFound/> }.into_any(),
     }
 }
@@ -126,12 +126,19 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             booked,
         };
         // The best time on each of the ten best days: a choice of days, not ten starts on one.
+        // Only times the quorum can come are "best" while there are any; the nearest misses
+        // are offered, said as such, only when no time fits (issue 29).
         let mut days = std::collections::HashSet::new();
-        let options: Vec<SlotOption> = holidays
+        let ranked: Vec<SlotOption> = holidays
             .with_untracked(|h| SlotFinder::new(&query, h).find(400))
             .into_iter()
             .filter(|o| days.insert(o.date))
-            .take(10)
+            .collect();
+        let any_quorum = ranked.iter().any(|o| o.quorum_met);
+        let options: Vec<SlotOption> = ranked
+            .into_iter()
+            .filter(|o| o.quorum_met || !any_quorum)
+            .take(if any_quorum { 10 } else { 3 })
             .collect();
         error.set(None);
         results.set(Some((query, options)));
@@ -215,7 +222,7 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             (!names.is_empty()).then(|| view! {
                 <div class="nhsuk-inset-text" data-testid="nothing-recorded">
                     <p>{format!("Nothing is recorded for {}, so every time looks free for them. People who sign in record their own clinics and days away under My availability; the coordinator records them for anyone who cannot, ", names.join(", "))}
-                    <a href=Page::Team(team_id).href()>"from the team page"</a>"."</p>
+                    <a href=Page::TeamPeople(team_id).href()>"on the team's People page"</a>"."</p>
                 </div>
             })
         }}
@@ -250,6 +257,12 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
             let grid_query = query.clone();
             view! {
                 <h2>"Best times"</h2>
+                {(!options.iter().any(|o| o.quorum_met)).then(|| view! {
+                    <div class="nhsuk-warning-callout" data-testid="no-quorum-anywhere">
+                        <h3 class="nhsuk-warning-callout__label">"No time lets every role the team needs come"</h3>
+                        <p>"These come closest. Try more weeks, a wider time of day, or ask who could deputise."</p>
+                    </div>
+                })}
                 <ol class="mdt-card-list" data-testid="slot-options">
                     {options.into_iter().enumerate().map(|(n, option)| view! {
                         <SlotCard number=Some(n + 1) option=option query=query.clone() holidays=holidays names=names plan=plan may_plan=may_plan/>
@@ -350,7 +363,8 @@ fn WeekAtAGlance(
     /// False for the team's observers, who may look but not plan.
     may_plan: Signal<bool>,
 ) -> impl IntoView {
-    let week = RwSignal::new(0u32);
+    // Opens on the first week with a day to choose (never a week of dashes).
+    let week = RwSignal::new(holidays.with_untracked(|h| query.first_open_week(h)));
     let chosen = RwSignal::new(None::<SlotOption>);
     let first_monday = query.first_monday();
     let last_week = query.grid_weeks().saturating_sub(1);

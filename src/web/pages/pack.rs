@@ -9,7 +9,7 @@ use crate::core::agenda::ItemKind;
 use crate::core::brief::{Brief, BriefStatus};
 use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
-use crate::web::components::Checkbox;
+use crate::web::components::{Checkbox, MeetingOpens};
 use crate::web::pages::not_found::NotFound;
 use crate::web::pages::summaries::Summaries;
 use crate::web::routes::Page;
@@ -23,8 +23,14 @@ use crate::web::views::agenda::AgendaView;
 pub fn PrintoutsPage() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     move || match location.pathname.with(|p| Page::from_path(p)) {
-        Some(Page::BriefPack(id)) => view! { <BriefPack meeting_id=id/> }.into_any(),
-        Some(Page::OutcomeSummaries(id)) => view! { <Summaries meeting_id=id/> }.into_any(),
+        Some(Page::BriefPack(id)) => {
+            view! { <MeetingOpens meeting_id=id><BriefPack meeting_id=id/></MeetingOpens> }
+                .into_any()
+        }
+        Some(Page::OutcomeSummaries(id)) => {
+            view! { <MeetingOpens meeting_id=id><Summaries meeting_id=id/></MeetingOpens> }
+                .into_any()
+        }
         _ => view! { <NotFound/> }.into_any(),
     }
 }

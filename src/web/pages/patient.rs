@@ -30,6 +30,7 @@ pub fn PatientPage() -> impl IntoView {
 fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
     let sync = expect_context::<SyncClient>();
     let patient = Memo::new(move |_| sync.entity::<Patient>(patient_id));
+    let here = Memo::new(move |_| patient.with(Option::is_some));
     let without_accounts =
         use_without_accounts_of(move || patient.with(|p| p.as_ref().map(|p| p.team_id)));
     let open = Memo::new(move |_| {
@@ -48,35 +49,34 @@ fn PatientTimeline(patient_id: Uuid) -> impl IntoView {
         Memo::new(move |_| sync.read(|r| views::patient::timeline(r, patient_id, Utc::now())));
     view! {
         <a class="nhsuk-back-link" href=Page::Teams.href()>"Back to your teams"</a>
-        {move || match patient.get() {
-            None => view! {
-                <RecordNotHere what="the patient"
-                    missing="You cannot open this patient: they are not on any of your teams' lists, or their record has been removed."/>
-            }.into_any(),
-            Some(p) => view! {
-                <span class="nhsuk-caption-l">"Patient"</span>
-                <h1 class="nhsuk-heading-l">{p.identity_line()}</h1>
-                <SharingObjection patient_id=patient_id/>
-            }.into_any(),
-        }}
-        <h2>"Who is doing what now"</h2>
-        {move || open.with(|o| o.is_empty()).then(|| view! { <p class="nhsuk-body">"No open actions for this patient."</p> })}
-        <ul class="mdt-card-list" data-testid="patient-actions">
-            <For each=move || open.get() key=|c| (c.id, c.action.clone(), c.history.len(), c.owner_cannot_sign_in) children=|card| view! { <ActionCard card=card/> }/>
-        </ul>
-        <AccessHistory patient_id=patient_id/>
-        <h2>"Timeline"</h2>
-        <ol class="mdt-timeline" data-testid="patient-timeline">
-            {move || timeline.get().into_iter().map(|TimelineLine { at, text: line, meeting }| view! {
-                <li>
-                    <strong>{uk_time::format_date(uk_time::uk_today(at))}</strong>" "
-                    {match meeting {
-                        Some(m) => view! { <a href=Page::Meeting(m).href()>{line}</a> }.into_any(),
-                        None => view! { <span>{line}</span> }.into_any(),
-                    }}
-                </li>
-            }).collect_view()}
-        </ol>
+        // Built once the patient is here; inside, each part follows its own data, so an open
+        // action form survives a change to the patient's record.
+        <Show when=move || here.get() fallback=|| view! {
+            <RecordNotHere what="the patient"
+                missing="You cannot open this patient: they are not on any of your teams' lists, or their record has been removed."/>
+        }>
+            <span class="nhsuk-caption-l">"Patient"</span>
+            <h1 class="nhsuk-heading-l">{move || patient.with(|p| p.as_ref().map(Patient::identity_line))}</h1>
+            <SharingObjection patient_id=patient_id/>
+            <h2>"Who is doing what now"</h2>
+            {move || open.with(|o| o.is_empty()).then(|| view! { <p class="nhsuk-body">"No open actions for this patient."</p> })}
+            <ul class="mdt-card-list" data-testid="patient-actions">
+                <For each=move || open.get() key=|c| (c.id, c.action.clone(), c.history.len(), c.owner_cannot_sign_in) children=|card| view! { <ActionCard card=card/> }/>
+            </ul>
+            <AccessHistory patient_id=patient_id/>
+            <h2>"Timeline"</h2>
+            <ol class="mdt-timeline" data-testid="patient-timeline">
+                {move || timeline.get().into_iter().map(|TimelineLine { at, text: line, meeting }| view! {
+                    <li>
+                        <strong>{uk_time::format_date(uk_time::uk_today(at))}</strong>" "
+                        {match meeting {
+                            Some(m) => view! { <a href=Page::Meeting(m).href()>{line}</a> }.into_any(),
+                            None => view! { <span>{line}</span> }.into_any(),
+                        }}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </Show>
     }
 }
 

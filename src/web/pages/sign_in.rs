@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::core::api::{CurrentUser, SecondFactorNeeded};
 use crate::web::client::api;
+use crate::web::components::{described_by, problem_at, FieldError, Problem, ProblemSummary};
 use crate::web::pages::second_factor::SecondFactorStep;
 
 /// Which field of the sign-in form had the keyboard focus.
@@ -53,13 +54,41 @@ pub fn SignInPage(
         Some(Ok((api::SignInStep::SecondFactor(needed), _))) => waiting.set(Some(needed)),
         _ => {}
     });
-    let error = move || match sign_in.value().get() {
-        Some(Err(e)) => Some(e.to_string()),
-        _ => problem.clone(),
+    // What stops the sign-in, each linked to its field: an empty field is caught here; the
+    // server's refusal (a wrong email or password, too many tries) points at the email address,
+    // where someone starts again; no connection is about the whole form.
+    let missing = RwSignal::new(Vec::<Problem>::new());
+    let problems = Signal::derive(move || {
+        let missing = missing.get();
+        if !missing.is_empty() || sign_in.pending().get() {
+            return missing;
+        }
+        match sign_in.value().get() {
+            Some(Err(e @ api::ApiError::Refused(_))) => vec![Problem::at("email", e.to_string())],
+            Some(Err(e)) => vec![Problem::general(e.to_string())],
+            _ => problem.clone().map(Problem::general).into_iter().collect(),
+        }
+    });
+    let email_error = problem_at(problems, "email".to_owned());
+    let password_error = problem_at(problems, "password".to_owned());
+    let try_sign_in = move || {
+        let (typed_email, typed_password) = (email.get_untracked(), password.get_untracked());
+        let mut empty = Vec::new();
+        if typed_email.trim().is_empty() {
+            empty.push(Problem::at("email", "Enter your email address"));
+        }
+        if typed_password.is_empty() {
+            empty.push(Problem::at("password", "Enter your password"));
+        }
+        let ready = empty.is_empty();
+        missing.set(empty);
+        if ready {
+            sign_in.dispatch((typed_email, typed_password));
+        }
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        sign_in.dispatch((email.get_untracked(), password.get_untracked()));
+        try_sign_in();
     };
     // Carry on where the static form left off: the same field keeps the keyboard, and a
     // sign-in already asked for goes ahead.
@@ -81,7 +110,7 @@ pub fn SignInPage(
         });
     }
     if typed.sign_in_requested {
-        sign_in.dispatch((email.get_untracked(), password.get_untracked()));
+        try_sign_in();
     }
     let second_step = move || {
         waiting.get().map(|needed| {
@@ -107,22 +136,23 @@ pub fn SignInPage(
                         <div hidden=move || waiting.get().is_some()>
                         <h1>"Sign in"</h1>
                         <p class="nhsuk-body">"Use the email address and password your MDT coordinator set up for you."</p>
-                        {move || error().map(|e| view! {
-                            <div class="nhsuk-error-summary" role="alert" tabindex="-1">
-                                <h2 class="nhsuk-error-summary__title">"There is a problem"</h2>
-                                <div class="nhsuk-error-summary__body"><p>{e}</p></div>
-                            </div>
-                        })}
+                        <ProblemSummary problems=problems/>
                         <form on:submit=on_submit novalidate>
-                            <div class="nhsuk-form-group">
+                            <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || email_error.get().is_some()>
                                 <label class="nhsuk-label" for="email">"Email address"</label>
-                                <input class="nhsuk-input" id="email" name="email" type="email" autocomplete="username"
+                                <FieldError field_id="email".to_owned() error=email_error/>
+                                <input class="nhsuk-input" class:nhsuk-input--error=move || email_error.get().is_some()
+                                    id="email" name="email" type="email" autocomplete="username"
+                                    aria-describedby=described_by("email".to_owned(), email_error)
                                     spellcheck="false" prop:value=move || email.get()
                                     on:input=move |ev| email.set(event_target_value(&ev))/>
                             </div>
-                            <div class="nhsuk-form-group">
+                            <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || password_error.get().is_some()>
                                 <label class="nhsuk-label" for="password">"Password"</label>
-                                <input class="nhsuk-input" id="password" name="password" type="password"
+                                <FieldError field_id="password".to_owned() error=password_error/>
+                                <input class="nhsuk-input" class:nhsuk-input--error=move || password_error.get().is_some()
+                                    id="password" name="password" type="password"
+                                    aria-describedby=described_by("password".to_owned(), password_error)
                                     autocomplete="current-password" prop:value=move || password.get()
                                     on:input=move |ev| password.set(event_target_value(&ev))/>
                             </div>

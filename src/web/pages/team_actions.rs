@@ -14,7 +14,7 @@ use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::action_card::ActionCard;
 use crate::web::components::markup::Markup;
-use crate::web::components::team_nav::TeamNav;
+use crate::web::components::team_nav::{TeamNav, TeamOpens};
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
 use crate::web::views::actions::{
@@ -32,7 +32,9 @@ const DECLINED_CARDS: usize = 5;
 pub fn TeamActionsPage() -> impl IntoView {
     let id = use_id();
     move || match id.get() {
-        Some(id) => view! { <TeamActions team_id=id/> }.into_any(),
+        Some(id) => {
+            view! { <TeamOpens team_id=id><TeamActions team_id=id/></TeamOpens> }.into_any()
+        }
         None => view! { <NotFound/> }.into_any(),
     }
 }

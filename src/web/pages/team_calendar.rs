@@ -13,7 +13,7 @@ use crate::core::month::{month_of, months_from, CalendarDay, CalendarMeeting};
 use crate::core::uk_time;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
-use crate::web::components::team_nav::TeamNav;
+use crate::web::components::team_nav::{TeamNav, TeamOpens};
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
 use crate::web::views::team::month_of as team_month;
@@ -23,7 +23,9 @@ use crate::web::views::team::month_of as team_month;
 pub fn TeamCalendarPage() -> impl IntoView {
     let id = use_id();
     move || match id.get() {
-        Some(id) => view! { <TeamCalendar team_id=id/> }.into_any(),
+        Some(id) => {
+            view! { <TeamOpens team_id=id><TeamCalendar team_id=id/></TeamOpens> }.into_any()
+        }
         None => view! { <NotFound/> }.into_any(),
     }
 }

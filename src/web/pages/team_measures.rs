@@ -14,7 +14,7 @@ use crate::core::ValidationError;
 use crate::web::client::api::{self, ApiError};
 use crate::web::components::bar_chart::BarChart;
 use crate::web::components::data_table::DataTable;
-use crate::web::components::team_nav::TeamHeader;
+use crate::web::components::team_nav::{TeamHeader, TeamOpens};
 use crate::web::components::{field_error, DateInput, ErrorSummary};
 use crate::web::pages::not_found::NotFound;
 use crate::web::routes::{use_id, Page};
@@ -25,7 +25,9 @@ use crate::web::views::measures::charts;
 pub fn TeamMeasuresPage() -> impl IntoView {
     let id = use_id();
     move || match id.get() {
-        Some(id) => view! { <TeamMeasures team_id=id/> }.into_any(),
+        Some(id) => {
+            view! { <TeamOpens team_id=id><TeamMeasures team_id=id/></TeamOpens> }.into_any()
+        }
         None => view! { <NotFound/> }.into_any(),
     }
 }

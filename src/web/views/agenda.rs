@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::core::action::Action;
 use crate::core::agenda::{carried_id, Agenda, AgendaItem, Slot};
 use crate::core::attendance::{Attendance, AttendanceStatus, QuorumPanel};
-use crate::core::brief::{Brief, ReadReceipt, Readiness};
+use crate::core::brief::{Brief, BriefState, ReadReceipt, Readiness};
 use crate::core::entities::{Meeting, Person, Team};
 use crate::core::patient::Patient;
 use crate::core::summary::{MeetingRecords, OutcomeSummary};
@@ -214,6 +214,33 @@ impl AgendaView {
         readiness
     }
 
+    /// The person's own part in this meeting, for the top of its page: their answer, the
+    /// briefs they are to write (with how far each has got) and the ready briefs they have not
+    /// read yet. Items withheld from them are left out.
+    pub fn my_part(&self, me: Uuid) -> MyPart {
+        let readiness = self.readiness(&[]);
+        let mut to_write = Vec::new();
+        let mut to_read = Vec::new();
+        for row in &readiness.rows {
+            let heading = self.heading_of(row.item_id);
+            if row.author == Some(me) {
+                let state = match row.brief {
+                    BriefState::Missing => "not started",
+                    BriefState::Draft => "draft",
+                    BriefState::Ready { .. } => "ready",
+                };
+                to_write.push((row.item_id, format!("{heading}: {state}")));
+            } else if row.not_read().contains(&me) {
+                to_read.push((row.item_id, heading));
+            }
+        }
+        MyPart {
+            answer: self.status_of(me),
+            to_write,
+            to_read,
+        }
+    }
+
     /// One of the meeting's items, by id.
     pub fn item(&self, id: Uuid) -> Option<&AgendaItem> {
         self.agenda
@@ -253,6 +280,16 @@ impl AgendaView {
             None => item.kind.label().into(),
         }
     }
+}
+
+/// A person's own part in a meeting (see [`AgendaView::my_part`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MyPart {
+    pub answer: AttendanceStatus,
+    /// (item, "Ada Synthetic (…): Draft"): the briefs the person is to write.
+    pub to_write: Vec<(Uuid, String)>,
+    /// (item, heading): ready briefs the person has not read.
+    pub to_read: Vec<(Uuid, String)>,
 }
 
 /// How far a patient item's brief has got, as the agenda shows it.

@@ -63,6 +63,23 @@ pub fn meetings_of(replica: &Replica, team_id: Uuid) -> Vec<(LocalView, Meeting)
     list
 }
 
+/// One of a team's meetings, with what the device knows of its sending.
+pub type TeamMeeting = (LocalView, Meeting);
+
+/// A team's meetings split for its page: those of today (UK date) and to come first, in date
+/// order, so what is next leads; then those of earlier days, newest first, kept as its record.
+pub fn coming_and_past(
+    meetings: Vec<TeamMeeting>,
+    now: DateTime<Utc>,
+) -> (Vec<TeamMeeting>, Vec<TeamMeeting>) {
+    let today = uk_time::uk_today(now);
+    let (coming, mut past): (Vec<_>, Vec<_>) = meetings
+        .into_iter()
+        .partition(|(_, m)| uk_time::uk_today(m.ends_at) >= today);
+    past.reverse();
+    (coming, past)
+}
+
 /// The times the team already meets from `from` to `until` (UK dates), for the slot finder to
 /// keep clear: its planned meetings and the occurrences of its series (also those further
 /// ahead than the meetings a series puts in the calendar straight away).

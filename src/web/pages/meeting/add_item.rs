@@ -11,9 +11,10 @@ use crate::core::agenda::{AgendaItem, ItemKind, ItemStatus};
 use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
 use crate::core::patient::{date_of_birth_from_parts, parse_nhs_number, Patient};
+use crate::core::validation::{self as check, every_problem};
 use crate::core::{uk_time, ValidationError};
 use crate::web::client::sync::SyncClient;
-use crate::web::components::{field_error, DateInput, ErrorSummary, TextField};
+use crate::web::components::{problem_at, DateInput, Problem, ProblemSummary, TextField};
 use crate::web::views::agenda::AgendaView;
 
 /// Value of the patient choice meaning "someone not on the list yet".
@@ -40,9 +41,11 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
     let minutes = RwSignal::new("15".to_string());
     let required = RwSignal::new(BTreeSet::<Uuid>::new());
     let restricted = RwSignal::new(false);
-    let error = RwSignal::new(None::<ValidationError>);
+    let problems = RwSignal::new(Vec::<Problem>::new());
     let added = RwSignal::new(None::<String>);
-    let err = Signal::derive(move || error.get());
+    let err = Signal::from(problems);
+    let field_error =
+        |problems: Signal<Vec<Problem>>, field: &str| problem_at(problems, format!("item-{field}"));
 
     // Whether this person may add now, and whether the item would be late.
     let permission = move || {
@@ -72,7 +75,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
         required.set(BTreeSet::new());
         restricted.set(false);
         minutes.set("15".into());
-        error.set(None);
+        problems.set(Vec::new());
     };
 
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -86,17 +89,23 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
         {
             Ok(late) => late,
             Err(reason) => {
-                error.set(Some(ValidationError::record(reason)));
+                problems.set(vec![Problem::general(reason)]);
                 return;
             }
         };
         let team_id = v.meeting.team_id;
-        let Ok(item_minutes) = minutes.get_untracked().trim().parse::<u32>() else {
-            error.set(Some(ValidationError::field(
-                "minutes",
-                "Enter the minutes as a whole number, like 15",
-            )));
-            return;
+        // Every problem at once: a wrong NHS number and an impossible date of birth are both
+        // reported, with whatever else the item lacks, so one press shows all to put right.
+        let mut found: Vec<ValidationError> = Vec::new();
+        let item_minutes = match minutes.get_untracked().trim().parse::<u32>() {
+            Ok(m) => m,
+            Err(_) => {
+                found.push(ValidationError::field(
+                    "minutes",
+                    "Enter the minutes as a whole number, like 15",
+                ));
+                15
+            }
         };
         let kind_now = kind.get_untracked();
         // A new patient is checked and created with the item, never half of it.
@@ -107,47 +116,61 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
             let choice = patient.get_untracked();
             if choice == NEW_PATIENT {
                 let nhs = match parse_nhs_number(&nhs_number.get_untracked()) {
-                    Ok(n) => n,
+                    Ok(n) if v.patients.values().any(|p| p.nhs_number == n) => {
+                        found.push(ValidationError::field(
+                            "nhs_number",
+                            "This patient is already on the team's list: choose them from the list",
+                        ));
+                        None
+                    }
+                    Ok(n) => Some(n),
                     Err(e) => {
-                        error.set(Some(ValidationError::field("nhs_number", e.to_string())));
-                        return;
+                        found.push(ValidationError::field("nhs_number", e.to_string()));
+                        None
                     }
                 };
-                if v.patients.values().any(|p| p.nhs_number == nhs) {
-                    error.set(Some(ValidationError::field(
-                        "nhs_number",
-                        "This patient is already on the team's list: choose them from the list",
-                    )));
-                    return;
-                }
-                let dob = match date_of_birth_from_parts(
+                let dob = date_of_birth_from_parts(
                     &birth_day.get_untracked(),
                     &birth_month.get_untracked(),
                     &birth_year.get_untracked(),
                     uk_time::uk_today(Utc::now()),
-                ) {
-                    Ok(dob) => dob,
-                    Err(e) => {
-                        error.set(Some(e));
-                        return;
+                )
+                .map_err(|e| found.push(e))
+                .ok();
+                let name = patient_name.get_untracked().trim().to_owned();
+                match (nhs, dob) {
+                    (Some(nhs_number), Some(date_of_birth)) => {
+                        let p = Patient {
+                            team_id,
+                            nhs_number,
+                            name,
+                            date_of_birth,
+                            registered_practice_id: None,
+                            objects_to_sharing: false,
+                            lead_professional_id: lead.get_untracked(),
+                        };
+                        match p.validate() {
+                            Ok(()) => {
+                                let id = Uuid::new_v4();
+                                new_patient = Some((id, p));
+                                Some(id)
+                            }
+                            Err(e) => {
+                                found.push(e);
+                                Some(Uuid::nil())
+                            }
+                        }
                     }
-                };
-                let p = Patient {
-                    team_id,
-                    nhs_number: nhs,
-                    name: patient_name.get_untracked().trim().to_owned(),
-                    date_of_birth: dob,
-                    registered_practice_id: None,
-                    objects_to_sharing: false,
-                    lead_professional_id: lead.get_untracked(),
-                };
-                if let Err(e) = p.validate() {
-                    error.set(Some(e));
-                    return;
+                    _ => {
+                        if let Err(e) =
+                            check::required_text("name", "the patient's full name", &name, 200)
+                        {
+                            found.push(e);
+                        }
+                        // Stands in for the patient while the item's own fields are checked.
+                        Some(Uuid::nil())
+                    }
                 }
-                let id = Uuid::new_v4();
-                new_patient = Some((id, p));
-                Some(id)
             } else {
                 Uuid::parse_str(&choice).ok()
             }
@@ -182,13 +205,34 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
             restricted_to: vec![],
             content_withheld: false,
         };
-        if let Err(e) = item.validate() {
-            error.set(Some(e));
+        found.extend(every_problem(
+            item.clone(),
+            |i: &AgendaItem| i.validate(),
+            |i: &mut AgendaItem, field: &str| {
+                match field {
+                    "title" => i.title = "—".into(),
+                    "reason" => i.reason = "—".into(),
+                    "question" => i.question = "—".into(),
+                    "patient_id" => i.patient_id = Some(Uuid::nil()),
+                    "minutes" => i.minutes = 0,
+                    _ => return false,
+                }
+                true
+            },
+            8,
+        ));
+        if !found.is_empty() {
+            problems.set(
+                found
+                    .into_iter()
+                    .map(|e| Problem::from_validation("item", e))
+                    .collect(),
+            );
             return;
         }
         if let Some((id, p)) = &new_patient {
             if let Err(e) = sync.save(*id, p) {
-                error.set(Some(e));
+                problems.set(vec![Problem::from_validation("item", e)]);
                 return;
             }
         }
@@ -207,7 +251,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
                 reset();
                 open.set(false);
             }
-            Err(e) => error.set(Some(e)),
+            Err(e) => problems.set(vec![Problem::from_validation("item", e)]),
         }
     };
 
@@ -261,7 +305,7 @@ pub fn AddItemForm(data: Memo<Option<AgendaView>>) -> impl IntoView {
                     {matches!(permission(), Some(Ok(true))).then(|| view! {
                         <p class="nhsuk-body"><strong class="nhsuk-tag nhsuk-tag--orange">"Late"</strong>" The agenda has closed; as coordinator you can still add items, marked as late."</p>
                     })}
-                    <ErrorSummary error=err id_prefix="item"/>
+                    <ProblemSummary problems=err/>
                     <form on:submit=save novalidate>
                         <div class="nhsuk-form-group">
                             <label class="nhsuk-label" for="item-kind">"Type of item"</label>

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::core::api::CurrentUser;
 use crate::core::attendance::{Attendance as Answer, AttendanceStatus};
+use crate::core::meeting::MeetingStatus;
 use crate::web::client::sync::SyncClient;
 use crate::web::views::agenda::AgendaView;
 
@@ -66,8 +67,7 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
             })
         })
     };
-    // (person, name, role label, status, deputy name, may answer)
-    let rows = Memo::new(move |_| {
+    let rows: Memo<Vec<Row>> = Memo::new(move |_| {
         data.with(|d| {
             d.as_ref()
                 .map(|v| {
@@ -126,7 +126,15 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                 .unwrap_or_default()
         })
     });
+    // A concluded meeting is a record: who attended, not who is coming, and nothing to answer.
+    let held = Memo::new(move |_| {
+        data.with(|d| {
+            d.as_ref()
+                .is_some_and(|v| v.meeting.status == MeetingStatus::Closed)
+        })
+    });
     view! {
+        <Show when=move || !held.get() fallback=move || view! { <HeldAttendance rows=rows/> }>
         <section class="mdt-attendance" aria-labelledby="attendance-title" data-testid="attendance">
             <h2 id="attendance-title">"Who is coming"</h2>
             {move || {
@@ -185,7 +193,7 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                                                         answer(id, s, deputy);
                                                     }
                                                 }>
-                                                {AttendanceStatus::ALL.into_iter().map(|s| view! {
+                                                {AttendanceStatus::offered(started(), status).into_iter().map(|s| view! {
                                                     <option value=format!("{s:?}") selected=s == status>{s.label()}</option>
                                                 }).collect_view()}
                                             </select>
@@ -212,6 +220,51 @@ pub fn Attendance(data: Memo<Option<AgendaView>>, is_coordinator: Signal<bool>) 
                             </tr>
                         }
                     }/>
+                </tbody>
+            </table>
+        </section>
+        </Show>
+    }
+}
+
+/// (person, name, role label, status, deputy, may answer): one row of the attendance table.
+type Row = (
+    Uuid,
+    String,
+    &'static str,
+    AttendanceStatus,
+    Option<Uuid>,
+    bool,
+);
+
+/// A concluded meeting's attendance, as its record: who attended, who sent apologies (and
+/// their deputy), who was absent; answers never turned into attendance said as such.
+#[component]
+fn HeldAttendance(rows: Memo<Vec<Row>>) -> impl IntoView {
+    let names = move |id: Uuid| {
+        rows.with(|r| {
+            r.iter()
+                .find(|row| row.0 == id)
+                .map(|row| row.1.clone())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <section class="mdt-attendance" aria-labelledby="attendance-title" data-testid="attendance">
+            <h2 id="attendance-title">"Who attended"</h2>
+            <table class="nhsuk-table">
+                <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Attendance at the meeting"</caption>
+                <thead><tr><th scope="col">"Member"</th><th scope="col">"Attendance"</th></tr></thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|(_, name, role, status, deputy, _)| view! {
+                        <tr data-testid="attendance-row">
+                            <td>{name}<br/><span class="nhsuk-body-s">{role}</span></td>
+                            <td>
+                                {status.as_record()}
+                                {deputy.filter(|_| status == AttendanceStatus::Apologies).map(|d| format!("; deputy: {}", names(d)))}
+                            </td>
+                        </tr>
+                    }).collect_view()}
                 </tbody>
             </table>
         </section>

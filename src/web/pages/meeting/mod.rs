@@ -4,6 +4,7 @@
 pub mod add_item;
 pub mod agenda_line;
 pub mod attendance;
+pub mod my_part;
 pub mod outcome;
 pub mod restriction;
 
@@ -23,10 +24,13 @@ use crate::web::client::listeners::on_window;
 use crate::web::client::sync::SyncClient;
 use crate::web::components::markup::Markup;
 use crate::web::components::markup_list::{keep_in_step, MarkupLine, MarkupLines};
-use crate::web::components::{use_clock, ConflictNotice, RecordNotHere, SectionLinks};
+use crate::web::components::{
+    use_clock, ConflictNotice, RecordNotHere, SectionLinks, MEETING_NOT_OPEN,
+};
 use crate::web::pages::meeting::add_item::AddItemForm;
 use crate::web::pages::meeting::agenda_line::{line_markup, LineAction};
 use crate::web::pages::meeting::attendance::Attendance;
+use crate::web::pages::meeting::my_part::MyPart;
 use crate::web::pages::meeting::outcome::OutcomeForm;
 use crate::web::pages::meeting::restriction::RestrictionControls;
 use crate::web::pages::not_found::NotFound;
@@ -57,8 +61,7 @@ pub fn MeetingAgenda(meeting_id: Uuid) -> impl IntoView {
             view! { <AgendaBody data=data meeting_id=meeting_id/> }.into_any()
         } else {
             view! {
-                <RecordNotHere what="the meeting"
-                    missing="You cannot open this meeting: it is not one of your teams' meetings, or it has been removed."/>
+                <RecordNotHere what="the meeting" missing=MEETING_NOT_OPEN/>
             }
             .into_any()
         }
@@ -213,6 +216,11 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             }
         })}
         <ConflictNotice id=meeting_id/>
+        // The person's own part first: on a phone, their answer and briefs are on the first
+        // screen, before the coordinator's running of the meeting.
+        <Show when=move || !is_coordinator.get()>
+            <MyPart data=data/>
+        </Show>
         <ul class="nhsuk-list mdt-inline-links">
             <li><a href=Page::BriefPack(meeting_id).href()>"Brief pack to print"</a></li>
             {move || summaries_to_send.get().map(|(unsent, all)| view! {
@@ -230,7 +238,7 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
         ]/>
         // One primary action: running the meeting (concluding it is the coordinator's, after).
         <div class="nhsuk-button-group">
-            {move || (open() && on_its_day()).then(|| view! {
+            {move || (is_coordinator.get() && open() && on_its_day()).then(|| view! {
                 <button type="button" class="nhsuk-button"
                     on:click=move |_| start_item(if current.get_untracked().is_some() { None } else { Some(0) })>
                     {move || if current.get().is_some() { "Stop running the meeting" } else { "Run the meeting" }}
@@ -266,12 +274,19 @@ fn AgendaBody(data: Memo<Option<AgendaView>>, meeting_id: Uuid) -> impl IntoView
             let count = item_count();
             Some(view! {
                 <div class="mdt-now" role="region" aria-label="Now discussing" data-testid="now-discussing" node_ref=now_panel>
-                    <p class="mdt-now__label">{format!("Now discussing (item {} of {count}), slot {}–{}", index + 1, uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))}</p>
+                    // An item with no time of its own (for information) has no slot or timer.
+                    <p class="mdt-now__label">{if allowed > 0 {
+                        format!("Now discussing (item {} of {count}), slot {}–{}", index + 1, uk_time::format_uk_time(slot.starts_at), uk_time::format_uk_time(slot.ends_at))
+                    } else {
+                        format!("Now discussing (item {} of {count}), for information: no time set", index + 1)
+                    }}</p>
                     <p class="mdt-now__heading">{v.item_heading(item)}</p>
-                    <p class="mdt-now__timer" class:mdt-now__timer--over=over>
-                        {format!("{}:{:02} of {}:00 minutes", elapsed / 60, elapsed % 60, allowed / 60)}
-                        {over.then_some(" — over time")}
-                    </p>
+                    {(allowed > 0).then(|| view! {
+                        <p class="mdt-now__timer" class:mdt-now__timer--over=over>
+                            {format!("{}:{:02} of {}:00 minutes", elapsed / 60, elapsed % 60, allowed / 60)}
+                            {over.then_some(" — over time")}
+                        </p>
+                    })}
                     <div class="nhsuk-button-group">
                         {(index + 1 < count).then(|| view! {
                             <button type="button" class="nhsuk-button" on:click=move |_| start_item(Some(index + 1))>"Next item"</button>
@@ -524,7 +539,8 @@ fn AgendaList(
                 <p class="nhsuk-body" data-testid="agenda-total">
                     {format!("{} of {} planned", minutes_text(total), minutes_text(length))}
                 </p>
-                {(overrun > 0).then(|| view! {
+                // Advice for planning: a held or cancelled meeting has nothing left to shorten.
+                {(overrun > 0 && v.meeting.status == MeetingStatus::Planned).then(|| view! {
                     <div class="nhsuk-warning-callout" data-testid="overrun">
                         <h3 class="nhsuk-warning-callout__label">"The agenda overruns the meeting"</h3>
                         <p>{format!("The items need {} more than the meeting's {}. Shorten items, move some to the next meeting, or lengthen the meeting.", minutes_text(overrun), minutes_text(length))}</p>

@@ -9,8 +9,9 @@ use crate::core::action::{Action, ActionStatus};
 use crate::core::agenda::{AgendaItem, ItemStatus, Outcome};
 use crate::core::api::CurrentUser;
 use crate::core::entities::Entity;
-use crate::core::{uk_time, ValidationError};
+use crate::core::uk_time;
 use crate::web::client::sync::SyncClient;
+use crate::web::components::{described_by, problem_at, FieldError, Problem, ProblemSummary};
 use crate::web::views::agenda::AgendaView;
 
 /// One action being written into the outcome form.
@@ -59,7 +60,7 @@ pub fn OutcomeForm(
     } else {
         vec![ActionDraft::new()]
     });
-    let errors = RwSignal::new(Vec::<ValidationError>::new());
+    let errors = RwSignal::new(Vec::<Problem>::new());
     let members =
         move || data.with(|d| d.as_ref().map(AgendaView::member_names).unwrap_or_default());
 
@@ -77,37 +78,49 @@ pub fn OutcomeForm(
             outcome: Some(outcome.clone()),
             ..item.clone()
         };
+        // Every problem at once, each naming the field at fault, so one press of "Save
+        // outcome" shows all there is to put right.
+        let text_id = format!("outcome-{item_id}-text");
         let mut problems = Vec::new();
         if let Err(e) = closed.validate() {
-            problems.push(e);
+            problems.push(Problem::at(text_id.clone(), e.message));
         }
         let mut actions = Vec::new();
         if matches!(outcome, Outcome::Decision { .. }) {
             for (n, d) in drafts.get_untracked().iter().enumerate() {
                 let label = format!("Action {}", n + 1);
+                let field = |name: &str| format!("action-{item_id}-{n}-{name}");
                 let description = d.description.get_untracked().trim().to_owned();
-                let Some(owner) = d.owner.get_untracked() else {
-                    problems.push(ValidationError::field(
-                        "owner",
+                let before = problems.len();
+                if description.is_empty() {
+                    problems.push(Problem::at(
+                        field("description"),
+                        format!("{label}: say what needs doing"),
+                    ));
+                }
+                let owner = d.owner.get_untracked();
+                if owner.is_none() {
+                    problems.push(Problem::at(
+                        field("owner"),
                         format!("{label}: choose the one person who owns it"),
                     ));
-                    continue;
-                };
-                let Ok(due) = NaiveDate::parse_from_str(d.due.get_untracked().trim(), "%Y-%m-%d")
-                else {
-                    problems.push(ValidationError::field(
-                        "due",
-                        format!("{label}: enter the due date"),
-                    ));
-                    continue;
-                };
-                if let Err(e) = crate::core::action::check_due_not_past(due, Utc::now()) {
-                    problems.push(ValidationError {
-                        message: format!("{label}: {}", e.message),
-                        ..e
-                    });
-                    continue;
                 }
+                let due = NaiveDate::parse_from_str(d.due.get_untracked().trim(), "%Y-%m-%d").ok();
+                match due {
+                    None => problems.push(Problem::at(
+                        field("due"),
+                        format!("{label}: enter the due date"),
+                    )),
+                    Some(due) => {
+                        if let Err(e) = crate::core::action::check_due_not_past(due, Utc::now()) {
+                            problems
+                                .push(Problem::at(field("due"), format!("{label}: {}", e.message)));
+                        }
+                    }
+                }
+                let (Some(owner), Some(due), true) = (owner, due, problems.len() == before) else {
+                    continue;
+                };
                 let action = Action {
                     team_id: item.team_id,
                     description,
@@ -122,15 +135,15 @@ pub fn OutcomeForm(
                 };
                 match action.validate() {
                     Ok(()) => actions.push(action),
-                    Err(e) => problems.push(ValidationError {
+                    Err(e) => problems.push(Problem {
+                        field_id: e.field.as_deref().map(field),
                         message: format!("{label}: {}", e.message),
-                        ..e
                     }),
                 }
             }
             if actions.is_empty() && !has_actions && problems.is_empty() {
-                problems.push(ValidationError::field(
-                    "actions",
+                problems.push(Problem::at(
+                    format!("action-{item_id}-0-description"),
                     "A decision needs at least one action with one owner",
                 ));
             }
@@ -141,16 +154,17 @@ pub fn OutcomeForm(
         }
         for action in &actions {
             if let Err(e) = sync.create_action(action, me.person_id) {
-                errors.set(vec![e]);
+                errors.set(vec![Problem::general(e.message)]);
                 return;
             }
         }
         match sync.save(item_id, &closed) {
             Ok(()) => on_done.run(()),
-            Err(e) => errors.set(vec![e]),
+            Err(e) => errors.set(vec![Problem::general(e.message)]),
         }
     };
 
+    let text_error = problem_at(errors.into(), format!("outcome-{item_id}-text"));
     let text_label = move || match kind.get() {
         "no_action" => "Why no action is needed",
         "deferred" => "Why it is deferred (it moves to the next meeting)",
@@ -159,16 +173,7 @@ pub fn OutcomeForm(
     view! {
         <div class="mdt-panel mdt-outcome" data-testid="outcome-form">
             <h4 class="nhsuk-heading-s">"Record the outcome"</h4>
-            {move || (!errors.get().is_empty()).then(|| view! {
-                <div class="nhsuk-error-summary" role="alert" tabindex="-1">
-                    <h2 class="nhsuk-error-summary__title">"There is a problem"</h2>
-                    <div class="nhsuk-error-summary__body">
-                        <ul class="nhsuk-list nhsuk-error-summary__list">
-                            {errors.get().into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}
-                        </ul>
-                    </div>
-                </div>
-            })}
+            <ProblemSummary problems=errors/>
             <form on:submit=save novalidate>
                 <div class="nhsuk-form-group">
                     <fieldset class="nhsuk-fieldset">
@@ -187,9 +192,12 @@ pub fn OutcomeForm(
                         </div>
                     </fieldset>
                 </div>
-                <div class="nhsuk-form-group">
+                <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || text_error.get().is_some()>
                     <label class="nhsuk-label" for=format!("outcome-{item_id}-text")>{text_label}</label>
-                    <textarea class="nhsuk-textarea" id=format!("outcome-{item_id}-text") rows="2"
+                    <FieldError field_id=format!("outcome-{item_id}-text") error=text_error/>
+                    <textarea class="nhsuk-textarea" class:nhsuk-textarea--error=move || text_error.get().is_some()
+                        id=format!("outcome-{item_id}-text") rows="2"
+                        aria-describedby=described_by(format!("outcome-{item_id}-text"), text_error)
                         prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                 </div>
                 {move || (kind.get() == "decision").then(|| view! {
@@ -198,17 +206,26 @@ pub fn OutcomeForm(
                         {move || drafts.get().into_iter().enumerate().map(|(n, d)| {
                             let prefix = format!("action-{item_id}-{n}");
                             let label = format!("Action {}", n + 1);
+                                let problems = Signal::from(errors);
+                            let [description_error, owner_error, due_error] = ["description", "owner", "due"]
+                                .map(|name| problem_at(problems, format!("{prefix}-{name}")));
                             view! {
                                 <div class="mdt-action-draft">
-                                    <div class="nhsuk-form-group">
+                                    <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || description_error.get().is_some()>
                                         <label class="nhsuk-label" for=format!("{prefix}-description")>{format!("{label}: what needs doing")}</label>
-                                        <input class="nhsuk-input" id=format!("{prefix}-description") type="text"
+                                        <FieldError field_id=format!("{prefix}-description") error=description_error/>
+                                        <input class="nhsuk-input" class:nhsuk-input--error=move || description_error.get().is_some()
+                                            id=format!("{prefix}-description") type="text"
+                                            aria-describedby=described_by(format!("{prefix}-description"), description_error)
                                             prop:value=move || d.description.get() on:input=move |ev| d.description.set(event_target_value(&ev))/>
                                     </div>
                                     <div class="mdt-inline-fields">
-                                        <div class="nhsuk-form-group">
+                                        <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || owner_error.get().is_some()>
                                             <label class="nhsuk-label" for=format!("{prefix}-owner")>{format!("{label}: owner")}</label>
-                                            <select class="nhsuk-select" id=format!("{prefix}-owner")
+                                            <FieldError field_id=format!("{prefix}-owner") error=owner_error/>
+                                            <select class="nhsuk-select" class:nhsuk-select--error=move || owner_error.get().is_some()
+                                                id=format!("{prefix}-owner")
+                                                aria-describedby=described_by(format!("{prefix}-owner"), owner_error)
                                                 on:change=move |ev| d.owner.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
                                                 <option value="" selected=move || d.owner.get().is_none()>"Choose one person"</option>
                                                 {move || members().into_iter().map(|(pid, name)| view! {
@@ -216,9 +233,12 @@ pub fn OutcomeForm(
                                                 }).collect_view()}
                                             </select>
                                         </div>
-                                        <div class="nhsuk-form-group">
+                                        <div class="nhsuk-form-group" class:nhsuk-form-group--error=move || due_error.get().is_some()>
                                             <label class="nhsuk-label" for=format!("{prefix}-due")>{format!("{label}: due date")}</label>
-                                            <input class="nhsuk-input nhsuk-input--width-10" id=format!("{prefix}-due") type="date"
+                                            <FieldError field_id=format!("{prefix}-due") error=due_error/>
+                                            <input class="nhsuk-input nhsuk-input--width-10" class:nhsuk-input--error=move || due_error.get().is_some()
+                                                id=format!("{prefix}-due") type="date"
+                                                aria-describedby=described_by(format!("{prefix}-due"), due_error)
                                                 prop:value=move || d.due.get() on:input=move |ev| d.due.set(event_target_value(&ev))/>
                                         </div>
                                     </div>

@@ -42,6 +42,73 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
     let series = move || sync.read(|r| views::team::series_of(r, team_id));
     let editing_series = RwSignal::new(None::<Uuid>);
     let may_change = may_change_team(team_id);
+    // One table of meetings: the coming ones, or the past ones under "Past meetings".
+    let meeting_table = move |list: Vec<views::team::TeamMeeting>,
+                              test_id: &'static str,
+                              caption: &'static str| {
+        view! {
+            <table class="nhsuk-table-responsive" data-testid=test_id>
+                <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">{caption}</caption>
+                <thead class="nhsuk-table__head" role="rowgroup"><tr role="row">
+                    <th scope="col" role="columnheader">"When"</th><th scope="col" role="columnheader">"Where"</th><th scope="col" role="columnheader">"Status"</th><th scope="col" role="columnheader"><span class="nhsuk-u-visually-hidden">"Actions"</span></th>
+                </tr></thead>
+                <tbody class="nhsuk-table__body">
+                    {list.into_iter().map(|(v, m)| {
+                        let id = v.id;
+                        let (m1, m2) = (m.clone(), m.clone());
+                        let cancelled = m.status == MeetingStatus::Cancelled;
+                        // A concluded meeting's record is final: nothing to change or cancel.
+                        let closed = m.status == MeetingStatus::Closed;
+                        let has_started = m.starts_at <= Utc::now();
+                        view! {
+                            <tr role="row" class="nhsuk-table__row" class:mdt-row--cancelled=cancelled>
+                                <td role="cell" class="nhsuk-table__cell">
+                                    <span class="nhsuk-table-responsive__heading" aria-hidden="true">"When "</span>
+                                    <a href=Page::Meeting(id).href()>
+                                        {format!("{}–{}", uk_time::format_uk(m.starts_at), uk_time::format_uk_time(m.ends_at))}
+                                    </a>
+                                    {v.unsent.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey mdt-tag-inline">"Not sent yet"</strong> })}
+                                </td>
+                                <td role="cell" class="nhsuk-table__cell">
+                                    <span class="nhsuk-table-responsive__heading" aria-hidden="true">"Where "</span>
+                                    {m.place.clone()}
+                                    {m.video_link.clone().map(|l| view! { <br/><a href=l.clone() rel="noreferrer" target="_blank">"Video link"</a> })}
+                                </td>
+                                <td role="cell" class="nhsuk-table__cell">
+                                    <span class="nhsuk-table-responsive__heading" aria-hidden="true">"Status "</span>
+                                    {match m.status {
+                                        MeetingStatus::Cancelled => view! { <strong class="nhsuk-tag nhsuk-tag--red">"Cancelled"</strong> }.into_any(),
+                                        MeetingStatus::Closed => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Closed"</strong> }.into_any(),
+                                        MeetingStatus::Planned if m.ends_at < Utc::now() => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Held"</strong> }.into_any(),
+                                        MeetingStatus::Planned => view! { <strong class="nhsuk-tag nhsuk-tag--blue">"Planned"</strong> }.into_any(),
+                                    }}
+                                </td>
+                                <td role="cell" class="nhsuk-table__cell mdt-actions">
+                                    <Show when=move || may_change.get() && !closed>
+                                    <button type="button" class="mdt-link-button" on:click=move |_| editing.set(Some((id, false)))>
+                                        "Change"<span class="nhsuk-u-visually-hidden">{format!(" meeting on {}", uk_time::format_uk(m.starts_at))}</span>
+                                    </button>
+                                    {
+                                        let (m1, m2) = (m1.clone(), m2.clone());
+                                        if cancelled {
+                                            view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, m1.clone(), MeetingStatus::Planned)>"Reinstate"</button> }.into_any()
+                                        } else if !has_started {
+                                            view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, m2.clone(), MeetingStatus::Cancelled)>"Cancel meeting"</button> }.into_any()
+                                        } else {
+                                            // A meeting that has started was held (or is
+                                            // being): concluded, never cancelled afterwards.
+                                            ().into_any()
+                                        }
+                                    }
+                                    </Show>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+    };
     view! {
         <h2 id="meetings">"Meetings"</h2>
         {move || {
@@ -73,67 +140,26 @@ pub fn TeamMeetings(team_id: Uuid) -> impl IntoView {
         })}
         <p class="nhsuk-body-s">"All times are UK time (GMT or BST)."</p>
         {move || {
-            let list = meetings();
-            if list.is_empty() {
-                view! { <p class="nhsuk-body" data-testid="no-meetings">"No meetings planned yet."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="nhsuk-table-responsive" data-testid="meeting-list">
-                        <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Meetings of this team"</caption>
-                        <thead class="nhsuk-table__head" role="rowgroup"><tr role="row">
-                            <th scope="col" role="columnheader">"When"</th><th scope="col" role="columnheader">"Where"</th><th scope="col" role="columnheader">"Status"</th><th scope="col" role="columnheader"><span class="nhsuk-u-visually-hidden">"Actions"</span></th>
-                        </tr></thead>
-                        <tbody class="nhsuk-table__body">
-                            {list.into_iter().map(|(v, m)| {
-                                let id = v.id;
-                                let (m1, m2) = (m.clone(), m.clone());
-                                let cancelled = m.status == MeetingStatus::Cancelled;
-                                // A concluded meeting's record is final: nothing to change or cancel.
-                                let closed = m.status == MeetingStatus::Closed;
-                                view! {
-                                    <tr role="row" class="nhsuk-table__row" class:mdt-row--cancelled=cancelled>
-                                        <td role="cell" class="nhsuk-table__cell">
-                                            <span class="nhsuk-table-responsive__heading" aria-hidden="true">"When "</span>
-                                            <a href=Page::Meeting(id).href()>
-                                                {format!("{}–{}", uk_time::format_uk(m.starts_at), uk_time::format_uk_time(m.ends_at))}
-                                            </a>
-                                            {v.unsent.then(|| view! { <strong class="nhsuk-tag nhsuk-tag--grey mdt-tag-inline">"Not sent yet"</strong> })}
-                                        </td>
-                                        <td role="cell" class="nhsuk-table__cell">
-                                            <span class="nhsuk-table-responsive__heading" aria-hidden="true">"Where "</span>
-                                            {m.place.clone()}
-                                            {m.video_link.clone().map(|l| view! { <br/><a href=l.clone() rel="noreferrer" target="_blank">"Video link"</a> })}
-                                        </td>
-                                        <td role="cell" class="nhsuk-table__cell">
-                                            <span class="nhsuk-table-responsive__heading" aria-hidden="true">"Status "</span>
-                                            {match m.status {
-                                                MeetingStatus::Cancelled => view! { <strong class="nhsuk-tag nhsuk-tag--red">"Cancelled"</strong> }.into_any(),
-                                                MeetingStatus::Closed => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Closed"</strong> }.into_any(),
-                                                MeetingStatus::Planned if m.ends_at < Utc::now() => view! { <strong class="nhsuk-tag nhsuk-tag--grey">"Held"</strong> }.into_any(),
-                                                MeetingStatus::Planned => view! { <strong class="nhsuk-tag nhsuk-tag--blue">"Planned"</strong> }.into_any(),
-                                            }}
-                                        </td>
-                                        <td role="cell" class="nhsuk-table__cell mdt-actions">
-                                            <Show when=move || may_change.get() && !closed>
-                                            <button type="button" class="mdt-link-button" on:click=move |_| editing.set(Some((id, false)))>
-                                                "Change"<span class="nhsuk-u-visually-hidden">{format!(" meeting on {}", uk_time::format_uk(m.starts_at))}</span>
-                                            </button>
-                                            {
-                                                let (m1, m2) = (m1.clone(), m2.clone());
-                                                if cancelled {
-                                                    view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, m1.clone(), MeetingStatus::Planned)>"Reinstate"</button> }.into_any()
-                                                } else {
-                                                    view! { <button type="button" class="mdt-link-button" on:click=move |_| set_status(id, m2.clone(), MeetingStatus::Cancelled)>"Cancel meeting"</button> }.into_any()
-                                                }
-                                            }
-                                            </Show>
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
+            let (coming, past) = views::team::coming_and_past(meetings(), Utc::now());
+            let past_count = past.len();
+            view! {
+                {if coming.is_empty() {
+                    view! { <p class="nhsuk-body" data-testid="no-meetings">"No meetings planned yet."</p> }.into_any()
+                } else {
+                    meeting_table(coming, "meeting-list", "Meetings of this team, today and to come").into_any()
+                }}
+                // Held meetings are the team's record: there when wanted, behind one line, so
+                // a year of them never pushes what is next down the page.
+                {(past_count > 0).then(|| view! {
+                    <details class="nhsuk-details" data-testid="past-meetings">
+                        <summary class="nhsuk-details__summary">
+                            <span class="nhsuk-details__summary-text">{format!("Past meetings ({past_count}), newest first")}</span>
+                        </summary>
+                        <div class="nhsuk-details__text">
+                            {meeting_table(past, "past-meeting-list", "Past meetings of this team")}
+                        </div>
+                    </details>
+                })}
             }
         }}
         {move || match editing.get() {

@@ -15,7 +15,7 @@ use crate::core::entities::{Person, Role, RoleNeed, Team, MAX_ROLE_COUNT};
 use crate::core::ValidationError;
 use crate::web::client::api;
 use crate::web::client::sync::SyncClient;
-use crate::web::components::team_nav::TeamHeader;
+use crate::web::components::team_nav::{TeamHeader, TeamOpens};
 use crate::web::components::{
     field_error, may_change_team, Checkbox, ConflictNotice, ErrorSummary, TextField,
 };
@@ -78,7 +78,7 @@ pub fn TeamDetailsPage() -> impl IntoView {
 fn with_team(page: fn(Uuid) -> AnyView) -> impl IntoView {
     let id = use_id();
     move || match id.get() {
-        Some(id) => page(id),
+        Some(id) => view! { <TeamOpens team_id=id>{move || page(id)}</TeamOpens> }.into_any(),
         None => view! { <NotFound/> }.into_any(),
     }
 }
