@@ -200,6 +200,8 @@ test('the coordinator answers for a GP who never signs in; readiness does not wa
   await waitAllSent(page);
   await page.getByRole('link', { name: 'Back to the agenda' }).first().click();
   const readiness = page.getByTestId('readiness');
+  // Each brief's line is behind "Each brief: …" (issue 29: the count and what is to do lead).
+  await readiness.getByText('Each brief: who writes it and who has read it').click();
   await readiness.getByText('Dr Nia Synthetic (does not sign in)').waitFor();
   await readiness.getByText('Sol Worker — not yet').waitFor();
   const toAct = await page.getByTestId('to-act').innerText();

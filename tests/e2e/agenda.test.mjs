@@ -135,6 +135,7 @@ test('a coordinator builds an agenda, a brief survives a reload mid-typing, and 
   // A page is shown once its code is loaded (pages load lazily): the address changes then.
   await page.waitForURL(/\/meetings\/[^/]+$/);
   await page.reload();
+  await page.getByTestId('readiness').getByText('Each brief: who writes it and who has read it').click();
   const adaRow = page.getByTestId('readiness-row').filter({ hasText: 'Ada Synthetic' });
   await adaRow.getByText('Sol Worker ✓').waitFor();
   await page.getByTestId('readiness-count').filter({ hasText: '1 of 2 briefs ready' }).waitFor();

@@ -325,3 +325,58 @@ test('a concluded meeting reads as a record: who attended, no answers to change,
     assert.equal(await row.getByRole('button', { name: /Cancel meeting|Change/ }).count(), 0);
   });
 });
+
+test('a meeting of ten items is at most 4,000 px tall on a desktop: what is next leads, the rest is a click away', async () => {
+  const { page, teamPath } = await teamWithTodaysMeeting(env.browser, env.baseUrl);
+  await page.goto(`${env.baseUrl}${teamPath}`);
+  await planMeeting(page, 14);
+  await page.getByTestId('meeting-list').locator('tbody tr').nth(2).getByRole('link').click();
+  await page.getByRole('heading', { name: 'Agenda', exact: true }).waitFor();
+  const numbers = ['9990000050', '9990000069', '9990000077', '9990000085', '9990000093', '9990000107', '9990000115', '9990000123', '9990000131', '9990000158'];
+  const names = ['Fay', 'Gus', 'Hal', 'Ida', 'Jon', 'Kit', 'Lou', 'Max', 'Ned', 'Oli'];
+  // Ada's item is carried over from today's meeting; nine more make ten.
+  for (let i = 0; (await page.getByTestId('agenda-item').count()) < 10; i++) {
+    await addPatientItem(page, { nhs: numbers[i], name: `${names[i]} Synthetic` });
+  }
+  await waitAllSent(page);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Agenda', exact: true }).waitFor();
+  await page.getByTestId('readiness').waitFor();
+  await page.setViewportSize(DESKTOP);
+  const desktop = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: 320, height: 800 });
+  const phone = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize(DESKTOP);
+  console.log(`# a meeting of ten items: ${desktop} px tall at 1280, ${phone} px at 320`);
+  assert.ok((await page.getByTestId('agenda-item').count()) >= 10);
+  assert.ok(desktop <= 4000, `${desktop} px at 1280`);
+  assert.ok(phone <= 7000, `${phone} px at 320`);
+});
+
+test("Find a time's week grid opens on a week with times to choose, even on a Saturday; its note leads to People", async () => {
+  const { teamPath } = await teamWithTodaysMeeting(env.browser, env.baseUrl);
+  const s = await session(env.browser);
+  const page = s.page;
+  await page.setViewportSize(DESKTOP);
+  await signIn(page, env.baseUrl, 'pat.coordinator@example.nhs.net');
+  await waitAllSent(page);
+  // The coming Saturday at noon, UK time (whatever day the tests run): the window starts on the
+  // Sunday, and the grid's first week with a day to choose is the next one.
+  const today = new Date();
+  const saturday = new Date(today.getTime() + ((6 - today.getUTCDay() + 7) % 7) * 86400000);
+  saturday.setUTCHours(12, 0, 0, 0);
+  await page.clock.setFixedTime(saturday);
+  await page.goto(`${env.baseUrl}${teamPath}/find-a-time`);
+  await page.getByRole('button', { name: 'Find times' }).click();
+  const grid = page.getByTestId('week-grid');
+  await grid.waitFor();
+  const open = await grid.locator('button.mdt-week-grid__cell').count();
+  const closed = await grid.locator('td.mdt-week-grid__closed').count();
+  assert.ok(open > 0, `the grid opens on a week with times to choose (${open} open, ${closed} closed)`);
+  // Where clinics are recorded: the team's People page.
+  // (Nobody in the team has recorded clinics, so the note is there.)
+  const note = page.getByTestId('nothing-recorded');
+  await note.waitFor();
+  assert.equal(new URL(await note.getByRole('link').getAttribute('href'), env.baseUrl).pathname, `${teamPath}/people`);
+  await s.context.close();
+});

@@ -263,11 +263,27 @@ fn FindTime(team_id: Uuid) -> impl IntoView {
                         <p>"These come closest. Try more weeks, a wider time of day, or ask who could deputise."</p>
                     </div>
                 })}
+                // The three best lead; the other days wait behind one line (ten cards of
+                // buttons made the page 5,000 px long, issue 29).
                 <ol class="mdt-card-list" data-testid="slot-options">
-                    {options.into_iter().enumerate().map(|(n, option)| view! {
-                        <SlotCard number=Some(n + 1) option=option query=query.clone() holidays=holidays names=names plan=plan may_plan=may_plan/>
+                    {options.iter().take(BEST_SHOWN).enumerate().map(|(n, option)| view! {
+                        <SlotCard number=Some(n + 1) option=option.clone() query=query.clone() holidays=holidays names=names plan=plan may_plan=may_plan/>
                     }).collect_view()}
                 </ol>
+                {(options.len() > BEST_SHOWN).then(|| view! {
+                    <details class="nhsuk-details" data-testid="more-slot-options">
+                        <summary class="nhsuk-details__summary">
+                            <span class="nhsuk-details__summary-text">{format!("{} more times, on other days", options.len() - BEST_SHOWN)}</span>
+                        </summary>
+                        <div class="nhsuk-details__text">
+                            <ol class="mdt-card-list" start=(BEST_SHOWN + 1).to_string()>
+                                {options.iter().enumerate().skip(BEST_SHOWN).map(|(n, option)| view! {
+                                    <SlotCard number=Some(n + 1) option=option.clone() query=query.clone() holidays=holidays names=names plan=plan may_plan=may_plan/>
+                                }).collect_view()}
+                            </ol>
+                        </div>
+                    </details>
+                })}
                 <WeekAtAGlance query=grid_query holidays=holidays names=names plan=plan may_plan=may_plan/>
             }.into_any()
         })}
@@ -347,6 +363,9 @@ fn SlotCard(
         </li>
     }
 }
+
+/// How many of the best times are shown before "more times".
+const BEST_SHOWN: usize = 3;
 
 /// Minutes between the rows of the week grid.
 const GRID_ROW_MINUTES: u32 = 30;

@@ -181,12 +181,23 @@ fn Shown(measures: TeamMeasures, team_id: Uuid, query: MeasuresQuery) -> impl In
         {charts(&measures).into_iter().map(|chart| {
             let caption = format!("{}: the figures", chart.title);
             let (headers, rows, id) = (chart.headers.clone(), chart.table.clone(), chart.id);
+            let title = chart.title;
             view! {
                 <section class="mdt-measure" data-testid=format!("measure-{id}")>
                     <h2 id=format!("measure-{id}")>{chart.title}</h2>
                     <p class="nhsuk-body">{chart.summary.clone()}</p>
                     <BarChart chart=chart/>
-                    <DataTable caption=caption headers=headers rows=rows testid=format!("table-{id}")/>
+                    // The chart and its sentence say it; the figures are a click away (a
+                    // year of months under each of five charts made the page 14,000 px tall
+                    // on a phone, issue 29).
+                    <details class="nhsuk-details mdt-measure__figures">
+                        <summary class="nhsuk-details__summary">
+                            <span class="nhsuk-details__summary-text">{format!("{title}: the figures as a table")}</span>
+                        </summary>
+                        <div class="nhsuk-details__text">
+                            <DataTable caption=caption headers=headers rows=rows testid=format!("table-{id}")/>
+                        </div>
+                    </details>
                 </section>
             }
         }).collect_view()}

@@ -425,17 +425,19 @@ impl AgendaView {
                 if is_patient {
                     details.push(("Reason", item.reason.clone()));
                     details.push(("Question for the MDT", item.question.clone()));
+                    // Who asked, since when, and who leads, on one line.
+                    let lead = item
+                        .lead_professional_id
+                        .map(|lead| format!(" · lead professional: {}", self.name(Some(lead))))
+                        .unwrap_or_default();
                     details.push((
                         "Asked for by",
                         format!(
-                            "{} · waiting since {}",
+                            "{} · waiting since {}{lead}",
                             self.name(item.requested_by),
                             format_date(item.requested_on)
                         ),
                     ));
-                    if let Some(lead) = item.lead_professional_id {
-                        details.push(("Lead professional", self.name(Some(lead))));
-                    }
                     if item.restricted {
                         let mut people = vec![self.team.coordinator_id];
                         people.extend(item.lead_professional_id);

@@ -829,11 +829,20 @@ fn ReadinessPanel(data: Memo<Option<AgendaView>>) -> impl IntoView {
                 <p class="nhsuk-body">
                     {move || summary.with(|s| s.due.map(|d| format!("Briefs are due by {} (UK time).", uk_time::format_uk(d))))}
                 </p>
-                <table class="nhsuk-table-responsive">
-                    <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Briefs and who has read them"</caption>
-                    <thead class="nhsuk-table__head" role="rowgroup"><tr role="row"><th scope="col" role="columnheader">"Patient"</th><th scope="col" role="columnheader">"Brief"</th><th scope="col" role="columnheader">"Written by"</th><th scope="col" role="columnheader">"Read by"</th></tr></thead>
-                    <ReadinessRows summary=summary/>
-                </table>
+                // The count and what is still to do lead; each brief's line is there when wanted
+                // (ten items' lines took a screen and a half, issue 29).
+                <details class="nhsuk-details" data-testid="readiness-details">
+                    <summary class="nhsuk-details__summary">
+                        <span class="nhsuk-details__summary-text">"Each brief: who writes it and who has read it"</span>
+                    </summary>
+                    <div class="nhsuk-details__text">
+                        <table class="nhsuk-table-responsive">
+                            <caption class="nhsuk-table__caption nhsuk-u-visually-hidden">"Briefs and who has read them"</caption>
+                            <thead class="nhsuk-table__head" role="rowgroup"><tr role="row"><th scope="col" role="columnheader">"Patient"</th><th scope="col" role="columnheader">"Brief"</th><th scope="col" role="columnheader">"Written by"</th><th scope="col" role="columnheader">"Read by"</th></tr></thead>
+                            <ReadinessRows summary=summary/>
+                        </table>
+                    </div>
+                </details>
                 {move || summary.with(|s| if s.before_cutoff {
                     view! {
                         <h3>"Still to act before the brief cut-off"</h3>
