@@ -2108,6 +2108,37 @@ fn the_sync_sentence_is_plain_and_true_in_every_state() {
     }
 }
 
+/// "Your part" on the meeting page comes from the view model: the person's answer, the briefs
+/// they write (with how far each has got), and the items they asked for or lead; someone with
+/// no part in the agenda has none of it.
+#[wasm_bindgen_test]
+fn the_agenda_view_gives_each_person_their_own_part() {
+    use mdt::core::attendance::AttendanceStatus;
+    use mdt::web::views::agenda::AgendaView;
+    let (me, meeting_id, records) = agenda_records(2);
+    let mut replica = mdt::core::sync::Replica::new(Uuid::new_v4());
+    replica.apply_pull(PullResponse {
+        records,
+        cursor: 1,
+        more: false,
+    });
+    let view = AgendaView::load(&replica, meeting_id).unwrap();
+    let mine = view.my_part(me);
+    assert_eq!(mine.answer, AttendanceStatus::Invited);
+    assert_eq!(mine.to_write.len(), 2, "{mine:?}");
+    assert!(
+        mine.to_write[0].1.starts_with("Patient 0 Synthetic")
+            && mine.to_write[0].1.ends_with(": not started"),
+        "{mine:?}"
+    );
+    assert!(mine.to_read.is_empty(), "nothing ready to read: {mine:?}");
+    assert_eq!(mine.mine.len(), 2, "{mine:?}");
+    let stranger = view.my_part(Uuid::from_u128(999));
+    assert!(
+        stranger.to_write.is_empty() && stranger.to_read.is_empty() && stranger.mine.is_empty()
+    );
+}
+
 /// The meeting page's "cannot be concluded yet" list comes from the view model: a line per item
 /// without an outcome, named as the agenda names it, and none once each has one.
 #[wasm_bindgen_test]

@@ -216,7 +216,7 @@ test('the coordinator answers for a GP who never signs in; readiness does not wa
   await page.getByLabel('Action 1: owner').selectOption({ label: 'Dr Nia Synthetic' });
   await page.getByLabel('Action 1: due date').fill(isoDateFromToday(-1));
   await page.getByRole('button', { name: 'Save outcome' }).click();
-  await page.getByTestId('outcome-form').getByText(/Action 1: The due date, .* has passed: choose today/).waitFor();
+  await page.getByTestId('outcome-form').getByTestId('problem-summary').getByText(/Action 1: The due date, .* has passed: choose today/).waitFor();
   await page.getByLabel('Action 1: due date').fill(isoDateFromToday(7));
   await page.getByRole('button', { name: 'Save outcome' }).click();
   await page.getByTestId('agenda-item').filter({ hasText: 'Dora Synthetic' }).getByTestId('outcome').waitFor();

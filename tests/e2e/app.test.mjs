@@ -52,7 +52,7 @@ test('sign-in refuses a wrong password in plain words and keeps what was typed',
   await page.getByLabel('Email address').fill('pat.coordinator@example.nhs.net');
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText('The email address or password is not right').waitFor();
+  await page.getByTestId('problem-summary').getByText('The email address or password is not right').waitFor();
   assert.equal(await page.getByLabel('Email address').inputValue(), 'pat.coordinator@example.nhs.net');
   const api = await page.request.get(`${baseUrl}/api/sync/pull`);
   assert.equal(api.status(), 401);

@@ -220,6 +220,8 @@ export async function startServer(users, { demo = false, mail = true, port: chos
     async stop() {
       server.kill('SIGINT');
       await new Promise((r) => server.once('exit', r));
+      // The server's own log, when asked for (MDT_E2E_SERVER_LOG=1), to follow a failure.
+      if (process.env.MDT_E2E_SERVER_LOG) console.log(`# server log:\n${log.replace(/^/gm, '#   ')}`);
       fs.rmSync(dataDir, { recursive: true, force: true });
       if (sink) {
         const received = sink.messages();

@@ -103,8 +103,10 @@ test('every lazily loaded page opens the first time with at most three requests 
     await page.getByRole('link', { name: TEAM, exact: true }).first().click();
     await page.getByTestId('meeting-list').waitFor();
     const team = new URL(page.url()).pathname;
-    // The team's oldest meeting: concluded, with briefs, patients and outcome summaries.
-    await page.getByTestId('meeting-list').getByRole('link').first().click();
+    // The team's oldest meeting: concluded, with briefs, patients and outcome summaries (past
+    // meetings are listed newest first, under "Past meetings").
+    await page.getByTestId('past-meetings').locator('summary').click();
+    await page.getByTestId('past-meeting-list').locator('tbody tr').last().getByRole('link').first().click();
     await page.getByRole('link', { name: /^Outcome summaries/ }).waitFor();
     const meeting = new URL(page.url()).pathname;
     const [brief] = await hrefs(page, /^\/items\/[0-9a-f-]+\/brief$/);

@@ -12,6 +12,8 @@ import {
   EVERY_ROLE,
   STARTED_TODAY,
   addPatientItem,
+  openTeamPage,
+  waitForMail,
   createTeam,
   fillDateOfBirth,
   axeFaults,
@@ -128,6 +130,21 @@ test('running the meeting, a failed "Save outcome" shows every problem in view, 
     await owner.selectOption({ label: 'Sol Worker' });
     await page.getByRole('button', { name: 'Save outcome' }).click();
     await page.getByTestId('agenda-item').filter({ hasText: 'Cora Placeholder' }).getByTestId('outcome').waitFor();
+    // An item for information has no time of its own: no slot or timer of nothing.
+    await page.getByRole('button', { name: 'Stop running the meeting' }).click();
+    await page.getByRole('button', { name: /^Add an item$|^Add a late item$/ }).click();
+    await page.getByLabel('Type of item').selectOption({ label: 'For information' });
+    await page.getByLabel('Title', { exact: true }).fill('Winter pressures update');
+    await page.getByRole('button', { name: 'Add to agenda' }).click();
+    await page.getByTestId('agenda-item').filter({ hasText: 'Winter pressures update' }).waitFor();
+    await page.getByRole('button', { name: 'Run the meeting' }).click();
+    const now = page.getByTestId('now-discussing');
+    for (let i = 0; i < 6 && !(await now.innerText()).includes('Winter pressures update'); i++) {
+      await page.getByRole('button', { name: 'Next item' }).click();
+    }
+    const panel = await now.innerText();
+    assert.match(panel, /for information: no time set/);
+    assert.doesNotMatch(panel, /0:00 of 0:00|slot (\d\d:\d\d)–\1/);
     await page.getByRole('button', { name: 'Stop running the meeting' }).click();
   });
 });
@@ -378,5 +395,87 @@ test("Find a time's week grid opens on a week with times to choose, even on a Sa
   const note = page.getByTestId('nothing-recorded');
   await note.waitFor();
   assert.equal(new URL(await note.getByRole('link').getAttribute('href'), env.baseUrl).pathname, `${teamPath}/people`);
+  await s.context.close();
+});
+
+test('a series invitation lets someone without an account answer a meeting with one click; one meeting moved alone updates its occurrence', async () => {
+  const s = await session(env.browser);
+  const page = s.page;
+  await page.setViewportSize(DESKTOP);
+  await signIn(page, env.baseUrl, 'pat.coordinator@example.nhs.net');
+  // Noor is in the directory with an email address, and has no account.
+  await page.getByRole('link', { name: 'Directory' }).click();
+  await page.getByRole('button', { name: 'Add a person' }).click();
+  await page.getByLabel('Full name').fill('Noor Synthetic');
+  await page.getByLabel('Role').selectOption({ label: 'District nurse' });
+  await page.getByLabel('Email (optional)').fill('noor.synthetic@example.org');
+  await page.getByRole('button', { name: 'Add person' }).click();
+  await page.getByTestId('people-list').getByRole('cell', { name: 'Noor Synthetic', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Teams and meetings' }).click();
+  await createTeam(page, 'Rowan MDT', { emails: ['sol.worker@example.gov.uk'] });
+  // Noor joins, and the team emails its invitations to members who do not sign in.
+  await openTeamPage(page, 'Team details');
+  await page.getByTestId('member-checkboxes').getByLabel(/Noor Synthetic/).check();
+  await page.getByLabel('Email meeting invitations to members who do not sign in').check();
+  await page.getByRole('button', { name: 'Save team' }).click();
+  await page.getByText('Team saved.').waitFor();
+  await openTeamPage(page, 'Find a time');
+  await page.getByRole('button', { name: 'Find times' }).click();
+  await page.getByTestId('slot-option').first().getByRole('button', { name: 'Every week at this time' }).click();
+  await page.getByTestId('planned').waitFor();
+  await waitAllSent(page);
+
+  const isNoors = (subject) => (m) => m.envelope_to.includes('noor.synthetic@example.org') && m.subject.startsWith(subject);
+  const invitation = await waitForMail(env.mail, isNoors('Invitation: Rowan MDT meetings'));
+  assert.match(invitation.text, /Answer for each of the next meetings with one click/);
+  const apologies = [...invitation.text.matchAll(/Apologies: (\S+)/g)].map((m) => m[1]);
+  assert.ok(apologies.length >= 2, `a link for each of the next meetings: ${apologies.length}`);
+  assert.equal(new Set(apologies).size, apologies.length, 'each meeting its own link');
+
+  // Noor answers the first meeting from the email, with no password.
+  const visitor = await session(env.browser);
+  await visitor.page.goto(apologies[0]);
+  await visitor.page.getByRole('button', { name: 'Record my answer' }).click();
+  await visitor.page.getByRole('heading', { name: 'Your answer is recorded' }).waitFor();
+  await visitor.page.goto(apologies[0]);
+  await visitor.page.getByText(/Each answer link works once/).waitFor();
+  await visitor.context.close();
+
+  // The coordinator sees it on that meeting, and the next meeting is still unanswered.
+  await openTeamPage(page, 'Meetings');
+  const rows = page.getByTestId('meeting-list').locator('tbody tr');
+  await rows.nth(1).waitFor();
+  await rows.nth(0).getByRole('link').click();
+  const noor = page.getByLabel('Answer for Noor Synthetic');
+  await explained(page, 'series-answer-seen', async () => {
+    // (A page shows once its code is loaded: the address changes then.)
+    await page.waitForURL(/\/meetings\/[^/]+$/);
+    await page.reload();
+    await noor.locator('option:checked', { hasText: 'Apologies' }).waitFor({ state: 'attached' });
+  });
+  await page.getByRole('link', { name: 'Back to the team' }).click();
+  await rows.nth(1).getByRole('link').click();
+  await noor.locator('option:checked', { hasText: 'Not answered yet' }).waitFor({ state: 'attached' });
+
+  // The second meeting moved on its own, an hour later: Noor hears of that occurrence alone.
+  await page.getByRole('link', { name: 'Back to the team' }).click();
+  await rows.nth(1).getByRole('button', { name: /^Change/ }).click();
+  const starts = page.getByLabel('Starts (UK time)');
+  const ends = page.getByLabel('Ends (UK time)');
+  const [h, m] = (await starts.inputValue()).split(':').map(Number);
+  const [eh, em] = (await ends.inputValue()).split(':').map(Number);
+  const later = (hh, mm) => `${String(Math.min(hh + 1, 22)).padStart(2, '0')}:${String(mm).padStart(2, '0')}`;
+  await starts.fill(later(h, m));
+  await ends.fill(later(eh, em));
+  await page.getByRole('button', { name: 'Save meeting' }).click();
+  await waitAllSent(page);
+  const changed = await explained(page, 'series-occurrence-moved', () => waitForMail(env.mail, isNoors('Changed: Rowan MDT meeting')));
+  assert.match(changed.calendar, /METHOD:REQUEST/);
+  assert.match(changed.calendar, /UID:series-[0-9a-f-]+@mdt/);
+  assert.match(changed.calendar, /RECURRENCE-ID;TZID=Europe\/London:\d{8}T\d{6}/);
+  const series = invitation.calendar.match(/UID:(series-[0-9a-f-]+@mdt)/)[1];
+  assert.ok(changed.calendar.includes(`UID:${series}`), 'the series\' own event, one occurrence of it');
+  const sequence = (ics) => Math.max(...[...ics.matchAll(/SEQUENCE:(\d+)/g)].map((x) => Number(x[1])));
+  assert.ok(sequence(changed.calendar) > sequence(invitation.calendar), 'a later SEQUENCE than the series invitation');
   await s.context.close();
 });

@@ -215,8 +215,8 @@ impl AgendaView {
     }
 
     /// The person's own part in this meeting, for the top of its page: their answer, the
-    /// briefs they are to write (with how far each has got) and the ready briefs they have not
-    /// read yet. Items withheld from them are left out.
+    /// briefs they are to write (with how far each has got), the ready briefs they have not
+    /// read yet and the items they asked for or lead. Items withheld from them are left out.
     pub fn my_part(&self, me: Uuid) -> MyPart {
         let readiness = self.readiness(&[]);
         let mut to_write = Vec::new();
@@ -234,10 +234,20 @@ impl AgendaView {
                 to_read.push((row.item_id, heading));
             }
         }
+        // The items the person put on the agenda, or leads, that are still to be discussed.
+        let mine = self
+            .agenda
+            .items()
+            .iter()
+            .filter(|(_, i)| !i.content_withheld && i.outcome.is_none())
+            .filter(|(_, i)| i.requested_by == Some(me) || i.lead_professional_id == Some(me))
+            .map(|(id, i)| (*id, self.item_heading(i)))
+            .collect();
         MyPart {
             answer: self.status_of(me),
             to_write,
             to_read,
+            mine,
         }
     }
 
@@ -290,6 +300,8 @@ pub struct MyPart {
     pub to_write: Vec<(Uuid, String)>,
     /// (item, heading): ready briefs the person has not read.
     pub to_read: Vec<(Uuid, String)>,
+    /// (item, heading): items the person asked for or leads, not yet discussed.
+    pub mine: Vec<(Uuid, String)>,
 }
 
 /// How far a patient item's brief has got, as the agenda shows it.

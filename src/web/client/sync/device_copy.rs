@@ -123,7 +123,12 @@ impl SyncClient {
                     .filter(|id| !keep.contains(id) || !r.confirmed().contains_key(id))
                     .copied()
                     .collect();
-                complete = Some(r.confirmed().keys().all(|id| keep.contains(id)));
+                // While the records left out last time have not come back yet (the backfill
+                // is due), memory holds only what was saved: calling that complete would leave
+                // them out for good, a past brief or patient never shown again until sign-out
+                // (issue 29).
+                let backfilled = !self.network.backfill_due.try_get_value().unwrap_or(false);
+                complete = Some(backfilled && r.confirmed().keys().all(|id| keep.contains(id)));
             });
             tasks::yield_to_browser().await;
         }

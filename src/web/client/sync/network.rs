@@ -34,7 +34,7 @@ pub(super) struct Network {
     failures: StoredValue<u32>,
     stopped: StoredValue<bool>,
     /// Records left out of the device's copy last session still have to be fetched again.
-    backfill_due: StoredValue<bool>,
+    pub(super) backfill_due: StoredValue<bool>,
 }
 
 impl Network {
@@ -153,17 +153,21 @@ impl SyncClient {
             }
         }
         self.pull_from(None).await?;
+        // Records left out of the device's copy last time come back once per session, straight
+        // after the pull: a past meeting, brief or patient opened by its address waits for them
+        // (issue 29), so nothing else queues in front.
+        if self.network.backfill_due.get_value() {
+            self.pull_from(Some(0)).await?;
+            self.network.backfill_due.set_value(false);
+            // Now the copy may be complete again: say so on disk.
+            self.request_save(true, true);
+        }
         let views = self.offline_views.get_value();
         if !views.is_empty() {
             api::report_views(&views).await?;
             self.offline_views
                 .update_value(|v| v.retain(|seen| !views.contains(seen)));
             self.request_save(false, true);
-        }
-        // Records left out of the device's copy last time come back once per session.
-        if self.network.backfill_due.get_value() {
-            self.pull_from(Some(0)).await?;
-            self.network.backfill_due.set_value(false);
         }
         // Undiscussed items of finished meetings move to the next meeting by themselves.
         // The pages redraw only when something was added: a round of sync that changes nothing

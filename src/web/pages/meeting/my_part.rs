@@ -1,5 +1,5 @@
 //! The person's own part in a meeting, first on its page: their answer, the briefs they are to
-//! write and those they have still to read. A member on a phone sees what is theirs before the
+//! write, those they have still to read and the items they asked for or lead. A member on a phone sees what is theirs before the
 //! coordinator's running of the meeting (issue 29).
 
 use leptos::prelude::*;
@@ -80,6 +80,12 @@ pub fn MyPart(data: Memo<Option<AgendaView>>) -> impl IntoView {
                     </div>
                     {brief_list("Briefs for you to write", &part.to_write, "my-briefs-to-write")}
                     {brief_list("Briefs to read before the meeting", &part.to_read, "my-briefs-to-read")}
+                    {(!part.mine.is_empty()).then(|| view! {
+                        <h3 class="nhsuk-heading-xs">"Your items on this agenda"</h3>
+                        <ul class="nhsuk-list mdt-compact-list" data-testid="my-items">
+                            {part.mine.iter().map(|(_, heading)| view! { <li>{heading.clone()}</li> }).collect_view()}
+                        </ul>
+                    })}
                     {(part.to_write.is_empty() && part.to_read.is_empty()).then(|| view! {
                         <p class="nhsuk-body-s">"No brief waits for you."</p>
                     })}
