@@ -198,6 +198,26 @@ fn team(p: &People, noor: Uuid) -> Team {
     team
 }
 
+/// A weekly series at 13:00 for an hour in Room 2, from `first` (UK date).
+fn weekly_series(team_id: Uuid, first: chrono::NaiveDate) -> Series {
+    Series {
+        team_id,
+        rule: Recurrence::Weekly {
+            interval: 1,
+            weekday: first.weekday().num_days_from_monday() as u8,
+        },
+        first_date: first,
+        starts: chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+        minutes: 60,
+        until: None,
+        exceptions: vec![],
+        place: "Room 2".into(),
+        video_link: None,
+        sequence: 0,
+        cancelled: false,
+    }
+}
+
 fn meeting_in(team_id: Uuid, days: i64) -> Meeting {
     let starts_at = Utc::now()
         .duration_trunc(chrono::Duration::minutes(1))
@@ -424,22 +444,7 @@ async fn each_change_that_sends_mail_reaches_a_real_smtp_server_with_calendar_fi
     // A series: one invitation per person for the whole series, none for its meetings.
     let series_id = Uuid::new_v4();
     let first = (Utc::now() + chrono::Duration::days(10)).date_naive();
-    let series = Series {
-        team_id,
-        rule: Recurrence::Weekly {
-            interval: 1,
-            weekday: first.weekday().num_days_from_monday() as u8,
-        },
-        first_date: first,
-        starts: chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
-        minutes: 60,
-        until: None,
-        exceptions: vec![],
-        place: "Room 2".into(),
-        video_link: None,
-        sequence: 0,
-        cancelled: false,
-    };
+    let series = weekly_series(team_id, first);
     let m = pat.entity(series_id, 0, &series);
     pat.push(vec![m]).await;
     let all = sink.wait_for(13, Duration::from_secs(30));
@@ -1224,22 +1229,7 @@ async fn a_series_invitation_answers_its_next_meetings_by_link_and_one_meeting_c
     // A weekly series from ten days on (UK), and then its meetings, as the app makes them.
     let series_id = Uuid::new_v4();
     let first = common::uk_days_from_today(10);
-    let series = Series {
-        team_id,
-        rule: Recurrence::Weekly {
-            interval: 1,
-            weekday: first.weekday().num_days_from_monday() as u8,
-        },
-        first_date: first,
-        starts: chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
-        minutes: 60,
-        until: None,
-        exceptions: vec![],
-        place: "Room 2".into(),
-        video_link: None,
-        sequence: 0,
-        cancelled: false,
-    };
+    let series = weekly_series(team_id, first);
     let m = pat.entity(series_id, 0, &series);
     pat.push(vec![m]).await;
     let occurrences = series.occurrences(first, first + chrono::Duration::weeks(8));

@@ -2108,21 +2108,27 @@ fn the_sync_sentence_is_plain_and_true_in_every_state() {
     }
 }
 
-/// "Your part" on the meeting page comes from the view model: the person's answer, the briefs
-/// they write (with how far each has got), and the items they asked for or lead; someone with
-/// no part in the agenda has none of it.
-#[wasm_bindgen_test]
-fn the_agenda_view_gives_each_person_their_own_part() {
-    use mdt::core::attendance::AttendanceStatus;
-    use mdt::web::views::agenda::AgendaView;
-    let (me, meeting_id, records) = agenda_records(2);
+/// The view model of a meeting of `items` patient items (see [`agenda_records`]), as pulled,
+/// with the person who coordinates and leads it all.
+fn agenda_view_of(items: usize) -> (Uuid, mdt::web::views::agenda::AgendaView) {
+    let (me, meeting_id, records) = agenda_records(items);
     let mut replica = mdt::core::sync::Replica::new(Uuid::new_v4());
     replica.apply_pull(PullResponse {
         records,
         cursor: 1,
         more: false,
     });
-    let view = AgendaView::load(&replica, meeting_id).unwrap();
+    let view = mdt::web::views::agenda::AgendaView::load(&replica, meeting_id).unwrap();
+    (me, view)
+}
+
+/// "Your part" on the meeting page comes from the view model: the person's answer, the briefs
+/// they write (with how far each has got), and the items they asked for or lead; someone with
+/// no part in the agenda has none of it.
+#[wasm_bindgen_test]
+fn the_agenda_view_gives_each_person_their_own_part() {
+    use mdt::core::attendance::AttendanceStatus;
+    let (me, view) = agenda_view_of(2);
     let mine = view.my_part(me);
     assert_eq!(mine.answer, AttendanceStatus::Invited);
     assert_eq!(mine.to_write.len(), 2, "{mine:?}");
