@@ -602,8 +602,7 @@ async fn sigterm_finishes_the_push_in_flight_ends_live_streams_and_exits() {
     {
         use tokio::io::AsyncReadExt;
         let mut rest = Vec::new();
-        let read =
-            tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
+        let read = tokio::time::timeout(common::HANG_DEADLINE, stream.read_to_end(&mut rest)).await;
         assert!(read.is_ok(), "the event stream was closed");
     }
     let stored = organisations_stored(&place.open());

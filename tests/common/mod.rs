@@ -375,6 +375,13 @@ pub fn drop_audit_guard(store: &Store) {
         .unwrap();
 }
 
+/// How long a test waits before it calls an answer a hang: far above any normal answer (a push
+/// of one change answers in well under a second in a debug build, even with the machine busy),
+/// so it detects a hang and never times a busy machine (speed is measured by benchmarks). A
+/// 2-second deadline failed on PostgreSQL with the test command running on a loaded machine
+/// (issue 30).
+pub const HANG_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Sends `request` to the app from a thread (and runtime) of its own and waits at most `limit`
 /// for the answer: a request that hangs, even one that blocks the thread serving it, gives
 /// `None` instead of hanging the test.
