@@ -94,12 +94,12 @@ fn fixture() -> &'static Fixture {
         });
         let key = harness
             .store
-            .read_blocking(mdt::server::answer_links::existing_key)
+            .read_blocking(mdt::server::store::answer_links::existing_key)
             .unwrap()
             .expect("the invitation made the key");
-        let answer_token = mdt::server::answer_links::sign(
+        let answer_token = mdt::server::store::answer_links::sign(
             &key,
-            &mdt::server::answer_links::AnswerClaim {
+            &mdt::server::store::answer_links::AnswerClaim {
                 meeting_id: uuid::Uuid::from_u128(MEETING),
                 person_id: me,
                 status: mdt::core::attendance::AttendanceStatus::Remote,

@@ -817,12 +817,12 @@ async fn one_click_answers_need_no_password_work_once_and_refuse_altered_or_expi
     // Expired: a link signed by this region for a meeting that has started.
     let key = place
         .open()
-        .read_blocking(mdt::server::answer_links::existing_key)
+        .read_blocking(mdt::server::store::answer_links::existing_key)
         .unwrap()
         .expect("made when the first invitation was written");
-    let expired = mdt::server::answer_links::sign(
+    let expired = mdt::server::store::answer_links::sign(
         &key,
-        &mdt::server::answer_links::AnswerClaim {
+        &mdt::server::store::answer_links::AnswerClaim {
             meeting_id,
             person_id: p.sol,
             status: mdt::core::attendance::AttendanceStatus::Remote,

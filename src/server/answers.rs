@@ -1,7 +1,7 @@
 //! One-click answers from an invitation email (issue 17): `GET /answer/{token}` shows what the
 //! link will record and a button; `POST /answer/{token}` records it. Nothing changes on the
 //! GET, because mail systems open links to scan them. No password is needed: the signed link
-//! (see [`super::answer_links`]) is the permission, for that person's answer to that meeting
+//! (see [`super::store::answer_links`]) is the permission, for that person's answer to that meeting
 //! and nothing else, once, until the meeting starts. A replayed, expired or altered link
 //! changes nothing and the page says so plainly.
 //!
@@ -15,8 +15,8 @@ use axum::Router;
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::answer_links::{self, AnswerClaim};
 use super::error::Error;
+use super::store::answer_links::{self, AnswerClaim};
 use super::store::{self, Actor, Db};
 use super::AppState;
 use crate::core::attendance::{Attendance, AttendanceStatus};

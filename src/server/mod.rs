@@ -5,7 +5,6 @@
 
 pub mod actions;
 pub mod admin;
-pub mod answer_links;
 pub mod answers;
 pub mod audit;
 pub mod auth;

@@ -9,6 +9,7 @@
 //! modules inside it, without knowing which engine is underneath.
 
 pub mod accounts;
+pub mod answer_links;
 pub mod audit_log;
 pub mod changes;
 pub mod db;

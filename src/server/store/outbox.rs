@@ -203,7 +203,7 @@ pub fn enqueue_for_push(
             now,
         ));
     }
-    crate::server::answer_links::add_to(db, &origin.links.base_url, &mut outgoing)?;
+    super::answer_links::add_to(db, &origin.links.base_url, &mut outgoing)?;
     enqueue(db, &outgoing, now)
 }
 

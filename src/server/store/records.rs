@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::audit_log::AuditAction;
 use super::db::{Db, Lock, Value};
 use super::visibility::{
     governing_item_id, is_restricted, organisation_of, placeholders, restricted_items,
@@ -28,7 +29,6 @@ use crate::core::sync::{
     process_push, Mutation, MutationResult, PullResponse, SyncRecord, SyncStore, Writer,
     MAX_PULL_RECORDS,
 };
-use crate::server::audit;
 use crate::server::error::Error;
 
 pub(crate) fn json_err(e: serde_json::Error) -> Error {
@@ -628,11 +628,11 @@ impl SyncStore for StorePush<'_> {
         self.changed.note(record);
         self.records.insert(record.id, Some(record.clone()));
         let action = if record.deleted {
-            audit::AuditAction::Delete
+            AuditAction::Delete
         } else if record.version == 1 {
-            audit::AuditAction::Create
+            AuditAction::Create
         } else {
-            audit::AuditAction::Change
+            AuditAction::Change
         };
         super::audit_log::record_access(self.db, self.actor, action, record, self.now)?;
         let body = serde_json::to_string(record).map_err(json_err)?;

@@ -13,11 +13,11 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::error::Error;
-use super::store::{self, Db};
+use super::{self as store, Db};
 use crate::core::attendance::AttendanceStatus;
 use crate::core::mail;
 use crate::core::notify::{AnswerRequest, Answers};
+use crate::server::error::Error;
 
 /// What a link may do: record `status` for `person_id` at `meeting_id`, until `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
