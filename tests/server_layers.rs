@@ -4,21 +4,10 @@
 //! and every guard that must hold under a burst lives behind the store's one interface.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Every `.rs` file under `dir`, recursively.
-fn sources(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            found.extend(sources(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            found.push(path);
-        }
-    }
-    found
-}
+mod source_files;
+use source_files::rust_sources as sources;
 
 /// The lines of code (comments and the unit tests at the end left out) of `source` that reach
 /// above the store: any `crate::server::` path but the store's own and the error type, or a

@@ -7,19 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// Every `.rs` file under `dir`, recursively.
-fn sources(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            found.extend(sources(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            found.push(path);
-        }
-    }
-    found
-}
+mod source_files;
+use source_files::rust_sources as sources;
 
 /// The pages, the shared components and the app shell: what must stay thin.
 fn thin_layers() -> Vec<PathBuf> {
