@@ -391,4 +391,4 @@ fn event(parts: &EventParts<'_>, about: &EventText<'_>, now: DateTime<Utc>) -> V
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

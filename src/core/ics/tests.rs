@@ -16,12 +16,12 @@ fn about(s: &Series) -> EventText<'_> {
 }
 
 /// A property as parsed: (name, parameters, value).
-type Prop = (String, String, String);
+pub(crate) type Prop = (String, String, String);
 /// A component as parsed: (name, properties).
-type Parsed = (String, Vec<Prop>);
+pub(crate) type Parsed = (String, Vec<Prop>);
 
 /// Every component with its properties, depth first.
-fn parse(ics: &str) -> Vec<Parsed> {
+pub(crate) fn parse(ics: &str) -> Vec<Parsed> {
     let unfolded = unfold(ics);
     let calendar = read_calendar(&unfolded).expect("the calendar parses");
     let mut out = Vec::new();

@@ -845,26 +845,15 @@ fn a_series_invitation_asks_everyone_invited_for_one_click_answers_to_its_next_f
 /// The properties of the VEVENT in a calendar file with their parameters, as `icalendar`
 /// reads them.
 fn with_params(ics: &str) -> HashMap<String, (String, String)> {
-    let unfolded = icalendar::parser::unfold(ics);
-    let calendar = icalendar::parser::read_calendar(&unfolded).unwrap();
-    let events: Vec<_> = calendar
-        .components
-        .iter()
-        .filter(|c| c.name == "VEVENT")
+    let events: Vec<_> = crate::core::ics::tests::parse(ics)
+        .into_iter()
+        .filter(|(name, _)| name == "VEVENT")
         .collect();
     assert_eq!(events.len(), 1, "{ics}");
     events[0]
-        .properties
+        .1
         .iter()
-        .map(|p| {
-            let params = p
-                .params
-                .iter()
-                .map(|q| format!("{}={}", q.key, q.val.as_ref().map_or("", |v| v.as_str())))
-                .collect::<Vec<_>>()
-                .join(";");
-            (p.name.to_string(), (params, p.val.to_string()))
-        })
+        .map(|(name, params, value)| (name.clone(), (params.clone(), value.clone())))
         .collect()
 }
 
