@@ -113,7 +113,7 @@ fn check(db: &dyn Db, token: &str) -> Result<Result<(AnswerClaim, Facts), Refusa
     if claim.expired(Utc::now()) {
         return Ok(Err(Refusal::Expired));
     }
-    if store::answer_link_used(db, claim.nonce)? {
+    if store::answer_links::answer_link_used(db, claim.nonce)? {
         return Ok(Err(Refusal::Used));
     }
     let meeting = store::records_by_id::<Meeting>(db, [claim.meeting_id])?
@@ -265,7 +265,8 @@ fn apply(
     let results = store.push_blocking(&actor, Uuid::new_v4(), &[mutation], now)?;
     match results.first() {
         Some(MutationResult::Applied { .. }) => {
-            store.write_blocking(|db| store::use_answer_link(db, claim.nonce, now))?;
+            store
+                .write_blocking(|db| store::answer_links::use_answer_link(db, claim.nonce, now))?;
             Ok(Ok((claim, facts)))
         }
         Some(MutationResult::Rejected { reason, .. }) => Ok(Err(Refusal::Refused(

@@ -75,10 +75,16 @@ pub const ATTEMPT_WINDOW: Duration = Duration::minutes(15);
 
 /// The keys failed sign-ins are counted under, with how many each allows: the account, and
 /// the client's address when known.
-fn limit_keys(email: &str, address: Option<std::net::IpAddr>) -> Vec<(String, usize)> {
-    let mut keys = vec![(account_key(email), ACCOUNT_ATTEMPTS)];
+pub(crate) fn limit_keys(email: &str, address: Option<std::net::IpAddr>) -> Vec<store::Limit> {
+    let mut keys = vec![store::Limit {
+        key: account_key(email),
+        most: ACCOUNT_ATTEMPTS as u64,
+    }];
     if let Some(ip) = address {
-        keys.push((address_key(ip), ADDRESS_ATTEMPTS));
+        keys.push(store::Limit {
+            key: address_key(ip),
+            most: ADDRESS_ATTEMPTS as u64,
+        });
     }
     keys
 }
@@ -88,7 +94,7 @@ pub(crate) fn address_key(ip: std::net::IpAddr) -> String {
     format!("address:{ip}")
 }
 
-fn account_key(email: &str) -> String {
+pub(crate) fn account_key(email: &str) -> String {
     format!("account:{}", email.to_lowercase())
 }
 
@@ -284,20 +290,21 @@ async fn sign_in(
         ));
     }
     let lookup = email.clone();
-    let limited = state
+    let limits = limit_keys(&email, address);
+    // The attempt is counted before the password is checked, in the same transaction as the
+    // count it is weighed against, so a burst cannot check more passwords than the limits
+    // allow (it is released when the password is right).
+    let taken = state
         .store
-        .read(move |db| {
-            // Counted in the database, so every server of a region shares the counts.
-            let since = Utc::now() - ATTEMPT_WINDOW;
-            for (key, limit) in limit_keys(&lookup, address) {
-                if store::failures_since(db, &key, since)? >= limit as u64 {
-                    return Ok(None);
-                }
-            }
-            store::find_user_by_email(db, &lookup).map(Some)
+        .write(move |db| {
+            let Some(attempt) = store::take_attempt(db, &limits, Utc::now(), ATTEMPT_WINDOW)?
+            else {
+                return Ok(None);
+            };
+            Ok(Some((attempt, store::find_user_by_email(db, &lookup)?)))
         })
         .await?;
-    let Some(user) = limited else {
+    let Some((attempt, user)) = taken else {
         let refusal = Refusal {
             email: &email,
             user_id: None,
@@ -321,13 +328,14 @@ async fn sign_in(
             user_id: None,
             how: "password",
             reason: "bad_credentials",
-            counts: true,
+            // The attempt taken above already counts.
+            counts: false,
         };
         record_refusal(&state, address, refusal).await?;
         return Err(Error::BadCredentials);
     };
     tracing::info!(user = %user.id, "password accepted");
-    super::second_factor::after_password(&state, user, &headers, address).await
+    super::second_factor::after_password(&state, user, &headers, address, attempt).await
 }
 
 /// A refused sign-in with a password, for the record.
@@ -361,9 +369,9 @@ pub(crate) async fn record_refusal(
         .write(move |db| {
             let now = Utc::now();
             if counts {
-                for (key, _) in limit_keys(&email, address) {
-                    store::record_failure(db, &key, now, now - ATTEMPT_WINDOW)?;
-                }
+                let limits = limit_keys(&email, address);
+                let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
+                store::record_failure(db, &keys, now, ATTEMPT_WINDOW)?;
             }
             store::record_sign_in(
                 db,
@@ -382,14 +390,16 @@ pub(crate) async fn record_refusal(
 }
 
 /// Starts a session for `user`, however they proved who they are: a fresh token (any session
-/// the browser had is ended), the account's failure count cleared, the sign-in recorded. The
-/// `Set-Cookie` value to send. `how` is `password` or `sso:{provider}`.
+/// the browser had is ended), the account's failure count cleared and the sign-in's `attempt`
+/// released (see [`store::take_attempt`]), the sign-in recorded. The `Set-Cookie` value to
+/// send. `how` is `password` or `sso:{provider}`.
 pub(crate) async fn begin_session(
     state: &AppState,
     user: &store::UserRow,
     how: &str,
     headers: &HeaderMap,
     address: Option<std::net::IpAddr>,
+    attempt: Option<uuid::Uuid>,
 ) -> Result<HeaderValue, Error> {
     let token = random_token();
     let new_hash = token_hash(&token);
@@ -405,7 +415,11 @@ pub(crate) async fn begin_session(
         .store
         .write(move |db| {
             let now = Utc::now();
-            // A successful sign-in clears the account's count (not the address's).
+            // A successful sign-in clears the account's count (not the address's), and its
+            // own attempt from both.
+            if let Some(attempt) = attempt {
+                store::release_attempt(db, attempt)?;
+            }
             store::clear_failures(db, &signed_in)?;
             if let Some(old) = old_hash {
                 store::delete_session(db, &old)?;

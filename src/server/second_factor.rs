@@ -60,6 +60,7 @@ pub(crate) async fn after_password(
     user: UserRow,
     headers: &HeaderMap,
     address: Option<std::net::IpAddr>,
+    attempt: uuid::Uuid,
 ) -> Result<Response, Error> {
     let user_id = user.id;
     let site_admin = user.site_admin;
@@ -71,13 +72,17 @@ pub(crate) async fn after_password(
             let has = store::second_factor(db, user_id)?.is_some_and(|f| f.confirmed);
             let needed = has || site_admin || required_for_everyone(db)?;
             if needed {
+                // The password was right: its attempt no longer counts (each code takes one
+                // of its own).
+                store::release_attempt(db, attempt)?;
                 store::insert_pending_sign_in(db, &hash, user_id, Utc::now())?;
             }
             Ok(needed.then_some(!has))
         })
         .await?;
     let Some(set_up) = waiting else {
-        let cookie = auth::begin_session(state, &user, "password", headers, address).await?;
+        let cookie =
+            auth::begin_session(state, &user, "password", headers, address, Some(attempt)).await?;
         let mut response = ApiJson(current_user(&user)).into_response();
         response.headers_mut().insert(SET_COOKIE, cookie);
         return Ok(response);
@@ -166,33 +171,42 @@ fn new_recovery_codes() -> Vec<String> {
         .collect()
 }
 
-/// Takes a try of the waiting sign-in: its account, unless the sign-in has expired or has no
-/// tries left (400, start again) or the account has reached its limit of failures (429).
-async fn take_try(state: &AppState, pending: &str) -> Result<UserRow, Error> {
+/// Takes a try of the waiting sign-in before its code is checked: its account and the
+/// attempt counted against the account and the address (released when the code is right), in
+/// one transaction so a burst of codes cannot pass the limits. Refused when the sign-in has
+/// expired or has no tries left (400, start again) or the account or address has reached its
+/// limit of failures (429).
+async fn take_try(
+    state: &AppState,
+    pending: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<(UserRow, uuid::Uuid), Error> {
     let hash = auth::token_hash(pending);
-    let user = state
+    let taken = state
         .store
         .write(move |db| {
             let Some(user_id) = store::try_pending_sign_in(db, &hash, CODE_ATTEMPTS, Utc::now())?
             else {
                 return Ok(None);
             };
-            store::find_user_by_id(db, user_id)
+            let Some(user) = store::find_user_by_id(db, user_id)?.filter(|u| !u.disabled) else {
+                return Ok(None);
+            };
+            let limits = auth::limit_keys(&user.email, address);
+            let attempt = store::take_attempt(db, &limits, Utc::now(), auth::ATTEMPT_WINDOW)?;
+            Ok(Some((user, attempt)))
         })
         .await?;
-    let user = user.filter(|u| !u.disabled).ok_or_else(|| {
+    let (user, attempt) = taken.ok_or_else(|| {
         Error::BadRequest(
             "This sign-in has expired or had too many wrong codes. Start again: enter your email address and password.".into(),
         )
     })?;
-    if account_limited(state, &user).await? {
-        return Err(Error::TooManyAttempts);
-    }
-    Ok(user)
+    Ok((user, attempt.ok_or(Error::TooManyAttempts)?))
 }
 
-/// Counts a wrong code against the account and the address, and records it: the error to
-/// answer with.
+/// Records a wrong code (its attempt, taken by [`take_try`], already counts against the
+/// account and the address): the error to answer with.
 async fn wrong_code(
     state: &AppState,
     user: &UserRow,
@@ -204,22 +218,12 @@ async fn wrong_code(
         user_id: Some(user.id),
         how: "password+second factor",
         reason,
-        counts: true,
+        counts: false,
     };
     auth::record_refusal(state, address, refusal).await?;
     Ok(Error::BadRequest(
         "That code is not right. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.".into(),
     ))
-}
-
-/// The account's failures are over the limit (5 in 15 minutes, passwords and codes together).
-async fn account_limited(state: &AppState, user: &UserRow) -> Result<bool, Error> {
-    let key = format!("account:{}", user.email.to_lowercase());
-    let count = state
-        .store
-        .read(move |db| store::failures_since(db, &key, Utc::now() - auth::ATTEMPT_WINDOW))
-        .await?;
-    Ok(count >= auth::ACCOUNT_ATTEMPTS as u64)
 }
 
 /// A waiting sign-in's code: a TOTP code (each 30-second step once) or a recovery code (each
@@ -230,7 +234,7 @@ async fn check_code(
     headers: HeaderMap,
     ApiJson(request): ApiJson<SecondFactorCode>,
 ) -> Result<Response, Error> {
-    let user = take_try(&state, &request.pending).await?;
+    let (user, attempt) = take_try(&state, &request.pending, address).await?;
     let code = normalise(&request.code);
     let factor = {
         let id = user.id;
@@ -275,7 +279,7 @@ async fn check_code(
         .store
         .write(move |db| store::end_pending_sign_in(db, &pending))
         .await?;
-    let cookie = auth::begin_session(&state, &user, how, &headers, address).await?;
+    let cookie = auth::begin_session(&state, &user, how, &headers, address, Some(attempt)).await?;
     let mut response = ApiJson(current_user(&user)).into_response();
     response.headers_mut().insert(SET_COOKIE, cookie);
     Ok(response)
@@ -344,7 +348,7 @@ async fn confirm(
     headers: HeaderMap,
     ApiJson(request): ApiJson<SecondFactorCode>,
 ) -> Result<Response, Error> {
-    let user = take_try(&state, &request.pending).await?;
+    let (user, attempt) = take_try(&state, &request.pending, address).await?;
     let user_id = user.id;
     let factor = state
         .store
@@ -380,7 +384,15 @@ async fn confirm(
     if !confirmed {
         return Err(wrong_code(&state, &user, address, "TOTP code already used").await?);
     }
-    let cookie = auth::begin_session(&state, &user, "password+totp", &headers, address).await?;
+    let cookie = auth::begin_session(
+        &state,
+        &user,
+        "password+totp",
+        &headers,
+        address,
+        Some(attempt),
+    )
+    .await?;
     let mut response = ApiJson(SecondFactorReady {
         user: current_user(&user),
         recovery_codes: codes,

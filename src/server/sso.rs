@@ -537,7 +537,7 @@ async fn finish(
         .filter(|n| crate::core::validation::required_text("name", "name", n, 200).is_ok());
     let user = link(state, &provider, &issuer, &subject, email, name).await?;
     let how = format!("sso:{}", provider.settings.id);
-    let cookie = auth::begin_session(state, &user, &how, headers, address)
+    let cookie = auth::begin_session(state, &user, &how, headers, address, None)
         .await
         .map_err(|e| {
             Refused::new(
@@ -835,7 +835,7 @@ async fn refuse(
             store::record_sign_in(db, &event)?;
             if let (Some(ip), true) = (address, counts) {
                 let now = Utc::now();
-                store::record_failure(db, &auth::address_key(ip), now, now - auth::ATTEMPT_WINDOW)?;
+                store::record_failure(db, &[&auth::address_key(ip)], now, auth::ATTEMPT_WINDOW)?;
             }
             Ok(())
         })

@@ -1,6 +1,6 @@
-//! Accounts, sessions, settings and the counters that limit sign-ins and look-ups: everything a
-//! server needs to know about people signing in, kept in the database so any server of a
-//! region can answer any request.
+//! Accounts, sessions and settings: everything a server needs to know about people signing
+//! in, kept in the database so any server of a region can answer any request. (The counters
+//! that limit sign-ins and look-ups are in [`super::limits`].)
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -432,87 +432,4 @@ pub fn set_mail_preferences(
         args![user_id, json],
     )?;
     Ok(())
-}
-
-/// Records that a one-click answer link was used; false when it had been already.
-pub fn use_answer_link(db: &dyn Db, nonce: Uuid, now: DateTime<Utc>) -> Result<bool, Error> {
-    Ok(db.execute(
-        "INSERT INTO used_answer_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        args![nonce, now],
-    )? == 1)
-}
-
-/// Whether a one-click answer link has been used.
-pub fn answer_link_used(db: &dyn Db, nonce: Uuid) -> Result<bool, Error> {
-    db.exists(
-        "SELECT EXISTS (SELECT 1 FROM used_answer_links WHERE nonce = $1)",
-        args![nonce],
-    )
-}
-
-/// How many failures were counted under `key` at or after `since` (sign-in limits: the key
-/// names an account or a client address).
-pub fn failures_since(db: &dyn Db, key: &str, since: DateTime<Utc>) -> Result<u64, Error> {
-    Ok(db
-        .query_one(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE key = $1 AND at >= $2",
-            args![key, since],
-        )?
-        .int(0)?
-        .max(0) as u64)
-}
-
-/// Counts one failure under `key` at `now`, forgetting that key's failures from before
-/// `forget_before`.
-pub fn record_failure(
-    db: &dyn Db,
-    key: &str,
-    now: DateTime<Utc>,
-    forget_before: DateTime<Utc>,
-) -> Result<(), Error> {
-    db.execute(
-        "DELETE FROM sign_in_failures WHERE key = $1 AND at < $2",
-        args![key, forget_before],
-    )?;
-    db.execute(
-        "INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)",
-        args![key, now],
-    )?;
-    Ok(())
-}
-
-/// Forgets the failures counted under `key` (a successful sign-in to the account).
-pub fn clear_failures(db: &dyn Db, key: &str) -> Result<(), Error> {
-    db.execute("DELETE FROM sign_in_failures WHERE key = $1", args![key])?;
-    Ok(())
-}
-
-/// Counts a colleague look-up by `person` at `now`, unless they have made `limit` since
-/// `since`; whether it was counted.
-pub fn take_lookup(
-    db: &dyn Db,
-    person: Uuid,
-    now: DateTime<Utc>,
-    since: DateTime<Utc>,
-    limit: u64,
-) -> Result<bool, Error> {
-    db.execute(
-        "DELETE FROM directory_lookups WHERE person_id = $1 AND at < $2",
-        args![person, since],
-    )?;
-    let made = db
-        .query_one(
-            "SELECT COUNT(*) FROM directory_lookups WHERE person_id = $1",
-            args![person],
-        )?
-        .int(0)?
-        .max(0) as u64;
-    if made >= limit {
-        return Ok(false);
-    }
-    db.execute(
-        "INSERT INTO directory_lookups (person_id, at) VALUES ($1, $2)",
-        args![person, now],
-    )?;
-    Ok(true)
 }

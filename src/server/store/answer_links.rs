@@ -14,6 +14,7 @@ use sha2::Sha256;
 use uuid::Uuid;
 
 use super::{self as store, Db};
+use crate::args;
 use crate::core::attendance::AttendanceStatus;
 use crate::core::mail;
 use crate::core::notify::{AnswerRequest, Answers};
@@ -210,6 +211,22 @@ fn decode_hex(hex: &str) -> Result<Vec<u8>, Error> {
         .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
         .collect::<Result<_, _>>()
         .map_err(|_| Error::Internal(anyhow::anyhow!("the answer-link key is not hex")))
+}
+
+/// Records that a one-click answer link was used; false when it had been already.
+pub fn use_answer_link(db: &dyn Db, nonce: Uuid, now: DateTime<Utc>) -> Result<bool, Error> {
+    Ok(db.execute(
+        "INSERT INTO used_answer_links (nonce, used_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        args![nonce, now],
+    )? == 1)
+}
+
+/// Whether a one-click answer link has been used.
+pub fn answer_link_used(db: &dyn Db, nonce: Uuid) -> Result<bool, Error> {
+    db.exists(
+        "SELECT EXISTS (SELECT 1 FROM used_answer_links WHERE nonce = $1)",
+        args![nonce],
+    )
 }
 
 #[cfg(test)]

@@ -43,6 +43,27 @@ pub enum Lock {
     AuditChain = 2,
 }
 
+/// Locks on one key among many (an account's sign-in failures, a person's look-ups), so a
+/// count and the row that raises it are decided by one writer at a time *per key*, while
+/// other keys go ahead. Taken after any [`Lock`] a transaction holds and never before one,
+/// and several keys in the order [`Db::lock_keys`] sorts them, so two writers never wait
+/// for each other in a circle. Held until the transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySpace {
+    /// Failed sign-ins counted under an account or a client address ("MDT2").
+    SignIn = 0x4d44_5432,
+    /// Colleague look-ups counted under a person ("MDT3").
+    Lookups = 0x4d44_5433,
+}
+
+/// The 32-bit lock number of `key`: the first four bytes of its SHA-256. Two keys that share
+/// a number only wait for each other; a lock is never wrong for it.
+pub fn key_number(key: &str) -> i32 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
 /// A value bound to a statement or read from a row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -223,6 +244,10 @@ pub trait Db {
     /// Takes an application lock until the end of the transaction (see [`Lock`]). On SQLite a
     /// write transaction already excludes every other writer, so this does nothing there.
     fn lock(&self, lock: Lock) -> Result<(), Error>;
+
+    /// Takes the locks of `keys` in `space` until the end of the transaction, in the order of
+    /// their lock numbers (see [`KeySpace`]). Nothing on SQLite, as [`Db::lock`].
+    fn lock_keys(&self, space: KeySpace, keys: &[&str]) -> Result<(), Error>;
 }
 
 impl dyn Db + '_ {

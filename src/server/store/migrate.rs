@@ -75,7 +75,7 @@ const TABLES: &[(&str, &[&str])] = &[
             "hash",
         ],
     ),
-    ("sign_in_failures", &["key", "at"]),
+    ("sign_in_failures", &["key", "at", "slot"]),
     ("directory_lookups", &["person_id", "at"]),
     (
         "sign_in_providers",

@@ -1,7 +1,8 @@
 //! The store: everything the server keeps, behind one handle that works the same on the
 //! embedded SQLite file and on a region's PostgreSQL database.
 //!
-//! Split by what it holds: [`accounts`] (users, sessions, settings, sign-in counters),
+//! Split by what it holds: [`accounts`] (users, sessions, settings), [`limits`] (the counters
+//! that limit sign-ins and look-ups, each decided in one step),
 //! [`records`] (synced records and the change log, pushes and pulls), [`visibility`]
 //! (need-to-know) and [`audit_log`] (the hash-chained trail). Each is written once against
 //! [`Db`], one open transaction of either engine; [`schema`] holds the tables in both dialects.
@@ -13,6 +14,7 @@ pub mod answer_links;
 pub mod audit_log;
 pub mod changes;
 pub mod db;
+pub mod limits;
 pub mod memory;
 pub mod migrate;
 pub mod outbox;
@@ -33,6 +35,7 @@ use uuid::Uuid;
 pub use self::accounts::*;
 pub use self::changes::Changed;
 pub use self::db::{Db, Engine};
+pub use self::limits::*;
 pub use self::records::{
     briefs_ready_at, current_version, latest_change, load_record, record_with_version,
     records_by_id, team_records, team_records_with_version,

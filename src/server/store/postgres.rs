@@ -29,7 +29,7 @@ use futures_util::future::{join3, join_all};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{NoTls, Statement};
 
-use super::db::{Db, Engine, Lock, Row, Value};
+use super::db::{key_number, Db, Engine, KeySpace, Lock, Row, Value};
 use super::schema::MIGRATIONS;
 use crate::server::error::Error;
 
@@ -541,6 +541,25 @@ impl Db for PgTx<'_> {
             &[Value::Int(LOCK_SPACE.into()), Value::Int(lock as i64)],
         )?;
         self.held.set(self.held.get() | bit);
+        Ok(())
+    }
+
+    fn lock_keys(&self, space: KeySpace, keys: &[&str]) -> Result<(), Error> {
+        if !self.in_transaction {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "a key lock was asked for outside a transaction"
+            )));
+        }
+        let mut numbers: Vec<i32> = keys.iter().map(|k| key_number(k)).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for number in numbers {
+            // Kept back, as `lock`: the count that follows is read once the lock is held.
+            self.execute_later(
+                "SELECT pg_advisory_xact_lock($1, $2)",
+                &[Value::Int(space as i64), Value::Int(number.into())],
+            )?;
+        }
         Ok(())
     }
 }

@@ -807,6 +807,11 @@ impl Db for Deferring<'_> {
         self.flush()?;
         self.db.lock(lock)
     }
+
+    fn lock_keys(&self, space: super::db::KeySpace, keys: &[&str]) -> Result<(), Error> {
+        self.flush()?;
+        self.db.lock_keys(space, keys)
+    }
 }
 
 impl StorePush<'_> {

@@ -438,6 +438,21 @@ CREATE INDEX records_org_use ON records(team_id, org_id) WHERE org_id IS NOT NUL
         sqlite: SECOND_FACTOR_TABLES,
         postgres: SECOND_FACTOR_TABLES,
     },
+    Migration {
+        purpose: "Sign-in limits decided in one step (issue 30): each sign-in's attempt is counted before its password is checked, under an id that releases it when the password is right; failures are counted by key and time through one index.",
+        sqlite: r#"
+ALTER TABLE sign_in_failures ADD COLUMN slot TEXT;
+CREATE INDEX sign_in_failures_slot ON sign_in_failures(slot);
+CREATE INDEX sign_in_failures_key_at ON sign_in_failures(key, at);
+DROP INDEX sign_in_failures_key;
+"#,
+        postgres: r#"
+ALTER TABLE sign_in_failures ADD COLUMN slot TEXT;
+CREATE INDEX sign_in_failures_slot ON sign_in_failures(slot);
+CREATE INDEX sign_in_failures_key_at ON sign_in_failures(key, at);
+DROP INDEX sign_in_failures_key;
+"#,
+    },
 ];
 
 #[cfg(test)]

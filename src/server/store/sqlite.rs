@@ -10,7 +10,7 @@ use anyhow::Context;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::db::{Db, Engine, Lock, Row, Value};
+use super::db::{Db, Engine, KeySpace, Lock, Row, Value};
 use super::schema::MIGRATIONS;
 use crate::server::error::Error;
 
@@ -207,6 +207,10 @@ impl Db for SqliteTx<'_> {
     }
 
     fn lock(&self, _: Lock) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn lock_keys(&self, _: KeySpace, _: &[&str]) -> Result<(), Error> {
         Ok(())
     }
 }
