@@ -14,10 +14,14 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use chrono::Utc;
 use common::{json_request, send_within, Harness, HANG_DEADLINE, PASSWORD};
+use mdt::core::attendance::{Attendance, AttendanceStatus};
+use mdt::core::entities::Meeting;
 use mdt::core::Role;
 use mdt::server::auth::{ACCOUNT_ATTEMPTS, ADDRESS_ATTEMPTS, ATTEMPT_WINDOW};
 use mdt::server::store;
+use mdt::server::store::answer_links::AnswerClaim;
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 /// Sends every request at the same moment (each from a thread of its own, released together
 /// by a barrier) and gives each answer, in the order given. A request that hangs fails the
@@ -281,4 +285,146 @@ async fn sixty_lookups_at_once_answer_exactly_thirty() {
     let limit = mdt::server::directory::LOOKUPS_PER_WINDOW;
     assert_eq!(count(&answers, StatusCode::NOT_FOUND), limit, "{answers:?}");
     assert_eq!(count(&answers, StatusCode::TOO_MANY_REQUESTS), 60 - limit);
+}
+
+/// A one-click answer link for Sol to Pat's meeting, signed with the site's key, valid until
+/// the meeting's start when the email went out.
+fn answer_link(h: &Harness, s: &common::Setup, status: AttendanceStatus) -> (String, Uuid) {
+    let key = h.store.write_blocking(store::answer_links::key).unwrap();
+    let starts = h
+        .store
+        .read_blocking(move |db| {
+            Ok(store::records_by_id::<Meeting>(db, [s.meeting_id])?
+                .remove(&s.meeting_id)
+                .unwrap()
+                .starts_at)
+        })
+        .unwrap();
+    let nonce = Uuid::new_v4();
+    let claim = AnswerClaim {
+        meeting_id: s.meeting_id,
+        person_id: s.sol,
+        status,
+        until: starts.timestamp(),
+        nonce,
+    };
+    (
+        format!("/answer/{}", store::answer_links::sign(&key, &claim)),
+        nonce,
+    )
+}
+
+fn answer_request(method: &str, link: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(link)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Sol's answer to the meeting, as stored: its version (0 when none) and status.
+fn sols_answer(h: &Harness, s: &common::Setup) -> (u64, Option<AttendanceStatus>) {
+    let id = Attendance::id_for(s.meeting_id, s.sol);
+    h.store
+        .read_blocking(move |db| {
+            Ok((
+                store::current_version(db, id)?,
+                store::record_with_version::<Attendance>(db, id)?.map(|(a, _)| a.status),
+            ))
+        })
+        .unwrap()
+}
+
+fn used(h: &Harness, nonce: Uuid) -> bool {
+    h.store
+        .read_blocking(move |db| store::answer_links::answer_link_used(db, nonce))
+        .unwrap()
+}
+
+/// 40 POSTs of one answer link at the same moment: exactly one records the answer (one new
+/// version of Sol's attendance), the other 39 say the link has been used. On the code before
+/// issue 30, 2–8 of 12 recorded it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_posts_of_one_answer_link_at_once_record_one_answer() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = common::setup(&h, &mut pat).await;
+    let (link, nonce) = answer_link(&h, &s, AttendanceStatus::Apologies);
+    let requests = (0..40).map(|_| answer_request("POST", &link)).collect();
+    let app = h.app.clone();
+    let answers = tokio::task::spawn_blocking(move || burst(&app, requests))
+        .await
+        .unwrap();
+    assert_eq!(count(&answers, StatusCode::OK), 1, "{answers:?}");
+    assert_eq!(count(&answers, StatusCode::GONE), 39);
+    assert_eq!(sols_answer(&h, &s), (1, Some(AttendanceStatus::Apologies)));
+    assert!(used(&h, nonce));
+}
+
+/// An answer the rules refuse (Sol has left the team) leaves the link unused: once Sol is back
+/// in the team, the same link records the answer.
+#[tokio::test]
+async fn a_refused_answer_leaves_its_link_unused() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = common::setup(&h, &mut pat).await;
+    let (link, nonce) = answer_link(&h, &s, AttendanceStatus::Attending);
+    let left = pat.mutation("team", s.team_id, 1, json!({"member_ids": []}));
+    assert_eq!(pat.push(vec![left]).await[0]["status"], "applied");
+    let (status, _, page) = h.send(answer_request("POST", &link)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.as_str().unwrap().contains("could not be recorded"),
+        "{page}"
+    );
+    assert!(!used(&h, nonce));
+    assert_eq!(sols_answer(&h, &s).0, 0);
+    let back = pat.mutation("team", s.team_id, 2, json!({"member_ids": [s.sol]}));
+    assert_eq!(pat.push(vec![back]).await[0]["status"], "applied");
+    let (status, _, page) = h.send(answer_request("POST", &link)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(sols_answer(&h, &s), (1, Some(AttendanceStatus::Attending)));
+    assert!(used(&h, nonce));
+}
+
+/// A disabled account's link records nothing, on the page and on the button (before issue 30
+/// it was recorded as if Sol had no account).
+#[tokio::test]
+async fn a_disabled_accounts_answer_link_records_nothing() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = common::setup(&h, &mut pat).await;
+    let (link, nonce) = answer_link(&h, &s, AttendanceStatus::Attending);
+    assert!(h
+        .store
+        .write_blocking(|db| store::set_disabled(db, "sol.worker@example.gov.uk", true))
+        .unwrap());
+    for method in ["GET", "POST"] {
+        let (status, _, page) = h.send(answer_request(method, &link)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {page}");
+        assert!(
+            page.as_str().unwrap().contains("This account is disabled"),
+            "{page}"
+        );
+    }
+    assert_eq!(sols_answer(&h, &s).0, 0);
+    assert!(!used(&h, nonce));
+}
+
+/// A meeting moved to an earlier start that has passed takes no more answers from links sent
+/// for its old time: "absent" recorded at the meeting is never turned into "attending".
+#[tokio::test]
+async fn a_link_for_a_meeting_moved_earlier_into_the_past_has_expired() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = common::setup(&h, &mut pat).await;
+    let (link, nonce) = answer_link(&h, &s, AttendanceStatus::Attending);
+    common::hold_meeting_now(&mut pat, s.meeting_id, 1).await;
+    for method in ["GET", "POST"] {
+        let (status, _, page) = h.send(answer_request(method, &link)).await;
+        assert_eq!(status, StatusCode::GONE, "{method} {page}");
+        assert!(page.as_str().unwrap().contains("has expired"), "{page}");
+    }
+    assert_eq!(sols_answer(&h, &s).0, 0);
+    assert!(!used(&h, nonce));
 }

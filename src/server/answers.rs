@@ -12,7 +12,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::error::Error;
@@ -51,6 +51,8 @@ enum Refusal {
     Expired,
     Used,
     Cancelled,
+    /// The person's account is disabled: nothing of theirs is recorded.
+    AccountDisabled,
     /// The rules refused the answer (the person has left the team, …).
     Refused(String),
 }
@@ -78,6 +80,11 @@ impl Refusal {
                 "This meeting is not taking place",
                 "It has been cancelled or removed, so there is nothing to answer. Nothing was recorded.".to_owned(),
             ),
+            Self::AccountDisabled => (
+                StatusCode::FORBIDDEN,
+                "This account is disabled",
+                "Answers cannot be recorded for a disabled account. Nothing was recorded. If this is wrong, ask your administrator.".to_owned(),
+            ),
             Self::Refused(reason) => (
                 StatusCode::CONFLICT,
                 "Your answer could not be recorded",
@@ -103,17 +110,29 @@ struct Facts {
     starts: String,
 }
 
-/// Checks a link and reads what its page shows, without changing anything.
-fn check(db: &dyn Db, token: &str) -> Result<Result<(AnswerClaim, Facts), Refusal>, Error> {
+/// What a link that passes every check is for: its claim, what its page says, the meeting's
+/// team and the account of the person answering (none when they have none).
+struct Checked {
+    claim: AnswerClaim,
+    facts: Facts,
+    team_id: Uuid,
+    account: Option<store::UserRow>,
+}
+
+/// Checks a link at `now` and reads what its page shows, without changing anything: signed by
+/// this site, not run out, not used, its meeting still planned and not yet started (the
+/// meeting's start *now*: one moved earlier into the past takes no more answers), and its
+/// person's account, if they have one, not disabled.
+fn check(db: &dyn Db, token: &str, now: DateTime<Utc>) -> Result<Result<Checked, Refusal>, Error> {
     let Some(claim) =
         answer_links::existing_key(db)?.and_then(|key| answer_links::verify(&key, token))
     else {
         return Ok(Err(Refusal::Altered));
     };
-    if claim.expired(Utc::now()) {
+    if claim.expired(now) {
         return Ok(Err(Refusal::Expired));
     }
-    if store::answer_links::answer_link_used(db, claim.nonce)? {
+    if answer_links::answer_link_used(db, claim.nonce)? {
         return Ok(Err(Refusal::Used));
     }
     let meeting = store::records_by_id::<Meeting>(db, [claim.meeting_id])?
@@ -122,6 +141,13 @@ fn check(db: &dyn Db, token: &str) -> Result<Result<(AnswerClaim, Facts), Refusa
     let Some(meeting) = meeting else {
         return Ok(Err(Refusal::Cancelled));
     };
+    if meeting.starts_at <= now {
+        return Ok(Err(Refusal::Expired));
+    }
+    let account = store::find_user_by_person(db, claim.person_id)?;
+    if account.as_ref().is_some_and(|a| a.disabled) {
+        return Ok(Err(Refusal::AccountDisabled));
+    }
     let team = store::records_by_id::<Team>(db, [meeting.team_id])?
         .remove(&meeting.team_id)
         .map(|t| t.name)
@@ -130,14 +156,16 @@ fn check(db: &dyn Db, token: &str) -> Result<Result<(AnswerClaim, Facts), Refusa
         .remove(&claim.person_id)
         .map(|p| p.name)
         .unwrap_or_default();
-    Ok(Ok((
+    Ok(Ok(Checked {
         claim,
-        Facts {
+        facts: Facts {
             team,
             person,
             starts: uk_time::format_uk(meeting.starts_at),
         },
-    )))
+        team_id: meeting.team_id,
+        account,
+    }))
 }
 
 fn answer_words(status: AttendanceStatus) -> &'static str {
@@ -151,10 +179,13 @@ fn answer_words(status: AttendanceStatus) -> &'static str {
 async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, Error> {
     let checked = {
         let token = token.clone();
-        state.store.read(move |db| check(db, &token)).await?
+        state
+            .store
+            .read(move |db| check(db, &token, Utc::now()))
+            .await?
     };
     let app = "/";
-    let (claim, facts) = match checked {
+    let Checked { claim, facts, .. } = match checked {
         Ok(found) => found,
         Err(refusal) => return Ok(refusal.page(app)),
     };
@@ -209,22 +240,33 @@ async fn record(
     Ok(page(StatusCode::OK, "Your answer is recorded", &body))
 }
 
-/// Records a link's answer, as its person, through the same rules as the app's changes.
+/// Records a link's answer, as its person, through the same rules as the app's changes, in
+/// one transaction with the link's checks and its use: the link is used exactly when the
+/// answer is recorded, however many requests race with it, and a refused answer leaves it
+/// unused.
 fn apply(
     store: &store::Store,
     token: &str,
 ) -> Result<Result<(AnswerClaim, Facts), Refusal>, Error> {
-    let (claim, facts) = match store.read_blocking(|db| check(db, token))? {
-        Ok(found) => found,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
-    let answer_id = Attendance::id_for(claim.meeting_id, claim.person_id);
-    let (actor, team_id, version, deputy) = store.read_blocking(|db| {
-        let account = store::find_user_by_person(db, claim.person_id)?;
-        let meeting = store::records_by_id::<Meeting>(db, [claim.meeting_id])?
-            .remove(&claim.meeting_id)
-            .ok_or(Error::NotFound)?;
-        let stored = store::record_with_version::<Attendance>(db, answer_id)?;
+    let now = Utc::now();
+    let mut answered = None;
+    let decide = |db: &dyn Db| {
+        let Checked {
+            claim,
+            facts,
+            team_id,
+            account,
+        } = match check(db, token, now)? {
+            Ok(checked) => checked,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        // Taken first, in the same transaction: a second request for the link finds it used.
+        if !answer_links::use_answer_link(db, claim.nonce, now)? {
+            return Ok(Err(Refusal::Used));
+        }
+        let answer_id = Attendance::id_for(claim.meeting_id, claim.person_id);
+        let deputy =
+            store::record_with_version::<Attendance>(db, answer_id)?.and_then(|(a, _)| a.deputy_id);
         let actor = Actor {
             // Someone without an account answers as themselves, under an id of their own.
             user_id: account.as_ref().map_or_else(
@@ -235,46 +277,41 @@ fn apply(
             name: facts.person.clone(),
             session: "answer link from an email".into(),
         };
-        let version = store::current_version(db, answer_id)?;
-        Ok((
-            actor,
-            meeting.team_id,
-            version,
-            stored.and_then(|(a, _)| a.deputy_id),
-        ))
-    })?;
-    let answer = Attendance {
-        team_id,
-        meeting_id: claim.meeting_id,
-        person_id: claim.person_id,
-        status: claim.status,
-        // A deputy named before stays named with apologies.
-        deputy_id: deputy.filter(|_| claim.status == AttendanceStatus::Apologies),
+        let answer = Attendance {
+            team_id,
+            meeting_id: claim.meeting_id,
+            person_id: claim.person_id,
+            status: claim.status,
+            // A deputy named before stays named with apologies.
+            deputy_id: deputy.filter(|_| claim.status == AttendanceStatus::Apologies),
+        };
+        let mutation = Mutation {
+            mutation_id: Uuid::new_v4(),
+            seq: 1,
+            entity: Attendance::KIND,
+            id: answer_id,
+            base_version: store::current_version(db, answer_id)?,
+            op: MutationOp::Update {
+                fields: answer.to_fields(),
+            },
+        };
+        answered = Some((claim, facts));
+        Ok(Ok((actor, vec![mutation])))
     };
-    let mutation = Mutation {
-        mutation_id: Uuid::new_v4(),
-        seq: 1,
-        entity: Attendance::KIND,
-        id: answer_id,
-        base_version: version,
-        op: MutationOp::Update {
-            fields: answer.to_fields(),
-        },
-    };
-    let now = Utc::now();
-    let results = store.push_blocking(&actor, Uuid::new_v4(), &[mutation], now)?;
-    match results.first() {
-        Some(MutationResult::Applied { .. }) => {
-            store
-                .write_blocking(|db| store::answer_links::use_answer_link(db, claim.nonce, now))?;
-            Ok(Ok((claim, facts)))
+    let judge = |results: &[MutationResult]| match results.first() {
+        Some(MutationResult::Applied { .. }) => Ok(()),
+        Some(MutationResult::Rejected { reason, .. }) => {
+            Err(Refusal::Refused(reason.trim_end_matches('.').to_owned()))
         }
-        Some(MutationResult::Rejected { reason, .. }) => Ok(Err(Refusal::Refused(
-            reason.trim_end_matches('.').to_owned(),
-        ))),
-        _ => Ok(Err(Refusal::Refused(
+        _ => Err(Refusal::Refused(
             "Someone changed your answer at the same moment; try the link again".into(),
-        ))),
+        )),
+    };
+    match store.push_guarded(Uuid::new_v4(), now, decide, judge)? {
+        Ok(_) => Ok(Ok(answered.ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!("an answer was pushed without its link"))
+        })?)),
+        Err(refusal) => Ok(Err(refusal)),
     }
 }
 

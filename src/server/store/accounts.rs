@@ -396,10 +396,11 @@ pub fn setting_or_insert(db: &dyn Db, key: &str, value: &str) -> Result<String, 
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("the setting {key} was not stored")))
 }
 
-/// The account of a directory entry, if it has one that is not disabled.
+/// The account of a directory entry, if it has one, disabled or not (a disabled account's
+/// one-click answers are refused, never recorded as someone without an account).
 pub fn find_user_by_person(db: &dyn Db, person_id: Uuid) -> Result<Option<UserRow>, Error> {
     db.query_opt(
-        &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.person_id = $1 AND u.disabled = 0"),
+        &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.person_id = $1"),
         args![person_id],
     )?
     .as_ref()

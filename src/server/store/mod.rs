@@ -327,6 +327,57 @@ impl Store {
         Ok(results)
     }
 
+    /// A push decided together with what permits it, in one transaction: `decide` runs first
+    /// (inside the change log's lock on PostgreSQL) and either gives the actor and changes to
+    /// push or refuses with a `U`; `judge` then weighs the push's results. Committed only when
+    /// both say yes; otherwise everything `decide` wrote (a one-time token taken, say) is rolled
+    /// back with the push, and the refusal returned. So a token is used exactly when its change
+    /// is made, however many requests race for it (issue 30).
+    pub fn push_guarded<U>(
+        &self,
+        device: Uuid,
+        now: DateTime<Utc>,
+        decide: impl FnOnce(&dyn Db) -> Result<Result<(Actor, Vec<Mutation>), U>, Error> + Send,
+        judge: impl FnOnce(&[MutationResult]) -> Result<(), U> + Send,
+    ) -> Result<Result<Vec<MutationResult>, U>, Error>
+    where
+        U: Send,
+    {
+        self.off_runtime(|| {
+            let mail = self.inner.mail.get();
+            let mut refused = None;
+            let push = |db: &dyn Db| {
+                let undo = || Error::Internal(anyhow::anyhow!("a guarded push was refused"));
+                let (actor, mutations) = match decide(db)? {
+                    Ok(decided) => decided,
+                    Err(refusal) => {
+                        refused = Some(refusal);
+                        return Err(undo());
+                    }
+                };
+                let (results, changed) = records::push(db, &actor, device, &mutations, now, mail)?;
+                if let Err(refusal) = judge(&results) {
+                    refused = Some(refusal);
+                    return Err(undo());
+                }
+                Ok((results, changed))
+            };
+            let out = match &self.inner.backend {
+                Backend::Sqlite(db) => db.write(push),
+                Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, push),
+            };
+            let (results, changed) = match (out, refused) {
+                (_, Some(refusal)) => return Ok(Err(refusal)),
+                (out, None) => out?,
+            };
+            self.inner.memory.raise_head(changed.head);
+            if !changed.is_empty() && self.engine() == Engine::Sqlite {
+                let _ = self.inner.feed.send(changed);
+            }
+            Ok(Ok(results))
+        })
+    }
+
     /// Every change after `since` that `actor` may see (one page), with the whole records
     /// among them audited as reads before it is returned.
     pub fn pull_blocking(&self, actor: &Actor, since: u64) -> Result<PullResponse, Error> {
