@@ -109,6 +109,113 @@ async fn nobody_deletes_a_team_and_the_coordinator_archives_and_restores_it() {
     assert_eq!(pat.push(vec![restore]).await[0]["status"], "applied");
 }
 
+/// An archived team is read-only until its coordinator restores it (issue 30): no new meeting,
+/// patient, item or action from the coordinator or a member, no change to what is there, no
+/// rename, no answer by link; refused in words, and nothing queued to email. Restored, it
+/// takes changes again.
+#[tokio::test]
+async fn an_archived_team_is_read_only_until_its_coordinator_restores_it() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let (patient_id, item_id) = add_patient_item(&mut pat, &s).await;
+    let mut sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    let archive = pat.mutation("team", s.team_id, 1, json!({"archived": true}));
+    assert_eq!(pat.push(vec![archive]).await[0]["status"], "applied");
+    let outbox_before = h
+        .store
+        .read_blocking(mdt::server::store::outbox::counts)
+        .unwrap();
+    let action = mdt::core::action::Action {
+        team_id: s.team_id,
+        description: "Refer to the falls service".into(),
+        owner_id: s.sol,
+        due: uk_days_from_today(10),
+        patient_id: Some(patient_id),
+        meeting_id: None,
+        item_id: Some(item_id),
+        status: Default::default(),
+        completion_note: String::new(),
+        reason: String::new(),
+    };
+    for client in [&mut pat, &mut sol] {
+        let refused = [
+            client.put(Uuid::new_v4(), 0, &meeting(s.team_id)).await,
+            client
+                .put(
+                    Uuid::new_v4(),
+                    0,
+                    &patient(s.team_id, NHS_B, "Bea Synthetic"),
+                )
+                .await,
+            client
+                .put(
+                    Uuid::new_v4(),
+                    0,
+                    &item(s.team_id, s.meeting_id, patient_id, s.sol, 2048),
+                )
+                .await,
+            client.put(Uuid::new_v4(), 0, &action).await,
+        ];
+        let moved = client.mutation("meeting", s.meeting_id, 1, json!({"place": "Room 9"}));
+        let moved = client.push(vec![moved]).await.remove(0);
+        for result in refused.iter().chain([&moved]) {
+            assert_eq!(result["status"], "rejected", "{result}");
+            assert_eq!(result["reason"], mdt::core::authorize::ARCHIVED, "{result}");
+        }
+    }
+    let renamed = pat.mutation("team", s.team_id, 2, json!({"name": "Riverside (old)"}));
+    assert_eq!(
+        pat.push(vec![renamed]).await[0]["reason"],
+        mdt::core::authorize::ARCHIVED
+    );
+    // Nothing refused was queued to email.
+    let outbox_after = h
+        .store
+        .read_blocking(mdt::server::store::outbox::counts)
+        .unwrap();
+    assert_eq!(outbox_before, outbox_after);
+    // An answer by link is refused in the same words and leaves the link unused.
+    let key = h
+        .store
+        .write_blocking(mdt::server::store::answer_links::key)
+        .unwrap();
+    let starts = Utc::now() + Duration::days(13);
+    let claim = mdt::server::store::answer_links::AnswerClaim {
+        meeting_id: s.meeting_id,
+        person_id: s.sol,
+        status: mdt::core::attendance::AttendanceStatus::Attending,
+        until: starts.timestamp(),
+        nonce: Uuid::new_v4(),
+    };
+    let link = format!(
+        "/answer/{}",
+        mdt::server::store::answer_links::sign(&key, &claim)
+    );
+    let post = || {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri(&link)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let (status, _, page) = h.send(post()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(
+        page.as_str().unwrap().contains("This team is archived"),
+        "{page}"
+    );
+    // A member cannot restore it; the coordinator can, and then it takes changes again.
+    let restore = sol.mutation("team", s.team_id, 2, json!({"archived": false}));
+    assert_eq!(sol.push(vec![restore]).await[0]["status"], "rejected");
+    let restore = pat.mutation("team", s.team_id, 2, json!({"archived": false}));
+    assert_eq!(pat.push(vec![restore]).await[0]["status"], "applied");
+    let moved = sol.mutation("meeting", s.meeting_id, 1, json!({"place": "Room 9"}));
+    assert_eq!(sol.push(vec![moved]).await[0]["status"], "applied");
+    let (status, _, page) = h.send(post()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+}
+
 #[tokio::test]
 async fn observers_and_outsiders_cannot_change_the_directory() {
     let h = Harness::new();

@@ -311,7 +311,11 @@ pub const VALUE_RULES: &[&str] = &[
     "Agenda item (restricted): people who may not see it may move it or change its length only; only the coordinator lifts the restriction or names people.",
     "Agenda item: nothing on a concluded meeting's agenda is added, changed or removed.",
     "Meeting: it is concluded only once it has started (before then it can be cancelled instead).",
+    "Team (archived): nothing of an archived team is added, changed or removed (its meetings, series, patients, agenda items, briefs, read receipts, actions, their history and attendance); the team itself takes only its coordinator restoring it.",
 ];
+
+/// Why a change to an archived team's records is refused.
+pub const ARCHIVED: &str = "This team is archived: its records can be read but not added to, changed or removed. Its coordinator can restore it from the team's page";
 
 /// Why a team cannot be created with someone else as its coordinator.
 pub const TEAM_CREATE_REFUSAL: &str = "You can only create a team that you coordinate: put yourself as its coordinator, and hand it over later if someone else will run it";
@@ -523,7 +527,34 @@ pub fn decide<F: Facts>(
             }
         }
     }
+    if archived_team(facts, before.unwrap_or(after))?.is_some() && !restores(before, after) {
+        return Ok(Err(Refusal(ARCHIVED.into())));
+    }
     Ok(value_rules(facts, me, before, after, op)?.map_or(Ok(()), |r| Err(Refusal(r))))
+}
+
+/// The stored team `record` belongs to (the team itself for a team), when it is archived.
+/// Directory entries, organisations and availability belong to no team.
+fn archived_team<F: Facts>(facts: &mut F, record: &SyncRecord) -> Result<Option<Team>, F::Error> {
+    use EntityKind as K;
+    let team_id = match record.entity {
+        K::Team => Some(record.id),
+        K::Person | K::Organisation | K::Availability => None,
+        _ => record.uuid_field("team_id"),
+    };
+    let Some(team_id) = team_id else {
+        return Ok(None);
+    };
+    Ok(facts.team(team_id)?.filter(|t| t.archived))
+}
+
+/// Whether the change restores an archived team: it takes the archive mark off and changes
+/// nothing else (who may do that is the table's: the coordinator).
+fn restores(before: Option<&SyncRecord>, after: &SyncRecord) -> bool {
+    after.entity == EntityKind::Team
+        && before.is_some()
+        && changed_fields(before, after) == ["archived"]
+        && after.typed::<Team>().is_some_and(|t| !t.archived)
 }
 
 /// Why a change to the agenda of a concluded meeting is refused.
@@ -938,6 +969,11 @@ pub fn may_change(replica: &Replica, me: Uuid, id: Uuid, field: &str) -> bool {
         replica,
         now: DateTime::<Utc>::MIN_UTC,
     };
+    // An archived team's records are read-only, but for restoring the team itself.
+    let Ok(archived) = archived_team(&mut facts, &record);
+    if archived.is_some() && !(record.entity == EntityKind::Team && field == "archived") {
+        return false;
+    }
     let Ok(mine) = relations(&mut facts, me, &record, Operation::Change);
     mine.with(Relation::Anyone, true)
         .any_of(who_may(record.entity, Operation::Change, field))

@@ -103,10 +103,14 @@ test('a team is archived by its coordinator after a question, listed apart, and 
   assert.equal(await page.getByTestId('team-list').getByRole('link', { name: 'Ash MDT', exact: true }).count(), 0);
   await page.screenshot({ path: screenshotPath('archived-team.png'), fullPage: true });
 
-  // Restored from the archived list.
+  // Restored from the archived list. Until then the team is read-only: its details have no
+  // save button, only the restore.
   await page.getByTestId('archived-teams').getByRole('link', { name: 'Ash MDT', exact: true }).click();
   await page.getByTestId('archived').waitFor();
+  await page.getByText('Nothing in it can be added or changed until its coordinator restores it').waitFor();
   await openTeamPage(page, 'Team details');
+  await page.getByRole('button', { name: 'Restore this team' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Save team' }).count(), 0);
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Restore this team' }).click();
   await page.getByRole('button', { name: 'Archive this team' }).waitFor();

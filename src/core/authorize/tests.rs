@@ -79,6 +79,11 @@ mod on_the_device {
     }
 
     fn replica() -> Replica {
+        replica_with(false)
+    }
+
+    /// The test team (archived or not) and its meeting, as a device holds them.
+    fn replica_with(archived: bool) -> Replica {
         let team = Team {
             name: "Riverside MDT".into(),
             coordinator_id: PAT,
@@ -90,7 +95,7 @@ mod on_the_device {
             video_link: None,
             agenda_cutoff_hours: 48,
             brief_cutoff_hours: 24,
-            archived: false,
+            archived,
             observers_see_measures: false,
             email_people_without_accounts: false,
         };
@@ -296,5 +301,171 @@ mod on_the_device {
         };
         assert!(summer.is_on_its_day(Utc.with_ymd_and_hms(2027, 7, 5, 23, 30, 0).unwrap()));
         assert!(!summer.is_on_its_day(Utc.with_ymd_and_hms(2027, 7, 5, 22, 30, 0).unwrap()));
+    }
+
+    /// A record of `kind` that names the test team and meeting and has `me` in every field
+    /// that can make someone its subject; for a team, the team as the replica holds it.
+    fn naming(replica: &Replica, kind: EntityKind, id: Uuid, me: Uuid) -> SyncRecord {
+        if kind == EntityKind::Team {
+            return shown(replica, TEAM).unwrap();
+        }
+        let mut fields = serde_json::Map::new();
+        for field in kind.field_names() {
+            let value = match *field {
+                "team_id" => json!(TEAM),
+                "meeting_id" => json!(MEETING),
+                "person_id"
+                | "owner_id"
+                | "by"
+                | "author_id"
+                | "lead_professional_id"
+                | "requested_by" => json!(me),
+                _ => continue,
+            };
+            fields.insert((*field).to_owned(), value);
+        }
+        SyncRecord {
+            entity: kind,
+            id,
+            version: 1,
+            updated_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
+            updated_by: "Pat Coordinator".into(),
+            deleted: false,
+            fields,
+            field_stamps: Default::default(),
+            conflicts: vec![],
+        }
+    }
+
+    /// Every kind × operation × field × person: whatever the rules allow on a live team is
+    /// refused, in the same words, once the team is archived (but for restoring it), and
+    /// records of no team (the directory, availability) are not affected.
+    #[test]
+    fn nothing_of_an_archived_team_is_added_changed_or_removed() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+        let (live, archived) = (replica_with(false), replica_with(true));
+        let mut allowed_and_refused = 0;
+        for kind in EntityKind::ALL {
+            let team_scoped = !matches!(
+                kind,
+                EntityKind::Person | EntityKind::Organisation | EntityKind::Availability
+            );
+            for me in [PAT, SOL, OLU] {
+                let id = if kind == EntityKind::Team {
+                    TEAM
+                } else {
+                    Uuid::from_u128(50)
+                };
+                // (before, after) on each replica.
+                let mut cases: Vec<(
+                    Option<SyncRecord>,
+                    SyncRecord,
+                    Option<SyncRecord>,
+                    SyncRecord,
+                )> = Vec::new();
+                let (l, a) = (naming(&live, kind, id, me), naming(&archived, kind, id, me));
+                if kind != EntityKind::Team {
+                    cases.push((None, l.clone(), None, a.clone()));
+                }
+                let (mut ld, mut ad) = (l.clone(), a.clone());
+                ld.deleted = true;
+                ad.deleted = true;
+                cases.push((Some(l.clone()), ld, Some(a.clone()), ad));
+                for field in kind.field_names() {
+                    if kind == EntityKind::Team && *field == "archived" {
+                        continue;
+                    }
+                    let (mut lc, mut ac) = (l.clone(), a.clone());
+                    lc.fields.insert((*field).to_owned(), json!("changed"));
+                    ac.fields.insert((*field).to_owned(), json!("changed"));
+                    cases.push((Some(l.clone()), lc, Some(a.clone()), ac));
+                }
+                for (lb, la, ab, aa) in cases {
+                    let Ok(on_live) = decide(
+                        &mut ReplicaFacts {
+                            replica: &live,
+                            now: at,
+                        },
+                        me,
+                        lb.as_ref(),
+                        &la,
+                    );
+                    let Ok(on_archived) = decide(
+                        &mut ReplicaFacts {
+                            replica: &archived,
+                            now: at,
+                        },
+                        me,
+                        ab.as_ref(),
+                        &aa,
+                    );
+                    let what = format!("{kind:?} {:?} by {me}", Operation::of(lb.as_ref(), &la));
+                    if !team_scoped {
+                        assert_eq!(on_live, on_archived, "{what}");
+                    } else if on_live.is_ok() {
+                        assert_eq!(on_archived, Err(Refusal(ARCHIVED.into())), "{what}");
+                        allowed_and_refused += 1;
+                    } else {
+                        assert!(on_archived.is_err(), "{what}");
+                    }
+                }
+            }
+        }
+        // The matrix is not vacuous: many changes the rules allow were tried.
+        assert!(allowed_and_refused > 50, "{allowed_and_refused}");
+    }
+
+    /// The coordinator restores an archived team (the archive mark alone); a member may not,
+    /// and a restore that also renames it is refused; the device shows only that control.
+    #[test]
+    fn only_the_coordinator_restores_an_archived_team_and_the_device_hides_other_controls() {
+        let mut r = replica_with(true);
+        let renamed = stage(
+            &mut r,
+            PAT,
+            TEAM,
+            EntityKind::Team,
+            json!({"archived": false, "name": "Riverside MDT (new)"}),
+        );
+        assert_eq!(renamed.unwrap_err().0, ARCHIVED);
+        let by_member = stage(
+            &mut r,
+            SOL,
+            TEAM,
+            EntityKind::Team,
+            json!({"archived": false}),
+        );
+        assert!(by_member.is_err());
+        assert!(r.outbox.is_empty());
+        let meeting = stage(
+            &mut r,
+            PAT,
+            Uuid::from_u128(60),
+            EntityKind::Meeting,
+            serde_json::Value::Object(the_meeting(MeetingStatus::Planned).to_fields()),
+        );
+        assert_eq!(meeting.unwrap_err().0, ARCHIVED);
+        assert!(may_change(&r, PAT, TEAM, "archived"));
+        assert!(!may_change(&r, PAT, TEAM, "name"));
+        assert!(!may_change(&r, PAT, MEETING, "place"));
+        assert!(!may_change(&r, SOL, TEAM, "archived"));
+        assert!(stage(
+            &mut r,
+            PAT,
+            TEAM,
+            EntityKind::Team,
+            json!({"archived": false})
+        )
+        .is_ok());
+        assert_eq!(r.outbox.len(), 1);
+        // Restored, its records take changes again.
+        assert!(stage(
+            &mut r,
+            SOL,
+            MEETING,
+            EntityKind::Meeting,
+            json!({"place": "Room 4"})
+        )
+        .is_ok());
     }
 }

@@ -68,7 +68,7 @@ pub fn TeamHeader(team_id: Uuid, current: Page) -> impl IntoView {
         })}
         {move || team.with(|t| t.as_ref().is_some_and(|t| t.archived)).then(|| view! {
             <div class="nhsuk-warning-callout" data-testid="archived"><h2 class="nhsuk-warning-callout__label">"Archived"</h2>
-            <p>"This team is archived: it is kept, with its meetings, patients and history, but is not on anyone's list of teams."</p></div>
+            <p>"This team is archived: it is kept, with its meetings, patients and history, but is not on anyone's list of teams. Nothing in it can be added or changed until its coordinator restores it."</p></div>
         })}
     }
 }

@@ -321,11 +321,12 @@ pub fn teams_coordinated_by(replica: &Replica, person: Uuid) -> Vec<Uuid> {
 }
 
 /// Whether `person` may change the team's records: its coordinator and members may, observers
-/// read only. True while the team is not on the device yet (a team being created).
+/// read only, and nobody while the team is archived (core::authorize::ARCHIVED). True while
+/// the team is not on the device yet (a team being created).
 pub fn team_writable(replica: &Replica, team_id: Uuid, person: Uuid) -> bool {
     replica
         .entity::<Team>(team_id)
-        .is_none_or(|t| t.includes(person))
+        .is_none_or(|t| t.includes(person) && !t.archived)
 }
 
 /// The team's coordinator and members as the slot finder takes them: each with their role and

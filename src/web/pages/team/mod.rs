@@ -104,6 +104,8 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
     // The team's details are its coordinator's (core::authorize); a new team is the creator's.
     let may_change = Signal::derive(move || is_new || sync.may_change(me.person_id, id, "name"));
     let archived = Signal::derive(move || sync.entity::<Team>(id).is_some_and(|t| t.archived));
+    // An archived team takes only its coordinator restoring it (core::authorize::ARCHIVED).
+    let may_archive = Signal::derive(move || sync.may_change(me.person_id, id, "archived"));
     let name = RwSignal::new(String::new());
     let coordinator = RwSignal::new(me.person_id);
     let members = RwSignal::new(BTreeSet::<Uuid>::new());
@@ -455,7 +457,7 @@ fn TeamForm(id: Uuid, is_new: bool) -> impl IntoView {
                 </Show>
                 </fieldset>
             </form>
-            {move || (!is_new && may_change.get()).then(|| if archived.get() {
+            {move || (!is_new && may_archive.get()).then(|| if archived.get() {
                 view! { <button type="button" class="nhsuk-button nhsuk-button--secondary" on:click=move |_| set_archived(false)>"Restore this team"</button> }.into_any()
             } else {
                 view! { <button type="button" class="nhsuk-button nhsuk-button--warning" on:click=move |_| set_archived(true)>"Archive this team"</button> }.into_any()
