@@ -269,7 +269,7 @@ impl Entity for AgendaItem {
             // to check.
             return Ok(());
         }
-        check::optional_text("title", "the title", &self.title, 200)?;
+        check::optional_line("title", "the title", &self.title, 200)?;
         check::optional_text("reason", "the reason", &self.reason, 2000)?;
         check::optional_text("question", "the question", &self.question, 2000)?;
         if self.minutes > MAX_ITEM_MINUTES {
@@ -310,7 +310,7 @@ impl Entity for AgendaItem {
                 }
             }
             ItemKind::StandingItem | ItemKind::ActionsReview => {
-                check::required_text("title", "the item's title", &self.title, 200)?;
+                check::required_line("title", "the item's title", &self.title, 200)?;
             }
         }
         if let Some(outcome) = &self.outcome {

@@ -74,7 +74,7 @@ impl Entity for Organisation {
     const FIELDS: &'static [&'static str] = &["name", "kind"];
 
     fn validate(&self) -> Result<(), ValidationError> {
-        check::required_text("name", "the organisation's name", &self.name, 200)
+        check::required_line("name", "the organisation's name", &self.name, 200)
     }
 }
 
@@ -207,7 +207,7 @@ impl Entity for Person {
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
-        check::required_text("name", "the person's full name", &self.name, 200)?;
+        check::required_line("name", "the person's full name", &self.name, 200)?;
         check::date_in_window(
             "last_confirmed",
             "the date the details were confirmed",

@@ -118,6 +118,15 @@ impl Links {
     }
 }
 
+/// `text` on one line: every run of whitespace (line breaks included: `\n`, `\r`, NEL, the
+/// Unicode line and paragraph separators) becomes one space. Names and places go into subjects
+/// and bodies through this, so a stored value can never start a line of its own that imitates
+/// the message's text or links (validation refuses line breaks in them; this also covers
+/// values stored before it did).
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Where the footer starts (the usual signature separator).
 const FOOTER_START: &str = "\n\n--\n";
 
@@ -224,6 +233,8 @@ pub fn invitation(
     changed: bool,
     links: &Links,
 ) -> Message {
+    let team = &one_line(team);
+    let place = &one_line(place);
     let when = format!(
         "{}–{}",
         uk_time::format_uk(starts_at),
@@ -260,6 +271,8 @@ pub fn series_invitation(
     changed: bool,
     links: &Links,
 ) -> Message {
+    let team = &one_line(team);
+    let place = &one_line(place);
     let subject = if changed {
         format!("Changed: {team} meetings, {repeats}")
     } else {
@@ -281,6 +294,7 @@ pub fn series_invitation(
 
 /// A whole series called off.
 pub fn series_cancellation(team: &str, repeats: &str, team_path: &str, links: &Links) -> Message {
+    let team = &one_line(team);
     message(
         MessageKind::Cancellation,
         team,
@@ -300,6 +314,7 @@ pub fn cancellation(
     team_path: &str,
     links: &Links,
 ) -> Message {
+    let team = &one_line(team);
     let when = uk_time::format_uk(starts_at);
     message(
         MessageKind::Cancellation,
@@ -323,6 +338,7 @@ pub fn brief_reminder(
     meeting_path: &str,
     links: &Links,
 ) -> Message {
+    let team = &one_line(team);
     let briefs = if count == 1 {
         "1 brief".to_string()
     } else {
@@ -349,6 +365,7 @@ pub fn brief_reminder(
 /// The weekly list of the person's actions: how many are overdue and due this week (no action's
 /// text, which may describe a patient).
 pub fn actions_digest(team: &str, overdue: usize, due_this_week: usize, links: &Links) -> Message {
+    let team = &one_line(team);
     let count = |n: usize, what: &str| match n {
         0 => format!("no {what}s"),
         1 => format!("1 {what}"),
@@ -398,6 +415,8 @@ pub fn chase(
     path: &str,
     links: &Links,
 ) -> Message {
+    let team = &one_line(team);
+    let coordinator = &one_line(coordinator);
     let (subject, ask) = match (what, brief) {
         (Chased::Brief, Some(due)) => (
             format!("{coordinator} asks for your brief ({team})"),
@@ -432,6 +451,7 @@ pub fn quorum_lost(
     meeting_path: &str,
     links: &Links,
 ) -> Message {
+    let team = &one_line(team);
     let when = uk_time::format_uk(meeting_starts_at);
     message(
         MessageKind::QuorumLost,

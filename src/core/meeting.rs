@@ -115,7 +115,7 @@ impl Entity for Meeting {
                 format!("A meeting can last at most {MAX_MEETING_HOURS} hours"),
             ));
         }
-        check::optional_text("place", "the place", &self.place, 300)?;
+        check::optional_line("place", "the place", &self.place, 300)?;
         if let Some(link) = self.video_link.as_deref().filter(|l| !l.is_empty()) {
             check::https_link("video_link", link)?;
         }

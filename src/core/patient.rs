@@ -135,7 +135,7 @@ impl Entity for Patient {
                 "Store the NHS number as 10 digits without spaces",
             ));
         }
-        check::required_text("name", "the patient's full name", &self.name, 200)?;
+        check::required_line("name", "the patient's full name", &self.name, 200)?;
         if !(check::EARLIEST_BIRTH_DATE..=check::LATEST_DATE).contains(&self.date_of_birth) {
             return Err(ValidationError::field(
                 "date_of_birth",

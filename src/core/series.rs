@@ -227,7 +227,7 @@ impl Series {
                 "A meeting lasts between 15 and 480 minutes",
             ));
         }
-        check::optional_text("place", "the place", &self.place, 300)?;
+        check::optional_line("place", "the place", &self.place, 300)?;
         if let Some(link) = self.video_link.as_deref().filter(|l| !l.is_empty()) {
             check::https_link("video_link", link)?;
         }

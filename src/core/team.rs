@@ -160,7 +160,7 @@ impl Entity for Team {
     ];
 
     fn validate(&self) -> Result<(), ValidationError> {
-        check::required_text("name", "the team's name", &self.name, 200)?;
+        check::required_line("name", "the team's name", &self.name, 200)?;
         check::people_list("member_ids", &self.member_ids)?;
         check::people_list("observer_ids", &self.observer_ids)?;
         for (field, value) in [
@@ -174,7 +174,7 @@ impl Entity for Team {
                 ));
             }
         }
-        check::optional_text("place", "the place", &self.place, 300)?;
+        check::optional_line("place", "the place", &self.place, 300)?;
         if !MEETING_MINUTES_RANGE.contains(&self.default_minutes) {
             return Err(ValidationError::field(
                 "default_minutes",

@@ -158,6 +158,49 @@ pub fn optional_text(
     Ok(())
 }
 
+/// Whether `c` breaks a line somewhere text is shown or sent: the ASCII line breaks, NEL and the
+/// Unicode line and paragraph separators.
+fn breaks_line(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// A required name or place: [`required_text`] on one line. Names and places go into email
+/// subjects and bodies, where a line break could start a line that imitates the message's own
+/// text or links.
+pub fn required_line(
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<(), ValidationError> {
+    one_line(field, label, value)?;
+    required_text(field, label, value, max)
+}
+
+/// An optional name or place: [`optional_text`] on one line (see [`required_line`]).
+pub fn optional_line(
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<(), ValidationError> {
+    one_line(field, label, value)?;
+    optional_text(field, label, value, max)
+}
+
+fn one_line(field: &str, label: &str, value: &str) -> Result<(), ValidationError> {
+    if value.chars().any(breaks_line) {
+        return Err(ValidationError::field(
+            field,
+            format!("{} must be on one line", capitalise(label)),
+        ));
+    }
+    Ok(())
+}
+
 /// An email address in the shape `name@domain.tld` (deliverability is not checked).
 pub fn email(field: &str, value: &str) -> Result<(), ValidationError> {
     let bad = || {
@@ -336,6 +379,32 @@ pub fn every_problem<T>(
 #[cfg(test)]
 mod password_tests {
     use super::*;
+
+    #[test]
+    fn names_and_places_are_one_line() {
+        for broken in [
+            "Riverside\nBcc: someone",
+            "Riverside\r\nMDT",
+            "Riverside\rMDT",
+            "Riverside\u{85}MDT",
+            "Riverside\u{2028}MDT",
+            "Riverside\u{2029}MDT",
+            "Riverside\u{0b}MDT",
+        ] {
+            let refused = required_line("name", "the team's name", broken, 200).unwrap_err();
+            assert_eq!(
+                refused.message, "The team's name must be on one line",
+                "{broken:?}"
+            );
+            assert_eq!(refused.field.as_deref(), Some("name"));
+            assert!(optional_line("place", "the place", broken, 300).is_err());
+        }
+        assert!(required_line("name", "the team's name", "Riverside MDT – Tuesdays", 200).is_ok());
+        assert!(optional_line("place", "the place", "", 300).is_ok());
+        assert!(required_line("name", "the team's name", "  ", 200).is_err());
+        // Long text keeps its paragraphs.
+        assert!(optional_text("reason", "the reason", "One.\nTwo.", 2000).is_ok());
+    }
 
     #[test]
     fn passwords_must_be_long_and_not_common() {

@@ -298,3 +298,77 @@ fn a_series_invitation_answers_each_of_its_next_meetings_by_link_before_the_foot
     // No meetings to answer: the message as it was.
     assert_eq!(with_series_answer_links(series.clone(), &[]), series);
 }
+
+/// A name or place stored with line breaks (before validation refused them, or by another way
+/// in) never starts a line of its own in a message: it is folded onto one line in the subject,
+/// the body and the footer, so it cannot imitate a header, the message's words or its links.
+#[test]
+fn names_and_places_with_line_breaks_stay_on_one_line() {
+    let team =
+        "Riverside MDT\nBcc: victim@example.com\r\nhttps://evil.example/sign-in\u{2028}Click here";
+    let place = "Room 2\n\nYour password has expired: https://evil.example";
+    let starts = at(2026, 12, 1, 13, 0);
+    let messages = [
+        invitation(
+            team,
+            starts,
+            at(2026, 12, 1, 14, 30),
+            place,
+            MEETING,
+            false,
+            &links(),
+        ),
+        series_invitation(
+            team,
+            starts,
+            at(2026, 12, 1, 14, 30),
+            "every Tuesday",
+            place,
+            "/teams/x",
+            true,
+            &links(),
+        ),
+        series_cancellation(team, "every Tuesday", "/teams/x", &links()),
+        cancellation(team, starts, "/teams/x", &links()),
+        brief_reminder(team, starts, at(2026, 11, 30, 13, 0), 2, MEETING, &links()),
+        actions_digest(team, 1, 2, &links()),
+        chase(
+            team,
+            "Pat\nCoordinator",
+            Chased::Action,
+            None,
+            "/actions",
+            &links(),
+        ),
+        quorum_lost(team, starts, "a GP", MEETING, &links()),
+    ];
+    for message in &messages {
+        assert!(
+            !message
+                .subject
+                .chars()
+                .any(|c| c.is_control() || c == '\u{2028}'),
+            "{:?}",
+            message.subject
+        );
+        for line in message.body.lines() {
+            assert!(!line.starts_with("Bcc:"), "{line:?}");
+            assert!(!line.starts_with("https://evil"), "{line:?}");
+            assert!(!line.starts_with("Your password"), "{line:?}");
+            assert!(!line.contains('\u{2028}'), "{line:?}");
+        }
+        assert!(
+            message.body.contains(
+                "Riverside MDT Bcc: victim@example.com https://evil.example/sign-in Click here"
+            ),
+            "{}",
+            message.body
+        );
+    }
+    assert!(messages[0]
+        .body
+        .contains("Place: Room 2 Your password has expired: https://evil.example\n"));
+    assert!(messages[6]
+        .body
+        .starts_with("Pat Coordinator, who coordinates"));
+}
