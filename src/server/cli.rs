@@ -91,6 +91,23 @@ pub struct Cli {
         global = true
     )]
     pub mail_check_seconds: u64,
+    /// Seconds a client has to send a request's head, and an idle keep-alive connection is
+    /// kept open (so slow or idle clients cannot hold connections for ever).
+    #[arg(
+        long,
+        env = "MDT_HEADER_READ_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_read_timeout_seconds: u64,
+    /// Connections open at once (default: as many as the process's file limit allows, less
+    /// what the server keeps for itself).
+    #[arg(long, env = "MDT_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one client address (default 256; 0: no limit, the
+    /// default behind a proxy, where the proxy limits them: see the README).
+    #[arg(long, env = "MDT_MAX_CONNECTIONS_PER_ADDRESS", global = true)]
+    pub max_connections_per_address: Option<usize>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -342,12 +359,28 @@ pub fn main() -> anyhow::Result<()> {
                 }),
                 _ => None,
             };
+            let most = crate::server::listen::Limits::most_connections_possible();
+            let per_address = cli
+                .max_connections_per_address
+                .unwrap_or(if cli.behind_proxy {
+                    0
+                } else {
+                    crate::server::listen::Limits::MAX_PER_ADDRESS
+                });
+            let limits = crate::server::listen::Limits {
+                header_read_timeout: std::time::Duration::from_secs(
+                    cli.header_read_timeout_seconds.max(1),
+                ),
+                max_connections: cli.max_connections.unwrap_or(most).clamp(1, most),
+                max_per_address: (per_address > 0).then_some(per_address),
+            };
             serve(
                 store,
                 cli.addr,
                 cli.dist,
                 tls,
                 mail,
+                limits,
                 Config {
                     // Served over HTTPS directly: the cookie is Secure and HSTS is sent.
                     secure_cookies: cli.secure_cookies || https,
@@ -745,6 +778,7 @@ fn serve(
     dist: PathBuf,
     tls: Option<(PathBuf, PathBuf)>,
     mail: Option<MailSettings>,
+    limits: crate::server::listen::Limits,
     config: Config,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
@@ -774,49 +808,30 @@ fn serve(
         if let Some(sender) = sender {
             tokio::spawn(sender.run(shutdown.subscribe()));
         }
-        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-        let Some((cert, key)) = tls else {
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-                format!("cannot listen on {addr} (is another server already using it?)")
-            })?;
-            let local = listener.local_addr()?;
-            println!("MDT app running at http://{local}/  (press Ctrl-C to stop)");
-            axum::serve(listener, service)
-                .with_graceful_shutdown(async move {
-                    stop_signal().await;
-                    tracing::info!("shutting down: finishing requests in flight");
-                    let _ = shutdown.send(true);
-                })
-                .await?;
-            return Ok(());
+        let counters = state.connections.clone();
+        let router = app(state);
+        let acceptor = match &tls {
+            Some((cert, key)) => Some(crate::server::listen::tls_acceptor(cert, key)?),
+            None => None,
         };
-        let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot use the certificate {} with the key {} (both must be PEM files, the key unencrypted)",
-                    cert.display(),
-                    key.display()
-                )
-            })?;
-        let listener = std::net::TcpListener::bind(addr).with_context(|| {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
             format!("cannot listen on {addr} (is another server already using it?)")
         })?;
-        listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
-        let handle = axum_server::Handle::new();
-        let stop = handle.clone();
-        tokio::spawn(async move {
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        tracing::info!(
+            max_connections = limits.max_connections,
+            max_per_address = ?limits.max_per_address,
+            header_read_timeout = ?limits.header_read_timeout,
+            "connection limits"
+        );
+        println!("MDT app running at {scheme}://{local}/  (press Ctrl-C to stop)");
+        crate::server::listen::serve(listener, acceptor, router, limits, counters, async move {
             stop_signal().await;
             tracing::info!("shutting down: finishing requests in flight");
             let _ = shutdown.send(true);
-            stop.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
-        });
-        println!("MDT app running at https://{local}/  (press Ctrl-C to stop)");
-        axum_server::from_tcp_rustls(listener, config)?
-            .handle(handle)
-            .serve(service)
-            .await?;
+        })
+        .await;
         Ok(())
     })
 }

@@ -15,6 +15,7 @@ pub mod directory;
 pub mod email_api;
 pub mod error;
 pub mod exports;
+pub mod listen;
 pub mod live;
 pub mod mail;
 pub mod measures;
@@ -105,6 +106,8 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// What this server has learnt about single sign-on providers (discovery, keys).
     pub sso: Arc<sso::Providers>,
+    /// Connections open and turned away by the accept loop ([`listen`]).
+    pub connections: Arc<listen::Counters>,
 }
 
 impl AppState {
@@ -115,6 +118,7 @@ impl AppState {
             config: Arc::new(config),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
             sso: Arc::new(sso::Providers::default()),
+            connections: Arc::new(listen::Counters::default()),
         }
     }
 }
