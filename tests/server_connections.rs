@@ -140,6 +140,43 @@ async fn sign_in_from(from: IpAddr, to: SocketAddr) -> Option<u16> {
     text.split(' ').nth(1)?.parse().ok()
 }
 
+/// Signs in from `from`: the session cookie (`name=value`).
+async fn session_cookie_from(from: IpAddr, to: SocketAddr) -> String {
+    let mut stream = connect_from(from, to).await.unwrap();
+    let body = format!(r#"{{"email":"{EMAIL}","password":"{PASSWORD}"}}"#);
+    let request = format!(
+        "POST /api/session HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Requested-With: mdt-app\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    common::session_cookie_in(&String::from_utf8_lossy(&answer))
+}
+
+/// Opens a live-update stream from `from` with `cookie` and reads its first event: the open
+/// connection, or `None` when the server turned it away.
+async fn open_stream(from: IpAddr, to: SocketAddr, cookie: &str) -> Option<TcpStream> {
+    let mut stream = connect_from(from, to).await?;
+    let request = format!(
+        "GET /api/sync/events HTTP/1.1\r\nHost: test\r\nConnection: close\r\nCookie: {cookie}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).contains("data: pull") {
+        let n = tokio::time::timeout(HANG_DEADLINE, stream.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    Some(stream)
+}
+
 /// Signs in from `from`, trying again while the server turns the connection away, until it
 /// answers or [`HANG_DEADLINE`] passes: the status and how many tries it took.
 async fn sign_in_eventually(from: IpAddr, to: SocketAddr) -> (u16, usize) {
@@ -216,6 +253,47 @@ async fn fifteen_hundred_idle_connections_leave_sign_in_answered() {
     let waited = all_closed(idle).await;
     eprintln!("1,500 idle connections from 12 addresses closed within {waited:?}");
     assert_eq!(sign_in_from(loopback(2), server.addr).await, Some(200));
+}
+
+/// 1,500 live-update streams of one account, from twelve addresses: the account keeps its
+/// newest eight and the server closes the rest, so they never fill its connections, and a
+/// sign-in is still answered. On the code before issue 30, 1,100 streams of one account
+/// stopped the server accepting anyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifteen_hundred_streams_of_one_account_keep_eight_and_sign_in_answered() {
+    raise_own_file_limit();
+    let server = start(&[]);
+    let cookie = session_cookie_from(loopback(2), server.addr).await;
+    let mut opened = Vec::new();
+    let mut turned_away = 0;
+    for i in 0..1500u32 {
+        match open_stream(loopback(1 + (i % 12) as u8), server.addr, &cookie).await {
+            Some(stream) => opened.push(stream),
+            None => turned_away += 1,
+        }
+    }
+    let (status, tries) = sign_in_eventually(loopback(100), server.addr).await;
+    assert_eq!(status, 200);
+    // The streams still open: those that neither end nor close within a moment.
+    let still_open =
+        futures_util::future::join_all(opened.into_iter().map(|mut stream| async move {
+            let mut rest = Vec::new();
+            tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut rest))
+                .await
+                .is_err()
+        }))
+        .await
+        .into_iter()
+        .filter(|open| *open)
+        .count();
+    eprintln!(
+        "1,500 streams of one account: {still_open} still open, {turned_away} turned away, a sign-in answered after {tries} tries"
+    );
+    assert!(
+        still_open <= mdt::server::live::MAX_STREAMS_PER_ACCOUNT,
+        "{still_open} streams of one account still open"
+    );
+    assert!(still_open >= 1, "the newest streams stay open");
 }
 
 /// A request head sent a byte at a time, slower than the timeout allows, is cut off: the

@@ -43,6 +43,19 @@ impl Events {
         }
     }
 
+    /// Whether the server ends the stream within `limit` (events and comments read on the
+    /// way are dropped).
+    async fn ends_within(&mut self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                Err(_) => return false,
+                Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
     /// The next event (comments skipped), or `None` if none comes within `limit`.
     async fn next(&mut self, limit: Duration) -> Option<String> {
         let deadline = tokio::time::Instant::now() + limit;
@@ -64,11 +77,17 @@ impl Events {
     }
 }
 
-const SOON: Duration = Duration::from_secs(1);
+/// How long a test waits for news before calling it lost: far above the milliseconds it takes
+/// (a hang detector, not a stopwatch; the figures are in BENCHMARKS.md).
+const SOON: Duration = Duration::from_secs(10);
+/// How long a test listens to show that nothing comes.
 const QUIET: Duration = Duration::from_millis(600);
+/// Streams re-check their session this often whatever the news (live.rs `SESSION_CHECK`): a
+/// stream that ends sooner ended on the news of its session.
+const SESSION_CHECK: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_tells_the_teams_devices_to_pull_within_a_second_and_nobody_else() {
+async fn a_push_tells_the_teams_devices_to_pull_at_once_and_nobody_else() {
     let h = Harness::new();
     let mut pat = h.pat().await;
     let s = setup(&h, &mut pat).await;
@@ -153,8 +172,126 @@ async fn a_push_to_one_server_reaches_devices_on_another_server_of_the_region() 
     .await;
     assert!(
         on_other.next(SOON).await.is_some(),
-        "the other server heard of the push within a second"
+        "the other server heard of the push"
     );
+}
+
+/// Signing out, a password change and disabling the account end the account's live-update
+/// streams at once (long before the streams' own minute-by-minute check), on this server and,
+/// on PostgreSQL, on every other server of the region; other sessions' streams go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_a_new_password_and_disabling_end_streams_at_once() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let sol_email = "sol.worker@example.gov.uk";
+    let first = h.sign_in(sol_email, s.sol).await;
+    let second = h.sign_in(sol_email, s.sol).await;
+    let mut first_events = Events::open(&h.app, &first.cookie).await;
+    let mut second_events = Events::open(&h.app, &second.cookie).await;
+    assert!(first_events.next(SOON).await.is_some());
+    assert!(second_events.next(SOON).await.is_some());
+    let region = h.store.engine() == Engine::Postgres;
+    let other = app(AppState::new(h.place.open(), Config::default()));
+    let mut on_other = Events::open(&other, &first.cookie).await;
+    assert!(on_other.next(SOON).await.is_some());
+
+    let started = std::time::Instant::now();
+    let (status, _, _) = h
+        .send(
+            axum::http::Request::builder()
+                .method("DELETE")
+                .uri("/api/session")
+                .header("cookie", &first.cookie)
+                .header("x-requested-with", "mdt-app")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    assert!(
+        first_events.ends_within(SOON).await,
+        "signed out: the stream ends"
+    );
+    if region {
+        assert!(
+            on_other.ends_within(SOON).await,
+            "signed out on one server: the stream on another ends"
+        );
+    }
+    assert!(started.elapsed() < SESSION_CHECK);
+    assert!(
+        !second_events.ends_within(QUIET).await,
+        "another session goes on"
+    );
+
+    // A new password ends every session of the account, and so their streams.
+    let started = std::time::Instant::now();
+    let hash = mdt::server::auth::hash_password("another-long-synthetic-pass").unwrap();
+    assert!(h
+        .store
+        .write_blocking(|db| mdt::server::store::set_password_hash(db, sol_email, &hash))
+        .unwrap());
+    assert!(
+        second_events.ends_within(SOON).await,
+        "a new password: the stream ends"
+    );
+    assert!(started.elapsed() < SESSION_CHECK);
+
+    // Disabling the account ends its streams too.
+    h.store
+        .write_blocking(|db| {
+            mdt::server::store::set_password_hash(
+                db,
+                sol_email,
+                &mdt::server::auth::hash_password(PASSWORD).unwrap(),
+            )
+        })
+        .unwrap();
+    let third = h.sign_in(sol_email, s.sol).await;
+    let mut third_events = Events::open(&h.app, &third.cookie).await;
+    assert!(third_events.next(SOON).await.is_some());
+    let started = std::time::Instant::now();
+    assert!(h
+        .store
+        .write_blocking(|db| mdt::server::store::set_disabled(db, sol_email, true))
+        .unwrap());
+    assert!(
+        third_events.ends_within(SOON).await,
+        "disabled: the stream ends"
+    );
+    assert!(started.elapsed() < SESSION_CHECK);
+}
+
+/// One account holds at most eight streams: opening a ninth and more closes the oldest, so
+/// one account (or a stolen cookie) cannot hold the server's connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_holds_at_most_eight_streams_and_the_oldest_close() {
+    let h = Harness::new();
+    let mut pat = h.pat().await;
+    let s = setup(&h, &mut pat).await;
+    let sol = h.sign_in("sol.worker@example.gov.uk", s.sol).await;
+    let most = mdt::server::live::MAX_STREAMS_PER_ACCOUNT;
+    let mut streams = Vec::new();
+    for _ in 0..most + 4 {
+        let mut events = Events::open(&h.app, &sol.cookie).await;
+        assert!(events.next(SOON).await.is_some());
+        streams.push(events);
+    }
+    for (i, events) in streams.iter_mut().enumerate() {
+        if i < 4 {
+            assert!(
+                events.ends_within(SOON).await,
+                "stream {i} (among the oldest) ends"
+            );
+        } else {
+            assert!(!events.ends_within(QUIET).await, "stream {i} goes on");
+        }
+    }
+    // Pat's streams are not Sol's: Pat opens as many as Pat may.
+    let mut pats = Events::open(&h.app, &pat.cookie).await;
+    assert!(pats.next(SOON).await.is_some());
+    assert!(!streams[most + 3].ends_within(QUIET).await);
 }
 
 #[tokio::test]

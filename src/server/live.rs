@@ -28,17 +28,118 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/sync/events", get(events))
 }
 
-/// How often a stream checks that its session is still live (a signed-out or disabled
-/// account stops hearing news within this time).
+/// How often a stream checks that its session is still live, whatever the news: a backstop,
+/// since a session ended anywhere in the region ends its streams at once
+/// ([`Store::session_news`]).
 const SESSION_CHECK: Duration = Duration::from_secs(60);
 
 /// A comment line sent this often keeps proxies from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// Live-update streams one account may hold open (its browsers and devices); opening one more
+/// closes its oldest, so one account cannot hold the server's connections (issue 30).
+pub const MAX_STREAMS_PER_ACCOUNT: usize = 8;
+
+/// The open live-update streams of every account on this server, oldest first, each with the
+/// way to close it.
+#[derive(Default)]
+pub struct Streams {
+    open: std::sync::Mutex<StreamTable>,
+}
+
+#[derive(Default)]
+struct StreamTable {
+    next_id: u64,
+    by_account: std::collections::HashMap<
+        Uuid,
+        std::collections::VecDeque<(u64, tokio::sync::oneshot::Sender<()>)>,
+    >,
+    count: usize,
+    closed_for_room: u64,
+}
+
+/// A stream's place in [`Streams`], given up when the stream ends.
+struct StreamPlace {
+    streams: std::sync::Arc<Streams>,
+    account: Uuid,
+    id: u64,
+}
+
+impl Streams {
+    /// Registers a new stream of `account`, closing its oldest when it already holds
+    /// [`MAX_STREAMS_PER_ACCOUNT`]: the stream's place, and what tells it to close.
+    fn open(
+        self: &std::sync::Arc<Self>,
+        account: Uuid,
+    ) -> (StreamPlace, tokio::sync::oneshot::Receiver<()>) {
+        let (close, closed) = tokio::sync::oneshot::channel();
+        let mut table = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        table.next_id += 1;
+        let id = table.next_id;
+        let mut evicted = 0;
+        let streams = table.by_account.entry(account).or_default();
+        while streams.len() >= MAX_STREAMS_PER_ACCOUNT {
+            if let Some((_, oldest)) = streams.pop_front() {
+                let _ = oldest.send(());
+                evicted += 1;
+            }
+        }
+        streams.push_back((id, close));
+        table.count = table.count + 1 - evicted;
+        table.closed_for_room += evicted as u64;
+        (
+            StreamPlace {
+                streams: self.clone(),
+                account,
+                id,
+            },
+            closed,
+        )
+    }
+
+    /// Streams open now on this server.
+    pub fn open_now(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).count
+    }
+
+    /// Streams closed because their account opened more than [`MAX_STREAMS_PER_ACCOUNT`].
+    pub fn closed_for_room(&self) -> u64 {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .closed_for_room
+    }
+}
+
+impl Drop for StreamPlace {
+    fn drop(&mut self) {
+        let mut table = self.streams.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut removed = false;
+        if let Some(streams) = table.by_account.get_mut(&self.account) {
+            if let Some(at) = streams.iter().position(|(id, _)| *id == self.id) {
+                streams.remove(at);
+                removed = true;
+            }
+            if streams.is_empty() {
+                table.by_account.remove(&self.account);
+            }
+        }
+        if removed {
+            table.count -= 1;
+        }
+    }
+}
+
 /// What one open stream knows.
 struct Listener {
     store: Store,
     news: tokio::sync::broadcast::Receiver<Changed>,
+    /// Sessions ended or changed anywhere in the region.
+    sessions: tokio::sync::broadcast::Receiver<Option<String>>,
+    /// Fires when the account opened more streams than it may hold and this is the oldest.
+    evicted: tokio::sync::oneshot::Receiver<()>,
+    /// Held while the stream is open.
+    _place: StreamPlace,
     shutdown: tokio::sync::watch::Receiver<bool>,
     person: Uuid,
     token_hash: String,
@@ -79,25 +180,40 @@ impl Listener {
                     Err(RecvError::Closed) => return Next::End,
                 },
                 _ = self.shutdown.changed() => return Next::End,
-                _ = check.tick() => {
-                    let hash = self.token_hash.clone();
-                    let live = self
-                        .store
-                        .read(move |db| store::find_session(db, &hash))
-                        .await;
-                    match live {
-                        Ok(Some(_)) => {
-                            if let Ok(teams) = self.teams_now().await {
-                                self.teams = teams;
-                            }
+                _ = &mut self.evicted => return Next::End,
+                ended = self.sessions.recv() => match ended {
+                    Ok(Some(hash)) if hash == self.token_hash => return Next::End,
+                    Ok(Some(_)) => {}
+                    // Any session may have ended (an account disabled, a password changed),
+                    // or news was missed: look this one up now.
+                    Ok(None) | Err(RecvError::Lagged(_)) => {
+                        if !self.session_live().await {
+                            return Next::End;
                         }
-                        Ok(None) => return Next::End,
-                        // The database is away: keep the stream; polls carry on meanwhile.
-                        Err(_) => {}
+                    }
+                    Err(RecvError::Closed) => return Next::End,
+                },
+                _ = check.tick() => {
+                    if !self.session_live().await {
+                        return Next::End;
+                    }
+                    if let Ok(teams) = self.teams_now().await {
+                        self.teams = teams;
                     }
                 }
             }
         }
+    }
+
+    /// Whether the stream's session is still live (true while the database is away: polls
+    /// carry on meanwhile, and the next check decides).
+    async fn session_live(&self) -> bool {
+        let hash = self.token_hash.clone();
+        let live = self
+            .store
+            .read(move |db| store::find_session(db, &hash))
+            .await;
+        !matches!(live, Ok(None))
     }
 
     async fn teams_now(&self) -> Result<HashSet<Uuid>, Error> {
@@ -110,13 +226,18 @@ async fn events(State(state): State<AppState>, session: Session) -> Result<Respo
     let person = session.actor.person_id;
     // Subscribed before the teams are read, so nothing committed in between is missed.
     let news = state.store.subscribe();
+    let sessions = state.store.session_news();
     let teams = state
         .store
         .read(move |db| store::teams_of(db, person))
         .await?;
+    let (place, evicted) = state.streams.open(session.actor.user_id);
     let listener = Listener {
         store: state.store.clone(),
         news,
+        sessions,
+        evicted,
+        _place: place,
         shutdown: state.shutdown.subscribe(),
         person,
         token_hash: session.token_hash().to_owned(),

@@ -108,6 +108,8 @@ pub struct AppState {
     pub sso: Arc<sso::Providers>,
     /// Connections open and turned away by the accept loop ([`listen`]).
     pub connections: Arc<listen::Counters>,
+    /// The live-update streams open on this server, by account ([`live::Streams`]).
+    pub streams: Arc<live::Streams>,
 }
 
 impl AppState {
@@ -119,6 +121,7 @@ impl AppState {
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
             sso: Arc::new(sso::Providers::default()),
             connections: Arc::new(listen::Counters::default()),
+            streams: Arc::new(live::Streams::default()),
         }
     }
 }

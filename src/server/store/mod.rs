@@ -72,6 +72,9 @@ struct Inner {
     backend: Backend,
     /// News of committed pushes, for this server's live-update streams.
     feed: tokio::sync::broadcast::Sender<Changed>,
+    /// News of sessions ended or changed (a token hash; `None`: any of an account's), on this
+    /// server or any other of the region, so live-update streams end at once.
+    session_news: tokio::sync::broadcast::Sender<Option<String>>,
     /// Set when email is on: pushes then write the messages they cause to the outbox.
     mail: std::sync::OnceLock<MailOrigin>,
     /// Stored records decoded by pulls since the store was opened ([`Store::pull_rows_decoded`]).
@@ -126,6 +129,7 @@ impl Store {
             inner: Arc::new(Inner {
                 backend,
                 feed: tokio::sync::broadcast::channel(FEED_CAPACITY).0,
+                session_news: tokio::sync::broadcast::channel(FEED_CAPACITY).0,
                 mail: std::sync::OnceLock::new(),
                 pull_rows_decoded: std::sync::atomic::AtomicU64::new(0),
                 memory: memory::Memory::default(),
@@ -162,6 +166,13 @@ impl Store {
     /// News of every push committed from now on (by any server sharing the database).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Changed> {
         self.inner.feed.subscribe()
+    }
+
+    /// News of every session ended or changed from now on, by any server sharing the database:
+    /// its token hash, or `None` when any session may have (an account disabled, its password
+    /// changed, all its sessions ended). Live-update streams end on it at once.
+    pub fn session_news(&self) -> tokio::sync::broadcast::Receiver<Option<String>> {
+        self.inner.session_news.subscribe()
     }
 
     /// The engine underneath (for logs and the health check).
@@ -223,10 +234,11 @@ impl Store {
         let changed = accounts::take_sessions_changed();
         if out.is_ok() {
             for session in changed {
-                match session {
-                    Some(token_hash) => self.inner.memory.forget_session(&token_hash),
+                match &session {
+                    Some(token_hash) => self.inner.memory.forget_session(token_hash),
                     None => self.inner.memory.forget_sessions(),
                 }
+                let _ = self.inner.session_news.send(session);
             }
         }
         out
@@ -550,8 +562,10 @@ fn listen(config: ::postgres::Config, store: Weak<Inner>, listening: std::sync::
                 Ok(Some((channel, ended))) if channel == sessions_channel => {
                     if ended.is_empty() {
                         inner.memory.forget_sessions();
+                        let _ = inner.session_news.send(None);
                     } else {
                         inner.memory.forget_session(&ended);
+                        let _ = inner.session_news.send(Some(ended));
                     }
                 }
                 Ok(Some((_, payload))) => {
