@@ -151,6 +151,21 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Copies the embedded database of `--data-dir` to a file while the server runs, checks the
+    /// copy (integrity, the audit chain, the change log) and only then puts it in place. For
+    /// PostgreSQL use pg_dump (see the README).
+    Backup {
+        /// The backup file to write (replaced if it exists).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Puts a backup into `--data-dir`, which must hold no database, after checking it; start
+    /// the server on that directory afterwards.
+    Restore {
+        /// The backup file to restore.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 /// Audit trail commands.
@@ -302,6 +317,15 @@ fn read_password() -> anyhow::Result<String> {
     }
 }
 
+/// Backups and restores are of the embedded database; a region's PostgreSQL has its own tools.
+fn ensure_embedded(cli: &Cli, what: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        cli.database_url.is_none(),
+        "`mdt-server {what}` is for the embedded database (--data-dir); for PostgreSQL use pg_dump and continuous archiving (see the README's \"Backups\")"
+    );
+    Ok(())
+}
+
 /// Runs the command line; errors are printed by the binary.
 pub fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -312,6 +336,31 @@ pub fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Backup { to }) => {
+            ensure_embedded(&cli, "backup")?;
+            let facts = store::backup::backup(&cli.data_dir, to)?;
+            println!(
+                "Backed up {} to {}: {facts}.",
+                cli.data_dir.display(),
+                to.display()
+            );
+            return Ok(());
+        }
+        Some(Command::Restore { from }) => {
+            ensure_embedded(&cli, "restore")?;
+            let facts = store::backup::restore(from, &cli.data_dir)?;
+            // Opening brings an older copy's schema up to date and sets the journal mode.
+            Store::open(&cli.data_dir)?;
+            println!(
+                "Restored {} into {}: {facts}. Start the server on that data directory.",
+                from.display(),
+                cli.data_dir.display()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     if let Some(Command::Migrate { from_sqlite, to }) = &cli.command {
         anyhow::ensure!(
             from_sqlite.join("mdt.sqlite3").is_file(),
@@ -579,7 +628,9 @@ pub fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Migrate { .. } => unreachable!("handled before the store is opened"),
+        Command::Migrate { .. } | Command::Backup { .. } | Command::Restore { .. } => {
+            unreachable!("handled before the store is opened")
+        }
         Command::Demo => {
             let summary = demo::load_demo(&store, Utc::now()).map_err(anyhow::Error::from)?;
             if summary.already_loaded {

@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod answer_links;
 pub mod audit_log;
+pub mod backup;
 pub mod changes;
 pub mod db;
 pub mod limits;

@@ -128,6 +128,28 @@ impl Sqlite {
         out
     }
 
+    /// Runs `f` over the SQLite file at `path` opened read-only, outside any store (checking a
+    /// backup copy before it is trusted).
+    pub(super) fn read_file<T>(
+        path: &Path,
+        f: impl FnOnce(&Connection, &dyn Db) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let db = SqliteTx::new(&conn);
+        f(&conn, &db)
+    }
+
+    /// Runs `f` over an open connection of the caller's (a backup reading what it copies).
+    pub(super) fn over_connection<T>(
+        conn: &Connection,
+        f: impl FnOnce(&dyn Db) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        f(&SqliteTx::new(conn))
+    }
+
     /// The writer connection itself, for tests of the schema.
     pub fn with_writer_connection<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
         f(&mut self.writer.lock().unwrap_or_else(|p| p.into_inner()))
