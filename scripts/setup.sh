@@ -94,6 +94,14 @@ ensure_totp_tool() {
   export MDT_AUTH_PYTHON="$AUTH_VENV/bin/python"
 }
 
+# A Prometheus text-format parser that is not the code under test, for the metrics tests:
+# PyPI's prometheus_client (pinned, in a venv of its own), run by tests/metrics/parse.py.
+METRICS_VENV="$ROOT/.tools/metrics-venv"
+ensure_metrics_parser() {
+  ensure_venv "$METRICS_VENV" tests/metrics/requirements.txt "the Prometheus text-format parser of the metrics tests (prometheus_client)"
+  export MDT_METRICS_PYTHON="$METRICS_VENV/bin/python"
+}
+
 # Debian's Chromium and ChromeDriver, for the browser tests (never a downloaded browser).
 ensure_chromium() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

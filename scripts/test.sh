@@ -8,6 +8,7 @@ ensure_region_packages
 ensure_fhir_validator
 ensure_mail_sink
 ensure_totp_tool
+ensure_metrics_parser
 start_test_postgres
 # The region tests (several servers, nginx, PostgreSQL restarts) must run, not skip.
 export MDT_REQUIRE_REGION_TESTS=1

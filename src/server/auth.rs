@@ -364,6 +364,7 @@ pub(crate) async fn record_refusal(
         counts,
     } = refusal;
     let email = email.to_owned();
+    state.metrics.sign_in_refused(reason);
     state
         .store
         .write(move |db| {

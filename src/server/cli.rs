@@ -108,6 +108,11 @@ pub struct Cli {
     /// default behind a proxy, where the proxy limits them: see the README).
     #[arg(long, env = "MDT_MAX_CONNECTIONS_PER_ADDRESS", global = true)]
     pub max_connections_per_address: Option<usize>,
+    /// Serve `GET /metrics` (Prometheus text format) to scrapers that send this token as
+    /// `Authorization: Bearer <token>`; without it there is no `/metrics`. Use a long random
+    /// value (`openssl rand -hex 32`), kept like a password.
+    #[arg(long, env = "MDT_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -438,6 +443,7 @@ pub fn main() -> anyhow::Result<()> {
                     behind_proxy: cli.behind_proxy,
                     server_name: cli.server_name,
                     public_url: cli.public_url,
+                    metrics_token: cli.metrics_token.filter(|t| !t.trim().is_empty()),
                 },
             )
         }

@@ -19,6 +19,7 @@ pub mod listen;
 pub mod live;
 pub mod mail;
 pub mod measures;
+pub mod metrics;
 pub mod second_factor;
 pub mod sso;
 pub mod static_files;
@@ -81,6 +82,9 @@ pub struct Config {
     /// The app's address as people reach it (`https://mdt.practice.nhs.uk`): links in emails,
     /// and where single sign-on providers send people back (`{public_url}/api/sso/callback`).
     pub public_url: Option<String>,
+    /// The bearer token a scraper must send for `GET /metrics`; without one there is no
+    /// `/metrics` ([`metrics`]).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             behind_proxy: false,
             server_name: None,
             public_url: None,
+            metrics_token: None,
         }
     }
 }
@@ -110,12 +115,15 @@ pub struct AppState {
     pub connections: Arc<listen::Counters>,
     /// The live-update streams open on this server, by account ([`live::Streams`]).
     pub streams: Arc<live::Streams>,
+    /// What `GET /metrics` reports ([`metrics`]).
+    pub metrics: metrics::Shared,
 }
 
 impl AppState {
     /// State over an opened store.
     pub fn new(store: Store, config: Config) -> Self {
         Self {
+            metrics: Arc::new(metrics::Metrics::new(&store)),
             store,
             config: Arc::new(config),
             shutdown: Arc::new(tokio::sync::watch::channel(false).0),
@@ -160,12 +168,17 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(api)
         .merge(answers::router())
-        .route("/healthz", axum::routing::get(health));
+        .route("/healthz", axum::routing::get(health))
+        .route("/metrics", axum::routing::get(metrics::scrape));
     let router = match &state.config.dist_dir {
         Some(dist) => router.merge(static_files::router(dist)),
         None => router.fallback(|| async { Html(NOT_BUILT_PAGE) }),
     };
     router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -829,6 +829,7 @@ async fn refuse(
         address: address.map(|a| a.to_string()),
     };
     let counts = refused.refusal != Refusal::TooManyAttempts;
+    state.metrics.sign_in_refused(refused.refusal.code());
     state
         .store
         .write(move |db| {

@@ -82,10 +82,56 @@ struct Inner {
     pull_rows_decoded: std::sync::atomic::AtomicU64,
     /// What this server knows without asking the database (PostgreSQL, while listening).
     memory: memory::Memory,
+    /// How the store is doing, for the metrics ([`Store::stats`]).
+    stats: Stats,
     /// Requests wait for a database connection in the order they came (PostgreSQL): the
     /// pool itself hands a freed connection to whichever waiting thread wakes first, so under
     /// load a few requests waited far longer than the rest.
     queue: tokio::sync::Semaphore,
+}
+
+/// How the store is doing, counted as it works: read by the server's metrics
+/// (`GET /metrics`), which register these very counters (they share their values when cloned).
+#[derive(Clone, Debug)]
+pub struct Stats {
+    /// Seconds requests waited for a turn at the database (PostgreSQL's pool; SQLite's single
+    /// writer).
+    pub waits: prometheus_client::metrics::histogram::Histogram,
+    /// Requests that waited longer than the store allows and were answered 503.
+    pub wait_timeouts: prometheus_client::metrics::counter::Counter,
+    /// Changes pushed, by result: `applied`, `rejected`, `conflict`.
+    pub pushed: prometheus_client::metrics::family::Family<
+        Vec<(String, String)>,
+        prometheus_client::metrics::counter::Counter,
+    >,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            // 1 ms to about 16 s.
+            waits: prometheus_client::metrics::histogram::Histogram::new(
+                prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 15),
+            ),
+            wait_timeouts: Default::default(),
+            pushed: Default::default(),
+        }
+    }
+}
+
+impl Stats {
+    fn count_results(&self, results: &[MutationResult]) {
+        for result in results {
+            let label = match result {
+                MutationResult::Applied { .. } => "applied",
+                MutationResult::Rejected { .. } => "rejected",
+                MutationResult::Conflict { .. } => "conflict",
+            };
+            self.pushed
+                .get_or_create(&vec![("result".to_owned(), label.to_owned())])
+                .inc();
+        }
+    }
 }
 
 /// How long opening a PostgreSQL store waits for its change listener to be in place.
@@ -135,8 +181,14 @@ impl Store {
                 pull_rows_decoded: std::sync::atomic::AtomicU64::new(0),
                 memory: memory::Memory::default(),
                 queue: tokio::sync::Semaphore::new(postgres::POOL_SIZE as usize),
+                stats: Stats::default(),
             }),
         }
+    }
+
+    /// How the store is doing (waits for the database, pushes by result), for the metrics.
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
     }
 
     /// How many stored records pulls have decoded since this store was opened: the work a
@@ -228,7 +280,7 @@ impl Store {
     fn write_here<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
         accounts::take_sessions_changed();
         let out = match &self.inner.backend {
-            Backend::Sqlite(db) => db.write(f),
+            Backend::Sqlite(db) => self.sqlite_write(db, f),
             Backend::Postgres(db) => db.write(f),
         };
         // Sessions this write changed are forgotten here at once (other servers hear of it).
@@ -243,6 +295,21 @@ impl Store {
             }
         }
         out
+    }
+
+    /// A write on SQLite, with its wait for the single writer counted.
+    fn sqlite_write<T>(
+        &self,
+        db: &sqlite::Sqlite,
+        f: impl FnOnce(&dyn Db) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        db.write(|tx| {
+            self.inner
+                .stats
+                .waits
+                .observe(db.writer_wait().as_secs_f64());
+            f(tx)
+        })
     }
 
     /// Runs `f` in one read-only snapshot on a blocking thread. Reads never wait for writers.
@@ -298,9 +365,17 @@ impl Store {
         if self.engine() == Engine::Sqlite {
             return Ok(None);
         }
+        let asked = std::time::Instant::now();
         match tokio::time::timeout(postgres::CHECKOUT_TIMEOUT, self.inner.queue.acquire()).await {
-            Ok(Ok(permit)) => Ok(Some(permit)),
+            Ok(Ok(permit)) => {
+                self.inner
+                    .stats
+                    .waits
+                    .observe(asked.elapsed().as_secs_f64());
+                Ok(Some(permit))
+            }
             _ => {
+                self.inner.stats.wait_timeouts.inc();
                 tracing::warn!("no turn at the database in time");
                 Err(Error::Unavailable)
             }
@@ -329,7 +404,7 @@ impl Store {
         let mail = self.inner.mail.get();
         let push = |db: &dyn Db| records::push(db, actor, device, mutations, now, mail);
         let (results, changed) = match &self.inner.backend {
-            Backend::Sqlite(db) => db.write(push)?,
+            Backend::Sqlite(db) => self.sqlite_write(db, push)?,
             Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, push)?,
         };
         // A pull that follows on this server sees the new head at once (others hear it).
@@ -337,6 +412,7 @@ impl Store {
         if !changed.is_empty() && self.engine() == Engine::Sqlite {
             let _ = self.inner.feed.send(changed);
         }
+        self.inner.stats.count_results(&results);
         Ok(results)
     }
 
@@ -376,7 +452,7 @@ impl Store {
                 Ok((results, changed))
             };
             let out = match &self.inner.backend {
-                Backend::Sqlite(db) => db.write(push),
+                Backend::Sqlite(db) => self.sqlite_write(db, push),
                 Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, push),
             };
             let (results, changed) = match (out, refused) {
@@ -387,6 +463,7 @@ impl Store {
             if !changed.is_empty() && self.engine() == Engine::Sqlite {
                 let _ = self.inner.feed.send(changed);
             }
+            self.inner.stats.count_results(&results);
             Ok(Ok(results))
         })
     }

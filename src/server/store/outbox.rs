@@ -600,6 +600,32 @@ pub struct OutboxCounts {
     pub given_up: u64,
 }
 
+/// What an operator watches of the outbox: messages waiting, given up, and how long the
+/// oldest waiting one has waited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WaitingSummary {
+    pub waiting: u64,
+    pub given_up: u64,
+    /// Seconds since the oldest waiting message was written (0 when none waits).
+    pub oldest_waiting_seconds: i64,
+}
+
+/// The outbox as an operator watches it, at `now`.
+pub fn waiting_summary(db: &dyn Db, now: DateTime<Utc>) -> Result<WaitingSummary, Error> {
+    let counted = counts(db)?;
+    let oldest = db
+        .query_one(
+            "SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL",
+            &[] as &[Value],
+        )?
+        .opt_time(0)?;
+    Ok(WaitingSummary {
+        waiting: counted.waiting,
+        given_up: counted.given_up,
+        oldest_waiting_seconds: oldest.map_or(0, |t| (now - t).num_seconds().max(0)),
+    })
+}
+
 /// Counts the outbox's messages by state.
 pub fn counts(db: &dyn Db) -> Result<OutboxCounts, Error> {
     let row = db.query_one(

@@ -21,6 +21,8 @@ const READERS: usize = 8;
 /// The SQLite engine: a writer and a small pool of readers on one file.
 pub struct Sqlite {
     writer: Mutex<Connection>,
+    /// How long the write under way waited for the writer (for the metrics).
+    last_wait_micros: std::sync::atomic::AtomicU64,
     readers: Mutex<Vec<Connection>>,
     reader_free: Condvar,
 }
@@ -67,6 +69,7 @@ impl Sqlite {
             .collect::<anyhow::Result<_>>()?;
         Ok(Self {
             writer: Mutex::new(writer),
+            last_wait_micros: std::sync::atomic::AtomicU64::new(0),
             readers: Mutex::new(readers),
             reader_free: Condvar::new(),
         })
@@ -74,7 +77,12 @@ impl Sqlite {
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`: the writer lock is taken at once).
     pub fn write<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
+        let asked = std::time::Instant::now();
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.last_wait_micros.store(
+            asked.elapsed().as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let db = SqliteTx::new(&tx);
         let out = f(&db)?;
@@ -86,6 +94,15 @@ impl Sqlite {
         }
         tx.commit()?;
         Ok(out)
+    }
+
+    /// How long the write under way waited for the writer (read inside it: the writer is
+    /// held, so no other write changes it meanwhile).
+    pub fn writer_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(
+            self.last_wait_micros
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// Runs `f` in a read transaction on a reader connection: one consistent snapshot, never
