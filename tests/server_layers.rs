@@ -57,3 +57,124 @@ fn the_check_sees_a_path_above_the_store_and_lets_its_own_pass() {
         ]
     );
 }
+
+/// The server's modules (`src/server/*.rs`, the store as one) and which of them each imports,
+/// read from the code before its unit tests.
+fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let server = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server");
+    let mut files: std::collections::BTreeMap<String, Vec<std::path::PathBuf>> = Default::default();
+    for file in sources(&server) {
+        let relative = file.strip_prefix(&server).unwrap();
+        let module = relative
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if module != "mod" {
+            files.entry(module).or_default().push(file);
+        }
+    }
+    let names: Vec<String> = files.keys().cloned().collect();
+    let mut graph = std::collections::BTreeMap::new();
+    for (module, paths) in &files {
+        let mut imports = std::collections::BTreeSet::new();
+        for path in paths {
+            let source = std::fs::read_to_string(path).unwrap();
+            let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for line in code.lines() {
+                let line = line.split("//").next().unwrap_or_default();
+                // `crate::server::x`, and from a top-level file `super::x` or `super::{x, y}`.
+                let mut named: Vec<&str> = line
+                    .match_indices("crate::server::")
+                    .map(|(at, _)| &line[at + "crate::server::".len()..])
+                    .collect();
+                if path.parent() == Some(server.as_path()) {
+                    named.extend(line.match_indices("super::").map(|(at, _)| &line[at + 7..]));
+                }
+                for rest in named {
+                    let rest = rest.trim_start_matches('{');
+                    for word in rest
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ',' || c == ' '))
+                        .next()
+                        .unwrap_or_default()
+                        .split(',')
+                    {
+                        let word = word.trim();
+                        if word != module && names.iter().any(|n| n == word) {
+                            imports.insert(word.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        graph.insert(module.clone(), imports);
+    }
+    graph
+}
+
+/// Whether `from` reaches `to` through the graph's imports.
+fn reaches(
+    graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    from: &str,
+    to: &str,
+) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut next: Vec<&str> = graph[from].iter().map(String::as_str).collect();
+    while let Some(module) = next.pop() {
+        if module == to {
+            return true;
+        }
+        if seen.insert(module) {
+            next.extend(graph[module].iter().map(String::as_str));
+        }
+    }
+    false
+}
+
+/// No circle of imports runs through the store, the audit trail, answer links or the outbox's
+/// sender; the one circle left is sign-in's own (a password, a second factor, a provider and the
+/// demo's accounts), and no other module joins it.
+#[test]
+fn no_circle_of_imports_runs_through_the_store() {
+    let graph = module_graph();
+    assert!(graph.len() > 15 && graph.contains_key("store"), "{graph:?}");
+    assert!(
+        graph["audit"].contains("store"),
+        "the graph reads imports: {graph:?}"
+    );
+    let on_circles: Vec<&String> = graph
+        .keys()
+        .filter(|module| reaches(&graph, module, module))
+        .collect();
+    for bottom in [
+        "store", "error", "audit", "answers", "mail", "metrics", "listen",
+    ] {
+        assert!(
+            !on_circles.iter().any(|m| *m == bottom),
+            "{bottom} is on a circle of imports: {on_circles:?}\n{graph:#?}"
+        );
+    }
+    let known = ["auth", "demo", "second_factor", "sso"];
+    assert!(
+        on_circles.iter().all(|m| known.contains(&m.as_str())),
+        "a new circle of imports: {on_circles:?}\n{graph:#?}"
+    );
+}
+
+#[test]
+fn the_circle_check_sees_a_circle() {
+    let graph: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = [
+        ("store", vec!["audit"]),
+        ("audit", vec!["auth"]),
+        ("auth", vec!["store"]),
+        ("live", vec!["store"]),
+    ]
+    .into_iter()
+    .map(|(m, i)| (m.to_owned(), i.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert!(reaches(&graph, "store", "store"));
+    assert!(!reaches(&graph, "live", "live"));
+}
