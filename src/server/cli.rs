@@ -862,9 +862,6 @@ fn serve(
         }
         let state = AppState::new(store, Config { dist_dir, ..config });
         let shutdown = state.shutdown.clone();
-        if let Some(sender) = sender {
-            tokio::spawn(sender.run(shutdown.subscribe()));
-        }
         let counters = state.connections.clone();
         let router = app(state);
         let acceptor = match &tls {
@@ -875,6 +872,10 @@ fn serve(
             format!("cannot listen on {addr} (is another server already using it?)")
         })?;
         let local = listener.local_addr()?;
+        // Email starts only once the server listens (a server that cannot start sends nothing).
+        if let Some(sender) = sender {
+            tokio::spawn(sender.run(shutdown.subscribe()));
+        }
         let scheme = if acceptor.is_some() { "https" } else { "http" };
         tracing::info!(
             max_connections = limits.max_connections,

@@ -126,7 +126,12 @@ impl Sender {
             if !rest.is_zero() {
                 tokio::select! {
                     _ = tokio::time::sleep(rest) => {}
-                    _ = shutdown.changed() => {}
+                    changed = shutdown.changed() => {
+                        // The server is gone (its state dropped): stop, never spin.
+                        if changed.is_err() {
+                            break;
+                        }
+                    }
                 }
             }
         }

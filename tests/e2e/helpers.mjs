@@ -191,28 +191,47 @@ export async function startServer(users, { demo = false, mail = true, port: chos
     });
   }
   if (prepare) prepare(dataDir);
-  const port = chosenPort ?? await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  let log = '';
+  // The SMTP server first: it takes a free port of its own, which could otherwise be the one
+  // just found free for the app's server.
   const sink = mail ? await startSmtpSink() : null;
-  const mailArgs = sink
-    ? ['--smtp-url', sink.url, '--mail-from', 'MDT coordination <mdt@e2e.example.nhs.uk>', '--public-url', baseUrl,
-      '--mail-retry-seconds', '1', '--mail-check-seconds', '2']
-    : [];
-  const server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST, ...mailArgs, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: serverEnv(),
-  });
-  server.stdout.on('data', (d) => (log += d));
-  server.stderr.on('data', (d) => (log += d));
-  for (let i = 0; ; i++) {
-    const response = await fetch(`${baseUrl}/`).catch(() => null);
-    if (response?.ok) {
-      checkServerClock(response, 'the server');
-      break;
+  let port, baseUrl, server;
+  let log = '';
+  // A port found free can be taken by another socket (a browser's outgoing connection) before
+  // the server binds it: the server then says so and stops, and another port is tried.
+  for (let attempt = 1; ; attempt++) {
+    port = chosenPort ?? await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    log = '';
+    const mailArgs = sink
+      ? ['--smtp-url', sink.url, '--mail-from', 'MDT coordination <mdt@e2e.example.nhs.uk>', '--public-url', baseUrl,
+        '--mail-retry-seconds', '1', '--mail-check-seconds', '2']
+      : [];
+    server = spawn(SERVER, ['--data-dir', dataDir, '--addr', `127.0.0.1:${port}`, '--dist', DIST, ...mailArgs, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: serverEnv(),
+    });
+    server.stdout.on('data', (d) => (log += d));
+    server.stderr.on('data', (d) => (log += d));
+    let exited = false;
+    server.once('exit', () => { exited = true; });
+    let started = false;
+    for (let i = 0; ; i++) {
+      const response = await fetch(`${baseUrl}/`).catch(() => null);
+      if (response?.ok) {
+        checkServerClock(response, 'the server');
+        started = true;
+        break;
+      }
+      if (exited || i > 100) break;
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (i > 100) throw new Error(`server did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (started) break;
+    if (exited && log.includes('Address already in use') && chosenPort === null && attempt < 5) continue;
+    server.kill('SIGKILL');
+    // Nothing left running (a live SMTP server would keep the test file from ending).
+    await sink?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`server did not start:\n${log}`);
   }
   return {
     baseUrl,
