@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -66,16 +65,7 @@ fn start(extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let bin = env!("CARGO_BIN_EXE_mdt-server");
-    let mut add = Command::new(bin)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["user", "add", "--email", EMAIL, "--name", "Pat Coordinator"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    writeln!(add.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    assert!(add.wait().unwrap().success());
+    common::add_account_by_command(&data, EMAIL, "Pat Coordinator", PASSWORD);
     let addr = free_port();
     let child = Command::new("bash")
         .arg("-c")

@@ -2,7 +2,8 @@
 //! throwaway self-signed certificate, reached over TLS by a client that trusts only that
 //! certificate. Over HTTPS the session cookie is `Secure` and every response carries HSTS.
 
-use std::io::Write;
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -28,12 +29,7 @@ fn free_port() -> SocketAddr {
 }
 
 fn mdt_server(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mdt-server"));
-    command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("RUST_LOG", "warn");
-    command
+    common::server_command(data_dir)
 }
 
 /// A certificate for `localhost` and its key, written as PEM files into `dir`.
@@ -94,21 +90,12 @@ async fn the_server_speaks_https_with_a_certificate_and_marks_the_session_secure
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let trusted = self_signed(dir.path());
-    let mut add = mdt_server(&data)
-        .args([
-            "user",
-            "add",
-            "--email",
-            "pat.coordinator@example.nhs.net",
-            "--name",
-            "Pat Coordinator",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    writeln!(add.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    assert!(add.wait().unwrap().success());
+    common::add_account_by_command(
+        &data,
+        "pat.coordinator@example.nhs.net",
+        "Pat Coordinator",
+        PASSWORD,
+    );
 
     let addr = free_port();
     let _server = Server(

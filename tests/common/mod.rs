@@ -784,3 +784,28 @@ pub async fn request(
         .flatten()
         .ok_or(NoAnswer::Cut)
 }
+
+/// The real server binary with its data directory set and its log quiet, for the tests that
+/// run it as a process.
+pub fn server_command(data_dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mdt-server"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Adds an account to `data_dir` with `mdt-server user add`, the password typed on standard
+/// input as an administrator would.
+pub fn add_account_by_command(data_dir: &std::path::Path, email: &str, name: &str, password: &str) {
+    use std::io::Write;
+    let mut add = server_command(data_dir)
+        .args(["user", "add", "--email", email, "--name", name])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(add.wait().unwrap().success(), "mdt-server user add {email}");
+}

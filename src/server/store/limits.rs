@@ -37,7 +37,7 @@ pub fn take_attempt(
     let since = now - window;
     for limit in limits {
         forget_before(db, &limit.key, since)?;
-        if count(db, &limit.key, since)? >= limit.most {
+        if failures_since(db, &limit.key, since)? >= limit.most {
             return Ok(None);
         }
     }
@@ -62,7 +62,13 @@ pub fn release_attempt(db: &dyn Db, attempt: Uuid) -> Result<(), Error> {
 /// How many failures were counted under `key` at or after `since` (the key names an account
 /// or a client address).
 pub fn failures_since(db: &dyn Db, key: &str, since: DateTime<Utc>) -> Result<u64, Error> {
-    count(db, key, since)
+    Ok(db
+        .query_one(
+            "SELECT COUNT(*) FROM sign_in_failures WHERE key = $1 AND at >= $2",
+            args![key, since],
+        )?
+        .int(0)?
+        .max(0) as u64)
 }
 
 /// Counts one failure under each of `keys` at `now`, forgetting their failures from before
@@ -95,16 +101,6 @@ fn forget_before(db: &dyn Db, key: &str, since: DateTime<Utc>) -> Result<(), Err
         "DELETE FROM sign_in_failures WHERE key = $1 AND at < $2",
         args![key, since],
     )
-}
-
-fn count(db: &dyn Db, key: &str, since: DateTime<Utc>) -> Result<u64, Error> {
-    Ok(db
-        .query_one(
-            "SELECT COUNT(*) FROM sign_in_failures WHERE key = $1 AND at >= $2",
-            args![key, since],
-        )?
-        .int(0)?
-        .max(0) as u64)
 }
 
 /// Counts a colleague look-up by `person` at `now`, unless they have made `limit` since

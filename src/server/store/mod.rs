@@ -403,17 +403,28 @@ impl Store {
         // On PostgreSQL the push itself notifies the region (when, and only if, it commits).
         let mail = self.inner.mail.get();
         let push = |db: &dyn Db| records::push(db, actor, device, mutations, now, mail);
-        let (results, changed) = match &self.inner.backend {
-            Backend::Sqlite(db) => self.sqlite_write(db, push)?,
-            Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, push)?,
-        };
-        // A pull that follows on this server sees the new head at once (others hear it).
+        let (results, changed) = self.write_change_log(push)?;
+        self.pushed(&results, changed);
+        Ok(results)
+    }
+
+    /// Runs `f`, a push, in one write transaction that holds the change log from its start
+    /// (PostgreSQL; SQLite's single writer does the same).
+    fn write_change_log<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T, Error>) -> Result<T, Error> {
+        match &self.inner.backend {
+            Backend::Sqlite(db) => self.sqlite_write(db, f),
+            Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, f),
+        }
+    }
+
+    /// What follows a committed push on this server: a pull that follows sees the new head at
+    /// once (other servers hear it), SQLite's streams hear of it, the results are counted.
+    fn pushed(&self, results: &[MutationResult], changed: Changed) {
         self.inner.memory.raise_head(changed.head);
         if !changed.is_empty() && self.engine() == Engine::Sqlite {
             let _ = self.inner.feed.send(changed);
         }
-        self.inner.stats.count_results(&results);
-        Ok(results)
+        self.inner.stats.count_results(results);
     }
 
     /// A push decided together with what permits it, in one transaction: `decide` runs first
@@ -451,19 +462,12 @@ impl Store {
                 }
                 Ok((results, changed))
             };
-            let out = match &self.inner.backend {
-                Backend::Sqlite(db) => self.sqlite_write(db, push),
-                Backend::Postgres(db) => db.write_locked(db::Lock::ChangeLog, push),
-            };
+            let out = self.write_change_log(push);
             let (results, changed) = match (out, refused) {
                 (_, Some(refusal)) => return Ok(Err(refusal)),
                 (out, None) => out?,
             };
-            self.inner.memory.raise_head(changed.head);
-            if !changed.is_empty() && self.engine() == Engine::Sqlite {
-                let _ = self.inner.feed.send(changed);
-            }
-            self.inner.stats.count_results(&results);
+            self.pushed(&results, changed);
             Ok(Ok(results))
         })
     }
